@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Strict, warning-free Swift 6. ExistentialAny keeps `any` explicit, as in Vapor's template.
+let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "CitySteward",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "citysteward", targets: ["citysteward"]),
+        .executable(name: "citysteward-bench", targets: ["CityStewardBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // Pure domain: Foundation only. No Vapor, no Fluent, no clock reads, no I/O.
+        .target(name: "CityStewardCore", swiftSettings: settings),
+        // Persistence: FluentKit and both drivers, never Vapor.
+        .target(
+            name: "CityStewardStore",
+            dependencies: [
+                "CityStewardCore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        // HTTP, HTML, API, commands.
+        .target(
+            name: "CityStewardApp",
+            dependencies: [
+                "CityStewardCore",
+                "CityStewardStore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(name: "citysteward", dependencies: ["CityStewardApp"], swiftSettings: settings),
+        // A plain timing executable (release build via scripts/bench): no extra benchmark framework to build in CI.
+        .executableTarget(name: "CityStewardBench", dependencies: ["CityStewardCore"], path: "Benchmarks/CityStewardBench", swiftSettings: settings),
+        .target(
+            name: "CityStewardTestSupport",
+            dependencies: ["CityStewardCore", "CityStewardStore"],
+            path: "Tests/CityStewardTestSupport",
+            swiftSettings: settings
+        ),
+        .testTarget(name: "CityStewardCoreTests", dependencies: ["CityStewardCore", "CityStewardTestSupport"], swiftSettings: settings),
+        .testTarget(name: "CityStewardStoreTests", dependencies: ["CityStewardStore", "CityStewardTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "CityStewardAppTests",
+            dependencies: [
+                "CityStewardApp",
+                "CityStewardTestSupport",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: settings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,126 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The console's home page (the areas the user may see, each village on its map) and one page per area.
+struct AreasWebController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(use: home)
+        routes.get("areas", ":areaID", use: show)
+    }
+
+    struct VillageCard: Encodable {
+        var id: String
+        var name: String
+        var code: String
+        var grids: Int
+        var svg: String?
+    }
+
+    struct StreetSection: Encodable {
+        var id: String
+        var name: String
+        var code: String
+        var linked: Bool
+        var villages: [VillageCard]
+    }
+
+    struct HomePage: Encodable {
+        var page: PageChrome
+        var streets: [StreetSection]
+        var villageCount: Int
+        var scopeAll: Bool
+    }
+
+    @Sendable func home(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return req.redirect(to: "/login?next=/") }
+        try AccessPolicy.require(.areasRead, actor)
+        let language = req.language
+        let scope = AccessPolicy.areaScope(for: actor)
+        let visible = try await req.areas.list(scope: scope, includeShapes: true)
+        let visibleIDs = Set(visible.map(\.id))
+        let villages = visible.filter { $0.kind == .village }
+        // Streets: those visible, plus the streets of visible villages (named for grouping, linked only if visible).
+        var streetIDs = Set(villages.compactMap(\.streetID))
+        streetIDs.formUnion(visible.filter { $0.kind == .street }.map(\.id))
+        let streets = try await req.areas.list(scope: .everything, kind: .street).filter { streetIDs.contains($0.id) }
+        let sections = streets.map { street in
+            StreetSection(id: street.id.uuidString.lowercased(), name: street.displayName(language), code: street.code,
+                          linked: visibleIDs.contains(street.id),
+                          villages: villages.filter { $0.streetID == street.id }.map { village in
+                              let inside = visible.filter { $0.parentID == village.id || ($0.kind == .building && $0.path.contains(village.id)) }
+                              let map = AreaMap.draw(inside.map { AreaMap.Item(area: $0, href: "/areas/\($0.id.uuidString.lowercased())") },
+                                                     outline: village, width: 360, language: language)
+                              return VillageCard(id: village.id.uuidString.lowercased(), name: village.displayName(language), code: village.code,
+                                                 grids: inside.filter { $0.kind == .grid }.count,
+                                                 svg: map.map { MapSVG.render($0, label: village.displayName(language)) })
+                          })
+        }
+        let page = HomePage(page: PageChrome(request: req, title: req.t("home.title")), streets: sections,
+                            villageCount: villages.count, scopeAll: scope.isEverything)
+        return try await req.view.render("home", page).encodeResponse(for: req)
+    }
+
+    struct AreaPage: Encodable {
+        var page: PageChrome
+        var id: String
+        var name: String
+        var kind: String
+        var code: String
+        var areaSquareMetres: String?
+        var centre: String?
+        var crumbs: [Link]
+        var children: [Link]
+        var svg: String?
+        var geojsonURL: String
+    }
+
+    struct Link: Encodable {
+        var name: String
+        var code: String
+        var kind: String
+        var href: String?
+    }
+
+    @Sendable func show(req: Request) async throws -> Response {
+        guard let actor = req.actor else {
+            return req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/"))
+        }
+        try AccessPolicy.require(.areasRead, actor)
+        let language = req.language
+        let scope = AccessPolicy.areaScope(for: actor)
+        let area = try await req.areas.find(try AreasAPIController.areaID(req), scope: scope)
+        let ancestors = try await req.areas.ancestors(of: area)
+        let subtree = try await req.areas.list(scope: .subtrees([area.id]), includeShapes: true)
+        let children = subtree.filter { $0.parentID == area.id }
+        let drawn: [Area]
+        switch area.kind {
+        case .village: drawn = subtree.filter { $0.kind == .grid || $0.kind == .building }
+        case .grid, .building: drawn = subtree.filter { $0.id != area.id }
+        default: drawn = subtree.filter { $0.kind == .village || ($0.kind == .grid && $0.parentID.map { id in subtree.first { $0.id == id }?.kind == .community } == true) }
+        }
+        let map = AreaMap.draw(drawn.map { AreaMap.Item(area: $0, href: Self.href($0)) },
+                               outline: area.shape == nil ? nil : area, width: 800, language: language)
+        func link(_ a: Area, linked: Bool) -> Link {
+            Link(name: a.displayName(language), code: a.code, kind: a.kind.label.text(language), href: linked ? Self.href(a) : nil)
+        }
+        let page = AreaPage(
+            page: PageChrome(request: req, title: area.displayName(language)),
+            id: area.id.uuidString.lowercased(), name: area.displayName(language), kind: area.kind.label.text(language), code: area.code,
+            areaSquareMetres: area.shape.map { Self.formatArea($0.areaSquareMetres, language) },
+            centre: area.centre.map { String(format: "%.5f, %.5f", $0.lat, $0.long) },
+            crumbs: ancestors.map { link($0, linked: scope.includes($0)) },
+            children: children.map { link($0, linked: true) },
+            svg: map.map { MapSVG.render($0, label: area.displayName(language)) },
+            geojsonURL: "/api/v1/areas/\(area.id.uuidString.lowercased())/geojson")
+        return try await req.view.render("area", page).encodeResponse(for: req)
+    }
+
+    static func href(_ area: Area) -> String { "/areas/\(area.id.uuidString.lowercased())" }
+
+    static func formatArea(_ m2: Double, _ language: Language) -> String {
+        if m2 >= 100_000 { return String(format: "%.2f km²", m2 / 1_000_000) }
+        return "\(Int(m2.rounded())) m²"
+    }
+}

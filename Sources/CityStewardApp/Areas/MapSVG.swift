@@ -1,0 +1,47 @@
+import CityStewardCore
+import Foundation
+
+/// Writes an `AreaMap` as inline SVG. Every text and attribute value is escaped here, because the template
+/// inserts the result unescaped. Styling comes from classes in app.css (the CSP forbids inline styles).
+enum MapSVG {
+    static func render(_ map: AreaMap, label: String) -> String {
+        var out = "<svg class=\"map\" viewBox=\"0 0 \(n(map.width)) \(n(map.height))\" role=\"img\" aria-label=\"\(escape(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        out += "<rect class=\"map-bg\" x=\"0\" y=\"0\" width=\"\(n(map.width))\" height=\"\(n(map.height))\"/>"
+        for shape in map.shapes {
+            let path = "<path class=\"shape shape-\(escape(shape.kind))\" d=\"\(escape(shape.path))\" fill-rule=\"evenodd\"><title>\(escape(shape.label)) \(escape(shape.code))</title></path>"
+            if let href = shape.href {
+                out += "<a href=\"\(escape(href))\">\(path)</a>"
+            } else {
+                out += path
+            }
+        }
+        // Labels for the larger shapes only (grid cells carry their name in the tooltip).
+        for shape in map.shapes where shape.kind == "village" || shape.kind == "street" || shape.kind == "community" {
+            out += "<text class=\"label\" x=\"\(n(shape.labelX))\" y=\"\(n(shape.labelY))\" text-anchor=\"middle\">\(escape(shape.label))</text>"
+        }
+        let bar = map.scaleBar
+        out += "<g class=\"scale\"><rect x=\"\(n(bar.x))\" y=\"\(n(bar.y))\" width=\"\(n(bar.width))\" height=\"4\"/>"
+        out += "<text x=\"\(n(bar.x))\" y=\"\(n(bar.y - 4))\">\(escape(bar.label))</text></g>"
+        out += "<g class=\"north\"><path d=\"\(escape(map.northArrow))\"/><text x=\"\(n(map.northX))\" y=\"\(n(map.northY))\" text-anchor=\"middle\">N</text></g>"
+        out += "</svg>"
+        return out
+    }
+
+    static func n(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.count)
+        for ch in text {
+            switch ch {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(ch)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,231 @@
+import CityStewardCore
+import CityStewardStore
+import Fluent
+import Foundation
+import Vapor
+
+func registerCommands(_ app: Application) {
+    // Replaces Fluent's interactive `migrate`: deploy scripts run it unattended.
+    app.asyncCommands.use(MigrateCommand(), as: "migrate")
+    app.asyncCommands.use(UsersCommand(), as: "users")
+    app.asyncCommands.use(APIKeyCommand(), as: "apikey")
+    app.asyncCommands.use(AreasCommand(), as: "areas")
+}
+
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct MigrateCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Runs the database migrations that have not run yet." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let migrator = context.application.migrator
+        try await migrator.setupIfNeeded().get()
+        let pending = try await migrator.previewPrepareBatch().get()
+        guard !pending.isEmpty else {
+            context.console.print("The database is up to date.")
+            return
+        }
+        try await migrator.prepareBatch().get()
+        for (migration, _) in pending { context.console.print("applied \(migration.name)") }
+        context.console.print("\(pending.count) migration(s) applied.")
+    }
+}
+
+// MARK: users
+
+struct UsersCommand: AsyncCommandGroup {
+    var help: String { "Manages user accounts: create, list, passwd." }
+    var commands: [String: any AnyAsyncCommand] {
+        ["create": CreateUser(), "list": ListUsers(), "passwd": SetPassword()]
+    }
+
+    struct CreateUser: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "username", help: "login name (lowercase letters, digits, - _ .)") var username: String?
+            @Option(name: "name", help: "display name") var name: String?
+            @Option(name: "role", help: "districtAdmin, streetOfficer, departmentOfficer, stewardDispatcher, stewardStaff, resident, dataConsumer, auditor") var role: String?
+            @Option(name: "org", help: "organisation code, e.g. LH-ST-002") var org: String?
+            @Option(name: "password", help: "the password (prefer --password-stdin; a random one is printed if neither is given)") var password: String?
+            @Flag(name: "password-stdin", help: "read the password from standard input") var passwordStdin: Bool
+        }
+        var help: String { "Creates a user: --username NAME --name \"显示名\" --role ROLE --org CODE [--password-stdin]" }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let username = signature.username else { throw CommandFailure(description: "--username is required") }
+            guard let roleText = signature.role, let role = Role(rawValue: roleText) else {
+                throw CommandFailure(description: "--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let directory = DirectoryStore(db: context.application.db)
+            var orgID: UUID?
+            if let code = signature.org {
+                guard let org = try await directory.org(code: code) else { throw CommandFailure(description: "no organisation with code \(code)") }
+                orgID = org.id
+            }
+            var password = signature.password
+            var generated = false
+            if signature.passwordStdin { password = readLine(strippingNewline: true) }
+            if password == nil {
+                password = Self.randomPassword()
+                generated = true
+            }
+            if let problem = CredentialRules.validatePassword(password!) { throw CommandFailure(description: problem.en) }
+            let hash = try await context.application.password.async.hash(password!)
+            do {
+                let user = try await directory.createUser(username: username, displayName: signature.name ?? username, passwordHash: hash,
+                                                          role: role, orgID: orgID)
+                context.console.print("created user \(user.username) (\(user.role.rawValue)) id \(user.id.uuidString.lowercased())")
+                if generated { context.console.print("password: \(password!)  (shown once)") }
+            } catch let error as DomainError {
+                throw CommandFailure(description: error.message(.en))
+            }
+        }
+
+        static func randomPassword() -> String {
+            let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+            var generator = SystemRandomNumberGenerator()
+            return String((0..<16).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+    }
+
+    struct ListUsers: AsyncCommand {
+        struct Signature: CommandSignature {}
+        var help: String { "Lists users." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let directory = DirectoryStore(db: context.application.db)
+            let orgs = Dictionary(uniqueKeysWithValues: try await directory.orgs().map { ($0.id, $0.code) })
+            for user in try await directory.users() {
+                context.console.print("\(user.username)\t\(user.role.rawValue)\t\(user.orgID.flatMap { orgs[$0] } ?? "-")\t\(user.isActive ? "active" : "disabled")")
+            }
+        }
+    }
+
+    struct SetPassword: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "username") var username: String
+            @Flag(name: "password-stdin", help: "read the new password from standard input") var passwordStdin: Bool
+        }
+        var help: String { "Sets a user's password (from standard input, or a random one that is printed)." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let directory = DirectoryStore(db: context.application.db)
+            guard let user = try await directory.user(username: signature.username) else { throw CommandFailure(description: "no user \(signature.username)") }
+            let password = signature.passwordStdin ? (readLine(strippingNewline: true) ?? "") : CreateUser.randomPassword()
+            if let problem = CredentialRules.validatePassword(password) { throw CommandFailure(description: problem.en) }
+            try await directory.setPassword(userID: user.id, passwordHash: try await context.application.password.async.hash(password))
+            context.console.print("password changed for \(user.username)" + (signature.passwordStdin ? "" : ": \(password)  (shown once)"))
+        }
+    }
+}
+
+// MARK: apikey
+
+struct APIKeyCommand: AsyncCommandGroup {
+    var help: String { "Manages API keys for integrations and devices: create, list, revoke." }
+    var commands: [String: any AnyAsyncCommand] {
+        ["create": Create(), "list": List(), "revoke": Revoke()]
+    }
+
+    struct Create: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "user", help: "the user the key acts as") var user: String?
+            @Option(name: "scope", help: "comma-separated scopes, e.g. areas:read") var scope: String?
+            @Option(name: "name", help: "what the key is for") var name: String?
+            @Option(name: "expires-days", help: "days until the key expires (default: never)") var expiresDays: Int?
+        }
+        var help: String { "Creates an API key: --user NAME --scope areas:read[,…] [--name TEXT] [--expires-days N]. Prints the key once." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let username = signature.user else { throw CommandFailure(description: "--user is required") }
+            guard let scopeText = signature.scope, !scopeText.isEmpty else {
+                throw CommandFailure(description: "--scope is required: \(Permission.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var scopes = Set<Permission>()
+            for part in scopeText.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let permission = Permission(rawValue: part) else {
+                    throw CommandFailure(description: "unknown scope \(part); known: \(Permission.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                scopes.insert(permission)
+            }
+            let directory = DirectoryStore(db: context.application.db)
+            guard let user = try await directory.user(username: username) else { throw CommandFailure(description: "no user \(username)") }
+            let beyondRole = scopes.subtracting(Permission.granted(to: user.role))
+            guard beyondRole.isEmpty else {
+                throw CommandFailure(description: "the role \(user.role.rawValue) does not grant \(beyondRole.map(\.rawValue).sorted().joined(separator: ", "))")
+            }
+            if let days = signature.expiresDays, days <= 0 { throw CommandFailure(description: "--expires-days must be positive") }
+            let expires = signature.expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+            let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: signature.name ?? "api key",
+                                                                scopes: scopes, expiresAt: expires)
+            context.console.print("created API key \(info.id.uuidString.lowercased()) for \(user.username), scopes \(scopes.map(\.rawValue).sorted().joined(separator: ","))")
+            context.console.print(secret)
+            context.console.print("(the key is shown once; send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`)")
+        }
+    }
+
+    struct List: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "user", help: "only this user's keys") var user: String?
+        }
+        var help: String { "Lists API keys (never the secrets)." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let directory = DirectoryStore(db: context.application.db)
+            var userID: UUID?
+            if let name = signature.user {
+                guard let user = try await directory.user(username: name) else { throw CommandFailure(description: "no user \(name)") }
+                userID = user.id
+            }
+            let names = Dictionary(uniqueKeysWithValues: try await directory.users().map { ($0.id, $0.username) })
+            for key in try await directory.apiKeys(userID: userID) {
+                let state = key.revokedAt != nil ? "revoked" : (key.expiresAt.map { $0 < Date() } == true ? "expired" : "active")
+                context.console.print("\(key.id.uuidString.lowercased())\t\(key.prefix)…\t\(names[key.userID] ?? "?")\t\((key.scopes ?? []).map(\.rawValue).sorted().joined(separator: ","))\t\(state)\t\(key.name)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "id", help: "the key's id (from `apikey list`)") var id: String
+        }
+        var help: String { "Revokes an API key by id." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let id = UUID(uuidString: signature.id) else { throw CommandFailure(description: "not a key id: \(signature.id)") }
+            let revoked = try await DirectoryStore(db: context.application.db).revokeToken(id: id, now: Date())
+            guard revoked else { throw CommandFailure(description: "no active key with id \(signature.id)") }
+            context.console.print("revoked \(signature.id)")
+        }
+    }
+}
+
+// MARK: areas
+
+struct AreasCommand: AsyncCommandGroup {
+    var help: String { "Manages areas: import a GeoJSON file." }
+    var commands: [String: any AnyAsyncCommand] { ["import": Import()] }
+
+    struct Import: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "file", help: "a GeoJSON FeatureCollection (properties: code, name, optional name_en and kind)") var file: String
+            @Option(name: "parent", help: "the code of the area the features belong to") var parent: String?
+        }
+        var help: String { "Imports areas from FILE.geojson under --parent CODE; a file with any problem imports nothing." }
+
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let parent = signature.parent else { throw CommandFailure(description: "--parent CODE is required") }
+            let url = URL(fileURLWithPath: signature.file)
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+            guard let size else { throw CommandFailure(description: "cannot read \(signature.file)") }
+            guard size <= 200 * 1024 * 1024 else { throw CommandFailure(description: "\(signature.file) is larger than 200 MB") }
+            let data = try Data(contentsOf: url)
+            switch try await ImportAreas(store: AreaStore(db: context.application.db))(data, parentCode: parent) {
+            case .success(let areas):
+                await context.application.gridLocator.invalidate()
+                context.console.print("imported \(areas.count) area(s) under \(parent)")
+            case .failure(let failure):
+                for problem in failure.problems { context.console.error(problem.describe(.en)) }
+                throw CommandFailure(description: "nothing imported: \(failure.problems.count) problem(s) in \(signature.file)")
+            }
+        }
+    }
+}

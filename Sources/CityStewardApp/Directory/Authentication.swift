@@ -1,0 +1,135 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+extension Request {
+    private struct ActorKey: StorageKey { typealias Value = Actor }
+    private struct TokenKey: StorageKey { typealias Value = TokenInfo }
+
+    /// The authenticated caller, if any (set by `ActorMiddleware`).
+    var actor: Actor? {
+        get { storage[ActorKey.self] }
+        set { storage[ActorKey.self] = newValue }
+    }
+
+    /// The bearer credential the caller used, if it used one.
+    var bearerToken: TokenInfo? {
+        get { storage[TokenKey.self] }
+        set { storage[TokenKey.self] = newValue }
+    }
+
+    func requireActor() throws -> Actor {
+        guard let actor else {
+            throw DomainError.unauthenticated(LocalizedText(zh: "需要登录或有效的令牌", en: "authentication required: log in or send a valid bearer token"))
+        }
+        return actor
+    }
+
+    /// The actor, who must hold `permission` (an API key must also have been issued with it).
+    func require(_ permission: Permission) throws -> Actor {
+        let actor = try requireActor()
+        try AccessPolicy.require(permission, actor)
+        return actor
+    }
+
+    var directory: DirectoryStore { DirectoryStore(db: db) }
+    var areas: AreaStore { AreaStore(db: db) }
+    var config: AppConfig { application.config }
+}
+
+extension Application {
+    private struct ConfigKey: StorageKey { typealias Value = AppConfig }
+    var config: AppConfig {
+        get { storage[ConfigKey.self]! }
+        set { storage[ConfigKey.self] = newValue }
+    }
+}
+
+enum SessionKeys {
+    static let userID = "uid"
+    static let expires = "exp"
+}
+
+/// Finds out who is calling: a bearer token or API key (`Authorization: Bearer …` or `X-API-Key`), else the web
+/// session. It never rejects; routes that need a caller ask `requireActor()`.
+struct ActorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key")
+        if let presented {
+            // A wrong credential is an error even on public routes: the client believes it is authenticated.
+            guard let token = try await request.directory.verifyToken(presented, now: Date()),
+                  let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil) else {
+                throw DomainError.unauthenticated(LocalizedText(zh: "令牌无效、已过期或已吊销", en: "the token is invalid, expired or revoked"))
+            }
+            request.actor = actor
+            request.bearerToken = token
+        } else if request.hasSession, let text = request.session.data[SessionKeys.userID], let userID = UUID(uuidString: text) {
+            let expires = request.session.data[SessionKeys.expires].flatMap(Double.init).map(Date.init(timeIntervalSince1970:))
+            if let expires, expires > Date(), let actor = try await request.directory.actor(userID: userID) {
+                request.actor = actor
+                // Sliding expiry: an active user stays logged in.
+                request.session.data[SessionKeys.expires] = String(Date().addingTimeInterval(request.config.sessionLifetime).timeIntervalSince1970)
+            } else {
+                request.session.data[SessionKeys.userID] = nil
+            }
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+/// Login with lockout and rate limiting: one use case for the web form and the token endpoint.
+struct LogIn {
+    let directory: DirectoryStore
+    let throttle: LoginThrottle
+    let passwords: AsyncPasswordHasher
+    let dummyHash: String
+
+    func callAsFunction(username: String, password: String, client: String, now: Date) async throws -> User {
+        let username = username.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !username.isEmpty else { throw DomainError.invalid("username", zh: "请输入用户名", en: "username is required") }
+        guard !password.isEmpty else { throw DomainError.invalid("password", zh: "请输入密码", en: "password is required") }
+        if let wait = try await directory.hitClient("login:\(client)", now: now, throttle: throttle) {
+            throw LoginThrottle.tooManyAttempts(seconds: wait)
+        }
+        guard let credentials = try await directory.credentials(username: username) else {
+            // Spend the same time as a real check, so response times do not reveal which usernames exist.
+            _ = try? await passwords.verify(password, created: dummyHash)
+            throw LoginThrottle.badCredentials
+        }
+        if let locked = credentials.lockedUntil, locked > now {
+            throw LoginThrottle.lockedMessage(seconds: Int(locked.timeIntervalSince(now).rounded(.up)))
+        }
+        let valid = (try? await passwords.verify(password, created: credentials.passwordHash)) ?? false
+        guard valid else {
+            if let locked = try await directory.recordFailedLogin(userID: credentials.user.id, now: now, throttle: throttle) {
+                throw LoginThrottle.lockedMessage(seconds: Int(locked.timeIntervalSince(now).rounded(.up)))
+            }
+            throw LoginThrottle.badCredentials
+        }
+        guard credentials.user.isActive else {
+            throw DomainError.unauthenticated(LocalizedText(zh: "该账号已停用", en: "this account is disabled"))
+        }
+        try await directory.recordSuccessfulLogin(userID: credentials.user.id, now: now)
+        return credentials.user
+    }
+}
+
+extension Request {
+    var clientAddress: String {
+        remoteAddress?.ipAddress ?? "local"
+    }
+
+    func logIn() -> LogIn {
+        LogIn(directory: directory, throttle: config.loginThrottle, passwords: password.async,
+              dummyHash: application.dummyPasswordHash)
+    }
+}
+
+extension Application {
+    private struct DummyHashKey: StorageKey { typealias Value = String }
+    var dummyPasswordHash: String {
+        get { storage[DummyHashKey.self] ?? "" }
+        set { storage[DummyHashKey.self] = newValue }
+    }
+}

@@ -1,0 +1,117 @@
+import CityStewardStore
+import Foundation
+import Prometheus
+import Vapor
+
+/// Prometheus metrics, one registry per application (no global MetricsSystem, so tests can run many apps).
+final class AppMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let poolSize: Int
+
+    init(poolSize: Int) {
+        self.poolSize = poolSize
+    }
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+    ]
+
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "citysteward", subsystem: "http", metricName: "requests", unitName: "total",
+                                               helpText: "HTTP requests by method, route template and status")
+    }
+    static var latency: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "citysteward", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                                              helpText: "HTTP request latency by method and route template")
+    }
+    static var databaseUp: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "citysteward", subsystem: "database", metricName: "up", unitName: "",
+                                                 helpText: "1 when the database answered the scrape's ping")
+    }
+    static var databasePing: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "citysteward", subsystem: "database", metricName: "ping", unitName: "seconds",
+                                                   helpText: "Round trip of the scrape's database ping")
+    }
+    static var databasePool: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "citysteward", subsystem: "database", metricName: "pool", unitName: "connections",
+                                                   helpText: "Configured database connections (all event loops)")
+    }
+
+    func record(method: String, route: String, status: UInt, duration: Duration) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", method), ("route", route)],
+                                       buckets: Self.latencyBuckets).record(duration)
+    }
+}
+
+extension Application {
+    private struct MetricsKey: StorageKey { typealias Value = AppMetrics }
+    var metrics: AppMetrics {
+        get { storage[MetricsKey.self]! }
+        set { storage[MetricsKey.self] = newValue }
+    }
+}
+
+/// Counts requests and their latency by route template (not raw path, to keep label cardinality bounded).
+struct MetricsMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let start = ContinuousClock.now
+        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
+        do {
+            let response = try await next.respond(to: request)
+            request.application.metrics.record(method: request.method.rawValue, route: route, status: response.status.code,
+                                               duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            let status = (error as? any AbortError)?.status.code ?? 500
+            request.application.metrics.record(method: request.method.rawValue, route: route, status: status,
+                                               duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
+}
+
+/// `/healthz` (the process answers), `/readyz` (the database answers), `/metrics` (Prometheus text).
+struct OperationsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("healthz", use: health)
+        routes.get("readyz", use: ready)
+        routes.get("metrics", use: metrics)
+    }
+
+    struct Health: Content {
+        var status: String
+    }
+
+    @Sendable func health(req: Request) async throws -> Health {
+        Health(status: "ok")
+    }
+
+    @Sendable func ready(req: Request) async throws -> Response {
+        do {
+            try await DatabaseSetup.ping(req.db)
+            return try await Health(status: "ok").encodeResponse(for: req)
+        } catch {
+            req.logger.warning("readiness check failed: \(error)")
+            let response = try await Health(status: "database unavailable").encodeResponse(status: .serviceUnavailable, for: req)
+            return response
+        }
+    }
+
+    @Sendable func metrics(req: Request) async throws -> Response {
+        let metrics = req.application.metrics
+        let start = ContinuousClock.now
+        var up = 1.0
+        do { try await DatabaseSetup.ping(req.db) } catch { up = 0 }
+        let pingSeconds = ContinuousClock.now - start
+        metrics.registry.makeGauge(descriptor: AppMetrics.databaseUp).set(up)
+        metrics.registry.makeGauge(descriptor: AppMetrics.databasePing).set(
+            Double(pingSeconds.components.seconds) + Double(pingSeconds.components.attoseconds) / 1e18)
+        metrics.registry.makeGauge(descriptor: AppMetrics.databasePool).set(Double(metrics.poolSize))
+        let text = metrics.registry.emitToString()
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        return Response(status: .ok, headers: headers, body: .init(string: text))
+    }
+}

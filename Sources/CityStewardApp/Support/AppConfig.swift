@@ -1,0 +1,140 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Logging
+
+/// Everything the app reads from its environment, parsed once (reference/style.md §7.3.8). `Environment.get`
+/// appears nowhere else.
+public struct AppConfig: Sendable {
+    public var database: DatabaseLocation
+    public var host: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var dataDirectory: String
+    /// Cookies get `Secure` outside development (behind TLS).
+    public var secureCookies: Bool
+    /// Migrations at start: on by default for the embedded SQLite file, off for PostgreSQL (run `migrate`).
+    public var autoMigrate: Bool
+    public var sqliteSynchronous: SQLiteSynchronous
+    /// Bearer tokens from `/api/v1/auth/token` live this long.
+    public var accessTokenLifetime: TimeInterval
+    public var sessionLifetime: TimeInterval
+    public var loginThrottle: LoginThrottle
+    /// Whether the demo logins are printed and loaded (`demo` only).
+    public var isDemo: Bool
+    /// Bcrypt work factor: 12 in service; tests use the minimum (4) to stay fast with the same algorithm.
+    public var bcryptCost: Int = 12
+
+    public enum LogFormat: String, Sendable { case text, json }
+
+    public static let defaultDataDirectory = "./data"
+
+    public init(database: DatabaseLocation, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info,
+                logFormat: LogFormat = .text, dataDirectory: String = defaultDataDirectory, secureCookies: Bool = false,
+                autoMigrate: Bool = true, sqliteSynchronous: SQLiteSynchronous = .normal,
+                accessTokenLifetime: TimeInterval = 12 * 3600, sessionLifetime: TimeInterval = 8 * 3600,
+                loginThrottle: LoginThrottle = .standard, isDemo: Bool = false) {
+        self.database = database
+        self.host = host
+        self.port = port
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.dataDirectory = dataDirectory
+        self.secureCookies = secureCookies
+        self.autoMigrate = autoMigrate
+        self.sqliteSynchronous = sqliteSynchronous
+        self.accessTokenLifetime = accessTokenLifetime
+        self.sessionLifetime = sessionLifetime
+        self.loginThrottle = loginThrottle
+        self.isDemo = isDemo
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var problems: [String]
+        public var description: String {
+            "City Steward configuration is invalid:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    /// Reads the environment; collects every problem and throws once with the full list.
+    /// `dataOverride` is the `--data DIR` option, which wins over `CITYSTEWARD_DATA_DIR`.
+    public static func load(environment env: [String: String], dataOverride: String? = nil, production: Bool) throws -> AppConfig {
+        var problems: [String] = []
+        let dataDirectory = dataOverride ?? env["CITYSTEWARD_DATA_DIR"].nonEmpty ?? defaultDataDirectory
+        let database: DatabaseLocation
+        if let url = env["DATABASE_URL"].nonEmpty {
+            if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                database = .postgres(url: url)
+            } else {
+                problems.append("DATABASE_URL must be a postgres:// URL (got \(DatabaseSetup.redact(url))); leave it unset for SQLite")
+                database = .sqliteMemory
+            }
+        } else {
+            database = .sqliteFile(path: (dataDirectory as NSString).appendingPathComponent("citysteward.sqlite"))
+        }
+        let host = env["HOST"].nonEmpty ?? "127.0.0.1"
+        var port = 8080
+        if let text = env["PORT"].nonEmpty {
+            if let value = Int(text), (1...65535).contains(value) { port = value } else { problems.append("PORT must be 1–65535 (got \(text))") }
+        }
+        var logLevel: Logger.Level = production ? .notice : .info
+        if let text = env["LOG_LEVEL"].nonEmpty {
+            if let level = Logger.Level(rawValue: text.lowercased()) { logLevel = level } else {
+                problems.append("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(text))")
+            }
+        }
+        var logFormat = LogFormat.text
+        if let text = env["LOG_FORMAT"].nonEmpty {
+            if let format = LogFormat(rawValue: text.lowercased()) { logFormat = format } else { problems.append("LOG_FORMAT must be text or json (got \(text))") }
+        }
+        var secureCookies = production
+        if let text = env["CITYSTEWARD_SECURE_COOKIES"].nonEmpty {
+            if let flag = Bool(flag: text) { secureCookies = flag } else { problems.append("CITYSTEWARD_SECURE_COOKIES must be true or false (got \(text))") }
+        }
+        var autoMigrate = database.isSQLite
+        if let text = env["CITYSTEWARD_AUTO_MIGRATE"].nonEmpty {
+            if let flag = Bool(flag: text) { autoMigrate = flag } else { problems.append("CITYSTEWARD_AUTO_MIGRATE must be true or false (got \(text))") }
+        }
+        var synchronous = SQLiteSynchronous.normal
+        if let text = env["CITYSTEWARD_SQLITE_SYNCHRONOUS"].nonEmpty {
+            if let value = SQLiteSynchronous(rawValue: text.uppercased()) { synchronous = value } else {
+                problems.append("CITYSTEWARD_SQLITE_SYNCHRONOUS must be NORMAL or FULL (got \(text))")
+            }
+        }
+        var tokenHours = 12.0
+        if let text = env["CITYSTEWARD_TOKEN_HOURS"].nonEmpty {
+            if let value = Double(text), value > 0, value <= 24 * 30 { tokenHours = value } else {
+                problems.append("CITYSTEWARD_TOKEN_HOURS must be a number of hours between 0 and 720 (got \(text))")
+            }
+        }
+        guard problems.isEmpty else { throw Invalid(problems: problems) }
+        return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
+                         dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
+                         sqliteSynchronous: synchronous, accessTokenLifetime: tokenHours * 3600)
+    }
+
+    /// A configuration for tests: in-memory SQLite, or PostgreSQL in a schema of its own.
+    public static func testing(database: DatabaseLocation = .sqliteMemory) -> AppConfig {
+        var config = AppConfig(database: database, logLevel: .warning, dataDirectory: NSTemporaryDirectory(), autoMigrate: true)
+        config.bcryptCost = 4
+        return config
+    }
+}
+
+extension Optional where Wrapped == String {
+    var nonEmpty: String? {
+        guard let value = self?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+extension Bool {
+    init?(flag: String) {
+        switch flag.lowercased() {
+        case "1", "true", "yes", "on": self = true
+        case "0", "false", "no", "off": self = false
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import CityStewardCore
+import CityStewardStore
+import Fluent
+import Foundation
+import Leaf
+import Vapor
+
+/// Wires the application: the only place where live implementations are chosen.
+public func configure(_ app: Application, config: AppConfig) async throws {
+    app.config = config
+    app.logger.logLevel = config.logLevel
+    let resources = try ResourceLocator.find()
+    app.directory = DirectoryConfiguration(workingDirectory: resources)
+
+    // Database.
+    if case .sqliteFile(let path) = config.database {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true)
+    }
+    try DatabaseSetup.register(config.database, on: app.databases)
+    for migration in CityStewardMigrations.all { app.migrations.add(migration) }
+    app.migrations.add(SessionRecord.migration)
+    if config.database.isSQLite {
+        try await DatabaseSetup.prepareSQLite(app.databases, eventLoopGroup: app.eventLoopGroup, logger: app.logger,
+                                              synchronous: config.sqliteSynchronous, inMemory: config.database == .sqliteMemory)
+    }
+    app.logger.info("Database: \(config.database.description)")
+
+    // Passwords: Bcrypt (cost 12 in production; the tests lower it through `bcryptCost`).
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    app.dummyPasswordHash = try await app.password.async.hash("not-a-password-\(UUID())")
+
+    // Sessions in the database (several app instances share them), cookie HttpOnly and SameSite=Lax.
+    app.sessions.use(.fluent)
+    let secure = config.secureCookies
+    let lifetime = config.sessionLifetime
+    app.sessions.configuration = SessionsConfiguration(cookieName: "citysteward_session") { id in
+        HTTPCookies.Value(string: id.string, expires: Date().addingTimeInterval(lifetime), maxAge: nil, domain: nil, path: "/",
+                          isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+    }
+
+    // Views and strings.
+    app.views.use(.leaf)
+    app.leaf.tags["t"] = TranslateTag()
+    app.localizer = try Localizer.load(directory: app.directory.resourcesDirectory + "Locales")
+
+    // Services.
+    app.metrics = AppMetrics(poolSize: config.database.isSQLite ? System.coreCount : System.coreCount * 4)
+    app.gridLocator = GridLocator()
+
+    // Middleware, outermost first.
+    var middleware = Middlewares()
+    middleware.use(RequestIDMiddleware())
+    middleware.use(MetricsMiddleware())
+    middleware.use(SecurityHeadersMiddleware(secure: secure))
+    middleware.use(ErrorRenderer(isRelease: app.environment.isRelease))
+    middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    middleware.use(LanguageMiddleware())
+    middleware.use(app.sessions.middleware)
+    middleware.use(ActorMiddleware())
+    middleware.use(CSRFMiddleware())
+    app.middleware = middleware
+
+    // Limits on what a client may send.
+    app.routes.defaultMaxBodySize = "2mb"
+
+    try routes(app)
+    registerCommands(app)
+}
+
+func routes(_ app: Application) throws {
+    try app.register(collection: OperationsController())
+    try app.register(collection: AuthController())
+    try app.register(collection: AreasAPIController())
+    try app.register(collection: AreasWebController())
+    app.get("openapi.json") { req async throws -> Response in
+        let path = req.application.directory.resourcesDirectory + "openapi.json"
+        return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)
+    }
+}
+
+/// Finds the folder holding `Resources/` and `Public/`: `CITYSTEWARD_RESOURCES`, the working directory, or the
+/// source checkout this binary was built from (so `swift run` and `swift test` work from anywhere in the tree).
+enum ResourceLocator {
+    static func find() throws -> String {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["CITYSTEWARD_RESOURCES"], !configured.isEmpty { candidates.append(configured) }
+        candidates.append(fm.currentDirectoryPath)
+        // Sources/CityStewardApp/Support/Configure.swift → the package root.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+        candidates.append(source)
+        for candidate in candidates where fm.fileExists(atPath: (candidate as NSString).appendingPathComponent("Resources/Views/base.leaf")) {
+            return candidate.hasSuffix("/") ? candidate : candidate + "/"
+        }
+        throw CityStewardMain.UsageError(description: "cannot find Resources/Views (looked in \(candidates.joined(separator: ", "))); set CITYSTEWARD_RESOURCES to the folder that holds Resources/ and Public/")
+    }
+}

@@ -1,0 +1,163 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Logging
+import Vapor
+
+/// The `citysteward` entry point. Reads the command line before Vapor does, because `demo` and `serve` choose the
+/// database and address themselves and `--data DIR` applies to every command.
+public enum CityStewardMain {
+    /// What the command line asked for, and the arguments left for Vapor's command runner.
+    struct Invocation: Equatable {
+        var command: String
+        var vaporArguments: [String]
+        var dataOverride: String?
+        var demoHost: String?
+        var demoPort: Int?
+    }
+
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func parse(_ arguments: [String]) throws -> Invocation {
+        let program = arguments.first ?? "citysteward"
+        var rest = Array(arguments.dropFirst())
+        func take(_ names: [String]) throws -> String? {
+            guard let i = rest.firstIndex(where: { names.contains($0) }) else {
+                // --name=value form
+                if let i = rest.firstIndex(where: { arg in names.contains { arg.hasPrefix($0 + "=") } }) {
+                    let value = String(rest[i].split(separator: "=", maxSplits: 1)[1])
+                    rest.remove(at: i)
+                    return value
+                }
+                return nil
+            }
+            guard i + 1 < rest.count else { throw UsageError(description: "\(rest[i]) needs a value") }
+            let value = rest[i + 1]
+            rest.removeSubrange(i...(i + 1))
+            return value
+        }
+        let data = try take(["--data"])
+        let command = rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
+        if rest.first == command { rest.removeFirst() }
+        switch command {
+        case "demo":
+            let host = try take(["--host", "--hostname", "-H"])
+            let portText = try take(["--port", "-p"])
+            var port: Int?
+            if let portText {
+                guard let value = Int(portText), (1...65535).contains(value) else {
+                    throw UsageError(description: "--port must be 1–65535 (got \(portText))")
+                }
+                port = value
+            }
+            return Invocation(command: command, vaporArguments: [program, "serve"] + rest, dataOverride: data ?? AppConfig.defaultDataDirectory,
+                              demoHost: host, demoPort: port)
+        case "serve":
+            return Invocation(command: command, vaporArguments: [program, "serve"] + rest, dataOverride: data)
+        default:
+            return Invocation(command: command, vaporArguments: [program, command] + rest, dataOverride: data)
+        }
+    }
+
+    public static func run(arguments: [String] = CommandLine.arguments,
+                           environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        let invocation: Invocation
+        do {
+            invocation = try parse(arguments)
+        } catch {
+            FileHandle.standardError.write(Data("citysteward: \(error)\n".utf8))
+            return 64
+        }
+        let isDemo = invocation.command == "demo"
+        var vaporArguments = invocation.vaporArguments
+        // `serve` is the production start unless --env says otherwise; `demo` runs in development.
+        if !vaporArguments.contains(where: { $0 == "--env" || $0 == "-e" || $0.hasPrefix("--env=") }) {
+            vaporArguments += ["--env", invocation.command == "serve" ? "production" : "development"]
+        }
+        var config: AppConfig
+        let vaporEnvironment: Vapor.Environment
+        do {
+            vaporEnvironment = try Vapor.Environment.detect(arguments: vaporArguments)
+            config = try AppConfig.load(environment: environment, dataOverride: invocation.dataOverride,
+                                        production: vaporEnvironment.isRelease)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 78
+        }
+        if isDemo {
+            // The demo always runs on the embedded SQLite file in the data directory, with its demo logins.
+            config.database = .sqliteFile(path: (config.dataDirectory as NSString).appendingPathComponent("citysteward.sqlite"))
+            config.isDemo = true
+            config.autoMigrate = true
+            config.secureCookies = false
+            if let host = invocation.demoHost { config.host = host }
+            if let port = invocation.demoPort { config.port = port }
+        }
+        var env = vaporEnvironment
+        if invocation.command == "serve" || isDemo {
+            env.arguments += ["--hostname", config.host, "--port", String(config.port)]
+        }
+        LogSetup.bootstrap(config)
+
+        let app: Application
+        do {
+            app = try await Application.make(env)
+        } catch {
+            FileHandle.standardError.write(Data("citysteward: \(error)\n".utf8))
+            return 70
+        }
+        var status: Int32 = 0
+        do {
+            try await configure(app, config: config)
+            if config.autoMigrate && invocation.command != "migrate" {
+                try await app.autoMigrate()
+            } else if invocation.command == "serve" {
+                try await requireMigrated(app)
+            }
+            if isDemo {
+                let database = app.db
+                if try await DemoLoader.isEmpty(database) {
+                    let summary = try await DemoLoader.load(on: database) { password in
+                        try await app.password.async.hash(password)
+                    }
+                    app.logger.notice("Loaded the demo district: \(summary.areasCreated) areas, \(summary.orgsCreated) organisations, \(summary.usersCreated) users")
+                }
+                print(demoBanner(config))
+            }
+            try await app.execute()
+        } catch {
+            app.logger.critical("\(String(reflecting: error))")
+            FileHandle.standardError.write(Data("citysteward: \(error)\n".utf8))
+            status = 1
+        }
+        try? await app.asyncShutdown()
+        return status
+    }
+
+    /// PostgreSQL deployments migrate as a separate step; refuse to serve an out-of-date schema.
+    static func requireMigrated(_ app: Application) async throws {
+        try await app.migrator.setupIfNeeded().get()
+        let pending = try await app.migrator.previewPrepareBatch().get()
+        guard pending.isEmpty else {
+            throw UsageError(description: "the database needs \(pending.count) migration(s) (\(pending.map(\.0.name).joined(separator: ", "))): run `citysteward migrate` first")
+        }
+    }
+
+    static func demoBanner(_ config: AppConfig) -> String {
+        let url = "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)"
+        var lines = [
+            "",
+            "City Steward 城市管家 — demo district (龙华区)",
+            "  open:      \(url)",
+            "  database:  \(config.database.description)",
+            "  logins (password \(DemoDistrict.password)):",
+        ]
+        for user in DemoDistrict.users {
+            lines.append("    \(user.username.padding(toLength: 18, withPad: " ", startingAt: 0)) \(user.role.label.en) — \(user.displayName)")
+        }
+        lines.append("")
+        return lines.joined(separator: "\n")
+    }
+}

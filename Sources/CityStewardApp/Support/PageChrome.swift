@@ -1,0 +1,36 @@
+import CityStewardCore
+import Foundation
+import Vapor
+
+/// What every console page needs besides its own content: language, the signed-in user, the CSRF token for
+/// forms, and the link to the other language.
+struct PageChrome: Encodable {
+    var lang: String
+    var title: String
+    var user: String?
+    var role: String?
+    var org: String?
+    var csrf: String?
+    var otherLanguageURL: String
+    var otherLanguageLabel: String
+
+    init(request: Request, title: String) {
+        let language = request.language
+        lang = language.rawValue
+        self.title = title
+        if let actor = request.actor {
+            user = actor.user.displayName
+            role = actor.role.label.text(language)
+            org = actor.org?.displayName(language)
+            csrf = CSRFMiddleware.token(for: request)
+        }
+        let other: Language = language == .en ? .zhHans : .en
+        var components = URLComponents()
+        components.path = request.url.path
+        var items = (URLComponents(string: request.url.string)?.queryItems ?? []).filter { $0.name != "lang" }
+        items.append(URLQueryItem(name: "lang", value: other.rawValue))
+        components.queryItems = items
+        otherLanguageURL = components.string ?? "/?lang=\(other.rawValue)"
+        otherLanguageLabel = other == .en ? "English" : "中文"
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The one error vocabulary of the domain. The App layer maps each case to an HTTP status in one place;
+/// the message is written here, in both languages, so API, web and CLI say the same thing.
+public enum DomainError: Error, Equatable, Sendable {
+    /// The record does not exist, or the caller may not know it exists (scope misses answer the same way).
+    case notFound(LocalizedText)
+    /// The input is invalid; `field` names the offending field when there is one.
+    case invalid(field: String?, LocalizedText)
+    /// The request conflicts with the current state (duplicate code, concurrent change).
+    case conflict(LocalizedText)
+    /// The caller did not prove who it is (missing or wrong credentials).
+    case unauthenticated(LocalizedText)
+    /// The caller is known but lacks the permission or scope.
+    case forbidden(LocalizedText)
+    /// Too many attempts; retry after the given number of seconds.
+    case rateLimited(retryAfterSeconds: Int, LocalizedText)
+
+    public var message: LocalizedText {
+        switch self {
+        case .notFound(let m), .invalid(_, let m), .conflict(let m), .unauthenticated(let m),
+             .forbidden(let m), .rateLimited(_, let m):
+            m
+        }
+    }
+
+    public func message(_ language: Language) -> String { message.text(language) }
+
+    public static func invalid(_ field: String?, zh: String, en: String) -> DomainError {
+        .invalid(field: field, LocalizedText(zh: zh, en: en))
+    }
+
+    public static func notFound(zh: String, en: String) -> DomainError {
+        .notFound(LocalizedText(zh: zh, en: en))
+    }
+
+    public static func conflict(zh: String, en: String) -> DomainError {
+        .conflict(LocalizedText(zh: zh, en: en))
+    }
+}

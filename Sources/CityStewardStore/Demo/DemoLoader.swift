@@ -1,0 +1,81 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+
+/// Loads the demo district. Idempotent: every seed is matched by its code or username, so loading twice adds
+/// nothing and a partly loaded database is completed.
+public enum DemoLoader {
+    public struct Summary: Sendable, Equatable {
+        public var areasCreated: Int
+        public var orgsCreated: Int
+        public var usersCreated: Int
+    }
+
+    /// True when the database has no areas yet (the `demo` command loads only then).
+    public static func isEmpty(_ db: any Database) async throws -> Bool {
+        try await AreaRecord.query(on: db).count() == 0
+    }
+
+    /// `hashPassword` is the App's Bcrypt (Store does not import Vapor); it is called once.
+    @discardableResult
+    public static func load(on db: any Database, hashPassword: @Sendable (String) async throws -> String) async throws -> Summary {
+        let usersToCreate = try await DemoDistrict.users.asyncFilter {
+            try await UserRecord.query(on: db).filter(\.$username == $0.username).count() == 0
+        }
+        let hash = usersToCreate.isEmpty ? "" : try await hashPassword(DemoDistrict.password)
+        return try await db.transaction { tx in
+            var summary = Summary(areasCreated: 0, orgsCreated: 0, usersCreated: 0)
+            var byCode: [String: Area] = [:]
+            let areas = AreaStore(db: tx)
+            for seed in DemoDistrict.areas {
+                if let existing = try await areas.find(code: seed.code) {
+                    byCode[seed.code] = existing
+                    continue
+                }
+                let parent = seed.parentCode.flatMap { byCode[$0] }
+                let id = UUID()
+                let streetID: UUID? = switch seed.kind {
+                case .district: nil
+                case .street: id
+                default: parent?.streetID
+                }
+                let area = Area(id: id, kind: seed.kind, code: seed.code, name: seed.name, nameEn: seed.nameEn,
+                                parentID: parent?.id, streetID: streetID, path: (parent?.path ?? []) + [id],
+                                shape: seed.shape, centre: seed.centre)
+                try await areas.insert(area)
+                byCode[seed.code] = area
+                summary.areasCreated += 1
+            }
+            let directory = DirectoryStore(db: tx)
+            var orgIDs: [String: UUID] = [:]
+            for seed in DemoDistrict.orgs {
+                let org: Org
+                if let existing = try await directory.org(code: seed.code) {
+                    org = existing
+                } else {
+                    org = try await directory.createOrg(code: seed.code, name: seed.name, nameEn: seed.nameEn, kind: seed.kind)
+                    summary.orgsCreated += 1
+                }
+                orgIDs[seed.code] = org.id
+                for code in seed.areaCodes {
+                    guard let area = byCode[code] else { continue }
+                    try await directory.assign(orgID: org.id, area: area)
+                }
+            }
+            for seed in usersToCreate {
+                try await directory.createUser(username: seed.username, displayName: seed.displayName, passwordHash: hash,
+                                               role: seed.role, orgID: seed.orgCode.flatMap { orgIDs[$0] })
+                summary.usersCreated += 1
+            }
+            return summary
+        }
+    }
+}
+
+extension Sequence where Element: Sendable {
+    func asyncFilter(_ predicate: (Element) async throws -> Bool) async rethrows -> [Element] {
+        var result: [Element] = []
+        for element in self where try await predicate(element) { result.append(element) }
+        return result
+    }
+}
