@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
@@ -38,6 +39,7 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: settings
         ),
@@ -61,12 +63,24 @@ let package = Package(
         .executableTarget(name: "CityStewardBench", dependencies: ["CityStewardCore"], path: "Benchmarks/CityStewardBench", swiftSettings: settings),
         .target(
             name: "CityStewardTestSupport",
-            dependencies: ["CityStewardCore", "CityStewardStore"],
+            dependencies: [
+                "CityStewardCore",
+                "CityStewardStore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CityStewardTestSupport",
             swiftSettings: settings
         ),
         .testTarget(name: "CityStewardCoreTests", dependencies: ["CityStewardCore", "CityStewardTestSupport"], swiftSettings: settings),
-        .testTarget(name: "CityStewardStoreTests", dependencies: ["CityStewardStore", "CityStewardTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "CityStewardStoreTests",
+            dependencies: ["CityStewardStore", "CityStewardTestSupport", .product(name: "FluentKit", package: "fluent-kit"), .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "CityStewardAppTests",
             dependencies: [

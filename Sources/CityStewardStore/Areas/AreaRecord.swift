@@ -62,8 +62,27 @@ enum GeometryText {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Decoded with JSONDecoder, which round-trips doubles exactly (what the encoder wrote, bit for bit).
     static func decode(_ text: String) -> AreaShape? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { return nil }
-        return try? AreaGeoJSON.parseGeometry(object).get()
+        try? JSONDecoder().decode(StoredGeometry.self, from: Data(text.utf8)).shape
+    }
+
+    struct StoredGeometry: Decodable {
+        var shape: AreaShape
+
+        enum CodingKeys: String, CodingKey { case type, coordinates }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func polygon(_ rings: [[[Double]]]) -> Polygon {
+                let parsed = rings.map { ring in ring.map { GeoPoint(lat: $0[1], long: $0[0]) } }
+                return Polygon(outer: parsed.first ?? [], holes: Array(parsed.dropFirst()))
+            }
+            switch try c.decode(String.self, forKey: .type) {
+            case "Polygon": shape = AreaShape(polygons: [polygon(try c.decode([[[Double]]].self, forKey: .coordinates))])
+            case "MultiPolygon": shape = AreaShape(polygons: try c.decode([[[[Double]]]].self, forKey: .coordinates).map(polygon))
+            default: throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "not a polygon")
+            }
+        }
     }
 }

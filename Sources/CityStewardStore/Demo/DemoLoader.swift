@@ -9,6 +9,12 @@ public enum DemoLoader {
         public var areasCreated: Int
         public var orgsCreated: Int
         public var usersCreated: Int
+
+        public init(areasCreated: Int, orgsCreated: Int, usersCreated: Int) {
+            self.areasCreated = areasCreated
+            self.orgsCreated = orgsCreated
+            self.usersCreated = usersCreated
+        }
     }
 
     /// True when the database has no areas yet (the `demo` command loads only then).

@@ -238,7 +238,8 @@ public struct DirectoryStore: Sendable {
                 return try await db.transaction { tx -> Int? in
                     if let record = try await LoginThrottleRecord.query(on: tx).filter(\.$clientKey == key).first() {
                         let elapsed = now.timeIntervalSince(record.windowStart)
-                        if elapsed >= throttle.clientWindow || elapsed < 0 {
+                        // A small negative elapsed time is rounding of the stored time, not a clock going back.
+                        if elapsed >= throttle.clientWindow || elapsed < -1 {
                             record.windowStart = now
                             record.attempts = 1
                         } else {

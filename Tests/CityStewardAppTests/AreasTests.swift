@@ -1,0 +1,248 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Testing
+import VaporTesting
+
+@Suite("Areas API and console")
+struct AreasTests {
+    @Test func districtSeesEveryAreaStreetOnlyItsStreet() async throws {
+        try await withTestApp { app in
+            let all = try await send(app, .GET, "/api/v1/areas?kind=village", headers: bearer(try await token(app, "district-admin")))
+            #expect(all.status == .ok)
+            let villages = try #require(all.json["items"] as? [[String: Any]])
+            #expect(villages.count == 6)
+            let minzhi = try await send(app, .GET, "/api/v1/areas", headers: bearer(try await token(app, "street-minzhi")))
+            let items = try #require(minzhi.json["items"] as? [[String: Any]])
+            #expect(!items.isEmpty)
+            #expect(items.allSatisfy { ($0["code"] as? String)?.hasPrefix("440309002") == true })
+            #expect(items.contains { $0["name"] as? String == "松仔园村" })
+            #expect(minzhi.json["total"] as? Int == items.count)
+        }
+    }
+
+    @Test func anotherStreetsVillageIsNotFound() async throws {
+        try await withTestApp { app in
+            let pilao = try await areaID(app, code: "440309006007V01")   // 陂老村, 观澜
+            let minzhi = bearer(try await token(app, "street-minzhi"))
+            for path in ["/api/v1/areas/\(pilao)", "/api/v1/areas/\(pilao)/geojson"] {
+                let reply = try await send(app, .GET, path, headers: minzhi)
+                #expect(reply.status == .notFound, "\(path)")
+                #expect(reply.json["detail"] as? String == "找不到该区域")
+            }
+            let guanlan = try await send(app, .GET, "/api/v1/areas/\(pilao)", headers: bearer(try await token(app, "street-guanlan")))
+            #expect(guanlan.status == .ok)
+            // The web page answers the same way.
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            #expect(try await send(app, .GET, "/areas/\(pilao)", headers: ["Cookie": cookie]).status == .notFound)
+        }
+    }
+
+    @Test func stewardSeesItsVillagesButNotTheStreets() async throws {
+        try await withTestApp { app in
+            let steward = bearer(try await token(app, "steward-patrol"))
+            let villages = try await send(app, .GET, "/api/v1/areas?kind=village", headers: steward)
+            #expect((villages.json["items"] as? [Any])?.count == 6)
+            let street = try await areaID(app, code: "440309002")
+            #expect(try await send(app, .GET, "/api/v1/areas/\(street)", headers: steward).status == .notFound)
+        }
+    }
+
+    @Test func oneAreaWithItsChildrenAndAncestors() async throws {
+        try await withTestApp { app in
+            let village = try await areaID(app, code: "440309002001V01")
+            let reply = try await send(app, .GET, "/api/v1/areas/\(village)", headers: bearer(try await token(app, "street-minzhi")))
+            #expect(reply.status == .ok)
+            let area = try #require(reply.json["area"] as? [String: Any])
+            #expect(area["kind"] as? String == "village")
+            #expect(area["kindLabel"] as? String == "城中村")
+            let children = try #require(reply.json["children"] as? [[String: Any]])
+            #expect(children.count == 28)
+            #expect(children.allSatisfy { $0["kind"] as? String == "grid" })
+            let size = try #require(children.first?["areaSquareMetres"] as? Int)
+            #expect(abs(size - 10_000) < 150)
+            let ancestors = try #require(reply.json["ancestors"] as? [[String: Any]])
+            #expect(ancestors.map { $0["code"] as? String } == ["440309", "440309002", "440309002001"])
+        }
+    }
+
+    @Test func geojsonOfTheChildren() async throws {
+        try await withTestApp { app in
+            let village = try await areaID(app, code: "440309004005V01")
+            let reply = try await send(app, .GET, "/api/v1/areas/\(village)/geojson?lang=en", headers: bearer(try await token(app, "district-admin")))
+            #expect(reply.status == .ok)
+            #expect(reply.headers.contentType?.subType == "geo+json")
+            #expect(reply.json["type"] as? String == "FeatureCollection")
+            let features = try #require(reply.json["features"] as? [[String: Any]])
+            #expect(features.count == 44)
+            let geometry = try #require(features[0]["geometry"] as? [String: Any])
+            #expect(geometry["type"] as? String == "Polygon")
+            #expect(((features[0]["properties"] as? [String: Any])?["label"] as? String)?.hasPrefix("Langkou Village grid") == true)
+            // What the API exports, the importer reads back.
+            let parsed = AreaGeoJSON.parse(Data(reply.text.utf8), parentKind: .village, parentCode: "440309004005V01")
+            #expect((try? parsed.get())?.count == 44)
+        }
+    }
+
+    @Test func listFiltersAndTheirErrors() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin"))
+            let badKind = try await send(app, .GET, "/api/v1/areas?kind=planet", headers: admin)
+            #expect(badKind.status == .badRequest)
+            #expect(badKind.json["field"] as? String == "kind")
+            #expect(try await send(app, .GET, "/api/v1/areas?parent=nope", headers: admin).status == .badRequest)
+            let street = try await areaID(app, code: "440309006")
+            let children = try await send(app, .GET, "/api/v1/areas?parent=\(street)", headers: admin)
+            #expect((children.json["items"] as? [[String: Any]])?.map { $0["code"] as? String } == ["440309006007"])
+            #expect(try await send(app, .GET, "/api/v1/areas/not-a-uuid", headers: admin).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/areas/\(UUID())", headers: admin).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/areas").status == .unauthorized)
+        }
+    }
+
+    @Test func locateAPointInItsGrid() async throws {
+        try await withTestApp { app in
+            let grid = try #require(DemoDistrict.areas.first { $0.kind == .grid && $0.code.hasPrefix("440309002001") })
+            let url = "/api/v1/areas/locate?lat=\(grid.centre.lat)&long=\(grid.centre.long)"
+            let reply = try await send(app, .GET, url, headers: bearer(try await token(app, "street-minzhi")))
+            #expect(reply.status == .ok)
+            #expect((reply.json["grid"] as? [String: Any])?["code"] as? String == grid.code)
+            #expect((reply.json["path"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["district", "street", "community", "village"])
+            // The same point is outside what 观澜's officer may see.
+            #expect(try await send(app, .GET, url, headers: bearer(try await token(app, "street-guanlan"))).status == .notFound)
+            let admin = bearer(try await token(app, "district-admin"))
+            #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=22.0&long=113.0", headers: admin).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=95&long=113.0", headers: admin).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=abc", headers: admin).status == .badRequest)
+        }
+    }
+
+    @Test func homeShowsSixVillagesForTheDistrictAndOneForAStreet() async throws {
+        try await withTestApp { app in
+            let (admin, _) = try await webLogin(app, "district-admin")
+            let home = try await send(app, .GET, "/", headers: ["Cookie": admin])
+            #expect(home.status == .ok)
+            for name in ["浪口村", "马场新村", "松仔园村", "上油松村", "章阁新村", "陂老村"] { #expect(home.text.contains(name), "\(name)") }
+            #expect(home.text.components(separatedBy: "<svg class=\"map\"").count - 1 == 6)
+            let (street, _) = try await webLogin(app, "street-minzhi")
+            let streetHome = try await send(app, .GET, "/", headers: ["Cookie": street])
+            #expect(streetHome.text.contains("松仔园村"))
+            #expect(!streetHome.text.contains("陂老村"))
+            #expect(streetHome.text.components(separatedBy: "<svg class=\"map\"").count - 1 == 1)
+        }
+    }
+
+    @Test func areaPageDrawsGridsWithScaleAndNorth() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let village = try await areaID(app, code: "440309004005V01")
+            let page = try await send(app, .GET, "/areas/\(village)?lang=en", headers: ["Cookie": cookie])
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<html lang=\"en\">"))
+            #expect(page.text.components(separatedBy: "class=\"shape shape-grid\"").count - 1 == 44)
+            #expect(page.text.components(separatedBy: "class=\"shape shape-building\"").count - 1 == 4)
+            #expect(page.text.contains("class=\"scale\""))
+            #expect(page.text.contains("class=\"north\""))
+            #expect(page.text.contains("Langkou Village"))
+            #expect(page.headers[.setCookie].contains { $0.hasPrefix("lang=en") })
+        }
+    }
+
+    @Test func pagesNeedALogin() async throws {
+        try await withTestApp { app in
+            let home = try await send(app, .GET, "/")
+            #expect(home.status == .seeOther)
+            #expect(home.headers.first(name: .location) == "/login?next=/")
+            let village = try await areaID(app, code: "440309004005V01")
+            let page = try await send(app, .GET, "/areas/\(village)")
+            #expect(page.headers.first(name: .location)?.hasPrefix("/login?next=/areas/") == true)
+        }
+    }
+
+    @Test func importedGridsAreFoundByTheLocator() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin"))
+            // Warm the locator, then import a new cell under 章阁新村 through the use case the CLI runs.
+            _ = try await send(app, .GET, "/api/v1/areas/locate?lat=22.712&long=114.015", headers: admin)
+            let geojson = """
+            {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"440309005004901","name":"新增网格"},
+             "geometry":{"type":"Polygon","coordinates":[[[114.10,22.80],[114.101,22.80],[114.101,22.801],[114.10,22.801],[114.10,22.80]]]}}]}
+            """
+            let result = try await ImportAreas(store: AreaStore(db: app.db))(Data(geojson.utf8), parentCode: "440309005004V01")
+            #expect((try? result.get())?.count == 1)
+            await app.gridLocator.invalidate()
+            let found = try await send(app, .GET, "/api/v1/areas/locate?lat=22.8005&long=114.1005", headers: admin)
+            #expect((found.json["grid"] as? [String: Any])?["code"] as? String == "440309005004901")
+        }
+    }
+}
+
+@Suite("Operations and errors")
+struct OperationsTests {
+    @Test func healthReadinessAndMetrics() async throws {
+        try await withTestApp { app in
+            let health = try await send(app, .GET, "/healthz")
+            #expect(health.status == .ok)
+            #expect(health.json["status"] as? String == "ok")
+            #expect(try await send(app, .GET, "/readyz").status == .ok)
+            _ = try await send(app, .GET, "/api/v1/areas")
+            let metrics = try await send(app, .GET, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains("citysteward_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"))
+            #expect(metrics.text.contains("citysteward_http_requests_total{method=\"GET\",route=\"/api/v1/areas\",status=\"401\"} 1"))
+            #expect(metrics.text.contains("citysteward_http_request_duration_seconds_bucket"))
+            #expect(metrics.text.contains("citysteward_database_up 1"))
+            #expect(metrics.text.contains("citysteward_database_pool_connections"))
+        }
+    }
+
+    @Test func securityHeadersAndRequestIDs() async throws {
+        try await withTestApp { app in
+            let page = try await send(app, .GET, "/login", headers: ["X-Request-Id": "client-req-12345"])
+            let csp = try #require(page.headers.first(name: "Content-Security-Policy"))
+            #expect(csp.contains("frame-ancestors 'none'"))
+            #expect(!csp.contains("unsafe-inline"))
+            #expect(page.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            #expect(page.headers.first(name: "Referrer-Policy") != nil)
+            #expect(page.headers.first(name: "X-Request-Id") == "client-req-12345")
+            let generated = try await send(app, .GET, "/healthz", headers: ["X-Request-Id": "<bad>"])
+            #expect(generated.headers.first(name: "X-Request-Id")?.count == 36)
+            // No inline script or style anywhere in the page.
+            #expect(!page.text.contains("<script"))
+            #expect(!page.text.contains("style="))
+        }
+    }
+
+    @Test func errorsAreProblemsForTheAPIAndPagesForBrowsers() async throws {
+        try await withTestApp { app in
+            let api = try await send(app, .GET, "/api/v1/nothing-here")
+            #expect(api.status == .notFound)
+            #expect(api.headers.contentType?.subType == "problem+json")
+            #expect(api.json["status"] as? Int == 404)
+            #expect(api.json["requestId"] != nil)
+            let page = try await send(app, .GET, "/nothing-here?lang=en")
+            #expect(page.status == .notFound)
+            #expect(page.headers.contentType == .html)
+            #expect(page.text.contains("no such address or record"))
+            // Over real HTTP, a body above the limit is refused before it is read whole.
+            let port = Int.random(in: 20_000...40_000)
+            let body = ByteBuffer(string: "{\"username\":\"" + String(repeating: "a", count: 3_000_000) + "\"}")
+            let tooBig = try await app.testing(method: .running(hostname: "127.0.0.1", port: port))
+                .sendRequest(.POST, "/api/v1/auth/token", headers: ["Content-Type": "application/json"], body: body)
+            #expect(tooBig.status == .payloadTooLarge)
+        }
+    }
+
+    @Test func openAPIDocumentIsServed() async throws {
+        try await withTestApp { app in
+            let reply = try await send(app, .GET, "/openapi.json")
+            #expect(reply.status == .ok)
+            #expect(reply.json["openapi"] as? String == "3.1.0")
+            let paths = try #require(reply.json["paths"] as? [String: Any])
+            for path in ["/api/v1/areas", "/api/v1/areas/{id}", "/api/v1/areas/{id}/geojson", "/api/v1/areas/locate", "/api/v1/auth/token", "/api/v1/me", "/healthz"] {
+                #expect(paths[path] != nil, "\(path)")
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Testing
+import VaporTesting
+
+@Suite("Login, tokens and API keys")
+struct AuthTests {
+    @Test func webLoginSetsAnHttpOnlySessionAndShowsHome() async throws {
+        try await withTestApp { app in
+            let (cookie, reply) = try await webLogin(app, "district-admin")
+            #expect(reply.status == .seeOther)
+            #expect(reply.headers.first(name: .location) == "/")
+            let setCookie = try #require(reply.headers[.setCookie].first { $0.hasPrefix("citysteward_session=") })
+            #expect(setCookie.contains("HttpOnly"))
+            #expect(setCookie.contains("SameSite=Lax"))
+            let home = try await send(app, .GET, "/", headers: ["Cookie": cookie])
+            #expect(home.status == .ok)
+            #expect(home.text.contains("区专项办管理员"))
+        }
+    }
+
+    @Test func sessionIdChangesAtLogin() async throws {
+        try await withTestApp { app in
+            let form = try await send(app, .GET, "/login")
+            let before = try #require(form.sessionCookie)
+            let reply = try await send(app, .POST, "/login", headers: ["Cookie": before],
+                                       form: ["_csrf": try #require(form.csrfToken), "username": "auditor", "password": "demo1234"])
+            let after = try #require(reply.sessionCookie)
+            #expect(before != after)
+        }
+    }
+
+    @Test func wrongPasswordShowsTheFormAgain() async throws {
+        try await withTestApp { app in
+            let (_, reply) = try await webLogin(app, "district-admin", password: "wrong-password")
+            #expect(reply.status == .unauthorized)
+            #expect(reply.text.contains("用户名或密码错误"))
+            #expect(reply.text.contains("value=\"district-admin\""))
+        }
+    }
+
+    @Test func formsWithoutCSRFTokenAreRefused() async throws {
+        try await withTestApp { app in
+            let form = try await send(app, .GET, "/login")
+            let cookie = try #require(form.sessionCookie)
+            let noToken = try await send(app, .POST, "/login", headers: ["Cookie": cookie], form: ["username": "district-admin", "password": "demo1234"])
+            #expect(noToken.status == .forbidden)
+            #expect(noToken.text.contains("CSRF"))
+            let wrongToken = try await send(app, .POST, "/login", headers: ["Cookie": cookie],
+                                            form: ["_csrf": "forged", "username": "district-admin", "password": "demo1234"])
+            #expect(wrongToken.status == .forbidden)
+            let noSession = try await send(app, .POST, "/logout")
+            #expect(noSession.status == .forbidden)
+        }
+    }
+
+    @Test func logoutEndsTheSession() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let home = try await send(app, .GET, "/", headers: ["Cookie": cookie])
+            let csrf = try #require(home.csrfToken)
+            let out = try await send(app, .POST, "/logout", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(out.status == .seeOther)
+            let after = try await send(app, .GET, "/", headers: ["Cookie": cookie])
+            #expect(after.status == .seeOther)
+            #expect(after.headers.first(name: .location)?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test func loginRedirectsOnlyToLocalPaths() {
+        #expect(AuthController.safeNext("/areas/x") == "/areas/x")
+        #expect(AuthController.safeNext("https://evil.example") == "/")
+        #expect(AuthController.safeNext("//evil.example") == "/")
+        #expect(AuthController.safeNext(nil) == "/")
+    }
+
+    @Test func repeatedFailuresLockTheAccount() async throws {
+        try await withTestApp { app in
+            for _ in 0..<4 {
+                let r = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "auditor", "password": "nope-nope"])
+                #expect(r.status == .unauthorized)
+            }
+            let fifth = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "auditor", "password": "nope-nope"])
+            #expect(fifth.status == .tooManyRequests)
+            #expect(fifth.headers.first(name: "Retry-After").flatMap(Int.init).map { $0 > 800 } == true)
+            // Even the right password is refused while locked.
+            let right = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "auditor", "password": "demo1234"])
+            #expect(right.status == .tooManyRequests)
+            #expect((right.json["detail"] as? String)?.contains("锁定") == true)
+            // Other accounts are unaffected.
+            #expect(try await send(app, .POST, "/api/v1/auth/token", json: ["username": "district-admin", "password": "demo1234"]).status == .ok)
+        }
+    }
+
+    @Test func aClientIsRateLimited() async throws {
+        try await withTestApp({ $0.loginThrottle = LoginThrottle(maxFailuresPerAccount: 100, maxAttemptsPerClient: 3, clientWindow: 60) }) { app in
+            for _ in 0..<3 {
+                #expect(try await send(app, .POST, "/api/v1/auth/token", json: ["username": "ghost", "password": "whatever1"]).status == .unauthorized)
+            }
+            let limited = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "district-admin", "password": "demo1234"])
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers.first(name: "Retry-After") != nil)
+        }
+    }
+
+    @Test func tokenEndpointIssuesAndRevokes() async throws {
+        try await withTestApp { app in
+            let reply = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "street-guanlan", "password": "demo1234"])
+            #expect(reply.status == .ok)
+            #expect(reply.headers.first(name: .cacheControl) == "no-store")
+            #expect(reply.json["tokenType"] as? String == "Bearer")
+            #expect((reply.json["expiresIn"] as? Int) == 12 * 3600)
+            let secret = try #require(reply.json["token"] as? String)
+            let me = try await send(app, .GET, "/api/v1/me", headers: bearer(secret))
+            #expect(me.status == .ok)
+            #expect(me.json["username"] as? String == "street-guanlan")
+            #expect(me.json["role"] as? String == "streetOfficer")
+            #expect(try await send(app, .DELETE, "/api/v1/auth/token", headers: bearer(secret)).status == .noContent)
+            let after = try await send(app, .GET, "/api/v1/me", headers: bearer(secret))
+            #expect(after.status == .unauthorized)
+            #expect(after.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
+        }
+    }
+
+    @Test func tokenEndpointFailures() async throws {
+        try await withTestApp { app in
+            let missing = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "district-admin"])
+            #expect(missing.status == .badRequest)
+            #expect(missing.headers.contentType?.subType == "problem+json")
+            #expect(missing.json["detail"] as? String == "请输入密码")
+            let english = try await send(app, .POST, "/api/v1/auth/token", headers: ["Accept-Language": "en"], json: ["username": "district-admin"])
+            #expect(english.json["detail"] as? String == "password is required")
+            let unknown = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "nobody", "password": "demo1234"])
+            #expect(unknown.status == .unauthorized)
+            let garbage = try await send(app, .POST, "/api/v1/auth/token", raw: "{not json")
+            #expect(garbage.status == .badRequest)
+            let wrongType = try await send(app, .POST, "/api/v1/auth/token", json: ["username": 42, "password": "x"])
+            #expect(wrongType.status == .badRequest)
+            let badBearer = try await send(app, .GET, "/api/v1/me", headers: bearer("cst_forged"))
+            #expect(badBearer.status == .unauthorized)
+            #expect(try await send(app, .GET, "/api/v1/me").status == .unauthorized)
+        }
+    }
+
+    @Test func apiKeysAreScopedAndRevocable() async throws {
+        try await withTestApp { app in
+            let directory = DirectoryStore(db: app.db)
+            let admin = try #require(try await directory.user(username: "district-admin"))
+            let (areasKey, areasInfo) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "map sync", scopes: [.areasRead], expiresAt: nil)
+            let (auditKey, _) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "audit", scopes: [.auditRead], expiresAt: nil)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: ["X-API-Key": areasKey]).status == .ok)
+            let wrongScope = try await send(app, .GET, "/api/v1/areas", headers: bearer(auditKey))
+            #expect(wrongScope.status == .forbidden)
+            #expect((wrongScope.json["detail"] as? String)?.contains("areas:read") == true)
+            let me = try await send(app, .GET, "/api/v1/me", headers: bearer(areasKey))
+            #expect(me.json["permissions"] as? [String] == ["areas:read"])
+            _ = try await directory.revokeToken(id: areasInfo.id, now: Date())
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .unauthorized)
+        }
+    }
+}
