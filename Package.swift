@@ -87,6 +87,7 @@ let package = Package(
                 "CityStewardApp",
                 "CityStewardTestSupport",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: settings
         ),

@@ -1,1 +1,141 @@
-print("bench")
+import CityStewardCore
+import Foundation
+
+// City Steward micro-benchmarks (release build; run through scripts/bench).
+// Each row reports a rate and its ratio to a baseline measured in the same run on the same data.
+
+struct Row {
+    var name: String
+    var rate: Double
+    var unit: String
+    var baseline: String
+    var ratio: Double?
+}
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Runs `body` until at least `minimum` seconds have passed; returns operations per second (best of 3 rounds).
+func measure(operations: Int, minimum: Double = 0.5, _ body: () -> Int) -> (rate: Double, checksum: Int) {
+    var best = 0.0
+    var checksum = 0
+    for _ in 0..<3 {
+        var done = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            checksum &+= body()
+            done += operations
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < minimum
+        best = max(best, Double(done) / elapsed)
+    }
+    return (best, checksum)
+}
+
+/// The baseline: what a plain implementation does without an index — a bounding-box check and a
+/// point-in-polygon test against every region, in code order.
+func bruteForce(_ shapes: [AreaShape], _ boxes: [GeoBox], _ p: GeoPoint) -> Int {
+    for i in shapes.indices where boxes[i].contains(p) && shapes[i].contains(p) { return i }
+    return -1
+}
+
+func lookupRows(name: String, shapes: [AreaShape], points: [GeoPoint], baselinePoints: Int) -> [Row] {
+    let buildStart = DispatchTime.now().uptimeNanoseconds
+    let index = GridIndex(regions: shapes)
+    let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e9
+    // Correctness before speed: the index answers what the scan answers.
+    let boxes = shapes.map { $0.boundingBox! }
+    for p in points.prefix(2000) where (index.firstRegion(containing: p) ?? -1) != bruteForce(shapes, boxes, p) {
+        fatalError("index and scan disagree at \(p)")
+    }
+    let indexed = measure(operations: points.count) {
+        var hits = 0
+        for p in points where index.firstRegion(containing: p) != nil { hits += 1 }
+        return hits
+    }
+    let sample = Array(points.prefix(baselinePoints))
+    let scanned = measure(operations: sample.count) {
+        var hits = 0
+        for p in sample where bruteForce(shapes, boxes, p) >= 0 { hits += 1 }
+        return hits
+    }
+    let hitRate = Double(points.filter { index.firstRegion(containing: $0) != nil }.count) / Double(points.count)
+    return [
+        Row(name: "\(name): indexed lookups (\(shapes.count) polygons, \(Int(hitRate * 100))% hits, index built in \(String(format: "%.1f", buildSeconds * 1000)) ms)",
+            rate: indexed.rate, unit: "lookups/s", baseline: "linear scan, same points", ratio: indexed.rate / scanned.rate),
+        Row(name: "\(name): linear scan (baseline)", rate: scanned.rate, unit: "lookups/s", baseline: "", ratio: nil),
+    ]
+}
+
+var rng = SplitMix64(state: 20261129)
+var rows: [Row] = []
+
+// 1. The demo district's grids, points spread over the pilot villages (with a margin, so some miss).
+let demoGrids = DemoDistrict.areas.filter { $0.kind == .grid }.compactMap(\.shape)
+let villageBoxes = DemoDistrict.areas.filter { $0.kind == .village }.compactMap { $0.shape?.boundingBox }
+let demoPoints: [GeoPoint] = (0..<200_000).map { i in
+    let box = villageBoxes[i % villageBoxes.count]
+    let marginLat = (box.maxLat - box.minLat) * 0.1, marginLong = (box.maxLong - box.minLong) * 0.1
+    return GeoPoint(lat: Double.random(in: (box.minLat - marginLat)...(box.maxLat + marginLat), using: &rng),
+                    long: Double.random(in: (box.minLong - marginLong)...(box.maxLong + marginLong), using: &rng))
+}
+rows += lookupRows(name: "demo grids", shapes: demoGrids, points: demoPoints, baselinePoints: 20_000)
+
+// 2. 10,000 synthetic polygons: a 100 × 100 lattice of ~100 m cells (as reference/perf-baseline.md §4, here in
+//    Longhua), with every vertex jittered so the cells are irregular quadrilaterals that still tile exactly.
+let origin = GeoPoint(lat: 22.60, long: 113.98)
+let stepLat = 100.0 / 111_320.0, stepLong = 100.0 / (111_320.0 * cos(origin.lat * .pi / 180))
+var corners = [[GeoPoint]](repeating: [], count: 101)
+for r in 0...100 {
+    for c in 0...100 {
+        let jitter = (r == 0 || r == 100 || c == 0 || c == 100) ? 0.0 : 0.25
+        corners[r].append(GeoPoint(lat: origin.lat + (Double(r) + Double.random(in: -jitter...jitter, using: &rng)) * stepLat,
+                                   long: origin.long + (Double(c) + Double.random(in: -jitter...jitter, using: &rng)) * stepLong))
+    }
+}
+var lattice: [AreaShape] = []
+for r in 0..<100 {
+    for c in 0..<100 {
+        let ring = [corners[r][c], corners[r][c + 1], corners[r + 1][c + 1], corners[r + 1][c], corners[r][c]]
+        lattice.append(AreaShape(polygons: [Polygon(outer: ring)]))
+    }
+}
+let latticePoints: [GeoPoint] = (0..<1_000_000).map { _ in
+    GeoPoint(lat: origin.lat + Double.random(in: 0..<100, using: &rng) * stepLat, long: origin.long + Double.random(in: 0..<100, using: &rng) * stepLong)
+}
+rows += lookupRows(name: "10,000 synthetic polygons", shapes: lattice, points: latticePoints, baselinePoints: 2_000)
+
+// Reference from reference/perf-baseline.md §4 (PostGIS 3.3 on this machine kind, best plan): 607,000 points/s.
+let postgisBest = 607_000.0
+let best = rows[2].rate
+rows.append(Row(name: "10,000 polygons vs PostGIS polygon-driven join (recorded, perf-baseline §4)", rate: best, unit: "lookups/s",
+                baseline: "607,000 points/s", ratio: best / postgisBest))
+
+func format(_ value: Double) -> String {
+    let formatter = NumberFormatter()
+    formatter.numberStyle = .decimal
+    formatter.maximumFractionDigits = 0
+    return formatter.string(from: NSNumber(value: value)) ?? "\(Int(value))"
+}
+
+let json = CommandLine.arguments.contains("--json")
+if json {
+    let objects = rows.map { ["name": $0.name, "rate": $0.rate, "unit": $0.unit, "baseline": $0.baseline, "ratio": $0.ratio ?? 0] as [String: Any] }
+    let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} else {
+    print("| benchmark | rate | unit | baseline (same run) | ratio |")
+    print("|---|---:|---|---|---:|")
+    for row in rows {
+        print("| \(row.name) | \(format(row.rate)) | \(row.unit) | \(row.baseline) | \(row.ratio.map { String(format: "%.1f×", $0) } ?? "") |")
+    }
+}

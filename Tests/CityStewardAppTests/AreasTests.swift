@@ -1,6 +1,8 @@
 @testable import CityStewardApp
 import CityStewardCore
 import CityStewardStore
+import CityStewardTestSupport
+import SQLKit
 import Foundation
 import Testing
 import VaporTesting
@@ -193,6 +195,7 @@ struct OperationsTests {
             #expect(metrics.text.contains("citysteward_http_requests_total{method=\"GET\",route=\"/api/v1/areas\",status=\"401\"} 1"))
             #expect(metrics.text.contains("citysteward_http_request_duration_seconds_bucket"))
             #expect(metrics.text.contains("citysteward_database_up 1"))
+            #expect((app.db as? any SQLDatabase)?.dialect.name == (TestDatabase.postgresURL == nil ? "sqlite" : "postgresql"))
             #expect(metrics.text.contains("citysteward_database_pool_connections"))
         }
     }

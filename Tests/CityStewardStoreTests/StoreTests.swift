@@ -11,6 +11,8 @@ struct MigrationTests {
     @Test func migrationsCreateEveryTable() async throws {
         try await withTestDatabase { db in
             let sql = try #require(db as? any SQLDatabase)
+            // The suite runs on the database it claims to: PostgreSQL when TEST_DATABASE_URL is set.
+            #expect(sql.dialect.name == (TestDatabase.postgresURL == nil ? "sqlite" : "postgresql"))
             for table in ["areas", "orgs", "org_areas", "users", "api_tokens", "login_throttle"] {
                 let rows = try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").all()
                 #expect(try rows.first?.decode(column: "n", as: Int.self) == 0, "\(table)")
