@@ -53,8 +53,19 @@ enum SessionKeys {
 
 /// Finds out who is calling: a bearer token or API key (`Authorization: Bearer …` or `X-API-Key`), else the web
 /// session. It never rejects; routes that need a caller ask `requireActor()`.
-struct ActorMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct ActorMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        // Anonymous requests (health checks, the login page, static files) pass without starting a task.
+        let hasCredential = request.headers.bearerAuthorization != nil || request.headers.first(name: "X-API-Key") != nil
+        guard hasCredential || (request.hasSession && request.session.data[SessionKeys.userID] != nil) else {
+            return next.respond(to: request)
+        }
+        return request.eventLoop.makeFutureWithTask {
+            try await Self.authenticate(request)
+        }.flatMap { next.respond(to: request) }
+    }
+
+    static func authenticate(_ request: Request) async throws {
         let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key")
         if let presented {
             // A wrong credential is an error even on public routes: the client believes it is authenticated.
@@ -74,7 +85,6 @@ struct ActorMiddleware: AsyncMiddleware {
                 request.session.data[SessionKeys.userID] = nil
             }
         }
-        return try await next.respond(to: request)
     }
 }
 

@@ -50,12 +50,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
     // Middleware, outermost first.
     var middleware = Middlewares()
-    middleware.use(RequestIDMiddleware())
-    middleware.use(MetricsMiddleware())
-    middleware.use(SecurityHeadersMiddleware(secure: secure))
-    middleware.use(ErrorRenderer(isRelease: app.environment.isRelease))
-    middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
-    middleware.use(LanguageMiddleware())
+    middleware.use(RequestContextMiddleware(secure: secure))
+    middleware.use(StaticFilesMiddleware(files: FileMiddleware(publicDirectory: app.directory.publicDirectory)))
     middleware.use(app.sessions.middleware)
     middleware.use(ActorMiddleware())
     middleware.use(CSRFMiddleware())

@@ -49,18 +49,10 @@ struct Problem: Content {
     }
 }
 
-/// Replaces Vapor's ErrorMiddleware: `application/problem+json` for the API, an HTML page for browsers, always in
-/// the caller's language; unexpected errors are logged with the request id and shown without internals.
-struct ErrorRenderer: AsyncMiddleware {
-    let isRelease: Bool
-
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return await render(error, for: request)
-        }
-    }
+/// Replaces Vapor's ErrorMiddleware (called by `RequestContextMiddleware`): `application/problem+json` for the
+/// API, an HTML page for browsers, always in the caller's language; unexpected errors are logged with the request
+/// id and shown without internals.
+struct ErrorRenderer: Sendable {
 
     func render(_ error: any Error, for request: Request) async -> Response {
         let language = request.language

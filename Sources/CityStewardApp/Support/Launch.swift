@@ -12,8 +12,8 @@ public enum CityStewardMain {
         var command: String
         var vaporArguments: [String]
         var dataOverride: String?
-        var demoHost: String?
-        var demoPort: Int?
+        var host: String?
+        var port: Int?
     }
 
     struct UsageError: Error, CustomStringConvertible {
@@ -42,7 +42,8 @@ public enum CityStewardMain {
         let command = rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
         if rest.first == command { rest.removeFirst() }
         switch command {
-        case "demo":
+        case "demo", "serve":
+            // Flags win over HOST/PORT; Vapor's serve gets the resolved address once.
             let host = try take(["--host", "--hostname", "-H"])
             let portText = try take(["--port", "-p"])
             var port: Int?
@@ -52,10 +53,9 @@ public enum CityStewardMain {
                 }
                 port = value
             }
-            return Invocation(command: command, vaporArguments: [program, "serve"] + rest, dataOverride: data ?? AppConfig.defaultDataDirectory,
-                              demoHost: host, demoPort: port)
-        case "serve":
-            return Invocation(command: command, vaporArguments: [program, "serve"] + rest, dataOverride: data)
+            return Invocation(command: command, vaporArguments: [program, "serve"] + rest,
+                              dataOverride: command == "demo" ? (data ?? AppConfig.defaultDataDirectory) : data,
+                              host: host, port: port)
         default:
             return Invocation(command: command, vaporArguments: [program, command] + rest, dataOverride: data)
         }
@@ -92,9 +92,9 @@ public enum CityStewardMain {
             config.isDemo = true
             config.autoMigrate = true
             config.secureCookies = false
-            if let host = invocation.demoHost { config.host = host }
-            if let port = invocation.demoPort { config.port = port }
         }
+        if let host = invocation.host { config.host = host }
+        if let port = invocation.port { config.port = port }
         var env = vaporEnvironment
         if invocation.command == "serve" || isDemo {
             env.arguments += ["--hostname", config.host, "--port", String(config.port)]

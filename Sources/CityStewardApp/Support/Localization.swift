@@ -55,15 +55,3 @@ struct TranslateTag: LeafTag {
     }
 }
 
-/// Remembers `?lang=` in a cookie so the choice follows the user from page to page.
-struct LanguageMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        if let explicit = try? request.query.get(String.self, at: "lang"), let language = Language(tag: explicit),
-           !request.url.path.hasPrefix("/api/") {
-            response.cookies["lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
-                                                         isHTTPOnly: true, sameSite: .lax)
-        }
-        return response
-    }
-}

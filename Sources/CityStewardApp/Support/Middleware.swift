@@ -3,19 +3,48 @@ import Crypto
 import Foundation
 import Vapor
 
-/// Security headers on every response (DESIGN §6): a CSP without inline script or style, no framing, no sniffing.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
+/// The outermost layer: request id, metrics, error rendering and security headers, in one future-based middleware.
+/// Vapor runs every `AsyncMiddleware` in a task of its own (a thread hop each), so the layers every request passes
+/// are plain `Middleware`; only the rare paths (an error page, a credential lookup) start a task.
+struct RequestContextMiddleware: Middleware {
     static let contentSecurityPolicy = [
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
         "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
     ].joined(separator: "; ")
 
     let secure: Bool
+    let errors = ErrorRenderer()
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        let h = response.headers
-        var headers = h
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let start = ContinuousClock.now
+        let id = Self.requestID(request.headers.first(name: "X-Request-Id"))
+        request.logger[metadataKey: "request-id"] = .string(id)
+        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
+        let errors = self.errors
+        return next.respond(to: request)
+            .flatMapError { error in
+                request.eventLoop.makeFutureWithTask { await errors.render(error, for: request) }
+            }
+            .map { response in
+                self.decorate(response, request: request, id: id)
+                request.application.metrics.record(method: request.method.rawValue, route: route, status: response.status.code,
+                                                   duration: ContinuousClock.now - start)
+                return response
+            }
+    }
+
+    /// The caller's `X-Request-Id` when it is sane, else a new one.
+    static func requestID(_ incoming: String?) -> String {
+        if let incoming, (8...128).contains(incoming.count),
+           incoming.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) {
+            return incoming
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    func decorate(_ response: Response, request: Request, id: String) {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "X-Request-Id", value: id)
         headers.replaceOrAdd(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
@@ -24,46 +53,44 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "Cross-Origin-Opener-Policy", value: "same-origin")
         if secure { headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
         response.headers = headers
-        return response
+        // Remember an explicit ?lang= choice for the console.
+        if request.url.query?.contains("lang=") == true, !request.url.path.hasPrefix("/api/"),
+           let explicit = try? request.query.get(String.self, at: "lang"), let language = Language(tag: explicit) {
+            response.cookies["lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
+                                                         isHTTPOnly: true, sameSite: .lax)
+        }
     }
 }
 
-/// Gives each request an id (the caller's `X-Request-Id` when it is sane), puts it on every log line of the
-/// request and returns it in the response.
-struct RequestIDMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let incoming = request.headers.first(name: "X-Request-Id")
-        let id: String
-        if let incoming, (8...128).contains(incoming.count),
-           incoming.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) {
-            id = incoming
-        } else {
-            id = UUID().uuidString.lowercased()
-        }
-        request.logger[metadataKey: "request-id"] = .string(id)
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Request-Id", value: id)
-        return response
+/// Serves `Public/` only for static paths, so other requests do not pay a file-system lookup.
+struct StaticFilesMiddleware: Middleware {
+    let files: FileMiddleware
+    static let prefixes = ["/css/", "/js/", "/img/", "/favicon.ico", "/robots.txt"]
+
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let path = request.url.path
+        guard Self.prefixes.contains(where: { path.hasPrefix($0) }) else { return next.respond(to: request) }
+        return files.respond(to: request, chainingTo: next)
     }
 }
 
 /// CSRF protection for the web console (Vapor has none): a random token per session, required as the `_csrf`
 /// form field or `X-CSRF-Token` header on every state-changing request outside the bearer-token API.
-struct CSRFMiddleware: AsyncMiddleware {
+struct CSRFMiddleware: Middleware {
     static let sessionKey = "csrf"
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let unsafe = ![.GET, .HEAD, .OPTIONS].contains(request.method)
         if unsafe && !ErrorRenderer.isAPI(request) {
             let expected = request.hasSession ? request.session.data[Self.sessionKey] : nil
             let presented = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.get(String.self, at: "_csrf"))
             guard let expected, let presented, Self.constantTimeEqual(expected, presented) else {
-                throw DomainError.forbidden(LocalizedText(
+                return request.eventLoop.makeFailedFuture(DomainError.forbidden(LocalizedText(
                     zh: "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
-                    en: "the form has expired or did not come from this site (CSRF check failed); reload the page and try again"))
+                    en: "the form has expired or did not come from this site (CSRF check failed); reload the page and try again")))
             }
         }
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 
     /// The session's token, created on first use.
