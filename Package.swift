@@ -88,6 +88,9 @@ let package = Package(
                 "CityStewardTestSupport",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),

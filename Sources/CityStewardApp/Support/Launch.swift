@@ -62,7 +62,8 @@ public enum CityStewardMain {
     }
 
     public static func run(arguments: [String] = CommandLine.arguments,
-                           environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           bootstrapLogging: Bool = true) async -> Int32 {
         let invocation: Invocation
         do {
             invocation = try parse(arguments)
@@ -99,7 +100,7 @@ public enum CityStewardMain {
         if invocation.command == "serve" || isDemo {
             env.arguments += ["--hostname", config.host, "--port", String(config.port)]
         }
-        LogSetup.bootstrap(config)
+        if bootstrapLogging { LogSetup.bootstrap(config) }
 
         let app: Application
         do {
