@@ -1,5 +1,6 @@
 import CityStewardStore
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 import Vapor
 
@@ -38,10 +39,28 @@ final class AppMetrics: Sendable {
                                                    helpText: "Configured database connections (all event loops)")
     }
 
+    private struct SeriesKey: Hashable {
+        var method: String
+        var route: String
+        var status: UInt
+    }
+
+    /// The registry formats names and label keys on every `make…` call; keeping the instruments per series makes
+    /// recording a dictionary hit under a lock.
+    private let series = NIOLockedValueBox<[SeriesKey: (Counter, DurationHistogram)]>([:])
+
     func record(method: String, route: String, status: UInt, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", method), ("route", route)],
-                                       buckets: Self.latencyBuckets).record(duration)
+        let key = SeriesKey(method: method, route: route, status: status)
+        let instruments = series.withLockedValue { cache in
+            if let found = cache[key] { return found }
+            let made = (registry.makeCounter(descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]),
+                        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", method), ("route", route)],
+                                                       buckets: Self.latencyBuckets))
+            cache[key] = made
+            return made
+        }
+        instruments.0.increment()
+        instruments.1.record(duration)
     }
 }
 

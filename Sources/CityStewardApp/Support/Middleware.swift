@@ -17,8 +17,16 @@ struct RequestContextMiddleware: Middleware {
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = ContinuousClock.now
-        let id = Self.requestID(request.headers.first(name: "X-Request-Id"))
-        request.logger[metadataKey: "request-id"] = .string(id)
+        // Vapor tags the request's logger with the caller's X-Request-Id or a fresh UUID; keep that unless the
+        // caller's value is not a sane id (it would reach logs and response headers).
+        let id: String
+        let incoming = request.headers.first(name: "X-Request-Id")
+        if case .string(let existing)? = request.logger[metadataKey: "request-id"], incoming == nil || Self.isValidRequestID(existing) {
+            id = existing
+        } else {
+            id = UUID().uuidString
+            request.logger[metadataKey: "request-id"] = .string(id)
+        }
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
         let errors = self.errors
         return next.respond(to: request)
@@ -33,13 +41,9 @@ struct RequestContextMiddleware: Middleware {
             }
     }
 
-    /// The caller's `X-Request-Id` when it is sane, else a new one.
-    static func requestID(_ incoming: String?) -> String {
-        if let incoming, (8...128).contains(incoming.count),
-           incoming.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) {
-            return incoming
-        }
-        return UUID().uuidString.lowercased()
+    static func isValidRequestID(_ text: String) -> Bool {
+        (8...128).contains(text.utf8.count)
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
     }
 
     func decorate(_ response: Response, request: Request, id: String) {
