@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "citysteward", targets: ["citysteward"]),
         .executable(name: "citysteward-bench", targets: ["CityStewardBench"]),
+        .executable(name: "citysteward-hello", targets: ["HelloBaseline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.0"),
@@ -62,6 +63,12 @@ let package = Package(
         .executableTarget(name: "citysteward", dependencies: ["CityStewardApp"], swiftSettings: settings),
         // A plain timing executable (release build via scripts/bench): no extra benchmark framework to build in CI.
         .executableTarget(name: "CityStewardBench", dependencies: ["CityStewardCore"], path: "Benchmarks/CityStewardBench", swiftSettings: settings),
+        .executableTarget(
+            name: "HelloBaseline",
+            dependencies: [.product(name: "Vapor", package: "vapor")],
+            path: "Benchmarks/HelloBaseline",
+            swiftSettings: settings
+        ),
         .target(
             name: "CityStewardTestSupport",
             dependencies: [

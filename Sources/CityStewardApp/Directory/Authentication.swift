@@ -77,10 +77,15 @@ struct ActorMiddleware: Middleware {
             request.bearerToken = token
         } else if request.hasSession, let text = request.session.data[SessionKeys.userID], let userID = UUID(uuidString: text) {
             let expires = request.session.data[SessionKeys.expires].flatMap(Double.init).map(Date.init(timeIntervalSince1970:))
-            if let expires, expires > Date(), let actor = try await request.directory.actor(userID: userID) {
+            let now = Date()
+            if let expires, expires > now, let actor = try await request.directory.actor(userID: userID) {
                 request.actor = actor
-                // Sliding expiry: an active user stays logged in.
-                request.session.data[SessionKeys.expires] = String(Date().addingTimeInterval(request.config.sessionLifetime).timeIntervalSince1970)
+                // Sliding expiry: an active user stays logged in. Renewed at most every five minutes, because any
+                // change to the session data is a database write.
+                let lifetime = request.config.sessionLifetime
+                if expires.timeIntervalSince(now) < lifetime - 300 {
+                    request.session.data[SessionKeys.expires] = String(now.addingTimeInterval(lifetime).timeIntervalSince1970)
+                }
             } else {
                 request.session.data[SessionKeys.userID] = nil
             }
