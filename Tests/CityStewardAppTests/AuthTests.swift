@@ -21,6 +21,18 @@ struct AuthTests {
         }
     }
 
+    @Test func demoLoginsAreListedOnlyInTheDemo() async throws {
+        try await withTestApp { app in
+            let page = try await send(app, .GET, "/login")
+            #expect(!page.text.contains("steward-dispatch"))
+        }
+        try await withTestApp({ $0.isDemo = true }) { app in
+            let page = try await send(app, .GET, "/login?lang=en")
+            #expect(page.text.contains("steward-dispatch"))
+            #expect(page.text.contains("Demo logins"))
+        }
+    }
+
     @Test func sessionIdChangesAtLogin() async throws {
         try await withTestApp { app in
             let form = try await send(app, .GET, "/login")

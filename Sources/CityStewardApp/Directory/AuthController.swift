@@ -23,6 +23,14 @@ struct AuthController: RouteCollection {
         var username: String
         var next: String
         var error: String?
+        /// The demo's logins, shown on the login page only under `citysteward demo`.
+        var demoLogins: [DemoLogin]?
+        var demoPassword: String?
+    }
+
+    struct DemoLogin: Encodable {
+        var username: String
+        var role: String
     }
 
     struct LoginForm: Content {
@@ -65,8 +73,12 @@ struct AuthController: RouteCollection {
     }
 
     func renderLogin(_ req: Request, username: String, next: String, error: String?, status: HTTPResponseStatus) async throws -> Response {
+        let language = req.language
+        let demo = req.config.isDemo
         let page = LoginPage(page: PageChrome(request: req, title: req.t("login.title")), csrf: CSRFMiddleware.token(for: req),
-                             username: username, next: next, error: error)
+                             username: username, next: next, error: error,
+                             demoLogins: demo ? DemoDistrict.users.map { DemoLogin(username: $0.username, role: $0.role.label.text(language)) } : nil,
+                             demoPassword: demo ? DemoDistrict.password : nil)
         return try await req.view.render("login", page).encodeResponse(status: status, for: req)
     }
 
