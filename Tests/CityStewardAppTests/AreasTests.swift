@@ -151,6 +151,21 @@ struct AreasTests {
         }
     }
 
+    @Test func gridPageShowsTheCellInItsVillage() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let grid = try await areaID(app, code: "440309002001007")
+            let page = try await send(app, .GET, "/areas/\(grid)", headers: ["Cookie": cookie])
+            #expect(page.status == .ok)
+            #expect(page.text.components(separatedBy: "class=\"shape shape-selected\"").count - 1 == 1)
+            #expect(page.text.components(separatedBy: "class=\"shape shape-grid\"").count - 1 == 27)
+            #expect(page.text.contains("shape-outline"))
+            // Breadcrumbs link what the officer may see and name the rest.
+            #expect(page.text.contains(">松仔园村</a>"))
+            #expect(page.text.contains("<span>龙华区</span>"))
+        }
+    }
+
     @Test func pagesNeedALogin() async throws {
         try await withTestApp { app in
             let home = try await send(app, .GET, "/")

@@ -72,6 +72,7 @@ struct AreasWebController: RouteCollection {
         var centre: String?
         var crumbs: [Link]
         var children: [Link]
+        var hasChildren: Bool
         var svg: String?
         var geojsonURL: String
     }
@@ -94,14 +95,31 @@ struct AreasWebController: RouteCollection {
         let ancestors = try await req.areas.ancestors(of: area)
         let subtree = try await req.areas.list(scope: .subtrees([area.id]), includeShapes: true)
         let children = subtree.filter { $0.parentID == area.id }
-        let drawn: [Area]
+        var map: AreaMap?
         switch area.kind {
-        case .village: drawn = subtree.filter { $0.kind == .grid || $0.kind == .building }
-        case .grid, .building: drawn = subtree.filter { $0.id != area.id }
-        default: drawn = subtree.filter { $0.kind == .village || ($0.kind == .grid && $0.parentID.map { id in subtree.first { $0.id == id }?.kind == .community } == true) }
-        }
-        let map = AreaMap.draw(drawn.map { AreaMap.Item(area: $0, href: Self.href($0)) },
+        case .grid, .building:
+            // A cell alone says little: draw its village (or community) around it and highlight it.
+            let context = ancestors.last { $0.kind == .village || $0.kind == .community }
+            if let context, let around = try? await req.areas.list(scope: .subtrees([context.id]), includeShapes: true) {
+                let outline = around.first { $0.id == context.id }
+                map = AreaMap.draw(around.filter { ($0.kind == .grid || $0.kind == .building) && $0.id != area.id }
+                                       .map { AreaMap.Item(area: $0, href: scope.includes($0) ? Self.href($0) : nil) }
+                                       + [AreaMap.Item(area: area, href: nil)],
+                                   outline: outline?.shape == nil ? nil : outline, width: 800, language: language)
+                if let index = map?.shapes.firstIndex(where: { $0.id == area.id.uuidString.lowercased() }) {
+                    map?.shapes[index].kind = "selected"
+                }
+            }
+        case .village:
+            map = AreaMap.draw(subtree.filter { $0.kind == .grid || $0.kind == .building }.map { AreaMap.Item(area: $0, href: Self.href($0)) },
                                outline: area.shape == nil ? nil : area, width: 800, language: language)
+        default:
+            // Streets, communities, the district: their villages and any grids held directly by a community.
+            let communities = Set(subtree.filter { $0.kind == .community }.map(\.id))
+            let drawn = subtree.filter { $0.kind == .village || ($0.kind == .grid && $0.parentID.map(communities.contains) == true) }
+            map = AreaMap.draw(drawn.map { AreaMap.Item(area: $0, href: Self.href($0)) }, outline: area.shape == nil ? nil : area,
+                               width: 800, language: language)
+        }
         func link(_ a: Area, linked: Bool) -> Link {
             Link(name: a.displayName(language), code: a.code, kind: a.kind.label.text(language), href: linked ? Self.href(a) : nil)
         }
@@ -112,6 +130,7 @@ struct AreasWebController: RouteCollection {
             centre: area.centre.map { String(format: "%.5f, %.5f", $0.lat, $0.long) },
             crumbs: ancestors.map { link($0, linked: scope.includes($0)) },
             children: children.map { link($0, linked: true) },
+            hasChildren: !children.isEmpty,
             svg: map.map { MapSVG.render($0, label: area.displayName(language)) },
             geojsonURL: "/api/v1/areas/\(area.id.uuidString.lowercased())/geojson")
         return try await req.view.render("area", page).encodeResponse(for: req)

@@ -5,7 +5,7 @@ import Foundation
 /// inserts the result unescaped. Styling comes from classes in app.css (the CSP forbids inline styles).
 enum MapSVG {
     static func render(_ map: AreaMap, label: String) -> String {
-        var out = "<svg class=\"map\" viewBox=\"0 0 \(n(map.width)) \(n(map.height))\" role=\"img\" aria-label=\"\(escape(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var out = "<svg class=\"map\" viewBox=\"0 0 \(n(map.width)) \(n(map.height))\" role=\"img\" aria-label=\"\(escape(label))\" font-size=\"\(n(map.fontSize))\" xmlns=\"http://www.w3.org/2000/svg\">"
         out += "<rect class=\"map-bg\" x=\"0\" y=\"0\" width=\"\(n(map.width))\" height=\"\(n(map.height))\"/>"
         for shape in map.shapes {
             let path = "<path class=\"shape shape-\(escape(shape.kind))\" d=\"\(escape(shape.path))\" fill-rule=\"evenodd\"><title>\(escape(shape.label)) \(escape(shape.code))</title></path>"
@@ -20,8 +20,8 @@ enum MapSVG {
             out += "<text class=\"label\" x=\"\(n(shape.labelX))\" y=\"\(n(shape.labelY))\" text-anchor=\"middle\">\(escape(shape.label))</text>"
         }
         let bar = map.scaleBar
-        out += "<g class=\"scale\"><rect x=\"\(n(bar.x))\" y=\"\(n(bar.y))\" width=\"\(n(bar.width))\" height=\"4\"/>"
-        out += "<text x=\"\(n(bar.x))\" y=\"\(n(bar.y - 4))\">\(escape(bar.label))</text></g>"
+        out += "<g class=\"scale\"><rect x=\"\(n(bar.x))\" y=\"\(n(bar.y))\" width=\"\(n(bar.width))\" height=\"\(n(map.fontSize * 0.35))\"/>"
+        out += "<text x=\"\(n(bar.x))\" y=\"\(n(bar.y - map.fontSize * 0.4))\">\(escape(bar.label))</text></g>"
         out += "<g class=\"north\"><path d=\"\(escape(map.northArrow))\"/><text x=\"\(n(map.northX))\" y=\"\(n(map.northY))\" text-anchor=\"middle\">N</text></g>"
         out += "</svg>"
         return out

@@ -30,6 +30,8 @@ public struct AreaMap: Sendable, Encodable, Equatable {
     public var northArrow: String
     public var northX: Double
     public var northY: Double
+    /// Text size in SVG units, proportional to the width so labels stay readable when the map is scaled down.
+    public var fontSize: Double
 
     /// One layer entry: an area with its link.
     public struct Item: Sendable {
@@ -54,7 +56,8 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         let spanX = max((extent.maxLong - extent.minLong) * cosLat, 1e-7)
         let spanY = max(extent.maxLat - extent.minLat, 1e-7)
         let margin = 24.0
-        let bottom = 44.0  // room for the scale bar
+        let k = width / 360                        // sizes below are for a 360-unit map, scaled with the width
+        let bottom = 36.0 * k                      // room for the scale bar
         let inner = width - 2 * margin
         let scale = inner / spanX                       // SVG units per (cos-corrected) degree
         let innerHeight = min(max(spanY * scale, 120), 1600)
@@ -102,10 +105,10 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         let metres = Int(length)
         let barWidth = length / metresPerUnit
         let label = metres >= 1000 ? "\(metres / 1000) km" : "\(metres) m"
-        let bar = ScaleBar(x: margin, y: height - 18, width: (barWidth * 10).rounded() / 10, label: label, metres: metres)
-        let nx = width - margin - 10, ny = margin + 6
-        let arrow = "M\(fmt(nx)) \(fmt(ny - 14)) L\(fmt(nx + 8)) \(fmt(ny + 10)) L\(fmt(nx)) \(fmt(ny + 4)) L\(fmt(nx - 8)) \(fmt(ny + 10)) Z"
+        let bar = ScaleBar(x: margin, y: height - 14 * k, width: (barWidth * 10).rounded() / 10, label: label, metres: metres)
+        let nx = width - margin - 10 * k, ny = margin + 8 * k
+        let arrow = "M\(fmt(nx)) \(fmt(ny - 12 * k)) L\(fmt(nx + 7 * k)) \(fmt(ny + 9 * k)) L\(fmt(nx)) \(fmt(ny + 4 * k)) L\(fmt(nx - 7 * k)) \(fmt(ny + 9 * k)) Z"
         return AreaMap(width: width, height: (height * 10).rounded() / 10, shapes: shapes, scaleBar: bar,
-                       northArrow: arrow, northX: nx, northY: ny + 26)
+                       northArrow: arrow, northX: nx, northY: ny + 22 * k, fontSize: (10 * k * 10).rounded() / 10)
     }
 }
