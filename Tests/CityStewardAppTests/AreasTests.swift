@@ -166,6 +166,27 @@ struct AreasTests {
         }
     }
 
+    @Test func namesAreEscapedInPagesAndMaps() async throws {
+        try await withTestApp { app in
+            let hostile = "<script>alert(1)</script>\"'&"
+            let quoted = String(decoding: try JSONSerialization.data(withJSONObject: [hostile], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast()
+            let geojson = """
+            {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"440309002001901","name":\(quoted)},
+             "geometry":{"type":"Polygon","coordinates":[[[114.030,22.620],[114.031,22.620],[114.031,22.621],[114.030,22.621],[114.030,22.620]]]}}]}
+            """
+            let imported = try await ImportAreas(store: AreaStore(db: app.db))(Data(geojson.utf8), parentCode: "440309002001V01")
+            #expect((try? imported.get())?.count == 1)
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let village = try await areaID(app, code: "440309002001V01")
+            for path in ["/", "/areas/\(village)", "/areas/\(try await areaID(app, code: "440309002001901"))"] {
+                let page = try await send(app, .GET, path, headers: ["Cookie": cookie])
+                #expect(page.status == .ok)
+                #expect(!page.text.contains("<script>"), "\(path)")
+                #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(path)")
+            }
+        }
+    }
+
     @Test func pagesNeedALogin() async throws {
         try await withTestApp { app in
             let home = try await send(app, .GET, "/")
