@@ -148,6 +148,14 @@ struct AreasTests {
             #expect(page.text.contains("class=\"north\""))
             #expect(page.text.contains("Langkou Village"))
             #expect(page.headers[.setCookie].contains { $0.hasPrefix("lang=en") })
+            // The page's download link works with the session.
+            #expect(page.text.contains("/areas/\(village)/geojson"))
+            let download = try await send(app, .GET, "/areas/\(village)/geojson", headers: ["Cookie": cookie])
+            #expect(download.status == .ok)
+            #expect((download.json["features"] as? [Any])?.count == 44)
+            let pilao = try await areaID(app, code: "440309006007V01")
+            let (minzhi, _) = try await webLogin(app, "street-minzhi")
+            #expect(try await send(app, .GET, "/areas/\(pilao)/geojson", headers: ["Cookie": minzhi]).status == .notFound)
         }
     }
 

@@ -81,6 +81,15 @@ struct AuthTests {
         }
     }
 
+    @Test func theAPIIgnoresSessionCookies() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            #expect(try await send(app, .GET, "/", headers: ["Cookie": cookie]).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/me", headers: ["Cookie": cookie]).status == .unauthorized)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: ["Cookie": cookie]).status == .unauthorized)
+        }
+    }
+
     @Test func loginRedirectsOnlyToLocalPaths() {
         #expect(AuthController.safeNext("/areas/x") == "/areas/x")
         #expect(AuthController.safeNext("https://evil.example") == "/")

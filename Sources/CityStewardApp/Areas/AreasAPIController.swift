@@ -98,13 +98,18 @@ struct AreasAPIController: RouteCollection {
     }
 
     @Sendable func geojson(req: Request) async throws -> Response {
-        let actor = try req.require(.areasRead)
+        try await Self.geojson(req, actor: try req.require(.areasRead))
+    }
+
+    /// The children of an area as GeoJSON; shared by the API and the console's download link.
+    static func geojson(_ req: Request, actor: Actor) async throws -> Response {
         let area = try await req.areas.find(try Self.areaID(req), scope: AccessPolicy.areaScope(for: actor))
         let children = try await req.areas.children(of: area.id)
         let collection = FeatureCollection(areas: children, language: req.language)
         let data = try JSONEncoder().encode(collection)
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "application", subType: "geo+json", parameters: ["charset": "utf-8"])
+        headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"\(area.code).geojson\"")
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }
 

@@ -8,6 +8,7 @@ struct AreasWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get(use: home)
         routes.get("areas", ":areaID", use: show)
+        routes.get("areas", ":areaID", "geojson", use: geojson)
     }
 
     struct VillageCard: Encodable {
@@ -132,8 +133,15 @@ struct AreasWebController: RouteCollection {
             children: children.map { link($0, linked: true) },
             hasChildren: !children.isEmpty,
             svg: map.map { MapSVG.render($0, label: area.displayName(language)) },
-            geojsonURL: "/api/v1/areas/\(area.id.uuidString.lowercased())/geojson")
+            geojsonURL: "/areas/\(area.id.uuidString.lowercased())/geojson")
         return try await req.view.render("area", page).encodeResponse(for: req)
+    }
+
+    /// The console's GeoJSON download (the session-authenticated twin of the API's).
+    @Sendable func geojson(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return req.redirect(to: "/login") }
+        try AccessPolicy.require(.areasRead, actor)
+        return try await AreasAPIController.geojson(req, actor: actor)
     }
 
     static func href(_ area: Area) -> String { "/areas/\(area.id.uuidString.lowercased())" }

@@ -17,7 +17,7 @@ enum MapSVG {
         }
         // Labels for the larger shapes only (grid cells carry their name in the tooltip).
         for shape in map.shapes where shape.kind == "village" || shape.kind == "street" || shape.kind == "community" {
-            out += "<text class=\"label\" x=\"\(n(shape.labelX))\" y=\"\(n(shape.labelY))\" text-anchor=\"middle\">\(escape(shape.label))</text>"
+            out += "<text class=\"label\" x=\"\(n(shape.labelX))\" y=\"\(n(shape.bottomY + map.fontSize * 1.2))\" text-anchor=\"middle\">\(escape(shape.label))</text>"
         }
         let bar = map.scaleBar
         out += "<g class=\"scale\"><rect x=\"\(n(bar.x))\" y=\"\(n(bar.y))\" width=\"\(n(bar.width))\" height=\"\(n(map.fontSize * 0.35))\"/>"

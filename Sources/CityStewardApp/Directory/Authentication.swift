@@ -57,7 +57,9 @@ struct ActorMiddleware: Middleware {
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         // Anonymous requests (health checks, the login page, static files) pass without starting a task.
         let hasCredential = request.headers.bearerAuthorization != nil || request.headers.first(name: "X-API-Key") != nil
-        guard hasCredential || (request.hasSession && request.session.data[SessionKeys.userID] != nil) else {
+        // The API takes bearer credentials only: a session cookie there would make every API write a CSRF target.
+        let usesSession = !ErrorRenderer.isAPI(request) && request.hasSession && request.session.data[SessionKeys.userID] != nil
+        guard hasCredential || usesSession else {
             return next.respond(to: request)
         }
         return request.eventLoop.makeFutureWithTask {
@@ -75,7 +77,8 @@ struct ActorMiddleware: Middleware {
             }
             request.actor = actor
             request.bearerToken = token
-        } else if request.hasSession, let text = request.session.data[SessionKeys.userID], let userID = UUID(uuidString: text) {
+        } else if !ErrorRenderer.isAPI(request), request.hasSession, let text = request.session.data[SessionKeys.userID],
+                  let userID = UUID(uuidString: text) {
             let expires = request.session.data[SessionKeys.expires].flatMap(Double.init).map(Date.init(timeIntervalSince1970:))
             let now = Date()
             if let expires, expires > now, let actor = try await request.directory.actor(userID: userID) {

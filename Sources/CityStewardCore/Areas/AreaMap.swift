@@ -12,6 +12,8 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         public var path: String
         public var labelX: Double
         public var labelY: Double
+        /// The lowest point of the shape on the map, for a label placed underneath.
+        public var bottomY: Double
         public var href: String?
     }
 
@@ -60,7 +62,7 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         let bottom = 36.0 * k                      // room for the scale bar
         let inner = width - 2 * margin
         let scale = inner / spanX                       // SVG units per (cos-corrected) degree
-        let innerHeight = min(max(spanY * scale, 120), 1600)
+        let innerHeight = min(max(spanY * scale, 120), width * 1.1)   // tall areas shrink to fit rather than run off the screen
         let yScale = innerHeight / spanY
         let s = min(scale, yScale)
         let offsetX = margin + (inner - spanX * s) / 2
@@ -89,11 +91,12 @@ public struct AreaMap: Sendable, Encodable, Equatable {
                 }
             }
             let label = shape.labelPoint.map(project) ?? (0, 0)
+            let bottom = shape.boundingBox.map { project(GeoPoint(lat: $0.minLat, long: $0.minLong)).1 } ?? label.1
             shapes.append(Shape(
                 id: item.area.id.uuidString.lowercased(), code: item.area.code, label: item.area.displayName(language),
                 kind: index == 0 && outline != nil ? "outline" : item.area.kind.rawValue,
                 path: String(d.dropLast()), labelX: (label.0 * 10).rounded() / 10, labelY: (label.1 * 10).rounded() / 10,
-                href: item.href))
+                bottomY: (bottom * 10).rounded() / 10, href: item.href))
         }
 
         // Scale bar: the largest 1-2-5 length that fits in a quarter of the width.
@@ -106,9 +109,10 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         let barWidth = length / metresPerUnit
         let label = metres >= 1000 ? "\(metres / 1000) km" : "\(metres) m"
         let bar = ScaleBar(x: margin, y: height - 14 * k, width: (barWidth * 10).rounded() / 10, label: label, metres: metres)
-        let nx = width - margin - 10 * k, ny = margin + 8 * k
-        let arrow = "M\(fmt(nx)) \(fmt(ny - 12 * k)) L\(fmt(nx + 7 * k)) \(fmt(ny + 9 * k)) L\(fmt(nx)) \(fmt(ny + 4 * k)) L\(fmt(nx - 7 * k)) \(fmt(ny + 9 * k)) Z"
+        // The north arrow sits in the bottom band beside the scale bar, clear of the shapes.
+        let nx = width - margin - 8 * k, ny = height - bottom / 2
+        let arrow = "M\(fmt(nx)) \(fmt(ny - 12 * k)) L\(fmt(nx + 6 * k)) \(fmt(ny + 8 * k)) L\(fmt(nx)) \(fmt(ny + 4 * k)) L\(fmt(nx - 6 * k)) \(fmt(ny + 8 * k)) Z"
         return AreaMap(width: width, height: (height * 10).rounded() / 10, shapes: shapes, scaleBar: bar,
-                       northArrow: arrow, northX: nx, northY: ny + 22 * k, fontSize: (10 * k * 10).rounded() / 10)
+                       northArrow: arrow, northX: nx - 14 * k, northY: ny + 4 * k, fontSize: ((6 + width / 100) * 10).rounded() / 10)
     }
 }
