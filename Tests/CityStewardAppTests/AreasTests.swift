@@ -117,6 +117,13 @@ struct AreasTests {
             #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=22.0&long=113.0", headers: admin).status == .notFound)
             #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=95&long=113.0", headers: admin).status == .badRequest)
             #expect(try await send(app, .GET, "/api/v1/areas/locate?lat=abc", headers: admin).status == .badRequest)
+            // The same grid from a GCJ-02 position (as a Chinese map SDK would report it).
+            let gcj = ChinaCoordinates.wgs84ToGCJ02(grid.centre)
+            let fromGCJ = try await send(app, .GET, "/api/v1/areas/locate?lat=\(gcj.lat)&long=\(gcj.long)&crs=gcj02", headers: admin)
+            #expect((fromGCJ.json["grid"] as? [String: Any])?["code"] as? String == grid.code)
+            let unconverted = try await send(app, .GET, "/api/v1/areas/locate?lat=\(gcj.lat)&long=\(gcj.long)", headers: admin)
+            #expect((unconverted.json["grid"] as? [String: Any])?["code"] as? String != grid.code)   // ~500 m off without it
+            #expect(try await send(app, .GET, "\(url)&crs=bd09", headers: admin).status == .badRequest)
         }
     }
 

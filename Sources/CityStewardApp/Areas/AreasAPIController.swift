@@ -123,9 +123,16 @@ struct AreasAPIController: RouteCollection {
         guard let lat = try? req.query.get(Double.self, at: "lat"), let long = try? req.query.get(Double.self, at: "long") else {
             throw DomainError.invalid("lat", zh: "请提供数字形式的 lat 和 long（WGS84）", en: "lat and long (WGS84 numbers) are required")
         }
-        let point = GeoPoint(lat: lat, long: long)
+        var point = GeoPoint(lat: lat, long: long)
         guard point.isValidWGS84 else {
             throw DomainError.invalid("lat", zh: "坐标超出 WGS84 范围", en: "the position is outside WGS84 ranges")
+        }
+        // Chinese map SDKs report GCJ-02; `crs=gcj02` converts before the lookup.
+        switch (try? req.query.get(String.self, at: "crs"))?.lowercased() {
+        case nil, "wgs84": break
+        case "gcj02": point = ChinaCoordinates.gcj02ToWGS84(point)
+        case let other?:
+            throw DomainError.invalid("crs", zh: "crs 应为 wgs84 或 gcj02（收到 \(other)）", en: "crs must be wgs84 or gcj02 (got \(other))")
         }
         let store = req.areas
         guard let grid = try await req.application.gridLocator.grid(at: point, store: store),
