@@ -62,7 +62,19 @@ let package = Package(
         ),
         .executableTarget(name: "citysteward", dependencies: ["CityStewardApp"], swiftSettings: settings),
         // A plain timing executable (release build via scripts/bench): no extra benchmark framework to build in CI.
-        .executableTarget(name: "CityStewardBench", dependencies: ["CityStewardCore"], path: "Benchmarks/CityStewardBench", swiftSettings: settings),
+        .executableTarget(
+            name: "CityStewardBench",
+            dependencies: [
+                "CityStewardCore",
+                "CityStewardStore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/CityStewardBench",
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "HelloBaseline",
             dependencies: [.product(name: "Vapor", package: "vapor")],

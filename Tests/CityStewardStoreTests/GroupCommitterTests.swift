@@ -47,6 +47,7 @@ struct GroupCommitterTests {
             #expect(await committer.unitsCommitted == stored.count)
             #expect(batches < 200)                        // writes were grouped
             #expect(await committer.largestBatch <= 32)   // and batches respect the cap
+            #expect(await committer.fallbackBatches >= 1)  // the failing units sent their batches down the savepoint path
             try await sql.drop(table: "gc_probe").run()
         }
     }
@@ -61,9 +62,10 @@ struct GroupCommitterTests {
                     return 1
                 }
             }
-            // The committer keeps working afterwards.
+            // The committer keeps working afterwards, on the fast path.
             let value = try await committer.submit { _ in 42 }
             #expect(value == 42)
+            #expect(await committer.fallbackBatches == 1)
         }
     }
 }
