@@ -12,6 +12,9 @@ extension DomainError: AbortError {
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
+        case .unprocessable: .unprocessableEntity
+        case .tooLarge: .payloadTooLarge
+        case .unsupportedType: .unsupportedMediaType
         }
     }
 
@@ -24,6 +27,13 @@ extension DomainError: AbortError {
         default: [:]
         }
     }
+}
+
+/// A case action that lost a race or does not fit the case's state now: 409 with the current state.
+struct CaseConflict: Error {
+    var error: DomainError
+    var state: CaseState
+    var revision: Int
 }
 
 /// Several problems at once (an import file): 400 with every problem listed.
@@ -42,6 +52,9 @@ struct Problem: Content {
     var field: String?
     var requestId: String?
     var errors: [Item]?
+    /// For a case conflict (409): the case's current state and revision, so the client can refresh and retry.
+    var state: String?
+    var revision: Int?
 
     struct Item: Content {
         var featureIndex: Int?
@@ -61,12 +74,20 @@ struct ErrorRenderer: Sendable {
         var field: String?
         var headers = HTTPHeaders()
         var items: [Problem.Item]?
+        var currentState: String?
+        var revision: Int?
         switch error {
         case let domain as DomainError:
             status = domain.status
             detail = domain.message(language)
             headers = domain.headers
             if case .invalid(let f, _) = domain { field = f }
+            if case .unprocessable(let f, _) = domain { field = f }
+        case let conflict as CaseConflict:
+            status = .conflict
+            detail = conflict.error.message(language)
+            currentState = conflict.state.rawValue
+            revision = conflict.revision
         case let problems as ValidationProblems:
             status = .badRequest
             detail = problems.summary.text(language)
@@ -92,7 +113,8 @@ struct ErrorRenderer: Sendable {
             return await renderPage(status: status, detail: detail, headers: headers, request: request)
         }
         let problem = Problem(type: "about:blank", title: Self.title(status, language), status: Int(status.code), detail: detail,
-                              instance: request.url.path, field: field, requestId: requestID, errors: items)
+                              instance: request.url.path, field: field, requestId: requestID, errors: items,
+                              state: currentState, revision: revision)
         let response = Response(status: status, headers: headers)
         do {
             try response.content.encode(problem, as: .json)

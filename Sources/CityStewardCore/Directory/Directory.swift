@@ -65,12 +65,22 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case usersManage = "users:manage"
     case apiKeysManage = "apikeys:manage"
     case auditRead = "audit:read"
+    /// Report cases (a patroller, a resident, a device's key).
+    case casesReport = "cases:report"
+    /// See the cases in one's scope.
+    case casesRead = "cases:read"
+    /// Act on cases in the workflow (file, dispatch, handle, verify …) as one's capacity allows.
+    case casesWork = "cases:work"
+    /// Edit the category taxonomy and the matter catalog.
+    case taxonomyManage = "taxonomy:manage"
 
     public static func granted(to role: Role) -> Set<Permission> {
         switch role {
         case .districtAdmin: Set(Permission.allCases)
-        case .auditor: [.areasRead, .auditRead]
-        case .streetOfficer, .departmentOfficer, .stewardDispatcher, .stewardStaff, .dataConsumer, .resident: [.areasRead]
+        case .auditor: [.areasRead, .auditRead, .casesRead]
+        case .streetOfficer, .departmentOfficer, .stewardDispatcher, .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork]
+        case .resident: [.areasRead, .casesReport]
+        case .dataConsumer: [.areasRead]
         }
     }
 }

@@ -15,11 +15,17 @@ public enum DomainError: Error, Equatable, Sendable {
     case forbidden(LocalizedText)
     /// Too many attempts; retry after the given number of seconds.
     case rateLimited(retryAfterSeconds: Int, LocalizedText)
+    /// Well-formed, but the content cannot be processed (a position outside the district).
+    case unprocessable(field: String?, LocalizedText)
+    /// A part of the request is larger than allowed (a photo over the size limit).
+    case tooLarge(LocalizedText)
+    /// A part of the request has a type we do not take (a photo that is not JPEG, PNG or WebP).
+    case unsupportedType(LocalizedText)
 
     public var message: LocalizedText {
         switch self {
         case .notFound(let m), .invalid(_, let m), .conflict(let m), .unauthenticated(let m),
-             .forbidden(let m), .rateLimited(_, let m):
+             .forbidden(let m), .rateLimited(_, let m), .unprocessable(_, let m), .tooLarge(let m), .unsupportedType(let m):
             m
         }
     }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Where a case came from (数字城管 sources: 监督员巡查, 公众举报, devices, peer systems).
+public enum CaseSource: String, Sendable, Codable, CaseIterable {
+    case patrol     // found on patrol by staff
+    case resident   // a resident's report (portal, Open311)
+    case device     // a device alert (AI camera, sensor)
+    case api        // another system through the API
+    case hotline    // 12345 transfer
+
+    public var label: LocalizedText {
+        switch self {
+        case .patrol: LocalizedText(zh: "巡查发现", en: "Found on patrol")
+        case .resident: LocalizedText(zh: "居民上报", en: "Resident report")
+        case .device: LocalizedText(zh: "设备告警", en: "Device alert")
+        case .api: LocalizedText(zh: "系统对接", en: "Partner system")
+        case .hotline: LocalizedText(zh: "12345 转办", en: "12345 hotline")
+        }
+    }
+}
+
+/// The human reference of a case: `LH-2026-000123` (district prefix, year of the report, yearly sequence).
+public enum CaseNumber {
+    public static func format(year: Int, sequence: Int) -> String {
+        "LH-\(year)-" + String(format: "%06d", sequence)
+    }
+}
+
+/// Likely duplicates: same category, within `radiusMetres` and `window` of each other (issue 3: 50 m, 48 h).
+public struct DuplicateRule: Sendable {
+    public var radiusMetres: Double
+    public var window: TimeInterval
+
+    public init(radiusMetres: Double = 50, window: TimeInterval = 48 * 3600) {
+        self.radiusMetres = radiusMetres
+        self.window = window
+    }
+
+    public static let standard = DuplicateRule()
+
+    /// The box to search in (a little larger than the circle), for an indexed range query.
+    public func searchBox(around p: GeoPoint) -> GeoBox {
+        let sw = p.offset(eastMetres: -radiusMetres * 1.01, northMetres: -radiusMetres * 1.01)
+        let ne = p.offset(eastMetres: radiusMetres * 1.01, northMetres: radiusMetres * 1.01)
+        return GeoBox(minLat: sw.lat, minLong: sw.long, maxLat: ne.lat, maxLong: ne.long)
+    }
+
+    public func isLikelyDuplicate(category a: String, at p: GeoPoint, reportedAt t: Date,
+                                  of b: String, at q: GeoPoint, reportedAt u: Date) -> Bool {
+        a == b && abs(t.timeIntervalSince(u)) <= window && p.distance(to: q) <= radiusMetres
+    }
+}
+
+/// A report as it arrives on any channel, before anything is stored.
+public struct CaseReport: Sendable {
+    public var category: String?
+    public var position: GeoPoint?
+    public var placeCode: String?
+    public var description: String?
+    public var urgency: String?
+
+    public init(category: String?, position: GeoPoint?, placeCode: String?, description: String?, urgency: String?) {
+        self.category = category
+        self.position = position
+        self.placeCode = placeCode
+        self.description = description
+        self.urgency = urgency
+    }
+
+    public static let maxDescription = 2000
+
+    /// Every missing or malformed field at once (400 lists them all).
+    public func problems() -> [(field: String, reason: LocalizedText)] {
+        var out: [(String, LocalizedText)] = []
+        if (category ?? "").isEmpty {
+            out.append(("category", LocalizedText(zh: "缺少类别 category", en: "category is required")))
+        }
+        if position == nil, (placeCode ?? "").isEmpty {
+            out.append(("lat", LocalizedText(zh: "缺少位置：lat/long 或 placeCode", en: "a position is required: lat and long, or placeCode")))
+        }
+        if let p = position, !(p.lat >= -90 && p.lat <= 90 && p.long >= -180 && p.long <= 180) {
+            out.append(("lat", LocalizedText(zh: "坐标超出范围", en: "lat/long out of range")))
+        }
+        let text = (description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty {
+            out.append(("description", LocalizedText(zh: "缺少问题描述 description", en: "description is required")))
+        } else if text.count > Self.maxDescription {
+            out.append(("description", LocalizedText(zh: "描述不能超过 \(Self.maxDescription) 字", en: "a description is at most \(Self.maxDescription) characters")))
+        }
+        if let u = urgency, Urgency(rawValue: u) == nil {
+            out.append(("urgency", LocalizedText(zh: "urgency 应为 normal 或 urgent", en: "urgency must be normal or urgent")))
+        }
+        return out
+    }
+
+    /// Throws one 400 naming every problem.
+    public func validate() throws(DomainError) {
+        let problems = problems()
+        guard !problems.isEmpty else { return }
+        let fields = problems.map(\.field)
+        throw .invalid(field: fields.joined(separator: ","), LocalizedText(
+            zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
+    }
+}
