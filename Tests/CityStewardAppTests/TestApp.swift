@@ -19,6 +19,7 @@ func withTestApp(_ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Applic
         try await TestDatabase.prepare(location, on: app.db)
         try await app.autoMigrate()
         try await DemoLoader.load(on: app.db) { try await app.password.async.hash($0) }
+        try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: app.db)
         try await body(app)
         try await TestDatabase.cleanUp(location, on: app.db)
     } catch {

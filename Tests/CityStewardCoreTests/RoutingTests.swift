@@ -89,6 +89,7 @@ struct RoutingTests {
                         case .entrusted: #expect(!beyond && d.responsible == steward && d.entrustment != nil)
                         case .ownerDepartment: #expect(d.responsible == owner)
                         case .districtOffice: #expect(owner == nil && d.responsible == office)
+                        case .manual: Issue.record("the router never decides by hand")
                         }
                         if beyond { #expect(d.responsible.kind != .steward) }
                         #expect(!d.explanation.zh.isEmpty && !d.explanation.en.isEmpty)

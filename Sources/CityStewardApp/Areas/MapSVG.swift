@@ -19,6 +19,10 @@ enum MapSVG {
         for shape in map.shapes where shape.kind == "village" || shape.kind == "street" || shape.kind == "community" {
             out += "<text class=\"label\" x=\"\(n(shape.labelX))\" y=\"\(n(shape.bottomY + map.fontSize * 1.2))\" text-anchor=\"middle\">\(escape(shape.label))</text>"
         }
+        for m in map.markers {
+            let dot = "<circle class=\"pin pin-\(escape(m.style))\" cx=\"\(n(m.x))\" cy=\"\(n(m.y))\" r=\"\(n(map.fontSize * 0.5))\"><title>\(escape(m.label))</title></circle>"
+            out += m.href.map { "<a href=\"\(escape($0))\">\(dot)</a>" } ?? dot
+        }
         let bar = map.scaleBar
         out += "<g class=\"scale\"><rect x=\"\(n(bar.x))\" y=\"\(n(bar.y))\" width=\"\(n(bar.width))\" height=\"\(n(map.fontSize * 0.35))\"/>"
         out += "<text x=\"\(n(bar.x))\" y=\"\(n(bar.y - map.fontSize * 0.4))\">\(escape(bar.label))</text></g>"

@@ -33,6 +33,13 @@ extension Request {
         return actor
     }
 
+    /// The actor, who must hold at least one of `permissions`.
+    func requireAny(_ permissions: [Permission]) throws -> Actor {
+        let actor = try requireActor()
+        guard permissions.contains(where: actor.can) else { try AccessPolicy.require(permissions[0], actor); return actor }
+        return actor
+    }
+
     var directory: DirectoryStore { DirectoryStore(db: db) }
     var areas: AreaStore { AreaStore(db: db) }
     var config: AppConfig { application.config }

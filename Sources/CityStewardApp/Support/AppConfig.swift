@@ -25,6 +25,10 @@ public struct AppConfig: Sendable {
     public var isDemo: Bool
     /// Bcrypt work factor: 12 in service; tests use the minimum (4) to stay fast with the same algorithm.
     public var bcryptCost: Int = 12
+    /// Seconds between overdue sweeps (0: no sweeper in this process).
+    public var sweepInterval: TimeInterval = 60
+    /// Where case photos are stored (content-hash names).
+    public var photoDirectory: String { (dataDirectory as NSString).appendingPathComponent("photos") }
 
     public enum LogFormat: String, Sendable { case text, json }
 
@@ -108,16 +112,31 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_TOKEN_HOURS must be a number of hours between 0 and 720 (got \(text))")
             }
         }
+        var sweep = 60.0
+        if let text = env["CITYSTEWARD_SWEEP_SECONDS"].nonEmpty {
+            if let value = Double(text), value >= 0, value <= 3600 { sweep = value } else {
+                problems.append("CITYSTEWARD_SWEEP_SECONDS must be 0 (off) to 3600 (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
                          sqliteSynchronous: synchronous, accessTokenLifetime: tokenHours * 3600)
+            .with { $0.sweepInterval = sweep }
+    }
+
+    func with(_ change: (inout AppConfig) -> Void) -> AppConfig {
+        var copy = self
+        change(&copy)
+        return copy
     }
 
     /// A configuration for tests: in-memory SQLite, or PostgreSQL in a schema of its own.
     public static func testing(database: DatabaseLocation = .sqliteMemory) -> AppConfig {
-        var config = AppConfig(database: database, logLevel: .warning, dataDirectory: NSTemporaryDirectory(), autoMigrate: true)
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("citysteward-test-\(UUID().uuidString.prefix(8))")
+        var config = AppConfig(database: database, logLevel: .warning, dataDirectory: folder, autoMigrate: true)
         config.bcryptCost = 4
+        config.sweepInterval = 0
         return config
     }
 }

@@ -44,9 +44,26 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.leaf.tags["t"] = TranslateTag()
     app.localizer = try Localizer.load(directory: app.directory.resourcesDirectory + "Locales")
 
+    // Dates in JSON are ISO 8601 (UTC).
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    var content = ContentConfiguration.default()
+    content.use(encoder: encoder, for: .json)
+    content.use(decoder: decoder, for: .json)
+    ContentConfiguration.global = content
+
     // Services.
     app.metrics = AppMetrics(poolSize: config.database.isSQLite ? System.coreCount : System.coreCount * 4)
     app.gridLocator = GridLocator()
+    let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
+    let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
+    app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)
+    app.intakeCommitter = GroupCommitter(db: app.db)
+    app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
+    if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
 
     // Middleware, outermost first.
     var middleware = Middlewares()
@@ -69,6 +86,8 @@ func routes(_ app: Application) throws {
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
     try app.register(collection: AreasWebController())
+    try app.register(collection: CasesAPIController())
+    try app.register(collection: CasesWebController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

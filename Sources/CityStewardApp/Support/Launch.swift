@@ -125,6 +125,8 @@ public enum CityStewardMain {
                     }
                     app.logger.notice("Loaded the demo district: \(summary.areasCreated) areas, \(summary.orgsCreated) organisations, \(summary.usersCreated) users")
                 }
+                try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database)
+                try await DemoCases.load(app)
                 print(demoBanner(config))
             }
             try await app.execute()

@@ -82,10 +82,14 @@ struct StaticFilesMiddleware: Middleware {
 /// form field or `X-CSRF-Token` header on every state-changing request outside the bearer-token API.
 struct CSRFMiddleware: Middleware {
     static let sessionKey = "csrf"
+    /// The largest form the console takes (a patrol report with photos).
+    static let maxFormBytes = 64 * 1024 * 1024
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let unsafe = ![.GET, .HEAD, .OPTIONS].contains(request.method)
-        if unsafe && !ErrorRenderer.isAPI(request) {
+        guard unsafe && !ErrorRenderer.isAPI(request) else { return next.respond(to: request) }
+        // The token is in the body: collect it first (a form with photos arrives in several parts).
+        return request.body.collect(max: Self.maxFormBytes).flatMap { _ in
             let expected = request.hasSession ? request.session.data[Self.sessionKey] : nil
             let presented = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.get(String.self, at: "_csrf"))
             guard let expected, let presented, Self.constantTimeEqual(expected, presented) else {
@@ -93,8 +97,8 @@ struct CSRFMiddleware: Middleware {
                     zh: "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
                     en: "the form has expired or did not come from this site (CSRF check failed); reload the page and try again")))
             }
+            return next.respond(to: request)
         }
-        return next.respond(to: request)
     }
 
     /// The session's token, created on first use.

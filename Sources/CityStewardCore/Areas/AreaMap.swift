@@ -34,6 +34,30 @@ public struct AreaMap: Sendable, Encodable, Equatable {
     public var northY: Double
     /// Text size in SVG units, proportional to the width so labels stay readable when the map is scaled down.
     public var fontSize: Double
+    /// Points drawn over the shapes (open cases …), projected like the shapes.
+    public var markers: [Marker] = []
+
+    public struct Marker: Sendable, Encodable, Equatable {
+        public var x: Double
+        public var y: Double
+        public var style: String
+        public var label: String
+        public var href: String?
+    }
+
+    /// A point to mark, with a style name for the stylesheet.
+    public struct Pin: Sendable {
+        public var position: GeoPoint
+        public var style: String
+        public var label: String
+        public var href: String?
+        public init(position: GeoPoint, style: String, label: String, href: String?) {
+            self.position = position
+            self.style = style
+            self.label = label
+            self.href = href
+        }
+    }
 
     /// One layer entry: an area with its link.
     public struct Item: Sendable {
@@ -49,7 +73,7 @@ public struct AreaMap: Sendable, Encodable, Equatable {
 
     /// Projects the items (equirectangular around the extent's mean latitude: true shape at village scale) into
     /// a box `width` wide, keeping the aspect ratio, with a margin for the scale bar and arrow.
-    public static func draw(_ items: [Item], outline: Area? = nil, width: Double = 800, language: Language) -> AreaMap? {
+    public static func draw(_ items: [Item], outline: Area? = nil, width: Double = 800, language: Language, pins: [Pin] = []) -> AreaMap? {
         let drawn = (outline.map { [Item(area: $0, href: nil)] } ?? []) + items
         let boxes = drawn.compactMap { $0.area.shape?.boundingBox }
         guard var extent = boxes.first else { return nil }
@@ -112,7 +136,12 @@ public struct AreaMap: Sendable, Encodable, Equatable {
         // The north arrow sits in the bottom band beside the scale bar, clear of the shapes.
         let nx = width - margin - 8 * k, ny = height - bottom / 2
         let arrow = "M\(fmt(nx)) \(fmt(ny - 12 * k)) L\(fmt(nx + 6 * k)) \(fmt(ny + 8 * k)) L\(fmt(nx)) \(fmt(ny + 4 * k)) L\(fmt(nx - 6 * k)) \(fmt(ny + 8 * k)) Z"
+        let markers = pins.filter { extent.contains($0.position) }.map { pin in
+            let (x, y) = project(pin.position)
+            return Marker(x: (x * 10).rounded() / 10, y: (y * 10).rounded() / 10, style: pin.style, label: pin.label, href: pin.href)
+        }
         return AreaMap(width: width, height: (height * 10).rounded() / 10, shapes: shapes, scaleBar: bar,
-                       northArrow: arrow, northX: nx - 14 * k, northY: ny + 4 * k, fontSize: ((6 + width / 100) * 10).rounded() / 10)
+                       northArrow: arrow, northX: nx - 14 * k, northY: ny + 4 * k, fontSize: ((6 + width / 100) * 10).rounded() / 10,
+                       markers: markers)
     }
 }

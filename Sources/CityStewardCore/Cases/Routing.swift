@@ -48,11 +48,14 @@ public struct RoutingCategory: Sendable, Hashable {
     /// Enforcement matters (私搭乱建 …) the steward may not handle: always the street office.
     public var beyondStewardAuthority: Bool
     public var ownerDepartment: PartyRef?
+    /// The catalog matter's name, for the explanation.
+    public var matterName: String?
 
-    public init(code: String, name: String, matterCode: String?, beyondStewardAuthority: Bool, ownerDepartment: PartyRef?) {
+    public init(code: String, name: String, matterCode: String?, beyondStewardAuthority: Bool, ownerDepartment: PartyRef?, matterName: String? = nil) {
         self.code = code
         self.name = name
         self.matterCode = matterCode
+        self.matterName = matterName
         self.beyondStewardAuthority = beyondStewardAuthority
         self.ownerDepartment = ownerDepartment
     }
@@ -79,6 +82,18 @@ public enum RoutingRule: String, Sendable, Codable, CaseIterable {
     case entrusted
     case ownerDepartment
     case districtOffice
+    /// A dispatcher chose the party by hand (after a return, or correcting the router), with a reason.
+    case manual
+
+    public var label: LocalizedText {
+        switch self {
+        case .beyondAuthority: LocalizedText(zh: "超出管家职权，街道查处", en: "Beyond the steward's authority")
+        case .entrusted: LocalizedText(zh: "委托事项", en: "Entrusted matter")
+        case .ownerDepartment: LocalizedText(zh: "主管部门", en: "Owner department")
+        case .districtOffice: LocalizedText(zh: "区办协调", en: "District office")
+        case .manual: LocalizedText(zh: "人工派遣", en: "Dispatched by hand")
+        }
+    }
 }
 
 public struct RoutingDecision: Sendable, Hashable {
@@ -108,8 +123,8 @@ public enum Router {
             let candidates = entrustments.filter { $0.matterCode == matter && $0.isActive(at: instant) && depth[$0.areaID] != nil }
             if let best = candidates.max(by: { (depth[$0.areaID]!, $0.validFrom) < (depth[$1.areaID]!, $1.validFrom) }) {
                 return RoutingDecision(responsible: best.steward, rule: .entrusted, explanation: LocalizedText(
-                    zh: "事项 \(matter) 已由合同 \(best.contractReference) 委托\(best.steward.name)在\(best.areaName)承接，派给\(best.steward.name)",
-                    en: "matter \(matter) is entrusted to \(best.steward.name) in \(best.areaName) under contract \(best.contractReference)"),
+                    zh: "“\(category.name)”属于事项“\(category.matterName ?? matter)”（\(matter)），已由合同 \(best.contractReference) 委托\(best.steward.name)在\(best.areaName)承接",
+                    en: "\(category.name) belongs to matter \(category.matterName ?? matter) (\(matter)), entrusted to \(best.steward.name) in \(best.areaName) under contract \(best.contractReference)"),
                     entrustment: best)
             }
         }

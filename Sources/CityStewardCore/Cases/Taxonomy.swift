@@ -286,7 +286,8 @@ public struct Taxonomy: Sendable {
     public func routingCategory(_ category: CaseCategory, departments: [String: PartyRef], language: Language = .zhHans) -> RoutingCategory {
         RoutingCategory(code: category.code, name: category.displayName(language), matterCode: category.matter,
                         beyondStewardAuthority: category.beyondStewardAuthority,
-                        ownerDepartment: category.ownerDepartment.flatMap { departments[$0] })
+                        ownerDepartment: category.ownerDepartment.flatMap { departments[$0] },
+                        matterName: category.matter.flatMap { m in matters.first { $0.code == m } }?.displayName(language))
     }
 }
 

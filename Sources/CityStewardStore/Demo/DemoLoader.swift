@@ -85,3 +85,22 @@ extension Sequence where Element: Sendable {
         return result
     }
 }
+
+extension DemoLoader {
+    /// Seeds the taxonomy (when the database has none) and the demo entrustments (when there are none).
+    public static func loadCaseReference(_ taxonomy: Taxonomy, on db: any Database) async throws {
+        let store = TaxonomyStore(db: db)
+        try await store.seed(taxonomy)
+        guard try await store.entrustmentCount() == 0 else { return }
+        let directory = DirectoryStore(db: db)
+        let areas = AreaStore(db: db)
+        guard let steward = try await directory.org(code: DemoDistrict.stewardCode) else { return }
+        for (villageCode, streetCode) in DemoDistrict.villageStreets {
+            guard let village = try await areas.find(code: villageCode) else { continue }
+            for matter in DemoDistrict.entrustedMatters {
+                try await store.entrust(matterCode: matter, areaID: village.id, stewardID: steward.id, validFrom: DemoDistrict.entrustedFrom,
+                                        validTo: nil, contract: DemoDistrict.contractReference(streetCode: streetCode))
+            }
+        }
+    }
+}

@@ -11,6 +11,15 @@ public enum CityStewardMigrations {
         CreateUsers(),
         CreateAPITokens(),
         CreateLoginThrottle(),
+        CreateCategories(),
+        CreateMatters(),
+        CreateEntrustedMatters(),
+        CreateCases(),
+        CreateCaseEvents(),
+        CreateCasePhotos(),
+        CreateCaseCounters(),
+        CreateJobLeases(),
+        CreateNotifications(),
     ]
 }
 
@@ -131,4 +140,237 @@ struct CreateLoginThrottle: AsyncMigration {
             .create()
     }
     func revert(on db: any Database) async throws { try await db.schema("login_throttle").delete() }
+}
+
+struct CreateCategories: AsyncMigration {
+    let name = "0007_create_categories"
+    func prepare(on db: any Database) async throws {
+        // One row per version of a category; a case keeps the version it was filed under.
+        try await db.schema("categories")
+            .id()
+            .field("code", .string, .required)
+            .field("kind", .string, .required)
+            .field("version", .int, .required)
+            .field("is_current", .bool, .required)
+            .field("name", .string, .required)
+            .field("name_en", .string, .required)
+            .field("major_code", .string, .required)
+            .field("major_name", .string, .required)
+            .field("major_name_en", .string, .required)
+            .field("group_code", .string, .required)
+            .field("matter_code", .string)
+            .field("owner_department", .string)
+            .field("beyond_authority", .bool, .required)
+            .field("limits", .string, .required)
+            .field("legacy_codes", .string, .required)
+            .field("edited_by", .uuid)
+            .field("note", .string)
+            .field("created_at", .datetime, .required)
+            .unique(on: "kind", "code", "version")
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "categories_current_idx").on("categories").column("is_current").column("kind").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("categories").delete() }
+}
+
+struct CreateMatters: AsyncMigration {
+    let name = "0008_create_matters"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("matters")
+            .id()
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("name_en", .string, .required)
+            .field("domain", .string, .required)
+            .field("owner_department", .string)
+            .field("created_at", .datetime, .required)
+            .unique(on: "code")
+            .create()
+    }
+    func revert(on db: any Database) async throws { try await db.schema("matters").delete() }
+}
+
+struct CreateEntrustedMatters: AsyncMigration {
+    let name = "0009_create_entrusted_matters"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("entrusted_matters")
+            .id()
+            .field("matter_code", .string, .required)
+            .field("area_id", .uuid, .required, .references("areas", "id"))
+            .field("steward_id", .uuid, .required, .references("orgs", "id"))
+            .field("valid_from", .datetime, .required)
+            .field("valid_to", .datetime)
+            .field("contract_reference", .string, .required)
+            .field("created_at", .datetime, .required)
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "entrusted_matters_matter_idx").on("entrusted_matters").column("matter_code").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("entrusted_matters").delete() }
+}
+
+struct CreateCases: AsyncMigration {
+    let name = "0010_create_cases"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("cases")
+            .id()
+            .field("number", .string, .required)
+            .field("category_code", .string, .required)
+            .field("category_version", .int, .required)
+            .field("category_name", .string, .required)
+            .field("category_name_en", .string, .required)
+            .field("urgency", .string, .required)
+            .field("source", .string, .required)
+            .field("description", .string, .required)
+            .field("state", .string, .required)
+            .field("revision", .int, .required)
+            .field("lat", .double, .required)
+            .field("long", .double, .required)
+            .field("area_id", .uuid, .required)
+            .field("area_path", .string, .required)
+            .field("area_name", .string, .required)
+            .field("village_id", .uuid)
+            .field("street_id", .uuid)
+            .field("place_code", .string)
+            .field("responsible_id", .uuid, .required)
+            .field("responsible_name", .string, .required)
+            .field("responsible_kind", .string, .required)
+            .field("routing_rule", .string, .required)
+            .field("routing_explanation_zh", .string, .required)
+            .field("routing_explanation_en", .string, .required)
+            .field("contract_reference", .string)
+            .field("owner_department_id", .uuid)
+            .field("reporter_id", .uuid)
+            .field("reporter_name", .string)
+            .field("reported_at", .datetime, .required)
+            .field("deadline", .datetime, .required)
+            .field("step_due", .datetime)
+            .field("pending", .string)
+            .field("pending_hours", .double)
+            .field("suspended_at", .datetime)
+            .field("resume_state", .string)
+            .field("handled_by", .uuid)
+            .field("supervised", .bool, .required)
+            .field("escalation", .int, .required)
+            .field("duplicate_of", .uuid)
+            .field("merged_into", .uuid)
+            .field("closed_at", .datetime)
+            .field("updated_at", .datetime, .required)
+            .field("idempotency_key", .string)
+            .unique(on: "number")
+            .unique(on: "idempotency_key")
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "cases_state_due_idx").on("cases").column("state").column("step_due").run()
+            try await sql.create(index: "cases_category_time_idx").on("cases").column("category_code").column("reported_at").run()
+            try await sql.create(index: "cases_responsible_idx").on("cases").column("responsible_id").column("state").run()
+            try await sql.create(index: "cases_path_idx").on("cases").column("area_path").run()
+            try await sql.create(index: "cases_owner_idx").on("cases").column("owner_department_id").run()
+            try await sql.create(index: "cases_reporter_idx").on("cases").column("reporter_id").run()
+            try await sql.create(index: "cases_reported_idx").on("cases").column("reported_at").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("cases").delete() }
+}
+
+struct CreateCaseEvents: AsyncMigration {
+    let name = "0011_create_case_events"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("case_events")
+            .id()
+            .field("case_id", .uuid, .required, .references("cases", "id", onDelete: .cascade))
+            .field("seq", .int, .required)
+            .field("action", .string, .required)
+            .field("from_state", .string)
+            .field("to_state", .string, .required)
+            .field("actor_id", .uuid)
+            .field("actor_name", .string, .required)
+            .field("at", .datetime, .required)
+            .field("note", .string)
+            .field("lat", .double)
+            .field("long", .double)
+            .field("detail", .string)
+            .unique(on: "case_id", "seq")
+            .create()
+    }
+    func revert(on db: any Database) async throws { try await db.schema("case_events").delete() }
+}
+
+struct CreateCasePhotos: AsyncMigration {
+    let name = "0012_create_case_photos"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("case_photos")
+            .id()
+            .field("case_id", .uuid, .required, .references("cases", "id", onDelete: .cascade))
+            .field("event_seq", .int, .required)
+            .field("role", .string, .required)
+            .field("hash", .string, .required)
+            .field("public_hash", .string, .required)
+            .field("format", .string, .required)
+            .field("bytes", .int, .required)
+            .field("created_at", .datetime, .required)
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "case_photos_case_idx").on("case_photos").column("case_id").run()
+            try await sql.create(index: "case_photos_hash_idx").on("case_photos").column("hash").run()
+            try await sql.create(index: "case_photos_public_idx").on("case_photos").column("public_hash").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("case_photos").delete() }
+}
+
+struct CreateCaseCounters: AsyncMigration {
+    let name = "0013_create_case_counters"
+    func prepare(on db: any Database) async throws {
+        // The yearly sequence behind case numbers; one row per year, bumped inside the intake transaction.
+        try await db.schema("case_counters")
+            .field("year", .int, .required)
+            .field("last", .int, .required)
+            .unique(on: "year")
+            .create()
+    }
+    func revert(on db: any Database) async throws { try await db.schema("case_counters").delete() }
+}
+
+struct CreateJobLeases: AsyncMigration {
+    let name = "0014_create_job_leases"
+    func prepare(on db: any Database) async throws {
+        // A periodic job runs in the one instance holding its lease (several app instances, no coordinator).
+        try await db.schema("job_leases")
+            .field("name", .string, .required)
+            .field("holder", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("last_run_at", .datetime)
+            .unique(on: "name")
+            .create()
+    }
+    func revert(on db: any Database) async throws { try await db.schema("job_leases").delete() }
+}
+
+struct CreateNotifications: AsyncMigration {
+    let name = "0015_create_notifications"
+    func prepare(on db: any Database) async throws {
+        // The outbox: notifications to staff are rows first; a sender (SMS gateway …) delivers them later.
+        try await db.schema("notifications")
+            .id()
+            .field("channel", .string, .required)
+            .field("org_id", .uuid)
+            .field("user_id", .uuid)
+            .field("case_id", .uuid)
+            .field("kind", .string, .required)
+            .field("text_zh", .string, .required)
+            .field("text_en", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("sent_at", .datetime)
+            .field("attempts", .int, .required)
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "notifications_org_idx").on("notifications").column("org_id").column("created_at").run()
+            try await sql.create(index: "notifications_unsent_idx").on("notifications").column("sent_at").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("notifications").delete() }
 }

@@ -1,0 +1,121 @@
+import CityStewardCore
+import CityStewardStore
+import Fluent
+import Foundation
+import Vapor
+
+/// Everything intake and routing read on every case, loaded once and kept in memory: the taxonomy in force, the
+/// entrustments, the parties, the areas (without shapes) and the working calendar.
+struct CaseReference: Sendable {
+    var taxonomy: Taxonomy
+    var entrustments: [EntrustedMatter]
+    var orgs: [UUID: Org]
+    var departments: [String: PartyRef]
+    var streetOffices: [UUID: PartyRef]
+    var districtOffice: PartyRef
+    var areas: [UUID: Area]
+    var areasByCode: [String: Area]
+    var calendar: WorkingCalendar
+
+    func party(_ org: Org) -> PartyRef { PartyRef(id: org.id, name: org.name, kind: org.kind) }
+
+    /// The located path as areas, district first.
+    func path(of area: Area) -> [Area] { area.path.compactMap { areas[$0] } }
+
+    func routingPlace(_ area: Area) -> RoutingPlace {
+        let path = path(of: area)
+        let street = path.first { $0.kind == .street }
+        return RoutingPlace(path: path, streetOffice: street.flatMap { streetOffices[$0.id] })
+    }
+
+    func route(_ category: CaseCategory, at area: Area, now: Date) -> RoutingDecision {
+        Router.route(category: taxonomy.routingCategory(category, departments: departments), place: routingPlace(area),
+                     entrustments: entrustments, districtOffice: districtOffice, at: now)
+    }
+}
+
+/// The cache of `CaseReference`: reloaded after a local edit, and at most `ttl` stale when another instance edits.
+actor CaseReferenceCache {
+    private var current: CaseReference?
+    private var loadedAt: ContinuousClock.Instant?
+    private let ttl: Duration
+    let shipped: Taxonomy
+    let calendar: WorkingCalendar
+
+    init(shipped: Taxonomy, calendar: WorkingCalendar, ttl: Duration = .seconds(30)) {
+        self.shipped = shipped
+        self.calendar = calendar
+        self.ttl = ttl
+    }
+
+    func get(_ db: any Database) async throws -> CaseReference {
+        if let current, let loadedAt, ContinuousClock.now - loadedAt < ttl { return current }
+        let loaded = try await load(db)
+        current = loaded
+        loadedAt = .now
+        return loaded
+    }
+
+    func invalidate() {
+        current = nil
+        loadedAt = nil
+    }
+
+    private func load(_ db: any Database) async throws -> CaseReference {
+        let store = TaxonomyStore(db: db)
+        do { try await store.seed(shipped) } catch {
+            // Another instance seeded at the same moment (unique versions); what it wrote is what we read next.
+        }
+        let taxonomy = try await store.current(deviceEvents: shipped.deviceEvents)
+        let directory = DirectoryStore(db: db)
+        let orgs = try await directory.orgs()
+        let byID = Dictionary(uniqueKeysWithValues: orgs.map { ($0.id, $0) })
+        let party = { (o: Org) in PartyRef(id: o.id, name: o.name, kind: o.kind) }
+        var departments: [String: PartyRef] = [:]
+        for o in orgs where o.kind == .department { departments[o.code] = party(o) }
+        let areaList = try await AreaStore(db: db).list(scope: .everything)
+        let areas = Dictionary(uniqueKeysWithValues: areaList.map { ($0.id, $0) })
+        var streetOffices: [UUID: PartyRef] = [:]
+        for o in orgs where o.kind == .streetOffice {
+            for areaID in try await directory.areaIDs(ofOrg: o.id) where areas[areaID]?.kind == .street { streetOffices[areaID] = party(o) }
+        }
+        let office = orgs.first { $0.kind == .districtOffice }.map(party)
+            ?? PartyRef(id: UUID(uuidString: "00000000-0000-0000-0000-000000000000")!, name: "区专项工作组办公室", kind: .districtOffice)
+        let entrustments = try await store.entrustments().compactMap { e -> EntrustedMatter? in
+            guard let steward = byID[e.stewardID], let area = areas[e.areaID] else { return nil }
+            return EntrustedMatter(matterCode: e.matterCode, areaID: e.areaID, areaName: area.name, steward: party(steward),
+                                   validFrom: e.validFrom, validTo: e.validTo, contractReference: e.contract)
+        }
+        return CaseReference(taxonomy: taxonomy, entrustments: entrustments, orgs: byID, departments: departments,
+                             streetOffices: streetOffices, districtOffice: office, areas: areas,
+                             areasByCode: Dictionary(uniqueKeysWithValues: areaList.map { ($0.code, $0) }), calendar: calendar)
+    }
+}
+
+extension Application {
+    private struct CaseReferenceKey: StorageKey { typealias Value = CaseReferenceCache }
+    private struct CommitterKey: StorageKey { typealias Value = GroupCommitter }
+    private struct PhotoStorageKey: StorageKey { typealias Value = PhotoStorage }
+
+    var caseReference: CaseReferenceCache {
+        get { storage[CaseReferenceKey.self]! }
+        set { storage[CaseReferenceKey.self] = newValue }
+    }
+
+    /// Group commit for intake: concurrent reports share one durable transaction (DESIGN §7).
+    var intakeCommitter: GroupCommitter {
+        get { storage[CommitterKey.self]! }
+        set { storage[CommitterKey.self] = newValue }
+    }
+
+    var photoStorage: PhotoStorage {
+        get { storage[PhotoStorageKey.self]! }
+        set { storage[PhotoStorageKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var cases: CaseStore { CaseStore(db: db) }
+    var taxonomyStore: TaxonomyStore { TaxonomyStore(db: db) }
+    func caseReference() async throws -> CaseReference { try await application.caseReference.get(db) }
+}

@@ -1,0 +1,211 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// Dates in API answers: ISO 8601 in UTC (the console shows Beijing time).
+enum Timestamp {
+    static func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    static func iso(_ date: Date?) -> String? { date.map(iso) }
+
+    /// Beijing time for pages: `2026-03-02 14:30`.
+    static func beijing(_ date: Date?) -> String {
+        guard let date else { return "" }
+        return ActOnCase.beijing(date)
+    }
+}
+
+/// The case as the API shows it.
+struct CaseResponse: Content {
+    struct Party: Content {
+        var id: UUID
+        var name: String
+        var kind: String
+    }
+    struct Routing: Content {
+        var rule: String
+        var ruleLabel: String
+        var explanation: String
+        var contractReference: String?
+    }
+    struct Category: Content {
+        var code: String
+        var name: String
+        var version: Int
+    }
+    struct Ref: Content {
+        var id: UUID
+        var number: String?
+    }
+    struct Place: Content {
+        var id: UUID
+        var name: String
+        var placeCode: String?
+    }
+    struct Photo: Content {
+        var role: String
+        var url: String
+        var originalUrl: String?
+    }
+
+    var id: UUID
+    var number: String
+    var state: String
+    var stateLabel: String
+    var revision: Int
+    var category: Category
+    var urgency: String
+    var source: String
+    var description: String
+    var lat: Double
+    var long: Double
+    var area: Place
+    var responsible: Party
+    var routing: Routing
+    var reportedAt: String
+    var deadline: String
+    var stepDue: String?
+    var overdue: Bool
+    var escalation: Int
+    var supervised: Bool
+    var pending: String?
+    var pendingHours: Double?
+    var duplicateOf: Ref?
+    var mergedInto: Ref?
+    var closedAt: String?
+    var photos: [Photo]?
+    var actions: [String]?
+    var events: [Event]?
+
+    struct Event: Content {
+        var seq: Int
+        var action: String
+        var fromState: String?
+        var toState: String
+        var actor: String
+        var at: String
+        var note: String?
+        var lat: Double?
+        var long: Double?
+        var detail: [String: String]?
+    }
+
+    init(_ row: CaseRow, language: Language, now: Date = Date()) {
+        id = row.id
+        number = row.number
+        state = row.state
+        stateLabel = row.caseState.label.text(language)
+        revision = row.revision
+        category = Category(code: row.categoryCode, name: language == .en ? row.categoryNameEn : row.categoryName, version: row.categoryVersion)
+        urgency = row.urgency
+        source = row.source
+        description = row.description
+        lat = row.lat
+        long = row.long
+        area = Place(id: row.areaId, name: row.areaName, placeCode: row.placeCode)
+        responsible = Party(id: row.responsibleId, name: row.responsibleName, kind: row.responsibleKind)
+        routing = Routing(rule: row.routingRule, ruleLabel: (RoutingRule(rawValue: row.routingRule)?.label ?? LocalizedText(zh: row.routingRule, en: row.routingRule)).text(language),
+                          explanation: row.routingExplanation.text(language), contractReference: row.contractReference)
+        reportedAt = Timestamp.iso(row.reportedAt)
+        deadline = Timestamp.iso(row.deadline)
+        stepDue = Timestamp.iso(row.stepDue)
+        overdue = row.isOverdue(at: now)
+        escalation = row.escalation
+        supervised = row.supervised
+        pending = row.pending
+        pendingHours = row.pendingHours
+        duplicateOf = row.duplicateOf.map { Ref(id: $0, number: nil) }
+        mergedInto = row.mergedInto.map { Ref(id: $0, number: nil) }
+        closedAt = Timestamp.iso(row.closedAt)
+    }
+
+    static func events(_ rows: [CaseEventRow]) -> [Event] {
+        rows.map { e in
+            let detail = e.detail.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            return Event(seq: e.seq, action: e.action, fromState: e.fromState, toState: e.toState, actor: e.actorName, at: Timestamp.iso(e.at),
+                         note: e.note, lat: e.lat, long: e.long, detail: detail)
+        }
+    }
+
+    static func photos(_ rows: [CasePhotoRow], staff: Bool, prefix: String = "/api/v1/photos") -> [Photo] {
+        rows.map { p in
+            let ext = PhotoFormat(rawValue: p.format)?.fileExtension ?? "jpg"
+            return Photo(role: p.role, url: "\(prefix)/\(p.publicHash).\(ext)", originalUrl: staff ? "\(prefix)/\(p.hash).\(ext)" : nil)
+        }
+    }
+}
+
+/// The category as the API shows it.
+struct CategoryResponse: Content {
+    struct Limit: Content {
+        var amount: Double
+        var unit: String
+        var label: String
+        var isDefault: Bool
+        var basis: String?
+    }
+    var code: String
+    var kind: String
+    var name: String
+    var nameEn: String
+    var majorCode: String
+    var majorName: String
+    var group: String
+    var groupLabel: String
+    var version: Int
+    var limits: [String: Limit]
+    var beyondStewardAuthority: Bool
+    var ownerDepartment: String?
+    var matter: String?
+    var legacyCodes: [String]
+
+    init(_ c: CaseCategory, version: Int, language: Language) {
+        code = c.code
+        kind = c.kind.rawValue
+        name = c.name
+        nameEn = c.nameEn
+        majorCode = c.majorCode
+        majorName = language == .en ? c.majorNameEn : c.majorName
+        group = c.group.rawValue
+        groupLabel = c.group.label.text(language)
+        self.version = version
+        var limits: [String: Limit] = [:]
+        for (u, l) in c.limits {
+            limits[u.rawValue] = Limit(amount: l.amount, unit: l.unit.rawValue, label: l.label.text(language), isDefault: l.isDefault, basis: l.basis)
+        }
+        self.limits = limits
+        beyondStewardAuthority = c.beyondStewardAuthority
+        ownerDepartment = c.ownerDepartment
+        matter = c.matter
+        legacyCodes = c.legacyCodes
+    }
+}
+
+/// Photos as they arrive in JSON: base64 (optionally a data: URL) with a role.
+struct PhotoUpload: Content {
+    var data: String
+    var role: String?
+
+    static func decode(_ uploads: [PhotoUpload]?, defaultRole: PhotoRole) throws -> [(data: Data, role: PhotoRole)] {
+        try (uploads ?? []).enumerated().map { i, upload in
+            var text = upload.data
+            if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]) }
+            guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters), !data.isEmpty else {
+                throw DomainError.invalid("photos.\(i)", zh: "第 \(i + 1) 张照片不是有效的 base64", en: "photo \(i + 1) is not valid base64")
+            }
+            var role = defaultRole
+            if let r = upload.role {
+                guard let parsed = PhotoRole(rawValue: r) else {
+                    throw DomainError.invalid("photos.\(i).role", zh: "照片类型应为 report/before/after/evidence", en: "a photo role is report, before, after or evidence")
+                }
+                role = parsed
+            }
+            return (data, role)
+        }
+    }
+}

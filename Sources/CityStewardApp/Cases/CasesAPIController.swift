@@ -1,0 +1,452 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// `/api/v1/cases` and what goes with it: intake, the queue, one case, workflow actions, device alerts, photos,
+/// the taxonomy, matters and entrustments, the working calendar, the caller's notifications.
+struct CasesAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let api = routes.grouped("api", "v1")
+        api.on(.POST, "cases", body: .collect(maxSize: "64mb"), use: create)
+        api.get("cases", use: list)
+        api.get("cases", ":caseID", use: show)
+        api.on(.POST, "cases", ":caseID", "actions", body: .collect(maxSize: "64mb"), use: act)
+        api.on(.POST, "device-alerts", body: .collect(maxSize: "16mb"), use: deviceAlert)
+        api.get("photos", ":name", use: photo)
+        api.get("categories", use: categories)
+        api.get("categories", ":code", use: category)
+        api.put("categories", ":code", use: editCategory)
+        api.get("matters", use: matters)
+        api.get("entrusted-matters", use: entrustedMatters)
+        api.get("calendar", ":year", use: calendar)
+        api.get("notifications", use: notifications)
+    }
+
+    // MARK: Intake
+
+    struct CreateBody: Content {
+        var category: String?
+        var lat: Double?
+        var long: Double?
+        var crs: String?
+        var placeCode: String?
+        var description: String?
+        var urgency: String?
+        var source: String?
+        var photos: [PhotoUpload]?
+        var selfHandled: Bool?
+        var handledNote: String?
+    }
+
+    static func position(lat: Double?, long: Double?, crs: String?) throws -> GeoPoint? {
+        guard let lat, let long else {
+            if lat != nil || long != nil {
+                throw DomainError.invalid("lat,long", zh: "lat 和 long 需要同时提供", en: "lat and long go together")
+            }
+            return nil
+        }
+        switch (crs ?? "wgs84").lowercased() {
+        case "wgs84", "epsg:4326": return GeoPoint(lat: lat, long: long)
+        case "gcj02", "gcj-02": return ChinaCoordinates.gcj02ToWGS84(GeoPoint(lat: lat, long: long))
+        default: throw DomainError.invalid("crs", zh: "crs 应为 wgs84 或 gcj02", en: "crs must be wgs84 or gcj02")
+        }
+    }
+
+    static func defaultSource(_ actor: Actor) -> CaseSource {
+        if actor.keyScopes != nil { return .api }
+        switch actor.role {
+        case .resident: return .resident
+        case .stewardStaff, .stewardDispatcher, .streetOfficer, .departmentOfficer, .districtAdmin: return .patrol
+        default: return .api
+        }
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let actor = try req.require(.casesReport)
+        let body = try req.content.decode(CreateBody.self)
+        var source = Self.defaultSource(actor)
+        if let text = body.source {
+            guard let s = CaseSource(rawValue: text), s != .device else {
+                throw DomainError.invalid("source", zh: "source 应为 patrol、resident、api 或 hotline", en: "source must be patrol, resident, api or hotline")
+            }
+            source = s
+        }
+        let report = CaseReport(category: body.category, position: try Self.position(lat: body.lat, long: body.long, crs: body.crs),
+                                placeCode: body.placeCode, description: body.description, urgency: body.urgency)
+        let input = ReportCase.Input(report: report, source: source,
+                                     photos: try PhotoUpload.decode(body.photos, defaultRole: .report),
+                                     selfHandled: body.selfHandled ?? false, handledNote: body.handledNote,
+                                     idempotencyKey: req.headers.first(name: "Idempotency-Key").map { "\(actor.user.id):\($0)" })
+        let outcome = try await ReportCase(request: req).run(input, actor: actor)
+        var answer = CaseResponse(outcome.row, language: req.language)
+        if let dup = outcome.duplicateOf { answer.duplicateOf = .init(id: dup.id, number: dup.number) }
+        let response = try await answer.encodeResponse(status: outcome.created ? .created : .ok, for: req)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(outcome.row.id.uuidString.lowercased())")
+        return response
+    }
+
+    struct DeviceAlertBody: Content {
+        var eventId: String?
+        var device: String?
+        var vendor: String?
+        var type: String?
+        var lat: Double?
+        var long: Double?
+        var crs: String?
+        var confidence: Double?
+        var description: String?
+        var image: String?
+    }
+
+    /// An AI camera's (or sensor's) event, mapped to its category; the case waits for a human to verify it before filing.
+    @Sendable func deviceAlert(req: Request) async throws -> Response {
+        let actor = try req.require(.casesReport)
+        let body = try req.content.decode(DeviceAlertBody.self)
+        var missing: [String] = []
+        if (body.eventId ?? "").isEmpty { missing.append("eventId") }
+        if (body.device ?? "").isEmpty { missing.append("device") }
+        if (body.type ?? "").isEmpty { missing.append("type") }
+        if body.lat == nil || body.long == nil { missing.append("lat,long") }
+        guard missing.isEmpty else {
+            throw DomainError.invalid(missing.joined(separator: ","), zh: "缺少字段：\(missing.joined(separator: "、"))", en: "missing: \(missing.joined(separator: ", "))")
+        }
+        let reference = try await req.caseReference()
+        guard let category = reference.taxonomy.deviceEvent(vendor: body.vendor, code: body.type!) else {
+            throw DomainError.invalid("type", zh: "无法识别的设备事件类型 \(body.type!)", en: "unknown device event type \(body.type!)")
+        }
+        if let c = body.confidence, !(0...1).contains(c) {
+            throw DomainError.invalid("confidence", zh: "置信度应在 0~1 之间", en: "confidence is between 0 and 1")
+        }
+        let confidence = body.confidence.map { String(format: "%.2f", $0) } ?? "—"
+        let description = body.description ?? "设备 \(body.device!) 告警：\(body.type!)（\(category.name)，置信度 \(confidence)）"
+        let report = CaseReport(category: category.code, position: try Self.position(lat: body.lat, long: body.long, crs: body.crs),
+                                placeCode: nil, description: description, urgency: nil)
+        let photos = try PhotoUpload.decode(body.image.map { [PhotoUpload(data: $0, role: "report")] }, defaultRole: .report)
+        let input = ReportCase.Input(report: report, source: .device, photos: photos,
+                                     idempotencyKey: "device:\(actor.user.id):\(body.device!):\(body.eventId!)",
+                                     reporterName: "设备 \(body.device!)")
+        let outcome = try await ReportCase(request: req).run(input, actor: actor)
+        return try await CaseResponse(outcome.row, language: req.language).encodeResponse(status: outcome.created ? .created : .ok, for: req)
+    }
+
+    // MARK: Reading
+
+    struct ListQuery: Content {
+        var state: String?
+        var overdue: Bool?
+        var area: UUID?
+        var category: String?
+        var source: String?
+        var supervised: Bool?
+        var limit: Int?
+        var offset: Int?
+    }
+
+    struct CaseList: Content {
+        var items: [CaseResponse]
+        var total: Int
+        var counts: [String: Int]
+        var overdue: Int
+    }
+
+    static func filter(_ q: ListQuery, now: Date) throws -> CaseFilter {
+        var states: [CaseState] = []
+        if let text = q.state, !text.isEmpty {
+            if text == "open" { states = CaseState.open } else {
+                states = try text.split(separator: ",").map { part in
+                    guard let s = CaseState(rawValue: String(part)) else {
+                        throw DomainError.invalid("state", zh: "未知状态 \(part)", en: "unknown state \(part); one of open, \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return s
+                }
+            }
+        }
+        var source: CaseSource?
+        if let text = q.source, !text.isEmpty {
+            guard let s = CaseSource(rawValue: text) else { throw DomainError.invalid("source", zh: "未知来源 \(text)", en: "unknown source \(text)") }
+            source = s
+        }
+        return CaseFilter(states: states, overdueAt: q.overdue == true ? now : nil, areaID: q.area,
+                          categoryCode: (q.category ?? "").isEmpty ? nil : q.category, source: source, supervisedOnly: q.supervised == true)
+    }
+
+    @Sendable func list(req: Request) async throws -> CaseList {
+        let actor = try req.requireAny([.casesRead, .casesReport])
+        let q = try req.query.decode(ListQuery.self)
+        let now = Date()
+        let filter = try Self.filter(q, now: now)
+        let limit = min(max(q.limit ?? 50, 1), 200)
+        let scope = CaseAccess.scope(for: actor)
+        let (rows, total) = try await req.cases.list(scope: scope, filter: filter, limit: limit, offset: max(q.offset ?? 0, 0))
+        let counts = try await req.cases.counts(scope: scope, filter: filter, now: now)
+        return CaseList(items: rows.map { CaseResponse($0, language: req.language, now: now) }, total: total,
+                        counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue)
+    }
+
+    static func caseID(_ req: Request) throws -> UUID {
+        guard let id = req.parameters.get("caseID", as: UUID.self) else { throw CaseStore.notFound }
+        return id
+    }
+
+    @Sendable func show(req: Request) async throws -> CaseResponse {
+        let actor = try req.requireAny([.casesRead, .casesReport])
+        let row = try await req.cases.find(try Self.caseID(req), scope: CaseAccess.scope(for: actor))
+        return try await Self.detail(row, actor: actor, req: req)
+    }
+
+    static func detail(_ row: CaseRow, actor: Actor, req: Request) async throws -> CaseResponse {
+        var answer = CaseResponse(row, language: req.language)
+        answer.events = CaseResponse.events(try await req.cases.events(of: row.id))
+        answer.photos = CaseResponse.photos(try await req.cases.photos(of: row.id), staff: actor.can(.casesRead))
+        answer.actions = CaseWorkflow.available(on: row.snapshot, as: CaseAccess.capacities(of: actor, on: row.parties)).map(\.rawValue)
+        if let dup = row.duplicateOf, let other = try? await req.cases.find(dup, scope: nil) { answer.duplicateOf?.number = other.number }
+        if let merged = row.mergedInto, let other = try? await req.cases.find(merged, scope: nil) { answer.mergedInto?.number = other.number }
+        return answer
+    }
+
+    struct ActionBody: Content {
+        var action: String?
+        var note: String?
+        var hours: Double?
+        var responsible: UUID?
+        var category: String?
+        var mergeInto: String?
+        var lat: Double?
+        var long: Double?
+        var photos: [PhotoUpload]?
+        var revision: Int?
+    }
+
+    @Sendable func act(req: Request) async throws -> CaseResponse {
+        let actor = try req.require(.casesWork)
+        let body = try req.content.decode(ActionBody.self)
+        guard let text = body.action, !text.isEmpty else {
+            throw DomainError.invalid("action", zh: "缺少 action", en: "action is required")
+        }
+        guard let action = CaseAction(rawValue: text) else {
+            throw DomainError.invalid("action", zh: "未知操作 \(text)", en: "unknown action \(text); one of \(CaseAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let input = ActOnCase.Input(action: action, note: body.note, hours: body.hours, responsibleID: body.responsible, category: body.category,
+                                    mergeInto: body.mergeInto, position: try Self.position(lat: body.lat, long: body.long, crs: nil),
+                                    photos: try PhotoUpload.decode(body.photos, defaultRole: action == .handle ? .after : .evidence),
+                                    expectedRevision: body.revision)
+        let row = try await ActOnCase(request: req).run(caseID: try Self.caseID(req), input: input, actor: actor)
+        return try await Self.detail(row, actor: actor, req: req)
+    }
+
+    /// A photo file: the public copy for anyone who may see the case; the original (with its metadata) for staff.
+    @Sendable func photo(req: Request) async throws -> Response {
+        let actor = try req.requireAny([.casesRead, .casesReport])
+        let name = req.parameters.get("name") ?? ""
+        let hash = (name as NSString).deletingPathExtension
+        guard PhotoStorage.isValidName(hash), let photo = try await req.cases.photo(hash: hash),
+              let format = PhotoFormat(rawValue: photo.format) else { throw Self.photoNotFound }
+        let row = try await req.cases.find(photo.caseId, scope: CaseAccess.scope(for: actor))
+        _ = row
+        if hash == photo.hash, hash != photo.publicHash, !actor.can(.casesRead) { throw Self.photoNotFound }
+        guard let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw Self.photoNotFound }
+        let response = Response(status: .ok, body: .init(data: data))
+        response.headers.contentType = HTTPMediaType(type: "image", subType: format == .jpeg ? "jpeg" : format.rawValue)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=86400, immutable")
+        return response
+    }
+
+    static let photoNotFound = DomainError.notFound(zh: "找不到该照片", en: "photo not found")
+
+    // MARK: Taxonomy
+
+    struct CategoryQuery: Content {
+        var kind: String?
+        var group: String?
+        var q: String?
+        var legacy: String?
+    }
+
+    @Sendable func categories(req: Request) async throws -> [CategoryResponse] {
+        _ = try req.requireAny([.casesRead, .casesReport])
+        let q = try req.query.decode(CategoryQuery.self)
+        let reference = try await req.caseReference()
+        if let legacy = q.legacy {
+            guard let c = reference.taxonomy.fromLegacy(legacy) else { return [] }
+            return [CategoryResponse(c, version: reference.taxonomy.version(of: c.code), language: req.language)]
+        }
+        let kind = q.kind.flatMap(CategoryKind.init(rawValue:)) ?? .event
+        return reference.taxonomy.categories.filter { c in
+            c.kind == kind && (q.group == nil || c.group.rawValue == q.group)
+                && (q.q.map { t in c.name.contains(t) || c.nameEn.localizedCaseInsensitiveContains(t) || c.code.hasPrefix(t) } ?? true)
+        }.map { CategoryResponse($0, version: reference.taxonomy.version(of: $0.code), language: req.language) }
+    }
+
+    struct CategoryDetail: Content {
+        var category: CategoryResponse
+        var versions: [Version]
+        struct Version: Content {
+            var version: Int
+            var current: Bool
+            var createdAt: String
+            var note: String?
+            var category: CategoryResponse
+        }
+    }
+
+    @Sendable func category(req: Request) async throws -> CategoryDetail {
+        _ = try req.requireAny([.casesRead, .casesReport])
+        let code = req.parameters.get("code") ?? ""
+        let history = try await req.taxonomyStore.history(kind: .event, code: code)
+        guard let current = history.first(where: \.isCurrent) else { throw CaseStore.notFoundCategory(code) }
+        return CategoryDetail(category: CategoryResponse(current.category, version: current.version, language: req.language),
+                              versions: history.map { .init(version: $0.version, current: $0.isCurrent, createdAt: Timestamp.iso($0.createdAt), note: $0.note,
+                                                            category: CategoryResponse($0.category, version: $0.version, language: req.language)) })
+    }
+
+    struct EditBody: Content {
+        struct Limit: Content {
+            var amount: Double
+            var unit: String
+        }
+        var name: String?
+        var nameEn: String?
+        var group: String?
+        var limits: [String: Limit]?
+        var beyondStewardAuthority: Bool?
+        var ownerDepartment: String?
+        var clearOwnerDepartment: Bool?
+        var matter: String?
+        var clearMatter: Bool?
+        var note: String?
+    }
+
+    @Sendable func editCategory(req: Request) async throws -> CategoryDetail {
+        let actor = try req.require(.taxonomyManage)
+        let code = req.parameters.get("code") ?? ""
+        let body = try req.content.decode(EditBody.self)
+        _ = try await EditCategory(request: req).run(code: code, body: body, actor: actor)
+        return try await category(req: req)
+    }
+
+    struct MatterResponse: Content {
+        var code: String
+        var name: String
+        var domain: String
+        var domainLabel: String
+        var ownerDepartment: String?
+        var categories: [String]
+    }
+
+    @Sendable func matters(req: Request) async throws -> [MatterResponse] {
+        _ = try req.requireAny([.casesRead, .casesReport])
+        let reference = try await req.caseReference()
+        return reference.taxonomy.matters.map {
+            MatterResponse(code: $0.code, name: $0.displayName(req.language), domain: $0.domain.rawValue, domainLabel: $0.domain.label.text(req.language),
+                           ownerDepartment: $0.ownerDepartment, categories: $0.categories)
+        }
+    }
+
+    struct EntrustmentResponse: Content {
+        var matter: String
+        var area: CaseResponse.Place
+        var steward: CaseResponse.Party
+        var validFrom: String
+        var validTo: String?
+        var contractReference: String
+        var active: Bool
+    }
+
+    @Sendable func entrustedMatters(req: Request) async throws -> [EntrustmentResponse] {
+        let actor = try req.require(.casesRead)
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        let now = Date()
+        return reference.entrustments.filter { e in reference.areas[e.areaID].map(scope.includes) ?? false }.map { e in
+            EntrustmentResponse(matter: e.matterCode, area: .init(id: e.areaID, name: e.areaName, placeCode: reference.areas[e.areaID]?.code),
+                                steward: .init(id: e.steward.id, name: e.steward.name, kind: e.steward.kind.rawValue),
+                                validFrom: Timestamp.iso(e.validFrom), validTo: Timestamp.iso(e.validTo), contractReference: e.contractReference,
+                                active: e.isActive(at: now))
+        }
+    }
+
+    struct CalendarResponse: Content {
+        var year: Int
+        var provisional: Bool
+        var note: String
+        var workingHours: [String]
+        var holidays: [Holiday]
+        var workdays: [String]
+        struct Holiday: Content {
+            var first: String
+            var last: String
+            var name: String
+        }
+    }
+
+    @Sendable func calendar(req: Request) async throws -> CalendarResponse {
+        guard let year = req.parameters.get("year", as: Int.self), (2000...2100).contains(year) else {
+            throw DomainError.invalid("year", zh: "年份应为 2000~2100", en: "year must be 2000–2100")
+        }
+        let calendar = req.application.caseReference.calendar
+        let data = calendar.years[year]
+        let hours = calendar.periods.map { String(format: "%02d:%02d–%02d:%02d", $0.start / 3600, $0.start % 3600 / 60, $0.end / 3600, $0.end % 3600 / 60) }
+        return CalendarResponse(
+            year: year, provisional: data == nil,
+            note: data == nil ? (req.language == .en ? "No published holiday schedule for \(year): weekends only (provisional)." : "\(year) 年节假日安排尚未发布：暂按周末计算（临时）。")
+                : (req.language == .en ? "Published holiday schedule." : "已按国务院办公厅公布的节假日安排。"),
+            workingHours: hours,
+            holidays: (data?.holidays ?? []).map { .init(first: $0.first.description, last: $0.last.description, name: $0.name) },
+            workdays: (data?.workdays ?? []).sorted().map(\.description))
+    }
+
+    struct NotificationResponse: Content {
+        var id: UUID
+        var kind: String
+        var text: String
+        var caseId: UUID?
+        var createdAt: String
+        var sentAt: String?
+    }
+
+    @Sendable func notifications(req: Request) async throws -> [NotificationResponse] {
+        let actor = try req.require(.casesRead)
+        return try await req.cases.notifications(orgID: actor.org?.id, userID: actor.user.id).map {
+            NotificationResponse(id: $0.id, kind: $0.kind, text: req.language == .en ? $0.textEn : $0.textZh, caseId: $0.caseId,
+                                 createdAt: Timestamp.iso($0.createdAt), sentAt: Timestamp.iso($0.sentAt))
+        }
+    }
+}
+
+/// Editing a category: a new version, checked before anything is stored.
+struct EditCategory {
+    let request: Request
+
+    func run(code: String, body: CasesAPIController.EditBody, actor: Actor) async throws -> Int {
+        try AccessPolicy.require(.taxonomyManage, actor)
+        let reference = try await request.caseReference()
+        guard var category = reference.taxonomy.eventCategory(code) else { throw CaseStore.notFoundCategory(code) }
+        if let v = body.name { category.name = v.trimmingCharacters(in: .whitespaces) }
+        if let v = body.nameEn { category.nameEn = v.trimmingCharacters(in: .whitespaces) }
+        if let v = body.group {
+            guard let g = CategoryGroup(rawValue: v) else { throw DomainError.invalid("group", zh: "未知分组 \(v)", en: "unknown group \(v)") }
+            category.group = g
+        }
+        if let limits = body.limits {
+            for (key, value) in limits {
+                guard let urgency = Urgency(rawValue: key) else { throw DomainError.invalid("limits", zh: "未知紧急程度 \(key)", en: "unknown urgency \(key)") }
+                guard let unit = TimeLimitUnit(rawValue: value.unit) else {
+                    throw DomainError.invalid("limits.\(key).unit", zh: "时限单位应为 workingHours、workingDays 或 calendarHours", en: "unit must be workingHours, workingDays or calendarHours")
+                }
+                category.limits[urgency] = TimeLimit(amount: value.amount, unit: unit, isDefault: false, basis: "edited by \(actor.user.username)")
+            }
+        }
+        if let v = body.beyondStewardAuthority { category.beyondStewardAuthority = v }
+        if body.clearOwnerDepartment == true { category.ownerDepartment = nil } else if let v = body.ownerDepartment, !v.isEmpty { category.ownerDepartment = v }
+        if body.clearMatter == true { category.matter = nil } else if let v = body.matter, !v.isEmpty { category.matter = v }
+        let problems = category.problems(knownDepartments: Set(reference.departments.keys), knownMatters: Set(reference.taxonomy.matters.map(\.code)))
+        if !problems.isEmpty {
+            throw DomainError.invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
+                zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
+        }
+        let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note)
+        await request.application.caseReference.invalidate()
+        return version
+    }
+}

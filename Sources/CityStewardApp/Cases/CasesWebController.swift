@@ -1,0 +1,586 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The console's case pages: the dispatcher's queue, one case with its timeline and the actions allowed now, the
+/// staff task list and patrol report (phone width), the map of open cases, and the taxonomy editor.
+struct CasesWebController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("cases", use: queue)
+        routes.get("cases", "map", use: map)
+        routes.get("cases", ":caseID", use: show)
+        routes.on(.POST, "cases", ":caseID", "actions", body: .collect(maxSize: "64mb"), use: act)
+        routes.get("tasks", use: tasks)
+        routes.get("patrol", use: patrolForm)
+        routes.on(.POST, "patrol", body: .collect(maxSize: "64mb"), use: patrol)
+        routes.get("photos", ":name", use: CasesAPIController().photo)
+        routes.get("taxonomy", use: taxonomy)
+        routes.get("taxonomy", ":code", use: categoryPage)
+        routes.post("taxonomy", ":code", use: saveCategory)
+    }
+
+    static func signedIn(_ req: Request) throws -> Actor? {
+        guard let actor = req.actor else { return nil }
+        return actor
+    }
+
+    static func login(_ req: Request) -> Response {
+        req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/"))
+    }
+
+    // MARK: Queue
+
+    struct Row: Encodable {
+        var id: String
+        var number: String
+        var category: String
+        var categoryCode: String
+        var area: String
+        var responsible: String
+        var state: String
+        var stateLabel: String
+        var deadline: String
+        var overdue: Bool
+        var escalation: Int
+        var supervised: Bool
+        var duplicate: Bool
+        var source: String
+        var pending: String?
+
+        init(_ r: CaseRow, language: Language, now: Date) {
+            id = r.id.uuidString.lowercased()
+            number = r.number
+            category = language == .en ? r.categoryNameEn : r.categoryName
+            categoryCode = r.categoryCode
+            area = r.areaName
+            responsible = r.responsibleName
+            state = r.state
+            stateLabel = r.caseState.label.text(language)
+            deadline = Timestamp.beijing(r.deadline)
+            overdue = r.isOverdue(at: now)
+            escalation = r.escalation
+            supervised = r.supervised
+            duplicate = r.duplicateOf != nil
+            source = (CaseSource(rawValue: r.source)?.label ?? LocalizedText(zh: r.source, en: r.source)).text(language)
+            pending = r.pending.flatMap(PendingRequest.init(rawValue:))?.label.text(language)
+        }
+    }
+
+    struct Option: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    struct Chip: Encodable {
+        var label: String
+        var count: Int
+        var href: String
+        var active: Bool
+    }
+
+    struct QueuePage: Encodable {
+        var page: PageChrome
+        var rows: [Row]
+        var total: Int
+        var chips: [Chip]
+        var overdueCount: Int
+        var states: [Option]
+        var areas: [Option]
+        var sources: [Option]
+        var category: String
+        var overdue: Bool
+        var prev: String?
+        var next: String?
+        var canReport: Bool
+        var provisionalYear: String?
+    }
+
+    @Sendable func queue(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesRead, actor)
+        let language = req.language
+        let q = try req.query.decode(CasesAPIController.ListQuery.self)
+        let now = Date()
+        let filter = try CasesAPIController.filter(q, now: now)
+        let scope = CaseAccess.scope(for: actor)
+        let offset = max(q.offset ?? 0, 0)
+        let (rows, total) = try await req.cases.list(scope: scope, filter: filter, limit: 50, offset: offset)
+        let counts = try await req.cases.counts(scope: scope, filter: filter, now: now)
+        func link(_ changes: [String: String?]) -> String {
+            var items: [String: String] = [:]
+            if let s = q.state { items["state"] = s }
+            if q.overdue == true { items["overdue"] = "true" }
+            if let a = q.area { items["area"] = a.uuidString.lowercased() }
+            if let c = q.category, !c.isEmpty { items["category"] = c }
+            if let s = q.source, !s.isEmpty { items["source"] = s }
+            for (k, v) in changes { items[k] = v }
+            let query = items.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)" }
+            return "/cases" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        }
+        var chips = [Chip(label: language == .en ? "All" : "全部", count: counts.byState.values.reduce(0, +), href: link(["state": nil, "overdue": nil]),
+                          active: q.state == nil && q.overdue != true)]
+        chips.append(Chip(label: language == .en ? "Open" : "未结", count: CaseState.open.compactMap { counts.byState[$0] }.reduce(0, +),
+                          href: link(["state": "open", "overdue": nil]), active: q.state == "open"))
+        for s in CaseState.allCases where (counts.byState[s] ?? 0) > 0 {
+            chips.append(Chip(label: s.label.text(language), count: counts.byState[s] ?? 0, href: link(["state": s.rawValue, "overdue": nil]), active: q.state == s.rawValue))
+        }
+        let areaScope = AccessPolicy.areaScope(for: actor)
+        let areaOptions = try await req.areas.list(scope: areaScope).filter { $0.kind == .street || $0.kind == .village }
+            .map { Option(value: $0.id.uuidString.lowercased(), label: ($0.kind == .village ? "　" : "") + $0.displayName(language), selected: $0.id == q.area) }
+        let calendar = req.application.caseReference.calendar
+        let year = calendar.localDate(now).year
+        let page = QueuePage(
+            page: PageChrome(request: req, title: language == .en ? "Case queue" : "案件调度"),
+            rows: rows.map { Row($0, language: language, now: now) }, total: total, chips: chips, overdueCount: counts.overdue,
+            states: [Option(value: "", label: language == .en ? "Any state" : "全部状态", selected: q.state == nil),
+                     Option(value: "open", label: language == .en ? "Open" : "未结", selected: q.state == "open")]
+                + CaseState.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: q.state == $0.rawValue) },
+            areas: [Option(value: "", label: language == .en ? "Every area" : "全部区域", selected: q.area == nil)] + areaOptions,
+            sources: [Option(value: "", label: language == .en ? "Any source" : "全部来源", selected: q.source == nil)]
+                + CaseSource.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: q.source == $0.rawValue) },
+            category: q.category ?? "", overdue: q.overdue == true,
+            prev: offset > 0 ? link(["offset": String(max(offset - 50, 0))]) : nil,
+            next: offset + 50 < total ? link(["offset": String(offset + 50)]) : nil,
+            canReport: actor.can(.casesReport),
+            provisionalYear: calendar.isProvisional(year: year) ? String(year) : nil)
+        return try await req.view.render("cases", page).encodeResponse(for: req)
+    }
+
+    // MARK: One case
+
+    struct ActionForm: Encodable {
+        var action: String
+        var label: String
+        var needsNote: Bool
+        var needsHours: Bool
+        var chooseResponsible: Bool
+        var chooseCategory: Bool
+        var chooseMerge: Bool
+        var takesPhoto: Bool
+        var danger: Bool
+    }
+
+    struct EventView: Encodable {
+        var at: String
+        var actor: String
+        var action: String
+        var state: String
+        var note: String?
+        var detail: String?
+    }
+
+    struct PhotoView: Encodable {
+        var url: String
+        var role: String
+    }
+
+    struct CasePage: Encodable {
+        var page: PageChrome
+        var c: CaseResponse
+        var row: Row
+        var category: String
+        var urgency: String
+        var source: String
+        var reportedAt: String
+        var deadline: String
+        var stepDue: String
+        var limit: String?
+        var limitIsDefault: Bool
+        var routingRule: String
+        var explanation: String
+        var events: [EventView]
+        var photos: [PhotoView]
+        var actions: [ActionForm]
+        var orgs: [Option]
+        var svg: String?
+        var duplicateHref: String?
+        var duplicateNumber: String?
+        var mergedHref: String?
+        var revision: Int
+        var provisional: Bool
+    }
+
+    @Sendable func show(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        let row = try await req.cases.find(try CasesAPIController.caseID(req), scope: CaseAccess.scope(for: actor))
+        let language = req.language
+        let reference = try await req.caseReference()
+        let now = Date()
+        let capacities = CaseAccess.capacities(of: actor, on: row.parties)
+        let actions = CaseWorkflow.available(on: row.snapshot, as: capacities).filter { $0 != .selfHandle }.map { a in
+            ActionForm(action: a.rawValue, label: a.label.text(language), needsNote: a.needsNote || a == .dispatch, needsHours: a == .requestPostpone,
+                       chooseResponsible: a == .dispatch, chooseCategory: a == .file, chooseMerge: a == .merge,
+                       takesPhoto: [.handle, .passVerification, .failVerification].contains(a),
+                       danger: [.reject, .merge, .failVerification, .returnCase, .denyRequest].contains(a))
+        }
+        let events = try await req.cases.events(of: row.id).map { e in
+            let action = CaseAction(rawValue: e.action)?.label.text(language)
+                ?? (e.action == "report" ? (language == .en ? "Reported" : "上报") : e.action == "escalate" ? (language == .en ? "Overdue escalation" : "超时升级") : e.action)
+            return EventView(at: Timestamp.beijing(e.at), actor: e.actorName, action: action,
+                             state: (CaseState(rawValue: e.toState)?.label ?? LocalizedText(zh: e.toState, en: e.toState)).text(language),
+                             note: e.note, detail: e.detail)
+        }
+        let photos = try await req.cases.photos(of: row.id).map { p in
+            PhotoView(url: "/photos/\(actor.can(.casesRead) ? p.hash : p.publicHash).\(PhotoFormat(rawValue: p.format)?.fileExtension ?? "jpg")", role: p.role)
+        }
+        // The village (or street) around the case, with the case marked.
+        var svg: String?
+        if let outlineID = row.villageId ?? row.streetId, let outline = try? await req.areas.find(outlineID, scope: .everything) {
+            let inside = row.villageId != nil ? try await req.areas.children(of: outlineID) : []
+            let map = AreaMap.draw(inside.map { AreaMap.Item(area: $0, href: nil) }, outline: outline, width: 360, language: language,
+                                   pins: [AreaMap.Pin(position: row.position, style: row.isOverdue(at: now) ? "overdue" : row.state, label: row.number, href: nil)])
+            svg = map.map { MapSVG.render($0, label: outline.displayName(language)) }
+        }
+        let category = reference.taxonomy.eventCategory(row.categoryCode)
+        let limit = category?.limit(row.caseUrgency)
+        let orgs = reference.orgs.values.filter { [.steward, .streetOffice, .department, .districtOffice].contains($0.kind) }
+            .sorted { ($0.kind.rawValue, $0.code) < ($1.kind.rawValue, $1.code) }
+            .map { Option(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }
+        var duplicateNumber: String?
+        if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: nil))?.number }
+        let page = CasePage(
+            page: PageChrome(request: req, title: row.number), c: CaseResponse(row, language: language, now: now), row: Row(row, language: language, now: now),
+            category: "\(row.categoryCode) \(language == .en ? row.categoryNameEn : row.categoryName) (v\(row.categoryVersion))",
+            urgency: row.caseUrgency.label.text(language),
+            source: (CaseSource(rawValue: row.source)?.label ?? LocalizedText(zh: row.source, en: row.source)).text(language),
+            reportedAt: Timestamp.beijing(row.reportedAt), deadline: Timestamp.beijing(row.deadline), stepDue: Timestamp.beijing(row.stepDue),
+            limit: limit?.label.text(language), limitIsDefault: limit?.isDefault ?? false,
+            routingRule: (RoutingRule(rawValue: row.routingRule)?.label ?? LocalizedText(zh: row.routingRule, en: row.routingRule)).text(language),
+            explanation: row.routingExplanation.text(language), events: events, photos: photos, actions: actions, orgs: orgs, svg: svg,
+            duplicateHref: row.duplicateOf.map { "/cases/\($0.uuidString.lowercased())" }, duplicateNumber: duplicateNumber,
+            mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
+            provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year))
+        return try await req.view.render("case", page).encodeResponse(for: req)
+    }
+
+    struct ActionFormBody: Content {
+        var action: String
+        var note: String?
+        var hours: String?
+        var responsible: String?
+        var category: String?
+        var mergeInto: String?
+        var revision: Int?
+        var photo: File?
+        var back: String?
+    }
+
+    static func fileData(_ file: File?) -> Data? {
+        guard let file, file.data.readableBytes > 0 else { return nil }
+        return Data(buffer: file.data)
+    }
+
+    @Sendable func act(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesWork, actor)
+        let body = try req.content.decode(ActionFormBody.self)
+        guard let action = CaseAction(rawValue: body.action) else {
+            throw DomainError.invalid("action", zh: "未知操作", en: "unknown action")
+        }
+        var hours: Double?
+        if let text = body.hours, !text.isEmpty {
+            guard let h = Double(text) else { throw DomainError.invalid("hours", zh: "延期时长应为数字", en: "hours must be a number") }
+            hours = h
+        }
+        var photos: [(data: Data, role: PhotoRole)] = []
+        if let data = Self.fileData(body.photo) { photos.append((data, action == .handle ? .after : .evidence)) }
+        let id = try CasesAPIController.caseID(req)
+        let input = ActOnCase.Input(action: action, note: body.note?.isEmpty == true ? nil : body.note, hours: hours,
+                                    responsibleID: body.responsible.flatMap(UUID.init(uuidString:)),
+                                    category: body.category?.isEmpty == true ? nil : body.category,
+                                    mergeInto: body.mergeInto?.isEmpty == true ? nil : body.mergeInto, photos: photos, expectedRevision: body.revision)
+        _ = try await ActOnCase(request: req).run(caseID: id, input: input, actor: actor)
+        let back = body.back == "tasks" ? "/tasks" : "/cases/\(id.uuidString.lowercased())"
+        return req.redirect(to: back, redirectType: .normal)
+    }
+
+    // MARK: Staff on the phone
+
+    struct TasksPage: Encodable {
+        var page: PageChrome
+        var todo: [Row]
+        var verify: [Row]
+        var reported: [Row]
+    }
+
+    @Sendable func tasks(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesRead, actor)
+        let language = req.language
+        let now = Date()
+        let scope = CaseAccess.scope(for: actor)
+        var todo: [CaseRow] = []
+        if let org = actor.org?.id {
+            todo = try await req.cases.list(scope: scope, filter: CaseFilter(states: [.dispatched, .accepted, .reworked], responsibleID: org), limit: 100).rows
+        }
+        let handled = try await req.cases.list(scope: scope, filter: CaseFilter(states: [.handled]), limit: 100).rows
+            .filter { CaseAccess.capacities(of: actor, on: $0.parties).contains(.verifier) }
+        let mine = try await req.cases.list(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
+        let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"),
+                             todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0, language: language, now: now) },
+                             verify: handled.map { Row($0, language: language, now: now) },
+                             reported: mine.map { Row($0, language: language, now: now) })
+        return try await req.view.render("tasks", page).encodeResponse(for: req)
+    }
+
+    struct CategoryGroupView: Encodable {
+        var label: String
+        var options: [Option]
+    }
+
+    struct PatrolPage: Encodable {
+        var page: PageChrome
+        var groups: [CategoryGroupView]
+        var places: [Option]
+        var error: String?
+    }
+
+    @Sendable func patrolForm(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesReport, actor)
+        return try await renderPatrol(req, actor: actor, error: nil, status: .ok)
+    }
+
+    func renderPatrol(_ req: Request, actor: Actor, error: String?, status: HTTPStatus) async throws -> Response {
+        let language = req.language
+        let reference = try await req.caseReference()
+        let groups = CategoryGroup.allCases.map { g in
+            CategoryGroupView(label: g.label.text(language), options: reference.taxonomy.categories
+                .filter { $0.kind == .event && $0.group == g && $0.majorCode >= "06" }
+                .map { Option(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == "06010") })
+        }
+        let scope = AccessPolicy.areaScope(for: actor)
+        let places = try await req.areas.list(scope: scope).filter { $0.kind == .village || $0.kind == .building }
+            .map { Option(value: $0.code, label: ($0.kind == .building ? "　" : "") + $0.displayName(language), selected: false) }
+        let page = PatrolPage(page: PageChrome(request: req, title: language == .en ? "Report from patrol" : "巡查上报"), groups: groups,
+                              places: places, error: error)
+        return try await req.view.render("patrol", page).encodeResponse(status: status, for: req)
+    }
+
+    struct PatrolBody: Content {
+        var category: String?
+        var lat: String?
+        var long: String?
+        var placeCode: String?
+        var description: String?
+        var urgency: String?
+        var photo: File?
+        var before: File?
+        var after: File?
+        var selfHandled: String?
+        var handledNote: String?
+        var formKey: String?
+    }
+
+    @Sendable func patrol(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesReport, actor)
+        let body = try req.content.decode(PatrolBody.self)
+        func number(_ text: String?, _ field: String) throws -> Double? {
+            guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                throw DomainError.invalid(field, zh: "\(field) 应为数字", en: "\(field) must be a number")
+            }
+            return v
+        }
+        let position = try CasesAPIController.position(lat: try number(body.lat, "lat"), long: try number(body.long, "long"), crs: nil)
+        var photos: [(data: Data, role: PhotoRole)] = []
+        if let d = Self.fileData(body.photo) { photos.append((d, .report)) }
+        let selfHandled = body.selfHandled == "on" || body.selfHandled == "true"
+        if let d = Self.fileData(body.before) { photos.append((d, .before)) }
+        if let d = Self.fileData(body.after) { photos.append((d, .after)) }
+        let report = CaseReport(category: body.category, position: position, placeCode: position == nil ? body.placeCode : nil,
+                                description: body.description, urgency: (body.urgency ?? "").isEmpty ? nil : body.urgency)
+        let input = ReportCase.Input(report: report, source: .patrol, photos: photos, selfHandled: selfHandled,
+                                     handledNote: body.handledNote, idempotencyKey: body.formKey.map { "\(actor.user.id):form:\($0)" })
+        let outcome = try await ReportCase(request: req).run(input, actor: actor)
+        return req.redirect(to: "/cases/\(outcome.row.id.uuidString.lowercased())", redirectType: .normal)
+    }
+
+    // MARK: Map of open cases
+
+    struct MapCard: Encodable {
+        var name: String
+        var svg: String?
+        var open: Int
+        var overdue: Int
+    }
+
+    struct MapPage: Encodable {
+        var page: PageChrome
+        var cards: [MapCard]
+        var legend: [Option]
+    }
+
+    @Sendable func map(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesRead, actor)
+        let language = req.language
+        let now = Date()
+        let (open, _) = try await req.cases.list(scope: CaseAccess.scope(for: actor), filter: CaseFilter(states: CaseState.open), limit: 2000)
+        let villages = try await req.areas.list(scope: AccessPolicy.areaScope(for: actor), kind: .village, includeShapes: true)
+        let byVillage = Dictionary(grouping: open.filter { $0.villageId != nil }, by: { $0.villageId! })
+        var cards: [MapCard] = []
+        for village in villages {
+            let cases = byVillage[village.id] ?? []
+            let inside = try await req.areas.children(of: village.id)
+            let pins = cases.map { c in
+                AreaMap.Pin(position: c.position, style: c.isOverdue(at: now) ? "overdue" : c.state,
+                            label: "\(c.number) \(language == .en ? c.categoryNameEn : c.categoryName) · \(c.caseState.label.text(language))",
+                            href: "/cases/\(c.id.uuidString.lowercased())")
+            }
+            let map = AreaMap.draw(inside.map { AreaMap.Item(area: $0, href: nil) }, outline: village, width: 360, language: language, pins: pins)
+            cards.append(MapCard(name: village.displayName(language), svg: map.map { MapSVG.render($0, label: village.displayName(language)) },
+                                 open: cases.count, overdue: cases.filter { $0.isOverdue(at: now) }.count))
+        }
+        let legend = [CaseState.reported, .filed, .dispatched, .accepted, .handled, .verified, .reworked, .returned, .suspended]
+            .map { Option(value: $0.rawValue, label: $0.label.text(language), selected: false) }
+            + [Option(value: "overdue", label: language == .en ? "Overdue" : "已超时", selected: false)]
+        let page = MapPage(page: PageChrome(request: req, title: language == .en ? "Open cases on the map" : "未结案件地图"), cards: cards, legend: legend)
+        return try await req.view.render("casemap", page).encodeResponse(for: req)
+    }
+
+    // MARK: Taxonomy
+
+    struct CategoryRowView: Encodable {
+        var code: String
+        var name: String
+        var major: String
+        var normal: String
+        var urgent: String
+        var isDefault: Bool
+        var beyond: Bool
+        var owner: String
+        var matter: String
+        var version: Int
+    }
+
+    struct TaxonomyPage: Encodable {
+        var page: PageChrome
+        var rows: [CategoryRowView]
+        var majors: [Option]
+        var matters: [MatterView]
+        var canEdit: Bool
+        var calendarNote: String
+    }
+
+    struct MatterView: Encodable {
+        var code: String
+        var name: String
+        var domain: String
+        var owner: String
+        var count: Int
+        var entrusted: Int
+    }
+
+    @Sendable func taxonomy(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesRead, actor)
+        let language = req.language
+        let reference = try await req.caseReference()
+        let major = (try? req.query.get(String.self, at: "major")) ?? "06"
+        let deptName = { (code: String?) -> String in
+            guard let code else { return language == .en ? "— (district office)" : "—（区办协调）" }
+            return reference.departments[code]?.name ?? code
+        }
+        let events = reference.taxonomy.categories.filter { $0.kind == .event }
+        let rows = events.filter { $0.majorCode == major }.map { c in
+            CategoryRowView(code: c.code, name: c.displayName(language), major: language == .en ? c.majorNameEn : c.majorName,
+                            normal: c.limit(.normal)?.label.text(language) ?? "", urgent: c.limit(.urgent)?.label.text(language) ?? "",
+                            isDefault: c.limits.values.contains { $0.isDefault }, beyond: c.beyondStewardAuthority,
+                            owner: deptName(c.ownerDepartment), matter: c.matter ?? "", version: reference.taxonomy.version(of: c.code))
+        }
+        var majors: [Option] = []
+        for c in events where !majors.contains(where: { $0.value == c.majorCode }) {
+            majors.append(Option(value: c.majorCode, label: "\(c.majorCode) \(language == .en ? c.majorNameEn : c.majorName)", selected: c.majorCode == major))
+        }
+        let now = Date()
+        let matters = reference.taxonomy.matters.map { m in
+            MatterView(code: m.code, name: m.displayName(language), domain: m.domain.label.text(language), owner: deptName(m.ownerDepartment),
+                       count: m.categories.count, entrusted: reference.entrustments.filter { $0.matterCode == m.code && $0.isActive(at: now) }.count)
+        }
+        let years = reference.calendar.years.keys.sorted().map(String.init).joined(separator: ", ")
+        let page = TaxonomyPage(page: PageChrome(request: req, title: language == .en ? "Categories and matters" : "类别与事项"), rows: rows,
+                                majors: majors, matters: matters, canEdit: actor.can(.taxonomyManage),
+                                calendarNote: language == .en ? "Holiday schedules published for: \(years). Other years are provisional (weekends only)."
+                                    : "已载入节假日安排的年份：\(years)。其他年份为临时日历（仅按周末计算）。")
+        return try await req.view.render("taxonomy", page).encodeResponse(for: req)
+    }
+
+    struct CategoryEditPage: Encodable {
+        var page: PageChrome
+        var c: CategoryResponse
+        var units: [Option]
+        var normalUnit: String
+        var urgentUnit: String
+        var normalAmount: String
+        var urgentAmount: String
+        var groups: [Option]
+        var departments: [Option]
+        var matters: [Option]
+        var versions: [CasesAPIController.CategoryDetail.Version]
+        var canEdit: Bool
+    }
+
+    @Sendable func categoryPage(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.casesRead, actor)
+        let language = req.language
+        let detail = try await CasesAPIController().category(req: req)
+        let reference = try await req.caseReference()
+        let c = detail.category
+        func amount(_ u: String) -> String {
+            guard let a = c.limits[u]?.amount else { return "" }
+            return a.rounded() == a ? String(Int(a)) : String(a)
+        }
+        let page = CategoryEditPage(
+            page: PageChrome(request: req, title: "\(c.code) \(language == .en ? c.nameEn : c.name)"), c: c,
+            units: TimeLimitUnit.allCases.map { Option(value: $0.rawValue, label: $0.label(1).text(language).replacingOccurrences(of: "1 ", with: ""), selected: false) },
+            normalUnit: c.limits["normal"]?.unit ?? "workingHours", urgentUnit: c.limits["urgent"]?.unit ?? "workingHours",
+            normalAmount: amount("normal"), urgentAmount: amount("urgent"),
+            groups: CategoryGroup.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == c.group) },
+            departments: [Option(value: "", label: language == .en ? "— none (district office)" : "— 无（区办协调）", selected: c.ownerDepartment == nil)]
+                + reference.departments.sorted { $0.key < $1.key }.map { Option(value: $0.key, label: $0.value.name, selected: $0.key == c.ownerDepartment) },
+            matters: [Option(value: "", label: language == .en ? "— not entrustable" : "— 不属于可委托事项", selected: c.matter == nil)]
+                + reference.taxonomy.matters.map { Option(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == c.matter) },
+            versions: detail.versions, canEdit: actor.can(.taxonomyManage))
+        return try await req.view.render("category", page).encodeResponse(for: req)
+    }
+
+    struct CategoryForm: Content {
+        var name: String?
+        var nameEn: String?
+        var group: String?
+        var normalAmount: String?
+        var normalUnit: String?
+        var urgentAmount: String?
+        var urgentUnit: String?
+        var beyond: String?
+        var ownerDepartment: String?
+        var matter: String?
+        var note: String?
+    }
+
+    @Sendable func saveCategory(req: Request) async throws -> Response {
+        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        try AccessPolicy.require(.taxonomyManage, actor)
+        let code = req.parameters.get("code") ?? ""
+        let form = try req.content.decode(CategoryForm.self)
+        func limit(_ amount: String?, _ unit: String?, _ field: String) throws -> CasesAPIController.EditBody.Limit? {
+            guard let amount, !amount.isEmpty else { return nil }
+            guard let value = Double(amount) else { throw DomainError.invalid(field, zh: "时限应为数字", en: "a time limit is a number") }
+            return .init(amount: value, unit: unit ?? "workingHours")
+        }
+        var limits: [String: CasesAPIController.EditBody.Limit] = [:]
+        if let l = try limit(form.normalAmount, form.normalUnit, "normalAmount") { limits["normal"] = l }
+        if let l = try limit(form.urgentAmount, form.urgentUnit, "urgentAmount") { limits["urgent"] = l }
+        let body = CasesAPIController.EditBody(name: form.name, nameEn: form.nameEn, group: form.group, limits: limits,
+                                               beyondStewardAuthority: form.beyond == "on", ownerDepartment: form.ownerDepartment,
+                                               clearOwnerDepartment: form.ownerDepartment == "", matter: form.matter, clearMatter: form.matter == "",
+                                               note: form.note)
+        _ = try await EditCategory(request: req).run(code: code, body: body, actor: actor)
+        return req.redirect(to: "/taxonomy/\(code)", redirectType: .normal)
+    }
+}

@@ -1,0 +1,35 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// A handful of reports in the demo villages, made through the real intake (routing, deadlines, numbering), so the
+/// queue, the map and the task list have something to show on first start.
+enum DemoCases {
+    static let reports: [(village: String, grid: Int, category: String, text: String, urgent: Bool)] = [
+        ("440309002001V01", 3, "06010", "巷口垃圾桶旁堆放生活垃圾，未入桶", false),
+        ("440309002001V01", 7, "06001", "楼顶新搭建彩钢瓦棚，疑似违建", false),
+        ("440309002001V01", 12, "08004", "旁边工地未覆盖裸土，扬尘明显", false),
+        ("440309004005V01", 2, "06042", "垃圾收集点满溢，周边有异味", true),
+        ("440309004005V01", 9, "06013", "巷道路面破损，有坑洼积水", false),
+        ("440309001009V01", 4, "09006", "早餐摊占用消防通道旁人行道经营", false),
+        ("440309003006V01", 5, "01037", "3 号巷路灯不亮", false),
+        ("440309005004V01", 3, "06040", "私设地锁占用公共停车位", false),
+        ("440309006007V01", 6, "09010", "电动车在楼道口乱停放", false),
+    ]
+
+    static func load(_ app: Application) async throws {
+        let existing = try await CaseStore(db: app.db).list(scope: .everything, limit: 1).total
+        guard existing == 0 else { return }
+        guard let patroller = try await DirectoryStore(db: app.db).user(username: "steward-patrol"),
+              let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id) else { return }
+        let reference = try await app.caseReference.get(app.db)
+        for r in reports {
+            guard let village = reference.areasByCode[r.village] else { continue }
+            let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
+            guard !grids.isEmpty, let centre = grids[min(r.grid, grids.count - 1)].centre else { continue }
+            let report = CaseReport(category: r.category, position: centre, placeCode: nil, description: r.text, urgency: r.urgent ? "urgent" : nil)
+            _ = try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor)
+        }
+    }
+}

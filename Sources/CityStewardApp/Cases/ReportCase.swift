@@ -1,0 +1,173 @@
+import CityStewardCore
+import CityStewardStore
+import Fluent
+import Foundation
+import Vapor
+
+/// The one intake use case behind every channel (API, patrol page, device alerts, the demo): validate, locate,
+/// route, set the deadline, flag likely duplicates, store photos and commit through the group committer.
+struct ReportCase {
+    struct Input: Sendable {
+        var report: CaseReport
+        var source: CaseSource
+        var photos: [(data: Data, role: PhotoRole)] = []
+        /// Patrol staff fixed it on the spot (needs before/after photos).
+        var selfHandled = false
+        var handledNote: String?
+        var idempotencyKey: String?
+        /// Where the report says the position came from: WGS84 unless converted from GCJ-02 by the caller.
+        var reporterName: String?
+    }
+
+    struct Outcome: Sendable {
+        var row: CaseRow
+        var duplicateOf: CaseRow?
+        var created: Bool
+    }
+
+    let app: Application
+    let db: any Database
+    let logger: Logger
+
+    init(request: Request) {
+        app = request.application
+        db = request.db
+        logger = request.logger
+    }
+
+    init(app: Application) {
+        self.app = app
+        db = app.db
+        logger = app.logger
+    }
+
+    static func outsideDistrict(_ name: String) -> DomainError {
+        .unprocessable(field: "lat", LocalizedText(zh: "该位置不在\(name)范围内", en: "the position is outside \(name == "龙华区" ? "Longhua District" : name)"))
+    }
+
+    func run(_ input: Input, actor: Actor?, now: Date = Date()) async throws -> Outcome {
+        try input.report.validate()
+        let reference = try await app.caseReference.get(db)
+        let store = CaseStore(db: db)
+        if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
+            return Outcome(row: existing, duplicateOf: nil, created: false)
+        }
+        let code = input.report.category!
+        guard let category = reference.taxonomy.eventCategory(code) else {
+            throw DomainError.invalid("category", zh: "没有类别代码 \(code)（应为 GB/T 47678.5 的 5 位事项代码，如 06010 暴露垃圾）",
+                                      en: "unknown category \(code) (a 5-digit GB/T 47678.5 matter code, e.g. 06010 exposed garbage)")
+        }
+        let urgency = input.report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
+        let district = reference.areas.values.first { $0.kind == .district }
+        let districtName = district?.name ?? "龙华区"
+
+        // Locate: the position's grid, or the place code's area (and its centre as the position).
+        var area: Area
+        var position: GeoPoint
+        if let p = input.report.position {
+            guard let grid = try await app.gridLocator.grid(at: p, store: AreaStore(db: db)), let cached = reference.areas[grid.id] else {
+                // Inside the district but outside every grid still belongs to the district's street polygons if any.
+                throw Self.outsideDistrict(districtName)
+            }
+            area = cached
+            position = p
+        } else {
+            let placeCode = input.report.placeCode!
+            guard let place = reference.areasByCode[placeCode] else {
+                throw DomainError.invalid("placeCode", zh: "没有地点代码 \(placeCode)", en: "unknown placeCode \(placeCode)")
+            }
+            guard let centre = place.centre else {
+                throw DomainError.unprocessable(field: "placeCode", LocalizedText(zh: "地点 \(placeCode) 没有坐标，请提供 lat/long", en: "place \(placeCode) has no position; send lat and long"))
+            }
+            area = place
+            position = centre
+        }
+
+        let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
+        if input.selfHandled, !(prepared.contains { $0.role == .before } && prepared.contains { $0.role == .after }) {
+            throw DomainError.invalid("photos", zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo")
+        }
+
+        let decision = reference.route(category, at: area, now: now)
+        let deadline = (category.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: now, on: reference.calendar)
+        let path = reference.path(of: area)
+        let village = path.first { $0.kind == .village }
+        let street = path.first { $0.kind == .street }
+
+        // Likely duplicate: same category within 50 m and 48 h (flagged for the dispatcher, never dropped).
+        let rule = DuplicateRule.standard
+        let near = try await store.nearby(category: category.code, box: rule.searchBox(around: position), since: now.addingTimeInterval(-rule.window))
+        let duplicate = near.filter { rule.isLikelyDuplicate(category: category.code, at: position, reportedAt: now, of: $0.categoryCode, at: $0.position, reportedAt: $0.reportedAt) }
+            .min { $0.position.distance(to: position) < $1.position.distance(to: position) }
+
+        let id = UUID()
+        var snapshot = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
+                                    stepDue: StepLimits.standard.dispatchDue(from: now, urgency: urgency))
+        let reporterName = input.reporterName ?? actor?.user.displayName
+        var events = [CaseEventRow(caseId: id, seq: 1, action: "report", fromState: nil, toState: CaseState.reported.rawValue,
+                                   actorId: actor?.user.id, actorName: reporterName ?? input.source.label.zh, at: now,
+                                   note: input.report.description, lat: position.lat, long: position.long,
+                                   detail: Self.detail(["source": input.source.rawValue, "rule": decision.rule.rawValue]))]
+        if input.selfHandled {
+            guard let actor else { throw DomainError.forbidden(LocalizedText(zh: "需要登录", en: "sign-in required")) }
+            let parties = CaseParties(responsibleID: decision.responsible.id, areaPath: area.path, ownerDepartmentID: nil,
+                                      reporterID: actor.user.id, handledBy: nil)
+            let capacities = CaseAccess.capacities(of: actor, on: parties)
+            snapshot = try CaseWorkflow.decide(.selfHandle, on: snapshot, as: capacities, by: actor.user.id,
+                                               input: CaseActionInput(note: input.handledNote), now: now, calendar: reference.calendar)
+            events.append(CaseEventRow(caseId: id, seq: 2, action: CaseAction.selfHandle.rawValue, fromState: CaseState.reported.rawValue,
+                                       toState: CaseState.handled.rawValue, actorId: actor.user.id, actorName: actor.user.displayName,
+                                       at: now, note: input.handledNote ?? "现场处置", lat: position.lat, long: position.long))
+        }
+        let ownerDepartment = category.ownerDepartment.flatMap { reference.departments[$0] }
+        var row = CaseRow(
+            id: id, number: "", categoryCode: category.code, categoryVersion: reference.taxonomy.version(of: category.code),
+            categoryName: category.name, categoryNameEn: category.nameEn, urgency: urgency.rawValue, source: input.source.rawValue,
+            description: input.report.description!.trimmingCharacters(in: .whitespacesAndNewlines), state: snapshot.state.rawValue, revision: 1,
+            lat: position.lat, long: position.long, areaId: area.id, areaPath: Area.encodePath(area.path), areaName: area.name,
+            villageId: village?.id, streetId: street?.id, placeCode: input.report.placeCode,
+            responsibleId: decision.responsible.id, responsibleName: decision.responsible.name, responsibleKind: decision.responsible.kind.rawValue,
+            routingRule: decision.rule.rawValue, routingExplanationZh: decision.explanation.zh, routingExplanationEn: decision.explanation.en,
+            contractReference: decision.entrustment?.contractReference, ownerDepartmentId: ownerDepartment?.id,
+            reporterId: actor?.user.id, reporterName: reporterName, reportedAt: now, deadline: deadline, stepDue: nil,
+            pending: nil, pendingHours: nil, suspendedAt: nil, resumeState: nil, handledBy: nil, supervised: false, escalation: 0,
+            duplicateOf: duplicate?.id, mergedInto: nil, closedAt: nil, updatedAt: now, idempotencyKey: input.idempotencyKey)
+        row.apply(snapshot)
+        let photos = prepared.map {
+            CasePhotoRow(caseId: id, eventSeq: $0.role == .after ? events.count : 1, role: $0.role.rawValue, hash: $0.hash,
+                         publicHash: $0.publicHash, format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
+        }
+        // The dispatch centre of the place hears of every new report; the responsible party once it is dispatched.
+        var notifications: [NotificationRow] = []
+        let dispatcherOrg = village.flatMap { v in reference.entrustments.first { $0.areaID == v.id }?.steward.id } ?? street.flatMap { reference.streetOffices[$0.id]?.id }
+        if let dispatcherOrg {
+            notifications.append(NotificationRow(orgId: dispatcherOrg, caseId: id, kind: "reported", text: LocalizedText(
+                zh: "新案件：\(category.name)（\(area.name)）", en: "New case: \(category.nameEn) (\(area.nameEn ?? area.name))"), createdAt: now))
+        }
+        let new = CaseStore.NewCase(row: row, events: events, photos: photos, notifications: notifications)
+
+        let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
+        let year = reference.calendar.localDate(now).year
+        do {
+            let saved = try await app.intakeCommitter.submit { db in try await CaseStore.insert(new, year: year, on: db) }
+            return Outcome(row: saved, duplicateOf: duplicate, created: true)
+        } catch {
+            // Nothing half written: the transaction rolled back; remove the files this request created.
+            var orphans: [String] = []
+            for file in created {
+                let hash = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+                if try await !store.photoFileInUse(hash) { orphans.append(file) }
+            }
+            await app.photoStorage.remove(orphans)
+            if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
+                return Outcome(row: existing, duplicateOf: nil, created: false)   // the same form, posted twice at once
+            }
+            throw error
+        }
+    }
+
+    static func detail(_ values: [String: String]) -> String? {
+        guard let data = try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,245 @@
+import CityStewardCore
+import Foundation
+
+/// A case as stored (table `cases`); columns are the snake_case of these names. Written and read through SQLKit with
+/// bound parameters (the intake path avoids the ORM, DESIGN §7).
+public struct CaseRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var number: String
+    public var categoryCode: String
+    public var categoryVersion: Int
+    public var categoryName: String
+    public var categoryNameEn: String
+    public var urgency: String
+    public var source: String
+    public var description: String
+    public var state: String
+    public var revision: Int
+    public var lat: Double
+    public var long: Double
+    public var areaId: UUID
+    public var areaPath: String
+    public var areaName: String
+    public var villageId: UUID?
+    public var streetId: UUID?
+    public var placeCode: String?
+    public var responsibleId: UUID
+    public var responsibleName: String
+    public var responsibleKind: String
+    public var routingRule: String
+    public var routingExplanationZh: String
+    public var routingExplanationEn: String
+    public var contractReference: String?
+    public var ownerDepartmentId: UUID?
+    public var reporterId: UUID?
+    public var reporterName: String?
+    public var reportedAt: Date
+    public var deadline: Date
+    public var stepDue: Date?
+    public var pending: String?
+    public var pendingHours: Double?
+    public var suspendedAt: Date?
+    public var resumeState: String?
+    public var handledBy: UUID?
+    public var supervised: Bool
+    public var escalation: Int
+    public var duplicateOf: UUID?
+    public var mergedInto: UUID?
+    public var closedAt: Date?
+    public var updatedAt: Date
+    public var idempotencyKey: String?
+
+    public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int, categoryName: String, categoryNameEn: String, urgency: String, source: String, description: String, state: String, revision: Int, lat: Double, long: Double, areaId: UUID, areaPath: String, areaName: String, villageId: UUID?, streetId: UUID?, placeCode: String?, responsibleId: UUID, responsibleName: String, responsibleKind: String, routingRule: String, routingExplanationZh: String, routingExplanationEn: String, contractReference: String?, ownerDepartmentId: UUID?, reporterId: UUID?, reporterName: String?, reportedAt: Date, deadline: Date, stepDue: Date?, pending: String?, pendingHours: Double?, suspendedAt: Date?, resumeState: String?, handledBy: UUID?, supervised: Bool, escalation: Int, duplicateOf: UUID?, mergedInto: UUID?, closedAt: Date?, updatedAt: Date, idempotencyKey: String?) {
+        self.id = id
+        self.number = number
+        self.categoryCode = categoryCode
+        self.categoryVersion = categoryVersion
+        self.categoryName = categoryName
+        self.categoryNameEn = categoryNameEn
+        self.urgency = urgency
+        self.source = source
+        self.description = description
+        self.state = state
+        self.revision = revision
+        self.lat = lat
+        self.long = long
+        self.areaId = areaId
+        self.areaPath = areaPath
+        self.areaName = areaName
+        self.villageId = villageId
+        self.streetId = streetId
+        self.placeCode = placeCode
+        self.responsibleId = responsibleId
+        self.responsibleName = responsibleName
+        self.responsibleKind = responsibleKind
+        self.routingRule = routingRule
+        self.routingExplanationZh = routingExplanationZh
+        self.routingExplanationEn = routingExplanationEn
+        self.contractReference = contractReference
+        self.ownerDepartmentId = ownerDepartmentId
+        self.reporterId = reporterId
+        self.reporterName = reporterName
+        self.reportedAt = reportedAt
+        self.deadline = deadline
+        self.stepDue = stepDue
+        self.pending = pending
+        self.pendingHours = pendingHours
+        self.suspendedAt = suspendedAt
+        self.resumeState = resumeState
+        self.handledBy = handledBy
+        self.supervised = supervised
+        self.escalation = escalation
+        self.duplicateOf = duplicateOf
+        self.mergedInto = mergedInto
+        self.closedAt = closedAt
+        self.updatedAt = updatedAt
+        self.idempotencyKey = idempotencyKey
+    }
+
+    public var caseState: CaseState { CaseState(rawValue: state) ?? .reported }
+    public var caseUrgency: Urgency { Urgency(rawValue: urgency) ?? .normal }
+    public var position: GeoPoint { GeoPoint(lat: lat, long: long) }
+
+    public var snapshot: CaseSnapshot {
+        CaseSnapshot(state: caseState, urgency: caseUrgency, reportedAt: reportedAt, deadline: deadline, stepDue: stepDue,
+                     pending: pending.flatMap(PendingRequest.init(rawValue:)), pendingHours: pendingHours, suspendedAt: suspendedAt,
+                     resumeState: resumeState.flatMap(CaseState.init(rawValue:)), handledBy: handledBy, supervised: supervised,
+                     escalation: escalation)
+    }
+
+    public mutating func apply(_ s: CaseSnapshot) {
+        state = s.state.rawValue
+        deadline = s.deadline
+        stepDue = s.stepDue
+        pending = s.pending?.rawValue
+        pendingHours = s.pendingHours
+        suspendedAt = s.suspendedAt
+        resumeState = s.resumeState?.rawValue
+        handledBy = s.handledBy
+        supervised = s.supervised
+        escalation = s.escalation
+    }
+
+    public var parties: CaseParties {
+        CaseParties(responsibleID: responsibleId, areaPath: Area.decodePath(areaPath), ownerDepartmentID: ownerDepartmentId,
+                    reporterID: reporterId, handledBy: handledBy)
+    }
+
+    /// Overdue: the current step's due time has passed (only while a step is running).
+    public func isOverdue(at now: Date) -> Bool { stepDue.map { now > $0 } ?? false }
+
+    public var routingExplanation: LocalizedText { LocalizedText(zh: routingExplanationZh, en: routingExplanationEn) }
+}
+
+/// One step of a case's history (table `case_events`).
+public struct CaseEventRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var caseId: UUID
+    public var seq: Int
+    public var action: String
+    public var fromState: String?
+    public var toState: String
+    public var actorId: UUID?
+    public var actorName: String
+    public var at: Date
+    public var note: String?
+    public var lat: Double?
+    public var long: Double?
+    /// JSON with what else the step carried (postponement hours, new responsible party, escalation level …).
+    public var detail: String?
+
+    public init(id: UUID = UUID(), caseId: UUID, seq: Int, action: String, fromState: String?, toState: String, actorId: UUID?,
+                actorName: String, at: Date, note: String?, lat: Double? = nil, long: Double? = nil, detail: String? = nil) {
+        self.id = id
+        self.caseId = caseId
+        self.seq = seq
+        self.action = action
+        self.fromState = fromState
+        self.toState = toState
+        self.actorId = actorId
+        self.actorName = actorName
+        self.at = at
+        self.note = note
+        self.lat = lat
+        self.long = long
+        self.detail = detail
+    }
+}
+
+/// A stored photo of a case (table `case_photos`): the original under `hash`, the public copy under `publicHash`.
+public struct CasePhotoRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var caseId: UUID
+    public var eventSeq: Int
+    public var role: String
+    public var hash: String
+    public var publicHash: String
+    public var format: String
+    public var bytes: Int
+    public var createdAt: Date
+
+    public init(id: UUID = UUID(), caseId: UUID, eventSeq: Int, role: String, hash: String, publicHash: String, format: String,
+                bytes: Int, createdAt: Date) {
+        self.id = id
+        self.caseId = caseId
+        self.eventSeq = eventSeq
+        self.role = role
+        self.hash = hash
+        self.publicHash = publicHash
+        self.format = format
+        self.bytes = bytes
+        self.createdAt = createdAt
+    }
+}
+
+/// A notification waiting in the outbox (table `notifications`).
+public struct NotificationRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var channel: String
+    public var orgId: UUID?
+    public var userId: UUID?
+    public var caseId: UUID?
+    public var kind: String
+    public var textZh: String
+    public var textEn: String
+    public var createdAt: Date
+    public var sentAt: Date?
+    public var attempts: Int
+
+    public init(id: UUID = UUID(), channel: String = "outbox", orgId: UUID?, userId: UUID? = nil, caseId: UUID?, kind: String,
+                text: LocalizedText, createdAt: Date) {
+        self.id = id
+        self.channel = channel
+        self.orgId = orgId
+        self.userId = userId
+        self.caseId = caseId
+        self.kind = kind
+        self.textZh = text.zh
+        self.textEn = text.en
+        self.createdAt = createdAt
+        self.sentAt = nil
+        self.attempts = 0
+    }
+}
+
+/// Filters of the dispatcher's queue.
+public struct CaseFilter: Sendable, Equatable {
+    public var states: [CaseState]
+    public var overdueAt: Date?
+    public var areaID: UUID?
+    public var categoryCode: String?
+    public var source: CaseSource?
+    public var responsibleID: UUID?
+    public var supervisedOnly: Bool
+
+    public init(states: [CaseState] = [], overdueAt: Date? = nil, areaID: UUID? = nil, categoryCode: String? = nil,
+                source: CaseSource? = nil, responsibleID: UUID? = nil, supervisedOnly: Bool = false) {
+        self.states = states
+        self.overdueAt = overdueAt
+        self.areaID = areaID
+        self.categoryCode = categoryCode
+        self.source = source
+        self.responsibleID = responsibleID
+        self.supervisedOnly = supervisedOnly
+    }
+}

@@ -1,0 +1,283 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Reads and writes cases, their events, photos and notifications. Every list takes the caller's `CaseScope`; a
+/// single case outside it is reported as not found.
+public struct CaseStore: Sendable {
+    let db: any Database
+
+    public init(db: any Database) {
+        self.db = db
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    public static let notFound = DomainError.notFound(zh: "找不到该案件", en: "case not found")
+
+    static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
+    static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+
+    // MARK: Intake
+
+    /// What one intake writes, all in one transaction (run through the `GroupCommitter`).
+    public struct NewCase: Sendable {
+        public var row: CaseRow
+        public var events: [CaseEventRow]
+        public var photos: [CasePhotoRow]
+        public var notifications: [NotificationRow]
+
+        public init(row: CaseRow, events: [CaseEventRow], photos: [CasePhotoRow], notifications: [NotificationRow]) {
+            self.row = row
+            self.events = events
+            self.photos = photos
+            self.notifications = notifications
+        }
+    }
+
+    /// Inserts a new case, numbering it from the yearly counter. Only touches the database (it may run twice in a
+    /// group-commit fallback).
+    public static func insert(_ new: NewCase, year: Int, on db: any Database) async throws -> CaseRow {
+        let sql = db as! any SQLDatabase
+        guard let sequence = try await sql.raw("""
+            INSERT INTO case_counters (year, last) VALUES (\(bind: year), 1)
+            ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last
+            """).first()?.decode(column: "last", as: Int.self) else {
+            throw GroupCommitError.unexpectedResult
+        }
+        var row = new.row
+        row.number = CaseNumber.format(year: year, sequence: sequence)
+        try await sql.insert(into: "cases").model(row, with: encoder).run()
+        if !new.events.isEmpty { try await sql.insert(into: "case_events").models(new.events, with: encoder).run() }
+        if !new.photos.isEmpty { try await sql.insert(into: "case_photos").models(new.photos, with: encoder).run() }
+        if !new.notifications.isEmpty { try await sql.insert(into: "notifications").models(new.notifications, with: encoder).run() }
+        return row
+    }
+
+    /// A case already created with this idempotency key (a form posted twice).
+    public func find(idempotencyKey: String) async throws -> CaseRow? {
+        try await sql.select().column("*").from("cases").where("idempotency_key", .equal, idempotencyKey).first(decoding: CaseRow.self, with: Self.decoder)
+    }
+
+    /// Open or recent cases of the same category near a point (the duplicate rule's box; the caller checks the circle).
+    public func nearby(category: String, box: GeoBox, since: Date, excluding: UUID? = nil) async throws -> [CaseRow] {
+        let query = sql.select().column("*").from("cases")
+            .where("category_code", .equal, category)
+            .where("reported_at", .greaterThanOrEqual, since)
+            .where("lat", .greaterThanOrEqual, box.minLat).where("lat", .lessThanOrEqual, box.maxLat)
+            .where("long", .greaterThanOrEqual, box.minLong).where("long", .lessThanOrEqual, box.maxLong)
+            .where("state", .notEqual, CaseState.rejected.rawValue)
+            .orderBy("reported_at", .descending).limit(20)
+        if let excluding { query.where("id", .notEqual, excluding) }
+        return try await query.all(decoding: CaseRow.self, with: Self.decoder)
+    }
+
+    // MARK: Reading
+
+    func scoped(_ query: SQLSelectBuilder, _ scope: CaseScope) async throws -> Bool {
+        switch scope {
+        case .everything:
+            return true
+        case .limited(let areas, let orgs, let departments, let reporter):
+            var prefixes: [String] = []
+            if !areas.isEmpty {
+                prefixes = try await sql.select().column("path").from("areas").where("id", .in, areas)
+                    .all(decodingColumn: "path", as: String.self)
+            }
+            guard !prefixes.isEmpty || !orgs.isEmpty || !departments.isEmpty || reporter != nil else { return false }
+            query.where { group in
+                for prefix in prefixes { group.orWhere("area_path", .like, prefix + "%") }
+                if !orgs.isEmpty { group.orWhere("responsible_id", .in, orgs) }
+                if !departments.isEmpty { group.orWhere("owner_department_id", .in, departments) }
+                if let reporter { group.orWhere("reporter_id", .equal, reporter) }
+                return group
+            }
+            return true
+        }
+    }
+
+    func filtered(_ query: SQLSelectBuilder, _ filter: CaseFilter) async throws {
+        if !filter.states.isEmpty { query.where("state", .in, filter.states.map(\.rawValue)) }
+        if let now = filter.overdueAt { query.where("step_due", .lessThan, now) }
+        if let areaID = filter.areaID,
+           let path = try await sql.select().column("path").from("areas").where("id", .equal, areaID).first(decodingColumn: "path", as: String.self) {
+            query.where("area_path", .like, path + "%")
+        } else if filter.areaID != nil {
+            query.where(SQLLiteral.boolean(false))
+        }
+        if let code = filter.categoryCode { query.where("category_code", .equal, code) }
+        if let source = filter.source { query.where("source", .equal, source.rawValue) }
+        if let responsible = filter.responsibleID { query.where("responsible_id", .equal, responsible) }
+        if filter.supervisedOnly { query.where("supervised", .equal, true) }
+    }
+
+    /// A page of cases in scope matching the filter, newest first, with the total.
+    public func list(scope: CaseScope, filter: CaseFilter = CaseFilter(), limit: Int = 50, offset: Int = 0) async throws -> (rows: [CaseRow], total: Int) {
+        let query = sql.select().column("*").from("cases")
+        guard try await scoped(query, scope) else { return ([], 0) }
+        try await filtered(query, filter)
+        let rows = try await query.orderBy("reported_at", .descending).orderBy("number", .descending).limit(limit).offset(offset)
+            .all(decoding: CaseRow.self, with: Self.decoder)
+        let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+        _ = try await scoped(count, scope)
+        try await filtered(count, filter)
+        let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
+        return (rows, total)
+    }
+
+    /// Counts per state of the cases in scope matching the filter (states ignored), and how many are overdue now.
+    public func counts(scope: CaseScope, filter: CaseFilter = CaseFilter(), now: Date) async throws -> (byState: [CaseState: Int], overdue: Int) {
+        var f = filter
+        f.states = []
+        f.overdueAt = nil
+        let query = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+        guard try await scoped(query, scope) else { return ([:], 0) }
+        try await filtered(query, f)
+        let rows = try await query.groupBy("state").all()
+        var out: [CaseState: Int] = [:]
+        for row in rows {
+            if let s = CaseState(rawValue: try row.decode(column: "state", as: String.self)) { out[s] = try row.decode(column: "n", as: Int.self) }
+        }
+        f.overdueAt = now
+        let overdue = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+        _ = try await scoped(overdue, scope)
+        try await filtered(overdue, f)
+        return (out, try await overdue.first(decodingColumn: "n", as: Int.self) ?? 0)
+    }
+
+    /// One case, if it exists and is in scope (nil scope: no check, for internal use).
+    public func find(_ id: UUID, scope: CaseScope?) async throws -> CaseRow {
+        let query = sql.select().column("*").from("cases").where("id", .equal, id)
+        if let scope { guard try await scoped(query, scope) else { throw Self.notFound } }
+        guard let row = try await query.first(decoding: CaseRow.self, with: Self.decoder) else { throw Self.notFound }
+        return row
+    }
+
+    public func find(number: String, scope: CaseScope?) async throws -> CaseRow {
+        let query = sql.select().column("*").from("cases").where("number", .equal, number)
+        if let scope { guard try await scoped(query, scope) else { throw Self.notFound } }
+        guard let row = try await query.first(decoding: CaseRow.self, with: Self.decoder) else { throw Self.notFound }
+        return row
+    }
+
+    public func events(of caseID: UUID) async throws -> [CaseEventRow] {
+        try await sql.select().column("*").from("case_events").where("case_id", .equal, caseID).orderBy("seq")
+            .all(decoding: CaseEventRow.self, with: Self.decoder)
+    }
+
+    public func photos(of caseID: UUID) async throws -> [CasePhotoRow] {
+        try await sql.select().column("*").from("case_photos").where("case_id", .equal, caseID).orderBy("event_seq").orderBy("created_at")
+            .all(decoding: CasePhotoRow.self, with: Self.decoder)
+    }
+
+    /// The photo stored under `hash` (original or public copy) and the case it belongs to.
+    public func photo(hash: String) async throws -> CasePhotoRow? {
+        try await sql.select().column("*").from("case_photos")
+            .where { $0.orWhere("hash", .equal, hash).orWhere("public_hash", .equal, hash) }
+            .first(decoding: CasePhotoRow.self, with: Self.decoder)
+    }
+
+    /// Whether any stored photo still refers to this file (content-hash names are shared between cases).
+    public func photoFileInUse(_ hash: String) async throws -> Bool {
+        try await photo(hash: hash) != nil
+    }
+
+    // MARK: Transitions
+
+    /// Writes a case's new state if nobody changed it since `expectedRevision` was read; false when someone else won.
+    /// The event row, photos and notifications go in the same transaction.
+    public func update(_ row: CaseRow, expectedRevision: Int, event: CaseEventRow?, photos: [CasePhotoRow] = [],
+                       notifications: [NotificationRow] = []) async throws -> Bool {
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            var next = row
+            next.revision = expectedRevision + 1
+            let updated = try await sql.update("cases").set(model: next, with: Self.encoder)
+                .where("id", .equal, row.id).where("revision", .equal, expectedRevision)
+                .returning("id").all()
+            guard updated.count == 1 else { return false }
+            if let event { try await sql.insert(into: "case_events").model(event, with: Self.encoder).run() }
+            if !photos.isEmpty { try await sql.insert(into: "case_photos").models(photos, with: Self.encoder).run() }
+            if !notifications.isEmpty { try await sql.insert(into: "notifications").models(notifications, with: Self.encoder).run() }
+            return true
+        }
+    }
+
+    public func nextEventSeq(of caseID: UUID) async throws -> Int {
+        let max = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "m").from("case_events")
+            .where("case_id", .equal, caseID).first(decodingColumn: "m", as: Int?.self) ?? nil
+        return (max ?? 0) + 1
+    }
+
+    /// Open cases whose current step is due before `now` and not yet escalated to `level`.
+    public func overdue(now: Date, belowLevel level: Int, limit: Int = 500) async throws -> [CaseRow] {
+        try await sql.select().column("*").from("cases")
+            .where("state", .in, CaseState.open.filter { $0 != .suspended }.map(\.rawValue))
+            .where("step_due", .lessThan, now)
+            .where("escalation", .lessThan, level)
+            .orderBy("step_due").limit(limit)
+            .all(decoding: CaseRow.self, with: Self.decoder)
+    }
+
+    // MARK: Notifications (outbox)
+
+    public func notifications(orgID: UUID?, userID: UUID?, limit: Int = 50) async throws -> [NotificationRow] {
+        let query = sql.select().column("*").from("notifications")
+        query.where { group in
+            if let orgID { group.orWhere("org_id", .equal, orgID) }
+            if let userID { group.orWhere("user_id", .equal, userID) }
+            if orgID == nil && userID == nil { group.orWhere(SQLLiteral.boolean(false)) }
+            return group
+        }
+        return try await query.orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.decoder)
+    }
+
+    public func unsentNotifications(limit: Int = 100) async throws -> [NotificationRow] {
+        try await sql.select().column("*").from("notifications").where("sent_at", .is, SQLLiteral.null).orderBy("created_at").limit(limit)
+            .all(decoding: NotificationRow.self, with: Self.decoder)
+    }
+
+    public func markSent(_ id: UUID, at: Date) async throws {
+        try await sql.update("notifications").set("sent_at", to: at).set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1"))
+            .where("id", .equal, id).run()
+    }
+
+    public func markFailed(_ id: UUID) async throws {
+        try await sql.update("notifications").set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1")).where("id", .equal, id).run()
+    }
+}
+
+/// A lease on a named periodic job, so one app instance among several runs it at a time.
+public struct JobLeases: Sendable {
+    let db: any Database
+
+    public init(db: any Database) {
+        self.db = db
+    }
+
+    /// Takes or renews the lease for `ttl` if it is free, expired, or already ours. True when we hold it.
+    public func acquire(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
+        let sql = db as! any SQLDatabase
+        let expires = now.addingTimeInterval(ttl)
+        // Insert if absent; otherwise take it over only when expired or ours. One statement, so two instances
+        // racing cannot both win.
+        let rows = try await sql.raw("""
+            INSERT INTO job_leases (name, holder, expires_at) VALUES (\(bind: name), \(bind: holder), \(bind: expires))
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+            WHERE job_leases.expires_at < \(bind: now) OR job_leases.holder = excluded.holder
+            RETURNING holder
+            """).all()
+        return rows.count == 1
+    }
+
+    public func release(_ name: String, holder: String) async throws {
+        let sql = db as! any SQLDatabase
+        try await sql.delete(from: "job_leases").where("name", .equal, name).where("holder", .equal, holder).run()
+    }
+
+    public func recordRun(_ name: String, at: Date) async throws {
+        let sql = db as! any SQLDatabase
+        try await sql.update("job_leases").set("last_run_at", to: at).where("name", .equal, name).run()
+    }
+}
