@@ -73,3 +73,48 @@ public enum AreaBuilder {
         AreaShape(polygons: [Polygon.rectangle(GeoBox(minLat: minLat, minLong: minLong, maxLat: minLat + size, maxLong: minLong + size))])
     }
 }
+
+/// Small, structurally valid image files for photo tests, each carrying metadata that must not reach the public copy.
+public enum TestImages {
+    /// A JPEG with an EXIF (APP1) block holding a GPS marker and a comment, then a table and a scan.
+    public static func jpegWithGPS(seed: UInt8 = 1) -> Data {
+        var b: [UInt8] = [0xFF, 0xD8]
+        let exif = Array("Exif\0\0GPS 22.6220N 114.0300E".utf8)
+        b += [0xFF, 0xE1, UInt8((exif.count + 2) >> 8), UInt8((exif.count + 2) & 0xFF)] + exif
+        let comment = Array("camera serial 123".utf8)
+        b += [0xFF, 0xFE, UInt8((comment.count + 2) >> 8), UInt8((comment.count + 2) & 0xFF)] + comment
+        b += [0xFF, 0xDB, 0x00, 0x05, 0x00, seed, 0x01]
+        b += [0xFF, 0xDA, 0x00, 0x04, 0x01, 0x00, 0x12, 0x34, seed, 0x56, 0xFF, 0xD9]
+        return Data(b)
+    }
+
+    /// A PNG with a tEXt chunk holding a position.
+    public static func pngWithText() -> Data {
+        var b: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        func chunk(_ type: String, _ data: [UInt8]) {
+            let n = UInt32(data.count)
+            b += [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + Array(type.utf8) + data + [0, 0, 0, 0]
+        }
+        chunk("IHDR", [0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])
+        chunk("tEXt", Array("GPS\0 22.6220N 114.0300E".utf8))
+        chunk("IDAT", [0x78, 0x9C, 0x63, 0x60, 0x00, 0x00])
+        chunk("IEND", [])
+        return Data(b)
+    }
+
+    /// A WebP (extended format) with an EXIF chunk.
+    public static func webpWithExif() -> Data {
+        var chunks: [UInt8] = []
+        func chunk(_ type: String, _ data: [UInt8]) {
+            let n = UInt32(data.count)
+            chunks += Array(type.utf8) + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] + data
+            if data.count % 2 == 1 { chunks.append(0) }
+        }
+        chunk("VP8X", [0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        chunk("VP8L", [0x2F, 0, 0, 0, 0x10])
+        chunk("EXIF", Array("GPS 22.6220N 114.0300E".utf8))
+        let total = UInt32(chunks.count + 4)
+        return Data(Array("RIFF".utf8) + [UInt8(total & 0xFF), UInt8(total >> 8 & 0xFF), UInt8(total >> 16 & 0xFF), UInt8(total >> 24)]
+                    + Array("WEBP".utf8) + chunks)
+    }
+}
