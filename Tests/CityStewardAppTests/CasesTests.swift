@@ -1,0 +1,443 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import SQLKit
+import Testing
+import VaporTesting
+
+let songziyuan = "440309002001V01"   // 松仔园村, 民治街道
+let langkou = "440309004005V01"      // 浪口村, 大浪街道
+
+/// The centre of the n-th grid of a village (a point surely inside it).
+func gridCentre(_ app: Application, _ village: String, _ n: Int = 0) async throws -> GeoPoint {
+    let store = AreaStore(db: app.db)
+    let v = try #require(try await store.find(code: village))
+    let grids = try await store.children(of: v.id).filter { $0.kind == .grid }.sorted { $0.code < $1.code }
+    return try #require(grids[n].centre)
+}
+
+func report(_ app: Application, _ token: String, category: String, at p: GeoPoint, extra: [String: Any] = [:], headers: HTTPHeaders = [:]) async throws -> Reply {
+    var body: [String: Any] = ["category": category, "lat": p.lat, "long": p.long, "description": "测试上报 \(category)"]
+    for (k, v) in extra { body[k] = v }
+    var h = bearer(token)
+    for (k, v) in headers { h.add(name: k, value: v) }
+    return try await send(app, .POST, "/api/v1/cases", headers: h, json: body)
+}
+
+func act(_ app: Application, _ token: String, _ id: String, _ action: String, _ extra: [String: Any] = [:]) async throws -> Reply {
+    var body: [String: Any] = ["action": action]
+    for (k, v) in extra { body[k] = v }
+    return try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(token), json: body)
+}
+
+func caseCount(_ app: Application) async throws -> Int {
+    try await CaseStore(db: app.db).list(scope: .everything, limit: 1).total
+}
+
+func photoFiles(_ app: Application) -> [String] {
+    let root = app.config.photoDirectory
+    return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.contains(".") }
+}
+
+@Suite("Cases over HTTP", .serialized)
+struct CasesHTTPTests {
+    @Test func routingFollowsEntrustmentAuthorityAndOwnership() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan, 4)
+            // Exposed garbage in 松仔园村: entrusted sanitation → the steward, with the contract named.
+            let garbage = try await report(app, patrol, category: "06010", at: p)
+            #expect(garbage.status == .created, "\(garbage.text)")
+            let g = garbage.json
+            #expect((g["number"] as? String)?.range(of: #"^LH-\d{4}-\d{6}$"#, options: .regularExpression) != nil)
+            #expect(g["state"] as? String == "reported")
+            let responsible = try #require(g["responsible"] as? [String: Any])
+            #expect(responsible["kind"] as? String == "steward")
+            let routing = try #require(g["routing"] as? [String: Any])
+            #expect(routing["rule"] as? String == "entrusted")
+            #expect(routing["contractReference"] as? String == "LH-002-2026-CS01")
+            #expect((routing["explanation"] as? String)?.contains("松仔园村") == true)
+            #expect(g["deadline"] as? String != nil && g["id"] as? String != nil)
+            #expect(garbage.headers.first(name: .location)?.hasPrefix("/api/v1/cases/") == true)
+            // Illegal construction there: beyond the steward's authority → 民治街道.
+            let construction = try await report(app, patrol, category: "06001", at: p)
+            #expect(construction.status == .created)
+            #expect((construction.json["responsible"] as? [String: Any])?["name"] as? String == "民治街道办事处")
+            #expect((construction.json["routing"] as? [String: Any])?["rule"] as? String == "beyondAuthority")
+            // Construction dust: nobody took it → its owner department (区住房建设局).
+            let dust = try await report(app, patrol, category: "08004", at: p)
+            #expect((dust.json["responsible"] as? [String: Any])?["name"] as? String == "区住房建设局")
+            #expect((dust.json["routing"] as? [String: Any])?["rule"] as? String == "ownerDepartment")
+            // No owner at all → the district office.
+            let relic = try await report(app, patrol, category: "05009", at: p)
+            #expect((relic.json["routing"] as? [String: Any])?["rule"] as? String == "districtOffice")
+            // GCJ-02 positions from Chinese map SDKs are converted.
+            let gcj = ChinaCoordinates.wgs84ToGCJ02(p)
+            let converted = try await report(app, patrol, category: "06012", at: gcj, extra: ["crs": "gcj02"])
+            #expect(converted.status == .created)
+            #expect(abs((converted.json["lat"] as? Double ?? 0) - p.lat) < 1e-5)
+        }
+    }
+
+    @Test func badInputIsRefusedAndNothingIsWritten() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan)
+            let unknown = try await report(app, patrol, category: "99999", at: p)
+            #expect(unknown.status == .badRequest && unknown.text.contains("99999"))
+            let outside = try await report(app, patrol, category: "06010", at: GeoPoint(lat: 39.9, long: 116.4))
+            #expect(outside.status == .unprocessableEntity && outside.text.contains("龙华区"))
+            let missing = try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol), json: ["urgency": "soon"])
+            #expect(missing.status == .badRequest)
+            let field = missing.json["field"] as? String ?? ""
+            #expect(field.contains("category") && field.contains("lat") && field.contains("description") && field.contains("urgency"))
+            let big = Data(repeating: 0xFF, count: 8 * 1024 * 1024 + 1)
+            var tooLarge = big
+            tooLarge.replaceSubrange(0..<3, with: [0xFF, 0xD8, 0xFF])
+            let oversize = try await report(app, patrol, category: "06010", at: p, extra: ["photos": [["data": tooLarge.base64EncodedString()]]])
+            #expect(oversize.status == .payloadTooLarge, "\(oversize.text.prefix(200))")
+            let wrong = try await report(app, patrol, category: "06010", at: p,
+                                         extra: ["photos": [["data": TestImages.jpegWithGPS().base64EncodedString()], ["data": Data("GIF89a...".utf8).base64EncodedString()]]])
+            #expect(wrong.status == .unsupportedMediaType)
+            let anonymous = try await send(app, .POST, "/api/v1/cases", json: ["category": "06010"])
+            #expect(anonymous.status == .unauthorized)
+            let auditor = try await token(app, "auditor")
+            #expect(try await report(app, auditor, category: "06010", at: p).status == .forbidden)
+            #expect(try await caseCount(app) == 0)
+            #expect(photoFiles(app).isEmpty)
+        }
+    }
+
+    @Test func photosAreStoredByContentAndThePublicCopyIsStripped() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, langkou, 2)
+            let jpeg = TestImages.jpegWithGPS()
+            let created = try await report(app, patrol, category: "06042", at: p, extra: ["photos": [["data": jpeg.base64EncodedString()]]])
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created.json["id"] as? String)
+            let detail = try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol))
+            let photos = try #require(detail.json["photos"] as? [[String: Any]])
+            let publicURL = try #require(photos.first?["url"] as? String)
+            let originalURL = try #require(photos.first?["originalUrl"] as? String)
+            #expect(originalURL.contains(PhotoStorage.hash(jpeg)))
+            let publicCopy = try await send(app, .GET, publicURL, headers: bearer(patrol))
+            #expect(publicCopy.status == .ok && publicCopy.headers.contentType?.subType == "jpeg")
+            #expect(!publicCopy.text.contains("GPS"))
+            let original = try await send(app, .GET, originalURL, headers: bearer(patrol))
+            #expect(original.text.contains("GPS"))
+            #expect(photoFiles(app).count == 2)
+            // Another street's officer cannot fetch it.
+            let guanlan = try await token(app, "street-guanlan")
+            #expect(try await send(app, .GET, publicURL, headers: bearer(guanlan)).status == .notFound)
+        }
+    }
+
+    @Test func theWholeWorkflowToClosure() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 2)
+            let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            // The patroller may not file; the dispatcher may not accept on the handler's behalf… but the steward's
+            // dispatcher is also its staff's org, so it may. The auditor may do nothing.
+            #expect(try await act(app, patrol, id, "file").status == .forbidden)
+            #expect(try await act(app, dispatcher, id, "file").status == .ok)
+            #expect(try await act(app, dispatcher, id, "dispatch").status == .ok)
+            #expect(try await act(app, dispatcher, id, "close").status == .conflict)
+            let accepted = try await act(app, patrol, id, "accept")
+            #expect(accepted.status == .ok)
+            #expect(accepted.json["state"] as? String == "accepted")
+            let handled = try await act(app, patrol, id, "handle", ["note": "已清理", "photos": [["data": TestImages.pngWithText().base64EncodedString()]]])
+            #expect(handled.status == .ok)
+            // The patroller who handled it cannot verify it.
+            #expect(try await act(app, patrol, id, "passVerification").status == .forbidden)
+            #expect(try await act(app, dispatcher, id, "failVerification").status == .badRequest)   // needs a reason
+            #expect(try await act(app, dispatcher, id, "failVerification", ["note": "仍有残留"]).json["state"] as? String == "reworked")
+            #expect(try await act(app, patrol, id, "handle", ["note": "二次清理"]).status == .ok)
+            #expect(try await act(app, dispatcher, id, "passVerification").status == .ok)
+            let closed = try await act(app, dispatcher, id, "close")
+            #expect(closed.json["state"] as? String == "closed")
+            let events = try #require(closed.json["events"] as? [[String: Any]])
+            #expect(events.map { $0["action"] as? String ?? "" } == ["report", "file", "dispatch", "accept", "handle", "failVerification", "handle", "passVerification", "close"])
+            #expect(events.allSatisfy { ($0["actor"] as? String)?.isEmpty == false && $0["at"] != nil })
+            #expect((closed.json["actions"] as? [String])?.isEmpty == true)
+            // The street office carries the illegal construction to closure itself.
+            let street = try await token(app, "street-minzhi")
+            let build = try #require(try await report(app, patrol, category: "06001", at: p).json["id"] as? String)
+            for action in ["file", "dispatch", "accept", "handle", "passVerification", "close"] {
+                let r = try await act(app, street, build, action)
+                #expect(r.status == .ok, "\(action): \(r.text)")
+            }
+            // Notifications went to the outbox.
+            let inbox = try await send(app, .GET, "/api/v1/notifications", headers: bearer(dispatcher))
+            let notes = try #require(try JSONSerialization.jsonObject(with: Data(inbox.text.utf8)) as? [[String: Any]])
+            #expect(notes.contains { ($0["kind"] as? String) == "dispatched" })
+        }
+    }
+
+    @Test func concurrentActionsOneWinsTheOtherGets409() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 1)
+            let id = try #require(try await report(app, patrol, category: "06012", at: p).json["id"] as? String)
+            _ = try await act(app, dispatcher, id, "file")
+            _ = try await act(app, dispatcher, id, "dispatch")
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for who in [patrol, dispatcher, patrol, dispatcher] { group.addTask { try await act(app, who, id, "accept") } }
+                var out: [Reply] = []
+                for try await r in group { out.append(r) }
+                return out
+            }
+            #expect(replies.filter { $0.status == .ok }.count == 1)
+            let losers = replies.filter { $0.status != .ok }
+            #expect(losers.count == 3 && losers.allSatisfy { $0.status == .conflict && $0.json["state"] as? String == "accepted" })
+            let events = try await CaseStore(db: app.db).events(of: try #require(UUID(uuidString: id)))
+            #expect(events.filter { $0.action == "accept" }.count == 1)
+            // A stale revision is a conflict too.
+            #expect(try await act(app, patrol, id, "handle", ["revision": 1]).status == .conflict)
+        }
+    }
+
+    @Test func scopesFollowPlaceAndOwnership() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan)
+            let garbage = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            let dust = try #require(try await report(app, patrol, category: "08004", at: p).json["id"] as? String)
+            let housing = try await token(app, "dept-housing")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(dust)", headers: bearer(housing)).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/cases/\(garbage)", headers: bearer(housing)).status == .notFound)
+            let list = try await send(app, .GET, "/api/v1/cases", headers: bearer(housing))
+            #expect(list.json["total"] as? Int == 1)
+            let guanlan = try await token(app, "street-guanlan")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(garbage)", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: bearer(guanlan)).json["total"] as? Int == 0)
+            #expect(try await act(app, guanlan, garbage, "file").status == .notFound)
+            let minzhi = try await token(app, "street-minzhi")
+            #expect(try await send(app, .GET, "/api/v1/cases?state=reported&category=06010", headers: bearer(minzhi)).json["total"] as? Int == 1)
+            let bad = try await send(app, .GET, "/api/v1/cases?state=lost", headers: bearer(minzhi))
+            #expect(bad.status == .badRequest)
+        }
+    }
+
+    @Test func duplicatesAreFlaggedAndMerged() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 3)
+            let first = try await report(app, patrol, category: "06010", at: p)
+            let firstID = try #require(first.json["id"] as? String)
+            let second = try await report(app, patrol, category: "06010", at: p.offset(eastMetres: 20, northMetres: 10))
+            let dup = try #require(second.json["duplicateOf"] as? [String: Any])
+            #expect((dup["id"] as? String)?.lowercased() == firstID.lowercased() && dup["number"] as? String == first.json["number"] as? String)
+            let other = try await report(app, patrol, category: "06012", at: p)
+            #expect(other.json["duplicateOf"] == nil)
+            let secondID = try #require(second.json["id"] as? String)
+            #expect(try await act(app, dispatcher, secondID, "merge").status == .badRequest)   // a reason is required
+            let merged = try await act(app, dispatcher, secondID, "merge", ["note": "同一处垃圾", "mergeInto": first.json["number"] as? String ?? ""])
+            #expect(merged.status == .ok && merged.json["state"] as? String == "rejected")
+            #expect(((merged.json["mergedInto"] as? [String: Any])?["id"] as? String)?.lowercased() == firstID.lowercased())
+        }
+    }
+
+    @Test func postponeAndSuspendNeedApproval() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let street = try await token(app, "street-minzhi")
+            let p = try await gridCentre(app, songziyuan, 5)
+            let created = try await report(app, patrol, category: "06013", at: p)
+            let id = try #require(created.json["id"] as? String)
+            _ = try await act(app, dispatcher, id, "file")
+            _ = try await act(app, dispatcher, id, "dispatch")
+            _ = try await act(app, patrol, id, "accept")
+            let before = try #require(created.json["deadline"] as? String)
+            let asked = try await act(app, patrol, id, "requestPostpone", ["note": "等待沥青", "hours": 8])
+            #expect(asked.json["pending"] as? String == "postpone")
+            #expect(try await act(app, patrol, id, "approvePostpone").status == .forbidden)
+            let approved = try await act(app, street, id, "approvePostpone")
+            #expect(approved.status == .ok)
+            let after = try #require(approved.json["deadline"] as? String)
+            #expect(after > before)
+            _ = try await act(app, patrol, id, "requestSuspend", ["note": "等待燃气公司迁改"])
+            let suspended = try await act(app, dispatcher, id, "suspend", ["note": "同意挂账"])
+            #expect(suspended.json["state"] as? String == "suspended" && suspended.json["stepDue"] == nil)
+            let resumed = try await act(app, dispatcher, id, "resume")
+            #expect(resumed.json["state"] as? String == "accepted")
+            #expect((resumed.json["deadline"] as? String ?? "") >= after)
+            // Only the district office supervises (督办).
+            #expect(try await act(app, street, id, "supervise", ["note": "x"]).status == .forbidden)
+            let admin = try await token(app, "district-admin")
+            let supervised = try await act(app, admin, id, "supervise", ["note": "群众多次反映"])
+            #expect(supervised.json["supervised"] as? Bool == true)
+        }
+    }
+
+    @Test func deviceAlertsWithAReportOnlyKeyAreIdempotent() async throws {
+        try await withTestApp { app in
+            let directory = DirectoryStore(db: app.db)
+            let patroller = try #require(try await directory.user(username: "steward-patrol"))
+            let (key, _) = try await directory.issueToken(userID: patroller.id, kind: .apiKey, name: "camera-01", scopes: [.casesReport], expiresAt: nil)
+            let p = try await gridCentre(app, langkou, 5)
+            let body: [String: Any] = ["eventId": "evt-1", "device": "CAM-LK-01", "vendor": "dahua", "type": "890", "lat": p.lat, "long": p.long, "confidence": 0.93]
+            let first = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: body)
+            #expect(first.status == .created, "\(first.text)")
+            #expect(first.json["source"] as? String == "device" && (first.json["category"] as? [String: Any])?["code"] as? String == "06010")
+            let again = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: body)
+            #expect(again.status == .ok && again.json["id"] as? String == first.json["id"] as? String)
+            #expect(try await caseCount(app) == 1)
+            var unknown = body
+            unknown["type"] = "999"
+            #expect(try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: unknown).status == .badRequest)
+            // The key may report, not work cases or read others'.
+            let id = try #require(first.json["id"] as? String)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: ["X-API-Key": key], json: ["action": "file"]).status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": key]).json["total"] as? Int == 1)
+            // Idempotency-Key on the case API: the same form posted twice makes one case.
+            let patrol = try await token(app, "steward-patrol")
+            let a = try await report(app, patrol, category: "06011", at: p, headers: ["Idempotency-Key": "form-7"])
+            let b = try await report(app, patrol, category: "06011", at: p, headers: ["Idempotency-Key": "form-7"])
+            #expect(a.status == .created && b.status == .ok && a.json["id"] as? String == b.json["id"] as? String)
+        }
+    }
+
+    @Test func overdueCasesEscalateOnceAcrossInstances() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan, 6)
+            let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            let later = Date().addingTimeInterval(3600)   // past the 30-minute dispatch step
+            let one = OverdueSweeper(app: app, holder: "instance-a")
+            let two = OverdueSweeper(app: app, holder: "instance-b")
+            #expect(try await one.sweep(now: later) == 1)
+            #expect(try await two.sweep(now: later) == 0)          // the lease is held by instance-a
+            #expect(try await one.sweep(now: later) == 0)          // already escalated to the dispatcher
+            let row = try await CaseStore(db: app.db).find(try #require(UUID(uuidString: id)), scope: nil)
+            #expect(row.escalation == 1)
+            // Days later the lease has expired; the other instance takes over and escalates to the street office.
+            let muchLater = later.addingTimeInterval(5 * 24 * 3600)
+            #expect(try await two.sweep(now: muchLater) == 1)
+            let escalated = try await CaseStore(db: app.db).find(row.id, scope: nil)
+            #expect(escalated.escalation == 2)
+            let events = try await CaseStore(db: app.db).events(of: row.id)
+            #expect(events.filter { $0.action == "escalate" }.count == 2)
+            let street = try #require(try await DirectoryStore(db: app.db).org(code: "LH-ST-002"))
+            #expect(try await CaseStore(db: app.db).notifications(orgID: street.id, userID: nil).contains { $0.kind == "overdue-2" })
+            let minzhi = try await token(app, "street-minzhi")
+            let overdue = try await send(app, .GET, "/api/v1/cases?overdue=true", headers: bearer(minzhi))
+            #expect(overdue.json["total"] as? Int == 0)   // not yet overdue by the real clock
+        }
+    }
+
+    @Test func taxonomyEditsAreVersioned() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let admin = try await token(app, "district-admin")
+            let p = try await gridCentre(app, songziyuan)
+            let old = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            #expect(try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(patrol), json: ["name": "x"]).status == .forbidden)
+            let bad = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(admin), json: ["limits": ["normal": ["amount": -2, "unit": "workingHours"]], "ownerDepartment": "LH-NOPE"])
+            #expect(bad.status == .badRequest && (bad.json["field"] as? String)?.contains("ownerDepartment") == true)
+            let edited = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(admin),
+                                        json: ["limits": ["normal": ["amount": 2, "unit": "workingHours"]], "note": "合同约定 2 个工作时"])
+            #expect(edited.status == .ok, "\(edited.text)")
+            #expect((edited.json["category"] as? [String: Any])?["version"] as? Int == 2)
+            #expect((edited.json["versions"] as? [Any])?.count == 2)
+            let new = try await report(app, patrol, category: "06010", at: p.offset(eastMetres: 80, northMetres: 0))
+            #expect((new.json["category"] as? [String: Any])?["version"] as? Int == 2)
+            let oldCase = try await send(app, .GET, "/api/v1/cases/\(old)", headers: bearer(patrol))
+            #expect((oldCase.json["category"] as? [String: Any])?["version"] as? Int == 1)
+            let legacy = try await send(app, .GET, "/api/v1/categories?legacy=0102", headers: bearer(patrol))
+            #expect(legacy.text.contains("06010"))
+            let calendar = try await send(app, .GET, "/api/v1/calendar/2027", headers: bearer(patrol))
+            #expect(calendar.json["provisional"] as? Bool == true)
+            #expect(try await send(app, .GET, "/api/v1/calendar/2026", headers: bearer(patrol)).json["provisional"] as? Bool == false)
+        }
+    }
+}
+
+@Suite("Case console", .serialized)
+struct CaseConsoleTests {
+    @Test func pagesRenderForEachRole() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let queue = try await send(app, .GET, "/cases", headers: ["Cookie": cookie])
+            #expect(queue.status == .ok && queue.text.contains("LH-") && queue.text.contains("暴露垃圾"))
+            let filtered = try await send(app, .GET, "/cases?state=reported&overdue=true", headers: ["Cookie": cookie])
+            #expect(filtered.status == .ok)
+            let first = try #require(try await CaseStore(db: app.db).list(scope: .everything, filter: CaseFilter(categoryCode: "06010")).rows.first)
+            let page = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("LH-002-2026-CS01") && page.text.contains("<svg") && page.text.contains("value=\"file\""))
+            let english = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())?lang=en", headers: ["Cookie": cookie])
+            #expect(english.text.contains("Exposed garbage") && english.text.contains("Why this party"))
+            for path in ["/tasks", "/patrol", "/cases/map", "/taxonomy", "/taxonomy/06010", "/taxonomy?major=09"] {
+                let r = try await send(app, .GET, path, headers: ["Cookie": cookie])
+                #expect(r.status == .ok, "\(path): \(r.status)")
+            }
+            let map = try await send(app, .GET, "/cases/map", headers: ["Cookie": cookie])
+            #expect(map.text.contains("class=\"pin pin-"))
+            // File through the form, then the page offers dispatch.
+            let csrf = try #require(page.csrfToken)
+            let filed = try await send(app, .POST, "/cases/\(first.id.uuidString.lowercased())/actions", headers: ["Cookie": cookie],
+                                       form: ["_csrf": csrf, "action": "file", "revision": String(first.revision)])
+            #expect(filed.status == .seeOther || filed.status == .found, "\(filed.status) \(filed.text.prefix(300))")
+            let after = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())", headers: ["Cookie": cookie])
+            #expect(after.text.contains("value=\"dispatch\""))
+            // A stale form is refused with 409.
+            let stale = try await send(app, .POST, "/cases/\(first.id.uuidString.lowercased())/actions", headers: ["Cookie": cookie],
+                                      form: ["_csrf": csrf, "action": "dispatch", "revision": String(first.revision)])
+            #expect(stale.status == .conflict)
+            // Not signed in: to the login page.
+            #expect(try await send(app, .GET, "/cases").status == .seeOther)
+        }
+    }
+
+    @Test func patrolReportWithOnTheSpotHandlingFromThePhoneForm() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "steward-patrol")
+            let form = try await send(app, .GET, "/patrol", headers: ["Cookie": cookie])
+            let csrf = try #require(form.csrfToken)
+            let p = try await gridCentre(app, langkou, 3)
+            let boundary = "----citysteward\(UUID().uuidString.prefix(8))"
+            var body = Data()
+            func field(_ name: String, _ value: String) {
+                body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+            }
+            func file(_ name: String, _ data: Data, _ type: String) {
+                body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).bin\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+                body += data
+                body += Data("\r\n".utf8)
+            }
+            field("_csrf", csrf)
+            field("category", "06010")
+            field("description", "巷口垃圾，已现场清理")
+            field("lat", String(p.lat))
+            field("long", String(p.long))
+            field("urgency", "normal")
+            field("selfHandled", "on")
+            field("handledNote", "已清理")
+            file("before", TestImages.jpegWithGPS(seed: 1), "image/jpeg")
+            file("after", TestImages.jpegWithGPS(seed: 2), "image/jpeg")
+            body += Data("--\(boundary)--\r\n".utf8)
+            var headers: HTTPHeaders = ["Cookie": cookie]
+            headers.contentType = HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
+            let response = try await app.testing().sendRequest(.POST, "/patrol", headers: headers, body: ByteBuffer(data: body))
+            #expect(response.status == .seeOther, "\(response.status) \(String(buffer: response.body).prefix(300))")
+            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            #expect(row.state == "handled" && row.source == "patrol")
+            let photos = try await CaseStore(db: app.db).photos(of: row.id)
+            #expect(Set(photos.map(\.role)) == ["before", "after"])
+            // Self-handling without the after photo is refused and leaves nothing behind.
+            let reply = try await send(app, .POST, "/api/v1/cases", headers: bearer(try await token(app, "steward-patrol")),
+                                       json: ["category": "06010", "lat": p.lat, "long": p.long, "description": "x", "selfHandled": true,
+                                              "photos": [["data": TestImages.pngWithText().base64EncodedString(), "role": "before"]]])
+            #expect(reply.status == .badRequest)
+            #expect(try await caseCount(app) == 1)
+        }
+    }
+}
