@@ -178,7 +178,10 @@ struct AuthTests {
             #expect((wrongScope.json["detail"] as? String)?.contains("areas:read") == true)
             let me = try await send(app, .GET, "/api/v1/me", headers: bearer(areasKey))
             #expect(me.json["permissions"] as? [String] == ["areas:read"])
+            // Revoked from outside this process (the CLI): effective once the server's credential cache entry
+            // lapses (at most 10 s; dropped here to stand for that).
             _ = try await directory.revokeToken(id: areasInfo.id, now: Date())
+            await app.credentialCache.invalidateAll()
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .unauthorized)
         }
     }

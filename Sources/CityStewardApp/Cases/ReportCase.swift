@@ -21,7 +21,7 @@ struct ReportCase {
 
     struct Outcome: Sendable {
         var row: CaseRow
-        var duplicateOf: CaseRow?
+        var duplicateOf: CaseStore.NearbyCase?
         var created: Bool
     }
 

@@ -77,11 +77,20 @@ struct ActorMiddleware: Middleware {
     static func authenticate(_ request: Request) async throws {
         let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key")
         if let presented {
+            let now = Date()
+            let cache = request.application.credentialCache
+            let key = CredentialCache.key(presented)
+            if let (token, actor) = await cache.get(key, now: now) {
+                request.actor = actor
+                request.bearerToken = token
+                return
+            }
             // A wrong credential is an error even on public routes: the client believes it is authenticated.
-            guard let token = try await request.directory.verifyToken(presented, now: Date()),
+            guard let token = try await request.directory.verifyToken(presented, now: now),
                   let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil) else {
                 throw DomainError.unauthenticated(LocalizedText(zh: "令牌无效、已过期或已吊销", en: "the token is invalid, expired or revoked"))
             }
+            await cache.put(key, token: token, actor: actor)
             request.actor = actor
             request.bearerToken = token
         } else if !ErrorRenderer.isAPI(request), request.hasSession, let text = request.session.data[SessionKeys.userID],

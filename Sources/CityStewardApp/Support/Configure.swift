@@ -58,6 +58,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Services.
     app.metrics = AppMetrics(poolSize: config.database.isSQLite ? System.coreCount : System.coreCount * 4)
     app.gridLocator = GridLocator()
+    app.credentialCache = CredentialCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)

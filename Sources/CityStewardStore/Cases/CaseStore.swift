@@ -48,10 +48,10 @@ public struct CaseStore: Sendable {
         }
         var row = new.row
         row.number = CaseNumber.format(year: year, sequence: sequence)
-        try await sql.insert(into: "cases").model(row, with: encoder).run()
-        if !new.events.isEmpty { try await sql.insert(into: "case_events").models(new.events, with: encoder).run() }
-        if !new.photos.isEmpty { try await sql.insert(into: "case_photos").models(new.photos, with: encoder).run() }
-        if !new.notifications.isEmpty { try await sql.insert(into: "notifications").models(new.notifications, with: encoder).run() }
+        try await FastSQL.insert([row], into: "cases", encoder: encoder, on: sql)
+        try await FastSQL.insert(new.events, into: "case_events", encoder: encoder, on: sql)
+        try await FastSQL.insert(new.photos, into: "case_photos", encoder: encoder, on: sql)
+        try await FastSQL.insert(new.notifications, into: "notifications", encoder: encoder, on: sql)
         return row
     }
 
@@ -60,17 +60,27 @@ public struct CaseStore: Sendable {
         try await sql.select().column("*").from("cases").where("idempotency_key", .equal, idempotencyKey).first(decoding: CaseRow.self, with: Self.decoder)
     }
 
-    /// Open or recent cases of the same category near a point (the duplicate rule's box; the caller checks the circle).
-    public func nearby(category: String, box: GeoBox, since: Date, excluding: UUID? = nil) async throws -> [CaseRow] {
-        let query = sql.select().column("*").from("cases")
-            .where("category_code", .equal, category)
-            .where("reported_at", .greaterThanOrEqual, since)
-            .where("lat", .greaterThanOrEqual, box.minLat).where("lat", .lessThanOrEqual, box.maxLat)
-            .where("long", .greaterThanOrEqual, box.minLong).where("long", .lessThanOrEqual, box.maxLong)
-            .where("state", .notEqual, CaseState.rejected.rawValue)
-            .orderBy("reported_at", .descending).limit(20)
-        if let excluding { query.where("id", .notEqual, excluding) }
-        return try await query.all(decoding: CaseRow.self, with: Self.decoder)
+    /// What the duplicate check needs of a nearby case.
+    public struct NearbyCase: Codable, Sendable {
+        public var id: UUID
+        public var number: String
+        public var categoryCode: String
+        public var lat: Double
+        public var long: Double
+        public var reportedAt: Date
+
+        public var position: GeoPoint { GeoPoint(lat: lat, long: long) }
+    }
+
+    /// Recent cases of the same category near a point (the duplicate rule's box; the caller checks the circle),
+    /// newest first. Plain SQL: this runs on every intake.
+    public func nearby(category: String, box: GeoBox, since: Date, limit: Int = 20) async throws -> [NearbyCase] {
+        try await sql.raw("""
+            SELECT id, number, category_code, lat, long, reported_at FROM cases
+            WHERE category_code = \(bind: category) AND reported_at >= \(bind: since)
+            AND lat >= \(bind: box.minLat) AND lat <= \(bind: box.maxLat) AND long >= \(bind: box.minLong) AND long <= \(bind: box.maxLong)
+            AND state <> 'rejected' ORDER BY reported_at DESC LIMIT \(literal: limit)
+            """).all(decoding: NearbyCase.self, with: Self.decoder)
     }
 
     // MARK: Reading
