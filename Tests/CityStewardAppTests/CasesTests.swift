@@ -441,3 +441,48 @@ struct CaseConsoleTests {
         }
     }
 }
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test func isoMatchesFoundation() {
+        let f = ISO8601DateFormatter()
+        for t in [0.0, 1_767_196_800, 1_767_196_799.9, 2_000_000_000.5, -86_401, 951_782_400] {
+            let d = Date(timeIntervalSince1970: t)
+            #expect(Timestamp.iso(d) == f.string(from: d), "\(t)")
+        }
+    }
+}
+
+@Suite("Intake on a SQLite file")
+struct IntakeFileTests {
+    /// With a SQLite file the intake writes through a connection of its own (the driver keeps one per event loop);
+    /// reports committed in concurrent batches all arrive, numbered without gaps or repeats.
+    @Test(.enabled(if: TestDatabase.postgresURL == nil)) func concurrentReportsOnAFile() async throws {
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("citysteward-file-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await withTestApp({ $0.database = .sqliteFile(path: folder + "/cs.sqlite"); $0.dataDirectory = folder }) { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan, 8)
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for i in 0..<40 {
+                    group.addTask { try await report(app, patrol, category: i % 2 == 0 ? "06010" : "06012", at: p.offset(eastMetres: Double(i), northMetres: 0)) }
+                }
+                var out: [Reply] = []
+                for try await r in group { out.append(r) }
+                return out
+            }
+            #expect(replies.allSatisfy { $0.status == .created })
+            let numbers = Set(replies.compactMap { $0.json["number"] as? String })
+            #expect(numbers.count == 40)
+            let sequences = numbers.compactMap { Int($0.suffix(6)) }.sorted()
+            #expect(sequences == Array(1...40))
+            #expect(try await caseCount(app) == 40)
+            // Reads on the shared pool see the writer's commits.
+            let listed = try await send(app, .GET, "/api/v1/cases?limit=200", headers: bearer(patrol))
+            #expect(listed.json["total"] as? Int == 40)
+            let events = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM case_events").first()?.decode(column: "n", as: Int.self)
+            #expect(events == 40)
+        }
+    }
+}

@@ -231,3 +231,11 @@ struct PhotoTests {
         #expect(throws: DomainError.self) { try policy.checkCount(3) }
     }
 }
+
+@Suite("Dates")
+struct DateTextTests {
+    @Test func localDatesPrintAsISO() {
+        #expect(LocalDate(year: 2026, month: 3, day: 2).description == "2026-03-02")
+        #expect(LocalDate(year: 987, month: 12, day: 31).description == "0987-12-31")
+    }
+}

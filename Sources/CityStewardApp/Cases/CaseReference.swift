@@ -94,7 +94,7 @@ actor CaseReferenceCache {
 
 extension Application {
     private struct CaseReferenceKey: StorageKey { typealias Value = CaseReferenceCache }
-    private struct CommitterKey: StorageKey { typealias Value = GroupCommitter }
+    private struct BatcherKey: StorageKey { typealias Value = CaseIntakeBatcher }
     private struct PhotoStorageKey: StorageKey { typealias Value = PhotoStorage }
 
     var caseReference: CaseReferenceCache {
@@ -103,9 +103,9 @@ extension Application {
     }
 
     /// Group commit for intake: concurrent reports share one durable transaction (DESIGN §7).
-    var intakeCommitter: GroupCommitter {
-        get { storage[CommitterKey.self]! }
-        set { storage[CommitterKey.self] = newValue }
+    var intakeBatcher: CaseIntakeBatcher {
+        get { storage[BatcherKey.self]! }
+        set { storage[BatcherKey.self] = newValue }
     }
 
     var photoStorage: PhotoStorage {

@@ -35,7 +35,7 @@ struct PhotoStorage: Sendable {
     let threadPool: NIOThreadPool
 
     static func hash(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).hexString
     }
 
     static func isValidName(_ name: String) -> Bool {

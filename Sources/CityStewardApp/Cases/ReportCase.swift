@@ -97,7 +97,7 @@ struct ReportCase {
         // Likely duplicate: same category within 50 m and 48 h (flagged for the dispatcher, never dropped).
         let rule = DuplicateRule.standard
         let near = try await store.nearby(category: category.code, box: rule.searchBox(around: position), since: now.addingTimeInterval(-rule.window))
-        let duplicate = near.filter { rule.isLikelyDuplicate(category: category.code, at: position, reportedAt: now, of: $0.categoryCode, at: $0.position, reportedAt: $0.reportedAt) }
+        let duplicate = near.filter { rule.isLikelyDuplicate(category: category.code, at: position, reportedAt: now, of: category.code, at: $0.position, reportedAt: $0.reportedAt) }
             .min { $0.position.distance(to: position) < $1.position.distance(to: position) }
 
         let id = UUID()
@@ -149,7 +149,7 @@ struct ReportCase {
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year
         do {
-            let saved = try await app.intakeCommitter.submit { db in try await CaseStore.insert(new, year: year, on: db) }
+            let saved = try await app.intakeBatcher.submit(new, year: year)
             return Outcome(row: saved, duplicateOf: duplicate, created: true)
         } catch {
             // Nothing half written: the transaction rolled back; remove the files this request created.

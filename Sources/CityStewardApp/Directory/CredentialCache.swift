@@ -24,7 +24,7 @@ actor CredentialCache {
     }
 
     static func key(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexString
     }
 
     func get(_ key: String, now: Date) -> (TokenInfo, Actor)? {
@@ -51,5 +51,19 @@ extension Application {
     var credentialCache: CredentialCache {
         get { storage[CredentialCacheKey.self]! }
         set { storage[CredentialCacheKey.self] = newValue }
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hex, without a formatter per byte.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

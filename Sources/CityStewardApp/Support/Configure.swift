@@ -62,7 +62,13 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)
-    app.intakeCommitter = GroupCommitter(db: app.db)
+    if case .sqliteFile(let path) = config.database {
+        let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger)
+        app.intakeBatcher = CaseIntakeBatcher(writer: writer)
+        app.lifecycle.use(CloseWriter(writer: writer))
+    } else {
+        app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db))
+    }
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
 
@@ -111,5 +117,13 @@ enum ResourceLocator {
             return candidate.hasSuffix("/") ? candidate : candidate + "/"
         }
         throw CityStewardMain.UsageError(description: "cannot find Resources/Views (looked in \(candidates.joined(separator: ", "))); set CITYSTEWARD_RESOURCES to the folder that holds Resources/ and Public/")
+    }
+}
+
+/// Closes the intake's own SQLite connection at shutdown.
+struct CloseWriter: LifecycleHandler {
+    let writer: DedicatedSQLiteWriter
+    func shutdownAsync(_ application: Application) async {
+        await writer.close()
     }
 }

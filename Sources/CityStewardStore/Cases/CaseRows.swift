@@ -49,7 +49,55 @@ public struct CaseRow: Codable, Sendable, Equatable {
     public var updatedAt: Date
     public var idempotencyKey: String?
 
-    public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int, categoryName: String, categoryNameEn: String, urgency: String, source: String, description: String, state: String, revision: Int, lat: Double, long: Double, areaId: UUID, areaPath: String, areaName: String, villageId: UUID?, streetId: UUID?, placeCode: String?, responsibleId: UUID, responsibleName: String, responsibleKind: String, routingRule: String, routingExplanationZh: String, routingExplanationEn: String, contractReference: String?, ownerDepartmentId: UUID?, reporterId: UUID?, reporterName: String?, reportedAt: Date, deadline: Date, stepDue: Date?, pending: String?, pendingHours: Double?, suspendedAt: Date?, resumeState: String?, handledBy: UUID?, supervised: Bool, escalation: Int, duplicateOf: UUID?, mergedInto: UUID?, closedAt: Date?, updatedAt: Date, idempotencyKey: String?) {
+        /// Column names, spelled out: no key conversion on the hot path.
+    enum CodingKeys: String, CodingKey {
+        case id
+        case number
+        case categoryCode = "category_code"
+        case categoryVersion = "category_version"
+        case categoryName = "category_name"
+        case categoryNameEn = "category_name_en"
+        case urgency
+        case source
+        case description
+        case state
+        case revision
+        case lat
+        case long
+        case areaId = "area_id"
+        case areaPath = "area_path"
+        case areaName = "area_name"
+        case villageId = "village_id"
+        case streetId = "street_id"
+        case placeCode = "place_code"
+        case responsibleId = "responsible_id"
+        case responsibleName = "responsible_name"
+        case responsibleKind = "responsible_kind"
+        case routingRule = "routing_rule"
+        case routingExplanationZh = "routing_explanation_zh"
+        case routingExplanationEn = "routing_explanation_en"
+        case contractReference = "contract_reference"
+        case ownerDepartmentId = "owner_department_id"
+        case reporterId = "reporter_id"
+        case reporterName = "reporter_name"
+        case reportedAt = "reported_at"
+        case deadline
+        case stepDue = "step_due"
+        case pending
+        case pendingHours = "pending_hours"
+        case suspendedAt = "suspended_at"
+        case resumeState = "resume_state"
+        case handledBy = "handled_by"
+        case supervised
+        case escalation
+        case duplicateOf = "duplicate_of"
+        case mergedInto = "merged_into"
+        case closedAt = "closed_at"
+        case updatedAt = "updated_at"
+        case idempotencyKey = "idempotency_key"
+    }
+
+public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int, categoryName: String, categoryNameEn: String, urgency: String, source: String, description: String, state: String, revision: Int, lat: Double, long: Double, areaId: UUID, areaPath: String, areaName: String, villageId: UUID?, streetId: UUID?, placeCode: String?, responsibleId: UUID, responsibleName: String, responsibleKind: String, routingRule: String, routingExplanationZh: String, routingExplanationEn: String, contractReference: String?, ownerDepartmentId: UUID?, reporterId: UUID?, reporterName: String?, reportedAt: Date, deadline: Date, stepDue: Date?, pending: String?, pendingHours: Double?, suspendedAt: Date?, resumeState: String?, handledBy: UUID?, supervised: Bool, escalation: Int, duplicateOf: UUID?, mergedInto: UUID?, closedAt: Date?, updatedAt: Date, idempotencyKey: String?) {
         self.id = id
         self.number = number
         self.categoryCode = categoryCode
@@ -148,7 +196,24 @@ public struct CaseEventRow: Codable, Sendable, Equatable {
     /// JSON with what else the step carried (postponement hours, new responsible party, escalation level …).
     public var detail: String?
 
-    public init(id: UUID = UUID(), caseId: UUID, seq: Int, action: String, fromState: String?, toState: String, actorId: UUID?,
+        /// Column names, spelled out: no key conversion on the hot path.
+    enum CodingKeys: String, CodingKey {
+        case id
+        case caseId = "case_id"
+        case seq
+        case action
+        case fromState = "from_state"
+        case toState = "to_state"
+        case actorId = "actor_id"
+        case actorName = "actor_name"
+        case at
+        case note
+        case lat
+        case long
+        case detail
+    }
+
+public init(id: UUID = UUID(), caseId: UUID, seq: Int, action: String, fromState: String?, toState: String, actorId: UUID?,
                 actorName: String, at: Date, note: String?, lat: Double? = nil, long: Double? = nil, detail: String? = nil) {
         self.id = id
         self.caseId = caseId
@@ -178,7 +243,20 @@ public struct CasePhotoRow: Codable, Sendable, Equatable {
     public var bytes: Int
     public var createdAt: Date
 
-    public init(id: UUID = UUID(), caseId: UUID, eventSeq: Int, role: String, hash: String, publicHash: String, format: String,
+        /// Column names, spelled out: no key conversion on the hot path.
+    enum CodingKeys: String, CodingKey {
+        case id
+        case caseId = "case_id"
+        case eventSeq = "event_seq"
+        case role
+        case hash
+        case publicHash = "public_hash"
+        case format
+        case bytes
+        case createdAt = "created_at"
+    }
+
+public init(id: UUID = UUID(), caseId: UUID, eventSeq: Int, role: String, hash: String, publicHash: String, format: String,
                 bytes: Int, createdAt: Date) {
         self.id = id
         self.caseId = caseId
@@ -206,7 +284,22 @@ public struct NotificationRow: Codable, Sendable, Equatable {
     public var sentAt: Date?
     public var attempts: Int
 
-    public init(id: UUID = UUID(), channel: String = "outbox", orgId: UUID?, userId: UUID? = nil, caseId: UUID?, kind: String,
+        /// Column names, spelled out: no key conversion on the hot path.
+    enum CodingKeys: String, CodingKey {
+        case id
+        case channel
+        case orgId = "org_id"
+        case userId = "user_id"
+        case caseId = "case_id"
+        case kind
+        case textZh = "text_zh"
+        case textEn = "text_en"
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+        case attempts
+    }
+
+public init(id: UUID = UUID(), channel: String = "outbox", orgId: UUID?, userId: UUID? = nil, caseId: UUID?, kind: String,
                 text: LocalizedText, createdAt: Date) {
         self.id = id
         self.channel = channel

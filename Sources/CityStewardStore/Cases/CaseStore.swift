@@ -16,8 +16,12 @@ public struct CaseStore: Sendable {
 
     public static let notFound = DomainError.notFound(zh: "找不到该案件", en: "case not found")
 
+    /// For the taxonomy tables (snake_case conversion).
     static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
     static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    /// For the case tables, whose rows spell their column names (CodingKeys).
+    static let rowEncoder = SQLQueryEncoder(nilEncodingStrategy: .asNil)
+    static let rowDecoder = SQLRowDecoder()
 
     // MARK: Intake
 
@@ -36,35 +40,15 @@ public struct CaseStore: Sendable {
         }
     }
 
-    /// Inserts a new case, numbering it from the yearly counter. Only touches the database (it may run twice in a
-    /// group-commit fallback).
-    public static func insert(_ new: NewCase, year: Int, on db: any Database) async throws -> CaseRow {
-        let sql = db as! any SQLDatabase
-        guard let sequence = try await sql.raw("""
-            INSERT INTO case_counters (year, last) VALUES (\(bind: year), 1)
-            ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last
-            """).first()?.decode(column: "last", as: Int.self) else {
-            throw GroupCommitError.unexpectedResult
-        }
-        var row = new.row
-        row.number = CaseNumber.format(year: year, sequence: sequence)
-        try await FastSQL.insert([row], into: "cases", encoder: encoder, on: sql)
-        try await FastSQL.insert(new.events, into: "case_events", encoder: encoder, on: sql)
-        try await FastSQL.insert(new.photos, into: "case_photos", encoder: encoder, on: sql)
-        try await FastSQL.insert(new.notifications, into: "notifications", encoder: encoder, on: sql)
-        return row
-    }
-
     /// A case already created with this idempotency key (a form posted twice).
     public func find(idempotencyKey: String) async throws -> CaseRow? {
-        try await sql.select().column("*").from("cases").where("idempotency_key", .equal, idempotencyKey).first(decoding: CaseRow.self, with: Self.decoder)
+        try await sql.select().column("*").from("cases").where("idempotency_key", .equal, idempotencyKey).first(decoding: CaseRow.self, with: Self.rowDecoder)
     }
 
     /// What the duplicate check needs of a nearby case.
-    public struct NearbyCase: Codable, Sendable {
+    public struct NearbyCase: Sendable {
         public var id: UUID
         public var number: String
-        public var categoryCode: String
         public var lat: Double
         public var long: Double
         public var reportedAt: Date
@@ -73,14 +57,18 @@ public struct CaseStore: Sendable {
     }
 
     /// Recent cases of the same category near a point (the duplicate rule's box; the caller checks the circle),
-    /// newest first. Plain SQL: this runs on every intake.
-    public func nearby(category: String, box: GeoBox, since: Date, limit: Int = 20) async throws -> [NearbyCase] {
+    /// newest first. Plain SQL and column-wise decoding: this runs on every intake.
+    public func nearby(category: String, box: GeoBox, since: Date, limit: Int = 10) async throws -> [NearbyCase] {
         try await sql.raw("""
-            SELECT id, number, category_code, lat, long, reported_at FROM cases
+            SELECT id, number, lat, long, reported_at FROM cases
             WHERE category_code = \(bind: category) AND reported_at >= \(bind: since)
             AND lat >= \(bind: box.minLat) AND lat <= \(bind: box.maxLat) AND long >= \(bind: box.minLong) AND long <= \(bind: box.maxLong)
             AND state <> 'rejected' ORDER BY reported_at DESC LIMIT \(literal: limit)
-            """).all(decoding: NearbyCase.self, with: Self.decoder)
+            """).all().map { row in
+                NearbyCase(id: try row.decode(column: "id", as: UUID.self), number: try row.decode(column: "number", as: String.self),
+                           lat: try row.decode(column: "lat", as: Double.self), long: try row.decode(column: "long", as: Double.self),
+                           reportedAt: try row.decode(column: "reported_at", as: Date.self))
+            }
     }
 
     // MARK: Reading
@@ -128,7 +116,7 @@ public struct CaseStore: Sendable {
         guard try await scoped(query, scope) else { return ([], 0) }
         try await filtered(query, filter)
         let rows = try await query.orderBy("reported_at", .descending).orderBy("number", .descending).limit(limit).offset(offset)
-            .all(decoding: CaseRow.self, with: Self.decoder)
+            .all(decoding: CaseRow.self, with: Self.rowDecoder)
         let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
         _ = try await scoped(count, scope)
         try await filtered(count, filter)
@@ -160,32 +148,32 @@ public struct CaseStore: Sendable {
     public func find(_ id: UUID, scope: CaseScope?) async throws -> CaseRow {
         let query = sql.select().column("*").from("cases").where("id", .equal, id)
         if let scope { guard try await scoped(query, scope) else { throw Self.notFound } }
-        guard let row = try await query.first(decoding: CaseRow.self, with: Self.decoder) else { throw Self.notFound }
+        guard let row = try await query.first(decoding: CaseRow.self, with: Self.rowDecoder) else { throw Self.notFound }
         return row
     }
 
     public func find(number: String, scope: CaseScope?) async throws -> CaseRow {
         let query = sql.select().column("*").from("cases").where("number", .equal, number)
         if let scope { guard try await scoped(query, scope) else { throw Self.notFound } }
-        guard let row = try await query.first(decoding: CaseRow.self, with: Self.decoder) else { throw Self.notFound }
+        guard let row = try await query.first(decoding: CaseRow.self, with: Self.rowDecoder) else { throw Self.notFound }
         return row
     }
 
     public func events(of caseID: UUID) async throws -> [CaseEventRow] {
         try await sql.select().column("*").from("case_events").where("case_id", .equal, caseID).orderBy("seq")
-            .all(decoding: CaseEventRow.self, with: Self.decoder)
+            .all(decoding: CaseEventRow.self, with: Self.rowDecoder)
     }
 
     public func photos(of caseID: UUID) async throws -> [CasePhotoRow] {
         try await sql.select().column("*").from("case_photos").where("case_id", .equal, caseID).orderBy("event_seq").orderBy("created_at")
-            .all(decoding: CasePhotoRow.self, with: Self.decoder)
+            .all(decoding: CasePhotoRow.self, with: Self.rowDecoder)
     }
 
     /// The photo stored under `hash` (original or public copy) and the case it belongs to.
     public func photo(hash: String) async throws -> CasePhotoRow? {
         try await sql.select().column("*").from("case_photos")
             .where { $0.orWhere("hash", .equal, hash).orWhere("public_hash", .equal, hash) }
-            .first(decoding: CasePhotoRow.self, with: Self.decoder)
+            .first(decoding: CasePhotoRow.self, with: Self.rowDecoder)
     }
 
     /// Whether any stored photo still refers to this file (content-hash names are shared between cases).
@@ -203,13 +191,13 @@ public struct CaseStore: Sendable {
             let sql = tx as! any SQLDatabase
             var next = row
             next.revision = expectedRevision + 1
-            let updated = try await sql.update("cases").set(model: next, with: Self.encoder)
+            let updated = try await sql.update("cases").set(model: next, with: Self.rowEncoder)
                 .where("id", .equal, row.id).where("revision", .equal, expectedRevision)
                 .returning("id").all()
             guard updated.count == 1 else { return false }
-            if let event { try await sql.insert(into: "case_events").model(event, with: Self.encoder).run() }
-            if !photos.isEmpty { try await sql.insert(into: "case_photos").models(photos, with: Self.encoder).run() }
-            if !notifications.isEmpty { try await sql.insert(into: "notifications").models(notifications, with: Self.encoder).run() }
+            if let event { try await sql.insert(into: "case_events").model(event, with: Self.rowEncoder).run() }
+            if !photos.isEmpty { try await sql.insert(into: "case_photos").models(photos, with: Self.rowEncoder).run() }
+            if !notifications.isEmpty { try await sql.insert(into: "notifications").models(notifications, with: Self.rowEncoder).run() }
             return true
         }
     }
@@ -227,7 +215,7 @@ public struct CaseStore: Sendable {
             .where("step_due", .lessThan, now)
             .where("escalation", .lessThan, level)
             .orderBy("step_due").limit(limit)
-            .all(decoding: CaseRow.self, with: Self.decoder)
+            .all(decoding: CaseRow.self, with: Self.rowDecoder)
     }
 
     // MARK: Notifications (outbox)
@@ -240,12 +228,12 @@ public struct CaseStore: Sendable {
             if orgID == nil && userID == nil { group.orWhere(SQLLiteral.boolean(false)) }
             return group
         }
-        return try await query.orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.decoder)
+        return try await query.orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.rowDecoder)
     }
 
     public func unsentNotifications(limit: Int = 100) async throws -> [NotificationRow] {
         try await sql.select().column("*").from("notifications").where("sent_at", .is, SQLLiteral.null).orderBy("created_at").limit(limit)
-            .all(decoding: NotificationRow.self, with: Self.decoder)
+            .all(decoding: NotificationRow.self, with: Self.rowDecoder)
     }
 
     public func markSent(_ id: UUID, at: Date) async throws {

@@ -1,0 +1,132 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Group commit specialised for case intake: the reports that arrive while a batch commits are written together
+/// as one transaction of a few multi-row statements (numbers for the whole batch from one counter update, then
+/// every case, every event, photo and notification row in one INSERT each). Each caller is answered only after the
+/// commit, so an acknowledged report is durable. If the batch fails (one bad row), it runs again with a savepoint
+/// around each report, so only the failing report fails.
+///
+/// The generic `GroupCommitter` runs each unit's statements one after another; with four statements a report that
+/// serialises on the single SQLite writer. Here the statements per batch are constant.
+public actor CaseIntakeBatcher {
+    private struct Pending {
+        let new: CaseStore.NewCase
+        let year: Int
+        let continuation: CheckedContinuation<CaseRow, any Error>
+    }
+
+    private let writer: any BatchWriter
+    private let maxBatch: Int
+    private var pending: [Pending] = []
+    private var draining = false
+
+    public private(set) var batchesCommitted = 0
+    public private(set) var reportsCommitted = 0
+    public private(set) var largestBatch = 0
+    public private(set) var fallbackBatches = 0
+
+    public init(writer: any BatchWriter, maxBatch: Int = 256) {
+        self.writer = writer
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// Stores the report in the next batch; returns it, numbered, once that batch has committed.
+    public func submit(_ new: CaseStore.NewCase, year: Int) async throws -> CaseRow {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(Pending(new: new, year: year, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(maxBatch))
+            pending.removeFirst(batch.count)
+            await commit(batch)
+        }
+        draining = false
+    }
+
+    private func commit(_ batch: [Pending]) async {
+        let items = batch.map { ($0.new, $0.year) }
+        do {
+            let rows = try await writer.transaction { sql in try await CaseStore.insertBatch(items, on: sql) }
+            record(batch.count)
+            for (p, row) in zip(batch, rows) { p.continuation.resume(returning: row) }
+        } catch {
+            guard batch.count > 1 else {
+                batch[0].continuation.resume(throwing: error)
+                return
+            }
+            fallbackBatches += 1
+            do {
+                let outcomes = try await writer.transaction { sql in
+                    var outcomes: [Result<CaseRow, any Error>] = []
+                    for (i, item) in items.enumerated() {
+                        try await sql.raw("SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
+                        do {
+                            let row = try await CaseStore.insertBatch([item], on: sql)[0]
+                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
+                            outcomes.append(.success(row))
+                        } catch {
+                            try await sql.raw("ROLLBACK TO SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
+                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
+                            outcomes.append(.failure(error))
+                        }
+                    }
+                    return outcomes
+                }
+                record(outcomes.filter { if case .success = $0 { true } else { false } }.count)
+                for (p, outcome) in zip(batch, outcomes) { p.continuation.resume(with: outcome) }
+            } catch {
+                for p in batch { p.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private func record(_ committed: Int) {
+        batchesCommitted += 1
+        reportsCommitted += committed
+        largestBatch = max(largestBatch, committed)
+    }
+}
+
+extension CaseStore {
+    /// Inserts several new cases with a constant number of statements: one counter update per year for the whole
+    /// batch, then one multi-row INSERT per table. Only touches the database (it may run again in the fallback).
+    static func insertBatch(_ items: [(new: NewCase, year: Int)], on sql: any SQLDatabase) async throws -> [CaseRow] {
+        var rows = items.map(\.new.row)
+        for year in Set(items.map(\.year)).sorted() {
+            let indices = items.indices.filter { items[$0].year == year }
+            guard let last = try await sql.raw("""
+                INSERT INTO case_counters (year, last) VALUES (\(bind: year), \(bind: indices.count))
+                ON CONFLICT (year) DO UPDATE SET last = case_counters.last + \(bind: indices.count) RETURNING last
+                """).first()?.decode(column: "last", as: Int.self) else {
+                throw GroupCommitError.unexpectedResult
+            }
+            for (k, i) in indices.enumerated() {
+                rows[i].number = CaseNumber.format(year: year, sequence: last - indices.count + 1 + k)
+            }
+        }
+        // Keep each statement's bind count well inside SQLite's and PostgreSQL's limits.
+        for chunk in stride(from: 0, to: rows.count, by: 200) {
+            try await FastSQL.insert(Array(rows[chunk..<min(rows.count, chunk + 200)]), into: "cases", encoder: rowEncoder, on: sql)
+        }
+        let events = items.flatMap(\.new.events)
+        for chunk in stride(from: 0, to: events.count, by: 500) {
+            try await FastSQL.insert(Array(events[chunk..<min(events.count, chunk + 500)]), into: "case_events", encoder: rowEncoder, on: sql)
+        }
+        try await FastSQL.insert(items.flatMap(\.new.photos), into: "case_photos", encoder: rowEncoder, on: sql)
+        let notes = items.flatMap(\.new.notifications)
+        for chunk in stride(from: 0, to: notes.count, by: 500) {
+            try await FastSQL.insert(Array(notes[chunk..<min(notes.count, chunk + 500)]), into: "notifications", encoder: rowEncoder, on: sql)
+        }
+        return rows
+    }
+}
