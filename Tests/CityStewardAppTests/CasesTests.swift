@@ -486,3 +486,14 @@ struct IntakeFileTests {
         }
     }
 }
+
+@Suite("Event detail JSON")
+struct EventDetailTests {
+    @Test func handWrittenJSONParsesBack() throws {
+        let values = ["note": "引号\" 反斜杠\\ 换行\n制表\t\u{01}", "a": "1", "rule": "entrusted"]
+        let text = try #require(ReportCase.detail(values))
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String])
+        #expect(parsed == values)
+        #expect(text.hasPrefix("{\"a\":\"1\""))
+    }
+}

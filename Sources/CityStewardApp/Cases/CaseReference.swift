@@ -16,6 +16,7 @@ struct CaseReference: Sendable {
     var areas: [UUID: Area]
     var areasByCode: [String: Area]
     var calendar: WorkingCalendar
+    var district: Area?
 
     func party(_ org: Org) -> PartyRef { PartyRef(id: org.id, name: org.name, kind: org.kind) }
 
@@ -88,7 +89,8 @@ actor CaseReferenceCache {
         }
         return CaseReference(taxonomy: taxonomy, entrustments: entrustments, orgs: byID, departments: departments,
                              streetOffices: streetOffices, districtOffice: office, areas: areas,
-                             areasByCode: Dictionary(uniqueKeysWithValues: areaList.map { ($0.code, $0) }), calendar: calendar)
+                             areasByCode: Dictionary(uniqueKeysWithValues: areaList.map { ($0.code, $0) }), calendar: calendar,
+                             district: areaList.first { $0.kind == .district })
     }
 }
 

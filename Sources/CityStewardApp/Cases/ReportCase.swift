@@ -58,8 +58,7 @@ struct ReportCase {
                                       en: "unknown category \(code) (a 5-digit GB/T 47678.5 matter code, e.g. 06010 exposed garbage)")
         }
         let urgency = input.report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
-        let district = reference.areas.values.first { $0.kind == .district }
-        let districtName = district?.name ?? "龙华区"
+        let districtName = reference.district?.name ?? "龙华区"
 
         // Locate: the position's grid, or the place code's area (and its centre as the position).
         var area: Area
@@ -166,8 +165,34 @@ struct ReportCase {
         }
     }
 
+    /// A flat JSON object of strings, sorted by key (event details). Written by hand: it runs on every intake.
     static func detail(_ values: [String: String]) -> String? {
-        guard let data = try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        var out = "{"
+        for (i, key) in values.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            out += quoted(key) + ":" + quoted(values[key]!)
+        }
+        return out + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 }

@@ -37,7 +37,7 @@ extension Request {
     /// The caller's language: `?lang=` first, then the `lang` cookie the web console sets, then Accept-Language.
     var language: Language {
         if let cached = storage[LanguageKey.self] { return cached }
-        let explicit = (try? query.get(String.self, at: "lang")) ?? cookies["lang"]?.string
+        let explicit = (url.query == nil ? nil : try? query.get(String.self, at: "lang")) ?? cookies["lang"]?.string
         let language = Language.negotiate(explicit: explicit, acceptLanguage: headers.first(name: .acceptLanguage))
         storage[LanguageKey.self] = language
         return language

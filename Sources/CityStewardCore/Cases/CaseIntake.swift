@@ -22,7 +22,8 @@ public enum CaseSource: String, Sendable, Codable, CaseIterable {
 /// The human reference of a case: `LH-2026-000123` (district prefix, year of the report, yearly sequence).
 public enum CaseNumber {
     public static func format(year: Int, sequence: Int) -> String {
-        "LH-\(year)-" + String(format: "%06d", sequence)
+        let digits = String(sequence)
+        return "LH-\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 }
 
