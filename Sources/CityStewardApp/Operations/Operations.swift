@@ -106,6 +106,16 @@ struct OperationsController: RouteCollection {
         metrics.registry.makeGauge(descriptor: AppMetrics.databasePing).set(
             Double(pingSeconds.components.seconds) + Double(pingSeconds.components.attoseconds) / 1e18)
         metrics.registry.makeGauge(descriptor: AppMetrics.databasePool).set(Double(metrics.poolSize))
+        let intake = await req.application.intakeBatcher.statistics
+        for (name, value, help) in [("batches", intake.batches, "Intake transactions committed"),
+                                    ("reports", intake.reports, "Reports committed by the intake batcher"),
+                                    ("largest_batch", intake.largestBatch, "Most reports in one intake transaction"),
+                                    ("fallback_batches", intake.fallbackBatches, "Intake batches rerun report by report after a failure")] {
+            metrics.registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "citysteward", subsystem: "intake", metricName: name,
+                                                                        unitName: "", helpText: help)).set(Double(value))
+        }
+        metrics.registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "citysteward", subsystem: "intake", metricName: "commit",
+                                                                    unitName: "seconds", helpText: "Time spent committing intake batches")).set(intake.commitSeconds)
         let text = metrics.registry.emitToString()
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])

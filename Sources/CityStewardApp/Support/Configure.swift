@@ -62,12 +62,15 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)
+    // Intake commits run on a loop of their own (DESIGN §7: group commit without queueing behind requests).
+    let intakeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     if case .sqliteFile(let path) = config.database {
-        let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger)
-        app.intakeBatcher = CaseIntakeBatcher(writer: writer)
-        app.lifecycle.use(CloseWriter(writer: writer))
+        let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger, loop: intakeLoop.next())
+        app.intakeBatcher = CaseIntakeBatcher(writer: writer, loop: intakeLoop.next())
+        app.lifecycle.use(CloseWriter(writer: writer, loop: intakeLoop))
     } else {
-        app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db))
+        app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db), loop: intakeLoop.next())
+        app.lifecycle.use(CloseWriter(writer: nil, loop: intakeLoop))
     }
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
@@ -120,10 +123,12 @@ enum ResourceLocator {
     }
 }
 
-/// Closes the intake's own SQLite connection at shutdown.
+/// Closes the intake's own SQLite connection and loop at shutdown.
 struct CloseWriter: LifecycleHandler {
-    let writer: DedicatedSQLiteWriter
+    let writer: DedicatedSQLiteWriter?
+    let loop: MultiThreadedEventLoopGroup
     func shutdownAsync(_ application: Application) async {
-        await writer.close()
+        await writer?.close()
+        try? await loop.shutdownGracefully()
     }
 }

@@ -1,3 +1,4 @@
+import CityStewardCore
 import FluentKit
 import Foundation
 import Logging
@@ -9,6 +10,14 @@ import SQLiteNIO
 /// Where a batching writer (the intake batcher) runs its transactions.
 public protocol BatchWriter: Sendable {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// One intake batch in one transaction.
+    func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow]
+}
+
+extension BatchWriter {
+    public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
+        try await transaction { sql in try await CaseStore.insertBatch(items, on: sql) }
+    }
 }
 
 /// Transactions on the shared Fluent pool (PostgreSQL, and in-memory SQLite, which has one database per connection).
@@ -35,8 +44,19 @@ public actor DedicatedSQLiteWriter: BatchWriter {
     private let synchronous: SQLiteSynchronous
     private let logger: Logger
     private var connection: SQLiteConnection?
+    /// The writer runs on a loop of its own (shared with the intake batcher): its statements complete and its code
+    /// resumes on that one thread, instead of queueing behind HTTP work on the server's loops and executor.
+    private let loop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+    /// A thread of its own for the blocking SQLite calls, so statements do not wait behind reads in the shared pool.
+    private let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
-    public init(path: String, synchronous: SQLiteSynchronous, logger: Logger) {
+    public init(path: String, synchronous: SQLiteSynchronous, logger: Logger, loop: any EventLoop) {
+        self.loop = loop
         self.path = path
         self.synchronous = synchronous
         self.logger = logger
@@ -44,8 +64,7 @@ public actor DedicatedSQLiteWriter: BatchWriter {
 
     private func open() async throws -> any SQLDatabase {
         if let connection { return connection.sql() }
-        let c = try await SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger,
-                                                on: MultiThreadedEventLoopGroup.singleton.any())
+        let c = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
         let sql = c.sql()
         try await sql.raw("PRAGMA journal_mode = WAL").run()
         try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous.rawValue)").run()
@@ -69,8 +88,66 @@ public actor DedicatedSQLiteWriter: BatchWriter {
         }
     }
 
+    /// The batch as two chains of statements on the connection's own loop, awaited twice: numbering (BEGIN and one
+    /// counter update per year), then every INSERT and the COMMIT. Awaiting each statement separately would put
+    /// the writer behind every request in the shared executor's queue once per statement.
+    public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
+        _ = try await open()
+        guard let c = connection else { throw GroupCommitError.notSQL }
+        let years = Set(items.map(\.year)).sorted()
+        let counts = years.map { year in items.filter { $0.year == year }.count }
+        @Sendable func q(_ text: String, _ binds: [SQLiteData] = []) -> EventLoopFuture<[SQLiteRow]> { c.query(text, binds) }
+        var numbering = q("BEGIN IMMEDIATE").map { _ in [Int]() }
+        for (year, count) in zip(years, counts) {
+            numbering = numbering.flatMap { lasts in
+                q("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last",
+                        [.integer(year), .integer(count), .integer(count)])
+                    .flatMapThrowing { rows in
+                        guard let last = rows.first?.column("last")?.integer else { throw GroupCommitError.unexpectedResult }
+                        return lasts + [last]
+                    }
+            }
+        }
+        do {
+            let lasts = try await numbering.get()
+            var rows = items.map(\.new.row)
+            for (y, year) in years.enumerated() {
+                var sequence = lasts[y] - counts[y]
+                for i in items.indices where items[i].year == year {
+                    sequence += 1
+                    rows[i].number = CaseNumber.format(year: year, sequence: sequence)
+                }
+            }
+            let database = c.sql()
+            var statements: [(String, [SQLiteData])] = []
+            func add<T: Encodable>(_ models: [T], _ table: String, chunk: Int) throws {
+                for start in stride(from: 0, to: models.count, by: chunk) {
+                    let encoded = try models[start..<min(models.count, start + chunk)].map { try CaseStore.rowEncoder.encode($0) }
+                    var serializer = SQLSerializer(database: database)
+                    FastSQL.Insert(table: table, columns: encoded[0].map(\.0), rows: encoded.map { $0.map(\.1) }).serialize(to: &serializer)
+                    let encoder = SQLiteDataEncoder()
+                    statements.append((serializer.sql, try serializer.binds.map { try encoder.encode($0) }))
+                }
+            }
+            try add(rows, "cases", chunk: 200)
+            try add(items.flatMap(\.new.events), "case_events", chunk: 500)
+            try add(items.flatMap(\.new.photos), "case_photos", chunk: 500)
+            try add(items.flatMap(\.new.notifications), "notifications", chunk: 500)
+            var chain = c.eventLoop.makeSucceededVoidFuture()
+            for (text, binds) in statements {
+                chain = chain.flatMap { q(text, binds).map { _ in } }
+            }
+            try await chain.flatMap { q("COMMIT").map { _ in } }.get()
+            return rows
+        } catch {
+            _ = try? await q("ROLLBACK").get()
+            throw error
+        }
+    }
+
     public func close() async {
         try? await connection?.close()
         connection = nil
+        try? await pool.shutdownGracefully()
     }
 }
