@@ -181,7 +181,7 @@ struct AuthTests {
             // Revoked from outside this process (the CLI): effective once the server's credential cache entry
             // lapses (at most 10 s; dropped here to stand for that).
             _ = try await directory.revokeToken(id: areasInfo.id, now: Date())
-            await app.credentialCache.invalidateAll()
+            app.credentialCache.invalidateAll()
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .unauthorized)
         }
     }

@@ -2,6 +2,7 @@ import CityStewardCore
 import CityStewardStore
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Everything intake and routing read on every case, loaded once and kept in memory: the taxonomy in force, the
@@ -36,9 +37,9 @@ struct CaseReference: Sendable {
 }
 
 /// The cache of `CaseReference`: reloaded after a local edit, and at most `ttl` stale when another instance edits.
-actor CaseReferenceCache {
-    private var current: CaseReference?
-    private var loadedAt: ContinuousClock.Instant?
+/// A lock rather than an actor: the hit is a read of one value, and every intake asks.
+final class CaseReferenceCache: Sendable {
+    private let state = NIOLockedValueBox<(reference: CaseReference?, loadedAt: ContinuousClock.Instant?)>((nil, nil))
     private let ttl: Duration
     let shipped: Taxonomy
     let calendar: WorkingCalendar
@@ -50,16 +51,18 @@ actor CaseReferenceCache {
     }
 
     func get(_ db: any Database) async throws -> CaseReference {
-        if let current, let loadedAt, ContinuousClock.now - loadedAt < ttl { return current }
+        let ttl = self.ttl
+        if let fresh = state.withLockedValue({ s -> CaseReference? in
+            guard let r = s.reference, let at = s.loadedAt, ContinuousClock.now - at < ttl else { return nil }
+            return r
+        }) { return fresh }
         let loaded = try await load(db)
-        current = loaded
-        loadedAt = .now
+        state.withLockedValue { $0 = (loaded, .now) }
         return loaded
     }
 
     func invalidate() {
-        current = nil
-        loadedAt = nil
+        state.withLockedValue { $0 = (nil, nil) }
     }
 
     private func load(_ db: any Database) async throws -> CaseReference {

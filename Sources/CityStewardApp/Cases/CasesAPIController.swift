@@ -446,7 +446,7 @@ struct EditCategory {
                 zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
         }
         let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note)
-        await request.application.caseReference.invalidate()
+        request.application.caseReference.invalidate()
         return version
     }
 }

@@ -123,7 +123,7 @@ struct AuthController: RouteCollection {
             throw DomainError.invalid("Authorization", zh: "请在 Authorization 头中提供要吊销的令牌", en: "send the token to revoke in the Authorization header")
         }
         _ = try await req.directory.revokeToken(secret: presented, now: Date())
-        await req.application.credentialCache.invalidateAll()
+        req.application.credentialCache.invalidateAll()
         return .noContent
     }
 

@@ -69,6 +69,13 @@ struct ActorMiddleware: Middleware {
         guard hasCredential || usesSession else {
             return next.respond(to: request)
         }
+        // A credential verified in the last few seconds: no task, no query.
+        if let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key"),
+           let (token, actor) = request.application.credentialCache.get(CredentialCache.key(presented), now: Date()) {
+            request.actor = actor
+            request.bearerToken = token
+            return next.respond(to: request)
+        }
         return request.eventLoop.makeFutureWithTask {
             try await Self.authenticate(request)
         }.flatMap { next.respond(to: request) }
@@ -80,7 +87,7 @@ struct ActorMiddleware: Middleware {
             let now = Date()
             let cache = request.application.credentialCache
             let key = CredentialCache.key(presented)
-            if let (token, actor) = await cache.get(key, now: now) {
+            if let (token, actor) = cache.get(key, now: now) {
                 request.actor = actor
                 request.bearerToken = token
                 return
@@ -90,7 +97,7 @@ struct ActorMiddleware: Middleware {
                   let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil) else {
                 throw DomainError.unauthenticated(LocalizedText(zh: "令牌无效、已过期或已吊销", en: "the token is invalid, expired or revoked"))
             }
-            await cache.put(key, token: token, actor: actor)
+            cache.put(key, token: token, actor: actor)
             request.actor = actor
             request.bearerToken = token
         } else if !ErrorRenderer.isAPI(request), request.hasSession, let text = request.session.data[SessionKeys.userID],

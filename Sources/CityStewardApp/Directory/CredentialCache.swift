@@ -2,19 +2,22 @@ import CityStewardCore
 import CityStewardStore
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Verified bearer credentials (token or API key → its actor) kept for a few seconds, so a busy integration (a
 /// camera posting alerts, a partner system) costs no directory queries per request. A revocation in this process
 /// clears the cache at once; one made elsewhere (the CLI, another instance) takes effect within `ttl`.
-actor CredentialCache {
+final class CredentialCache: Sendable {
     struct Entry {
         let token: TokenInfo
         let actor: Actor
         let loadedAt: ContinuousClock.Instant
     }
 
-    private var entries: [String: Entry] = [:]
+    // A lock, not an actor: the lookup is a dictionary hit, and a synchronous one lets the middleware answer a
+    // cached credential without starting a task.
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
     let ttl: Duration
     let capacity: Int
 
@@ -28,21 +31,27 @@ actor CredentialCache {
     }
 
     func get(_ key: String, now: Date) -> (TokenInfo, Actor)? {
-        guard let entry = entries[key] else { return nil }
-        guard ContinuousClock.now - entry.loadedAt < ttl, entry.token.expiresAt.map({ $0 > now }) ?? true else {
-            entries[key] = nil
-            return nil
+        let ttl = self.ttl
+        return entries.withLockedValue { entries in
+            guard let entry = entries[key] else { return nil }
+            guard ContinuousClock.now - entry.loadedAt < ttl, entry.token.expiresAt.map({ $0 > now }) ?? true else {
+                entries[key] = nil
+                return nil
+            }
+            return (entry.token, entry.actor)
         }
-        return (entry.token, entry.actor)
     }
 
     func put(_ key: String, token: TokenInfo, actor: Actor) {
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[key] = Entry(token: token, actor: actor, loadedAt: .now)
+        let capacity = self.capacity
+        entries.withLockedValue { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = Entry(token: token, actor: actor, loadedAt: .now)
+        }
     }
 
     func invalidateAll() {
-        entries.removeAll()
+        entries.withLockedValue { $0.removeAll() }
     }
 }
 
