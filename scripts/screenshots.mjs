@@ -1,0 +1,68 @@
+// Console screenshots with headless Chromium over the DevTools protocol (no npm packages).
+// Usage: node --experimental-websocket scripts/screenshots.mjs http://127.0.0.1:8080 docs/screenshots
+// Needs a running `citysteward demo` and Chromium (Debian package `chromium`).
+import { spawn } from "node:child_process";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const base = process.argv[2] ?? "http://127.0.0.1:8080";
+const out = process.argv[3] ?? "docs/screenshots";
+const port = 9300 + Math.floor(Math.random() * 500);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function login(username) {
+  const form = await fetch(`${base}/login`);
+  const cookie = form.headers.get("set-cookie").split(";")[0];
+  const csrf = (await form.text()).match(/name="_csrf" value="([^"]+)"/)[1];
+  const body = new URLSearchParams({ _csrf: csrf, username, password: "demo1234", next: "/" });
+  const reply = await fetch(`${base}/login`, { method: "POST", body, redirect: "manual", headers: { cookie } });
+  const set = reply.headers.get("set-cookie");
+  return (set ? set.split(";")[0] : cookie).split("=");
+}
+
+const browser = spawn("chromium", ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+  `--remote-debugging-port=${port}`, `--user-data-dir=${mkdtempSync(join(tmpdir(), "cs-chrome-"))}`, "about:blank"],
+  { stdio: "ignore" });
+let target;
+for (let i = 0; i < 100 && !target; i++) {
+  await sleep(100);
+  try { target = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()).find((t) => t.type === "page"); } catch {}
+}
+const ws = new WebSocket(target.webSocketDebuggerUrl);
+await new Promise((r) => ws.addEventListener("open", r));
+let id = 0;
+const waiting = new Map();
+const events = [];
+ws.addEventListener("message", (m) => {
+  const msg = JSON.parse(m.data);
+  if (msg.id && waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); } else events.push(msg);
+});
+const send = (method, params = {}) => new Promise((resolve) => { const n = ++id; waiting.set(n, resolve); ws.send(JSON.stringify({ id: n, method, params })); });
+await send("Page.enable");
+await send("Network.enable");
+
+async function shoot(user, path, file, width, height, mobile) {
+  const [name, value] = await login(user);
+  await send("Network.clearBrowserCookies");
+  await send("Network.setCookie", { name, value, url: base });
+  await send("Emulation.setDeviceMetricsOverride", { width, height, deviceScaleFactor: mobile ? 2 : 1, mobile });
+  events.length = 0;
+  await send("Page.navigate", { url: base + path });
+  for (let i = 0; i < 100 && !events.some((e) => e.method === "Page.loadEventFired"); i++) await sleep(50);
+  await sleep(300);
+  const shot = await send("Page.captureScreenshot", { format: "png", captureBeyondViewport: false });
+  writeFileSync(join(out, file), Buffer.from(shot.result.data, "base64"));
+  console.log(`${file}: ${path} as ${user}`);
+}
+
+const cases = await (await fetch(`${base}/api/v1/cases?category=06010`, { headers: { authorization: "Bearer " + (await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "steward-dispatch", password: "demo1234" }) })).json()).token } })).json();
+const first = cases.items[0].id.toLowerCase();
+await shoot("steward-dispatch", "/cases", "cases-queue.png", 1280, 800, false);
+await shoot("steward-dispatch", `/cases/${first}`, "case-detail.png", 1280, 1000, false);
+await shoot("steward-dispatch", "/cases/map", "cases-map.png", 1280, 900, false);
+await shoot("steward-patrol", "/tasks", "tasks-phone.png", 390, 844, true);
+await shoot("steward-patrol", "/patrol?lang=en", "patrol-phone-en.png", 390, 844, true);
+await shoot("district-admin", "/taxonomy/06010", "taxonomy-edit.png", 1280, 900, false);
+ws.close();
+browser.kill();
