@@ -12,13 +12,14 @@ const port = 9300 + Math.floor(Math.random() * 500);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function login(username) {
+  const session = (r) => r.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("citysteward_session="));
   const form = await fetch(`${base}/login`);
-  const cookie = form.headers.get("set-cookie").split(";")[0];
+  const cookie = session(form);
   const csrf = (await form.text()).match(/name="_csrf" value="([^"]+)"/)[1];
   const body = new URLSearchParams({ _csrf: csrf, username, password: "demo1234", next: "/" });
   const reply = await fetch(`${base}/login`, { method: "POST", body, redirect: "manual", headers: { cookie } });
-  const set = reply.headers.get("set-cookie");
-  return (set ? set.split(";")[0] : cookie).split("=");
+  const [name, ...rest] = (session(reply) ?? cookie).split("=");
+  return [name, rest.join("=")];
 }
 
 const browser = spawn("chromium", ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -58,11 +59,11 @@ async function shoot(user, path, file, width, height, mobile) {
 
 const cases = await (await fetch(`${base}/api/v1/cases?category=06010`, { headers: { authorization: "Bearer " + (await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "steward-dispatch", password: "demo1234" }) })).json()).token } })).json();
 const first = cases.items[0].id.toLowerCase();
-await shoot("steward-dispatch", "/cases", "cases-queue.png", 1280, 800, false);
-await shoot("steward-dispatch", `/cases/${first}`, "case-detail.png", 1280, 1000, false);
-await shoot("steward-dispatch", "/cases/map", "cases-map.png", 1280, 900, false);
-await shoot("steward-patrol", "/tasks", "tasks-phone.png", 390, 844, true);
+await shoot("steward-dispatch", "/cases?lang=zh-Hans", "cases-queue.png", 1280, 800, false);
+await shoot("steward-dispatch", `/cases/${first}?lang=zh-Hans`, "case-detail.png", 1280, 1000, false);
+await shoot("steward-dispatch", "/cases/map?lang=zh-Hans", "cases-map.png", 1280, 900, false);
+await shoot("steward-patrol", "/tasks?lang=zh-Hans", "tasks-phone.png", 390, 844, true);
 await shoot("steward-patrol", "/patrol?lang=en", "patrol-phone-en.png", 390, 844, true);
-await shoot("district-admin", "/taxonomy/06010", "taxonomy-edit.png", 1280, 900, false);
+await shoot("district-admin", "/taxonomy/06010?lang=zh-Hans", "taxonomy-edit.png", 1280, 900, false);
 ws.close();
 browser.kill();

@@ -1,5 +1,6 @@
 import CityStewardCore
 import CityStewardStore
+import Fluent
 import Foundation
 import Vapor
 
@@ -22,11 +23,22 @@ struct ActOnCase {
         var expectedRevision: Int?
     }
 
-    let request: Request
+    let app: Application
+    let db: any Database
+
+    init(request: Request) {
+        app = request.application
+        db = request.db
+    }
+
+    init(app: Application) {
+        self.app = app
+        db = app.db
+    }
 
     func run(caseID: UUID, input: Input, actor: Actor, now: Date = Date()) async throws -> CaseRow {
-        let store = request.cases
-        let reference = try await request.caseReference()
+        let store = CaseStore(db: db)
+        let reference = try await app.caseReference.get(db)
         var row = try await store.find(caseID, scope: CaseAccess.scope(for: actor))
         if let expected = input.expectedRevision, expected != row.revision {
             throw CaseConflict(error: .conflict(LocalizedText(zh: "案件已被他人更新，请刷新后重试", en: "the case was changed by someone else; reload and retry")),
@@ -128,16 +140,16 @@ struct ActOnCase {
             CasePhotoRow(caseId: row.id, eventSeq: seq, role: $0.role.rawValue, hash: $0.hash, publicHash: $0.publicHash,
                          format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
         }
-        let created = prepared.isEmpty ? [] : try await request.application.photoStorage.write(prepared)
+        let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let won: Bool
         do {
             won = try await store.update(row, expectedRevision: before.revision, event: event, photos: photos, notifications: notifications)
         } catch {
-            await request.application.photoStorage.remove(created)
+            await app.photoStorage.remove(created)
             throw error
         }
         guard won else {
-            await request.application.photoStorage.remove(created)
+            await app.photoStorage.remove(created)
             let current = try await store.find(row.id, scope: nil)
             throw CaseConflict(error: .conflict(LocalizedText(
                 zh: "案件刚被他人处理，当前为“\(current.caseState.label.zh)”", en: "someone acted on the case first; it is now \(current.caseState.label.en.lowercased())")),

@@ -200,6 +200,7 @@ struct CasesWebController: RouteCollection {
         var mergedHref: String?
         var revision: Int
         var provisional: Bool
+        var position: String
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -251,7 +252,8 @@ struct CasesWebController: RouteCollection {
             explanation: row.routingExplanation.text(language), events: events, photos: photos, actions: actions, orgs: orgs, svg: svg,
             duplicateHref: row.duplicateOf.map { "/cases/\($0.uuidString.lowercased())" }, duplicateNumber: duplicateNumber,
             mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
-            provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year))
+            provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year),
+            position: String(format: "%.6f, %.6f", row.lat, row.long))
         return try await req.view.render("case", page).encodeResponse(for: req)
     }
 

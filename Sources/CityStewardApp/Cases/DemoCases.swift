@@ -24,12 +24,30 @@ enum DemoCases {
         guard let patroller = try await DirectoryStore(db: app.db).user(username: "steward-patrol"),
               let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id) else { return }
         let reference = try await app.caseReference.get(app.db)
+        var created: [CaseRow] = []
         for r in reports {
             guard let village = reference.areasByCode[r.village] else { continue }
             let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
             guard !grids.isEmpty, let centre = grids[min(r.grid, grids.count - 1)].centre else { continue }
             let report = CaseReport(category: r.category, position: centre, placeCode: nil, description: r.text, urgency: r.urgent ? "urgent" : nil)
-            _ = try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor)
+            created.append(try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor).row)
+        }
+        // Carry a few along so every queue has something: the steward's dispatcher files and dispatches, the
+        // patroller accepts one and handles another.
+        let directory = DirectoryStore(db: app.db)
+        guard let dispatchUser = try await directory.user(username: "steward-dispatch"),
+              let dispatcher = try await directory.actor(userID: dispatchUser.id) else { return }
+        let steps: [(index: Int, actions: [(CaseAction, Bool)])] = [
+            (3, [(.file, false), (.dispatch, false), (.accept, true)]),
+            (4, [(.file, false), (.dispatch, false), (.accept, true), (.handle, true)]),
+            (6, [(.file, false), (.dispatch, false)]),
+        ]
+        for step in steps where step.index < created.count {
+            for (action, byPatrol) in step.actions {
+                _ = try await ActOnCase(app: app).run(caseID: created[step.index].id,
+                                                      input: ActOnCase.Input(action: action, note: action == .handle ? "已清理完毕" : nil),
+                                                      actor: byPatrol ? actor : dispatcher)
+            }
         }
     }
 }
