@@ -70,9 +70,48 @@ public actor DedicatedSQLiteWriter: BatchWriter {
         try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous.rawValue)").run()
         try await sql.raw("PRAGMA busy_timeout = 5000").run()
         try await sql.raw("PRAGMA foreign_keys = ON").run()
+        // Checkpoints mostly run beside the writer (`checkpointIfDue`): an automatic checkpoint copies the WAL into
+        // the database file and syncs it on the committing connection, stalling every report of that batch (p99
+        // grew with the database before this). The writer's own, rarer checkpoint stays as the step that lets the
+        // WAL start over, so the file does not grow without end.
+        try await sql.raw("PRAGMA wal_autocheckpoint = 4000").run()
         connection = c
         return sql
     }
+
+    private var checkpointer: SQLiteConnection?
+    private var checkpointRunning = false
+    private var lastCheckpoint = ContinuousClock.now
+    private let checkpointPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// At most once a second, a PASSIVE checkpoint on a second connection and thread: it copies what no reader
+    /// still needs and never blocks the writer or the readers.
+    private func checkpointIfDue() {
+        guard !checkpointRunning, ContinuousClock.now - lastCheckpoint > .seconds(1) else { return }
+        checkpointRunning = true
+        Task {
+            do {
+                let c: SQLiteConnection
+                if let existing = self.checkpointer { c = existing } else {
+                    c = try await SQLiteConnection.open(storage: .file(path: self.path), threadPool: self.checkpointPool,
+                                                        logger: self.logger, on: self.loop)
+                    _ = try await c.query("PRAGMA busy_timeout = 1000")
+                    self.checkpointer = c
+                }
+                _ = try await c.query("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                self.logger.warning("WAL checkpoint failed: \(String(describing: error))")
+            }
+            self.checkpointRunning = false
+            self.lastCheckpoint = .now
+        }
+    }
+
+
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let sql = try await open()
@@ -138,6 +177,7 @@ public actor DedicatedSQLiteWriter: BatchWriter {
                 chain = chain.flatMap { q(text, binds).map { _ in } }
             }
             try await chain.flatMap { q("COMMIT").map { _ in } }.get()
+            checkpointIfDue()
             return rows
         } catch {
             _ = try? await q("ROLLBACK").get()
@@ -146,8 +186,12 @@ public actor DedicatedSQLiteWriter: BatchWriter {
     }
 
     public func close() async {
+        if let connection { _ = try? await connection.query("PRAGMA wal_checkpoint(TRUNCATE)") }
         try? await connection?.close()
         connection = nil
+        try? await checkpointer?.close()
+        checkpointer = nil
+        try? await checkpointPool.shutdownGracefully()
         try? await pool.shutdownGracefully()
     }
 }
