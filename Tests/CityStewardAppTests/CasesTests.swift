@@ -497,3 +497,49 @@ struct EventDetailTests {
         #expect(text.hasPrefix("{\"a\":\"1\""))
     }
 }
+
+/// Stands in for an SMS gateway (an outside party): records what it is handed, fails on demand.
+final class RecordingNotifier: StaffNotifier, @unchecked Sendable {
+    let channel = "sms-test"
+    private let lock = NSLock()
+    private var delivered: [NotificationRow] = []
+    var failing = false
+
+    func deliver(_ notification: NotificationRow) async throws {
+        try lock.withLock {
+            if failing { throw Abort(.serviceUnavailable) }
+            delivered.append(notification)
+        }
+    }
+
+    var count: Int { lock.withLock { delivered.count } }
+    var kinds: [String] { lock.withLock { delivered.map(\.kind) } }
+}
+
+@Suite("Notifications")
+struct NotificationTests {
+    @Test func theOutboxIsRelayedOnceAndRetriedAfterAFailure() async throws {
+        try await withTestApp { app in
+            let notifier = RecordingNotifier()
+            app.staffNotifier = notifier
+            let patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 9)
+            let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            _ = try await act(app, dispatcher, id, "file")
+            _ = try await act(app, dispatcher, id, "dispatch")
+            let store = CaseStore(db: app.db)
+            let relay = OutboxRelay(store: store, notifier: notifier)
+            notifier.failing = true
+            let failed = try await relay.run()
+            #expect(failed.sent == 0 && failed.failed == 2)
+            #expect(try await store.unsentNotifications().allSatisfy { $0.attempts == 1 })
+            notifier.failing = false
+            let sent = try await relay.run()
+            #expect(sent.sent == 2 && notifier.kinds.sorted() == ["dispatched", "reported"])
+            #expect(try await relay.run().sent == 0)   // nothing is sent twice
+            let rows = try await store.notifications(orgID: try #require(try await DirectoryStore(db: app.db).org(code: "LH-STEWARD-01")).id, userID: nil)
+            #expect(rows.allSatisfy { $0.sentAt != nil && $0.channel == "sms-test" })
+        }
+    }
+}

@@ -129,7 +129,10 @@ struct ActOnCase {
         default:
             break
         }
-        if next.deadline != before.deadline { detail["deadline"] = ISO8601DateFormatter().string(from: row.deadline) }
+        if next.deadline != before.deadline {
+            let deadlineText: String = Timestamp.iso(row.deadline)
+            detail["deadline"] = deadlineText
+        }
 
         let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
         let seq = try await store.nextEventSeq(of: row.id)

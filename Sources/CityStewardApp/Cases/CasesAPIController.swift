@@ -242,8 +242,8 @@ struct CasesAPIController: RouteCollection {
         let hash = (name as NSString).deletingPathExtension
         guard PhotoStorage.isValidName(hash), let photo = try await req.cases.photo(hash: hash),
               let format = PhotoFormat(rawValue: photo.format) else { throw Self.photoNotFound }
-        let row = try await req.cases.find(photo.caseId, scope: CaseAccess.scope(for: actor))
-        _ = row
+        // The photo is visible exactly when its case is (404 otherwise).
+        _ = try await req.cases.find(photo.caseId, scope: CaseAccess.scope(for: actor))
         if hash == photo.hash, hash != photo.publicHash, !actor.can(.casesRead) { throw Self.photoNotFound }
         guard let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw Self.photoNotFound }
         let response = Response(status: .ok, body: .init(data: data))

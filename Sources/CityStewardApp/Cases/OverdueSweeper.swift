@@ -42,6 +42,8 @@ struct OverdueSweeper {
             if try await store.update(next, expectedRevision: row.revision, event: event, notifications: notifications) { escalated += 1 }
         }
         try await JobLeases(db: db).recordRun(Self.jobName, at: now)
+        // The same lease holder relays the outbox, so a notification is handed over by one instance only.
+        try await OutboxRelay(store: store, notifier: app.staffNotifier).run(now: now)
         if escalated > 0 { app.logger.notice("Overdue sweep escalated \(escalated) case(s)") }
         return escalated
     }

@@ -15,7 +15,7 @@ struct ReportCase {
         var selfHandled = false
         var handledNote: String?
         var idempotencyKey: String?
-        /// Where the report says the position came from: WGS84 unless converted from GCJ-02 by the caller.
+        /// Who reported, when not the signed-in user's display name (a device's code).
         var reporterName: String?
     }
 

@@ -231,13 +231,15 @@ public struct CaseStore: Sendable {
         return try await query.orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.rowDecoder)
     }
 
-    public func unsentNotifications(limit: Int = 100) async throws -> [NotificationRow] {
-        try await sql.select().column("*").from("notifications").where("sent_at", .is, SQLLiteral.null).orderBy("created_at").limit(limit)
+    /// Outbox rows not yet handed to a notifier, oldest first, skipping those that failed `maxAttempts` times.
+    public func unsentNotifications(limit: Int = 100, maxAttempts: Int = 10) async throws -> [NotificationRow] {
+        try await sql.select().column("*").from("notifications").where("sent_at", .is, SQLLiteral.null)
+            .where("attempts", .lessThan, maxAttempts).orderBy("created_at").limit(limit)
             .all(decoding: NotificationRow.self, with: Self.rowDecoder)
     }
 
-    public func markSent(_ id: UUID, at: Date) async throws {
-        try await sql.update("notifications").set("sent_at", to: at).set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1"))
+    public func markSent(_ id: UUID, at: Date, channel: String) async throws {
+        try await sql.update("notifications").set("sent_at", to: at).set("channel", to: channel).set(SQLIdentifier("attempts"), to: SQLRaw("attempts + 1"))
             .where("id", .equal, id).run()
     }
 
