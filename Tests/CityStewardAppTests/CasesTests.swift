@@ -221,6 +221,13 @@ struct CasesHTTPTests {
             #expect(try await send(app, .GET, "/api/v1/cases?state=reported&category=06010", headers: bearer(minzhi)).json["total"] as? Int == 1)
             let bad = try await send(app, .GET, "/api/v1/cases?state=lost", headers: bearer(minzhi))
             #expect(bad.status == .badRequest)
+            // The area filter takes a subtree: the village, its street, the district; not a neighbouring village.
+            let admin = try await token(app, "district-admin")
+            for (code, expected) in [(songziyuan, 2), ("440309002", 2), ("440309", 2), (langkou, 0), ("440309004", 0)] {
+                let id = try await areaID(app, code: code)
+                let r = try await send(app, .GET, "/api/v1/cases?area=\(id)", headers: bearer(admin))
+                #expect(r.json["total"] as? Int == expected, "\(code)")
+            }
         }
     }
 

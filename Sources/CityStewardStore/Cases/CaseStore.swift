@@ -85,7 +85,7 @@ public struct CaseStore: Sendable {
             }
             guard !prefixes.isEmpty || !orgs.isEmpty || !departments.isEmpty || reporter != nil else { return false }
             query.where { group in
-                for prefix in prefixes { group.orWhere("area_path", .like, prefix + "%") }
+                for prefix in prefixes { group.orWhere { Self.subtree($0, prefix) } }
                 if !orgs.isEmpty { group.orWhere("responsible_id", .in, orgs) }
                 if !departments.isEmpty { group.orWhere("owner_department_id", .in, departments) }
                 if let reporter { group.orWhere("reporter_id", .equal, reporter) }
@@ -95,12 +95,19 @@ public struct CaseStore: Sendable {
         }
     }
 
+    /// Cases under the area whose path is `prefix` ("/id/…/id/"), as a range on `area_path` so the index serves it
+    /// on both databases (SQLite's LIKE is case-insensitive and cannot use a plain index). Paths hold only hex
+    /// digits, "-" and "/", and every id has the same length, so "/…/id/" ≤ path < "/…/id0" is exactly the subtree.
+    static func subtree(_ group: SQLPredicateGroupBuilder, _ prefix: String) -> SQLPredicateGroupBuilder {
+        group.where("area_path", .greaterThanOrEqual, prefix).where("area_path", .lessThan, String(prefix.dropLast()) + "0")
+    }
+
     func filtered(_ query: SQLSelectBuilder, _ filter: CaseFilter) async throws {
         if !filter.states.isEmpty { query.where("state", .in, filter.states.map(\.rawValue)) }
         if let now = filter.overdueAt { query.where("step_due", .lessThan, now) }
         if let areaID = filter.areaID,
            let path = try await sql.select().column("path").from("areas").where("id", .equal, areaID).first(decodingColumn: "path", as: String.self) {
-            query.where("area_path", .like, path + "%")
+            query.where { Self.subtree($0, path) }
         } else if filter.areaID != nil {
             query.where(SQLLiteral.boolean(false))
         }
