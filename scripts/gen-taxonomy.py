@@ -84,6 +84,8 @@ MATTERS = [
      "categories": ["06025", "06026", "06030", "01002", "01003", "01004", "01018", "01072", "01073"]},
 ]
 matter_of = {}
+# A class in an entrustable matter is owned by the department that entrusts the matter (谁委托谁监管).
+owner_of_matter = {c: m["ownerDepartment"] for m in MATTERS for c in m["categories"]}
 for m in MATTERS:
     for c in m["categories"]:
         assert c not in matter_of, c
@@ -147,7 +149,7 @@ for e in gb:
         normal = default_limit(code)
         entry = {"code": code, "kind": kind, "name": e["minor"], "nameEn": name_en,
                  "limits": {"normal": normal, "urgent": urgent_of(normal)},
-                 "beyondStewardAuthority": code in BEYOND, "ownerDepartment": owner(code), "group": group(code)}
+                 "beyondStewardAuthority": code in BEYOND, "ownerDepartment": owner_of_matter.get(code, owner(code)), "group": group(code)}
         if code in matter_of: entry["matter"] = matter_of[code]
     entry["majorCode"] = code[:2]
     entry["majorName"] = e["major"].rstrip("类") + ("类" if kind == "event" or e["major"].endswith("类") else "")

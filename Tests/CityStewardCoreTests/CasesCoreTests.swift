@@ -29,6 +29,18 @@ struct TaxonomyTests {
         }
     }
 
+    /// 谁委托谁监管: a class in an entrustable matter belongs to the department that entrusts the matter, so that
+    /// department's officers see its cases in every street.
+    @Test func matterClassesBelongToTheEntrustingDepartment() throws {
+        for matter in taxonomy.matters {
+            #expect(!matter.categories.isEmpty, "\(matter.code)")
+            for code in matter.categories {
+                #expect(taxonomy.eventCategory(code)?.ownerDepartment == matter.ownerDepartment, "\(code) in \(matter.code)")
+            }
+        }
+        #expect(taxonomy.eventCategory("06005")?.ownerDepartment == "LH-ZJJ")   // property services: housing bureau
+    }
+
     @Test func legacyCodesAndDeviceEventsMapToCurrentClasses() {
         #expect(taxonomy.fromLegacy("0102")?.code == "06010")      // GB/T 30428.2-style 事件 01 02 暴露垃圾
         #expect(taxonomy.fromLegacy("01-10")?.code == "06010")     // MM-NN coding
