@@ -550,3 +550,44 @@ struct NotificationTests {
         }
     }
 }
+
+@Suite("Double posts")
+struct DoublePostTests {
+    /// The same form posted several times at once (a double tap, a retrying client): one case, every answer names it.
+    /// Concurrent posts land in one intake batch; the unique key fails that batch, the batcher retries each report
+    /// alone, and the losers find the winner by its key.
+    static func postTogether(_ app: Application, key: String) async throws -> [Reply] {
+        let patrol = try await token(app, "steward-patrol")
+        let p = try await gridCentre(app, langkou, 7)
+        return try await withThrowingTaskGroup(of: Reply.self) { group in
+            for _ in 0..<6 {
+                group.addTask { try await report(app, patrol, category: "06012", at: p, headers: ["Idempotency-Key": key]) }
+            }
+            var out: [Reply] = []
+            for try await r in group { out.append(r) }
+            return out
+        }
+    }
+
+    @Test func concurrentDuplicatesMakeOneCase() async throws {
+        try await withTestApp { app in
+            let replies = try await Self.postTogether(app, key: "tap-1")
+            #expect(replies.allSatisfy { $0.status == .created || $0.status == .ok }, "\(replies.map(\.status))")
+            #expect(replies.filter { $0.status == .created }.count == 1)
+            #expect(Set(replies.compactMap { $0.json["id"] as? String }).count == 1)
+            #expect(try await caseCount(app) == 1)
+        }
+    }
+
+    @Test(.enabled(if: TestDatabase.postgresURL == nil)) func concurrentDuplicatesOnAFile() async throws {
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("citysteward-dup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await withTestApp({ $0.database = .sqliteFile(path: folder + "/cs.sqlite"); $0.dataDirectory = folder }) { app in
+            let replies = try await Self.postTogether(app, key: "tap-2")
+            #expect(replies.filter { $0.status == .created }.count == 1)
+            #expect(Set(replies.compactMap { $0.json["id"] as? String }).count == 1)
+            #expect(try await caseCount(app) == 1)
+        }
+    }
+}
