@@ -591,3 +591,29 @@ struct DoublePostTests {
         }
     }
 }
+
+@Suite("Intake answer")
+struct IntakeAnswerTests {
+    /// The hand-written intake answer is the document JSONEncoder writes for the same case.
+    @Test func handWrittenJSONMatchesTheEncoder() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan, 10)
+            _ = try await report(app, patrol, category: "06010", at: p)
+            let second = try await report(app, patrol, category: "06010", at: p, extra: ["description": "引号\"与\\换行\n"])
+            let idText = try #require(second.json["id"] as? String)
+            let id = try #require(UUID(uuidString: idText))
+            let row = try await CaseStore(db: app.db).find(id, scope: nil)
+            for language in [Language.zhHans, .en] {
+                var answer = CaseResponse(row, language: language)
+                answer.duplicateOf = .init(id: UUID(), number: "LH-2026-000001")
+                answer.pendingHours = 8.5
+                let encoded = try JSONEncoder().encode(answer)
+                let expected = try #require(try JSONSerialization.jsonObject(with: encoded) as? NSDictionary)
+                let written = try #require(try JSONSerialization.jsonObject(with: Data(answer.intakeJSON().utf8)) as? NSDictionary)
+                #expect(written == expected)
+            }
+            #expect(second.json["description"] as? String == "引号\"与\\换行")   // trimmed, escaped and read back
+        }
+    }
+}

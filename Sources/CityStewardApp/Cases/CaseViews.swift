@@ -215,3 +215,86 @@ struct PhotoUpload: Content {
         }
     }
 }
+
+extension CaseResponse {
+    /// The same document `JSONEncoder` writes for a case without events, photos or actions (the intake answer),
+    /// written by hand: on the intake path Foundation's encoder cost about as much as the rest of the answer.
+    func intakeJSON() -> String {
+        var o = JSONObjectWriter()
+        o.add("id", id.uuidString)
+        o.add("number", number)
+        o.add("state", state)
+        o.add("stateLabel", stateLabel)
+        o.add("revision", revision)
+        o.addRaw("category", JSONObjectWriter.object { $0.add("code", category.code); $0.add("name", category.name); $0.add("version", category.version) })
+        o.add("urgency", urgency)
+        o.add("source", source)
+        o.add("description", description)
+        o.add("lat", lat)
+        o.add("long", long)
+        o.addRaw("area", JSONObjectWriter.object { $0.add("id", area.id.uuidString); $0.add("name", area.name); $0.add("placeCode", area.placeCode) })
+        o.addRaw("responsible", JSONObjectWriter.object { $0.add("id", responsible.id.uuidString); $0.add("name", responsible.name); $0.add("kind", responsible.kind) })
+        o.addRaw("routing", JSONObjectWriter.object {
+            $0.add("rule", routing.rule); $0.add("ruleLabel", routing.ruleLabel); $0.add("explanation", routing.explanation)
+            $0.add("contractReference", routing.contractReference)
+        })
+        o.add("reportedAt", reportedAt)
+        o.add("deadline", deadline)
+        o.add("stepDue", stepDue)
+        o.add("overdue", overdue)
+        o.add("escalation", escalation)
+        o.add("supervised", supervised)
+        o.add("pending", pending)
+        if let pendingHours { o.add("pendingHours", pendingHours) }
+        if let d = duplicateOf { o.addRaw("duplicateOf", JSONObjectWriter.object { $0.add("id", d.id.uuidString); $0.add("number", d.number) }) }
+        if let m = mergedInto { o.addRaw("mergedInto", JSONObjectWriter.object { $0.add("id", m.id.uuidString); $0.add("number", m.number) }) }
+        o.add("closedAt", closedAt)
+        return o.finish()
+    }
+}
+
+/// A JSON object written field by field (strings escaped as JSONSerialization does; nil values left out).
+struct JSONObjectWriter {
+    private var text = "{"
+    private var first = true
+
+    static func object(_ fill: (inout JSONObjectWriter) -> Void) -> String {
+        var w = JSONObjectWriter()
+        fill(&w)
+        return w.finish()
+    }
+
+    private mutating func key(_ k: String) {
+        if !first { text += "," }
+        first = false
+        text += ReportCase.quoted(k) + ":"
+    }
+
+    mutating func add(_ k: String, _ v: String?) {
+        guard let v else { return }
+        key(k)
+        text += ReportCase.quoted(v)
+    }
+
+    mutating func add(_ k: String, _ v: Int) {
+        key(k)
+        text += String(v)
+    }
+
+    mutating func add(_ k: String, _ v: Double) {
+        key(k)
+        text += v.isFinite ? "\(v)" : "null"
+    }
+
+    mutating func add(_ k: String, _ v: Bool) {
+        key(k)
+        text += v ? "true" : "false"
+    }
+
+    mutating func addRaw(_ k: String, _ json: String) {
+        key(k)
+        text += json
+    }
+
+    func finish() -> String { text + "}" }
+}

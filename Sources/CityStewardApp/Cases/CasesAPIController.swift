@@ -81,9 +81,14 @@ struct CasesAPIController: RouteCollection {
         let outcome = try await ReportCase(request: req).run(input, actor: actor)
         var answer = CaseResponse(outcome.row, language: req.language)
         if let dup = outcome.duplicateOf { answer.duplicateOf = .init(id: dup.id, number: dup.number) }
-        let response = try await answer.encodeResponse(status: outcome.created ? .created : .ok, for: req)
-        response.headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(outcome.row.id.uuidString.lowercased())")
-        return response
+        return Self.intakeResponse(answer, created: outcome.created)
+    }
+
+    static func intakeResponse(_ answer: CaseResponse, created: Bool) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(answer.id.uuidString.lowercased())")
+        return Response(status: created ? .created : .ok, headers: headers, body: .init(string: answer.intakeJSON()))
     }
 
     struct DeviceAlertBody: Content {
@@ -127,7 +132,7 @@ struct CasesAPIController: RouteCollection {
                                      idempotencyKey: "device:\(actor.user.id):\(body.device!):\(body.eventId!)",
                                      reporterName: "设备 \(body.device!)")
         let outcome = try await ReportCase(request: req).run(input, actor: actor)
-        return try await CaseResponse(outcome.row, language: req.language).encodeResponse(status: outcome.created ? .created : .ok, for: req)
+        return Self.intakeResponse(CaseResponse(outcome.row, language: req.language), created: outcome.created)
     }
 
     // MARK: Reading
