@@ -617,3 +617,26 @@ struct IntakeAnswerTests {
         }
     }
 }
+
+@Suite("Duplicate index")
+struct RecentCasesTests {
+    /// Another instance's index learns of reports from the database: all of the last 48 h on first use, then what
+    /// was stored since.
+    @Test func anotherInstanceSeesReportsThroughTheDatabase() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let p = try await gridCentre(app, songziyuan, 11)
+            let first = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            let other = RecentCases(refresh: .zero)
+            let hit = try await other.nearest(category: "06010", at: p.offset(eastMetres: 30, northMetres: 0), now: Date(), db: app.db)
+            #expect(hit?.id.uuidString == first)
+            #expect(try await other.nearest(category: "06012", at: p, now: Date(), db: app.db) == nil)
+            #expect(try await other.nearest(category: "06010", at: p.offset(eastMetres: 80, northMetres: 0), now: Date(), db: app.db) == nil)
+            let q = p.offset(eastMetres: 0, northMetres: 150)
+            let second = try #require(try await report(app, patrol, category: "06010", at: q).json["id"] as? String)
+            #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db)?.id.uuidString == second)
+            // Out of the 48-hour window: not a duplicate.
+            #expect(try await other.nearest(category: "06010", at: q, now: Date().addingTimeInterval(49 * 3600), db: app.db) == nil)
+        }
+    }
+}

@@ -101,6 +101,13 @@ extension Application {
     private struct CaseReferenceKey: StorageKey { typealias Value = CaseReferenceCache }
     private struct BatcherKey: StorageKey { typealias Value = CaseIntakeBatcher }
     private struct PhotoStorageKey: StorageKey { typealias Value = PhotoStorage }
+    private struct RecentCasesKey: StorageKey { typealias Value = RecentCases }
+
+    /// Recent reports for the duplicate check (in memory, refreshed from the database).
+    var recentCases: RecentCases {
+        get { storage[RecentCasesKey.self]! }
+        set { storage[RecentCasesKey.self] = newValue }
+    }
 
     var caseReference: CaseReferenceCache {
         get { storage[CaseReferenceKey.self]! }

@@ -21,7 +21,7 @@ struct ReportCase {
 
     struct Outcome: Sendable {
         var row: CaseRow
-        var duplicateOf: CaseStore.NearbyCase?
+        var duplicateOf: RecentCases.Entry?
         var created: Bool
     }
 
@@ -94,10 +94,7 @@ struct ReportCase {
         let street = path.first { $0.kind == .street }
 
         // Likely duplicate: same category within 50 m and 48 h (flagged for the dispatcher, never dropped).
-        let rule = DuplicateRule.standard
-        let near = try await store.nearby(category: category.code, box: rule.searchBox(around: position), since: now.addingTimeInterval(-rule.window))
-        let duplicate = near.filter { rule.isLikelyDuplicate(category: category.code, at: position, reportedAt: now, of: category.code, at: $0.position, reportedAt: $0.reportedAt) }
-            .min { $0.position.distance(to: position) < $1.position.distance(to: position) }
+        let duplicate = try await app.recentCases.nearest(category: category.code, at: position, now: now, db: db)
 
         let id = UUID()
         var snapshot = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
@@ -149,6 +146,7 @@ struct ReportCase {
         let year = reference.calendar.localDate(now).year
         do {
             let saved = try await app.intakeBatcher.submit(new, year: year)
+            app.recentCases.insert([(saved.categoryCode, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position, reportedAt: saved.reportedAt))])
             return Outcome(row: saved, duplicateOf: duplicate, created: true)
         } catch {
             // Nothing half written: the transaction rolled back; remove the files this request created.

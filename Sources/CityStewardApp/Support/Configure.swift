@@ -72,6 +72,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db), loop: intakeLoop.next())
         app.lifecycle.use(CloseWriter(writer: nil, loop: intakeLoop))
     }
+    app.recentCases = RecentCases()
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
 

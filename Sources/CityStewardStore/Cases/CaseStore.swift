@@ -45,28 +45,24 @@ public struct CaseStore: Sendable {
         try await sql.select().column("*").from("cases").where("idempotency_key", .equal, idempotencyKey).first(decoding: CaseRow.self, with: Self.rowDecoder)
     }
 
-    /// What the duplicate check needs of a nearby case.
-    public struct NearbyCase: Sendable {
+    /// What the in-memory duplicate index needs of a recent case.
+    public struct RecentCase: Sendable {
         public var id: UUID
         public var number: String
-        public var lat: Double
-        public var long: Double
+        public var categoryCode: String
+        public var position: GeoPoint
         public var reportedAt: Date
-
-        public var position: GeoPoint { GeoPoint(lat: lat, long: long) }
     }
 
-    /// Recent cases of the same category near a point (the duplicate rule's box; the caller checks the circle),
-    /// newest first. Plain SQL and column-wise decoding: this runs on every intake.
-    public func nearby(category: String, box: GeoBox, since: Date, limit: Int = 10) async throws -> [NearbyCase] {
+    /// Cases reported since a time (not rejected), for the duplicate index.
+    public func recent(since: Date, limit: Int = 200_000) async throws -> [RecentCase] {
         try await sql.raw("""
-            SELECT id, number, lat, long, reported_at FROM cases
-            WHERE category_code = \(bind: category) AND reported_at >= \(bind: since)
-            AND lat >= \(bind: box.minLat) AND lat <= \(bind: box.maxLat) AND long >= \(bind: box.minLong) AND long <= \(bind: box.maxLong)
-            AND state <> 'rejected' ORDER BY reported_at DESC LIMIT \(literal: limit)
+            SELECT id, number, category_code, lat, long, reported_at FROM cases
+            WHERE reported_at >= \(bind: since) AND state <> 'rejected' ORDER BY reported_at LIMIT \(literal: limit)
             """).all().map { row in
-                NearbyCase(id: try row.decode(column: "id", as: UUID.self), number: try row.decode(column: "number", as: String.self),
-                           lat: try row.decode(column: "lat", as: Double.self), long: try row.decode(column: "long", as: Double.self),
+                RecentCase(id: try row.decode(column: "id", as: UUID.self), number: try row.decode(column: "number", as: String.self),
+                           categoryCode: try row.decode(column: "category_code", as: String.self),
+                           position: GeoPoint(lat: try row.decode(column: "lat", as: Double.self), long: try row.decode(column: "long", as: Double.self)),
                            reportedAt: try row.decode(column: "reported_at", as: Date.self))
             }
     }
