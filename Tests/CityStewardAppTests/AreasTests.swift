@@ -224,7 +224,7 @@ struct AreasTests {
             """
             let result = try await ImportAreas(store: AreaStore(db: app.db))(Data(geojson.utf8), parentCode: "440309005004V01")
             #expect((try? result.get())?.count == 1)
-            await app.gridLocator.invalidate()
+            app.gridLocator.invalidate()
             let found = try await send(app, .GET, "/api/v1/areas/locate?lat=22.8005&long=114.1005", headers: admin)
             #expect((found.json["grid"] as? [String: Any])?["code"] as? String == "440309005004901")
         }

@@ -220,7 +220,7 @@ struct AreasCommand: AsyncCommandGroup {
             let data = try Data(contentsOf: url)
             switch try await ImportAreas(store: AreaStore(db: context.application.db))(data, parentCode: parent) {
             case .success(let areas):
-                await context.application.gridLocator.invalidate()
+                context.application.gridLocator.invalidate()
                 context.console.print("imported \(areas.count) area(s) under \(parent)")
             case .failure(let failure):
                 for problem in failure.problems { context.console.error(problem.describe(.en)) }
