@@ -420,7 +420,10 @@ struct CaseConsoleTests {
                 body += data
                 body += Data("\r\n".utf8)
             }
+            let formKey = try #require(form.text.range(of: #"name="formKey" value="([0-9a-f-]{36})""#, options: .regularExpression)
+                .map { String(form.text[$0].dropFirst(22).dropLast()) })
             field("_csrf", csrf)
+            field("formKey", formKey)
             field("category", "06010")
             field("description", "巷口垃圾，已现场清理")
             field("lat", String(p.lat))
@@ -435,6 +438,9 @@ struct CaseConsoleTests {
             headers.contentType = HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
             let response = try await app.testing().sendRequest(.POST, "/patrol", headers: headers, body: ByteBuffer(data: body))
             #expect(response.status == .seeOther, "\(response.status) \(String(buffer: response.body).prefix(300))")
+            // The same form posted again (a double tap) leads to the same case.
+            let again = try await app.testing().sendRequest(.POST, "/patrol", headers: headers, body: ByteBuffer(data: body))
+            #expect(again.headers.first(name: .location) == response.headers.first(name: .location))
             let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
             #expect(row.state == "handled" && row.source == "patrol")
             let photos = try await CaseStore(db: app.db).photos(of: row.id)
@@ -637,6 +643,68 @@ struct RecentCasesTests {
             #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db)?.id.uuidString == second)
             // Out of the 48-hour window: not a duplicate.
             #expect(try await other.nearest(category: "06010", at: q, now: Date().addingTimeInterval(49 * 3600), db: app.db) == nil)
+        }
+    }
+}
+
+@Suite("Case endpoints: the rest")
+struct CaseEndpointTests {
+    @Test func readsErrorsAndScopes() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let guanlan = try await token(app, "street-guanlan")
+            let dispatcher = try await token(app, "steward-dispatch")
+            // Catalogs.
+            let matters = try await send(app, .GET, "/api/v1/matters", headers: bearer(patrol))
+            #expect(matters.status == .ok && matters.text.contains("M-SAN-01"))
+            let all = try await send(app, .GET, "/api/v1/entrusted-matters", headers: bearer(patrol))
+            let mine = try #require(try JSONSerialization.jsonObject(with: Data(all.text.utf8)) as? [[String: Any]])
+            #expect(mine.count == 18 && mine.allSatisfy { $0["active"] as? Bool == true })
+            let street = try await send(app, .GET, "/api/v1/entrusted-matters", headers: bearer(guanlan))
+            let theirs = try #require(try JSONSerialization.jsonObject(with: Data(street.text.utf8)) as? [[String: Any]])
+            #expect(theirs.count == 3 && theirs.allSatisfy { ($0["area"] as? [String: Any])?["name"] as? String == "陂老村" })
+            let categories = try await send(app, .GET, "/api/v1/categories?group=garbage&q=垃圾", headers: bearer(patrol))
+            #expect(categories.status == .ok && categories.text.contains("06010") && !categories.text.contains("09009"))
+            #expect(try await send(app, .GET, "/api/v1/categories/06010", headers: bearer(patrol)).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/categories/99999", headers: bearer(patrol)).status == .notFound)
+            let bad = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(try await token(app, "district-admin")),
+                                     json: ["limits": ["normal": ["amount": 2, "unit": "fortnights"]]])
+            #expect(bad.status == .badRequest)
+            // Calendar.
+            #expect(try await send(app, .GET, "/api/v1/calendar/1800", headers: bearer(patrol)).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/calendar/2026").status == .ok)
+            // Cases: credentials, ids, actions.
+            #expect(try await send(app, .GET, "/api/v1/cases").status == .unauthorized)
+            #expect(try await send(app, .GET, "/api/v1/cases/not-a-uuid", headers: bearer(patrol)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/cases/\(UUID())", headers: bearer(patrol)).status == .notFound)
+            let p = try await gridCentre(app, songziyuan, 12)
+            let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(dispatcher), json: [:]).status == .badRequest)
+            #expect(try await act(app, dispatcher, id, "teleport").status == .badRequest)
+            #expect(try await act(app, dispatcher, id, "file", ["category": "99999"]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(dispatcher), raw: "{not json").status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol), raw: "{not json").status == .badRequest)
+            #expect(try await report(app, patrol, category: "06010", at: p, extra: ["crs": "bd09"]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol),
+                                   json: ["category": "06010", "placeCode": "NOPE", "description": "x"]).status == .badRequest)
+            let placed = try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol),
+                                        json: ["category": "06010", "placeCode": songziyuan, "description": "村口"])
+            #expect(placed.status == .created && (placed.json["area"] as? [String: Any])?["placeCode"] as? String == songziyuan)
+            // Filing with a corrected category re-routes: 06001 goes to the street office.
+            let refiled = try await act(app, dispatcher, id, "file", ["category": "06001"])
+            #expect((refiled.json["responsible"] as? [String: Any])?["name"] as? String == "民治街道办事处")
+            // Device alerts: missing fields named; photos by bad name 404.
+            let alert = try await send(app, .POST, "/api/v1/device-alerts", headers: bearer(patrol), json: ["type": "890"])
+            #expect(alert.status == .badRequest && (alert.json["field"] as? String)?.contains("eventId") == true)
+            #expect(try await send(app, .GET, "/api/v1/photos/../../etc/passwd", headers: bearer(patrol)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/photos/\(String(repeating: "a", count: 64)).jpg", headers: bearer(patrol)).status == .notFound)
+            // Notifications are the caller's org's only.
+            let notes = try await send(app, .GET, "/api/v1/notifications", headers: bearer(guanlan))
+            #expect(notes.status == .ok && notes.text == "[]")
+            // Console pages of another street's case: 404.
+            let (cookie, _) = try await webLogin(app, "street-guanlan")
+            #expect(try await send(app, .GET, "/cases/\(id)", headers: ["Cookie": cookie]).status == .notFound)
+            #expect(try await send(app, .GET, "/taxonomy/99999", headers: ["Cookie": cookie]).status == .notFound)
         }
     }
 }

@@ -20,11 +20,6 @@ struct CasesWebController: RouteCollection {
         routes.post("taxonomy", ":code", use: saveCategory)
     }
 
-    static func signedIn(_ req: Request) throws -> Actor? {
-        guard let actor = req.actor else { return nil }
-        return actor
-    }
-
     static func login(_ req: Request) -> Response {
         req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/"))
     }
@@ -98,7 +93,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func queue(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let q = try req.query.decode(CasesAPIController.ListQuery.self)
@@ -204,7 +199,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         let row = try await req.cases.find(try CasesAPIController.caseID(req), scope: CaseAccess.scope(for: actor))
         let language = req.language
         let reference = try await req.caseReference()
@@ -275,7 +270,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func act(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesWork, actor)
         let body = try req.content.decode(ActionFormBody.self)
         guard let action = CaseAction(rawValue: body.action) else {
@@ -308,7 +303,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func tasks(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let now = Date()
@@ -336,16 +331,13 @@ struct CasesWebController: RouteCollection {
         var page: PageChrome
         var groups: [CategoryGroupView]
         var places: [Option]
-        var error: String?
+        /// Identifies this form: posting it twice (a double tap) makes one case.
+        var formKey: String
     }
 
     @Sendable func patrolForm(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesReport, actor)
-        return try await renderPatrol(req, actor: actor, error: nil, status: .ok)
-    }
-
-    func renderPatrol(_ req: Request, actor: Actor, error: String?, status: HTTPStatus) async throws -> Response {
         let language = req.language
         let reference = try await req.caseReference()
         let groups = CategoryGroup.allCases.map { g in
@@ -357,8 +349,8 @@ struct CasesWebController: RouteCollection {
         let places = try await req.areas.list(scope: scope).filter { $0.kind == .village || $0.kind == .building }
             .map { Option(value: $0.code, label: ($0.kind == .building ? "　" : "") + $0.displayName(language), selected: false) }
         let page = PatrolPage(page: PageChrome(request: req, title: language == .en ? "Report from patrol" : "巡查上报"), groups: groups,
-                              places: places, error: error)
-        return try await req.view.render("patrol", page).encodeResponse(status: status, for: req)
+                              places: places, formKey: UUID().uuidString.lowercased())
+        return try await req.view.render("patrol", page).encodeResponse(for: req)
     }
 
     struct PatrolBody: Content {
@@ -377,7 +369,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func patrol(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesReport, actor)
         let body = try req.content.decode(PatrolBody.self)
         func number(_ text: String?, _ field: String) throws -> Double? {
@@ -417,7 +409,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func map(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let now = Date()
@@ -478,7 +470,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func taxonomy(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let reference = try await req.caseReference()
@@ -527,7 +519,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func categoryPage(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let detail = try await CasesAPIController().category(req: req)
@@ -566,7 +558,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func saveCategory(req: Request) async throws -> Response {
-        guard let actor = try Self.signedIn(req) else { return Self.login(req) }
+        guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.taxonomyManage, actor)
         let code = req.parameters.get("code") ?? ""
         let form = try req.content.decode(CategoryForm.self)

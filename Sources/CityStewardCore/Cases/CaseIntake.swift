@@ -39,13 +39,6 @@ public struct DuplicateRule: Sendable {
 
     public static let standard = DuplicateRule()
 
-    /// The box to search in (a little larger than the circle), for an indexed range query.
-    public func searchBox(around p: GeoPoint) -> GeoBox {
-        let sw = p.offset(eastMetres: -radiusMetres * 1.01, northMetres: -radiusMetres * 1.01)
-        let ne = p.offset(eastMetres: radiusMetres * 1.01, northMetres: radiusMetres * 1.01)
-        return GeoBox(minLat: sw.lat, minLong: sw.long, maxLat: ne.lat, maxLong: ne.long)
-    }
-
     public func isLikelyDuplicate(category a: String, at p: GeoPoint, reportedAt t: Date,
                                   of b: String, at q: GeoPoint, reportedAt u: Date) -> Bool {
         a == b && abs(t.timeIntervalSince(u)) <= window && p.distance(to: q) <= radiusMetres
