@@ -118,3 +118,52 @@ public enum TestImages {
                     + Array("WEBP".utf8) + chunks)
     }
 }
+
+/// Reads QR symbols back with real tools: the SVG is rendered to PNG by librsvg (`rsvg-convert`) and decoded by
+/// zbar (`zbarimg`), both Debian packages that `.ci/run` installs. Without them the decode tests are not run
+/// locally, and fail under CI (`CI` set) so a missing tool never passes silently.
+public enum QRReader {
+    public static func tool(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public static var available: Bool {
+        (tool("zbarimg") != nil && tool("rsvg-convert") != nil) || ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The decoded text of the single QR symbol in `svg`.
+    public static func decode(svg: String) throws -> String {
+        guard let rsvg = tool("rsvg-convert"), let zbar = tool("zbarimg") else {
+            throw Failure(description: "rsvg-convert and zbarimg are needed: apt-get install librsvg2-bin zbar-tools")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let svgFile = dir.appendingPathComponent("code.svg"), pngFile = dir.appendingPathComponent("code.png")
+        try Data(svg.utf8).write(to: svgFile)
+        _ = try run(rsvg, ["--width", "600", "--height", "600", "-o", pngFile.path, svgFile.path])
+        let out = try run(zbar, ["--quiet", "--raw", "-Sbinary", pngFile.path])
+        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(tool) exited \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
+        }
+        return data
+    }
+}
