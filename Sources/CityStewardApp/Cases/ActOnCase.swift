@@ -2,6 +2,7 @@ import CityStewardCore
 import CityStewardStore
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// One workflow action on one case, by one actor: the Core state machine decides, the store writes the new state
@@ -36,20 +37,61 @@ struct ActOnCase {
         db = app.db
     }
 
+    /// Who acts: a signed-in user, or the resident who reported the case (holding its tracking link).
+    enum Party {
+        case staff(Actor)
+        case reporter(ResidentReportRow)
+
+        var actorID: UUID? {
+            if case .staff(let a) = self { return a.user.id }
+            return nil
+        }
+
+        var name: String {
+            switch self {
+            case .staff(let a): a.user.displayName
+            case .reporter(let r): r.phoneMasked.map { "报告人 \($0)" } ?? "报告人"
+            }
+        }
+    }
+
     func run(caseID: UUID, input: Input, actor: Actor, now: Date = Date()) async throws -> CaseRow {
+        try await run(caseID: caseID, input: input, party: .staff(actor), now: now)
+    }
+
+    /// The reporter's own action (reopening); the tracking link has already identified the case.
+    func run(caseID: UUID, input: Input, reporter: ResidentReportRow, now: Date = Date()) async throws -> CaseRow {
+        try await run(caseID: caseID, input: input, party: .reporter(reporter), now: now)
+    }
+
+    private func run(caseID: UUID, input: Input, party: Party, now: Date) async throws -> CaseRow {
         let store = CaseStore(db: db)
         let reference = try await app.caseReference.get(db)
-        var row = try await store.find(caseID, scope: CaseAccess.scope(for: actor))
+        let scope: CaseScope?
+        let capacities: Set<CaseCapacity>
+        var row: CaseRow
+        switch party {
+        case .staff(let actor):
+            scope = CaseAccess.scope(for: actor)
+            row = try await store.find(caseID, scope: scope)
+            capacities = CaseAccess.capacities(of: actor, on: row.parties)
+        case .reporter(let report):
+            guard report.caseId == caseID else { throw CaseStore.notFound }
+            scope = nil
+            row = try await store.find(caseID, scope: nil)
+            capacities = [.reporter]
+        }
         if let expected = input.expectedRevision, expected != row.revision {
             throw CaseConflict(error: .conflict(LocalizedText(zh: "案件已被他人更新，请刷新后重试", en: "the case was changed by someone else; reload and retry")),
                                state: row.caseState, revision: row.revision)
         }
         let before = row
-        let capacities = CaseAccess.capacities(of: actor, on: row.parties)
+        let limit = reference.taxonomy.eventCategory(row.categoryCode)?.limit(row.caseUrgency)
         let next: CaseSnapshot
         do {
-            next = try CaseWorkflow.decide(input.action, on: row.snapshot, as: capacities, by: actor.user.id,
-                                           input: CaseActionInput(note: input.note, hours: input.hours), now: now, calendar: reference.calendar)
+            next = try CaseWorkflow.decide(input.action, on: row.snapshot, as: capacities, by: party.actorID ?? row.reporterId ?? UUID(),
+                                           input: CaseActionInput(note: input.note, hours: input.hours, limit: limit), now: now,
+                                           calendar: reference.calendar)
         } catch {
             if case .conflict = error { throw CaseConflict(error: error, state: row.caseState, revision: row.revision) }
             throw error
@@ -88,8 +130,8 @@ struct ActOnCase {
                 row.responsibleName = org.name
                 row.responsibleKind = org.kind.rawValue
                 row.routingRule = RoutingRule.manual.rawValue
-                row.routingExplanationZh = "由\(actor.user.displayName)人工派给\(org.name)：\(reason)"
-                row.routingExplanationEn = "dispatched by hand to \(org.nameEn ?? org.name) by \(actor.user.displayName): \(reason)"
+                row.routingExplanationZh = "由\(party.name)人工派给\(org.name)：\(reason)"
+                row.routingExplanationEn = "dispatched by hand to \(org.nameEn ?? org.name) by \(party.name): \(reason)"
                 row.contractReference = nil
                 detail["responsible"] = org.id.uuidString
             } else if before.caseState == .returned {
@@ -102,7 +144,6 @@ struct ActOnCase {
             guard let target = input.mergeInto, !target.isEmpty else {
                 throw DomainError.invalid("mergeInto", zh: "请指定要合并到的案件", en: "name the case to merge into")
             }
-            let scope = CaseAccess.scope(for: actor)
             let into: CaseRow
             if let targetID = UUID(uuidString: target) { into = try await store.find(targetID, scope: scope) } else { into = try await store.find(number: target, scope: scope) }
             guard into.id != row.id, into.caseState != .rejected else {
@@ -112,6 +153,11 @@ struct ActOnCase {
             detail["mergedInto"] = into.number
         case .close:
             row.closedAt = now
+        case .reopen:
+            row.closedAt = nil
+            notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "reopened", text: LocalizedText(
+                zh: "报告人不满意，重新办理：\(row.number) \(row.categoryName)，时限 \(Self.beijing(row.deadline))",
+                en: "Reopened by the reporter: \(row.number) \(row.categoryNameEn), due \(Self.beijing(row.deadline))"), createdAt: now))
         case .handle, .returnCase:
             if let dispatcher = dispatcherOrg(row, reference) {
                 notifications.append(NotificationRow(orgId: dispatcher, caseId: row.id, kind: input.action.rawValue, text: LocalizedText(
@@ -137,7 +183,7 @@ struct ActOnCase {
         let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
         let seq = try await store.nextEventSeq(of: row.id)
         let event = CaseEventRow(caseId: row.id, seq: seq, action: input.action.rawValue, fromState: before.state, toState: row.state,
-                                 actorId: actor.user.id, actorName: actor.user.displayName, at: now, note: input.note,
+                                 actorId: party.actorID, actorName: party.name, at: now, note: input.note,
                                  lat: input.position?.lat, long: input.position?.long, detail: detail.isEmpty ? nil : ReportCase.detail(detail))
         let photos = prepared.map {
             CasePhotoRow(caseId: row.id, eventSeq: seq, role: $0.role.rawValue, hash: $0.hash, publicHash: $0.publicHash,
@@ -146,7 +192,11 @@ struct ActOnCase {
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let won: Bool
         do {
-            won = try await store.update(row, expectedRevision: before.revision, event: event, photos: photos, notifications: notifications)
+            let caseID = row.id
+            let also: (@Sendable (any SQLDatabase) async throws -> Void)? = input.action == .reopen
+                ? { @Sendable sql in try await ResidentReportStore.countReopen(caseID: caseID, on: sql) } : nil
+            won = try await store.update(row, expectedRevision: before.revision, event: event, photos: photos, notifications: notifications,
+                                         also: also)
         } catch {
             await app.photoStorage.remove(created)
             throw error

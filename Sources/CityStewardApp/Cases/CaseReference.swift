@@ -16,8 +16,56 @@ struct CaseReference: Sendable {
     var districtOffice: PartyRef
     var areas: [UUID: Area]
     var areasByCode: [String: Area]
+    /// Public facilities by code (QR places besides areas).
+    var facilities: [String: Facility]
     var calendar: WorkingCalendar
     var district: Area?
+
+    /// A place a QR code or a `placeCode` names: an area (village, building …) or a public facility.
+    enum Place {
+        case area(Area)
+        case facility(Facility, in: Area)
+
+        var code: String {
+            switch self {
+            case .area(let a): a.code
+            case .facility(let f, _): f.code
+            }
+        }
+
+        /// The area cases made here are located in.
+        var area: Area {
+            switch self {
+            case .area(let a): a
+            case .facility(_, let a): a
+            }
+        }
+
+        var position: GeoPoint? {
+            switch self {
+            case .area(let a): a.centre
+            case .facility(let f, _): f.position
+            }
+        }
+
+        func name(_ language: Language) -> String {
+            switch self {
+            case .area(let a): a.displayName(language)
+            case .facility(let f, _): f.displayName(language)
+            }
+        }
+
+        var facility: Facility? {
+            if case .facility(let f, _) = self { return f }
+            return nil
+        }
+    }
+
+    func place(_ code: String) -> Place? {
+        if let area = areasByCode[code] { return .area(area) }
+        if let f = facilities[code], let area = areas[f.areaID] { return .facility(f, in: area) }
+        return nil
+    }
 
     func party(_ org: Org) -> PartyRef { PartyRef(id: org.id, name: org.name, kind: org.kind) }
 
@@ -90,9 +138,11 @@ final class CaseReferenceCache: Sendable {
             return EntrustedMatter(matterCode: e.matterCode, areaID: e.areaID, areaName: area.name, steward: party(steward),
                                    validFrom: e.validFrom, validTo: e.validTo, contractReference: e.contract)
         }
+        let facilities = try await FacilityStore(db: db).all()
         return CaseReference(taxonomy: taxonomy, entrustments: entrustments, orgs: byID, departments: departments,
                              streetOffices: streetOffices, districtOffice: office, areas: areas,
-                             areasByCode: Dictionary(uniqueKeysWithValues: areaList.map { ($0.code, $0) }), calendar: calendar,
+                             areasByCode: Dictionary(uniqueKeysWithValues: areaList.map { ($0.code, $0) }),
+                             facilities: Dictionary(uniqueKeysWithValues: facilities.map { ($0.code, $0) }), calendar: calendar,
                              district: areaList.first { $0.kind == .district })
     }
 }

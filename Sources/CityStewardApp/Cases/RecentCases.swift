@@ -67,22 +67,29 @@ final class RecentCases: Sendable {
 
     /// The nearest report of the same category within the rule's radius and window, if any.
     func nearest(category: String, at p: GeoPoint, now: Date, db: any Database) async throws -> Entry? {
+        try await nearby(category: category, at: p, now: now, db: db, limit: 1).first?.entry
+    }
+
+    /// Reports of the same category within the rule's radius and window, nearest first (shown to a resident before
+    /// submitting: "already reported, follow it instead?").
+    func nearby(category: String, at p: GeoPoint, now: Date, db: any Database, limit: Int = 5) async throws -> [(entry: Entry, metres: Double)] {
         try await refreshIfDue(db, now: now)
         let center = Self.key(category, p)
         let since = now.addingTimeInterval(-rule.window)
-        return state.withLockedValue { s in
-            var best: (Entry, Double)?
+        let found: [(entry: Entry, metres: Double)] = state.withLockedValue { s in
+            var out: [(entry: Entry, metres: Double)] = []
             for dr in -1...1 {
                 for dc in -1...1 {
                     guard let cell = s.cells[Key(category: category, row: center.row + dr, column: center.column + dc)] else { continue }
                     for e in cell where e.reportedAt >= since {
                         let d = e.position.distance(to: p)
-                        if d <= rule.radiusMetres, best.map({ d < $0.1 }) ?? true { best = (e, d) }
+                        if d <= rule.radiusMetres { out.append((e, d)) }
                     }
                 }
             }
-            return best?.0
+            return out
         }
+        return Array(found.sorted { $0.metres < $1.metres }.prefix(limit))
     }
 
     private func refreshIfDue(_ db: any Database, now: Date) async throws {

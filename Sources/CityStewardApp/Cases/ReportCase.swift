@@ -17,12 +17,23 @@ struct ReportCase {
         var idempotencyKey: String?
         /// Who reported, when not the signed-in user's display name (a device's code).
         var reporterName: String?
+        /// A resident's report (portal, Open311): a tracking link is made, and the phone kept sealed for follow-up.
+        var resident: ResidentContact?
+    }
+
+    struct ResidentContact: Sendable {
+        var phone: PhoneNumber?
+        var language: Language
+        /// The form's key: the tracking token is derived from it, so a form posted twice answers with the same link.
+        var formKey: String?
     }
 
     struct Outcome: Sendable {
         var row: CaseRow
         var duplicateOf: RecentCases.Entry?
         var created: Bool
+        /// The secret of the tracking link (`/t/{token}`), for a resident's report; shown once, stored hashed.
+        var trackingToken: String?
     }
 
     let app: Application
@@ -49,8 +60,9 @@ struct ReportCase {
         try input.report.validate()
         let reference = try await app.caseReference.get(db)
         let store = CaseStore(db: db)
+        let token = input.resident.map { contact in contact.formKey.map { app.fieldCipher.derivedToken("tracking", $0) } ?? Self.trackingToken() }
         if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
-            return Outcome(row: existing, duplicateOf: nil, created: false)
+            return Outcome(row: existing, duplicateOf: nil, created: false, trackingToken: token)
         }
         let code = input.report.category!
         guard let category = reference.taxonomy.eventCategory(code) else {
@@ -72,13 +84,13 @@ struct ReportCase {
             position = p
         } else {
             let placeCode = input.report.placeCode!
-            guard let place = reference.areasByCode[placeCode] else {
+            guard let place = reference.place(placeCode) else {
                 throw DomainError.invalid("placeCode", zh: "没有地点代码 \(placeCode)", en: "unknown placeCode \(placeCode)")
             }
-            guard let centre = place.centre else {
+            guard let centre = place.position else {
                 throw DomainError.unprocessable(field: "placeCode", LocalizedText(zh: "地点 \(placeCode) 没有坐标，请提供 lat/long", en: "place \(placeCode) has no position; send lat and long"))
             }
-            area = place
+            area = place.area
             position = centre
         }
 
@@ -140,14 +152,22 @@ struct ReportCase {
             notifications.append(NotificationRow(orgId: dispatcherOrg, caseId: id, kind: "reported", text: LocalizedText(
                 zh: "新案件：\(category.name)（\(area.name)）", en: "New case: \(category.nameEn) (\(area.nameEn ?? area.name))"), createdAt: now))
         }
-        let new = CaseStore.NewCase(row: row, events: events, photos: photos, notifications: notifications)
+        var resident: ResidentReportRow?
+        if let contact = input.resident, let secret = token {
+            let cipher = app.fieldCipher
+            resident = ResidentReportRow(caseId: id, trackingHash: ResidentReportRow.hash(token: secret),
+                                         phoneSealed: try contact.phone.map { try cipher.seal($0.digits) },
+                                         phoneIndex: contact.phone.map { cipher.blindIndex($0.digits) },
+                                         phoneMasked: contact.phone?.masked, language: contact.language.rawValue, createdAt: now)
+        }
+        let new = CaseStore.NewCase(row: row, events: events, photos: photos, notifications: notifications, resident: resident)
 
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year
         do {
             let saved = try await app.intakeBatcher.submit(new, year: year)
             app.recentCases.insert([(saved.categoryCode, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position, reportedAt: saved.reportedAt))])
-            return Outcome(row: saved, duplicateOf: duplicate, created: true)
+            return Outcome(row: saved, duplicateOf: duplicate, created: true, trackingToken: token)
         } catch {
             // Nothing half written: the transaction rolled back; remove the files this request created.
             var orphans: [String] = []
@@ -157,10 +177,18 @@ struct ReportCase {
             }
             await app.photoStorage.remove(orphans)
             if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
-                return Outcome(row: existing, duplicateOf: nil, created: false)   // the same form, posted twice at once
+                return Outcome(row: existing, duplicateOf: nil, created: false, trackingToken: token)   // the same form, posted twice at once
             }
             throw error
         }
+    }
+
+    /// 128 random bits, URL-safe: the tracking link's secret.
+    static func trackingToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     /// A flat JSON object of strings, sorted by key (event details). Written by hand: it runs on every intake.

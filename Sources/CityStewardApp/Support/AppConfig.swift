@@ -27,6 +27,16 @@ public struct AppConfig: Sendable {
     public var bcryptCost: Int = 12
     /// Seconds between overdue sweeps (0: no sweeper in this process).
     public var sweepInterval: TimeInterval = 60
+    /// `CITYSTEWARD_MASTER_KEY`: base64 of 32 bytes; without it a key file is made in the data folder (mode 0600).
+    public var masterKey: String?
+    /// `CITYSTEWARD_OPEN311_ANONYMOUS`: Open311 POSTs without an api_key are taken (as resident reports).
+    /// Unset: on for `demo`, off for `serve`.
+    public var open311Anonymous: Bool?
+    /// `CITYSTEWARD_PUBLIC_URL`: the address printed in QR codes and links (default: the request's own host).
+    public var publicURL: String?
+    /// Anonymous Open311 posting as it applies to this process.
+    public var acceptsAnonymousOpen311: Bool { open311Anonymous ?? isDemo }
+    public var masterKeyFile: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
     /// Where case photos are stored (content-hash names).
     public var photoDirectory: String { (dataDirectory as NSString).appendingPathComponent("photos") }
 
@@ -118,11 +128,32 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_SWEEP_SECONDS must be 0 (off) to 3600 (got \(text))")
             }
         }
+        let masterKey = env["CITYSTEWARD_MASTER_KEY"].nonEmpty
+        if let masterKey, Data(base64Encoded: masterKey)?.count != 32 {
+            problems.append("CITYSTEWARD_MASTER_KEY must be 32 bytes in base64 (e.g. from `openssl rand -base64 32`)")
+        }
+        var anonymous: Bool?
+        if let text = env["CITYSTEWARD_OPEN311_ANONYMOUS"].nonEmpty {
+            if let flag = Bool(flag: text) { anonymous = flag } else { problems.append("CITYSTEWARD_OPEN311_ANONYMOUS must be true or false (got \(text))") }
+        }
+        var publicURL: String?
+        if let text = env["CITYSTEWARD_PUBLIC_URL"].nonEmpty {
+            if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil {
+                publicURL = text.hasSuffix("/") ? String(text.dropLast()) : text
+            } else {
+                problems.append("CITYSTEWARD_PUBLIC_URL must be an http(s) address such as https://steward.example.cn (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
                          sqliteSynchronous: synchronous, accessTokenLifetime: tokenHours * 3600)
-            .with { $0.sweepInterval = sweep }
+            .with {
+                $0.sweepInterval = sweep
+                $0.masterKey = masterKey
+                $0.open311Anonymous = anonymous
+                $0.publicURL = publicURL
+            }
     }
 
     func with(_ change: (inout AppConfig) -> Void) -> AppConfig {

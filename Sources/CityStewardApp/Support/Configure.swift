@@ -73,6 +73,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.lifecycle.use(CloseWriter(writer: nil, loop: intakeLoop))
     }
     app.recentCases = RecentCases()
+    app.fieldCipher = FieldCipher(masterKey: try MasterKey.load(config))
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
 
@@ -99,6 +100,9 @@ func routes(_ app: Application) throws {
     try app.register(collection: AreasWebController())
     try app.register(collection: CasesAPIController())
     try app.register(collection: CasesWebController())
+    try app.register(collection: PortalController())
+    try app.register(collection: QRPlacesController())
+    // try app.register(collection: Open311Controller())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

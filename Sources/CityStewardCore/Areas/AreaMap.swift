@@ -36,6 +36,11 @@ public struct AreaMap: Sendable, Encodable, Equatable {
     public var fontSize: Double
     /// Points drawn over the shapes (open cases …), projected like the shapes.
     public var markers: [Marker] = []
+    /// The projection, for a script that turns a tap into a position: the extent's north-west corner lands on
+    /// (`frame[0]`, `frame[1]`) and its south-east corner on (`frame[2]`, `frame[3]`); `bounds` is
+    /// [minLat, minLong, maxLat, maxLong]. The projection is linear in each axis between them.
+    public var frame: [Double] = []
+    public var bounds: [Double] = []
 
     public struct Marker: Sendable, Encodable, Equatable {
         public var x: Double
@@ -140,8 +145,10 @@ public struct AreaMap: Sendable, Encodable, Equatable {
             let (x, y) = project(pin.position)
             return Marker(x: (x * 10).rounded() / 10, y: (y * 10).rounded() / 10, style: pin.style, label: pin.label, href: pin.href)
         }
+        let nw = project(GeoPoint(lat: extent.maxLat, long: extent.minLong)), se = project(GeoPoint(lat: extent.minLat, long: extent.maxLong))
         return AreaMap(width: width, height: (height * 10).rounded() / 10, shapes: shapes, scaleBar: bar,
                        northArrow: arrow, northX: nx - 14 * k, northY: ny + 4 * k, fontSize: ((6 + width / 100) * 10).rounded() / 10,
-                       markers: markers)
+                       markers: markers, frame: [nw.0, nw.1, se.0, se.1],
+                       bounds: [extent.minLat, extent.minLong, extent.maxLat, extent.maxLong])
     }
 }

@@ -30,7 +30,7 @@ public enum CaseState: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Final states: nothing moves a case out of them (a resident's reopening creates a new step in issue 4).
+    /// Final states: only the reporter's reopening (once, within 7 days of closure) moves a case out of `closed`.
     public var isFinal: Bool { self == .closed || self == .rejected }
 
     /// The disposal clock runs only while the responsible party owes work on the case.
@@ -55,6 +55,8 @@ public enum CaseCapacity: String, Sendable, Codable, CaseIterable {
     case approver
     /// The district office, which may put a case under supervision (督办).
     case supervisor
+    /// Whoever reported the case (a resident holding its tracking link): may reopen it once after closure.
+    case reporter
 }
 
 /// A request waiting for the approver.
@@ -70,7 +72,7 @@ public enum PendingRequest: String, Sendable, Codable {
 /// The actions of the workflow, each with the states it leaves from, the state it reaches and who may take it.
 public enum CaseAction: String, Sendable, Codable, CaseIterable {
     case file, reject, merge, dispatch, accept, returnCase = "return", handle, selfHandle, passVerification, failVerification,
-         close, requestPostpone, approvePostpone, requestSuspend, suspend, denyRequest, resume, supervise
+         close, requestPostpone, approvePostpone, requestSuspend, suspend, denyRequest, resume, supervise, reopen
 
     public var from: Set<CaseState> {
         switch self {
@@ -86,6 +88,7 @@ public enum CaseAction: String, Sendable, Codable, CaseIterable {
         case .requestPostpone, .requestSuspend, .approvePostpone, .suspend, .denyRequest: [.dispatched, .accepted, .reworked]
         case .resume: [.suspended]
         case .supervise: Set(CaseState.open)
+        case .reopen: [.closed]
         }
     }
 
@@ -101,6 +104,7 @@ public enum CaseAction: String, Sendable, Codable, CaseIterable {
         case .passVerification: .verified
         case .failVerification: .reworked
         case .close: .closed
+        case .reopen: .dispatched   // back to the same responsible party, with a fresh deadline
         case .suspend: .suspended
         case .resume: nil   // back to where it was suspended from
         case .requestPostpone, .approvePostpone, .requestSuspend, .denyRequest, .supervise: nil
@@ -114,12 +118,14 @@ public enum CaseAction: String, Sendable, Codable, CaseIterable {
         case .passVerification, .failVerification: [.verifier, .dispatcher]
         case .approvePostpone, .suspend, .denyRequest, .resume: [.approver]
         case .supervise: [.supervisor]
+        case .reopen: [.reporter]
         }
     }
 
     /// Actions that need a written reason.
     public var needsNote: Bool {
-        [.reject, .merge, .returnCase, .failVerification, .requestPostpone, .requestSuspend, .suspend, .denyRequest, .supervise].contains(self)
+        [.reject, .merge, .returnCase, .failVerification, .requestPostpone, .requestSuspend, .suspend, .denyRequest, .supervise,
+         .reopen].contains(self)
     }
 
     public var label: LocalizedText {
@@ -142,6 +148,7 @@ public enum CaseAction: String, Sendable, Codable, CaseIterable {
         case .denyRequest: LocalizedText(zh: "驳回申请", en: "Deny request")
         case .resume: LocalizedText(zh: "恢复办理", en: "Resume")
         case .supervise: LocalizedText(zh: "督办", en: "Supervise (督办)")
+        case .reopen: LocalizedText(zh: "重新办理（报告人不满意）", en: "Reopen (the reporter is not satisfied)")
         }
     }
 }
@@ -189,10 +196,13 @@ public struct CaseActionInput: Sendable {
     public var note: String?
     /// Working hours asked for by `requestPostpone`.
     public var hours: Double?
+    /// `reopen`: the category's time limit, which runs again from the reopening.
+    public var limit: TimeLimit?
 
-    public init(note: String? = nil, hours: Double? = nil) {
+    public init(note: String? = nil, hours: Double? = nil, limit: TimeLimit? = nil) {
         self.note = note
         self.hours = hours
+        self.limit = limit
     }
 }
 
@@ -295,6 +305,10 @@ public enum CaseWorkflow {
             next.stepDue = next.deadline
             next.escalation = 0
             return next
+        case .reopen:
+            let limit = input.limit ?? TimeLimit(amount: 1, unit: .workingDays)
+            next.deadline = limit.deadline(from: now, on: calendar)
+            next.handledBy = nil
         case .supervise:
             guard !snapshot.supervised else {
                 throw .conflict(LocalizedText(zh: "该案件已在督办中", en: "the case is already under supervision"))
@@ -313,7 +327,7 @@ public enum CaseWorkflow {
         case .returned:
             next.stepDue = limits.dispatchDue(from: now, urgency: snapshot.urgency)
         case .dispatched, .accepted, .reworked:
-            next.stepDue = snapshot.deadline
+            next.stepDue = next.deadline
         case .handled:
             next.handledBy = actorID
             next.stepDue = calendar.adding(workingHours: limits.verificationWorkingHours, to: now)

@@ -151,6 +151,38 @@ public enum DemoDistrict {
         return seeds
     }
 
+    public struct FacilitySeed: Sendable, Equatable {
+        public let code: String
+        public let name: String
+        public let nameEn: String
+        public let componentCode: String
+        public let gridCode: String
+        public let position: GeoPoint
+    }
+
+    /// Four public facilities per village, each with its own QR code: a garbage room, a public toilet, fitness
+    /// equipment and a street light, spread over the village's grid cells.
+    public static let facilities: [FacilitySeed] = {
+        let kinds: [(component: String, zh: String, en: String)] = [
+            ("03004", "垃圾收集点", "garbage room"), ("03001", "公共厕所", "public toilet"),
+            ("01046", "健身广场器材", "fitness equipment"), ("01037", "路灯", "street light"),
+        ]
+        var out: [FacilitySeed] = []
+        for v in villages {
+            let villageCode = v.communityCode + "V01"
+            let grids = areas.filter { $0.kind == .grid && $0.parentCode == villageCode }
+            guard !grids.isEmpty else { continue }
+            for (i, kind) in kinds.enumerated() {
+                let grid = grids[(i * 5 + 1) % grids.count]
+                let position = grid.centre.offset(eastMetres: Double(i * 9) - 12, northMetres: Double(i % 2 == 0 ? 15 : -15))
+                out.append(FacilitySeed(code: grid.code + String(format: "F%02d", i + 1), name: v.name + kind.zh, nameEn: "\(v.en) \(kind.en)",
+                                        componentCode: kind.component, gridCode: grid.code,
+                                        position: GeoPoint(lat: (position.lat * 1e7).rounded() / 1e7, long: (position.long * 1e7).rounded() / 1e7)))
+            }
+        }
+        return out
+    }()
+
     public static let villageCodes: [String] = villages.map { $0.communityCode + "V01" }
 
     /// The working group's member units as named in plan §2, the district office, the street offices, the demo

@@ -140,6 +140,10 @@ extension CaseStore {
             try await FastSQL.insert(Array(events[chunk..<min(events.count, chunk + 500)]), into: "case_events", encoder: rowEncoder, on: sql)
         }
         try await FastSQL.insert(items.flatMap(\.new.photos), into: "case_photos", encoder: rowEncoder, on: sql)
+        let residents = items.compactMap(\.new.resident)
+        for chunk in stride(from: 0, to: residents.count, by: 500) {
+            try await FastSQL.insert(Array(residents[chunk..<min(residents.count, chunk + 500)]), into: "resident_reports", encoder: rowEncoder, on: sql)
+        }
         let notes = items.flatMap(\.new.notifications)
         for chunk in stride(from: 0, to: notes.count, by: 500) {
             try await FastSQL.insert(Array(notes[chunk..<min(notes.count, chunk + 500)]), into: "notifications", encoder: rowEncoder, on: sql)

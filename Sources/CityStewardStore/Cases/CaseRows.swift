@@ -324,6 +324,13 @@ public struct CaseFilter: Sendable, Equatable {
     public var source: CaseSource?
     public var responsibleID: UUID?
     public var supervisedOnly: Bool
+    /// Open311 filters: case numbers, several classes, reported and updated time ranges (from inclusive, to exclusive).
+    public var numbers: [String] = []
+    public var categoryCodes: [String] = []
+    public var reportedFrom: Date?
+    public var reportedBefore: Date?
+    public var updatedAfter: Date?
+    public var updatedBefore: Date?
 
     public init(states: [CaseState] = [], overdueAt: Date? = nil, areaID: UUID? = nil, categoryCode: String? = nil,
                 source: CaseSource? = nil, responsibleID: UUID? = nil, supervisedOnly: Bool = false) {

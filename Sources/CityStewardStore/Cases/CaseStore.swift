@@ -31,12 +31,16 @@ public struct CaseStore: Sendable {
         public var events: [CaseEventRow]
         public var photos: [CasePhotoRow]
         public var notifications: [NotificationRow]
+        /// A resident's follow-up (tracking link, phone) when the report came through the portal or Open311.
+        public var resident: ResidentReportRow?
 
-        public init(row: CaseRow, events: [CaseEventRow], photos: [CasePhotoRow], notifications: [NotificationRow]) {
+        public init(row: CaseRow, events: [CaseEventRow], photos: [CasePhotoRow], notifications: [NotificationRow],
+                    resident: ResidentReportRow? = nil) {
             self.row = row
             self.events = events
             self.photos = photos
             self.notifications = notifications
+            self.resident = resident
         }
     }
 
@@ -111,6 +115,32 @@ public struct CaseStore: Sendable {
         if let source = filter.source { query.where("source", .equal, source.rawValue) }
         if let responsible = filter.responsibleID { query.where("responsible_id", .equal, responsible) }
         if filter.supervisedOnly { query.where("supervised", .equal, true) }
+        if !filter.numbers.isEmpty { query.where("number", .in, filter.numbers) }
+        if !filter.categoryCodes.isEmpty { query.where("category_code", .in, filter.categoryCodes) }
+        if let t = filter.reportedFrom { query.where("reported_at", .greaterThanOrEqual, t) }
+        if let t = filter.reportedBefore { query.where("reported_at", .lessThanOrEqual, t) }
+        if let t = filter.updatedAfter { query.where("updated_at", .greaterThan, t) }
+        if let t = filter.updatedBefore { query.where("updated_at", .lessThan, t) }
+    }
+
+    /// A case's step, with its case's number (the Open311 change feed).
+    public struct EventWithCase: Sendable {
+        public var event: CaseEventRow
+        public var number: String
+    }
+
+    /// Steps taken in a time window across all cases (oldest first), for peers that sync updates.
+    public func events(from start: Date, to end: Date, limit: Int) async throws -> [EventWithCase] {
+        let rows = try await sql.select().column(SQLColumn(SQLLiteral.all, table: SQLIdentifier("e"))).column(SQLColumn("number", table: "c"))
+            .from(SQLAlias(SQLIdentifier("case_events"), as: SQLIdentifier("e")))
+            .join(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("case_id", table: "e"), .equal, SQLColumn("id", table: "c"))
+            .where(SQLColumn("at", table: "e"), .greaterThanOrEqual, SQLBind(start))
+            .where(SQLColumn("at", table: "e"), .lessThan, SQLBind(end))
+            .orderBy(SQLColumn("at", table: "e")).orderBy(SQLColumn("seq", table: "e")).limit(limit).all()
+        return try rows.map {
+            EventWithCase(event: try $0.decode(model: CaseEventRow.self, with: Self.rowDecoder), number: try $0.decode(column: "number", as: String.self))
+        }
     }
 
     /// A page of cases in scope matching the filter, newest first, with the total.
@@ -188,8 +218,10 @@ public struct CaseStore: Sendable {
 
     /// Writes a case's new state if nobody changed it since `expectedRevision` was read; false when someone else won.
     /// The event row, photos and notifications go in the same transaction.
+    /// `also` runs last in the same transaction (a resident's rating or reopening count); throwing rolls everything back.
     public func update(_ row: CaseRow, expectedRevision: Int, event: CaseEventRow?, photos: [CasePhotoRow] = [],
-                       notifications: [NotificationRow] = []) async throws -> Bool {
+                       notifications: [NotificationRow] = [],
+                       also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Bool {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             var next = row
@@ -201,6 +233,7 @@ public struct CaseStore: Sendable {
             if let event { try await sql.insert(into: "case_events").model(event, with: Self.rowEncoder).run() }
             if !photos.isEmpty { try await sql.insert(into: "case_photos").models(photos, with: Self.rowEncoder).run() }
             if !notifications.isEmpty { try await sql.insert(into: "notifications").models(notifications, with: Self.rowEncoder).run() }
+            try await also?(sql)
             return true
         }
     }

@@ -52,6 +52,13 @@ public enum DemoLoader {
                 byCode[seed.code] = area
                 summary.areasCreated += 1
             }
+            let facilities = FacilityStore(db: tx)
+            let known = Set(try await facilities.all().map(\.code))
+            for seed in DemoDistrict.facilities where !known.contains(seed.code) {
+                guard let grid = byCode[seed.gridCode] else { continue }
+                try await facilities.add([Facility(id: UUID(), code: seed.code, name: seed.name, nameEn: seed.nameEn,
+                                                   componentCode: seed.componentCode, areaID: grid.id, position: seed.position)], in: grid)
+            }
             let directory = DirectoryStore(db: tx)
             var orgIDs: [String: UUID] = [:]
             for seed in DemoDistrict.orgs {

@@ -20,6 +20,9 @@ public enum CityStewardMigrations {
         CreateCaseCounters(),
         CreateJobLeases(),
         CreateNotifications(),
+        CreateFacilities(),
+        CreateResidentReports(),
+        IndexCasesUpdated(),
     ]
 }
 
@@ -373,4 +376,66 @@ struct CreateNotifications: AsyncMigration {
         }
     }
     func revert(on db: any Database) async throws { try await db.schema("notifications").delete() }
+}
+
+struct CreateFacilities: AsyncMigration {
+    let name = "0016_create_facilities"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("facilities")
+            .id()
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("name_en", .string)
+            .field("component_code", .string, .required)
+            .field("area_id", .uuid, .required)
+            .field("area_path", .string, .required)
+            .field("street_id", .uuid)
+            .field("lat", .double, .required)
+            .field("long", .double, .required)
+            .unique(on: "code")
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "facilities_area_path_idx").on("facilities").column("area_path").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("facilities").delete() }
+}
+
+struct CreateResidentReports: AsyncMigration {
+    let name = "0017_create_resident_reports"
+    func prepare(on db: any Database) async throws {
+        // A resident's follow-up of one case: the tracking link (stored as its SHA-256), the phone left for
+        // follow-up (AES-GCM sealed, an HMAC blind index for lookup, the masked form for display), rating, reopening.
+        try await db.schema("resident_reports")
+            .field("case_id", .uuid, .identifier(auto: false))
+            .field("tracking_hash", .string, .required)
+            .field("phone_sealed", .string)
+            .field("phone_index", .string)
+            .field("phone_masked", .string)
+            .field("language", .string, .required)
+            .field("rating", .int)
+            .field("rating_comment", .string)
+            .field("rated_at", .datetime)
+            .field("reopen_count", .int, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "tracking_hash")
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "resident_reports_phone_idx").on("resident_reports").column("phone_index").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("resident_reports").delete() }
+}
+
+struct IndexCasesUpdated: AsyncMigration {
+    let name = "0018_index_cases_updated"
+    func prepare(on db: any Database) async throws {
+        // Open311 change feeds (updated_after / updated_before) read cases by their last change.
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "cases_updated_idx").on("cases").column("updated_at").run()
+        }
+    }
+    func revert(on db: any Database) async throws {
+        if let sql = db as? any SQLDatabase { try await sql.drop(index: "cases_updated_idx").run() }
+    }
 }

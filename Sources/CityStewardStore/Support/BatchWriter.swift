@@ -172,6 +172,7 @@ public actor DedicatedSQLiteWriter: BatchWriter {
             try add(items.flatMap(\.new.events), "case_events", chunk: 500)
             try add(items.flatMap(\.new.photos), "case_photos", chunk: 500)
             try add(items.flatMap(\.new.notifications), "notifications", chunk: 500)
+            try add(items.compactMap(\.new.resident), "resident_reports", chunk: 500)
             var chain = c.eventLoop.makeSucceededVoidFuture()
             for (text, binds) in statements {
                 chain = chain.flatMap { q(text, binds).map { _ in } }

@@ -1,0 +1,38 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Fluent
+import SQLKit
+import Vapor
+
+/// The reporter's rating of a closed case: an event on the case (so its history and `updated_datetime` show it)
+/// and the score on the resident's follow-up row, in one transaction, at most once.
+struct ResidentFollowUp {
+    let db: any Database
+
+    init(request: Request) {
+        db = request.db
+    }
+
+    static let alreadyRated = DomainError.conflict(LocalizedText(zh: "您已评价过该案件", en: "you have already rated this case"))
+
+    func rate(_ row: CaseRow, rating: Int, comment: String?, now: Date = Date()) async throws {
+        let store = CaseStore(db: db)
+        var next = row
+        next.updatedAt = now
+        let seq = try await store.nextEventSeq(of: row.id)
+        let event = CaseEventRow(caseId: row.id, seq: seq, action: "rate", fromState: row.state, toState: row.state, actorId: nil,
+                                 actorName: "报告人", at: now, note: comment, lat: nil, long: nil,
+                                 detail: ReportCase.detail(["rating": String(rating)]))
+        let caseID = row.id
+        let won: Bool
+        do {
+            won = try await store.update(next, expectedRevision: row.revision, event: event, also: {
+                try await ResidentReportStore.rate(caseID: caseID, rating: rating, comment: comment, at: now, on: $0)
+            })
+        } catch is ResidentReportStore.Refused {
+            throw Self.alreadyRated
+        }
+        guard won else { throw Self.alreadyRated }
+    }
+}
