@@ -108,6 +108,9 @@ struct ErrorRenderer: Sendable {
         } else {
             request.logger.debug("\(status.code) \(detail)")
         }
+        if request.url.path.hasPrefix("/open311/") {
+            return Self.open311(status: status, detail: detail, headers: headers, request: request)
+        }
         let wantsHTML = !Self.isAPI(request)
         if wantsHTML {
             return await renderPage(status: status, detail: detail, headers: headers, request: request)
@@ -123,6 +126,21 @@ struct ErrorRenderer: Sendable {
             response.body = .init(string: "{\"status\":\(status.code)}")
         }
         response.headers.replaceOrAdd(name: .contentLanguage, value: language.rawValue)
+        return response
+    }
+
+    /// GeoReport v2 errors (spec §Errors): 404 for what does not exist, 403 for a wrong or missing api_key, 400 for
+    /// anything else, with the more specific status (413, 415, 422 …) as the error's code; in the format the path asks for.
+    static func open311(status: HTTPResponseStatus, detail: String, headers: HTTPHeaders, request: Request) -> Response {
+        let http: HTTPResponseStatus = switch status.code {
+        case 404: .notFound
+        case 401, 403: .forbidden
+        case 500...: status
+        default: .badRequest
+        }
+        let format: Open311Format = request.url.path.lowercased().hasSuffix(".json") ? .json : .xml
+        let response = Open311Document.errors([(Int(status.code == 401 ? 403 : status.code), detail)]).response(format, status: http)
+        for (name, value) in headers where name.lowercased() != "www-authenticate" { response.headers.replaceOrAdd(name: name, value: value) }
         return response
     }
 

@@ -61,7 +61,8 @@ public struct CaseReport: Sendable {
         self.urgency = urgency
     }
 
-    public static let maxDescription = 2000
+    /// Open311 allows 4000 characters (GeoReport v2 POST description).
+    public static let maxDescription = 4000
 
     /// Every missing or malformed field at once (400 lists them all).
     public func problems() -> [(field: String, reason: LocalizedText)] {
