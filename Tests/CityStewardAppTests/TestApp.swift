@@ -98,3 +98,38 @@ func webLogin(_ app: Application, _ username: String, password: String = DemoDis
 func areaID(_ app: Application, code: String) async throws -> String {
     try #require(try await AreaStore(db: app.db).find(code: code)).id.uuidString.lowercased()
 }
+
+/// A multipart/form-data body, as a browser sends a form with files.
+struct MultipartForm {
+    let boundary = "----citysteward\(UUID().uuidString.prefix(8))"
+    var body = Data()
+
+    mutating func field(_ name: String, _ value: String) {
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+
+    mutating func file(_ name: String, _ data: Data, _ type: String, filename: String = "photo") {
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+        body += data
+        body += Data("\r\n".utf8)
+    }
+
+    func send(_ app: Application, _ path: String, method: HTTPMethod = .POST, cookie: String? = nil) async throws -> Reply {
+        var headers: HTTPHeaders = [:]
+        if let cookie { headers.add(name: .cookie, value: cookie) }
+        headers.contentType = HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary])
+        let response = try await app.testing().sendRequest(method, path, headers: headers, body: ByteBuffer(data: body + Data("--\(boundary)--\r\n".utf8)))
+        return Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+    }
+}
+
+extension Reply {
+    /// The value of a hidden form field.
+    func hidden(_ name: String) -> String? {
+        guard let range = text.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        let rest = text[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
+    var location: String? { headers.first(name: .location) }
+}

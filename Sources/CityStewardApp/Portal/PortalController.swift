@@ -210,7 +210,9 @@ struct PortalController: RouteCollection {
             nearby = try await Self.nearbyCases(req, category: category.code, at: position, language: language)
         }
         let villages = reference.areas.values.filter { $0.kind == .village }.sorted { $0.code < $1.code }
-        let maps: [VillageMap] = place == nil ? villages.compactMap { v in Self.villageMap(v, reference, language) } : []
+        // The reference keeps areas without shapes: the maps read the village outlines.
+        let maps: [VillageMap] = place == nil
+            ? try await req.areas.list(scope: .everything, kind: .village, includeShapes: true).compactMap { Self.villageMap($0, language) } : []
         let page = FormPage(
             page: PageChrome(request: req, title: title).withCSRF(req), topic: title, topicID: topic?.id, category: category?.code,
             allCategories: allCategories, place: place.map { Self.placeView($0, reference, language) },
@@ -220,7 +222,7 @@ struct PortalController: RouteCollection {
         return try await req.view.render(emergency == nil ? "portal/form" : "portal/emergency", page).encodeResponse(for: req)
     }
 
-    static func villageMap(_ village: Area, _ reference: CaseReference, _ language: Language) -> VillageMap? {
+    static func villageMap(_ village: Area, _ language: Language) -> VillageMap? {
         guard let map = AreaMap.draw([AreaMap.Item(area: village, href: nil)], width: 360, language: language),
               map.frame.count == 4, map.bounds.count == 4 else { return nil }
         return VillageMap(code: village.code, name: village.displayName(language),
@@ -276,7 +278,9 @@ struct PortalController: RouteCollection {
         var long: String?
         var placeCode: String?
         var village: String?
+        /// `photos[]` from the form's multiple-file input; `photo` for a client that sends one file.
         var photos: [File]?
+        var photo: File?
         var formKey: String?
     }
 
@@ -314,7 +318,8 @@ struct PortalController: RouteCollection {
         // Residents may just send a photo: the problem's own name then describes it.
         let text = (body.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let description = text.isEmpty ? (topicName ?? category.name) : text
-        let photos = (body.photos ?? []).compactMap { CasesWebController.fileData($0) }.map { (data: $0, role: PhotoRole.report) }
+        let photos = ((body.photos ?? []) + [body.photo].compactMap { $0 }).compactMap { CasesWebController.fileData($0) }
+            .map { (data: $0, role: PhotoRole.report) }
         let report = CaseReport(category: category.code, position: position, placeCode: (placeCode ?? "").isEmpty ? nil : placeCode,
                                 description: description, urgency: nil)
         let formKey = (body.formKey ?? "").isEmpty ? nil : body.formKey
