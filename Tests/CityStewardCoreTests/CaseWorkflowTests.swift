@@ -48,12 +48,13 @@ struct CaseWorkflowTests {
     }
 
     /// Property: every action reaches a state from which the case can still be closed or is final, and no action
-    /// leaves a final state.
+    /// leaves a final state but the reporter's reopening of a closed case.
     @Test func noDeadEnds() {
         let everyone: Set<CaseCapacity> = Set(CaseCapacity.allCases)
         for state in CaseState.allCases {
             if state.isFinal {
-                #expect(CaseWorkflow.available(in: state, as: everyone).isEmpty)
+                #expect(CaseWorkflow.available(in: state, as: everyone) == (state == .closed ? [.reopen] : []))
+                #expect(CaseWorkflow.available(in: state, as: everyone.subtracting([.reporter])).isEmpty)
                 continue
             }
             // Breadth-first search to `closed`.
@@ -68,5 +69,78 @@ struct CaseWorkflowTests {
             }
             #expect(seen.contains(.closed) || seen.contains(.rejected), "\(state) cannot reach an end")
         }
+    }
+}
+
+@Suite("Residents' follow-up rules")
+struct ResidentFeedbackTests {
+    let calendar: WorkingCalendar = try! WorkingCalendarData.decode(try! Data(contentsOf: URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Resources/Calendars/china-holidays.json")))
+
+    @Test func reopeningSendsTheCaseBackWithAFreshDeadline() throws {
+        let closedAt = ISO8601DateFormatter().date(from: "2026-03-02T06:00:00Z")!
+        let now = closedAt.addingTimeInterval(3600)
+        let snapshot = CaseSnapshot(state: .closed, urgency: .normal, reportedAt: closedAt.addingTimeInterval(-86400), deadline: closedAt, stepDue: nil,
+                                    handledBy: UUID())
+        // Only the reporter, only with a reason.
+        #expect(throws: DomainError.self) { try CaseWorkflow.decide(.reopen, on: snapshot, as: [.dispatcher], by: UUID(), input: .init(note: "x"), now: now, calendar: calendar) }
+        #expect(throws: DomainError.self) { try CaseWorkflow.decide(.reopen, on: snapshot, as: [.reporter], by: UUID(), input: .init(), now: now, calendar: calendar) }
+        let limit = TimeLimit(amount: 4, unit: .workingHours)
+        let next = try CaseWorkflow.decide(.reopen, on: snapshot, as: [.reporter], by: UUID(), input: .init(note: "又脏了", limit: limit), now: now, calendar: calendar)
+        #expect(next.state == .dispatched && next.handledBy == nil)
+        #expect(next.deadline == limit.deadline(from: now, on: calendar) && next.stepDue == next.deadline)
+    }
+
+    @Test func onceWithinSevenDays() {
+        let closedAt = Date(timeIntervalSince1970: 1_772_433_000)
+        #expect(ResidentFeedback.canReopen(state: .closed, closedAt: closedAt, reopenCount: 0, now: closedAt.addingTimeInterval(6.9 * 86400)))
+        #expect(!ResidentFeedback.canReopen(state: .closed, closedAt: closedAt, reopenCount: 0, now: closedAt.addingTimeInterval(7.1 * 86400)))
+        #expect(!ResidentFeedback.canReopen(state: .closed, closedAt: closedAt, reopenCount: 1, now: closedAt))
+        #expect(!ResidentFeedback.canReopen(state: .accepted, closedAt: nil, reopenCount: 0, now: closedAt))
+        #expect(throws: DomainError.self) { try ResidentFeedback.checkRating(0, comment: nil, state: .closed, alreadyRated: false) }
+        #expect(throws: DomainError.self) { try ResidentFeedback.checkRating(5, comment: nil, state: .accepted, alreadyRated: false) }
+        #expect(throws: DomainError.self) { try ResidentFeedback.checkRating(5, comment: nil, state: .closed, alreadyRated: true) }
+        #expect(throws: DomainError.self) { try ResidentFeedback.checkRating(5, comment: String(repeating: "好", count: 501), state: .closed, alreadyRated: false) }
+        #expect((try? ResidentFeedback.checkRating(5, comment: "好", state: .closed, alreadyRated: false)) != nil)
+    }
+
+    @Test func phoneNumbersAreParsedAndMasked() {
+        #expect(PhoneNumber.parse("+86 138-0013-8000")?.digits == "13800138000")
+        #expect(PhoneNumber.parse("13800138000")?.masked == "138****8000")
+        #expect(PhoneNumber.parse("0755-2345 6789")?.masked == "075*****6789")
+        for bad in ["12345", "12800138000", "1380013800a", "", "00755123"] { #expect(PhoneNumber.parse(bad) == nil, "\(bad)") }
+        // Property: masking never shows the middle digits.
+        for n in 0..<200 {
+            let digits = "13" + String(format: "%09d", n * 4_999_999 % 1_000_000_000)
+            let masked = PhoneNumber.parse(digits)!.masked
+            #expect(masked.count == 11 && masked.dropFirst(3).prefix(4) == "****" && masked.suffix(4) == digits.suffix(4))
+        }
+    }
+
+    @Test func shortNumbersAsResidentsTypeThem() {
+        #expect(ShortNumber.normalize("LH-2026-000123") == "LH-2026-000123")
+        #expect(ShortNumber.normalize("2026-123") == "LH-2026-000123")
+        #expect(ShortNumber.normalize(" lh 2026 123 ") == "LH-2026-000123")
+        #expect(ShortNumber.normalize("2026000123") == "LH-2026-000123")
+        for bad in ["123", "2026-", "abcd-12", "2026-0", "2026-1234567"] { #expect(ShortNumber.normalize(bad) == nil, "\(bad)") }
+    }
+
+    @Test func everyTopicNamesAClassOfTheTaxonomy() throws {
+        let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Resources/Taxonomy/taxonomy.json")))
+        for topic in ResidentTopic.all {
+            if let code = topic.category {
+                #expect(taxonomy.eventCategory(code) != nil, "\(topic.id) → \(code)")
+                #expect(topic.emergency == nil)
+            } else {
+                #expect(topic.emergency != nil, "\(topic.id) names no class and is not an emergency")
+            }
+        }
+        #expect(Set(ResidentTopic.all.map(\.id)).count == ResidentTopic.all.count)
+        #expect(Set(ResidentTopic.all.map(\.group)) == Set(CategoryGroup.allCases))
+        // Each emergency shows its own number first.
+        #expect(EmergencyNumber.first(for: .fire).first?.number == "119")
+        #expect(EmergencyNumber.first(for: .gas).first?.number == "119")
+        #expect(EmergencyNumber.first(for: .people).first?.number == "120")
     }
 }

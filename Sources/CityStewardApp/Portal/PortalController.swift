@@ -345,6 +345,8 @@ struct PortalController: RouteCollection {
     struct TrackPage: Encodable {
         var page: PageChrome
         var isNew: Bool
+        /// What the reporter just did (after a rating or a reopening).
+        var notice: String?
         var isOwner: Bool
         var token: String?
         var trackURL: String?
@@ -387,6 +389,7 @@ struct PortalController: RouteCollection {
             .map { "\($0.name)（\($0.path)）" } ?? row.areaName
         return TrackPage(
             page: PageChrome(request: req, title: row.number).withCSRF(req), isNew: (try? req.query.get(String.self, at: "new")) == "1",
+            notice: isOwner ? Self.notice((try? req.query.get(String.self, at: "done")) ?? "", language) : nil,
             isOwner: isOwner, token: token, trackURL: token.map { "\(base)/t/\($0)" }, number: row.number,
             status: PlainTimeline.status(state).text(language), state: state.rawValue,
             category: language == .en ? row.categoryNameEn : row.categoryName, place: placeName,
@@ -397,6 +400,14 @@ struct PortalController: RouteCollection {
             rating: resident?.rating, ratingComment: isOwner ? resident?.ratingComment : nil, canReopen: canReopen,
             reopenUntil: canReopen ? row.closedAt.map { Timestamp.beijing($0.addingTimeInterval(ResidentFeedback.reopenWindow)) } : nil,
             stars: [5, 4, 3, 2, 1])
+    }
+
+    static func notice(_ done: String, _ language: Language) -> String? {
+        switch done {
+        case "rated": LocalizedText(zh: "谢谢您的评价！", en: "Thank you for rating!").text(language)
+        case "reopened": LocalizedText(zh: "已要求重新办理，负责单位会再次处理。", en: "Asked to redo: the responsible office will handle it again.").text(language)
+        default: nil
+        }
     }
 
     static func baseURL(_ req: Request) -> String {
@@ -434,7 +445,7 @@ struct PortalController: RouteCollection {
         let comment = body.comment.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
         try ResidentFeedback.checkRating(score, comment: comment, state: row.caseState, alreadyRated: report.rating != nil)
         try await ResidentFollowUp(request: req).rate(row, rating: score!, comment: comment)
-        return req.redirect(to: "/t/\(token)", redirectType: .normal)
+        return req.redirect(to: "/t/\(token)?done=rated", redirectType: .normal)
     }
 
     struct ReopenBody: Content {
@@ -446,7 +457,7 @@ struct PortalController: RouteCollection {
         let body = try req.content.decode(ReopenBody.self)
         try ResidentFeedback.checkReopen(state: row.caseState, closedAt: row.closedAt, reopenCount: report.reopenCount, now: Date())
         _ = try await ActOnCase(request: req).run(caseID: row.id, input: .init(action: .reopen, note: body.reason), reporter: report)
-        return req.redirect(to: "/t/\(token)", redirectType: .normal)
+        return req.redirect(to: "/t/\(token)?done=reopened", redirectType: .normal)
     }
 
     // MARK: Finding a case again

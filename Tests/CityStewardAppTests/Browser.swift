@@ -1,0 +1,169 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Testing
+import Vapor
+
+/// Headless Chromium (Debian package `chromium`) driven over the DevTools protocol from the tests: a real browser
+/// rendering the server's pages, running its scripts, filling and submitting its forms. No npm, no driver binary.
+final class Browser: @unchecked Sendable {
+    static var executable: String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Run where Chromium is installed, and always under CI (where a missing browser must fail, not skip).
+    static var available: Bool { executable != nil || ProcessInfo.processInfo.environment["CI"] != nil }
+
+    /// Where screenshots go: `CITYSTEWARD_ARTIFACTS` or `.build/test-artifacts` in the checkout.
+    static var artifacts: URL {
+        if let dir = ProcessInfo.processInfo.environment["CITYSTEWARD_ARTIFACTS"] { return URL(fileURLWithPath: dir) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/test-artifacts")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let process: Process
+    private let profile: URL
+    private var socket: WebSocket?
+    private let state = NIOLockedValueBox<(next: Int, waiting: [Int: CheckedContinuation<[String: Any], any Error>])>((0, [:]))
+
+    private init(process: Process, profile: URL) {
+        self.process = process
+        self.profile = profile
+    }
+
+    static func launch(width: Int, height: Int, app: Application) async throws -> Browser {
+        let group = app.eventLoopGroup
+        guard let executable else { throw Failure(description: "Chromium is needed for the browser tests: apt-get install chromium") }
+        let port = Int.random(in: 30000...39000)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("cs-chromium-\(UUID().uuidString.prefix(8))")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                             "--remote-debugging-port=\(port)", "--user-data-dir=\(profile.path)", "about:blank"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let browser = Browser(process: process, profile: profile)
+        var pageSocket: String?
+        for _ in 0..<150 where pageSocket == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            guard let reply = try? await app.client.get(URI(string: "http://127.0.0.1:\(port)/json/list")), let body = reply.body,
+                  let targets = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [[String: Any]] else { continue }
+            pageSocket = targets.first { $0["type"] as? String == "page" }?["webSocketDebuggerUrl"] as? String
+        }
+        guard let pageSocket else {
+            browser.close()
+            throw Failure(description: "Chromium did not open its DevTools port")
+        }
+        let connected = NIOLockedValueBox<WebSocket?>(nil)
+        try await WebSocket.connect(to: pageSocket, configuration: .init(maxFrameSize: 1 << 26), on: group) { ws in
+            connected.withLockedValue { $0 = ws }
+            ws.onText { _, text in browser.receive(text) }
+        }.get()
+        // The upgrade callback may run just after the connect future completes.
+        for _ in 0..<100 where connected.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        browser.socket = connected.withLockedValue { $0 }
+        _ = try await browser.call("Page.enable")
+        _ = try await browser.call("Emulation.setDeviceMetricsOverride",
+                                   ["width": width, "height": height, "deviceScaleFactor": 2, "mobile": true])
+        _ = try await browser.call("Emulation.setTouchEmulationEnabled", ["enabled": true])
+        return browser
+    }
+
+    private func receive(_ text: String) {
+        guard let message = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], let id = message["id"] as? Int else { return }
+        let waiter = state.withLockedValue { $0.waiting.removeValue(forKey: id) }
+        if let error = message["error"] as? [String: Any] {
+            waiter?.resume(throwing: Failure(description: "DevTools: \(error)"))
+        } else {
+            waiter?.resume(returning: message["result"] as? [String: Any] ?? [:])
+        }
+    }
+
+    @discardableResult
+    func call(_ method: String, _ params: [String: Any] = [:]) async throws -> [String: Any] {
+        guard let socket else { throw Failure(description: "not connected") }
+        let id = state.withLockedValue { s -> Int in
+            s.next += 1
+            return s.next
+        }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": params]), as: UTF8.self)
+        return try await withCheckedThrowingContinuation { continuation in
+            state.withLockedValue { $0.waiting[id] = continuation }
+            socket.send(text)
+        }
+    }
+
+    /// The value of a JavaScript expression in the page.
+    func evaluate(_ expression: String) async throws -> Any? {
+        let result = try await call("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true])
+        if let exception = result["exceptionDetails"] { throw Failure(description: "script failed: \(exception)") }
+        return (result["result"] as? [String: Any])?["value"]
+    }
+
+    func string(_ expression: String) async throws -> String { try await evaluate(expression) as? String ?? "" }
+
+    /// Waits until the page at a location other than `previous` has loaded (after a navigation, link or submit).
+    func waitForPage(leaving previous: String?, timeout: Duration = .seconds(15)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            let status = (try? await string("document.readyState + ' ' + location.href")) ?? ""
+            let parts = status.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0] == "complete", parts[1] != previous { return parts[1] }
+        }
+        throw Failure(description: "the page did not load in time (still at \(previous ?? "?"))")
+    }
+
+    func open(_ url: String) async throws {
+        let before = try? await string("location.href")
+        try await call("Page.navigate", ["url": url])
+        _ = try await waitForPage(leaving: before == url ? nil : before)
+    }
+
+    /// Clicks the element and waits for the next page.
+    func click(_ selector: String) async throws -> String {
+        let before = try await string("location.href")
+        let found = try await evaluate("(() => { const e = document.querySelector(\(Self.js(selector))); if (!e) return false; e.click(); return true })()") as? Bool
+        guard found == true else { throw Failure(description: "nothing matches \(selector) on \(before)") }
+        return try await waitForPage(leaving: before)
+    }
+
+    func fill(_ selector: String, _ value: String) async throws {
+        let ok = try await evaluate("(() => { const e = document.querySelector(\(Self.js(selector))); if (!e) return false; e.value = \(Self.js(value)); return true })()") as? Bool
+        guard ok == true else { throw Failure(description: "no field \(selector)") }
+    }
+
+    /// Puts files into a file input, as a user choosing them would.
+    func setFiles(_ selector: String, _ paths: [String]) async throws {
+        let document = try await call("DOM.getDocument")
+        guard let root = (document["root"] as? [String: Any])?["nodeId"] as? Int else { throw Failure(description: "no document") }
+        let node = try await call("DOM.querySelector", ["nodeId": root, "selector": selector])
+        guard let nodeID = node["nodeId"] as? Int, nodeID != 0 else { throw Failure(description: "no input \(selector)") }
+        try await call("DOM.setFileInputFiles", ["nodeId": nodeID, "files": paths])
+    }
+
+    func screenshot(_ name: String) async throws -> URL {
+        let shot = try await call("Page.captureScreenshot", ["format": "png"])
+        guard let base64 = shot["data"] as? String, let data = Data(base64Encoded: base64) else { throw Failure(description: "no screenshot") }
+        let dir = Self.artifacts.appendingPathComponent("browser")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent(name + ".png")
+        try data.write(to: file)
+        return file
+    }
+
+    func close() {
+        try? socket?.close().wait()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: profile)
+    }
+
+    static func js(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
+    }
+}

@@ -1,0 +1,103 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import VaporTesting
+
+/// The residents' journey in a real headless Chromium at phone width (390 × 844), in Chinese and in English: open a
+/// QR poster, follow its code to the form, pick a problem, add a photo and a phone number, send, keep the tracking
+/// link; staff close the case; the resident rates it. Screenshots of every step go to `.build/test-artifacts/browser/`.
+@Suite("Portal in a real browser", .serialized, .enabled(if: Browser.available))
+struct PortalBrowserTests {
+    @Test(arguments: [("zh-Hans", "zh-CN,zh;q=0.9"), ("en", "en-GB,en;q=0.9")])
+    func aResidentReportsAndRatesOnAPhone(language: String, acceptLanguage: String) async throws {
+        try await withTestApp { app in
+            let port = Int.random(in: 40000...48000)
+            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
+            var browser: Browser?
+            do {
+                browser = try await Browser.launch(width: 390, height: 844, app: app)
+                try await journey(app, browser!, base: "http://127.0.0.1:\(port)", language: language, acceptLanguage: acceptLanguage)
+            } catch {
+                browser?.close()
+                await app.http.server.shared.shutdown()
+                throw error
+            }
+            browser?.close()
+            await app.http.server.shared.shutdown()
+        }
+    }
+
+    func journey(_ app: Application, _ browser: Browser, base: String, language: String, acceptLanguage: String) async throws {
+        let en = language == "en"
+        try await browser.call("Emulation.setUserAgentOverride", ["userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile CitySteward-test",
+                                                                  "acceptLanguage": acceptLanguage])
+        func fitsThePhone(_ step: String) async throws {
+            let width = try await browser.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
+            #expect(width <= 390, "\(step) is \(width) px wide: no sideways scrolling on a phone")
+        }
+        // The poster at the garbage room: its code's text is the form's address.
+        try await browser.open("\(base)/q/\(garbageRoom.code)")
+        #expect(try await browser.string("document.documentElement.lang") == language)
+        #expect(try await browser.evaluate("document.querySelector('.qr svg') !== null") as? Bool == true)
+        let link = try await browser.string("document.querySelector('.url').textContent.trim()")
+        #expect(link == "\(base)/report?place=\(garbageRoom.code)")
+        _ = try await browser.screenshot("1-qr-poster-\(language)")
+
+        // Scanning opens the picker, already located, emergency numbers on top.
+        try await browser.open(link)
+        #expect(try await browser.string("document.querySelector('.place b').textContent") == (en ? garbageRoom.nameEn : garbageRoom.name))
+        #expect(try await browser.evaluate("document.querySelector('.sos a[href=\"tel:119\"]') !== null") as? Bool == true)
+        try await fitsThePhone("the picker")
+        _ = try await browser.screenshot("2-picker-\(language)")
+
+        // Pick "bins overflowing": the form, with nothing to type but what the resident wants to add.
+        _ = try await browser.click("a.topic[href*='topic=bins']")
+        #expect(try await browser.string("document.querySelector('h1').textContent") == (en ? "Bins overflowing" : "垃圾桶满了"))
+        try await browser.fill("textarea[name=description]", en ? "Bins by the gate are full" : "门口垃圾桶满了")
+        try await browser.fill("input[name=phone]", "13700001234")
+        let photo = FileManager.default.temporaryDirectory.appendingPathComponent("bins-\(UUID().uuidString.prefix(6)).jpg")
+        try TestImages.jpegWithGPS(seed: 9).write(to: photo)
+        defer { try? FileManager.default.removeItem(at: photo) }
+        try await browser.setFiles("input[type=file]", [photo.path])
+        #expect(try await browser.evaluate("document.querySelector('input[type=file]').files.length") as? Int == 1)
+        try await fitsThePhone("the form")
+        _ = try await browser.screenshot("3-form-\(language)")
+
+        // Send: the receipt with the short number and the tracking link.
+        let receiptURL = try await browser.click("#report-form button[type=submit]")
+        #expect(receiptURL.contains("/t/") && receiptURL.hasSuffix("?new=1"))
+        let number = try await browser.string("document.querySelector('.receipt .number').textContent")
+        let tracking = try await browser.string("document.querySelector('.receipt a.code').href")
+        #expect(number.hasPrefix("LH-") && tracking.hasPrefix("\(base)/t/"))
+        #expect(try await browser.string("document.body.innerText").contains("137****1234"))
+        try await fitsThePhone("the receipt")
+        _ = try await browser.screenshot("4-receipt-\(language)")
+        let row = try await CaseStore(db: app.db).find(number: number, scope: nil)
+        #expect(row.source == "resident" && row.placeCode == garbageRoom.code)
+        #expect(try await CaseStore(db: app.db).photos(of: row.id).count == 1)
+
+        // Staff close it.
+        let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
+        let id = row.id.uuidString.lowercased()
+        for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
+                              (dispatcher, "passVerification"), (dispatcher, "close")] {
+            #expect(try await act(app, who, id, action).status == .ok, "\(action)")
+        }
+
+        // The resident follows the link: done, in plain words; rates it four stars.
+        try await browser.open(tracking)
+        let text = try await browser.string("document.body.innerText")
+        #expect(text.contains(en ? "Done; please rate the result" : "已办结，欢迎评价"))
+        _ = try await browser.screenshot("5-closed-\(language)")
+        _ = try await browser.evaluate("document.querySelector('#rate input[name=rating][value=\"4\"]').click()")
+        try await browser.fill("#rate textarea[name=comment]", en ? "Quick, thanks" : "很及时，谢谢")
+        _ = try await browser.click("#rate button[type=submit]")
+        #expect(try await browser.string("document.querySelector('.rated').textContent").contains("4 / 5"))
+        try await fitsThePhone("the rated case")
+        _ = try await browser.screenshot("6-rated-\(language)")
+        #expect(try await ResidentReportStore(db: app.db).find(caseID: row.id)?.rating == 4)
+    }
+}
