@@ -296,12 +296,7 @@ struct Open311Tests {
             #expect(jsonArray(try await open311(app, .GET, "tokens/\(link).json")).first?["service_request_id"] as? String == row.number)
             #expect(try await open311(app, .GET, "tokens/AAAAAAAAAAAAAAAAAAAAAA.json").status == .notFound)
 
-            let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
-            let id = row.id.uuidString.lowercased()
-            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
-                                  (dispatcher, "passVerification"), (dispatcher, "close")] {
-                #expect(try await act(app, who, id, action).status == .ok, "\(action)")
-            }
+            try await workToClosure(app, row.id)
             let updates = try await open311(app, .GET, "servicerequestupdates.xml")
             let tree = try #require(XMLNode.parse(updates.text))
             #expect(tree.name == "service_request_updates")

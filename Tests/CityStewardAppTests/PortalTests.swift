@@ -36,6 +36,16 @@ func portalReport(_ app: Application, topic: String = "bins", place: String? = g
     return (try await form.send(app, "/report", cookie: cookie), formKey, cookie, form)
 }
 
+/// The steward files, dispatches, does, checks and closes a case (through the API).
+func workToClosure(_ app: Application, _ caseID: UUID) async throws {
+    let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
+    let id = caseID.uuidString.lowercased()
+    for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
+                          (dispatcher, "passVerification"), (dispatcher, "close")] {
+        #expect(try await act(app, who, id, action).status == .ok, "\(action)")
+    }
+}
+
 func trackingToken(_ location: String?) -> String? {
     guard let location, let range = location.range(of: "/t/") else { return nil }
     return String(location[range.upperBound...].prefix { $0 != "?" })
@@ -92,12 +102,7 @@ struct PortalTests {
             #expect(try await send(app, .POST, "/t/\(link)/rate", headers: ["Cookie": cookie], form: ["_csrf": csrf, "rating": "5"]).status == .conflict)
 
             // Staff work the case to closure; the resident's timeline follows in plain words.
-            let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
-            let id = row.id.uuidString.lowercased()
-            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
-                                  (dispatcher, "passVerification"), (dispatcher, "close")] {
-                #expect(try await act(app, who, id, action).status == .ok, "\(action)")
-            }
+            try await workToClosure(app, row.id)
             let closed = try await send(app, .GET, "/t/\(link)", headers: ["Cookie": cookie])
             for step in ["已收到您的反映", "已受理，正在安排处理", "已交给龙华城市管家运营有限公司（演示）处理", "已处理，等待核查", "已办结，欢迎评价"] {
                 #expect(closed.text.contains(step), "\(step)")
@@ -124,6 +129,8 @@ struct PortalTests {
             let notes = try await CaseStore(db: app.db).notifications(orgID: row.responsibleId, userID: nil)
             #expect(notes.contains { $0.kind == "reopened" })
             // Worked and closed again, it cannot be reopened a second time.
+            let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
+            let id = row.id.uuidString.lowercased()
             for (who, action) in [(patrol, "accept"), (patrol, "handle"), (dispatcher, "passVerification"), (dispatcher, "close")] {
                 #expect(try await act(app, who, id, action).status == .ok, "\(action)")
             }
@@ -148,12 +155,7 @@ struct PortalTests {
             let (reply, _, cookie, _) = try await portalReport(app, photo: nil)
             let link = try #require(trackingToken(reply.location))
             let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
-            let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
-            let id = row.id.uuidString.lowercased()
-            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
-                                  (dispatcher, "passVerification"), (dispatcher, "close")] {
-                #expect(try await act(app, who, id, action).status == .ok, "\(action)")
-            }
+            try await workToClosure(app, row.id)
             let sql = app.db as! any SQLDatabase
             try await sql.update("cases").set("closed_at", to: Date().addingTimeInterval(-8 * 24 * 3600)).where("id", .equal, row.id).run()
             let page = try await send(app, .GET, "/t/\(link)", headers: ["Cookie": cookie])

@@ -33,19 +33,5 @@ enum MapSVG {
 
     static func n(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.count)
-        for ch in text {
-            switch ch {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(ch)
-            }
-        }
-        return result
-    }
+    static func escape(_ text: String) -> String { SVGText.escape(text) }
 }

@@ -53,6 +53,21 @@ struct CasesAPIController: RouteCollection {
         }
     }
 
+    /// A number typed into a form field (empty: not given).
+    static func decimal(_ text: String?, field: String) throws -> Double? {
+        guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        guard let v = Double(t), v.isFinite else { throw DomainError.invalid(field, zh: "\(field) 应为数字", en: "\(field) must be a number") }
+        return v
+    }
+
+    /// A stored photo as an HTTP answer.
+    static func photoResponse(_ data: Data, format: PhotoFormat, cacheControl: String) -> Response {
+        let response = Response(status: .ok, body: .init(data: data))
+        response.headers.contentType = HTTPMediaType(type: "image", subType: format == .jpeg ? "jpeg" : format.rawValue)
+        response.headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
+        return response
+    }
+
     static func defaultSource(_ actor: Actor) -> CaseSource {
         if actor.keyScopes != nil { return .api }
         switch actor.role {
@@ -251,10 +266,7 @@ struct CasesAPIController: RouteCollection {
         _ = try await req.cases.find(photo.caseId, scope: CaseAccess.scope(for: actor))
         if hash == photo.hash, hash != photo.publicHash, !actor.can(.casesRead) { throw Self.photoNotFound }
         guard let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw Self.photoNotFound }
-        let response = Response(status: .ok, body: .init(data: data))
-        response.headers.contentType = HTTPMediaType(type: "image", subType: format == .jpeg ? "jpeg" : format.rawValue)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=86400, immutable")
-        return response
+        return Self.photoResponse(data, format: format, cacheControl: "private, max-age=86400, immutable")
     }
 
     static let photoNotFound = DomainError.notFound(zh: "找不到该照片", en: "photo not found")

@@ -372,14 +372,8 @@ struct CasesWebController: RouteCollection {
         guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesReport, actor)
         let body = try req.content.decode(PatrolBody.self)
-        func number(_ text: String?, _ field: String) throws -> Double? {
-            guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else {
-                throw DomainError.invalid(field, zh: "\(field) 应为数字", en: "\(field) must be a number")
-            }
-            return v
-        }
-        let position = try CasesAPIController.position(lat: try number(body.lat, "lat"), long: try number(body.long, "long"), crs: nil)
+        let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
+                                                       long: try CasesAPIController.decimal(body.long, field: "long"), crs: nil)
         var photos: [(data: Data, role: PhotoRole)] = []
         if let d = Self.fileData(body.photo) { photos.append((d, .report)) }
         let selfHandled = body.selfHandled == "on" || body.selfHandled == "true"

@@ -196,12 +196,8 @@ struct Open311Controller: RouteCollection {
         guard let category = reference.taxonomy.eventCategory(code) else {
             throw DomainError.notFound(zh: "没有服务代码 \(code)", en: "service_code \(code) was not found")
         }
-        func number(_ text: String?, _ field: String) throws -> Double? {
-            guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-            guard let v = Double(t), v.isFinite else { throw DomainError.invalid(field, zh: "\(field) 应为数字", en: "\(field) must be a number") }
-            return v
-        }
-        let position = try CasesAPIController.position(lat: try number(body.lat, "lat"), long: try number(body.long, "long"), crs: body.crs)
+        let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
+                                                       long: try CasesAPIController.decimal(body.long, field: "long"), crs: body.crs)
         let placeCode = (body.address_id ?? "").isEmpty ? nil : body.address_id
         if position == nil, placeCode == nil {
             throw DomainError.invalid("lat", zh: (body.address_string ?? "").isEmpty ? "缺少位置：lat/long 或 address_id（地点代码）"

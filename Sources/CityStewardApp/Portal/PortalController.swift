@@ -308,12 +308,8 @@ struct PortalController: RouteCollection {
             guard let parsed = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
             phone = parsed
         }
-        func number(_ text: String?, _ field: String) throws -> Double? {
-            guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-            guard let v = Double(t) else { throw DomainError.invalid(field, zh: "\(field) 应为数字", en: "\(field) must be a number") }
-            return v
-        }
-        let position = try CasesAPIController.position(lat: try number(body.lat, "lat"), long: try number(body.long, "long"), crs: nil)
+        let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
+                                                       long: try CasesAPIController.decimal(body.long, field: "long"), crs: nil)
         let placeCode = position == nil ? ((body.placeCode ?? "").isEmpty ? body.village : body.placeCode) : body.placeCode
         // Residents may just send a photo: the problem's own name then describes it.
         let text = (body.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -534,10 +530,7 @@ struct PortalController: RouteCollection {
         guard PhotoStorage.isValidName(hash), let photo = try await req.cases.photo(hash: hash), photo.publicHash == hash,
               let format = PhotoFormat(rawValue: photo.format),
               let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw CasesAPIController.photoNotFound }
-        let response = Response(status: .ok, body: .init(data: data))
-        response.headers.contentType = HTTPMediaType(type: "image", subType: format == .jpeg ? "jpeg" : format.rawValue)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=86400, immutable")
-        return response
+        return CasesAPIController.photoResponse(data, format: format, cacheControl: "public, max-age=86400, immutable")
     }
 }
 
