@@ -265,6 +265,21 @@ struct PortalTests {
         }
     }
 
+    @Test func theDemoHasResidentsReportsToFollow() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            let link = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
+            let page = try await send(app, .GET, "/t/\(link)")
+            #expect(page.status == .ok && page.text.contains("已办结") && page.text.contains("/t/\(link)/rate") && page.text.contains("公共厕所"))
+            let found = try await send(app, .GET, "/find?phone=\(DemoCases.residentPhone)")
+            #expect(found.text.components(separatedBy: "class=\"card\"><a href=\"/c/").count - 1 == 2)
+            // Loading again adds nothing.
+            let before = try await caseCount(app)
+            try await DemoCases.load(app)
+            #expect(try await caseCount(app) == before)
+        }
+    }
+
     @Test func theTapMapsProjectionMatchesTheDrawing() throws {
         // The script inverts the map linearly between `frame` corners: a vertex of the village outline must land on
         // its own position.

@@ -18,6 +18,11 @@ enum DemoCases {
         ("440309006007V01", 6, "09010", "电动车在楼道口乱停放", false),
     ]
 
+    /// Two residents' reports through the portal's path (a facility's QR code, a phone number); the first is closed
+    /// so it can be rated or reopened. Their form keys make their tracking links (printed by `demo`).
+    static let residentFormKeys = ["demo-resident-1", "demo-resident-2"]
+    static let residentPhone = "13800138000"
+
     static func load(_ app: Application) async throws {
         let existing = try await CaseStore(db: app.db).list(scope: .everything, limit: 1).total
         guard existing == 0 else { return }
@@ -42,6 +47,22 @@ enum DemoCases {
             (4, [(.file, false), (.dispatch, false), (.accept, true), (.handle, true)]),
             (6, [(.file, false), (.dispatch, false)]),
         ]
+        var residentCases: [CaseRow] = []
+        let facilities = reference.facilities.values.sorted { $0.code < $1.code }
+        for (i, key) in residentFormKeys.enumerated() {
+            guard let facility = facilities.first(where: { $0.componentCode == (i == 0 ? "03001" : "01037") }) else { continue }
+            let report = CaseReport(category: facility.reportCategory, position: nil, placeCode: facility.code,
+                                    description: i == 0 ? "公厕洗手池堵塞，地面积水" : "这盏路灯晚上不亮", urgency: nil)
+            let input = ReportCase.Input(report: report, source: .resident, idempotencyKey: "portal:\(key)", reporterName: "居民 138****8000",
+                                         resident: .init(phone: PhoneNumber.parse(residentPhone), language: .zhHans, formKey: key))
+            residentCases.append(try await ReportCase(app: app).run(input, actor: nil).row)
+        }
+        if let first = residentCases.first {
+            for (action, byPatrol) in [(CaseAction.file, false), (.dispatch, false), (.accept, true), (.handle, true), (.passVerification, false), (.close, false)] {
+                _ = try await ActOnCase(app: app).run(caseID: first.id, input: ActOnCase.Input(action: action, note: action == .handle ? "已疏通" : nil),
+                                                      actor: byPatrol ? actor : dispatcher)
+            }
+        }
         for step in steps where step.index < created.count {
             for (action, byPatrol) in step.actions {
                 _ = try await ActOnCase(app: app).run(caseID: created[step.index].id,

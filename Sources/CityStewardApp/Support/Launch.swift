@@ -127,7 +127,7 @@ public enum CityStewardMain {
                 }
                 try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database)
                 try await DemoCases.load(app)
-                print(demoBanner(config))
+                print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])))
             }
             try await app.execute()
         } catch {
@@ -148,7 +148,7 @@ public enum CityStewardMain {
         }
     }
 
-    static func demoBanner(_ config: AppConfig) -> String {
+    static func demoBanner(_ config: AppConfig, residentLink: String? = nil) -> String {
         let url = "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)"
         var lines = [
             "",
@@ -160,6 +160,11 @@ public enum CityStewardMain {
         for user in DemoDistrict.users {
             lines.append("    \(user.username.padding(toLength: 18, withPad: " ", startingAt: 0)) \(user.role.label.en) — \(user.displayName)")
         }
+        lines.append("  residents (no login):")
+        lines.append("    report:    \(url)/report       QR codes: \(url)/q/\(DemoDistrict.villageCodes[2])/sheet")
+        if let residentLink { lines.append("    a resident's closed case, to rate or reopen: \(url)\(residentLink)") }
+        lines.append("    find by phone \(DemoCases.residentPhone): \(url)/find?phone=\(DemoCases.residentPhone)")
+        lines.append("  Open311:   \(url)/open311/v2/services.xml   (anonymous posting on)")
         lines.append("")
         return lines.joined(separator: "\n")
     }
