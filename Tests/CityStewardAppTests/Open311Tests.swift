@@ -200,6 +200,28 @@ struct Open311Tests {
             let badKey = try await post(["service_code": "06010", "lat": String(p.lat), "long": String(p.long), "api_key": "csk_nope"])
             #expect(badKey.status == .forbidden && code(badKey) == 403)
             #expect(try await caseCount(app) == 0)
+            // A media file too large or not an image is refused before anything is stored.
+            var big = MultipartForm()
+            for (k, v) in ["service_code": "06010", "lat": String(p.lat), "long": String(p.long)] { big.field(k, v) }
+            big.file("media", TestImages.decodablePNG() + Data(repeating: 0, count: 8 * 1024 * 1024), "image/png")
+            let tooLarge = try await big.send(app, "/open311/v2/requests.json")
+            #expect(tooLarge.status == .badRequest && code(tooLarge) == 413)
+            var notImage = MultipartForm()
+            for (k, v) in ["service_code": "06010", "lat": String(p.lat), "long": String(p.long)] { notImage.field(k, v) }
+            notImage.file("media", Data("%PDF-1.4".utf8), "application/pdf")
+            let wrongType = try await notImage.send(app, "/open311/v2/requests.json")
+            #expect(wrongType.status == .badRequest && code(wrongType) == 415)
+            #expect(photoFiles(app).isEmpty)
+            #expect(try await caseCount(app) == 0)
+            // A good one is kept, and its public copy is the request's media_url.
+            var good = MultipartForm()
+            for (k, v) in ["service_code": "06010", "lat": String(p.lat), "long": String(p.long)] { good.field(k, v) }
+            good.file("media", TestImages.decodablePNG(), "image/png")
+            let withMedia = try await good.send(app, "/open311/v2/requests.json")
+            let mediaID = try #require(jsonArray(withMedia).first?["service_request_id"] as? String)
+            let mediaURL = try #require(jsonArray(try await open311(app, .GET, "requests/\(mediaID).json")).first?["media_url"] as? String)
+            #expect(mediaURL.hasPrefix("http://127.0.0.1:8080/public/photos/"))
+            #expect(try await send(app, .GET, String(mediaURL.dropFirst("http://127.0.0.1:8080".count))).status == .ok)
             // Only requests can be posted.
             #expect(try await open311(app, .POST, "services.xml", form: [:]).status == .notFound)
         }

@@ -97,4 +97,70 @@ struct PortalBrowserTests {
         _ = try await browser.screenshot("6-rated-\(language)")
         #expect(try await ResidentReportStore(db: app.db).find(caseID: row.id)?.rating == 4)
     }
+
+    /// Without a QR code: the phone's position (granted and emulated), the duplicate shown by the page script, and a
+    /// tap on the village map that places the report.
+    @Test func positionFromThePhoneAndFromATapOnTheMap() async throws {
+        try await withTestApp { app in
+            let port = Int.random(in: 40000...48000)
+            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
+            var browser: Browser?
+            do {
+                let b = try await Browser.launch(width: 390, height: 844, app: app)
+                browser = b
+                let base = "http://127.0.0.1:\(port)"
+                // Someone already reported noise here.
+                let here = try await gridCentre(app, songziyuan, 4)
+                let earlier = try await report(app, try await token(app, "steward-patrol"), category: "06028", at: here)
+                let number = try #require(earlier.json["number"] as? String)
+
+                try await b.call("Browser.grantPermissions", ["origin": base, "permissions": ["geolocation"]])
+                try await b.call("Emulation.setGeolocationOverride", ["latitude": here.lat, "longitude": here.long + 0.0001, "accuracy": 10])
+                try await b.open("\(base)/report/new?topic=noise&lang=en")
+                #expect(try await b.evaluate("document.getElementById('locate').hidden") as? Bool == false)
+                _ = try await b.evaluate("document.getElementById('locate').click()")
+                var lat = ""
+                for _ in 0..<50 where lat.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    lat = try await b.string("document.getElementById('lat').value")
+                }
+                #expect(abs((Double(lat) ?? 0) - here.lat) < 1e-5)
+                // The page script found the earlier report within 50 m and shows it before sending.
+                var shown = false
+                for _ in 0..<50 where !shown {
+                    try await Task.sleep(for: .milliseconds(100))
+                    shown = try await b.evaluate("!document.getElementById('nearby').hidden && document.getElementById('nearby-list').textContent.includes(\(Browser.js(number)))") as? Bool == true
+                }
+                #expect(shown, "the duplicate \(number) is listed")
+                _ = try await b.screenshot("7-nearby-en")
+
+                // Choose the village and tap its map: the tap becomes the position.
+                _ = try await b.evaluate("(() => { const v = document.getElementById('village'); v.value = \(Browser.js(songziyuan)); v.dispatchEvent(new Event('change')); })()")
+                let box = try #require(try await b.evaluate("(() => { const m = document.querySelector('.tapmap:not([hidden]) svg path.shape'); const r = m.getBoundingClientRect(); m.scrollIntoView({block: 'center'}); const s = m.getBoundingClientRect(); return [s.x + s.width * 0.3, s.y + s.height * 0.7]; })()") as? [Double])
+                for type in ["mousePressed", "mouseReleased"] {
+                    try await b.call("Input.dispatchMouseEvent", ["type": type, "x": box[0], "y": box[1], "button": "left", "clickCount": 1])
+                }
+                let tapped = try await b.string("document.getElementById('lat').value + ',' + document.getElementById('long').value")
+                let parts = tapped.split(separator: ",").compactMap { Double($0) }
+                #expect(parts.count == 2)
+                let village = try #require(try await AreaStore(db: app.db).find(code: songziyuan))
+                if parts.count == 2 {
+                    #expect(village.shape?.locate(GeoPoint(lat: parts[0], long: parts[1])) == .inside, "the tap at \(tapped) lies in the village")
+                }
+                #expect(try await b.evaluate("document.querySelector('.pin-new') !== null") as? Bool == true)
+                _ = try await b.screenshot("8-map-tap-en")
+                _ = try await b.click("#report-form button[type=submit]")
+                let number2 = try await b.string("document.querySelector('.receipt .number').textContent")
+                let row = try await CaseStore(db: app.db).find(number: number2, scope: nil)
+                #expect(parts.count == 2 && abs(row.lat - parts[0]) < 1e-6 && abs(row.long - parts[1]) < 1e-6)
+                #expect(row.villageId == village.id && row.description == "噪音扰民")
+            } catch {
+                browser?.close()
+                await app.http.server.shared.shutdown()
+                throw error
+            }
+            browser?.close()
+            await app.http.server.shared.shutdown()
+        }
+    }
 }

@@ -211,8 +211,14 @@ struct PortalController: RouteCollection {
         }
         let villages = reference.areas.values.filter { $0.kind == .village }.sorted { $0.code < $1.code }
         // The reference keeps areas without shapes: the maps read the village outlines.
-        let maps: [VillageMap] = place == nil
-            ? try await req.areas.list(scope: .everything, kind: .village, includeShapes: true).compactMap { Self.villageMap($0, language) } : []
+        var maps: [VillageMap] = []
+        if place == nil {
+            // Buildings are drawn for orientation (a resident knows "behind building 5").
+            let buildings = try await req.areas.list(scope: .everything, kind: .building, includeShapes: true)
+            maps = try await req.areas.list(scope: .everything, kind: .village, includeShapes: true).compactMap { v in
+                Self.villageMap(v, buildings: buildings.filter { $0.path.contains(v.id) }, language)
+            }
+        }
         let page = FormPage(
             page: PageChrome(request: req, title: title).withCSRF(req), topic: title, topicID: topic?.id, category: category?.code,
             allCategories: allCategories, place: place.map { Self.placeView($0, reference, language) },
@@ -222,8 +228,9 @@ struct PortalController: RouteCollection {
         return try await req.view.render(emergency == nil ? "portal/form" : "portal/emergency", page).encodeResponse(for: req)
     }
 
-    static func villageMap(_ village: Area, _ language: Language) -> VillageMap? {
-        guard let map = AreaMap.draw([AreaMap.Item(area: village, href: nil)], width: 360, language: language),
+    static func villageMap(_ village: Area, buildings: [Area], _ language: Language) -> VillageMap? {
+        let items = [AreaMap.Item(area: village, href: nil)] + buildings.map { AreaMap.Item(area: $0, href: nil) }
+        guard let map = AreaMap.draw(items, width: 360, language: language),
               map.frame.count == 4, map.bounds.count == 4 else { return nil }
         return VillageMap(code: village.code, name: village.displayName(language),
                           svg: MapSVG.render(map, label: village.displayName(language)),
