@@ -5,6 +5,7 @@ import CityStewardTestSupport
 import FluentKit
 import Foundation
 import Logging
+import SQLKit
 import NIOPosix
 import Testing
 
@@ -142,6 +143,22 @@ struct CommandLineTests {
                 let credentials = try #require(try await directoryStore.credentials(username: "li-wei"))
                 #expect(credentials.passwordHash.hasPrefix("$2b$"))
             }
+        }
+    }
+
+    @Test func auditVerifyNamesTheFirstBrokenRow() async throws {
+        try await withDataDirectory { directory, db in
+            #expect(await run(["users", "create", "--username", "zhao", "--role", "streetOfficer", "--org", "LH-ST-002",
+                               "--password", "a-long-password"], data: directory) == 0)
+            #expect(await run(["users", "passwd", "zhao"], data: directory) == 0)   // a random password, printed
+            let rows = try await AuditStore(db: db).list(AuditStore.Filter()).rows
+            #expect(Set(rows.map(\.action)) == ["user.created", "user.password"])
+            #expect(rows.allSatisfy { $0.actorName.hasPrefix("command line") })
+            #expect(await run(["audit", "verify"], data: directory) == 0)
+            let sql = db as! any SQLDatabase
+            try await sql.raw("DROP TRIGGER audit_log_no_update").run()
+            try await sql.raw("UPDATE audit_log SET subject = 'user:nobody' WHERE seq = 1").run()
+            #expect(await run(["audit", "verify"], data: directory) != 0)
         }
     }
 }

@@ -464,6 +464,7 @@ struct EditCategory {
         }
         let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note)
         request.application.caseReference.invalidate()
+        try await request.audit(.ruleChanged, subject: "category:\(category.code)", detail: "version=\(version); \(body.note ?? "")")
         return version
     }
 }

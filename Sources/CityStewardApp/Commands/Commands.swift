@@ -10,6 +10,31 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(APIKeyCommand(), as: "apikey")
     app.asyncCommands.use(AreasCommand(), as: "areas")
+    app.asyncCommands.use(AuditCommand(), as: "audit")
+}
+
+/// Audit rows for what an operator does on the command line.
+func auditCommand(_ context: CommandContext, _ action: AuditAction, subject: String, detail: String = "") async throws {
+    let who = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+    try await AuditStore(db: context.application.db).append(action: action.rawValue, subject: subject, detail: detail, actorID: nil,
+                                                            actorName: "command line (\(who))")
+}
+
+struct AuditCommand: AsyncCommandGroup {
+    var help: String { "The tamper-evident audit log: verify." }
+    var commands: [String: any AnyAsyncCommand] { ["verify": Verify()] }
+
+    struct Verify: AsyncCommand {
+        struct Signature: CommandSignature {}
+        var help: String { "Checks the audit log's hash chain; names the first broken row and exits non-zero if there is one." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let result = try await AuditStore(db: context.application.db).verify()
+            if let broken = result.firstBroken {
+                throw CommandFailure(description: "audit log broken at row \(broken.seq): \(broken.reason.en) (\(result.rows) rows before it are intact)")
+            }
+            context.console.print("audit log intact: \(result.rows) rows")
+        }
+    }
 }
 
 struct CommandFailure: Error, CustomStringConvertible {
@@ -76,6 +101,7 @@ struct UsersCommand: AsyncCommandGroup {
             do {
                 let user = try await directory.createUser(username: username, displayName: signature.name ?? username, passwordHash: hash,
                                                           role: role, orgID: orgID)
+                try await auditCommand(context, .userCreated, subject: "user:\(user.username)", detail: "role=\(user.role.rawValue)")
                 context.console.print("created user \(user.username) (\(user.role.rawValue)) id \(user.id.uuidString.lowercased())")
                 if generated { context.console.print("password: \(password!)  (shown once)") }
             } catch let error as DomainError {
@@ -114,6 +140,7 @@ struct UsersCommand: AsyncCommandGroup {
             let password = signature.passwordStdin ? (readLine(strippingNewline: true) ?? "") : CreateUser.randomPassword()
             if let problem = CredentialRules.validatePassword(password) { throw CommandFailure(description: problem.en) }
             try await directory.setPassword(userID: user.id, passwordHash: try await context.application.password.async.hash(password))
+            try await auditCommand(context, .passwordChanged, subject: "user:\(user.username)")
             context.console.print("password changed for \(user.username)" + (signature.passwordStdin ? "" : ": \(password)  (shown once)"))
         }
     }
@@ -158,6 +185,8 @@ struct APIKeyCommand: AsyncCommandGroup {
             let expires = signature.expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: signature.name ?? "api key",
                                                                 scopes: scopes, expiresAt: expires)
+            try await auditCommand(context, .apiKeyCreated, subject: "apikey:\(info.id.uuidString.lowercased())",
+                                   detail: "user=\(user.username); scopes=\(scopes.map(\.rawValue).sorted().joined(separator: ","))")
             context.console.print("created API key \(info.id.uuidString.lowercased()) for \(user.username), scopes \(scopes.map(\.rawValue).sorted().joined(separator: ","))")
             context.console.print(secret)
             context.console.print("(the key is shown once; send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`)")
@@ -193,6 +222,7 @@ struct APIKeyCommand: AsyncCommandGroup {
             guard let id = UUID(uuidString: signature.id) else { throw CommandFailure(description: "not a key id: \(signature.id)") }
             let revoked = try await DirectoryStore(db: context.application.db).revokeToken(id: id, now: Date())
             guard revoked else { throw CommandFailure(description: "no active key with id \(signature.id)") }
+            try await auditCommand(context, .apiKeyRevoked, subject: "apikey:\(id.uuidString.lowercased())")
             context.console.print("revoked \(signature.id)")
         }
     }

@@ -125,8 +125,24 @@ struct LogIn {
     let throttle: LoginThrottle
     let passwords: AsyncPasswordHasher
     let dummyHash: String
+    let audit: AuditStore
 
+    /// Every sign-in, and every refused one, is an audit row (issue 5 §5).
     func callAsFunction(username: String, password: String, client: String, now: Date) async throws -> User {
+        do {
+            let user = try await check(username: username, password: password, client: client, now: now)
+            try await audit.append(action: AuditAction.login.rawValue, subject: "user:\(user.username)", detail: "client=\(client)",
+                                   actorID: user.id, actorName: user.displayName, at: now)
+            return user
+        } catch let error as DomainError {
+            if case .invalid = error { throw error }   // an empty form is not an attempt
+            try await audit.append(action: AuditAction.loginFailed.rawValue, subject: "user:\(username.trimmingCharacters(in: .whitespaces).lowercased())",
+                                   detail: "client=\(client); \(error.message.en)", actorID: nil, actorName: "—", at: now)
+            throw error
+        }
+    }
+
+    private func check(username: String, password: String, client: String, now: Date) async throws -> User {
         let username = username.trimmingCharacters(in: .whitespaces).lowercased()
         guard !username.isEmpty else { throw DomainError.invalid("username", zh: "请输入用户名", en: "username is required") }
         guard !password.isEmpty else { throw DomainError.invalid("password", zh: "请输入密码", en: "password is required") }
@@ -163,7 +179,7 @@ extension Request {
 
     func logIn() -> LogIn {
         LogIn(directory: directory, throttle: config.loginThrottle, passwords: password.async,
-              dummyHash: application.dummyPasswordHash)
+              dummyHash: application.dummyPasswordHash, audit: AuditStore(db: db))
     }
 }
 

@@ -103,6 +103,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: PortalController())
     try app.register(collection: QRPlacesController())
     try app.register(collection: Open311Controller())
+    try app.register(collection: AuditController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

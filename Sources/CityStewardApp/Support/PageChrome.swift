@@ -11,6 +11,8 @@ struct PageChrome: Encodable {
     var role: String?
     var org: String?
     var csrf: String?
+    /// Whether the navigation shows the audit log.
+    var canAudit = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -23,6 +25,7 @@ struct PageChrome: Encodable {
             role = actor.role.label.text(language)
             org = actor.org?.displayName(language)
             csrf = CSRFMiddleware.token(for: request)
+            canAudit = actor.can(.auditRead)
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()

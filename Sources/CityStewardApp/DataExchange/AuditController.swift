@@ -1,0 +1,141 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+extension Request {
+    /// Appends an audit row for what the caller just did.
+    func audit(_ action: AuditAction, subject: String, detail: String = "") async throws {
+        try await AuditStore(db: db).append(action: action.rawValue, subject: subject, detail: detail, actorID: actor?.user.id,
+                                            actorName: actor?.user.displayName ?? "—")
+    }
+}
+
+/// The audit log for auditors (`audit:read`): `/audit` lists and filters it and says whether the chain is whole;
+/// `GET /api/v1/audit` gives the same rows as JSON.
+struct AuditController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("audit", use: page)
+        routes.grouped("api", "v1").get("audit", use: api)
+    }
+
+    struct Query: Content {
+        var action: String?
+        var actor: String?
+        var subject: String?
+        var from: String?
+        var to: String?
+        var page: Int?
+    }
+
+    static let pageSize = 100
+
+    func filter(_ req: Request) async throws -> (AuditStore.Filter, Query) {
+        let q = try req.query.decode(Query.self)
+        var f = AuditStore.Filter()
+        if let a = q.action, !a.isEmpty {
+            guard AuditAction(rawValue: a) != nil else {
+                throw DomainError.invalid("action", zh: "没有这种审计类型：\(a)", en: "unknown audit action \(a)")
+            }
+            f.action = a
+        }
+        if let name = q.actor, !name.isEmpty {
+            guard let user = try await req.directory.user(username: name.lowercased()) else {
+                throw DomainError.invalid("actor", zh: "没有用户 \(name)", en: "no user \(name)")
+            }
+            f.actorID = user.id
+        }
+        if let s = q.subject, !s.isEmpty { f.subject = s }
+        func day(_ text: String?, _ field: String) throws -> Date? {
+            guard let text, !text.isEmpty else { return nil }
+            guard let d = LocalDate(text) else { throw DomainError.invalid(field, zh: "\(field) 应为日期 YYYY-MM-DD", en: "\(field) must be a date YYYY-MM-DD") }
+            // Days are Beijing days.
+            return Date(timeIntervalSince1970: Double(d.dayNumber * 86_400 - 8 * 3600))
+        }
+        f.from = try day(q.from, "from")
+        f.to = try day(q.to, "to").map { $0.addingTimeInterval(86_400) }
+        if let p = q.page, p < 1 { throw DomainError.invalid("page", zh: "page 应从 1 开始", en: "page starts at 1") }
+        return (f, q)
+    }
+
+    struct EntryView: Content {
+        var seq: Int
+        var at: String
+        var actorId: UUID?
+        var actor: String
+        var action: String
+        var actionLabel: String
+        var subject: String
+        var detail: String
+        var hash: String
+    }
+
+    static func view(_ e: AuditEntry, _ language: Language) -> EntryView {
+        EntryView(seq: e.seq, at: Timestamp.beijing(e.at), actorId: e.actorID, actor: e.actorName, action: e.action,
+                  actionLabel: AuditAction(rawValue: e.action)?.label.text(language) ?? e.action, subject: e.subject,
+                  detail: e.detail, hash: String(e.hash.prefix(12)))
+    }
+
+    struct APIPage: Content {
+        var items: [EntryView]
+        var total: Int
+        var page: Int
+    }
+
+    @Sendable func api(req: Request) async throws -> APIPage {
+        _ = try req.require(.auditRead)
+        let (f, q) = try await filter(req)
+        let page = q.page ?? 1
+        let (rows, total) = try await AuditStore(db: req.db).list(f, limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
+        return APIPage(items: rows.map { Self.view($0, req.language) }, total: total, page: page)
+    }
+
+    struct Option: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    struct Page: Encodable {
+        var page: PageChrome
+        var rows: [EntryView]
+        var total: Int
+        var actions: [Option]
+        var actor: String
+        var subject: String
+        var from: String
+        var to: String
+        var chainRows: Int
+        var chainOK: Bool
+        var brokenAt: Int?
+        var brokenReason: String?
+        var nextPage: String?
+        var previousPage: String?
+    }
+
+    @Sendable func page(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.auditRead, actor)
+        let language = req.language
+        let (f, q) = try await filter(req)
+        let pageNumber = q.page ?? 1
+        let store = AuditStore(db: req.db)
+        let (rows, total) = try await store.list(f, limit: Self.pageSize, offset: (pageNumber - 1) * Self.pageSize)
+        let check = try await store.verify()
+        func link(_ n: Int) -> String {
+            var c = URLComponents()
+            c.path = "/audit"
+            c.queryItems = [("action", q.action), ("actor", q.actor), ("subject", q.subject), ("from", q.from), ("to", q.to)]
+                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [URLQueryItem(name: "page", value: String(n))]
+            return c.string ?? "/audit"
+        }
+        let page = Page(
+            page: PageChrome(request: req, title: language == .en ? "Audit log" : "审计日志"), rows: rows.map { Self.view($0, language) }, total: total,
+            actions: AuditAction.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
+            actor: q.actor ?? "", subject: q.subject ?? "", from: q.from ?? "", to: q.to ?? "",
+            chainRows: check.rows, chainOK: check.firstBroken == nil, brokenAt: check.firstBroken?.seq,
+            brokenReason: check.firstBroken?.reason.text(language),
+            nextPage: pageNumber * Self.pageSize < total ? link(pageNumber + 1) : nil, previousPage: pageNumber > 1 ? link(pageNumber - 1) : nil)
+        return try await req.view.render("audit", page).encodeResponse(for: req)
+    }
+}
