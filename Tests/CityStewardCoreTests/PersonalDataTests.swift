@@ -86,3 +86,38 @@ struct PersonalDataTests {
         }
     }
 }
+
+@Suite("Residents register rules")
+struct ResidentRulesTests {
+    @Test func csvRecordsFollowRFC4180() {
+        let text = "\u{FEFF}a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\r\n\n\"multi\nline\",2,3"
+        #expect(ResidentCSV.records(text) == [["a", "b", "c"], ["x, y", "say \"hi\"", ""], ["multi\nline", "2", "3"]])
+    }
+
+    @Test func namesMayHoldAnyChineseCharacterButNoDigits() {
+        let base = ResidentInput(name: "陆刚", idNumber: "44030919900101123" + String(IdentityNumber.checkCharacter(for: "44030919900101123")!),
+                                 phone: "", role: "业主", building: "B", unit: "1-101", moveIn: "2020-01-01")
+        #expect(ResidentRules.validate(base, knownBuildings: ["B"]).isSuccess)
+        for bad in ["张3", "李４", "", String(repeating: "王", count: 31)] {
+            var input = base
+            input.name = bad
+            #expect(!ResidentRules.validate(input, knownBuildings: ["B"]).isSuccess, "\(bad)")
+        }
+        #expect(ResidentRole.parse("租户") == .tenant && ResidentRole.parse("Owner") == .owner && ResidentRole.parse("房客") == nil)
+    }
+
+    @Test func theDemoPeopleAreAllValidAndDistinct() {
+        let people = DemoResidents.make(count: 300, buildings: ["B1", "B2"])
+        #expect(people.count == 300 && Set(people.map(\.idNumber)).count == 300)
+        #expect(people.allSatisfy { ResidentRules.validate($0, knownBuildings: ["B1", "B2"]).isSuccess })
+        #expect(people.filter { $0.role == "tenant" }.count > 150)
+        #expect(DemoResidents.make(count: 5, buildings: ["B1"]) == DemoResidents.make(count: 5, buildings: ["B1"]))
+    }
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

@@ -104,6 +104,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: QRPlacesController())
     try app.register(collection: Open311Controller())
     try app.register(collection: AuditController())
+    try app.register(collection: ResidentsController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

@@ -127,6 +127,8 @@ public enum CityStewardMain {
                 }
                 try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database)
                 try await DemoCases.load(app)
+                let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher)
+                if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])))
             }
             try await app.execute()

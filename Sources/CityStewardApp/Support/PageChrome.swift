@@ -13,6 +13,8 @@ struct PageChrome: Encodable {
     var csrf: String?
     /// Whether the navigation shows the audit log.
     var canAudit = false
+    /// Whether the navigation shows the population register.
+    var canSeeResidents = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -26,6 +28,7 @@ struct PageChrome: Encodable {
             org = actor.org?.displayName(language)
             csrf = CSRFMiddleware.token(for: request)
             canAudit = actor.can(.auditRead)
+            canSeeResidents = actor.can(.residentsRead)
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()

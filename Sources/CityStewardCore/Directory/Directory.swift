@@ -73,12 +73,23 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case casesWork = "cases:work"
     /// Edit the category taxonomy and the matter catalog.
     case taxonomyManage = "taxonomy:manage"
+    /// See residents (实有人口) in one's areas, masked.
+    case residentsRead = "residents:read"
+    /// Register and import residents in one's areas.
+    case residentsManage = "residents:manage"
+    /// Reveal a resident's full name, ID number or phone (each reveal is audited).
+    case residentsReveal = "residents:reveal"
 
     public static func granted(to role: Role) -> Set<Permission> {
         switch role {
         case .districtAdmin: Set(Permission.allCases)
-        case .auditor: [.areasRead, .auditRead, .casesRead]
-        case .streetOfficer, .departmentOfficer, .stewardDispatcher, .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork]
+        case .auditor: [.areasRead, .auditRead, .casesRead, .residentsRead]
+        // The street office keeps the population register (实有人口) and may reveal; the steward's dispatcher
+        // registers residents of its villages but sees them masked; line staff see them masked.
+        case .streetOfficer: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .residentsReveal]
+        case .stewardDispatcher: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage]
+        case .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead]
+        case .departmentOfficer: [.areasRead, .casesReport, .casesRead, .casesWork]
         case .resident: [.areasRead, .casesReport]
         case .dataConsumer: [.areasRead]
         }

@@ -111,3 +111,23 @@ extension DemoLoader {
         }
     }
 }
+
+extension DemoLoader {
+    /// The demo's synthetic residents (when there are none yet), sealed with the deployment's key.
+    @discardableResult
+    public static func loadResidents(on db: any Database, cipher: FieldCipher, count: Int = 300) async throws -> Int {
+        let store = ResidentStore(db: db)
+        guard try await store.count() == 0 else { return 0 }
+        let buildings = try await AreaStore(db: db).list(scope: .everything, kind: .building)
+        let byCode = Dictionary(uniqueKeysWithValues: buildings.map { ($0.code, $0) })
+        let now = Date()
+        var rows: [ResidentRow] = []
+        for input in DemoResidents.make(count: count, buildings: buildings.map(\.code).sorted()) {
+            guard case .success(let resident) = ResidentRules.validate(input, knownBuildings: Set(byCode.keys)),
+                  let building = byCode[resident.building] else { continue }
+            rows.append(try ResidentStore.row(resident, in: building, cipher: cipher, now: now))
+        }
+        try await store.insert(rows)
+        return rows.count
+    }
+}

@@ -1,0 +1,300 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The population register (实有人口): residents of the caller's areas, masked in every list and page; exact
+/// search by phone or ID number through the blind index; revealing a full value is an explicit, audited action
+/// for `residents:reveal` only; CSV import with a per-row report that imports nothing unless asked to keep the
+/// valid rows.
+struct ResidentsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("residents", use: page)
+        routes.get("residents", "import", use: importPage)
+        routes.on(.POST, "residents", "import", body: .collect(maxSize: "10mb"), use: importForm)
+        routes.get("residents", ":id", use: detail)
+        routes.post("residents", ":id", "reveal", use: revealForm)
+        let api = routes.grouped("api", "v1", "residents")
+        api.get(use: list)
+        api.on(.POST, "import", body: .collect(maxSize: "10mb"), use: importAPI)
+        api.get(":id", use: one)
+        api.post(":id", "reveal", use: revealAPI)
+    }
+
+    // MARK: Views
+
+    struct ResidentView: Content {
+        var id: UUID
+        var name: String
+        var idNumber: String
+        var phone: String?
+        var role: String
+        var roleLabel: String
+        var building: String
+        var buildingName: String
+        var unit: String
+        var birthYear: Int
+        var moveIn: String
+        var moveOut: String?
+    }
+
+    static func view(_ r: ResidentRow, _ reference: CaseReference, _ language: Language) -> ResidentView {
+        ResidentView(id: r.id, name: r.nameMasked, idNumber: r.idMasked, phone: r.phoneMasked, role: r.role,
+                     roleLabel: ResidentRole(rawValue: r.role)?.label.text(language) ?? r.role, building: r.buildingCode,
+                     buildingName: reference.areas[r.areaId]?.displayName(language) ?? r.buildingCode, unit: r.unit, birthYear: r.birthYear,
+                     moveIn: r.moveIn, moveOut: r.moveOut)
+    }
+
+    struct Query: Content {
+        var phone: String?
+        var idNumber: String?
+        var area: String?
+        var page: Int?
+    }
+
+    /// The filter from the query: exact phone or ID number (through the blind index), an area code.
+    func filter(_ req: Request, _ reference: CaseReference) throws -> (ResidentStore.Filter, Query) {
+        let q = try req.query.decode(Query.self)
+        var f = ResidentStore.Filter()
+        let cipher = req.application.fieldCipher
+        if let text = q.phone, !text.isEmpty {
+            guard let phone = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
+            f.phoneIndex = cipher.blindIndex(phone.digits)
+        }
+        if let text = q.idNumber, !text.isEmpty {
+            switch IdentityNumber.parse(text) {
+            case .success(let id): f.idIndex = cipher.blindIndex(id.value)
+            case .failure(let problem): throw DomainError.invalid(field: "idNumber", problem.message)
+            }
+        }
+        if let code = q.area, !code.isEmpty {
+            guard let area = reference.areasByCode[code] else { throw DomainError.invalid("area", zh: "没有区域代码 \(code)", en: "no area has the code \(code)") }
+            f.underPath = Area.encodePath(area.path)
+        }
+        if let p = q.page, p < 1 { throw DomainError.invalid("page", zh: "page 应从 1 开始", en: "page starts at 1") }
+        return (f, q)
+    }
+
+    static let pageSize = 50
+
+    struct ListAnswer: Content {
+        var items: [ResidentView]
+        var total: Int
+        var page: Int
+    }
+
+    @Sendable func list(req: Request) async throws -> ListAnswer {
+        let actor = try req.require(.residentsRead)
+        let reference = try await req.caseReference()
+        let (f, q) = try filter(req, reference)
+        let page = q.page ?? 1
+        let (rows, total) = try await ResidentStore(db: req.db).list(scope: AccessPolicy.areaScope(for: actor), filter: f,
+                                                                    limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
+        return ListAnswer(items: rows.map { Self.view($0, reference, req.language) }, total: total, page: page)
+    }
+
+    func resident(_ req: Request, _ actor: Actor) async throws -> ResidentRow {
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw ResidentStore.notFound }
+        return try await ResidentStore(db: req.db).find(id, scope: AccessPolicy.areaScope(for: actor))
+    }
+
+    @Sendable func one(req: Request) async throws -> ResidentView {
+        let actor = try req.require(.residentsRead)
+        return Self.view(try await resident(req, actor), try await req.caseReference(), req.language)
+    }
+
+    // MARK: Reveal
+
+    struct RevealBody: Content {
+        var field: String?
+        var reason: String?
+    }
+
+    struct Revealed: Content {
+        var field: String
+        var value: String
+    }
+
+    /// The full value of one field, for one stated reason; the reveal is an audit row before the value leaves.
+    func reveal(_ req: Request, actor: Actor, body: RevealBody) async throws -> (ResidentRow, PersonalField, String) {
+        let row = try await resident(req, actor)
+        guard let field = body.field.flatMap(PersonalField.init(rawValue:)) else {
+            throw DomainError.invalid("field", zh: "field 应为 name、idNumber 或 phone", en: "field is name, idNumber or phone")
+        }
+        let reason = (body.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count >= 2, reason.count <= 200 else {
+            throw DomainError.invalid("reason", zh: "请写明查看明文的理由（2~200 字）", en: "state why the full value is needed (2–200 characters)")
+        }
+        guard let sealed = row.sealed(field) else {
+            throw DomainError.notFound(zh: "该居民没有登记\(field.label.zh)", en: "this resident has no \(field.label.en.lowercased())")
+        }
+        let value = try req.application.fieldCipher.open(sealed)
+        try await req.audit(.reveal, subject: "resident:\(row.id.uuidString.lowercased())", detail: "field=\(field.rawValue); reason=\(reason)")
+        return (row, field, value)
+    }
+
+    @Sendable func revealAPI(req: Request) async throws -> Response {
+        let actor = try req.require(.residentsReveal)
+        let (_, field, value) = try await reveal(req, actor: actor, body: try req.content.decode(RevealBody.self))
+        let response = try await Revealed(field: field.rawValue, value: value).encodeResponse(for: req)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    // MARK: Import
+
+    struct ImportAnswer: Content {
+        var imported: Int
+        var rows: Int
+        var problems: [Problem]
+
+        struct Problem: Content {
+            var row: Int
+            var field: String
+            var reason: String
+        }
+    }
+
+    /// Checks the whole file; writes all valid rows in one transaction, or nothing when any row has a problem and
+    /// `partial` is off.
+    func importCSV(_ req: Request, actor: Actor, text: String, partial: Bool) async throws -> ImportAnswer {
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        let buildings = reference.areas.values.filter { $0.kind == .building && scope.includes($0) }
+        let byCode = Dictionary(uniqueKeysWithValues: buildings.map { ($0.code, $0) })
+        var (valid, problems) = ResidentCSV.parse(text, knownBuildings: Set(byCode.keys))
+        let cipher = req.application.fieldCipher
+        let registered = try await ResidentStore(db: req.db).existing(idIndexes: valid.map { cipher.blindIndex($0.resident.idNumber.value) })
+        valid.removeAll { v in
+            guard registered.contains(cipher.blindIndex(v.resident.idNumber.value)) else { return false }
+            problems.append(ResidentCSV.RowProblem(row: v.row, field: "idNumber", reason: LocalizedText(zh: "该身份证号已登记", en: "this ID number is already registered")))
+            return true
+        }
+        problems.sort { ($0.row, $0.field) < ($1.row, $1.field) }
+        let language = req.language
+        let report = problems.map { ImportAnswer.Problem(row: $0.row, field: $0.field, reason: $0.reason.text(language)) }
+        let total = valid.count + Set(problems.map(\.row)).count
+        guard problems.isEmpty || partial else { return ImportAnswer(imported: 0, rows: total, problems: report) }
+        let now = Date()
+        let rows = try valid.map { try ResidentStore.row($0.resident, in: byCode[$0.resident.building]!, cipher: cipher, now: now) }
+        try await ResidentStore(db: req.db).insert(rows)
+        try await req.audit(.importData, subject: "residents", detail: "imported=\(rows.count); refused rows=\(Set(problems.map(\.row)).count)")
+        return ImportAnswer(imported: rows.count, rows: total, problems: report)
+    }
+
+    @Sendable func importAPI(req: Request) async throws -> Response {
+        let actor = try req.require(.residentsManage)
+        guard let body = req.body.data, body.readableBytes > 0 else {
+            throw DomainError.invalid("body", zh: "请求体应为 CSV 文本", en: "the body must be CSV text")
+        }
+        let partial = (try? req.query.get(Bool.self, at: "partial")) ?? false
+        let answer = try await importCSV(req, actor: actor, text: String(buffer: body), partial: partial)
+        let status: HTTPResponseStatus = answer.problems.isEmpty ? .created : (partial ? .created : .badRequest)
+        return try await answer.encodeResponse(status: status, for: req)
+    }
+
+    // MARK: Console
+
+    struct Page: Encodable {
+        var page: PageChrome
+        var rows: [ResidentView]
+        var total: Int
+        var phone: String
+        var idNumber: String
+        var area: String
+        var villages: [CasesWebController.Option]
+        var canManage: Bool
+        var nextPage: String?
+        var previousPage: String?
+    }
+
+    @Sendable func page(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.residentsRead, actor)
+        let language = req.language
+        let reference = try await req.caseReference()
+        let (f, q) = try filter(req, reference)
+        let pageNumber = q.page ?? 1
+        let scope = AccessPolicy.areaScope(for: actor)
+        let (rows, total) = try await ResidentStore(db: req.db).list(scope: scope, filter: f, limit: Self.pageSize, offset: (pageNumber - 1) * Self.pageSize)
+        func link(_ n: Int) -> String {
+            var c = URLComponents()
+            c.path = "/residents"
+            c.queryItems = [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)]
+                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [URLQueryItem(name: "page", value: String(n))]
+            return c.string ?? "/residents"
+        }
+        let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+            .map { CasesWebController.Option(value: $0.code, label: $0.displayName(language), selected: $0.code == q.area) }
+        let page = Page(page: PageChrome(request: req, title: language == .en ? "Residents" : "实有人口"), rows: rows.map { Self.view($0, reference, language) },
+                        total: total, phone: q.phone ?? "", idNumber: q.idNumber ?? "", area: q.area ?? "", villages: villages,
+                        canManage: actor.can(.residentsManage),
+                        nextPage: pageNumber * Self.pageSize < total ? link(pageNumber + 1) : nil, previousPage: pageNumber > 1 ? link(pageNumber - 1) : nil)
+        return try await req.view.render("residents", page).encodeResponse(for: req)
+    }
+
+    struct DetailPage: Encodable {
+        var page: PageChrome
+        var r: ResidentView
+        var canReveal: Bool
+        var fields: [CasesWebController.Option]
+        var revealedField: String?
+        var revealedValue: String?
+    }
+
+    func renderDetail(_ req: Request, actor: Actor, row: ResidentRow, revealed: (PersonalField, String)?) async throws -> Response {
+        let language = req.language
+        let view = Self.view(row, try await req.caseReference(), language)
+        let fields = PersonalField.allCases.filter { row.sealed($0) != nil }.map { CasesWebController.Option(value: $0.rawValue, label: $0.label.text(language), selected: false) }
+        let page = DetailPage(page: PageChrome(request: req, title: view.name), r: view, canReveal: actor.can(.residentsReveal), fields: fields,
+                              revealedField: revealed?.0.label.text(language), revealedValue: revealed?.1)
+        let response = try await req.view.render("resident", page).encodeResponse(for: req)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    @Sendable func detail(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.residentsRead, actor)
+        return try await renderDetail(req, actor: actor, row: try await resident(req, actor), revealed: nil)
+    }
+
+    @Sendable func revealForm(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.residentsReveal, actor)
+        let (row, field, value) = try await reveal(req, actor: actor, body: try req.content.decode(RevealBody.self))
+        return try await renderDetail(req, actor: actor, row: row, revealed: (field, value))
+    }
+
+    struct ImportPage: Encodable {
+        var page: PageChrome
+        var result: ImportAnswer?
+        var columns: String
+    }
+
+    @Sendable func importPage(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.residentsManage, actor)
+        return try await req.view.render("residents-import", ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"),
+                                                                         result: nil, columns: Self.columnsHint)).encodeResponse(for: req)
+    }
+
+    static let columnsHint = "姓名,身份证号,手机号,身份,楼栋代码,房号,入住日期,迁出日期"
+
+    struct ImportFormBody: Content {
+        var file: File?
+        var partial: String?
+    }
+
+    @Sendable func importForm(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.residentsManage, actor)
+        let body = try req.content.decode(ImportFormBody.self)
+        guard let file = body.file, file.data.readableBytes > 0 else {
+            throw DomainError.invalid("file", zh: "请选择 CSV 文件", en: "choose a CSV file")
+        }
+        let answer = try await importCSV(req, actor: actor, text: String(buffer: file.data), partial: body.partial == "on" || body.partial == "true")
+        let page = ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"), result: answer, columns: Self.columnsHint)
+        return try await req.view.render("residents-import", page).encodeResponse(status: answer.imported == 0 && !answer.problems.isEmpty ? .badRequest : .ok, for: req)
+    }
+}
