@@ -5,6 +5,7 @@ import CityStewardTestSupport
 import FluentKit
 import Foundation
 import Logging
+import Crypto
 import SQLKit
 import NIOPosix
 import Testing
@@ -159,6 +160,46 @@ struct CommandLineTests {
             try await sql.raw("DROP TRIGGER audit_log_no_update").run()
             try await sql.raw("UPDATE audit_log SET subject = 'user:nobody' WHERE seq = 1").run()
             #expect(await run(["audit", "verify"], data: directory) != 0)
+        }
+    }
+
+    @Test func keysRotateReSealsEveryPersonalValueWhileTheOldKeyStillOpens() async throws {
+        try await withDataDirectory { directory, db in
+            // `migrate` made the key file (mode 0600) when it configured the app.
+            let keyFile = directory + "/master.key"
+            let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+            let before = FieldCipher(ring: try #require(FieldCipher.parseRing(try String(contentsOfFile: keyFile, encoding: .utf8))))
+            #expect(before.versions == ["v1"])
+            try await DemoLoader.loadResidents(on: db, cipher: before, count: 40)
+            let oldRows = try await ResidentStore(db: db).list(scope: .everything, limit: 100).rows
+            let plain = try oldRows.map { try before.open($0.idSealed) }
+            // An instance that is running takes the new key when the file changes.
+            var config = AppConfig.testing()
+            config.dataDirectory = directory
+            let running = try KeyRing(config: config, recheck: .zero)
+            #expect(running.cipher.keyVersion == "v1")
+
+            #expect(await run(["keys", "rotate", "--wait", "0"], data: directory) == 0)
+            let after = FieldCipher(ring: try #require(FieldCipher.parseRing(try String(contentsOfFile: keyFile, encoding: .utf8))))
+            #expect(after.versions == ["v1", "v2"])
+            #expect(running.cipher.keyVersion == "v2")
+            let newRows = try await ResidentStore(db: db).list(scope: .everything, limit: 100).rows
+            #expect(newRows.count == 40 && newRows.allSatisfy { $0.keyVersion == "v2" && $0.idSealed.hasPrefix("v2:") })
+            #expect(try newRows.map { try after.open($0.idSealed) }.sorted() == plain.sorted())
+            #expect(Set(newRows.map(\.idSealed)).isDisjoint(with: oldRows.map(\.idSealed)))
+            // Search by the new index finds them; a ring with only the new key opens them.
+            let someone = plain[0]
+            #expect(try await ResidentStore(db: db).list(scope: .everything, filter: .init(idIndexes: [after.blindIndex(someone)])).total == 1)
+            let v2 = try #require(FieldCipher.parseRing(try String(contentsOfFile: keyFile, encoding: .utf8))?.first { $0.version == "v2" }?.key)
+            let onlyNew = FieldCipher(ring: [("v2", v2)])
+            #expect(try onlyNew.open(newRows[0].idSealed) == (try after.open(newRows[0].idSealed)))
+            // Rotated again: nothing left under v2 afterwards; the audit log records both and stays whole.
+            #expect(await run(["keys", "rotate", "--wait", "0"], data: directory) == 0)
+            #expect(try await ResidentStore(db: db).list(scope: .everything, limit: 100).rows.allSatisfy { $0.keyVersion == "v3" })
+            #expect(try await AuditStore(db: db).list(AuditStore.Filter(action: "keys.rotated")).total == 2)
+            #expect(await run(["keys", "reseal"], data: directory) == 0)   // nothing to do, still fine
+            #expect(await run(["audit", "verify"], data: directory) == 0)
         }
     }
 }

@@ -2,6 +2,7 @@ import CityStewardCore
 import CityStewardStore
 import Fluent
 import Foundation
+import Crypto
 import Vapor
 
 func registerCommands(_ app: Application) {
@@ -11,6 +12,50 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(APIKeyCommand(), as: "apikey")
     app.asyncCommands.use(AreasCommand(), as: "areas")
     app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(KeysCommand(), as: "keys")
+}
+
+struct KeysCommand: AsyncCommandGroup {
+    var help: String { "The key ring that seals personal data: rotate, reseal." }
+    var commands: [String: any AnyAsyncCommand] { ["rotate": Rotate(), "reseal": Reseal()] }
+
+    static func reseal(_ context: CommandContext, cipher: FieldCipher) async throws -> KeyRotation.Outcome {
+        let outcome = try await KeyRotation.reseal(context.application.db, cipher: cipher)
+        context.console.print("re-sealed under \(cipher.keyVersion): \(outcome.residents) residents, \(outcome.residentReports) reporters' phone numbers")
+        return outcome
+    }
+
+    struct Rotate: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "wait", help: "seconds to wait for running instances to read the new key before re-sealing (default 10)") var wait: Int?
+        }
+        var help: String { "Adds a new key to the key file, waits for running instances to take it, then re-seals every personal value with it." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let config = context.application.config
+            guard config.masterKey == nil else {
+                throw CommandFailure(description: "the keys come from CITYSTEWARD_MASTER_KEY: append a new key to it (`v1 OLD,v2 NEW`), restart the instances, then run `citysteward keys reseal`")
+            }
+            let ring = try MasterKey.load(config)
+            let next = (ring.compactMap { Int($0.version.dropFirst()) }.max() ?? 0) + 1
+            let rotated = ring + [(version: "v\(next)", key: SymmetricKey(size: .bits256))]
+            try MasterKey.write(rotated, to: config.masterKeyFile)
+            context.console.print("added key v\(next) to \(config.masterKeyFile); older keys stay to open what is not re-sealed yet")
+            let wait = signature.wait ?? 10
+            if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+            let outcome = try await KeysCommand.reseal(context, cipher: FieldCipher(ring: rotated))
+            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "current=v\(next); residents=\(outcome.residents); reports=\(outcome.residentReports)")
+        }
+    }
+
+    struct Reseal: AsyncCommand {
+        struct Signature: CommandSignature {}
+        var help: String { "Re-seals every personal value not yet under the current key (after a rotation that was interrupted, or a new key set in the environment)." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let cipher = FieldCipher(ring: try MasterKey.load(context.application.config))
+            let outcome = try await KeysCommand.reseal(context, cipher: cipher)
+            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "resealed under \(cipher.keyVersion); residents=\(outcome.residents); reports=\(outcome.residentReports)")
+        }
+    }
 }
 
 /// Audit rows for what an operator does on the command line.

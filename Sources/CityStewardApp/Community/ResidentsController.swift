@@ -59,11 +59,11 @@ struct ResidentsController: RouteCollection {
         let cipher = req.application.fieldCipher
         if let text = q.phone, !text.isEmpty {
             guard let phone = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
-            f.phoneIndex = cipher.blindIndex(phone.digits)
+            f.phoneIndexes = cipher.blindIndexes(phone.digits)
         }
         if let text = q.idNumber, !text.isEmpty {
             switch IdentityNumber.parse(text) {
-            case .success(let id): f.idIndex = cipher.blindIndex(id.value)
+            case .success(let id): f.idIndexes = cipher.blindIndexes(id.value)
             case .failure(let problem): throw DomainError.invalid(field: "idNumber", problem.message)
             }
         }
@@ -164,9 +164,9 @@ struct ResidentsController: RouteCollection {
         let byCode = Dictionary(uniqueKeysWithValues: buildings.map { ($0.code, $0) })
         var (valid, problems) = ResidentCSV.parse(text, knownBuildings: Set(byCode.keys))
         let cipher = req.application.fieldCipher
-        let registered = try await ResidentStore(db: req.db).existing(idIndexes: valid.map { cipher.blindIndex($0.resident.idNumber.value) })
+        let registered = try await ResidentStore(db: req.db).existing(idIndexes: valid.flatMap { cipher.blindIndexes($0.resident.idNumber.value) })
         valid.removeAll { v in
-            guard registered.contains(cipher.blindIndex(v.resident.idNumber.value)) else { return false }
+            guard !registered.isDisjoint(with: cipher.blindIndexes(v.resident.idNumber.value)) else { return false }
             problems.append(ResidentCSV.RowProblem(row: v.row, field: "idNumber", reason: LocalizedText(zh: "该身份证号已登记", en: "this ID number is already registered")))
             return true
         }

@@ -501,7 +501,7 @@ struct PortalController: RouteCollection {
         } else if !phoneText.isEmpty {
             guard let phone = PhoneNumber.parse(phoneText) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
             let store = ResidentReportStore(db: req.db)
-            for id in try await store.caseIDs(phoneIndex: req.application.fieldCipher.blindIndex(phone.digits)) {
+            for id in try await store.caseIDs(phoneIndexes: req.application.fieldCipher.blindIndexes(phone.digits)) {
                 guard let row = try? await req.cases.find(id, scope: nil) else { continue }
                 results.append(Self.found(row, try await store.find(caseID: id), language))
             }

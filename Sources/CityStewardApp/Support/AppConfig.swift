@@ -129,8 +129,8 @@ public struct AppConfig: Sendable {
             }
         }
         let masterKey = env["CITYSTEWARD_MASTER_KEY"].nonEmpty
-        if let masterKey, Data(base64Encoded: masterKey)?.count != 32 {
-            problems.append("CITYSTEWARD_MASTER_KEY must be 32 bytes in base64 (e.g. from `openssl rand -base64 32`)")
+        if let masterKey, FieldCipher.parseRing(masterKey.replacingOccurrences(of: ",", with: "\n")) == nil {
+            problems.append("CITYSTEWARD_MASTER_KEY must be 32 bytes in base64 (e.g. from `openssl rand -base64 32`), or a ring `v1 KEY,v2 KEY`")
         }
         var anonymous: Bool?
         if let text = env["CITYSTEWARD_OPEN311_ANONYMOUS"].nonEmpty {

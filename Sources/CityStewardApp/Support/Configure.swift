@@ -73,7 +73,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.lifecycle.use(CloseWriter(writer: nil, loop: intakeLoop))
     }
     app.recentCases = RecentCases()
-    app.fieldCipher = FieldCipher(masterKey: try MasterKey.load(config))
+    app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
 

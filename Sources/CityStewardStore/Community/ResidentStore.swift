@@ -115,14 +115,16 @@ public struct ResidentStore: Sendable {
         }
     }
 
+    /// Exact search by blind index: give the value's index under every key of the ring (`blindIndexes`), so rows not
+    /// yet re-sealed by a rotation are found too.
     public struct Filter: Sendable {
-        public var phoneIndex: String?
-        public var idIndex: String?
+        public var phoneIndexes: [String]?
+        public var idIndexes: [String]?
         public var underPath: String?
 
-        public init(phoneIndex: String? = nil, idIndex: String? = nil, underPath: String? = nil) {
-            self.phoneIndex = phoneIndex
-            self.idIndex = idIndex
+        public init(phoneIndexes: [String]? = nil, idIndexes: [String]? = nil, underPath: String? = nil) {
+            self.phoneIndexes = phoneIndexes
+            self.idIndexes = idIndexes
             self.underPath = underPath
         }
     }
@@ -130,8 +132,8 @@ public struct ResidentStore: Sendable {
     public func list(scope: AreaScope, filter: Filter = Filter(), limit: Int = 50, offset: Int = 0) async throws -> (rows: [ResidentRow], total: Int) {
         func apply(_ q: SQLSelectBuilder) async throws -> Bool {
             guard try await scoped(q, scope) else { return false }
-            if let p = filter.phoneIndex { q.where("phone_index", .equal, p) }
-            if let i = filter.idIndex { q.where("id_index", .equal, i) }
+            if let p = filter.phoneIndexes { q.where("phone_index", .in, p) }
+            if let i = filter.idIndexes { q.where("id_index", .in, i) }
             if let path = filter.underPath { q.where("area_path", .greaterThanOrEqual, path).where("area_path", .lessThan, path + "\u{FFFF}") }
             return true
         }

@@ -65,8 +65,8 @@ public struct ResidentReportStore: Sendable {
     }
 
     /// The cases a phone number reported (newest first), through its blind index.
-    public func caseIDs(phoneIndex: String, limit: Int = 20) async throws -> [UUID] {
-        try await sql.select().column("case_id").from("resident_reports").where("phone_index", .equal, phoneIndex)
+    public func caseIDs(phoneIndexes: [String], limit: Int = 20) async throws -> [UUID] {
+        try await sql.select().column("case_id").from("resident_reports").where("phone_index", .in, phoneIndexes)
             .orderBy("created_at", .descending).limit(limit).all().map { try $0.decode(column: "case_id", as: UUID.self) }
     }
 
