@@ -13,6 +13,56 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(AreasCommand(), as: "areas")
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(KeysCommand(), as: "keys")
+    app.asyncCommands.use(DevicesCommand(), as: "devices")
+}
+
+struct DevicesCommand: AsyncCommandGroup {
+    var help: String { "The register of access gates and cameras: add (with the device's own key), list." }
+    var commands: [String: any AnyAsyncCommand] { ["add": Add(), "list": List()] }
+
+    struct Add: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "code", help: "the device's code, e.g. CAM-SZY-03") var code: String?
+            @Option(name: "kind", help: "gate or camera") var kind: String?
+            @Option(name: "name", help: "a name people understand") var name: String?
+            @Option(name: "vendor", help: "e.g. hikvision, dahua (maps AI event codes)") var vendor: String?
+            @Option(name: "area", help: "the grid (or building) code where it stands") var area: String?
+            @Option(name: "lat", help: "WGS84 latitude") var lat: Double?
+            @Option(name: "long", help: "WGS84 longitude") var long: Double?
+            @Option(name: "user", help: "the account its key belongs to (a steward's staff)") var user: String?
+        }
+        var help: String { "Registers a device and issues its key (devices:send), shown once." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard let code = signature.code, !code.isEmpty, let kindText = signature.kind, let kind = DeviceKind(rawValue: kindText),
+                  let areaCode = signature.area, let username = signature.user else {
+                throw CommandFailure(description: "--code, --kind (gate|camera), --area and --user are required")
+            }
+            let db = context.application.db
+            guard let area = try await AreaStore(db: db).find(code: areaCode) else { throw CommandFailure(description: "no area \(areaCode)") }
+            let position = signature.lat.flatMap { lat in signature.long.map { GeoPoint(lat: lat, long: $0) } } ?? area.centre
+            guard let position, area.shape?.locate(position) != .outside else { throw CommandFailure(description: "the position is not inside \(areaCode)") }
+            let directory = DirectoryStore(db: db)
+            guard let user = try await directory.user(username: username) else { throw CommandFailure(description: "no user \(username)") }
+            guard Permission.granted(to: user.role).contains(.devicesSend) else { throw CommandFailure(description: "the role \(user.role.rawValue) may not send device events") }
+            guard try await DeviceStore(db: db).find(codes: [code]).isEmpty else { throw CommandFailure(description: "a device \(code) is registered already") }
+            let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: "device \(code)", scopes: [.devicesSend], expiresAt: nil)
+            try await DeviceStore(db: db).add(DeviceRow(code: code, kind: kind, name: signature.name ?? code, vendor: signature.vendor ?? "generic",
+                                                        area: area, position: position, tokenID: info.id, createdAt: Date()))
+            try await auditCommand(context, .apiKeyCreated, subject: "apikey:\(info.id.uuidString.lowercased())", detail: "device=\(code); user=\(username)")
+            context.console.print("registered \(kind.rawValue) \(code) in \(area.name); its key (shown once):")
+            context.console.print(secret)
+        }
+    }
+
+    struct List: AsyncCommand {
+        struct Signature: CommandSignature {}
+        var help: String { "Lists the registered devices." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            for d in try await DeviceStore(db: context.application.db).all() {
+                context.console.print("\(d.code)\t\(d.kind)\t\(d.vendor)\t\(d.status)\t\(d.name)")
+            }
+        }
+    }
 }
 
 struct KeysCommand: AsyncCommandGroup {

@@ -34,6 +34,8 @@ public struct AppConfig: Sendable {
     public var open311Anonymous: Bool?
     /// `CITYSTEWARD_PUBLIC_URL`: the address printed in QR codes and links (default: the request's own host).
     public var publicURL: String?
+    /// `CITYSTEWARD_AI_CASE_CONFIDENCE`: an AI camera event at or above this confidence becomes a case.
+    public var aiCaseConfidence: Double = 0.8
     /// Anonymous Open311 posting as it applies to this process.
     public var acceptsAnonymousOpen311: Bool { open311Anonymous ?? isDemo }
     public var masterKeyFile: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
@@ -144,6 +146,12 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_PUBLIC_URL must be an http(s) address such as https://steward.example.cn (got \(text))")
             }
         }
+        var aiConfidence = 0.8
+        if let text = env["CITYSTEWARD_AI_CASE_CONFIDENCE"].nonEmpty {
+            if let v = Double(text), (0...1).contains(v) { aiConfidence = v } else {
+                problems.append("CITYSTEWARD_AI_CASE_CONFIDENCE must be a number from 0 to 1 (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
@@ -153,6 +161,7 @@ public struct AppConfig: Sendable {
                 $0.masterKey = masterKey
                 $0.open311Anonymous = anonymous
                 $0.publicURL = publicURL
+                $0.aiCaseConfidence = aiConfidence
             }
     }
 

@@ -127,9 +127,10 @@ public enum CityStewardMain {
                 }
                 try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database)
                 try await DemoCases.load(app)
+                let deviceKey = try await DemoDevices.load(app)
                 let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher)
                 if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
-                print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])))
+                print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
             }
             try await app.execute()
         } catch {
@@ -150,7 +151,7 @@ public enum CityStewardMain {
         }
     }
 
-    static func demoBanner(_ config: AppConfig, residentLink: String? = nil) -> String {
+    static func demoBanner(_ config: AppConfig, residentLink: String? = nil, deviceKey: String? = nil) -> String {
         let url = "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)"
         var lines = [
             "",
@@ -167,6 +168,10 @@ public enum CityStewardMain {
         if let residentLink { lines.append("    a resident's closed case, to rate or reopen: \(url)\(residentLink)") }
         lines.append("    find by phone \(DemoCases.residentPhone): \(url)/find?phone=\(DemoCases.residentPhone)")
         lines.append("  Open311:   \(url)/open311/v2/services.xml   (anonymous posting on)")
+        if let deviceKey {
+            lines.append("  devices:   GATE-01…06 and CAM-01…06 send to \(url)/api/v1/device-events with the key (shown this once):")
+            lines.append("             \(deviceKey)")
+        }
         lines.append("")
         return lines.joined(separator: "\n")
     }

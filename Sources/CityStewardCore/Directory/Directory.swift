@@ -79,6 +79,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case residentsManage = "residents:manage"
     /// Reveal a resident's full name, ID number or phone (each reveal is audited).
     case residentsReveal = "residents:reveal"
+    /// Send device events (an access gate's or camera's key).
+    case devicesSend = "devices:send"
 
     public static func granted(to role: Role) -> Set<Permission> {
         switch role {
@@ -87,8 +89,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         // The street office keeps the population register (实有人口) and may reveal; the steward's dispatcher
         // registers residents of its villages but sees them masked; line staff see them masked.
         case .streetOfficer: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .residentsReveal]
-        case .stewardDispatcher: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage]
-        case .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead]
+        case .stewardDispatcher: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .devicesSend]
+        case .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .devicesSend]
         case .departmentOfficer: [.areasRead, .casesReport, .casesRead, .casesWork]
         case .resident: [.areasRead, .casesReport]
         case .dataConsumer: [.areasRead]

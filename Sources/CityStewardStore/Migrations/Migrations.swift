@@ -25,6 +25,8 @@ public enum CityStewardMigrations {
         IndexCasesUpdated(),
         CreateAuditLog(),
         CreateResidents(),
+        CreateDevices(),
+        CreateDeviceEvents(),
     ]
 }
 
@@ -515,4 +517,60 @@ struct CreateResidents: AsyncMigration {
         }
     }
     func revert(on db: any Database) async throws { try await db.schema("residents").delete() }
+}
+
+struct CreateDevices: AsyncMigration {
+    let name = "0021_create_devices"
+    func prepare(on db: any Database) async throws {
+        try await db.schema("devices")
+            .id()
+            .field("code", .string, .required)
+            .field("kind", .string, .required)
+            .field("name", .string, .required)
+            .field("vendor", .string, .required)
+            .field("status", .string, .required)
+            .field("area_id", .uuid, .required)
+            .field("area_path", .string, .required)
+            .field("street_id", .uuid)
+            .field("lat", .double, .required)
+            .field("long", .double, .required)
+            .field("token_id", .uuid)
+            .field("created_at", .datetime, .required)
+            .unique(on: "code")
+            .create()
+    }
+    func revert(on db: any Database) async throws { try await db.schema("devices").delete() }
+}
+
+struct CreateDeviceEvents: AsyncMigration {
+    let name = "0022_create_device_events"
+    func prepare(on db: any Database) async throws {
+        // Raw events: a person reference and a plate are sealed like residents' data; (device, client id) is unique,
+        // so a retried batch stores nothing twice.
+        try await db.schema("device_events")
+            .id()
+            .field("device_id", .uuid, .required)
+            .field("client_id", .string, .required)
+            .field("kind", .string, .required)
+            .field("at", .datetime, .required)
+            .field("received_at", .datetime, .required)
+            .field("area_path", .string, .required)
+            .field("street_id", .uuid)
+            .field("direction", .string)
+            .field("method", .string)
+            .field("person_sealed", .string)
+            .field("plate_sealed", .string)
+            .field("plate_masked", .string)
+            .field("event_type", .string)
+            .field("category_code", .string)
+            .field("confidence", .double)
+            .field("image_ref", .string)
+            .field("case_id", .uuid)
+            .unique(on: "device_id", "client_id")
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "device_events_at_idx").on("device_events").column("area_path").column("at").run()
+        }
+    }
+    func revert(on db: any Database) async throws { try await db.schema("device_events").delete() }
 }

@@ -1,0 +1,143 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// Access gates and cameras: the register (`GET /api/v1/devices`) and event ingestion
+/// (`POST /api/v1/device-events`, a JSON array or NDJSON of up to 10,000 events). Each device sends with its own
+/// key (`devices:send`, linked to the device); a retried batch stores nothing twice; bad lines are reported by
+/// index while good ones are kept; AI events above the configured confidence become cases through the intake.
+struct DevicesController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let api = routes.grouped("api", "v1")
+        api.get("devices", use: devices)
+        api.on(.POST, "device-events", body: .collect(maxSize: "16mb"), use: ingest)
+    }
+
+    struct DeviceView: Content {
+        var id: UUID
+        var code: String
+        var kind: String
+        var name: String
+        var vendor: String
+        var status: String
+        var area: String
+        var lat: Double
+        var long: Double
+    }
+
+    @Sendable func devices(req: Request) async throws -> [DeviceView] {
+        let actor = try req.require(.areasRead)
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        return try await DeviceStore(db: req.db).all().compactMap { d in
+            guard let area = reference.areas[d.areaId], scope.includes(area) else { return nil }
+            return DeviceView(id: d.id, code: d.code, kind: d.kind, name: d.name, vendor: d.vendor, status: d.status,
+                              area: area.displayName(req.language), lat: d.lat, long: d.long)
+        }
+    }
+
+    struct Answer: Content {
+        var received: Int
+        var stored: Int
+        var duplicates: Int
+        var rejected: [Rejected]
+        var cases: [String]
+
+        struct Rejected: Content {
+            var index: Int
+            var field: String?
+            var reason: String
+        }
+    }
+
+    @Sendable func ingest(req: Request) async throws -> Response {
+        let actor = try req.require(.devicesSend)
+        guard let body = req.body.data, body.readableBytes > 0 else {
+            throw DomainError.invalid("body", zh: "请求体应为事件的 JSON 数组或 NDJSON", en: "the body must be a JSON array or NDJSON of events")
+        }
+        let ndjson = req.headers.contentType?.subType.contains("ndjson") == true || req.headers.contentType?.subType == "x-ndjson"
+        let language = req.language
+        let now = Date()
+        let objects: [Result<[String: Any], DeviceEventBatch.LineProblem>]
+        do {
+            objects = try DeviceEventBatch.objects(Data(buffer: body), ndjson: ndjson)
+        } catch .tooMany(let n) {
+            throw DomainError.tooLarge(LocalizedText(zh: "一批最多 \(DeviceEventBatch.maxEvents) 条事件（收到 \(n) 条以上）",
+                                                     en: "a batch holds at most \(DeviceEventBatch.maxEvents) events (got \(n) or more)"))
+        } catch .notJSON {
+            throw DomainError.invalid("body", zh: "请求体不是 JSON 数组（NDJSON 请用 Content-Type: application/x-ndjson）",
+                                      en: "the body is not a JSON array (send NDJSON as Content-Type: application/x-ndjson)")
+        } catch {
+            throw DomainError.invalid("body", zh: "没有事件", en: "no events")
+        }
+        var rejected: [Answer.Rejected] = []
+        var valid: [(index: Int, event: DeviceEvent)] = []
+        for (i, item) in objects.enumerated() {
+            switch item {
+            case .failure(let p): rejected.append(.init(index: p.index, field: nil, reason: p.reason.text(language)))
+            case .success(let o):
+                switch DeviceEventBatch.event(o, now: now) {
+                case .success(let e): valid.append((i, e))
+                case .failure(let f): rejected += f.problems.map { .init(index: i, field: $0.field, reason: $0.reason.text(language)) }
+                }
+            }
+        }
+        // The devices named, and that this key may speak for them.
+        let store = DeviceStore(db: req.db)
+        let devices = try await store.find(codes: Array(Set(valid.map(\.event.device))))
+        let reference = try await req.caseReference()
+        let cipher = req.application.fieldCipher
+        var rows: [DeviceEventRow] = []
+        var aiCandidates: [UUID: (device: DeviceRow, event: DeviceEvent, category: CaseCategory)] = [:]
+        for (i, e) in valid {
+            guard let device = devices[e.device] else {
+                rejected.append(.init(index: i, field: "device", reason: language == .en ? "no device \(e.device) is registered" : "设备 \(e.device) 未登记"))
+                continue
+            }
+            guard device.tokenId == req.bearerToken?.id, device.status == "active" else {
+                rejected.append(.init(index: i, field: "device", reason: language == .en ? "this key may not send for \(e.device)" : "该密钥不能代表设备 \(e.device) 发送"))
+                continue
+            }
+            var row = DeviceEventRow(deviceId: device.id, clientId: e.clientID, kind: "gate", at: e.at, receivedAt: now,
+                                     areaPath: device.areaPath, streetId: device.streetId)
+            switch e.body {
+            case .gate(let direction, let method, let person, let plate):
+                row.direction = direction.rawValue
+                row.method = method.rawValue
+                row.personSealed = try person.map(cipher.seal)
+                row.plateSealed = try plate.map(cipher.seal)
+                row.plateMasked = plate.map(Masking.plate)
+            case .ai(let type, let confidence, let image):
+                guard let category = reference.taxonomy.deviceEvent(vendor: device.vendor, code: type) else {
+                    rejected.append(.init(index: i, field: "event", reason: language == .en ? "unknown event type \(type) for \(device.vendor)" : "无法识别的事件类型 \(type)（\(device.vendor)）"))
+                    continue
+                }
+                row.kind = "ai"
+                row.eventType = type
+                row.categoryCode = category.code
+                row.confidence = confidence
+                row.imageRef = image
+                if confidence >= req.config.aiCaseConfidence { aiCandidates[row.id] = (device, e, category) }
+            }
+            rows.append(row)
+        }
+        let stored = try await store.insert(rows)
+        // New AI events over the threshold become cases (the intake flags duplicates; a retry answers the same case).
+        var cases: [String] = []
+        for (id, c) in aiCandidates where stored.contains(id) {
+            guard case .ai(let type, let confidence, _) = c.event.body else { continue }
+            let report = CaseReport(category: c.category.code, position: GeoPoint(lat: c.device.lat, long: c.device.long), placeCode: nil,
+                                    description: "设备 \(c.device.code) AI 事件 \(type)：\(c.category.name)（置信度 \(String(format: "%.2f", confidence))）", urgency: nil)
+            let input = ReportCase.Input(report: report, source: .device, idempotencyKey: "device:\(c.device.code):\(c.event.clientID)",
+                                         reporterName: "设备 \(c.device.code)")
+            let outcome = try await ReportCase(request: req).run(input, actor: actor)
+            try await store.setCase(eventID: id, caseID: outcome.row.id)
+            cases.append(outcome.row.number)
+        }
+        rejected.sort { ($0.index, $0.field ?? "") < ($1.index, $1.field ?? "") }
+        let answer = Answer(received: objects.count, stored: stored.count, duplicates: rows.count - stored.count, rejected: rejected, cases: cases.sorted())
+        let status: HTTPResponseStatus = rows.isEmpty && !rejected.isEmpty ? .badRequest : .ok
+        return try await answer.encodeResponse(status: status, for: req)
+    }
+}

@@ -1,0 +1,152 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+import SQLKit
+
+public struct DeviceRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var code: String
+    public var kind: String
+    public var name: String
+    public var vendor: String
+    public var status: String
+    public var areaId: UUID
+    public var areaPath: String
+    public var streetId: UUID?
+    public var lat: Double
+    public var long: Double
+    public var tokenId: UUID?
+    public var createdAt: Date
+
+    public init(id: UUID = UUID(), code: String, kind: DeviceKind, name: String, vendor: String, area: Area, position: GeoPoint, tokenID: UUID?, createdAt: Date) {
+        self.id = id
+        self.code = code
+        self.kind = kind.rawValue
+        self.name = name
+        self.vendor = vendor
+        status = "active"
+        areaId = area.id
+        areaPath = Area.encodePath(area.path)
+        streetId = area.streetID
+        lat = position.lat
+        long = position.long
+        tokenId = tokenID
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, code, kind, name, vendor, status, lat, long
+        case areaId = "area_id", areaPath = "area_path", streetId = "street_id", tokenId = "token_id", createdAt = "created_at"
+    }
+}
+
+/// An event as stored.
+public struct DeviceEventRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var deviceId: UUID
+    public var clientId: String
+    public var kind: String
+    public var at: Date
+    public var receivedAt: Date
+    public var areaPath: String
+    public var streetId: UUID?
+    public var direction: String?
+    public var method: String?
+    public var personSealed: String?
+    public var plateSealed: String?
+    public var plateMasked: String?
+    public var eventType: String?
+    public var categoryCode: String?
+    public var confidence: Double?
+    public var imageRef: String?
+    public var caseId: UUID?
+
+    public init(id: UUID = UUID(), deviceId: UUID, clientId: String, kind: String, at: Date, receivedAt: Date, areaPath: String, streetId: UUID?,
+                direction: String? = nil, method: String? = nil, personSealed: String? = nil, plateSealed: String? = nil, plateMasked: String? = nil,
+                eventType: String? = nil, categoryCode: String? = nil, confidence: Double? = nil, imageRef: String? = nil, caseId: UUID? = nil) {
+        self.id = id
+        self.deviceId = deviceId
+        self.clientId = clientId
+        self.kind = kind
+        self.at = at
+        self.receivedAt = receivedAt
+        self.areaPath = areaPath
+        self.streetId = streetId
+        self.direction = direction
+        self.method = method
+        self.personSealed = personSealed
+        self.plateSealed = plateSealed
+        self.plateMasked = plateMasked
+        self.eventType = eventType
+        self.categoryCode = categoryCode
+        self.confidence = confidence
+        self.imageRef = imageRef
+        self.caseId = caseId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, at, direction, method, confidence
+        case deviceId = "device_id", clientId = "client_id", receivedAt = "received_at", areaPath = "area_path", streetId = "street_id"
+        case personSealed = "person_sealed", plateSealed = "plate_sealed", plateMasked = "plate_masked", eventType = "event_type"
+        case categoryCode = "category_code", imageRef = "image_ref", caseId = "case_id"
+    }
+}
+
+public struct DeviceStore: Sendable {
+    let db: any Database
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+    static let encoder = SQLQueryEncoder(nilEncodingStrategy: .asNil)
+
+    public init(db: any Database) {
+        self.db = db
+    }
+
+    public func add(_ device: DeviceRow) async throws {
+        try await sql.insert(into: "devices").model(device, with: Self.encoder).run()
+    }
+
+    public func all() async throws -> [DeviceRow] {
+        try await sql.select().column("*").from("devices").orderBy("code").all(decoding: DeviceRow.self)
+    }
+
+    public func find(codes: [String]) async throws -> [String: DeviceRow] {
+        guard !codes.isEmpty else { return [:] }
+        var out: [String: DeviceRow] = [:]
+        for chunk in stride(from: 0, to: codes.count, by: 500) {
+            for d in try await sql.select().column("*").from("devices").where("code", .in, Array(codes[chunk..<min(codes.count, chunk + 500)]))
+                .all(decoding: DeviceRow.self) { out[d.code] = d }
+        }
+        return out
+    }
+
+    /// Stores new events; an event whose (device, client id) is stored already is skipped. Returns the ids of the
+    /// events stored now (a retry's duplicates are not among them). One transaction: all of a batch or none.
+    public func insert(_ events: [DeviceEventRow]) async throws -> Set<UUID> {
+        guard !events.isEmpty else { return [] }
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            var stored = Set<UUID>()
+            for chunk in stride(from: 0, to: events.count, by: 400) {
+                let part = Array(events[chunk..<min(events.count, chunk + 400)])
+                let rows = try await sql.insert(into: "device_events").models(part, with: Self.encoder)
+                    .ignoringConflicts(with: ["device_id", "client_id"]).returning("id").all()
+                for row in rows { stored.insert(try row.decode(column: "id", as: UUID.self)) }
+            }
+            return stored
+        }
+    }
+
+    public func setCase(eventID: UUID, caseID: UUID) async throws {
+        try await sql.update("device_events").set("case_id", to: caseID).where("id", .equal, eventID).run()
+    }
+
+    public func count() async throws -> Int {
+        try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("device_events").first(decodingColumn: "n", as: Int.self) ?? 0
+    }
+
+    public func events(device: UUID? = nil, limit: Int = 100) async throws -> [DeviceEventRow] {
+        let q = sql.select().column("*").from("device_events")
+        if let device { q.where("device_id", .equal, device) }
+        return try await q.orderBy("at", .descending).limit(limit).all(decoding: DeviceEventRow.self)
+    }
+}
