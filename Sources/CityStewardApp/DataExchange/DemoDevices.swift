@@ -23,6 +23,21 @@ enum DemoDevices {
             try await store.add(DeviceRow(code: "CAM-\(short)", kind: .camera, name: "\(village.name)垃圾点 AI 摄像头", vendor: "dahua", area: camera, position: c,
                                           tokenID: info.id, createdAt: now))
         }
+        // Two consumers of the same events, each with its own rules and pseudonym key.
+        if let platform = try await directory.user(username: "data-platform") {
+            let villages = DemoDistrict.villageCodes.compactMap { reference.areasByCode[$0]?.id }
+            let consumers = ConsumerStore(db: app.db)
+            if try await consumers.find(code: "district-platform") == nil {
+                _ = try await consumers.create(code: "district-platform", name: "区大数据平台", userID: platform.id, areaIDs: villages, kinds: ["gate", "ai"],
+                                               rules: .standard(consumer: "district-platform"), by: "demo")
+            }
+            if try await consumers.find(code: "video-platform") == nil {
+                var rules = DesensitizationRules.standard(consumer: "video-platform")
+                rules.rules[.plate] = .mask
+                _ = try await consumers.create(code: "video-platform", name: "区视频共享平台", userID: platform.id, areaIDs: villages, kinds: ["ai"],
+                                               rules: rules, by: "demo")
+            }
+        }
         return secret
     }
 }

@@ -106,6 +106,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: AuditController())
     try app.register(collection: ResidentsController())
     try app.register(collection: DevicesController())
+    try app.register(collection: FeedsController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

@@ -81,6 +81,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case residentsReveal = "residents:reveal"
     /// Send device events (an access gate's or camera's key).
     case devicesSend = "devices:send"
+    /// Pull a data consumer's desensitized feed (the consumer's own account).
+    case feedsRead = "feeds:read"
 
     public static func granted(to role: Role) -> Set<Permission> {
         switch role {
@@ -93,7 +95,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .devicesSend]
         case .departmentOfficer: [.areasRead, .casesReport, .casesRead, .casesWork]
         case .resident: [.areasRead, .casesReport]
-        case .dataConsumer: [.areasRead]
+        case .dataConsumer: [.areasRead, .feedsRead]
         }
     }
 }

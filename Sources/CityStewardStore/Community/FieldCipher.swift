@@ -87,6 +87,15 @@ public struct FieldCipher: Sendable {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
+    /// A keyed pseudonym for one data consumer: HMAC under a key derived for that consumer alone (from the ring's
+    /// first key, so rotation keeps pseudonyms stable), so two consumers cannot join their data on it.
+    public func pseudonymizer(consumer: String) -> @Sendable (String) -> String {
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: keys.first!.index, info: Data("citysteward pseudonym \(consumer)".utf8), outputByteCount: 32)
+        return { value in
+            HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
     // MARK: The key file
 
     /// A key ring as text: one `<version> <base64 of 32 bytes>` per line, oldest first (a single bare base64 line,

@@ -43,6 +43,8 @@ public struct DeviceRow: Codable, Sendable, Equatable {
 /// An event as stored.
 public struct DeviceEventRow: Codable, Sendable, Equatable {
     public var id: UUID
+    /// Assigned when stored.
+    public var seq: Int64 = 0
     public var deviceId: UUID
     public var clientId: String
     public var kind: String
@@ -85,7 +87,7 @@ public struct DeviceEventRow: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, at, direction, method, confidence
+        case id, seq, kind, at, direction, method, confidence
         case deviceId = "device_id", clientId = "client_id", receivedAt = "received_at", areaPath = "area_path", streetId = "street_id"
         case personSealed = "person_sealed", plateSealed = "plate_sealed", plateMasked = "plate_masked", eventType = "event_type"
         case categoryCode = "category_code", imageRef = "image_ref", caseId = "case_id"
@@ -123,11 +125,41 @@ public struct DeviceStore: Sendable {
     /// events stored now (a retry's duplicates are not among them). One transaction: all of a batch or none.
     public func insert(_ events: [DeviceEventRow]) async throws -> Set<UUID> {
         guard !events.isEmpty else { return [] }
-        return try await db.transaction { tx in
+        // A writer that finds the database locked by another (SQLite's shared-cache memory databases do not wait)
+        // tries again; the transaction rolled back, so nothing is half written.
+        var attempt = 0
+        while true {
+            do {
+                return try await insertOnce(events)
+            } catch where attempt < 50 && Self.isLockContention(error) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(5 + attempt * 2))
+            }
+        }
+    }
+
+    static func isLockContention(_ error: any Error) -> Bool {
+        let text = String(describing: error).lowercased()
+        return text.contains("locked") || text.contains("busy")
+    }
+
+    private func insertOnce(_ events: [DeviceEventRow]) async throws -> Set<UUID> {
+        try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
+            // One writer at a time takes the next cursor positions and commits them, so positions become visible in
+            // order (SQLite serializes writers already; readers are not blocked on PostgreSQL).
+            if sql.dialect.name != "sqlite" { try await sql.raw("LOCK TABLE device_events IN SHARE ROW EXCLUSIVE MODE").run() }
+            let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "m").from("device_events")
+                .first(decodingColumn: "m", as: Int64?.self) ?? nil
+            var next = (last ?? 0) + 1
+            var numbered = events
+            for i in numbered.indices {
+                numbered[i].seq = next
+                next += 1
+            }
             var stored = Set<UUID>()
-            for chunk in stride(from: 0, to: events.count, by: 400) {
-                let part = Array(events[chunk..<min(events.count, chunk + 400)])
+            for chunk in stride(from: 0, to: numbered.count, by: 400) {
+                let part = Array(numbered[chunk..<min(numbered.count, chunk + 400)])
                 let rows = try await sql.insert(into: "device_events").models(part, with: Self.encoder)
                     .ignoringConflicts(with: ["device_id", "client_id"]).returning("id").all()
                 for row in rows { stored.insert(try row.decode(column: "id", as: UUID.self)) }

@@ -27,6 +27,7 @@ public enum CityStewardMigrations {
         CreateResidents(),
         CreateDevices(),
         CreateDeviceEvents(),
+        CreateDataConsumers(),
     ]
 }
 
@@ -549,6 +550,8 @@ struct CreateDeviceEvents: AsyncMigration {
         // so a retried batch stores nothing twice.
         try await db.schema("device_events")
             .id()
+            // The feed cursor: assigned in commit order (writers take a lock), so a reader never skips one.
+            .field("seq", .int64, .required)
             .field("device_id", .uuid, .required)
             .field("client_id", .string, .required)
             .field("kind", .string, .required)
@@ -567,10 +570,43 @@ struct CreateDeviceEvents: AsyncMigration {
             .field("image_ref", .string)
             .field("case_id", .uuid)
             .unique(on: "device_id", "client_id")
+            .unique(on: "seq")
             .create()
         if let sql = db as? any SQLDatabase {
             try await sql.create(index: "device_events_at_idx").on("device_events").column("area_path").column("at").run()
         }
     }
     func revert(on db: any Database) async throws { try await db.schema("device_events").delete() }
+}
+
+struct CreateDataConsumers: AsyncMigration {
+    let name = "0023_create_data_consumers"
+    func prepare(on db: any Database) async throws {
+        // Who may pull which events, desensitized by which rules (the current version here, every version in
+        // consumer_rules).
+        try await db.schema("data_consumers")
+            .id()
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("user_id", .uuid, .required)
+            .field("area_ids", .string, .required)
+            .field("kinds", .string, .required)
+            .field("rules", .string, .required)
+            .field("rules_version", .int, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "code")
+            .create()
+        try await db.schema("consumer_rules")
+            .field("consumer_id", .uuid, .required)
+            .field("version", .int, .required)
+            .field("rules", .string, .required)
+            .field("changed_by", .string, .required)
+            .field("changed_at", .datetime, .required)
+            .unique(on: "consumer_id", "version")
+            .create()
+    }
+    func revert(on db: any Database) async throws {
+        try await db.schema("consumer_rules").delete()
+        try await db.schema("data_consumers").delete()
+    }
 }

@@ -1,0 +1,115 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// A data consumer (the district data platform, the video-sharing platform): which villages and event kinds it may
+/// pull, and the desensitization rules in force (versioned).
+public struct DataConsumer: Sendable, Equatable {
+    public var id: UUID
+    public var code: String
+    public var name: String
+    public var userID: UUID
+    public var areaIDs: [UUID]
+    public var kinds: [String]
+    public var rules: DesensitizationRules
+}
+
+public struct ConsumerStore: Sendable {
+    let db: any Database
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    public init(db: any Database) {
+        self.db = db
+    }
+
+    public static let notFound = DomainError.notFound(zh: "没有这个数据使用方", en: "no such data consumer")
+
+    struct Row: Codable {
+        var id: UUID
+        var code: String
+        var name: String
+        var userId: UUID
+        var areaIds: String
+        var kinds: String
+        var rules: String
+        var rulesVersion: Int
+        var createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, code, name, kinds, rules
+            case userId = "user_id", areaIds = "area_ids", rulesVersion = "rules_version", createdAt = "created_at"
+        }
+    }
+
+    static func encode(_ rules: DesensitizationRules) throws -> String {
+        let map = Dictionary(uniqueKeysWithValues: rules.rules.map { ($0.key.rawValue, $0.value.rawValue) })
+        return String(decoding: try JSONSerialization.data(withJSONObject: map, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func decode(_ text: String, consumer: String, version: Int) -> DesensitizationRules {
+        let map = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
+        var rules: [FieldKind: Technique] = [:]
+        for (k, v) in map { if let kind = FieldKind(rawValue: k), let t = Technique(rawValue: v) { rules[kind] = t } }
+        return DesensitizationRules(consumer: consumer, version: version, rules: rules)
+    }
+
+    func consumer(_ r: Row) -> DataConsumer {
+        DataConsumer(id: r.id, code: r.code, name: r.name, userID: r.userId,
+                     areaIDs: r.areaIds.split(separator: ",").compactMap { UUID(uuidString: String($0)) },
+                     kinds: r.kinds.split(separator: ",").map(String.init), rules: Self.decode(r.rules, consumer: r.code, version: r.rulesVersion))
+    }
+
+    public func create(code: String, name: String, userID: UUID, areaIDs: [UUID], kinds: [String], rules: DesensitizationRules, by: String) async throws -> DataConsumer {
+        let row = Row(id: UUID(), code: code, name: name, userId: userID, areaIds: areaIDs.map(\.uuidString).joined(separator: ","),
+                      kinds: kinds.joined(separator: ","), rules: try Self.encode(rules), rulesVersion: 1, createdAt: Date())
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.insert(into: "data_consumers").model(row, with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()
+            try await sql.insert(into: "consumer_rules").columns("consumer_id", "version", "rules", "changed_by", "changed_at")
+                .values(SQLBind(row.id), SQLBind(1), SQLBind(row.rules), SQLBind(by), SQLBind(Date())).run()
+        }
+        return consumer(row)
+    }
+
+    public func find(code: String) async throws -> DataConsumer? {
+        try await sql.select().column("*").from("data_consumers").where("code", .equal, code).first(decoding: Row.self).map(consumer)
+    }
+
+    public func all() async throws -> [DataConsumer] {
+        try await sql.select().column("*").from("data_consumers").orderBy("code").all(decoding: Row.self).map(consumer)
+    }
+
+    /// A new version of the rules; the old ones stay in `consumer_rules`.
+    public func changeRules(_ consumer: DataConsumer, to rules: [FieldKind: Technique], by: String) async throws -> DesensitizationRules {
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            let current = try await sql.select().column("rules_version").from("data_consumers").where("id", .equal, consumer.id)
+                .first(decodingColumn: "rules_version", as: Int.self) ?? consumer.rules.version
+            let next = DesensitizationRules(consumer: consumer.code, version: current + 1, rules: rules)
+            let text = try Self.encode(next)
+            try await sql.update("data_consumers").set("rules", to: text).set("rules_version", to: next.version).where("id", .equal, consumer.id).run()
+            try await sql.insert(into: "consumer_rules").columns("consumer_id", "version", "rules", "changed_by", "changed_at")
+                .values(SQLBind(consumer.id), SQLBind(next.version), SQLBind(text), SQLBind(by), SQLBind(Date())).run()
+            return next
+        }
+    }
+
+    public func ruleVersions(_ consumer: DataConsumer) async throws -> [DesensitizationRules] {
+        try await sql.select().column("version").column("rules").from("consumer_rules").where("consumer_id", .equal, consumer.id).orderBy("version").all()
+            .map { Self.decode(try $0.decode(column: "rules", as: String.self), consumer: consumer.code, version: try $0.decode(column: "version", as: Int.self)) }
+    }
+
+    /// Events after `cursor` in the consumer's villages and kinds, in cursor order.
+    public func events(for consumer: DataConsumer, after cursor: Int64, limit: Int) async throws -> [DeviceEventRow] {
+        let paths = try await sql.select().column("path").from("areas").where("id", .in, consumer.areaIDs).all().map { try $0.decode(column: "path", as: String.self) }
+        guard !paths.isEmpty, !consumer.kinds.isEmpty else { return [] }
+        return try await sql.select().column("*").from("device_events").where("seq", .greaterThan, cursor)
+            .where("kind", .in, consumer.kinds)
+            .where { group in
+                for p in paths { group.orWhere { $0.where("area_path", .greaterThanOrEqual, p).where("area_path", .lessThan, p + "\u{FFFF}") } }
+                return group
+            }
+            .orderBy("seq").limit(limit).all(decoding: DeviceEventRow.self)
+    }
+}
