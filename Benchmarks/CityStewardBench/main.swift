@@ -1,3 +1,4 @@
+import Crypto
 import CityStewardCore
 import CityStewardStore
 import FluentKit
@@ -181,6 +182,105 @@ let grouped = try await writeRows(groupCommit: true, writes: 20_000, writers: 64
 rows.append(Row(name: "durable SQLite writes, 64 writers: one transaction each (baseline)", rate: plain.rate, unit: "rows/s", baseline: "", ratio: nil))
 rows.append(Row(name: "durable SQLite writes, 64 writers: GroupCommitter (\(grouped.batches) commits for 20,000 rows)", rate: grouped.rate,
                 unit: "rows/s", baseline: "one transaction per write", ratio: grouped.rate / plain.rate))
+
+
+// 4. Device-event ingestion (issue 5 §6): parse NDJSON, validate, seal person and plate, store with idempotent
+//    inserts, against a raw bulk insert of the same rows (already parsed and sealed) into the same table, on the
+//    SQLite file (WAL, synchronous=NORMAL). Then the feed: read and desensitize pages of 1,000.
+func ingestionRows(events: Int) async throws -> [Row] {
+    let folder = NSTemporaryDirectory() + "citysteward-bench-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+    try DatabaseSetup.register(.sqliteFile(path: folder + "/bench.sqlite"), on: databases)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    try await DatabaseSetup.prepareSQLite(databases, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
+                                          synchronous: .normal, inMemory: false)
+    let db = databases.database(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())!
+    for migration in CityStewardMigrations.all { try await migration.prepare(on: db).get() }
+    let sql = db as! any SQLDatabase
+    let cipher = FieldCipher(ring: [("v1", SymmetricKey(size: .bits256))])
+    let device = UUID()
+    let areaPath = "/" + UUID().uuidString.lowercased() + "/"
+    let now = Date()
+    let stamp = ISO8601DateFormatter().string(from: now.addingTimeInterval(-60))
+    // The same events twice over: as the NDJSON a gate sends, and as finished rows for the baseline.
+    let batchSize = 10_000
+    var batches: [Data] = []
+    for b in 0..<(events / batchSize) {
+        var text = ""
+        for i in 0..<batchSize {
+            let n = b * batchSize + i
+            text += #"{"clientId":"e-\#(n)","device":"GATE-01","type":"gate","at":"\#(stamp)","direction":"in","method":"face","person":"P-\#(n % 5000)","plate":"粤B\#(String(format: "%05d", n % 100_000))"}"#
+            text += "\n"
+        }
+        batches.append(Data(text.utf8))
+    }
+    let store = DeviceStore(db: db)
+    let ingestStart = DispatchTime.now().uptimeNanoseconds
+    for data in batches {
+        var rows: [DeviceEventRow] = []
+        rows.reserveCapacity(batchSize)
+        for item in try DeviceEventBatch.objects(data, ndjson: true) {
+            guard case .success(let o) = item, case .success(let e) = DeviceEventBatch.event(o, now: now),
+                  case .gate(let direction, let method, let person, let plate) = e.body else { fatalError("bad bench event") }
+            rows.append(DeviceEventRow(deviceId: device, clientId: e.clientID, kind: "gate", at: e.at, receivedAt: now, areaPath: areaPath, streetId: nil,
+                                       direction: direction.rawValue, method: method.rawValue, personSealed: try person.map(cipher.seal),
+                                       plateSealed: try plate.map(cipher.seal), plateMasked: plate.map(Masking.plate)))
+        }
+        _ = try await store.insert(rows)
+    }
+    let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - ingestStart) / 1e9
+    let storedCount = try await store.count()
+    precondition(storedCount == events, "lost events")
+
+    // Baseline: the same rows, prepared beforehand, bulk-inserted raw into a copy of the table.
+    try await sql.raw("CREATE TABLE device_events_raw AS SELECT * FROM device_events WHERE 0").run()
+    let prepared = try await sql.select().column("*").from("device_events").orderBy("seq").all(decoding: DeviceEventRow.self)
+    let rawStart = DispatchTime.now().uptimeNanoseconds
+    for chunk in stride(from: 0, to: prepared.count, by: batchSize) {
+        let part = Array(prepared[chunk..<min(prepared.count, chunk + batchSize)])
+        try await db.transaction { tx in
+            let t = tx as! any SQLDatabase
+            for sub in stride(from: 0, to: part.count, by: 400) {
+                try await t.insert(into: "device_events_raw").models(Array(part[sub..<min(part.count, sub + 400)]), with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()
+            }
+        }
+    }
+    let rawSeconds = Double(DispatchTime.now().uptimeNanoseconds - rawStart) / 1e9
+
+    // The feed: pages of 1,000 read, opened and desensitized (pseudonyms, hour, masked plate).
+    let consumer = try await ConsumerStore(db: db).create(code: "bench", name: "bench", userID: UUID(), areaIDs: [], kinds: ["gate"],
+                                                          rules: .standard(consumer: "bench"), by: "bench")
+    _ = consumer
+    let d = Desensitizer(rules: .standard(consumer: "bench"), pseudonymize: cipher.pseudonymizer(consumer: "bench"), gridCode: { _ in nil })
+    let feedStart = DispatchTime.now().uptimeNanoseconds
+    var cursor: Int64 = 0, read = 0, checksum = 0
+    while true {
+        let page = try await sql.select().column("*").from("device_events").where("seq", .greaterThan, cursor).orderBy("seq").limit(1000)
+            .all(decoding: DeviceEventRow.self)
+        guard let last = page.last else { break }
+        for r in page {
+            let person = try r.personSealed.map(cipher.open), plate = try r.plateSealed.map(cipher.open)
+            checksum &+= (d.text(person, .personRef)?.count ?? 0) &+ (d.text(plate, .plate)?.count ?? 0) &+ (d.time(r.at) == nil ? 0 : 1)
+        }
+        read += page.count
+        cursor = last.seq
+    }
+    let feedSeconds = Double(DispatchTime.now().uptimeNanoseconds - feedStart) / 1e9
+    precondition(read == events && checksum > 0)
+    await databases.shutdownAsync()
+    let ingestRate = Double(events) / ingestSeconds, rawRate = Double(events) / rawSeconds
+    return [
+        Row(name: "raw bulk insert of the same event rows, SQLite WAL (baseline)", rate: rawRate, unit: "rows/s", baseline: "", ratio: nil),
+        Row(name: "device-event ingestion: NDJSON parse, validate, seal, idempotent insert (\(events / batchSize) batches of 10,000)",
+            rate: ingestRate, unit: "events/s", baseline: "raw bulk insert", ratio: ingestRate / rawRate),
+        Row(name: "feed read: pages of 1,000, open, pseudonymize, generalize", rate: Double(read) / feedSeconds, unit: "events/s", baseline: "", ratio: nil),
+    ]
+}
+
+rows += try await ingestionRows(events: 50_000)
 
 func format(_ value: Double) -> String {
     let formatter = NumberFormatter()

@@ -26,6 +26,7 @@ struct DesensitizationTests {
         let d = Desensitizer(rules: .standard(consumer: "district-platform"), pseudonymize: Self.hmac("k1"), gridCode: { _ in "440309002001004" })
         #expect(d.text("张伟", .name) == nil)
         #expect(d.text("粤B12345", .plate)?.hasPrefix("p_") == true)
+        #expect(d.text("粤B12345", .plate)?.dropFirst(2).allSatisfy { ("a"..."p").contains($0) } == true)
         #expect(d.text("13800138000", .phone)?.hasPrefix("p_") == true)
         #expect(d.text("FACE-0001.jpg", .faceImage) == nil)
         let band = try #require(d.text(String(id.dropLast()) + String(IdentityNumber.checkCharacter(for: String(id.dropLast()))!), .idNumber, at: noon))

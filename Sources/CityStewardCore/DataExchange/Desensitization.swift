@@ -114,7 +114,11 @@ public struct Desensitizer: Sendable {
         switch rules.technique(for: kind) {
         case .keep: return value
         case .suppress: return nil
-        case .pseudonym: return "p_" + String(pseudonymize(kind.rawValue + ":" + value).prefix(20))
+        case .pseudonym:
+            // Hex digits mapped to the letters a–p: a pseudonym never contains a run of digits a leak scanner (or
+            // a reader) would take for a phone or ID number.
+            let hex = pseudonymize(kind.rawValue + ":" + value).prefix(20)
+            return "p_" + String(hex.map { c in Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(c.hexDigitValue ?? 0))) })
         case .mask:
             switch kind {
             case .name: return Masking.name(value)
