@@ -131,6 +131,7 @@ public enum CityStewardMain {
                 let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher)
                 if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
+                fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }
             try await app.execute()
         } catch {

@@ -81,7 +81,7 @@ public enum DeviceEventBatch {
         if o["clientId"] == nil { problems.append(FieldProblem(field: "clientId", reason: LocalizedText(zh: "缺少 clientId", en: "clientId is required"))) }
         if o["device"] == nil { problems.append(FieldProblem(field: "device", reason: LocalizedText(zh: "缺少 device", en: "device is required"))) }
         var at: Date?
-        if let s = o["at"] as? String, let d = Self.plain.date(from: s) ?? Self.fractional.date(from: s) {
+        if let s = o["at"] as? String, let d = Open311Projection.parseDatetime(s) ?? Self.plain.date(from: s) {
             if d > now.addingTimeInterval(300) {
                 problems.append(FieldProblem(field: "at", reason: LocalizedText(zh: "时间在未来", en: "the time is in the future")))
             } else { at = d }

@@ -125,6 +125,21 @@ public struct QRCode: Sendable, Equatable {
     }
 }
 
+/// Lower-case hex of bytes, without `String(format:)` (which costs microseconds a byte on Linux).
+public enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 /// Escaping for text placed in SVG/XML.
 public enum SVGText {
     public static func escape(_ text: String) -> String {

@@ -92,7 +92,7 @@ public struct FieldCipher: Sendable {
     public func pseudonymizer(consumer: String) -> @Sendable (String) -> String {
         let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: keys.first!.index, info: Data("citysteward pseudonym \(consumer)".utf8), outputByteCount: 32)
         return { value in
-            HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+            Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key))
         }
     }
 

@@ -219,7 +219,7 @@ public struct DirectoryStore: Sendable {
     }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(secret.utf8)))
     }
 
     static func info(_ r: APITokenRecord) -> TokenInfo {

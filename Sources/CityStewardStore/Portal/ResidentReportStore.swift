@@ -41,7 +41,7 @@ public struct ResidentReportRow: Codable, Sendable, Equatable {
 
     /// The tracking link's secret is never stored, only its SHA-256.
     public static func hash(token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 }
 
