@@ -83,3 +83,32 @@ struct DesensitizationTests {
         }
     }
 }
+
+@Suite("Flat JSON lines")
+struct FlatJSONTests {
+    /// Property: on flat objects the fast parser agrees with JSONSerialization; on anything else it declines.
+    @Test func agreesWithFoundationOrDeclines() throws {
+        let samples = [
+            #"{"clientId":"g-1","device":"GATE-01","type":"gate","at":"2026-03-02T06:30:00Z","direction":"in","method":"face","person":"P-1","plate":"粤B12345"}"#,
+            #"{ "a" : "x\"y\\z\/\n\t\u00e9\ud83d\ude00" , "n": -1.5e2, "t": true, "f": false, "z": null, "i": 42 }"#,
+            #"{}"#,
+        ]
+        for text in samples {
+            let fast = try #require(FlatJSON.object(Array(text.utf8)))
+            let slow = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(Set(fast.keys) == Set(slow.keys), "\(text)")
+            for (k, v) in slow {
+                switch v {
+                case let s as String: #expect(fast[k] as? String == s, "\(k)")
+                case is NSNull: #expect(fast[k] is NSNull, "\(k)")
+                case let n as NSNumber:
+                    if let b = fast[k] as? Bool { #expect(b == n.boolValue, "\(k)") } else { #expect((fast[k] as? NSNumber)?.doubleValue == n.doubleValue, "\(k)") }
+                default: Issue.record("unexpected value for \(k)")
+                }
+            }
+        }
+        for text in [#"{"a":{"b":1}}"#, #"{"a":[1]}"#, #"{"a":1"#, #"{"a":1} x"#, #"["a"]"#, "{\"a\":\"\u{01}\"}", #"{"a":"\ud800"}"#, #"{"a":tru}"#] {
+            #expect(FlatJSON.object(Array(text.utf8)) == nil, "\(text)")
+        }
+    }
+}

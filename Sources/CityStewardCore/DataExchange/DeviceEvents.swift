@@ -44,7 +44,7 @@ public enum DeviceEventBatch {
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
                 if trimmed.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
-                if let object = (try? JSONSerialization.jsonObject(with: Data(trimmed))) as? [String: Any] {
+                if let object = FlatJSON.object(trimmed) ?? (try? JSONSerialization.jsonObject(with: Data(trimmed))) as? [String: Any] {
                     out.append(.success(object))
                 } else {
                     out.append(.failure(LineProblem(index: index, reason: LocalizedText(zh: "该行不是 JSON 对象", en: "the line is not a JSON object"))))
