@@ -101,3 +101,43 @@ struct DeviceEventsTests {
         #expect(ok.isSuccess)
     }
 }
+
+@Suite("Gate retention", .serialized)
+struct GateRetentionTests {
+    @Test func oldPassesBecomeHourlyCountsAndOnlyOneInstanceRuns() async throws {
+        try await withTestApp({ $0.gateRetentionDays = 30 }) { app in
+            _ = try #require(try await DemoDevices.load(app))
+            let device = try #require(try await DeviceStore(db: app.db).find(codes: ["GATE-01"])["GATE-01"])
+            let camera = try #require(try await DeviceStore(db: app.db).find(codes: ["CAM-01"])["CAM-01"])
+            let old = Date().addingTimeInterval(-40 * 86_400), recent = Date().addingTimeInterval(-86_400)
+            var rows: [DeviceEventRow] = []
+            for i in 0..<30 {
+                rows.append(DeviceEventRow(deviceId: device.id, clientId: "old-\(i)", kind: "gate", at: old.addingTimeInterval(Double(i % 3) * 3600), receivedAt: old,
+                                           areaPath: device.areaPath, streetId: device.streetId, direction: i % 2 == 0 ? "in" : "out", method: "card",
+                                           plateSealed: try app.fieldCipher.seal("粤B0000\(i % 10)")))
+            }
+            for i in 0..<5 {
+                rows.append(DeviceEventRow(deviceId: device.id, clientId: "new-\(i)", kind: "gate", at: recent, receivedAt: recent, areaPath: device.areaPath,
+                                           streetId: device.streetId, direction: "in", method: "face"))
+            }
+            rows.append(DeviceEventRow(deviceId: camera.id, clientId: "ai-old", kind: "ai", at: old, receivedAt: old, areaPath: camera.areaPath,
+                                       streetId: camera.streetId, eventType: "890", categoryCode: "06010", confidence: 0.5))
+            #expect(try await DeviceStore(db: app.db).insert(rows).count == 36)
+            // Two instances at once: one holds the lease and compacts, the other does nothing.
+            async let a = GateRetentionJob(app: app, holder: "instance-a").run()
+            async let b = GateRetentionJob(app: app, holder: "instance-b").run()
+            let (ra, rb) = try await (a, b)
+            #expect(ra + rb == 30 && (ra == 0 || rb == 0))
+            // The raw old passes are gone; recent ones and AI events stay; the counts add up, by hour and direction.
+            let left = try await DeviceStore(db: app.db).events(limit: 100)
+            #expect(left.count == 6 && left.allSatisfy { $0.clientId.hasPrefix("new-") || $0.kind == "ai" })
+            #expect(try await GateRetention.totalPasses(app.db) == 30)
+            let sql = app.db as! any SQLDatabase
+            let groups = try await sql.raw("SELECT COUNT(*) AS n FROM gate_counts").first()?.decode(column: "n", as: Int.self)
+            #expect(groups == 6)   // 3 hours × 2 directions
+            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "retention")).rows.first?.detail.contains("removed=30") == true)
+            // Nothing left to do the next time.
+            #expect(try await GateRetentionJob(app: app, holder: "instance-a").run() == 0)
+        }
+    }
+}

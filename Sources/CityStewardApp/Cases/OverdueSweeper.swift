@@ -59,7 +59,9 @@ final class OverdueSweepLifecycle: LifecycleHandler, @unchecked Sendable {
     }
 
     func didBootAsync(_ application: Application) async throws {
-        let sweeper = OverdueSweeper(app: application, holder: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        let holder = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let sweeper = OverdueSweeper(app: application, holder: holder)
+        let retention = GateRetentionJob(app: application, holder: holder)
         let interval = self.interval
         task = Task {
             while !Task.isCancelled {
@@ -67,6 +69,9 @@ final class OverdueSweepLifecycle: LifecycleHandler, @unchecked Sendable {
                 if Task.isCancelled { break }
                 do { try await sweeper.sweep(leaseSeconds: interval * 3) } catch {
                     application.logger.warning("Overdue sweep failed: \(String(describing: error))")
+                }
+                do { try await retention.run(leaseSeconds: interval * 3) } catch {
+                    application.logger.warning("Gate retention failed: \(String(describing: error))")
                 }
             }
         }

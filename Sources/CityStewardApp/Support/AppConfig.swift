@@ -34,6 +34,8 @@ public struct AppConfig: Sendable {
     public var open311Anonymous: Bool?
     /// `CITYSTEWARD_PUBLIC_URL`: the address printed in QR codes and links (default: the request's own host).
     public var publicURL: String?
+    /// `CITYSTEWARD_GATE_RETENTION_DAYS`: raw gate passes older than this become hourly counts (0: kept).
+    public var gateRetentionDays: Int = 180
     /// `CITYSTEWARD_AI_CASE_CONFIDENCE`: an AI camera event at or above this confidence becomes a case.
     public var aiCaseConfidence: Double = 0.8
     /// Anonymous Open311 posting as it applies to this process.
@@ -152,6 +154,12 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_AI_CASE_CONFIDENCE must be a number from 0 to 1 (got \(text))")
             }
         }
+        var retentionDays = 180
+        if let text = env["CITYSTEWARD_GATE_RETENTION_DAYS"].nonEmpty {
+            if let v = Int(text), v >= 0, v <= 3650 { retentionDays = v } else {
+                problems.append("CITYSTEWARD_GATE_RETENTION_DAYS must be 0 (keep) to 3650 (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
@@ -162,6 +170,7 @@ public struct AppConfig: Sendable {
                 $0.open311Anonymous = anonymous
                 $0.publicURL = publicURL
                 $0.aiCaseConfidence = aiConfidence
+                $0.gateRetentionDays = retentionDays
             }
     }
 

@@ -12,6 +12,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case export
     case keysRotated = "keys.rotated"
     case importData = "import"
+    case retention
 
     public var label: LocalizedText {
         switch self {
@@ -28,6 +29,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .export: LocalizedText(zh: "数据导出", en: "Data export")
         case .keysRotated: LocalizedText(zh: "密钥轮换", en: "Keys rotated")
         case .importData: LocalizedText(zh: "数据导入", en: "Data import")
+        case .retention: LocalizedText(zh: "到期数据清理", en: "Retention")
         }
     }
 }
