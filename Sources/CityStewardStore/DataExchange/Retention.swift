@@ -43,7 +43,8 @@ public enum GateRetention {
     }
 
     public static func totalPasses(_ db: any Database) async throws -> Int {
-        try await (db as! any SQLDatabase).select().column(SQLFunction("COALESCE", args: SQLFunction("SUM", args: SQLColumn("passes")), SQLLiteral.numeric("0")), as: "n")
-            .from("gate_counts").first(decodingColumn: "n", as: Int.self) ?? 0
+        // SUM of a bigint is numeric on PostgreSQL: cast back to a bigint.
+        try await (db as! any SQLDatabase).raw("SELECT CAST(COALESCE(SUM(passes), 0) AS BIGINT) AS n FROM gate_counts").first()?
+            .decode(column: "n", as: Int.self) ?? 0
     }
 }
