@@ -8,13 +8,6 @@ import VaporTesting
 
 @Suite("Desensitized feeds", .serialized)
 struct FeedsTests {
-    static let patterns = [#"[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]"#, #"(?<!\d)1[3-9]\d{9}(?!\d)"#,
-                           #"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}"#]
-
-    static func leaks(_ text: String) -> [String] {
-        patterns.compactMap { p in text.range(of: p, options: .regularExpression).map { String(text[$0]) } }
-    }
-
     func batch(_ from: Int, _ count: Int, at: Date = Date().addingTimeInterval(-30)) -> String {
         let time = ISO8601DateFormatter().string(from: at)
         let items = (from..<(from + count)).map { i -> String in
@@ -78,7 +71,7 @@ struct FeedsTests {
             #expect(stored.count == 300)
             #expect(seen == stored, "every event exactly once, in cursor order")
             // The leak scan: no ID number, phone or plate in any answer; faces suppressed; times to the hour; grids.
-            for text in texts { #expect(Self.leaks(text).isEmpty, "\(Self.leaks(text))") }
+            for text in texts { #expect(LeakScan.leaks(text).isEmpty, "\(LeakScan.leaks(text))") }
             let sample = try await page(app, platform, "district-platform", after: 0, limit: 5).events
             let gate = try #require(sample.first { $0["kind"] as? String == "gate" })
             #expect((gate["person"] as? String)?.hasPrefix("p_") == true && (gate["plate"] as? String)?.hasPrefix("p_") == true)
@@ -110,7 +103,7 @@ struct FeedsTests {
             #expect(p.text.contains("\"rulesVersion\":2"))
             let gate = try #require(p.events.first { $0["kind"] as? String == "gate" })
             #expect((gate["plate"] as? String)?.contains("***") == true && gate["person"] == nil)
-            #expect(Self.leaks(p.text).isEmpty)
+            #expect(LeakScan.leaks(p.text).isEmpty)
             #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "rule.changed", subject: "consumer:district-platform")).total == 1)
             // Bad cursors and limits; callers without the feed; a consumer that is not theirs (404).
             #expect(try await send(app, .GET, "/api/v1/feeds/district-platform/events?after=-1", headers: bearer(platform)).status == .badRequest)

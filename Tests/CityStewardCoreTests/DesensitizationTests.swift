@@ -1,16 +1,7 @@
 import CityStewardCore
+import CityStewardTestSupport
 import Foundation
 import Testing
-
-/// Patterns a leak scan looks for: an 18-character ID number, a mainland mobile number, a plate.
-enum LeakScan {
-    static let patterns = [#"[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]"#, #"(?<!\d)1[3-9]\d{9}(?!\d)"#,
-                           #"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}"#]
-
-    static func leaks(_ text: String) -> [String] {
-        patterns.compactMap { p in text.range(of: p, options: .regularExpression).map { String(text[$0]) } }
-    }
-}
 
 @Suite("Desensitization (GB/T 37964 families)")
 struct DesensitizationTests {

@@ -214,3 +214,14 @@ public enum QRReader {
         return data
     }
 }
+
+/// What a leak scan looks for in anything that leaves the steward's zone: an 18-character ID number, a mainland
+/// mobile number, a plate.
+public enum LeakScan {
+    public static let patterns = [#"[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]"#, #"(?<!\d)1[3-9]\d{9}(?!\d)"#,
+                                  #"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}"#]
+
+    public static func leaks(_ text: String) -> [String] {
+        patterns.compactMap { p in text.range(of: p, options: .regularExpression).map { String(text[$0]) } }
+    }
+}

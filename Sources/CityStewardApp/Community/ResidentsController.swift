@@ -217,19 +217,14 @@ struct ResidentsController: RouteCollection {
         let pageNumber = q.page ?? 1
         let scope = AccessPolicy.areaScope(for: actor)
         let (rows, total) = try await ResidentStore(db: req.db).list(scope: scope, filter: f, limit: Self.pageSize, offset: (pageNumber - 1) * Self.pageSize)
-        func link(_ n: Int) -> String {
-            var c = URLComponents()
-            c.path = "/residents"
-            c.queryItems = [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)]
-                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [URLQueryItem(name: "page", value: String(n))]
-            return c.string ?? "/residents"
-        }
+        let pager = Pager.links(path: "/residents", filters: [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)],
+                                page: pageNumber, pageSize: Self.pageSize, total: total)
         let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
             .map { CasesWebController.Option(value: $0.code, label: $0.displayName(language), selected: $0.code == q.area) }
         let page = Page(page: PageChrome(request: req, title: language == .en ? "Residents" : "实有人口"), rows: rows.map { Self.view($0, reference, language) },
                         total: total, phone: q.phone ?? "", idNumber: q.idNumber ?? "", area: q.area ?? "", villages: villages,
                         canManage: actor.can(.residentsManage),
-                        nextPage: pageNumber * Self.pageSize < total ? link(pageNumber + 1) : nil, previousPage: pageNumber > 1 ? link(pageNumber - 1) : nil)
+                        nextPage: pager.next, previousPage: pager.previous)
         return try await req.view.render("residents", page).encodeResponse(for: req)
     }
 

@@ -90,17 +90,11 @@ struct AuditController: RouteCollection {
         return APIPage(items: rows.map { Self.view($0, req.language) }, total: total, page: page)
     }
 
-    struct Option: Encodable {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
-
     struct Page: Encodable {
         var page: PageChrome
         var rows: [EntryView]
         var total: Int
-        var actions: [Option]
+        var actions: [CasesWebController.Option]
         var actor: String
         var subject: String
         var from: String
@@ -122,20 +116,15 @@ struct AuditController: RouteCollection {
         let store = AuditStore(db: req.db)
         let (rows, total) = try await store.list(f, limit: Self.pageSize, offset: (pageNumber - 1) * Self.pageSize)
         let check = try await store.verify()
-        func link(_ n: Int) -> String {
-            var c = URLComponents()
-            c.path = "/audit"
-            c.queryItems = [("action", q.action), ("actor", q.actor), ("subject", q.subject), ("from", q.from), ("to", q.to)]
-                .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } } + [URLQueryItem(name: "page", value: String(n))]
-            return c.string ?? "/audit"
-        }
+        let pager = Pager.links(path: "/audit", filters: [("action", q.action), ("actor", q.actor), ("subject", q.subject), ("from", q.from), ("to", q.to)],
+                                page: pageNumber, pageSize: Self.pageSize, total: total)
         let page = Page(
             page: PageChrome(request: req, title: language == .en ? "Audit log" : "审计日志"), rows: rows.map { Self.view($0, language) }, total: total,
-            actions: AuditAction.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
+            actions: AuditAction.allCases.map { CasesWebController.Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
             actor: q.actor ?? "", subject: q.subject ?? "", from: q.from ?? "", to: q.to ?? "",
             chainRows: check.rows, chainOK: check.firstBroken == nil, brokenAt: check.firstBroken?.seq,
             brokenReason: check.firstBroken?.reason.text(language),
-            nextPage: pageNumber * Self.pageSize < total ? link(pageNumber + 1) : nil, previousPage: pageNumber > 1 ? link(pageNumber - 1) : nil)
+            nextPage: pager.next, previousPage: pager.previous)
         return try await req.view.render("audit", page).encodeResponse(for: req)
     }
 }

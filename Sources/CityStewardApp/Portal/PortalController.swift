@@ -102,11 +102,7 @@ struct PortalController: RouteCollection {
 
     // MARK: Form
 
-    struct Option: Encodable {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
+    typealias Option = CasesWebController.Option
 
     struct OptionGroup: Encodable {
         var label: String

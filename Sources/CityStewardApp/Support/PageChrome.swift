@@ -40,3 +40,17 @@ struct PageChrome: Encodable {
         otherLanguageLabel = other == .en ? "English" : "中文"
     }
 }
+
+/// Links to the previous and next page of a filtered list, keeping the filters that were given.
+struct Pager {
+    static func links(path: String, filters: [(String, String?)], page: Int, pageSize: Int, total: Int) -> (previous: String?, next: String?) {
+        func link(_ n: Int) -> String {
+            var c = URLComponents()
+            c.path = path
+            c.queryItems = filters.compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } }
+                + [URLQueryItem(name: "page", value: String(n))]
+            return c.string ?? path
+        }
+        return (page > 1 ? link(page - 1) : nil, page * pageSize < total ? link(page + 1) : nil)
+    }
+}
