@@ -174,6 +174,17 @@ struct CommandLineTests {
             try await DemoLoader.loadResidents(on: db, cipher: before, count: 40)
             let oldRows = try await ResidentStore(db: db).list(scope: .everything, limit: 100).rows
             let plain = try oldRows.map { try before.open($0.idSealed) }
+            // A gate pass and a webhook secret are sealed too, and are re-sealed with the rest.
+            let sql = db as! any SQLDatabase
+            let eventID = UUID(), consumerID = UUID()
+            try await sql.insert(into: "device_events")
+                .columns("id", "seq", "device_id", "client_id", "kind", "at", "received_at", "area_path", "person_sealed", "plate_sealed")
+                .values(SQLBind(eventID), SQLBind(Int64(1)), SQLBind(UUID()), SQLBind("c-1"), SQLBind("gate"), SQLBind(Date()), SQLBind(Date()), SQLBind("/x/"),
+                        SQLBind(try before.seal("440309199001010011")), SQLBind(try before.seal("粤B12345"))).run()
+            try await sql.insert(into: "consumer_webhooks")
+                .columns("consumer_id", "url", "secret_sealed", "cursor", "failures", "next_attempt_at", "delivered_events", "changed_by", "changed_at")
+                .values(SQLBind(consumerID), SQLBind("http://127.0.0.1:9/x"), SQLBind(try before.seal("s3cret-s3cret-s3cret-s3cret-s3cret")), SQLBind(Int64(0)),
+                        SQLBind(0), SQLBind(Date()), SQLBind(Int64(0)), SQLBind("test"), SQLBind(Date())).run()
             // An instance that is running takes the new key when the file changes.
             var config = AppConfig.testing()
             config.dataDirectory = directory
@@ -188,6 +199,14 @@ struct CommandLineTests {
             #expect(newRows.count == 40 && newRows.allSatisfy { $0.keyVersion == "v2" && $0.idSealed.hasPrefix("v2:") })
             #expect(try newRows.map { try after.open($0.idSealed) }.sorted() == plain.sorted())
             #expect(Set(newRows.map(\.idSealed)).isDisjoint(with: oldRows.map(\.idSealed)))
+            let event = try #require(try await sql.select().column("person_sealed").column("plate_sealed").from("device_events").where("id", .equal, eventID).first())
+            let person = try event.decode(column: "person_sealed", as: String.self), plate = try event.decode(column: "plate_sealed", as: String.self)
+            let (openedPerson, openedPlate) = (try after.open(person), try after.open(plate))
+            #expect(person.hasPrefix("v2:") && openedPerson == "440309199001010011" && openedPlate == "粤B12345")
+            let secret = try #require(try await sql.select().column("secret_sealed").from("consumer_webhooks").where("consumer_id", .equal, consumerID)
+                .first()?.decode(column: "secret_sealed", as: String.self))
+            let openedSecret = try after.open(secret)
+            #expect(secret.hasPrefix("v2:") && openedSecret == "s3cret-s3cret-s3cret-s3cret-s3cret")
             // Search by the new index finds them; a ring with only the new key opens them.
             let someone = plain[0]
             #expect(try await ResidentStore(db: db).list(scope: .everything, filter: .init(idIndexes: [after.blindIndex(someone)])).total == 1)

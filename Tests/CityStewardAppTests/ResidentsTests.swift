@@ -27,7 +27,7 @@ struct ResidentsTests {
             let dump: String
             if sql.dialect.name == "sqlite" {
                 dump = try await sql.raw("SELECT * FROM residents").all().map { row in
-                    try row.allColumns.map { (try? row.decode(column: $0, as: String.self)) ?? "" }.joined(separator: "|")
+                    row.allColumns.map { (try? row.decode(column: $0, as: String.self)) ?? "" }.joined(separator: "|")
                 }.joined(separator: "\n")
             } else {
                 dump = try await sql.raw("SELECT residents::text AS t FROM residents").all().map { try $0.decode(column: "t", as: String.self) }.joined(separator: "\n")

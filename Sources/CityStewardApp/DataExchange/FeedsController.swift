@@ -6,13 +6,17 @@ import Vapor
 /// Desensitized feeds for the district platforms (issue 5 §4): `GET /api/v1/feeds/{consumer}/events?after=&limit=`
 /// pages through the consumer's events in cursor order (never one twice, never one skipped), every field passed
 /// through the consumer's rules; each read is an audit row. `GET|PUT /api/v1/feeds/{consumer}/rules` shows and
-/// changes the rules (a new version each time; district admins only).
+/// changes the rules (a new version each time; district admins only). `GET|PUT|DELETE /api/v1/feeds/{consumer}/webhook`
+/// shows, sets and removes the push delivery (`FeedPusher`).
 struct FeedsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let feeds = routes.grouped("api", "v1", "feeds", ":consumer")
         feeds.get("events", use: events)
         feeds.get("rules", use: rules)
         feeds.put("rules", use: changeRules)
+        feeds.get("webhook", use: webhook)
+        feeds.put("webhook", use: setWebhook)
+        feeds.delete("webhook", use: removeWebhook)
     }
 
     static let maxLimit = 1000
@@ -23,31 +27,6 @@ struct FeedsController: RouteCollection {
         guard let consumer = try await ConsumerStore(db: req.db).find(code: code),
               consumer.userID == actor.user.id || actor.role == .districtAdmin else { throw ConsumerStore.notFound }
         return consumer
-    }
-
-    struct FeedEvent: Content {
-        var cursor: Int64
-        var kind: String
-        var time: String?
-        var grid: String?
-        var lat: Double?
-        var long: Double?
-        var direction: String?
-        var method: String?
-        var person: String?
-        var plate: String?
-        var eventType: String?
-        var category: String?
-        var confidence: Double?
-        var image: String?
-    }
-
-    struct FeedPage: Content {
-        var consumer: String
-        var rulesVersion: Int
-        var events: [FeedEvent]
-        /// Pass as `after` for the next page (equal to `after` when nothing new has come).
-        var next: Int64
     }
 
     @Sendable func events(req: Request) async throws -> FeedPage {
@@ -61,30 +40,9 @@ struct FeedsController: RouteCollection {
         guard let limit = Int(limitText), (1...Self.maxLimit).contains(limit) else {
             throw DomainError.invalid("limit", zh: "limit 应为 1~\(Self.maxLimit)", en: "limit is 1 to \(Self.maxLimit)")
         }
-        let rows = try await ConsumerStore(db: req.db).events(for: consumer, after: after, limit: limit)
-        let reference = try await req.caseReference()
-        let devices = Dictionary(uniqueKeysWithValues: try await DeviceStore(db: req.db).all().map { ($0.id, $0) })
-        let cipher = req.application.fieldCipher
-        let d = Desensitizer(rules: consumer.rules, pseudonymize: cipher.pseudonymizer(consumer: consumer.code), gridCode: { _ in nil })
-        let events = rows.map { r -> FeedEvent in
-            let device = devices[r.deviceId]
-            let area = device.flatMap { reference.areas[$0.areaId] }
-            let place: (point: GeoPoint?, grid: String?)
-            switch consumer.rules.technique(for: .position) {
-            case .keep: place = (device.map { GeoPoint(lat: $0.lat, long: $0.long) }, area?.code)
-            case .generalize: place = (nil, area?.code)
-            default: place = (nil, nil)
-            }
-            let person = r.personSealed.flatMap { try? cipher.open($0) }
-            let plate = r.plateSealed.flatMap { try? cipher.open($0) }
-            return FeedEvent(cursor: r.seq, kind: r.kind, time: d.time(r.at).map(Open311Projection.datetime), grid: place.grid,
-                             lat: place.point?.lat, long: place.point?.long, direction: r.direction, method: r.method,
-                             person: d.text(person, .personRef), plate: d.text(plate, .plate), eventType: r.eventType,
-                             category: r.categoryCode, confidence: r.confidence, image: d.text(r.imageRef, .faceImage))
-        }
-        let next = rows.last?.seq ?? after
-        try await req.audit(.feedRead, subject: "consumer:\(consumer.code)", detail: "after=\(after); events=\(events.count); rules=v\(consumer.rules.version)")
-        return FeedPage(consumer: consumer.code, rulesVersion: consumer.rules.version, events: events, next: next)
+        let page = try await FeedProjection(app: req.application, db: req.db).page(for: consumer, after: after, limit: limit)
+        try await req.audit(.feedRead, subject: "consumer:\(consumer.code)", detail: "after=\(after); events=\(page.events.count); rules=v\(consumer.rules.version)")
+        return page
     }
 
     struct RulesView: Content {
@@ -135,5 +93,81 @@ struct FeedsController: RouteCollection {
         let saved = try await ConsumerStore(db: req.db).changeRules(consumer, to: rules, by: actor.user.username)
         try await req.audit(.ruleChanged, subject: "consumer:\(consumer.code)", detail: "rules=v\(saved.version)")
         return Self.view(saved, history: try await ConsumerStore(db: req.db).ruleVersions(consumer).map(\.version))
+    }
+
+    struct WebhookView: Content {
+        var consumer: String
+        var url: String
+        /// Only in the answer that set it, when the server generated it: it is not shown again.
+        var secret: String?
+        var cursor: Int64
+        var failures: Int
+        var nextAttemptAt: Date
+        var lastAttemptAt: Date?
+        var lastStatus: Int?
+        var lastError: String?
+        var deliveredAt: Date?
+        var deliveredEvents: Int64
+        var changedBy: String
+        var changedAt: Date
+
+        init(_ consumer: DataConsumer, _ h: ConsumerWebhook, secret: String? = nil) {
+            self.consumer = consumer.code
+            url = h.url
+            self.secret = secret
+            cursor = h.cursor
+            failures = h.failures
+            nextAttemptAt = h.nextAttemptAt
+            lastAttemptAt = h.lastAttemptAt
+            lastStatus = h.lastStatus
+            lastError = h.lastError
+            deliveredAt = h.deliveredAt
+            deliveredEvents = h.deliveredEvents
+            changedBy = h.changedBy
+            changedAt = h.changedAt
+        }
+    }
+
+    static let noWebhook = DomainError.notFound(zh: "该数据使用方未设置推送回调", en: "this consumer has no webhook")
+
+    @Sendable func webhook(req: Request) async throws -> WebhookView {
+        let actor = try req.require(.feedsRead)
+        let consumer = try await consumer(req, actor)
+        guard let hook = try await ConsumerStore(db: req.db).webhook(for: consumer) else { throw Self.noWebhook }
+        return WebhookView(consumer, hook)
+    }
+
+    struct WebhookBody: Content {
+        var url: String
+        var secret: String?
+        /// Deliver events after this cursor (default 0: everything in scope).
+        var after: Int64?
+    }
+
+    /// The consumer's own account or a district admin sets where its events are pushed.
+    @Sendable func setWebhook(req: Request) async throws -> WebhookView {
+        let actor = try req.require(.feedsRead)
+        let consumer = try await consumer(req, actor)
+        let body = try req.content.decode(WebhookBody.self)
+        let url = body.url.trimmingCharacters(in: .whitespaces)
+        if let problem = FeedPush.validate(url: url) { throw DomainError.invalid(field: "url", problem) }
+        if let secret = body.secret, let problem = FeedPush.validate(secret: secret) { throw DomainError.invalid(field: "secret", problem) }
+        if let after = body.after, after < 0 {
+            throw DomainError.invalid("after", zh: "after 应为非负整数游标", en: "after is a cursor (a whole number ≥ 0)")
+        }
+        let generated = body.secret == nil ? FeedPusher.generateSecret() : nil
+        let secret = body.secret ?? generated!
+        let hook = try await ConsumerStore(db: req.db).setWebhook(consumer, url: url, secretSealed: try req.application.fieldCipher.seal(secret),
+                                                                  cursor: body.after ?? 0, by: actor.user.username, now: Date())
+        try await req.audit(.webhookChanged, subject: "consumer:\(consumer.code)", detail: "url=\(url); after=\(hook.cursor)")
+        return WebhookView(consumer, hook, secret: generated)
+    }
+
+    @Sendable func removeWebhook(req: Request) async throws -> HTTPStatus {
+        let actor = try req.require(.feedsRead)
+        let consumer = try await consumer(req, actor)
+        guard try await ConsumerStore(db: req.db).removeWebhook(consumer) else { throw Self.noWebhook }
+        try await req.audit(.webhookChanged, subject: "consumer:\(consumer.code)", detail: "removed")
+        return .noContent
     }
 }

@@ -38,6 +38,8 @@ public struct AppConfig: Sendable {
     public var gateRetentionDays: Int = 180
     /// `CITYSTEWARD_AI_CASE_CONFIDENCE`: an AI camera event at or above this confidence becomes a case.
     public var aiCaseConfidence: Double = 0.8
+    /// `CITYSTEWARD_FEED_PUSH_INTERVAL`: seconds between webhook pushes to data consumers (0: no pusher here).
+    public var feedPushInterval: TimeInterval = 5
     /// Anonymous Open311 posting as it applies to this process.
     public var acceptsAnonymousOpen311: Bool { open311Anonymous ?? isDemo }
     public var masterKeyFile: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
@@ -160,6 +162,12 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_GATE_RETENTION_DAYS must be 0 (keep) to 3650 (got \(text))")
             }
         }
+        var pushInterval: TimeInterval = 5
+        if let text = env["CITYSTEWARD_FEED_PUSH_INTERVAL"].nonEmpty {
+            if let v = Double(text), v >= 0, v <= 3600 { pushInterval = v } else {
+                problems.append("CITYSTEWARD_FEED_PUSH_INTERVAL must be 0 (off) to 3600 seconds (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
@@ -171,6 +179,7 @@ public struct AppConfig: Sendable {
                 $0.publicURL = publicURL
                 $0.aiCaseConfidence = aiConfidence
                 $0.gateRetentionDays = retentionDays
+                $0.feedPushInterval = pushInterval
             }
     }
 
@@ -186,6 +195,7 @@ public struct AppConfig: Sendable {
         var config = AppConfig(database: database, logLevel: .warning, dataDirectory: folder, autoMigrate: true)
         config.bcryptCost = 4
         config.sweepInterval = 0
+        config.feedPushInterval = 0
         return config
     }
 }

@@ -76,6 +76,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
     if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
+    if config.feedPushInterval > 0 { app.lifecycle.use(FeedPushLifecycle(interval: config.feedPushInterval)) }
 
     // Middleware, outermost first.
     var middleware = Middlewares()

@@ -9,6 +9,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case apiKeyCreated = "apikey.created", apiKeyRevoked = "apikey.revoked"
     case userCreated = "user.created", passwordChanged = "user.password"
     case ruleChanged = "rule.changed"
+    case webhookChanged = "webhook.changed"
     case export
     case keysRotated = "keys.rotated"
     case importData = "import"
@@ -26,6 +27,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .userCreated: LocalizedText(zh: "创建用户", en: "User created")
         case .passwordChanged: LocalizedText(zh: "修改密码", en: "Password changed")
         case .ruleChanged: LocalizedText(zh: "规则变更", en: "Rule changed")
+        case .webhookChanged: LocalizedText(zh: "推送回调变更", en: "Webhook changed")
         case .export: LocalizedText(zh: "数据导出", en: "Data export")
         case .keysRotated: LocalizedText(zh: "密钥轮换", en: "Keys rotated")
         case .importData: LocalizedText(zh: "数据导入", en: "Data import")

@@ -9,6 +9,8 @@ public enum KeyRotation {
     public struct Outcome: Sendable, Equatable {
         public var residents = 0
         public var residentReports = 0
+        public var deviceEvents = 0
+        public var webhookSecrets = 0
     }
 
     public static func reseal(_ db: any Database, cipher: FieldCipher, batch: Int = 200) async throws -> Outcome {
@@ -48,6 +50,44 @@ public enum KeyRotation {
                 outcome.residentReports += 1
             }
         }
+        // Gate passes keep the person and plate sealed; a page at a time by seq.
+        var after: Int64 = 0
+        while true {
+            let rows = try await sql.select().column("id").column("seq").column("person_sealed").column("plate_sealed").from("device_events")
+                .where("seq", .greaterThan, after)
+                .where { g in
+                    g.orWhere { $0.where("person_sealed", .isNot, SQLLiteral.null).where(prefix("person_sealed", current.count), .notEqual, SQLBind(current + ":")) }
+                        .orWhere { $0.where("plate_sealed", .isNot, SQLLiteral.null).where(prefix("plate_sealed", current.count), .notEqual, SQLBind(current + ":")) }
+                }
+                .orderBy("seq").limit(batch).all()
+            guard let last = rows.last else { break }
+            after = try last.decode(column: "seq", as: Int64.self)
+            for row in rows {
+                let id = try row.decode(column: "id", as: UUID.self)
+                let person = try row.decodeNil(column: "person_sealed") ? nil : try row.decode(column: "person_sealed", as: String.self)
+                let plate = try row.decodeNil(column: "plate_sealed") ? nil : try row.decode(column: "plate_sealed", as: String.self)
+                func reseal(_ s: String?) throws -> String? {
+                    guard let s else { return nil }
+                    return FieldCipher.version(of: s) == current ? s : try cipher.seal(try cipher.open(s))
+                }
+                try await sql.update("device_events").set("person_sealed", to: try reseal(person)).set("plate_sealed", to: try reseal(plate))
+                    .where("id", .equal, id).run()
+                outcome.deviceEvents += 1
+            }
+        }
+        // Webhook signing secrets.
+        let hooks = try await sql.select().column("consumer_id").column("secret_sealed").from("consumer_webhooks").all()
+        for row in hooks {
+            let sealed = try row.decode(column: "secret_sealed", as: String.self)
+            guard FieldCipher.version(of: sealed) != current else { continue }
+            try await sql.update("consumer_webhooks").set("secret_sealed", to: try cipher.seal(try cipher.open(sealed)))
+                .where("consumer_id", .equal, try row.decode(column: "consumer_id", as: UUID.self)).where("secret_sealed", .equal, sealed).run()
+            outcome.webhookSecrets += 1
+        }
         return outcome
+    }
+
+    static func prefix(_ column: String, _ length: Int) -> any SQLExpression {
+        SQLFunction("SUBSTR", args: SQLColumn(column), SQLLiteral.numeric("1"), SQLLiteral.numeric("\(length + 1)"))
     }
 }

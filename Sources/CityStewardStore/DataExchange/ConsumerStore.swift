@@ -113,3 +113,85 @@ public struct ConsumerStore: Sendable {
             .orderBy("seq").limit(limit).all(decoding: DeviceEventRow.self)
     }
 }
+
+/// A consumer's webhook and how far its push has got.
+public struct ConsumerWebhook: Sendable, Equatable, Codable {
+    public var consumerId: UUID
+    public var url: String
+    public var secretSealed: String
+    public var cursor: Int64
+    public var failures: Int
+    public var nextAttemptAt: Date
+    public var lastAttemptAt: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deliveredAt: Date?
+    public var deliveredEvents: Int64
+    public var changedBy: String
+    public var changedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case url, cursor, failures
+        case consumerId = "consumer_id", secretSealed = "secret_sealed", nextAttemptAt = "next_attempt_at", lastAttemptAt = "last_attempt_at"
+        case lastStatus = "last_status", lastError = "last_error", deliveredAt = "delivered_at", deliveredEvents = "delivered_events"
+        case changedBy = "changed_by", changedAt = "changed_at"
+    }
+}
+
+extension ConsumerStore {
+    public func webhook(for consumer: DataConsumer) async throws -> ConsumerWebhook? {
+        try await sql.select().column("*").from("consumer_webhooks").where("consumer_id", .equal, consumer.id).first(decoding: ConsumerWebhook.self)
+    }
+
+    /// Sets (or replaces) the consumer's webhook; delivery starts after `cursor` at the next push run.
+    public func setWebhook(_ consumer: DataConsumer, url: String, secretSealed: String, cursor: Int64, by: String, now: Date) async throws -> ConsumerWebhook {
+        let hook = ConsumerWebhook(consumerId: consumer.id, url: url, secretSealed: secretSealed, cursor: cursor, failures: 0, nextAttemptAt: now,
+                                   lastAttemptAt: nil, lastStatus: nil, lastError: nil, deliveredAt: nil, deliveredEvents: 0, changedBy: by, changedAt: now)
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.delete(from: "consumer_webhooks").where("consumer_id", .equal, consumer.id).run()
+            try await sql.insert(into: "consumer_webhooks").model(hook, with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()
+        }
+        return hook
+    }
+
+    @discardableResult
+    public func removeWebhook(_ consumer: DataConsumer) async throws -> Bool {
+        let existed = try await webhook(for: consumer) != nil
+        try await sql.delete(from: "consumer_webhooks").where("consumer_id", .equal, consumer.id).run()
+        return existed
+    }
+
+    /// Webhooks whose next attempt is due.
+    public func dueWebhooks(now: Date) async throws -> [ConsumerWebhook] {
+        try await sql.select().column("*").from("consumer_webhooks").where("next_attempt_at", .lessThanOrEqual, now)
+            .orderBy("next_attempt_at").all(decoding: ConsumerWebhook.self)
+    }
+
+    public func consumer(id: UUID) async throws -> DataConsumer? {
+        try await sql.select().column("*").from("data_consumers").where("id", .equal, id).first(decoding: Row.self).map(consumer)
+    }
+
+    /// The receiver took the page `(from, to]`. Only moves a cursor still at `from`, so a webhook replaced meanwhile
+    /// (a new sealed secret each time) or a second pusher cannot move it twice; false when it did not move.
+    @discardableResult
+    public func recordDelivery(_ hook: ConsumerWebhook, to cursor: Int64, events: Int, status: Int, at: Date) async throws -> Bool {
+        let rows = try await sql.update("consumer_webhooks")
+            .set("cursor", to: cursor).set("failures", to: 0).set("next_attempt_at", to: at)
+            .set("last_attempt_at", to: at).set("last_status", to: status).set("last_error", to: SQLLiteral.null)
+            .set("delivered_at", to: at).set("delivered_events", to: SQLBinaryExpression(SQLColumn("delivered_events"), .add, SQLBind(Int64(events))))
+            .where("consumer_id", .equal, hook.consumerId).where("cursor", .equal, hook.cursor).where("secret_sealed", .equal, hook.secretSealed)
+            .returning("cursor").all()
+        return !rows.isEmpty
+    }
+
+    /// The receiver failed or could not be reached; the next try waits `FeedPush.backoff`.
+    public func recordFailure(_ hook: ConsumerWebhook, status: Int?, error: String, at: Date) async throws {
+        let failures = hook.failures + 1
+        try await sql.update("consumer_webhooks")
+            .set("failures", to: failures).set("next_attempt_at", to: at.addingTimeInterval(FeedPush.backoff(afterFailures: failures)))
+            .set("last_attempt_at", to: at).set("last_status", to: status.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null)
+            .set("last_error", to: String(error.prefix(500)))
+            .where("consumer_id", .equal, hook.consumerId).where("cursor", .equal, hook.cursor).where("secret_sealed", .equal, hook.secretSealed).run()
+    }
+}

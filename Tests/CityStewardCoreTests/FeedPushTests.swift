@@ -1,0 +1,31 @@
+import CityStewardCore
+import Testing
+
+@Suite("Feed push rules")
+struct FeedPushRuleTests {
+    @Test func backoffDoublesFromFiveSecondsToAnHour() {
+        #expect((0...6).map { FeedPush.backoff(afterFailures: $0) } == [0, 5, 10, 20, 40, 80, 160])
+        #expect(FeedPush.backoff(afterFailures: 10) == 2560)
+        #expect(FeedPush.backoff(afterFailures: 11) == 3600 && FeedPush.backoff(afterFailures: 500) == 3600)
+    }
+
+    @Test func signatureHeadersRoundTripAndStrangersAreRefused() {
+        let header = FeedPush.header(timestamp: 1_790_000_000, macHex: "ab12")
+        #expect(header == "t=1790000000,v1=ab12")
+        #expect(FeedPush.parse(header: header)! == (1_790_000_000, ["ab12"]))
+        #expect(FeedPush.parse(header: "t=5, v1=AA, v1=bb, v0=zz")! == (5, ["aa", "bb"]))
+        #expect(FeedPush.parse(header: "v1=ab") == nil && FeedPush.parse(header: "t=1") == nil && FeedPush.parse(header: "garbage") == nil)
+        #expect(FeedPush.signedPayload(timestamp: 7, body: Array("{}".utf8)) == Array("7.{}".utf8))
+    }
+
+    @Test func webhookAddressesAndSecrets() {
+        for good in ["https://platform.example.gov.cn/hooks/citysteward", "http://127.0.0.1:8089/hook?x=1"] {
+            #expect(FeedPush.validate(url: good) == nil, "\(good)")
+        }
+        for bad in ["ftp://x/y", "https://", "/relative", "https://u:p@host/x", "https://host/x#frag", "https://host/" + String(repeating: "a", count: 2000)] {
+            #expect(FeedPush.validate(url: bad) != nil, "\(bad)")
+        }
+        #expect(FeedPush.validate(secret: String(repeating: "a", count: 32)) == nil)
+        #expect(FeedPush.validate(secret: "short") != nil && FeedPush.validate(secret: String(repeating: "a", count: 31) + " ") != nil)
+    }
+}
