@@ -29,3 +29,15 @@ struct FeedPushRuleTests {
         #expect(FeedPush.validate(secret: "short") != nil && FeedPush.validate(secret: String(repeating: "a", count: 31) + " ") != nil)
     }
 }
+
+@Suite("CSV writing")
+struct CSVWritingTests {
+    @Test func quotesWhatNeedsQuotingAndDefusesFormulas() {
+        #expect(CSV.line(["a", "b,c", "say \"hi\"", "two\nlines", ""]) == "a,\"b,c\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n")
+        #expect(CSV.field("=SUM(A1:A9)") == "'=SUM(A1:A9)" && CSV.field("@cmd") == "'@cmd" && CSV.field("+86 138") == "'+86 138")
+        #expect(CSV.field("-12.50") == "-12.50" && CSV.field("-") == "'-")
+        let doc = CSV.document(header: ["姓名", "金额"], rows: [["张*", "1,200"]])
+        #expect(doc == "\u{FEFF}姓名,金额\r\n张*,\"1,200\"\r\n")
+        #expect(ResidentCSV.records(String(doc.dropFirst())) == [["姓名", "金额"], ["张*", "1,200"]])
+    }
+}

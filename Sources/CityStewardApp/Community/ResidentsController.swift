@@ -6,16 +6,18 @@ import Vapor
 /// The population register (实有人口): residents of the caller's areas, masked in every list and page; exact
 /// search by phone or ID number through the blind index; revealing a full value is an explicit, audited action
 /// for `residents:reveal` only; CSV import with a per-row report that imports nothing unless asked to keep the
-/// valid rows.
+/// valid rows; CSV export of what the caller may see (masked, scoped, audited).
 struct ResidentsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("residents", use: page)
         routes.get("residents", "import", use: importPage)
+        routes.get("residents", "export.csv", use: export)
         routes.on(.POST, "residents", "import", body: .collect(maxSize: "10mb"), use: importForm)
         routes.get("residents", ":id", use: detail)
         routes.post("residents", ":id", "reveal", use: revealForm)
         let api = routes.grouped("api", "v1", "residents")
         api.get(use: list)
+        api.get("export.csv", use: export)
         api.on(.POST, "import", body: .collect(maxSize: "10mb"), use: importAPI)
         api.get(":id", use: one)
         api.post(":id", "reveal", use: revealAPI)
@@ -206,6 +208,7 @@ struct ResidentsController: RouteCollection {
         var canManage: Bool
         var nextPage: String?
         var previousPage: String?
+        var exportLink: String
     }
 
     @Sendable func page(req: Request) async throws -> Response {
@@ -224,7 +227,8 @@ struct ResidentsController: RouteCollection {
         let page = Page(page: PageChrome(request: req, title: language == .en ? "Residents" : "实有人口"), rows: rows.map { Self.view($0, reference, language) },
                         total: total, phone: q.phone ?? "", idNumber: q.idNumber ?? "", area: q.area ?? "", villages: villages,
                         canManage: actor.can(.residentsManage),
-                        nextPage: pager.next, previousPage: pager.previous)
+                        nextPage: pager.next, previousPage: pager.previous,
+                        exportLink: Pager.link(path: "/residents/export.csv", filters: [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)]))
         return try await req.view.render("residents", page).encodeResponse(for: req)
     }
 
@@ -291,5 +295,44 @@ struct ResidentsController: RouteCollection {
         let answer = try await importCSV(req, actor: actor, text: String(buffer: file.data), partial: body.partial == "on" || body.partial == "true")
         let page = ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"), result: answer, columns: Self.columnsHint)
         return try await req.view.render("residents-import", page).encodeResponse(status: answer.imported == 0 && !answer.problems.isEmpty ? .badRequest : .ok, for: req)
+    }
+
+    // MARK: Export
+
+    /// Every resident the filter finds in the caller's areas, as the caller sees them (masked: an export never
+    /// reveals), as CSV; one audit row with the count and the filter.
+    @Sendable func export(req: Request) async throws -> Response {
+        let actor = try req.require(.residentsRead)
+        let reference = try await req.caseReference()
+        let (f, q) = try filter(req, reference)
+        let language = req.language
+        let store = ResidentStore(db: req.db)
+        var views: [ResidentView] = []
+        while true {
+            let (rows, _) = try await store.list(scope: AccessPolicy.areaScope(for: actor), filter: f, limit: 1000, offset: views.count)
+            views += rows.map { Self.view($0, reference, language) }
+            if rows.count < 1000 { break }
+        }
+        let header = language == .en
+            ? ["name", "id_number", "phone", "role", "building", "building_name", "unit", "birth_year", "move_in", "move_out"]
+            : ["姓名", "身份证号", "手机号", "身份", "楼栋代码", "楼栋", "房号", "出生年份", "入住日期", "迁出日期"]
+        let csv = CSV.document(header: header, rows: views.map {
+            [$0.name, $0.idNumber, $0.phone ?? "", $0.roleLabel, $0.building, $0.buildingName, $0.unit, String($0.birthYear), $0.moveIn, $0.moveOut ?? ""]
+        })
+        let filterText = [("area", q.area), ("phone", q.phone.map { _ in "…" }), ("idNumber", q.idNumber.map { _ in "…" })]
+            .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : "\(k)=\($0)" } }.joined(separator: "; ")
+        try await req.audit(.export, subject: "residents", detail: "rows=\(views.count); masked" + (filterText.isEmpty ? "" : "; " + filterText))
+        return CSVResponse.make(csv, filename: "residents.csv")
+    }
+}
+
+/// A CSV download.
+enum CSVResponse {
+    static func make(_ text: String, filename: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
+        headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return Response(status: .ok, headers: headers, body: .init(string: text))
     }
 }

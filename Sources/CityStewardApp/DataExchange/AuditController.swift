@@ -12,11 +12,14 @@ extension Request {
 }
 
 /// The audit log for auditors (`audit:read`): `/audit` lists and filters it and says whether the chain is whole;
-/// `GET /api/v1/audit` gives the same rows as JSON.
+/// `GET /api/v1/audit` gives the same rows as JSON; `/audit/export.csv` every filtered row with its full hash (the
+/// export itself is a row of the log).
 struct AuditController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("audit", use: page)
+        routes.get("audit", "export.csv", use: export)
         routes.grouped("api", "v1").get("audit", use: api)
+        routes.grouped("api", "v1").get("audit", "export.csv", use: export)
     }
 
     struct Query: Content {
@@ -105,6 +108,11 @@ struct AuditController: RouteCollection {
         var brokenReason: String?
         var nextPage: String?
         var previousPage: String?
+        var exportLink: String
+    }
+
+    static func filters(_ q: Query) -> [(String, String?)] {
+        [("action", q.action), ("actor", q.actor), ("subject", q.subject), ("from", q.from), ("to", q.to)]
     }
 
     @Sendable func page(req: Request) async throws -> Response {
@@ -116,15 +124,36 @@ struct AuditController: RouteCollection {
         let store = AuditStore(db: req.db)
         let (rows, total) = try await store.list(f, limit: Self.pageSize, offset: (pageNumber - 1) * Self.pageSize)
         let check = try await store.verify()
-        let pager = Pager.links(path: "/audit", filters: [("action", q.action), ("actor", q.actor), ("subject", q.subject), ("from", q.from), ("to", q.to)],
-                                page: pageNumber, pageSize: Self.pageSize, total: total)
+        let pager = Pager.links(path: "/audit", filters: Self.filters(q), page: pageNumber, pageSize: Self.pageSize, total: total)
         let page = Page(
             page: PageChrome(request: req, title: language == .en ? "Audit log" : "审计日志"), rows: rows.map { Self.view($0, language) }, total: total,
             actions: AuditAction.allCases.map { CasesWebController.Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
             actor: q.actor ?? "", subject: q.subject ?? "", from: q.from ?? "", to: q.to ?? "",
             chainRows: check.rows, chainOK: check.firstBroken == nil, brokenAt: check.firstBroken?.seq,
             brokenReason: check.firstBroken?.reason.text(language),
-            nextPage: pager.next, previousPage: pager.previous)
+            nextPage: pager.next, previousPage: pager.previous, exportLink: Pager.link(path: "/audit/export.csv", filters: Self.filters(q)))
         return try await req.view.render("audit", page).encodeResponse(for: req)
+    }
+
+    @Sendable func export(req: Request) async throws -> Response {
+        _ = try req.require(.auditRead)
+        let (f, q) = try await filter(req)
+        let store = AuditStore(db: req.db)
+        var entries: [AuditEntry] = []
+        while true {
+            let (rows, _) = try await store.list(f, limit: 1000, offset: entries.count)
+            entries += rows
+            if rows.count < 1000 { break }
+        }
+        let language = req.language
+        let header = language == .en ? ["seq", "time", "actor", "action", "action_label", "subject", "detail", "previous_hash", "hash"]
+            : ["序号", "时间", "操作人", "类型代码", "类型", "对象", "详情", "上一行哈希", "哈希"]
+        let csv = CSV.document(header: header, rows: entries.map {
+            [String($0.seq), Timestamp.beijing($0.at), $0.actorName, $0.action, AuditAction(rawValue: $0.action)?.label.text(language) ?? $0.action,
+             $0.subject, $0.detail, $0.previousHash, $0.hash]
+        })
+        let filterText = Self.filters(q).compactMap { k, v in v.flatMap { $0.isEmpty ? nil : "\(k)=\($0)" } }.joined(separator: "; ")
+        try await req.audit(.export, subject: "audit_log", detail: "rows=\(entries.count)" + (filterText.isEmpty ? "" : "; " + filterText))
+        return CSVResponse.make(csv, filename: "audit-log.csv")
     }
 }

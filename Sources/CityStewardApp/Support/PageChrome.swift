@@ -43,14 +43,18 @@ struct PageChrome: Encodable {
 
 /// Links to the previous and next page of a filtered list, keeping the filters that were given.
 struct Pager {
+    /// `path` with the filters that were given as its query.
+    static func link(path: String, filters: [(String, String?)], page: Int? = nil) -> String {
+        var c = URLComponents()
+        c.path = path
+        let items = filters.compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } }
+            + (page.map { [URLQueryItem(name: "page", value: String($0))] } ?? [])
+        c.queryItems = items.isEmpty ? nil : items
+        return c.string ?? path
+    }
+
     static func links(path: String, filters: [(String, String?)], page: Int, pageSize: Int, total: Int) -> (previous: String?, next: String?) {
-        func link(_ n: Int) -> String {
-            var c = URLComponents()
-            c.path = path
-            c.queryItems = filters.compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } }
-                + [URLQueryItem(name: "page", value: String(n))]
-            return c.string ?? path
-        }
-        return (page > 1 ? link(page - 1) : nil, page * pageSize < total ? link(page + 1) : nil)
+        (page > 1 ? link(path: path, filters: filters, page: page - 1) : nil,
+         page * pageSize < total ? link(path: path, filters: filters, page: page + 1) : nil)
     }
 }
