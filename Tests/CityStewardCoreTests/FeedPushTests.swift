@@ -41,3 +41,20 @@ struct CSVWritingTests {
         #expect(ResidentCSV.records(String(doc.dropFirst())) == [["姓名", "金额"], ["张*", "1,200"]])
     }
 }
+
+@Suite("W3C datetimes")
+struct DatetimeParsingTests {
+    @Test func zonesFractionsAndNonsense() {
+        let base = 1_794_990_400.0   // 2026-11-18T08:26:40Z
+        #expect(Open311Projection.parseDatetime("2026-11-18T08:26:40Z")?.timeIntervalSince1970 == base)
+        #expect(Open311Projection.parseDatetime(" 2026-11-18T16:26:40+08:00 ")?.timeIntervalSince1970 == base)
+        #expect(Open311Projection.parseDatetime("2026-11-18T02:56:40-05:30")?.timeIntervalSince1970 == base)
+        #expect(Open311Projection.parseDatetime("2026-11-18T08:26:40.25Z")?.timeIntervalSince1970 == base + 0.25)
+        #expect(Open311Projection.parseDatetime("2026-11-18T08:26:40.123456789123Z").map { abs($0.timeIntervalSince1970 - base - 0.123456789) < 1e-6 } == true)
+        for bad in ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-18T24:00:00Z", "2026-11-18T08:26:40", "2026-11-18 08:26:40Z",
+                    "2026-11-18T08:26:40.Z", "2026-11-18T08:26:40+0800", "2026-1a-18T08:26:40Z", "", "二〇二六-11-18T08:26:40Z"] {
+            #expect(Open311Projection.parseDatetime(bad) == nil, "\(bad)")
+        }
+        #expect(Masking.plate("粤B 12345") == "粤B***45" && Masking.plate("粤·B1") == "***")
+    }
+}

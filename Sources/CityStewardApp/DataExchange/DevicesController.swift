@@ -125,7 +125,7 @@ struct DevicesController: RouteCollection {
         let stored = try await store.insert(rows)
         // New AI events over the threshold become cases (the intake flags duplicates; a retry answers the same case).
         var cases: [String] = []
-        for (id, c) in aiCandidates where stored.contains(id) {
+        for (id, c) in aiCandidates where stored.nonGateIDs.contains(id) {
             guard case .ai(let type, let confidence, _) = c.event.body else { continue }
             let report = CaseReport(category: c.category.code, position: GeoPoint(lat: c.device.lat, long: c.device.long), placeCode: nil,
                                     description: "设备 \(c.device.code) AI 事件 \(type)：\(c.category.name)（置信度 \(String(format: "%.2f", confidence))）", urgency: nil)

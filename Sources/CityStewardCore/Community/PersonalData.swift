@@ -106,7 +106,7 @@ public enum Masking {
 
     /// `粤B***12`: province character and city letter, then the last 2.
     public static func plate(_ value: String) -> String {
-        let chars = Array(value.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "·", with: ""))
+        let chars = value.filter { $0 != " " && $0 != "·" }.map { $0 }
         guard chars.count > 4 else { return String(repeating: "*", count: chars.count) }
         return String(chars.prefix(2)) + String(repeating: "*", count: chars.count - 4) + String(chars.suffix(2))
     }

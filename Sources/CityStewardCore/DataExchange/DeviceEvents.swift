@@ -70,7 +70,8 @@ public enum DeviceEventBatch {
         var problems: [FieldProblem] = []
         func text(_ key: String, max: Int = 64) -> String? {
             guard let v = o[key] else { return nil }
-            guard let s = v as? String, !s.isEmpty, s.count <= max else {
+            // utf8.count ≥ count, so the cheap test settles nearly every value.
+            guard let s = v as? String, !s.isEmpty, s.utf8.count <= max || s.count <= max else {
                 problems.append(FieldProblem(field: key, reason: LocalizedText(zh: "\(key) 应为 1~\(max) 个字符的文本", en: "\(key) must be text of 1–\(max) characters")))
                 return nil
             }

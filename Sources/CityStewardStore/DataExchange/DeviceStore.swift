@@ -121,10 +121,18 @@ public struct DeviceStore: Sendable {
         return out
     }
 
-    /// Stores new events; an event whose (device, client id) is stored already is skipped. Returns the ids of the
-    /// events stored now (a retry's duplicates are not among them). One transaction: all of a batch or none.
-    public func insert(_ events: [DeviceEventRow]) async throws -> Set<UUID> {
-        guard !events.isEmpty else { return [] }
+    /// What a batch left in the table.
+    public struct Stored: Sendable, Equatable {
+        /// Events stored now (a retry's duplicates are not counted).
+        public var count: Int
+        /// The ids of the stored events that are not gate passes (AI events, which may become cases).
+        public var nonGateIDs: Set<UUID>
+    }
+
+    /// Stores new events; an event whose (device, client id) is stored already is skipped. One transaction: all of a
+    /// batch or none.
+    public func insert(_ events: [DeviceEventRow]) async throws -> Stored {
+        guard !events.isEmpty else { return Stored(count: 0, nonGateIDs: []) }
         // A writer that finds the database locked by another (SQLite's shared-cache memory databases do not wait)
         // tries again; the transaction rolled back, so nothing is half written.
         var attempt = 0
@@ -143,7 +151,18 @@ public struct DeviceStore: Sendable {
         return text.contains("locked") || text.contains("busy")
     }
 
-    private func insertOnce(_ events: [DeviceEventRow]) async throws -> Set<UUID> {
+    public static let columns = ["id", "seq", "device_id", "client_id", "kind", "at", "received_at", "area_path", "street_id", "direction", "method",
+                          "person_sealed", "plate_sealed", "plate_masked", "event_type", "category_code", "confidence", "image_ref", "case_id"]
+
+    /// The row's values in `columns` order, bound directly: Codable encoding was the largest single cost of a batch.
+    public static func values(_ e: DeviceEventRow) -> [any SQLExpression] {
+        func opt<T: Encodable & Sendable>(_ v: T?) -> any SQLExpression { v.map { SQLBind($0) } ?? SQLLiteral.null }
+        return [SQLBind(e.id), SQLBind(e.seq), SQLBind(e.deviceId), SQLBind(e.clientId), SQLBind(e.kind), SQLBind(e.at), SQLBind(e.receivedAt),
+                SQLBind(e.areaPath), opt(e.streetId), opt(e.direction), opt(e.method), opt(e.personSealed), opt(e.plateSealed), opt(e.plateMasked),
+                opt(e.eventType), opt(e.categoryCode), opt(e.confidence), opt(e.imageRef), opt(e.caseId)]
+    }
+
+    private func insertOnce(_ events: [DeviceEventRow]) async throws -> Stored {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             // One writer at a time takes the next cursor positions and commits them, so positions become visible in
@@ -151,20 +170,30 @@ public struct DeviceStore: Sendable {
             if sql.dialect.name != "sqlite" { try await sql.raw("LOCK TABLE device_events IN SHARE ROW EXCLUSIVE MODE").run() }
             let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "m").from("device_events")
                 .first(decodingColumn: "m", as: Int64?.self) ?? nil
-            var next = (last ?? 0) + 1
-            var numbered = events
-            for i in numbered.indices {
-                numbered[i].seq = next
-                next += 1
+            let first = (last ?? 0) + 1
+            // Positions are taken for every event, duplicates too; a skipped duplicate leaves a gap, which cursors
+            // step over. So what this batch stored is exactly what lies in [first, first + count) afterwards.
+            for chunk in stride(from: 0, to: events.count, by: 400) {
+                var rows: [[any SQLExpression]] = []
+                rows.reserveCapacity(400)
+                for i in chunk..<min(events.count, chunk + 400) {
+                    var e = events[i]
+                    e.seq = first + Int64(i)
+                    rows.append(Self.values(e))
+                }
+                try await sql.execute(sql: FastSQL.Insert(table: "device_events", columns: Self.columns, rows: rows, onConflictDoNothing: true)) { _ in }
             }
-            var stored = Set<UUID>()
-            for chunk in stride(from: 0, to: numbered.count, by: 400) {
-                let part = Array(numbered[chunk..<min(numbered.count, chunk + 400)])
-                let rows = try await sql.insert(into: "device_events").models(part, with: Self.encoder)
-                    .ignoringConflicts(with: ["device_id", "client_id"]).returning("id").all()
-                for row in rows { stored.insert(try row.decode(column: "id", as: UUID.self)) }
+            let range = { (q: SQLSelectBuilder) in
+                q.from("device_events").where("seq", .greaterThanOrEqual, first).where("seq", .lessThan, first + Int64(events.count))
             }
-            return stored
+            let count = try await range(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")).first(decodingColumn: "n", as: Int.self) ?? 0
+            var ids = Set<UUID>()
+            if events.contains(where: { $0.kind != "gate" }) {
+                for row in try await range(sql.select().column("id")).where("kind", .notEqual, "gate").all() {
+                    ids.insert(try row.decode(column: "id", as: UUID.self))
+                }
+            }
+            return Stored(count: count, nonGateIDs: ids)
         }
     }
 

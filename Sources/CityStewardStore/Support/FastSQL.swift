@@ -4,13 +4,22 @@ import SQLKit
 /// Statements for the hot path written as plain text with bound parameters. SQLKit's builders escape every
 /// identifier on every call (a measurable share of the CPU per request on this machine); our column names are our
 /// own snake_case words, so they are written as they are.
-enum FastSQL {
-    struct Insert: SQLExpression {
+public enum FastSQL {
+    public struct Insert: SQLExpression {
         let table: String
         let columns: [String]
         let rows: [[any SQLExpression]]
+        /// `ON CONFLICT DO NOTHING` (SQLite ≥ 3.24 and PostgreSQL): a row that would break a unique constraint is skipped.
+        var onConflictDoNothing = false
 
-        func serialize(to serializer: inout SQLSerializer) {
+        public init(table: String, columns: [String], rows: [[any SQLExpression]], onConflictDoNothing: Bool = false) {
+            self.table = table
+            self.columns = columns
+            self.rows = rows
+            self.onConflictDoNothing = onConflictDoNothing
+        }
+
+        public func serialize(to serializer: inout SQLSerializer) {
             serializer.write("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ")
             for (i, row) in rows.enumerated() {
                 serializer.write(i == 0 ? "(" : ", (")
@@ -20,6 +29,7 @@ enum FastSQL {
                 }
                 serializer.write(")")
             }
+            if onConflictDoNothing { serializer.write(" ON CONFLICT DO NOTHING") }
         }
     }
 
