@@ -199,4 +199,38 @@ struct FeedPushTests {
             #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "webhook.changed")).total == 2)
         }
     }
+
+    @Test func theConsoleShowsDevicesTheirActivityAndEachFeedsState() async throws {
+        try await withTestApp { app in
+            let key = try #require(try await DemoDevices.load(app))
+            #expect(try await feeds.ingest(app, key, feeds.batch(0, 12)).json["stored"] as? Int == 12)
+            let admin = try await token(app, "district-admin")
+            _ = try await send(app, .PUT, "/api/v1/feeds/district-platform/webhook", headers: bearer(admin), json: ["url": "http://127.0.0.1:9/hook"])
+            let consumer = try #require(try await ConsumerStore(db: app.db).find(code: "district-platform"))
+            let hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
+            try await ConsumerStore(db: app.db).recordFailure(hook, status: 502, error: "HTTP 502", at: Date())
+
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/devices?lang=en", headers: ["Cookie": cookie])
+            #expect(page.status == .ok)
+            for code in ["GATE-01", "CAM-06", "district-platform", "video-platform", "http://127.0.0.1:9/hook", "failures 1", "HTTP 502", "pull feed only"] {
+                #expect(page.text.contains(code), "\(code)")
+            }
+            // GATE-01 sent 2 of the 12 events; a device that sent nothing is flagged silent.
+            let gate01 = try #require(page.text.range(of: "GATE-01").map { String(page.text[$0.lowerBound...].prefix(700)) })
+            #expect(gate01.contains("<td>2</td>"))
+            let cam01 = try #require(page.text.range(of: "CAM-01").map { String(page.text[$0.lowerBound...].prefix(700)) })
+            #expect(cam01.contains("silent over 24 h") && !gate01.contains("silent"))
+            // A street officer sees its street's devices and no consumers; a resident nothing.
+            let (street, _) = try await webLogin(app, "street-minzhi")
+            let streetPage = try await send(app, .GET, "/devices", headers: ["Cookie": street])
+            #expect(streetPage.status == .ok && !streetPage.text.contains("district-platform") && streetPage.text.contains("设备台账"))
+            let all = try await DeviceStore(db: app.db).all().count
+            let shown = streetPage.text.components(separatedBy: "<td class=\"code\">").count - 1
+            #expect(shown > 0 && shown < all)
+            let (platform, _) = try await webLogin(app, "data-platform")
+            let mine = try await send(app, .GET, "/devices", headers: ["Cookie": platform])
+            #expect(mine.status == .ok && mine.text.contains("district-platform"))
+        }
+    }
 }

@@ -7,8 +7,10 @@ import Vapor
 /// (`POST /api/v1/device-events`, a JSON array or NDJSON of up to 10,000 events). Each device sends with its own
 /// key (`devices:send`, linked to the device); a retried batch stores nothing twice; bad lines are reported by
 /// index while good ones are kept; AI events above the configured confidence become cases through the intake.
+/// `/devices` shows the register with each device's last event, and the data consumers with their feeds' state.
 struct DevicesController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
+        routes.get("devices", use: page)
         let api = routes.grouped("api", "v1")
         api.get("devices", use: devices)
         api.on(.POST, "device-events", body: .collect(maxSize: "16mb"), use: ingest)
@@ -139,5 +141,75 @@ struct DevicesController: RouteCollection {
         let answer = Answer(received: objects.count, stored: stored.count, duplicates: rows.count - stored.count, rejected: rejected, cases: cases.sorted())
         let status: HTTPResponseStatus = rows.isEmpty && !rejected.isEmpty ? .badRequest : .ok
         return try await answer.encodeResponse(status: status, for: req)
+    }
+
+    // MARK: Console
+
+    struct DeviceLine: Encodable {
+        var code: String
+        var kind: String
+        var name: String
+        var vendor: String
+        var status: String
+        var area: String
+        var lastEvent: String?
+        var recent: Int
+        var silent: Bool
+    }
+
+    struct ConsumerLine: Encodable {
+        var code: String
+        var name: String
+        var villages: String
+        var kinds: String
+        var rulesVersion: Int
+        var rules: String
+        var webhook: String?
+        var cursor: Int64?
+        var delivered: Int64?
+        var failures: Int?
+        var lastError: String?
+        var nextAttempt: String?
+    }
+
+    struct Page: Encodable {
+        var page: PageChrome
+        var devices: [DeviceLine]
+        var consumers: [ConsumerLine]
+    }
+
+    @Sendable func page(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.areasRead, actor)
+        guard actor.can(.casesRead) || actor.can(.feedsRead) else {
+            throw DomainError.forbidden(LocalizedText(zh: "无权查看设备", en: "not allowed to see devices"))
+        }
+        let language = req.language
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        let now = Date()
+        let activity = try await DeviceStore(db: req.db).activity(since: now.addingTimeInterval(-86_400))
+        let devices = try await DeviceStore(db: req.db).all().compactMap { d -> DeviceLine? in
+            guard let area = reference.areas[d.areaId], scope.includes(area) else { return nil }
+            let a = activity[d.id]
+            return DeviceLine(code: d.code, kind: DeviceKind(rawValue: d.kind)?.label.text(language) ?? d.kind, name: d.name, vendor: d.vendor,
+                              status: d.status, area: area.displayName(language), lastEvent: a.map { Timestamp.beijing($0.last) },
+                              recent: a?.recent ?? 0, silent: d.status == "active" && (a.map { now.timeIntervalSince($0.last) > 86_400 } ?? true))
+        }
+        // Consumers: all for district admins, one's own for a consumer's account, none for others.
+        var consumers: [ConsumerLine] = []
+        if actor.can(.feedsRead) {
+            let store = ConsumerStore(db: req.db)
+            for c in try await store.all() where actor.role == .districtAdmin || c.userID == actor.user.id {
+                let hook = try await store.webhook(for: c)
+                let villages = c.areaIDs.compactMap { reference.areas[$0]?.displayName(language) }.joined(separator: "、")
+                let rules = FieldKind.allCases.map { "\($0.rawValue)=\(c.rules.technique(for: $0).rawValue)" }.joined(separator: " ")
+                consumers.append(ConsumerLine(code: c.code, name: c.name, villages: villages, kinds: c.kinds.joined(separator: ", "), rulesVersion: c.rules.version,
+                                              rules: rules, webhook: hook.map(\.url), cursor: hook?.cursor, delivered: hook?.deliveredEvents,
+                                              failures: hook?.failures, lastError: hook?.lastError, nextAttempt: hook.map { Timestamp.beijing($0.nextAttemptAt) }))
+            }
+        }
+        let page = Page(page: PageChrome(request: req, title: language == .en ? "Devices and data sharing" : "设备与数据共享"), devices: devices, consumers: consumers)
+        return try await req.view.render("devices", page).encodeResponse(for: req)
     }
 }

@@ -15,6 +15,8 @@ struct PageChrome: Encodable {
     var canAudit = false
     /// Whether the navigation shows the population register.
     var canSeeResidents = false
+    /// Whether the navigation shows devices and data sharing.
+    var canSeeDevices = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -29,6 +31,7 @@ struct PageChrome: Encodable {
             csrf = CSRFMiddleware.token(for: request)
             canAudit = actor.can(.auditRead)
             canSeeResidents = actor.can(.residentsRead)
+            canSeeDevices = actor.can(.areasRead) && (actor.can(.casesRead) || actor.can(.feedsRead))
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()

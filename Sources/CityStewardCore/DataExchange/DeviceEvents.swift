@@ -3,6 +3,13 @@ import Foundation
 /// Devices that send events: access gates (门禁) and cameras with on-device AI.
 public enum DeviceKind: String, Sendable, Codable, CaseIterable {
     case gate, camera
+
+    public var label: LocalizedText {
+        switch self {
+        case .gate: LocalizedText(zh: "门禁", en: "Access gate")
+        case .camera: LocalizedText(zh: "摄像机", en: "Camera")
+        }
+    }
 }
 
 public enum GateDirection: String, Sendable, Codable, CaseIterable { case `in`, out }

@@ -197,6 +197,19 @@ public struct DeviceStore: Sendable {
         }
     }
 
+    /// Per device: its latest event's time and how many events it sent since `since`.
+    public func activity(since: Date) async throws -> [UUID: (last: Date, recent: Int)] {
+        let rows = try await sql.raw("""
+            SELECT device_id, MAX(at) AS last, CAST(SUM(CASE WHEN received_at >= \(bind: since) THEN 1 ELSE 0 END) AS BIGINT) AS recent
+            FROM device_events GROUP BY device_id
+            """).all()
+        var out: [UUID: (last: Date, recent: Int)] = [:]
+        for r in rows {
+            out[try r.decode(column: "device_id", as: UUID.self)] = (try r.decode(column: "last", as: Date.self), try r.decode(column: "recent", as: Int.self))
+        }
+        return out
+    }
+
     public func setCase(eventID: UUID, caseID: UUID) async throws {
         try await sql.update("device_events").set("case_id", to: caseID).where("id", .equal, eventID).run()
     }

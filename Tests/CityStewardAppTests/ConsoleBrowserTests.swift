@@ -1,0 +1,74 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import VaporTesting
+
+/// The data-protection console pages in a real headless Chromium at desktop width: the population register (masked),
+/// the audit log (chain intact), devices and data sharing. Screenshots go to `.build/test-artifacts/browser/`.
+@Suite("Console pages in a real browser", .serialized, .enabled(if: Browser.available))
+struct ConsoleBrowserTests {
+    @Test func registerAuditAndDevicesRenderForTheirRoles() async throws {
+        try await withTestApp { app in
+            let people = try await loadDemoResidents(app)
+            let key = try #require(try await DemoDevices.load(app))
+            _ = try await FeedsTests().ingest(app, key, FeedsTests().batch(0, 30))
+            let port = Int.random(in: 40000...48000)
+            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
+            var browser: Browser?
+            do {
+                let b = try await Browser.launch(width: 1280, height: 900, app: app)
+                browser = b
+                let base = "http://127.0.0.1:\(port)"
+                func logIn(_ user: String) async throws {
+                    try await b.open("\(base)/login")
+                    try await b.fill("input[name=username]", user)
+                    try await b.fill("input[name=password]", DemoDistrict.password)
+                    _ = try await b.click("form button[type=submit]")
+                }
+                func fitsTheWindow(_ step: String) async throws {
+                    let width = try await b.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
+                    #expect(width <= 1280, "\(step) is \(width) px wide")
+                }
+                // The street office's register: its residents only, every ID number and phone masked on screen.
+                try await logIn("street-minzhi")
+                try await b.open("\(base)/residents")
+                let rows = try await b.evaluate("document.querySelectorAll('tbody tr').length") as? Int ?? 0
+                #expect(rows == min(50, people.filter { $0.building.hasPrefix("440309002") }.count))
+                let shown = try await b.string("document.body.innerText")
+                #expect(LeakScan.leaks(shown).isEmpty, "\(LeakScan.leaks(shown))")
+                #expect(try await b.evaluate("document.querySelector('a[href^=\"/residents/export.csv\"]') !== null") as? Bool == true)
+                try await fitsTheWindow("the register")
+                _ = try await b.screenshot("console-residents")
+                try await b.open("\(base)/devices")
+                #expect(try await b.evaluate("document.querySelectorAll('tbody tr').length") as? Int ?? 0 > 0)
+
+                // The auditor's log: the chain is whole; the sign-ins just made are there.
+                try await b.call("Network.clearBrowserCookies")
+                try await logIn("auditor")
+                try await b.open("\(base)/audit")
+                #expect(try await b.evaluate("document.querySelector('.notice.ok') !== null") as? Bool == true)
+                #expect(try await b.string("document.querySelector('tbody').innerText").contains("user:street-minzhi"))
+                try await fitsTheWindow("the audit log")
+                _ = try await b.screenshot("console-audit")
+
+                // The district admin: devices with their activity and the consumers' feeds.
+                try await b.call("Network.clearBrowserCookies")
+                try await logIn("district-admin")
+                try await b.open("\(base)/devices")
+                let text = try await b.string("document.body.innerText")
+                #expect(text.contains("GATE-01") && text.contains("district-platform") && text.contains("video-platform"))
+                try await fitsTheWindow("devices")
+                _ = try await b.screenshot("console-devices")
+            } catch {
+                browser?.close()
+                await app.http.server.shared.shutdown()
+                throw error
+            }
+            browser?.close()
+            await app.http.server.shared.shutdown()
+        }
+    }
+}
