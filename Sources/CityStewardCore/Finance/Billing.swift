@@ -1,0 +1,169 @@
+import Foundation
+
+/// A month (`2026-11`) or a quarter (`2026-Q4`) of Beijing days.
+public struct BillingPeriod: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var firstMonth: Int
+    /// 1 or 3.
+    public var months: Int
+
+    public init(year: Int, month: Int) {
+        self.year = year
+        firstMonth = month
+        months = 1
+    }
+
+    public init(year: Int, quarter: Int) {
+        self.year = year
+        firstMonth = (quarter - 1) * 3 + 1
+        months = 3
+    }
+
+    public init?(_ text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let parts = t.split(separator: "-")
+        guard parts.count == 2, let y = Int(parts[0]), (2000...2100).contains(y) else { return nil }
+        if parts[1].hasPrefix("Q"), let q = Int(parts[1].dropFirst()), (1...4).contains(q) {
+            self.init(year: y, quarter: q)
+        } else if parts[1].count == 2, let m = Int(parts[1]), (1...12).contains(m) {
+            self.init(year: y, month: m)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        months == 3 ? "\(year)-Q\((firstMonth - 1) / 3 + 1)" : "\(year)-\(firstMonth < 10 ? "0" : "")\(firstMonth)"
+    }
+
+    /// The months it spans, as (year, month).
+    public var monthList: [(year: Int, month: Int)] { (0..<months).map { (year, firstMonth + $0) } }
+
+    public var first: LocalDate { LocalDate(year: year, month: firstMonth, day: 1) }
+    /// The day after the period.
+    public var endExclusive: LocalDate {
+        let m = firstMonth + months
+        return m > 12 ? LocalDate(year: year + 1, month: m - 12, day: 1) : LocalDate(year: year, month: m, day: 1)
+    }
+
+    public static func daysIn(year: Int, month: Int) -> Int {
+        let next = month == 12 ? LocalDate(year: year + 1, month: 1, day: 1) : LocalDate(year: year, month: month + 1, day: 1)
+        return next.dayNumber - LocalDate(year: year, month: month, day: 1).dayNumber
+    }
+
+    public static func < (a: BillingPeriod, b: BillingPeriod) -> Bool { (a.year, a.firstMonth, a.months) < (b.year, b.firstMonth, b.months) }
+}
+
+/// What the records say about a contract's period (Store computes them from cases and their events).
+public struct BillingFacts: Sendable, Equatable, Codable {
+    /// Per matter: cases whose deadline fell in the period and that were not handled by it.
+    public var overdueCases: [String: Int]
+    /// Per matter: verifications that failed in the period.
+    public var failedVerifications: [String: Int]
+
+    public init(overdueCases: [String: Int] = [:], failedVerifications: [String: Int] = [:]) {
+        self.overdueCases = overdueCases
+        self.failedVerifications = failedVerifications
+    }
+
+    func count(_ basis: DeductionBasis, matter: String?) -> Int {
+        let table = basis == .overdueCase ? overdueCases : failedVerifications
+        if let matter { return table[matter] ?? 0 }
+        return table.values.reduce(0, +)
+    }
+}
+
+/// One line of a bill, with the sum written out so anyone can redo it.
+public struct BillingLine: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case service, deduction }
+
+    public var kind: Kind
+    public var matterCode: String?
+    public var quantity: Int
+    public var unit: String
+    public var unitPriceFen: Int
+    /// Days of the period the contract covered (service lines).
+    public var days: Int
+    public var daysInPeriod: Int
+    /// Negative for deductions.
+    public var amountFen: Int
+    public var explanation: LocalizedText
+
+    public init(kind: Kind, matterCode: String?, quantity: Int, unit: String, unitPriceFen: Int, days: Int, daysInPeriod: Int, amountFen: Int,
+                explanation: LocalizedText) {
+        self.kind = kind
+        self.matterCode = matterCode
+        self.quantity = quantity
+        self.unit = unit
+        self.unitPriceFen = unitPriceFen
+        self.days = days
+        self.daysInPeriod = daysInPeriod
+        self.amountFen = amountFen
+        self.explanation = explanation
+    }
+}
+
+public struct BillingStatement: Sendable, Equatable, Codable {
+    public var period: BillingPeriod
+    public var lines: [BillingLine]
+    public var grossFen: Int
+    public var deductionsFen: Int
+    public var netFen: Int
+}
+
+public enum Billing {
+    /// Quantity × unit price for each month the term covers, pro rata by day for a month covered in part (rounded
+    /// half up to the fen), then each deduction rule's count × amount, capped per rule, never more than the gross.
+    public static func compute(_ t: ContractTerms, period: BillingPeriod, facts: BillingFacts, matterNames: [String: LocalizedText] = [:]) -> BillingStatement {
+        var lines: [BillingLine] = []
+        for line in t.lines {
+            var amount = 0, covered = 0, total = 0
+            var parts: [(days: Int, of: Int)] = []
+            for (y, m) in period.monthList {
+                let dim = BillingPeriod.daysIn(year: y, month: m)
+                total += dim
+                let first = LocalDate(year: y, month: m, day: 1), last = first.adding(days: dim - 1)
+                let from = max(first, t.start), to = min(last, t.end)
+                guard from <= to else { continue }
+                let days = to.dayNumber - from.dayNumber + 1
+                covered += days
+                parts.append((days, dim))
+                // Half up: (2·q·p·d + dim) / (2·dim).
+                amount += (2 * line.quantity * line.unitPriceFen * days + dim) / (2 * dim)
+            }
+            let name = matterNames[line.matterCode] ?? LocalizedText(zh: line.matterCode, en: line.matterCode)
+            let share = parts.map { $0.days == $0.of ? (zh: "1 个月", en: "1 month") : (zh: "\($0.days)/\($0.of) 个月", en: "\($0.days)/\($0.of) month") }
+            let shareZh = share.isEmpty ? "0 个月" : share.map(\.zh).joined(separator: " + ")
+            let shareEn = share.isEmpty ? "0 months" : share.map(\.en).joined(separator: " + ")
+            lines.append(BillingLine(
+                kind: .service, matterCode: line.matterCode, quantity: line.quantity, unit: line.unit, unitPriceFen: line.unitPriceFen,
+                days: covered, daysInPeriod: total, amountFen: amount,
+                explanation: LocalizedText(
+                    zh: "\(name.zh)：\(line.quantity) \(line.unit) × \(Money.yuan(line.unitPriceFen)) 元/\(line.unit)·月 × \(shareZh) = \(Money.yuan(amount)) 元",
+                    en: "\(name.en): \(line.quantity) \(line.unit) × ¥\(Money.yuan(line.unitPriceFen))/\(line.unit)/month × \(shareEn) = ¥\(Money.yuan(amount))")))
+        }
+        let gross = lines.reduce(0) { $0 + $1.amountFen }
+        var deducted = 0
+        for rule in t.deductions {
+            let count = facts.count(rule.basis, matter: rule.matterCode)
+            guard count > 0 else { continue }
+            let raw = count * rule.amountFen
+            var amount = rule.capFen.map { min(raw, $0) } ?? raw
+            var capNote = (zh: "", en: "")
+            if let cap = rule.capFen, raw > cap { capNote = ("（本期上限 \(Money.yuan(cap)) 元）", " (capped at ¥\(Money.yuan(cap)) a period)") }
+            if deducted + amount > gross {
+                amount = gross - deducted
+                capNote = (capNote.zh + "（扣款不超过应付金额）", capNote.en + " (no more than the gross)")
+            }
+            deducted += amount
+            let scope = rule.matterCode.map { matterNames[$0] ?? LocalizedText(zh: $0, en: $0) } ?? LocalizedText(zh: "全部事项", en: "all matters")
+            lines.append(BillingLine(
+                kind: .deduction, matterCode: rule.matterCode, quantity: count, unit: rule.basis.label.zh, unitPriceFen: rule.amountFen,
+                days: 0, daysInPeriod: 0, amountFen: -amount,
+                explanation: LocalizedText(
+                    zh: "扣款·\(scope.zh)：\(count) 件\(rule.basis.label.zh) × \(Money.yuan(rule.amountFen)) 元 = \(Money.yuan(raw)) 元\(capNote.zh)，扣 \(Money.yuan(amount)) 元",
+                    en: "Deduction, \(scope.en): \(count) \(rule.basis.label.en)\(count == 1 ? "" : "s") × ¥\(Money.yuan(rule.amountFen)) = ¥\(Money.yuan(raw))\(capNote.en); deducted ¥\(Money.yuan(amount))")))
+        }
+        return BillingStatement(period: period, lines: lines, grossFen: gross, deductionsFen: deducted, netFen: gross - deducted)
+    }
+}
