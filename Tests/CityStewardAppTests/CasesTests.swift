@@ -57,7 +57,7 @@ struct CasesHTTPTests {
             #expect(responsible["kind"] as? String == "steward")
             let routing = try #require(g["routing"] as? [String: Any])
             #expect(routing["rule"] as? String == "entrusted")
-            #expect(routing["contractReference"] as? String == "LH-002-2026-CS01")
+            #expect(routing["contractReference"] as? String == DemoDistrict.contractNumber(streetCode: "440309002"))
             #expect((routing["explanation"] as? String)?.contains("松仔园村") == true)
             #expect(g["deadline"] as? String != nil && g["id"] as? String != nil)
             #expect(garbage.headers.first(name: .location)?.hasPrefix("/api/v1/cases/") == true)
@@ -379,7 +379,7 @@ struct CaseConsoleTests {
             #expect(filtered.status == .ok)
             let first = try #require(try await CaseStore(db: app.db).list(scope: .everything, filter: CaseFilter(categoryCode: "06010")).rows.first)
             let page = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())", headers: ["Cookie": cookie])
-            #expect(page.status == .ok && page.text.contains("LH-002-2026-CS01") && page.text.contains("<svg") && page.text.contains("value=\"file\""))
+            #expect(page.status == .ok && page.text.contains(DemoDistrict.contractNumber(streetCode: "440309002")) && page.text.contains("<svg") && page.text.contains("value=\"file\""))
             let english = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())?lang=en", headers: ["Cookie": cookie])
             #expect(english.text.contains("Exposed garbage") && english.text.contains("Why this party"))
             for path in ["/tasks", "/patrol", "/cases/map", "/taxonomy", "/taxonomy/06010", "/taxonomy?major=09"] {

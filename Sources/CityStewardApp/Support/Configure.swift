@@ -108,6 +108,8 @@ func routes(_ app: Application) throws {
     try app.register(collection: ResidentsController())
     try app.register(collection: DevicesController())
     try app.register(collection: FeedsController())
+    try app.register(collection: ContractsController())
+    try app.register(collection: FinanceController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

@@ -10,6 +10,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case userCreated = "user.created", passwordChanged = "user.password"
     case ruleChanged = "rule.changed"
     case webhookChanged = "webhook.changed"
+    case contractChanged = "contract.changed"
+    case financeChanged = "finance.changed"
     case export
     case keysRotated = "keys.rotated"
     case importData = "import"
@@ -28,6 +30,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .passwordChanged: LocalizedText(zh: "修改密码", en: "Password changed")
         case .ruleChanged: LocalizedText(zh: "规则变更", en: "Rule changed")
         case .webhookChanged: LocalizedText(zh: "推送回调变更", en: "Webhook changed")
+        case .contractChanged: LocalizedText(zh: "合同变更", en: "Contract changed")
+        case .financeChanged: LocalizedText(zh: "财务变更", en: "Finance changed")
         case .export: LocalizedText(zh: "数据导出", en: "Data export")
         case .keysRotated: LocalizedText(zh: "密钥轮换", en: "Keys rotated")
         case .importData: LocalizedText(zh: "数据导入", en: "Data import")

@@ -235,13 +235,9 @@ public enum DemoDistrict {
         return orgs
     }()
 
-    /// The matters the demo entrusts to the demo steward in every pilot village (sanitation, facilities, patrol),
-    /// from 2026-01-01 Beijing time, under one contract per street office.
-    public static let entrustedMatters = ["M-SAN-01", "M-FAC-01", "M-PAT-01"]
+    /// The demo steward: every pilot village's matters (sanitation, facilities, patrol) are entrusted to it from
+    /// 2026-01-01 under one contract per street office (`DemoContracts.swift`).
     public static let stewardCode = "LH-STEWARD-01"
-    public static let entrustedFrom = Date(timeIntervalSince1970: 1_767_196_800)   // 2026-01-01T00:00+08:00
-
-    public static func contractReference(streetCode: String) -> String { "LH-\(streetCode.suffix(3))-2026-CS01" }
 
     /// The villages with the street each lies in (codes), for seeding entrustments.
     public static var villageStreets: [(village: String, street: String)] {

@@ -83,17 +83,29 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case devicesSend = "devices:send"
     /// Pull a data consumer's desensitized feed (the consumer's own account).
     case feedsRead = "feeds:read"
+    /// See service contracts (scoped: a street's, a steward's own, or all for the district and supervisors).
+    case contractsRead = "contracts:read"
+    /// Draft, review, sign, activate, amend and terminate a street's contracts; set catalog prices (district).
+    case contractsManage = "contracts:manage"
+    /// See bills, the ledger and subsidies of one's villages.
+    case financeRead = "finance:read"
+    /// Run billing, close periods, enter ledger items and fee payments, request or confirm subsidies.
+    case financeManage = "finance:manage"
+    /// Decide policy subsidies (the district office).
+    case subsidiesDecide = "subsidies:decide"
 
     public static func granted(to role: Role) -> Set<Permission> {
         switch role {
         case .districtAdmin: Set(Permission.allCases)
-        case .auditor: [.areasRead, .auditRead, .casesRead, .residentsRead]
+        case .auditor: [.areasRead, .auditRead, .casesRead, .residentsRead, .contractsRead, .financeRead]
         // The street office keeps the population register (实有人口) and may reveal; the steward's dispatcher
         // registers residents of its villages but sees them masked; line staff see them masked.
-        case .streetOfficer: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .residentsReveal]
-        case .stewardDispatcher: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .devicesSend]
+        case .streetOfficer: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .residentsReveal,
+                              .contractsRead, .contractsManage, .financeRead, .financeManage]
+        case .stewardDispatcher: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .residentsManage, .devicesSend,
+                                  .contractsRead, .financeRead, .financeManage]
         case .stewardStaff: [.areasRead, .casesReport, .casesRead, .casesWork, .residentsRead, .devicesSend]
-        case .departmentOfficer: [.areasRead, .casesReport, .casesRead, .casesWork]
+        case .departmentOfficer: [.areasRead, .casesReport, .casesRead, .casesWork, .contractsRead, .financeRead]
         case .resident: [.areasRead, .casesReport]
         case .dataConsumer: [.areasRead, .feedsRead]
         }

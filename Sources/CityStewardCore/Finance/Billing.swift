@@ -109,6 +109,20 @@ public struct BillingStatement: Sendable, Equatable, Codable {
     public var grossFen: Int
     public var deductionsFen: Int
     public var netFen: Int
+
+    public init(period: BillingPeriod, lines: [BillingLine], grossFen: Int, deductionsFen: Int, netFen: Int) {
+        self.period = period
+        self.lines = lines
+        self.grossFen = grossFen
+        self.deductionsFen = deductionsFen
+        self.netFen = netFen
+    }
+
+    /// Several statements of one period (a contract's versions in force for parts of it) as one.
+    public static func merged(_ parts: [BillingStatement], period: BillingPeriod) -> BillingStatement {
+        BillingStatement(period: period, lines: parts.flatMap(\.lines), grossFen: parts.reduce(0) { $0 + $1.grossFen },
+                         deductionsFen: parts.reduce(0) { $0 + $1.deductionsFen }, netFen: parts.reduce(0) { $0 + $1.netFen })
+    }
 }
 
 public enum Billing {

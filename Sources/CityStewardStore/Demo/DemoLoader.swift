@@ -94,7 +94,9 @@ extension Sequence where Element: Sendable {
 }
 
 extension DemoLoader {
-    /// Seeds the taxonomy (when the database has none) and the demo entrustments (when there are none).
+    /// Seeds the taxonomy (when the database has none) and, when there are no entrustments yet, the demo's catalog
+    /// prices, one contract per street taken through review, signing and activation (which creates the entrusted
+    /// matters routing reads), and each pilot village's takeover mode.
     public static func loadCaseReference(_ taxonomy: Taxonomy, on db: any Database) async throws {
         let store = TaxonomyStore(db: db)
         try await store.seed(taxonomy)
@@ -102,11 +104,24 @@ extension DemoLoader {
         let directory = DirectoryStore(db: db)
         let areas = AreaStore(db: db)
         guard let steward = try await directory.org(code: DemoDistrict.stewardCode) else { return }
-        for (villageCode, streetCode) in DemoDistrict.villageStreets {
-            guard let village = try await areas.find(code: villageCode) else { continue }
-            for matter in DemoDistrict.entrustedMatters {
-                try await store.entrust(matterCode: matter, areaID: village.id, stewardID: steward.id, validFrom: DemoDistrict.entrustedFrom,
-                                        validTo: nil, contract: DemoDistrict.contractReference(streetCode: streetCode))
+        let contracts = ContractStore(db: db)
+        let now = Date()
+        for p in DemoDistrict.prices { try await contracts.setPrice(p, by: "演示数据", at: now) }
+        var villageIndex = 0
+        for (streetCode, villageCodes) in DemoDistrict.streetsWithVillages {
+            guard let street = try await areas.find(code: streetCode) else { continue }
+            var ids: [String: UUID] = [:]
+            for code in villageCodes {
+                guard let village = try await areas.find(code: code) else { continue }
+                ids[code] = village.id
+                try await contracts.setTakeover(DemoDistrict.takeover(villageIndex: villageIndex), villageID: village.id, by: "演示数据", at: now)
+                villageIndex += 1
+            }
+            let terms = DemoDistrict.contractTerms(street: streetCode, villages: villageCodes.filter { ids[$0] != nil })
+            let draft = try await contracts.create(terms, streetID: street.id, streetCode: streetCode, stewardID: steward.id, by: "演示数据", at: now)
+            for action in [ContractAction.submit, .sign, .activate] {
+                _ = try await contracts.perform(action, on: draft.id, areaIDs: ids, today: LocalDate.beijing(now), terminationDate: nil, note: nil,
+                                                by: "演示数据", at: now)
             }
         }
     }

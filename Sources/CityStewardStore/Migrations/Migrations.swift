@@ -30,6 +30,9 @@ public enum CityStewardMigrations {
         CreateDataConsumers(),
         CreateGateCounts(),
         CreateConsumerWebhooks(),
+        CreateContracts(),
+        CreateBilling(),
+        CreateLedger(),
     ]
 }
 
@@ -652,4 +655,174 @@ struct CreateConsumerWebhooks: AsyncMigration {
             .create()
     }
     func revert(on db: any Database) async throws { try await db.schema("consumer_webhooks").delete() }
+}
+
+struct CreateContracts: AsyncMigration {
+    let name = "0026_create_contracts"
+    func prepare(on db: any Database) async throws {
+        // The industry benchmark price of each catalog matter (per unit and month).
+        try await db.schema("matter_prices")
+            .field("matter_code", .string, .identifier(auto: false))
+            .field("unit", .string, .required)
+            .field("benchmark_fen", .int64, .required)
+            .field("changed_by", .string, .required)
+            .field("changed_at", .datetime, .required)
+            .create()
+        // One row per version of a contract; `terms` is the whole ContractTerms as JSON (what was agreed is kept
+        // exactly), the columns beside it are what lists and checks query.
+        try await db.schema("contracts")
+            .id()
+            .field("number", .string, .required)
+            .field("version", .int, .required)
+            .field("state", .string, .required)
+            .field("street_id", .uuid, .required)
+            .field("steward_id", .uuid, .required)
+            .field("title", .string, .required)
+            .field("start_day", .string, .required)
+            .field("end_day", .string, .required)
+            .field("monthly_fen", .int64, .required)
+            .field("terms", .string, .required)
+            .field("terminated_on", .string)
+            .field("created_by", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .unique(on: "number", "version")
+            .create()
+        try await db.schema("contract_events")
+            .field("contract_id", .uuid, .required)
+            .field("seq", .int, .required)
+            .field("action", .string, .required)
+            .field("from_state", .string)
+            .field("to_state", .string, .required)
+            .field("actor_name", .string, .required)
+            .field("at", .datetime, .required)
+            .field("note", .string)
+            .unique(on: "contract_id", "seq")
+            .create()
+        // How each village's property services came to the steward (plan §7(1)).
+        try await db.schema("village_takeovers")
+            .field("village_id", .uuid, .identifier(auto: false))
+            .field("mode", .string, .required)
+            .field("since", .string, .required)
+            .field("former_company", .string)
+            .field("contracts", .string, .required)
+            .field("note", .string)
+            .field("changed_by", .string, .required)
+            .field("changed_at", .datetime, .required)
+            .create()
+    }
+    func revert(on db: any Database) async throws {
+        for t in ["village_takeovers", "contract_events", "contracts", "matter_prices"] { try await db.schema(t).delete() }
+    }
+}
+
+struct CreateBilling: AsyncMigration {
+    let name = "0027_create_billing"
+    func prepare(on db: any Database) async throws {
+        // A contract's bill for a month or quarter, with every line and the facts it was computed from.
+        try await db.schema("billing_runs")
+            .id()
+            .field("contract_id", .uuid, .required)
+            .field("contract_number", .string, .required)
+            .field("street_id", .uuid, .required)
+            .field("period", .string, .required)
+            .field("gross_fen", .int64, .required)
+            .field("deductions_fen", .int64, .required)
+            .field("net_fen", .int64, .required)
+            .field("lines", .string, .required)
+            .field("facts", .string, .required)
+            .field("run_by", .string, .required)
+            .field("run_at", .datetime, .required)
+            .unique(on: "contract_id", "period")
+            .create()
+        // A street's month closed for finance: no billing run or ledger entry may change it afterwards.
+        try await db.schema("finance_periods")
+            .field("street_id", .uuid, .required)
+            .field("month", .string, .required)
+            .field("closed_by", .string, .required)
+            .field("closed_at", .datetime, .required)
+            .unique(on: "street_id", "month")
+            .create()
+    }
+    func revert(on db: any Database) async throws {
+        try await db.schema("finance_periods").delete()
+        try await db.schema("billing_runs").delete()
+    }
+}
+
+struct CreateLedger: AsyncMigration {
+    let name = "0028_create_ledger"
+    func prepare(on db: any Database) async throws {
+        // Every income and cost of a village by month; `reference` ties generated entries to their origin (a
+        // billing run, a fee payment, a subsidy decision) so they are replaced, never doubled.
+        try await db.schema("ledger_entries")
+            .id()
+            .field("village_id", .uuid, .required)
+            .field("street_id", .uuid, .required)
+            .field("month", .string, .required)
+            .field("direction", .string, .required)
+            .field("category", .string, .required)
+            .field("amount_fen", .int64, .required)
+            .field("department", .string)
+            .field("reference", .string)
+            .field("memo", .string, .required)
+            .field("entered_by", .string, .required)
+            .field("entered_at", .datetime, .required)
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.create(index: "ledger_entries_village_month_idx").on("ledger_entries").column("village_id").column("month").run()
+            try await sql.create(index: "ledger_entries_reference_idx").on("ledger_entries").column("reference").run()
+        }
+        // Property fees: a schedule per village, a bill per household and month, payments against bills.
+        try await db.schema("fee_schedules")
+            .field("village_id", .uuid, .required)
+            .field("from_month", .string, .required)
+            .field("fen_per_household", .int64, .required)
+            .field("changed_by", .string, .required)
+            .field("changed_at", .datetime, .required)
+            .unique(on: "village_id", "from_month")
+            .create()
+        try await db.schema("fee_bills")
+            .id()
+            .field("village_id", .uuid, .required)
+            .field("street_id", .uuid, .required)
+            .field("building_code", .string, .required)
+            .field("unit", .string, .required)
+            .field("month", .string, .required)
+            .field("amount_fen", .int64, .required)
+            .field("paid_fen", .int64, .required)
+            .field("issued_at", .datetime, .required)
+            .unique(on: "building_code", "unit", "month")
+            .create()
+        try await db.schema("fee_payments")
+            .id()
+            .field("bill_id", .uuid, .required)
+            .field("amount_fen", .int64, .required)
+            .field("paid_on", .string, .required)
+            .field("method", .string, .required)
+            .field("recorded_by", .string, .required)
+            .field("recorded_at", .datetime, .required)
+            .create()
+        // Subsidy requests and decisions.
+        try await db.schema("subsidies")
+            .id()
+            .field("kind", .string, .required)
+            .field("village_id", .uuid, .required)
+            .field("street_id", .uuid, .required)
+            .field("title", .string, .required)
+            .field("reason", .string, .required)
+            .field("amount_fen", .int64, .required)
+            .field("service_year", .int)
+            .field("state", .string, .required)
+            .field("requested_by", .string, .required)
+            .field("requested_at", .datetime, .required)
+            .field("decided_by", .string)
+            .field("decided_at", .datetime)
+            .field("decision_note", .string)
+            .field("approved_fen", .int64)
+            .create()
+    }
+    func revert(on db: any Database) async throws {
+        for t in ["subsidies", "fee_payments", "fee_bills", "fee_schedules", "ledger_entries"] { try await db.schema(t).delete() }
+    }
 }

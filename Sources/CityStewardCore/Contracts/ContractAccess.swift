@@ -1,0 +1,37 @@
+import Foundation
+
+/// Which contracts a caller may see, decided in one place: the district office, auditors and the delegating
+/// departments (谁委托谁监管) see all; a street office its street's; a steward the ones it is party to.
+public enum ContractScope: Sendable, Equatable {
+    case all
+    case streets([UUID])
+    case steward(UUID)
+    case nothing
+}
+
+public enum ContractAccess {
+    public static func scope(for actor: Actor) -> ContractScope {
+        guard actor.can(.contractsRead) else { return .nothing }
+        switch actor.role {
+        case .districtAdmin, .auditor, .departmentOfficer: return .all
+        case .streetOfficer: return .streets(actor.orgAreas)
+        case .stewardDispatcher, .stewardStaff: return actor.org.map { .steward($0.id) } ?? .nothing
+        case .resident, .dataConsumer: return .nothing
+        }
+    }
+
+    public static func includes(_ scope: ContractScope, streetID: UUID, stewardID: UUID) -> Bool {
+        switch scope {
+        case .all: true
+        case .streets(let ids): ids.contains(streetID)
+        case .steward(let id): id == stewardID
+        case .nothing: false
+        }
+    }
+
+    /// Changing a contract: its own street office, or the district office.
+    public static func mayManage(_ actor: Actor, streetID: UUID) -> Bool {
+        guard actor.can(.contractsManage) else { return false }
+        return actor.role == .districtAdmin || (actor.role == .streetOfficer && actor.orgAreas.contains(streetID))
+    }
+}
