@@ -40,6 +40,9 @@ public struct AppConfig: Sendable {
     public var aiCaseConfidence: Double = 0.8
     /// `CITYSTEWARD_FEED_PUSH_INTERVAL`: seconds between webhook pushes to data consumers (0: no pusher here).
     public var feedPushInterval: TimeInterval = 5
+    /// `CITYSTEWARD_INTRODUCTION_SUBSIDY`: the introduction subsidy per service year, in yuan, comma-separated and not
+    /// decreasing (default 200000,250000,300000,350000,400000).
+    public var introductionSubsidy: IntroductionSubsidySchedule = .standard
     /// Anonymous Open311 posting as it applies to this process.
     public var acceptsAnonymousOpen311: Bool { open311Anonymous ?? isDemo }
     public var masterKeyFile: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
@@ -168,6 +171,14 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_FEED_PUSH_INTERVAL must be 0 (off) to 3600 seconds (got \(text))")
             }
         }
+        var subsidy = IntroductionSubsidySchedule.standard
+        if let text = env["CITYSTEWARD_INTRODUCTION_SUBSIDY"].nonEmpty {
+            let yuan = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let candidate = IntroductionSubsidySchedule(amountsFen: yuan.map { ($0 ?? -1) * 100 })
+            if yuan.contains(nil) || !candidate.problems().isEmpty {
+                problems.append("CITYSTEWARD_INTRODUCTION_SUBSIDY must be whole yuan per service year, comma-separated, above 0 and not decreasing (got \(text))")
+            } else { subsidy = candidate }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
@@ -180,6 +191,7 @@ public struct AppConfig: Sendable {
                 $0.aiCaseConfidence = aiConfidence
                 $0.gateRetentionDays = retentionDays
                 $0.feedPushInterval = pushInterval
+                $0.introductionSubsidy = subsidy
             }
     }
 
