@@ -76,6 +76,10 @@ struct AreasWebController: RouteCollection {
         var hasChildren: Bool
         var svg: String?
         var geojsonURL: String
+        /// A village's takeover mode (plan §7(1)) and the contracts that cover it.
+        var takeover: String?
+        var takeoverDetail: String?
+        var contracts: [Link] = []
     }
 
     struct Link: Encodable {
@@ -134,7 +138,18 @@ struct AreasWebController: RouteCollection {
             hasChildren: !children.isEmpty,
             svg: map.map { MapSVG.render($0, label: area.displayName(language)) },
             geojsonURL: "/areas/\(area.id.uuidString.lowercased())/geojson")
-        return try await req.view.render("area", page).encodeResponse(for: req)
+        var withMoney = page
+        if area.kind == .village, let actor = req.actor {
+            let store = ContractStore(db: req.db)
+            if let t = try await store.takeover(villageID: area.id) {
+                withMoney.takeover = t.mode.label.text(language) + (language == .en ? " since \(t.since)" : "，自 \(t.since)")
+                withMoney.takeoverDetail = ([t.formerCompany].compactMap { $0 } + t.contracts.map { "\($0.reference)（\($0.from)）" }).joined(separator: " · ")
+            }
+            withMoney.contracts = try await store.list(scope: ContractAccess.scope(for: actor)).filter { $0.terms.areas.contains(area.code) }.map {
+                Link(name: "\($0.number) \($0.terms.title)", code: $0.number, kind: $0.state.label.text(language), href: "/contracts/\($0.id)")
+            }
+        }
+        return try await req.view.render("area", withMoney).encodeResponse(for: req)
     }
 
     /// The console's GeoJSON download (the session-authenticated twin of the API's).

@@ -19,6 +19,11 @@ struct FinanceController: RouteCollection {
         api.get("ledger", "export.xlsx", use: ledgerXLSX)
         api.post("ledger", "entries", use: enter)
         api.post("finance", "periods", use: closePeriod)
+        // The console's download links (the session, not a bearer token, signs them in).
+        routes.get("billing", ":run", "export.csv", use: runCSV)
+        routes.get("billing", ":run", "export.xlsx", use: runXLSX)
+        routes.get("ledger", "export.csv", use: ledgerCSV)
+        routes.get("ledger", "export.xlsx", use: ledgerXLSX)
     }
 
     // MARK: Billing

@@ -111,6 +111,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: ContractsController())
     try app.register(collection: FinanceController())
     try app.register(collection: FeesAndSubsidiesController())
+    try app.register(collection: FinanceWebController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

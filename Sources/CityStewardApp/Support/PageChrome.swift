@@ -17,6 +17,8 @@ struct PageChrome: Encodable {
     var canSeeResidents = false
     /// Whether the navigation shows devices and data sharing.
     var canSeeDevices = false
+    /// Whether the navigation shows contracts and money.
+    var canSeeContracts = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -32,6 +34,7 @@ struct PageChrome: Encodable {
             canAudit = actor.can(.auditRead)
             canSeeResidents = actor.can(.residentsRead)
             canSeeDevices = actor.can(.areasRead) && (actor.can(.casesRead) || actor.can(.feedsRead))
+            canSeeContracts = actor.can(.contractsRead)
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()

@@ -1,0 +1,550 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The console pages for contracts and money. Forms post here; each handler reuses the JSON API's use case and
+/// comes back to the page, with the reason in the page when something was refused.
+struct FinanceWebController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("contracts", use: list)
+        routes.get("contracts", "new", use: newForm)
+        routes.post("contracts", "new", use: create)
+        routes.get("contracts", ":id", use: detail)
+        routes.get("contracts", ":id", "print", use: print)
+        routes.post("contracts", ":id", "actions", ":action", use: act)
+        routes.post("contracts", ":id", "amend", use: amend)
+        routes.post("contracts", ":id", "billing", use: runBilling)
+        routes.get("billing", ":run", use: billing)
+        routes.get("catalog", use: catalog)
+        routes.post("catalog", ":matter", use: setPrice)
+        routes.get("ledger", use: ledger)
+        routes.post("ledger", "entries", use: enter)
+        routes.post("ledger", "close", use: close)
+        routes.get("subsidies", use: subsidies)
+        routes.post("subsidies", use: request)
+        routes.post("subsidies", ":id", "decision", use: decide)
+        routes.get("fees", use: fees)
+        routes.post("fees", "schedule", use: schedule)
+        routes.post("fees", "bills", use: issue)
+        routes.post("fees", "bills", ":id", "payments", use: pay)
+    }
+
+    /// Runs a form's use case and goes back to `back`; a refusal travels in `?error=` to be shown there.
+    static func form(_ req: Request, back: String, _ body: () async throws -> Void) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        do {
+            try await body()
+            return req.redirect(to: back)
+        } catch let e as DomainError {
+            let message = e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return req.redirect(to: back + (back.contains("?") ? "&" : "?") + "error=" + message)
+        }
+    }
+
+    static func error(_ req: Request) -> String? { (try? req.query.get(String.self, at: "error"))?.nilIfBlank }
+
+    struct Option: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool = false
+    }
+
+    // MARK: Contracts
+
+    struct ListPage: Encodable {
+        var page: PageChrome
+        var contracts: [ContractsController.ContractView]
+        var canCreate: Bool
+        var error: String?
+    }
+
+    @Sendable func list(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        let c = try await ContractsController.context(req)
+        try await c.store.expire(today: ContractsController.today())
+        let contracts = try await c.store.list(scope: ContractAccess.scope(for: c.actor)).map { ContractsController.view($0, c.reference, req.language) }
+        let page = ListPage(page: PageChrome(request: req, title: req.language == .en ? "Service contracts" : "服务合同"), contracts: contracts,
+                            canCreate: c.actor.can(.contractsManage), error: Self.error(req))
+        return try await req.view.render("contracts", page).encodeResponse(for: req)
+    }
+
+    struct DetailPage: Encodable {
+        var page: PageChrome
+        var d: ContractsController.Detail
+        var actions: [Option]
+        var runs: [FinanceController.RunView]
+        var canBill: Bool
+        var defaultPeriod: String
+        var error: String?
+        var takeovers: [ContractsController.TakeoverView]
+    }
+
+    @Sendable func detail(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        return try await renderDetail(req, template: "contract")
+    }
+
+    @Sendable func print(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        return try await renderDetail(req, template: "contract-print")
+    }
+
+    func renderDetail(_ req: Request, template: String) async throws -> Response {
+        let c = try await ContractsController.context(req)
+        let r = try await ContractsController.contract(req, c)
+        let d = try await ContractsController.detail(req, c, r)
+        let runs = c.actor.can(.financeRead) ? try await FinanceStore(db: req.db).runs(contractNumber: r.number).map { FinanceController.view($0, req.language) } : []
+        var takeovers: [ContractsController.TakeoverView] = []
+        for code in r.terms.areas {
+            if let v = c.reference.areasByCode[code], let t = try await c.store.takeover(villageID: v.id) {
+                var view = ContractsController.takeoverView(v, t, req.language)
+                view.village = v.displayName(req.language)
+                takeovers.append(view)
+            }
+        }
+        let page = DetailPage(
+            page: PageChrome(request: req, title: "\(r.number) · \(r.terms.title)"), d: d,
+            actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { Option(value: $0.rawValue, label: $0.label.text(req.language), selected: $0 == .terminate || $0 == .returnToDraft) },
+            runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
+            defaultPeriod: LedgerMonth(LocalDate.beijing(Date())).description, error: Self.error(req), takeovers: takeovers)
+        return try await req.view.render(template, page).encodeResponse(for: req)
+    }
+
+    @Sendable func act(req: Request) async throws -> Response {
+        let back = "/contracts/\(req.parameters.get("id") ?? "")"
+        return try await Self.form(req, back: back) { _ = try await ContractsController().act(req: req) }
+    }
+
+    @Sendable func amend(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        let back = "/contracts/\(req.parameters.get("id") ?? "")"
+        do {
+            let c = try await ContractsController.context(req)
+            let r = try await ContractsController.contract(req, c)
+            try ContractsController.requireManage(c, streetID: r.streetID)
+            let draft = try await c.store.amend(r.id, by: c.actor.user.displayName)
+            try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
+            return req.redirect(to: "/contracts/\(draft.id)")
+        } catch let e as DomainError {
+            return req.redirect(to: back + "?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+    }
+
+    @Sendable func runBilling(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        let back = "/contracts/\(req.parameters.get("id") ?? "")"
+        do {
+            let response = try await FinanceController().runBilling(req: req)
+            let run = try response.content.decode(FinanceController.RunView.self)
+            return req.redirect(to: "/billing/\(run.id)")
+        } catch let e as DomainError {
+            return req.redirect(to: back + "?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+    }
+
+    struct NewPage: Encodable {
+        var page: PageChrome
+        var villages: [Option]
+        var streets: [Option]
+        var stewards: [Option]
+        var matters: [Option]
+        var today: String
+        var yearEnd: String
+        var error: String?
+        /// Three rows for matters.
+        var slots = [1, 2, 3]
+    }
+
+    @Sendable func newForm(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        let c = try await ContractsController.context(req)
+        try AccessPolicy.require(.contractsManage, c.actor)
+        let language = req.language
+        let streets = c.reference.areas.values.filter { $0.kind == .street && ContractAccess.mayManage(c.actor, streetID: $0.id) }.sorted { $0.code < $1.code }
+        let villages = c.reference.areas.values.filter { v in v.kind == .village && streets.contains { v.path.contains($0.id) } }.sorted { $0.code < $1.code }
+        let prices = try await ContractsController.catalog(req)
+        let today = LocalDate.beijing(Date())
+        let page = NewPage(
+            page: PageChrome(request: req, title: language == .en ? "New service contract" : "新建服务合同"),
+            villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
+            streets: streets.map { Option(value: $0.code, label: $0.displayName(language)) },
+            stewards: c.reference.orgs.values.filter { $0.kind == .steward }.sorted { $0.code < $1.code }.map { Option(value: $0.code, label: $0.displayName(language)) },
+            matters: c.reference.taxonomy.matters.map { m in
+                let p = prices[m.code]
+                return Option(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
+            },
+            today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: Self.error(req))
+        return try await req.view.render("contract-new", page).encodeResponse(for: req)
+    }
+
+    /// The form's flat fields (three matter rows) as the API's body.
+    struct NewForm: Content {
+        var title: String
+        var street: String?
+        var steward: String
+        var procurement: String
+        var areas: [String]?
+        var start: String
+        var end: String
+        var matter: [String]?
+        var quantity: [String]?
+        var unitPriceYuan: [String]?
+        var priceReason: [String]?
+        var overdueYuan: String?
+        var overdueCapYuan: String?
+        var failedYuan: String?
+        var rightsAndDuties: String?
+        var breachLiability: String?
+        var guaranteeText: String?
+        var guaranteeYuan: String?
+        var checkItem: String?
+        var checkPassed: String?
+        var checker: String?
+        var checkDate: String?
+        var noticeDate: String?
+        var noticeChannel: String?
+        var noticeText: String?
+    }
+
+    /// Yuan typed in a form as fen (`12.5` → 1250); nil when empty; NaN (refused downstream) when not a number.
+    static func fen(_ text: String?) -> Double? {
+        guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        guard let v = Double(t.replacingOccurrences(of: ",", with: "")) else { return .nan }
+        return (v * 100).rounded(.toNearestOrEven) == v * 100 ? v * 100 : (v * 100 * 1000).rounded() / 1000
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        do {
+            let f = try req.content.decode(NewForm.self)
+            var lines: [ContractBody.Line] = []
+            for (i, code) in (f.matter ?? []).enumerated() where !code.isEmpty {
+                let q = f.quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+                lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Self.fen(f.unitPriceYuan?[safe: i]),
+                                               priceReason: f.priceReason?[safe: i]?.nilIfBlank, timeLimitHours: nil))
+            }
+            var deductions: [ContractBody.Deduction] = []
+            if let o = Self.fen(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Self.fen(f.overdueCapYuan))) }
+            if let v = Self.fen(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
+            var checks: [ContractBody.Check] = []
+            if let item = f.checkItem?.nilIfBlank {
+                checks.append(.init(item: item, passed: f.checkPassed == "on" || f.checkPassed == "true", checker: f.checker ?? "", date: f.checkDate ?? "", attachment: nil))
+            }
+            let notice = f.noticeText?.nilIfBlank.map { ContractBody.Notice(date: f.noticeDate ?? "", channel: f.noticeChannel ?? "", text: $0) }
+            let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
+                                    start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
+                                    guaranteeText: f.guaranteeText, guaranteeFen: Self.fen(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
+            let c = try await ContractsController.context(req)
+            let (street, steward) = try ContractsController.parties(body, c)
+            let terms = try await ContractsController.terms(req, body, c, street: street)
+            let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName)
+            try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
+            return req.redirect(to: "/contracts/\(record.id)")
+        } catch let e as DomainError {
+            return req.redirect(to: "/contracts/new?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+    }
+
+    // MARK: Billing
+
+    struct BillingPage: Encodable {
+        var page: PageChrome
+        var run: FinanceController.RunView
+        var contractId: UUID
+        var title: String
+    }
+
+    @Sendable func billing(req: Request) async throws -> Response {
+        guard req.actor != nil else { return CasesWebController.login(req) }
+        let (run, c) = try await FinanceController.run(req)
+        let contract = try await c.store.find(run.contractID, scope: ContractAccess.scope(for: c.actor))
+        let page = BillingPage(page: PageChrome(request: req, title: "\(run.contractNumber) · \(run.period)"), run: FinanceController.view(run, req.language),
+                               contractId: contract.id, title: contract.terms.title)
+        return try await req.view.render("billing", page).encodeResponse(for: req)
+    }
+
+    // MARK: Catalog
+
+    struct CatalogPage: Encodable {
+        var page: PageChrome
+        var prices: [ContractsController.PriceView]
+        var canEdit: Bool
+        var error: String?
+    }
+
+    @Sendable func catalog(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let prices = try await ContractsController().prices(req: req)
+        let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
+                               prices: prices, canEdit: actor.role == .districtAdmin, error: Self.error(req))
+        return try await req.view.render("catalog", page).encodeResponse(for: req)
+    }
+
+    struct PriceForm: Content {
+        var unit: String
+        var benchmarkYuan: String
+    }
+
+    @Sendable func setPrice(req: Request) async throws -> Response {
+        try await Self.form(req, back: "/catalog") {
+            let f = try req.content.decode(PriceForm.self)
+            try req.content.encode(ContractsController.PriceBody(unit: f.unit, benchmarkFen: Self.fen(f.benchmarkYuan) ?? .nan), as: .json)
+            _ = try await ContractsController().setPrice(req: req)
+        }
+    }
+
+    // MARK: Ledger
+
+    struct LedgerPage: Encodable {
+        var page: PageChrome
+        var svg: String
+        var title: String
+        var months: [MonthRow]
+        var sources: [Option]
+        var totals: [String]
+        var totalIncome: String
+        var totalCost: String
+        var opening: String
+        var departments: [Option]
+        var villages: [Option]
+        var streets: [Option]
+        var query: String
+        var canEnter: Bool
+        var canClose: Bool
+        var thisMonth: String
+        var lastMonth: String
+        var entryVillage: String
+        var error: String?
+    }
+
+    struct MonthRow: Encodable {
+        var month: String
+        var income: [String]
+        var incomeTotal: String
+        var cost: String
+        var net: String
+        var balance: String
+        var closed: Bool
+    }
+
+    @Sendable func ledger(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let language = req.language
+        let (s, villages, closed, reference) = try await FinanceController.summary(req)
+        let q = try req.query.decode(FinanceController.LedgerQuery.self)
+        let scope = AccessPolicy.areaScope(for: actor)
+        let allVillages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let streets = reference.areas.values.filter { st in st.kind == .street && allVillages.contains { $0.path.contains(st.id) } }.sorted { $0.code < $1.code }
+        let title = villages.count == 1 ? villages[0].displayName(language)
+            : q.street.flatMap { reference.areasByCode[$0]?.displayName(language) } ?? (language == .en ? "All villages in scope" : "辖区全部城中村")
+        let this = LedgerMonth(LocalDate.beijing(Date()))
+        let page = LedgerPage(
+            page: PageChrome(request: req, title: (language == .en ? "Ledger · " : "台账 · ") + title), svg: LedgerChart.svg(s, language), title: title,
+            months: s.months.reversed().map { m in
+                MonthRow(month: m.month.description, income: IncomeSource.allCases.map { Money.yuan(m.income[$0] ?? 0) }, incomeTotal: Money.yuan(m.incomeFen),
+                         cost: Money.yuan(m.costFen), net: Money.yuan(m.netFen), balance: Money.yuan(m.balanceFen), closed: closed.contains(m.month.description))
+            },
+            sources: IncomeSource.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language)) },
+            totals: IncomeSource.allCases.map { Money.yuan(s.incomeBySource[$0] ?? 0) }, totalIncome: Money.yuan(s.incomeFen), totalCost: Money.yuan(s.costFen),
+            opening: Money.yuan(s.openingFen),
+            departments: s.serviceFeeByDepartment.sorted { $0.key < $1.key }.map { d in
+                Option(value: reference.departments[d.key]?.name ?? d.key, label: Money.yuan(d.value))
+            },
+            villages: allVillages.map { Option(value: $0.code, label: $0.displayName(language), selected: villages.count == 1 && villages[0].id == $0.id) },
+            streets: streets.map { Option(value: $0.code, label: $0.displayName(language), selected: q.street == $0.code) },
+            query: req.url.query ?? "", canEnter: actor.can(.financeManage) && villages.count == 1,
+            canClose: actor.can(.financeManage) && streets.contains { ContractAccess.mayManage(actor, streetID: $0.id) },
+            thisMonth: this.description, lastMonth: this.previous.description, entryVillage: villages.count == 1 ? villages[0].code : "", error: Self.error(req))
+        return try await req.view.render("ledger", page).encodeResponse(for: req)
+    }
+
+    static func back(_ req: Request, _ path: String) -> String {
+        let referer = req.headers.first(name: .referer).flatMap { URLComponents(string: $0) }
+        guard let r = referer, r.path == path else { return path }
+        let items = (r.queryItems ?? []).filter { $0.name != "error" }
+        return path + (items.isEmpty ? "" : "?" + items.map { "\($0.name)=\($0.value?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    struct EntryForm: Content {
+        var village: String
+        var month: String
+        var kind: String
+        var amountYuan: String
+        var memo: String?
+    }
+
+    @Sendable func enter(req: Request) async throws -> Response {
+        try await Self.form(req, back: Self.back(req, "/ledger")) {
+            let f = try req.content.decode(EntryForm.self)
+            let parts = f.kind.split(separator: ":").map(String.init)
+            try req.content.encode(FinanceController.EntryBody(village: f.village, month: f.month, direction: parts.first ?? "", category: parts.last ?? "",
+                                                               amountFen: Self.fen(f.amountYuan) ?? .nan, memo: f.memo), as: .json)
+            _ = try await FinanceController().enter(req: req)
+        }
+    }
+
+    @Sendable func close(req: Request) async throws -> Response {
+        try await Self.form(req, back: Self.back(req, "/ledger")) { _ = try await FinanceController().closePeriod(req: req) }
+    }
+
+    // MARK: Subsidies
+
+    struct SubsidiesPage: Encodable {
+        var page: PageChrome
+        var rows: [Row]
+        var villages: [Option]
+        var canRequestPolicy: Bool
+        var canRequestIntroduction: Bool
+        var error: String?
+
+        struct Row: Encodable {
+            var s: FeesAndSubsidiesController.SubsidyView
+            var amount: String
+            var approved: String?
+            var canDecide: Bool
+        }
+    }
+
+    @Sendable func subsidies(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let language = req.language
+        let list = try await FeesAndSubsidiesController().subsidies(req: req)
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let rows = list.map { s -> SubsidiesPage.Row in
+            let street = reference.areasByCode[s.village]?.path.first { reference.areas[$0]?.kind == .street }
+            let may = s.state == "requested" && (s.kind == "policy" ? actor.can(.subsidiesDecide) : street.map { ContractAccess.mayManage(actor, streetID: $0) } ?? false)
+            return SubsidiesPage.Row(s: s, amount: Money.yuan(s.amountFen), approved: s.approvedFen.map(Money.yuan), canDecide: may)
+        }
+        let page = SubsidiesPage(page: PageChrome(request: req, title: language == .en ? "Subsidies" : "补贴申请与审批"), rows: rows,
+                                 villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
+                                 canRequestPolicy: actor.can(.financeManage) && (actor.role == .stewardDispatcher || actor.role == .districtAdmin),
+                                 canRequestIntroduction: actor.can(.contractsManage) && actor.can(.financeManage), error: Self.error(req))
+        return try await req.view.render("subsidies", page).encodeResponse(for: req)
+    }
+
+    struct RequestForm: Content {
+        var kind: String
+        var village: String
+        var title: String?
+        var reason: String?
+        var amountYuan: String?
+    }
+
+    @Sendable func request(req: Request) async throws -> Response {
+        try await Self.form(req, back: "/subsidies") {
+            let f = try req.content.decode(RequestForm.self)
+            try req.content.encode(FeesAndSubsidiesController.RequestBody(kind: f.kind, village: f.village, title: f.title, reason: f.reason,
+                                                                          amountFen: Self.fen(f.amountYuan)), as: .json)
+            _ = try await FeesAndSubsidiesController().request(req: req)
+        }
+    }
+
+    struct DecisionForm: Content {
+        var decision: String
+        var amountYuan: String?
+        var note: String?
+    }
+
+    @Sendable func decide(req: Request) async throws -> Response {
+        try await Self.form(req, back: "/subsidies") {
+            let f = try req.content.decode(DecisionForm.self)
+            try req.content.encode(FeesAndSubsidiesController.DecisionBody(approve: f.decision == "approve", amountFen: Self.fen(f.amountYuan), note: f.note), as: .json)
+            _ = try await FeesAndSubsidiesController().decide(req: req)
+        }
+    }
+
+    // MARK: Fees
+
+    struct FeesPage: Encodable {
+        var page: PageChrome
+        var village: String
+        var villageName: String
+        var villages: [Option]
+        var bills: [Bill]
+        var billed: String
+        var paid: String
+        var arrears: String
+        var householdsOwing: Int
+        var schedule: [Option]
+        var canSetSchedule: Bool
+        var canManage: Bool
+        var thisMonth: String
+        var error: String?
+
+        struct Bill: Encodable {
+            var id: UUID
+            var building: String
+            var unit: String
+            var month: String
+            var amount: String
+            var paid: String
+            var outstanding: String
+            var owing: Bool
+        }
+    }
+
+    @Sendable func fees(req: Request) async throws -> Response {
+        guard let actor = req.actor else { return CasesWebController.login(req) }
+        try AccessPolicy.require(.financeRead, actor)
+        let language = req.language
+        let reference = try await req.caseReference()
+        let scope = AccessPolicy.areaScope(for: actor)
+        let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let code = (try? req.query.get(String.self, at: "village")) ?? villages.first?.code ?? ""
+        let (v, street) = try FeesAndSubsidiesController.village(req, code: code, actor, reference)
+        let store = FeeStore(db: req.db)
+        let bills = try await store.bills(villageIDs: [v.id], limit: 200)
+        let totals = try await store.totals(villageIDs: [v.id])
+        let page = FeesPage(
+            page: PageChrome(request: req, title: (language == .en ? "Property fees · " : "物业费 · ") + v.displayName(language)), village: v.code,
+            villageName: v.displayName(language), villages: villages.map { Option(value: $0.code, label: $0.displayName(language), selected: $0.id == v.id) },
+            bills: bills.map { FeesPage.Bill(id: $0.id, building: $0.buildingCode, unit: $0.unit, month: $0.month, amount: Money.yuan($0.amountFen),
+                                             paid: Money.yuan($0.paidFen), outstanding: Money.yuan($0.outstandingFen), owing: $0.outstandingFen > 0) },
+            billed: Money.yuan(totals.billed), paid: Money.yuan(totals.paid), arrears: Money.yuan(totals.billed - totals.paid), householdsOwing: totals.households,
+            schedule: try await store.schedule(villageID: v.id).map { Option(value: $0.from, label: Money.yuan($0.fen)) },
+            canSetSchedule: actor.can(.financeManage) && ContractAccess.mayManage(actor, streetID: street), canManage: actor.can(.financeManage),
+            thisMonth: LedgerMonth(LocalDate.beijing(Date())).description, error: Self.error(req))
+        return try await req.view.render("fees", page).encodeResponse(for: req)
+    }
+
+    struct ScheduleForm: Content {
+        var village: String
+        var from: String
+        var yuanPerHousehold: String
+    }
+
+    @Sendable func schedule(req: Request) async throws -> Response {
+        let f = try req.content.decode(ScheduleForm.self)
+        return try await Self.form(req, back: "/fees?village=\(f.village)") {
+            req.parameters.set("code", to: f.village)
+            try req.content.encode(FeesAndSubsidiesController.ScheduleBody(from: f.from, fenPerHousehold: Self.fen(f.yuanPerHousehold) ?? .nan), as: .json)
+            _ = try await FeesAndSubsidiesController().setSchedule(req: req)
+        }
+    }
+
+    @Sendable func issue(req: Request) async throws -> Response {
+        let f = try req.content.decode(FeesAndSubsidiesController.IssueBody.self)
+        return try await Self.form(req, back: "/fees?village=\(f.village)") { _ = try await FeesAndSubsidiesController().issue(req: req) }
+    }
+
+    struct PayForm: Content {
+        var village: String
+        var amountYuan: String
+        var method: String?
+    }
+
+    @Sendable func pay(req: Request) async throws -> Response {
+        let f = try req.content.decode(PayForm.self)
+        return try await Self.form(req, back: "/fees?village=\(f.village)") {
+            try req.content.encode(FeesAndSubsidiesController.PaymentBody(amountFen: Self.fen(f.amountYuan) ?? .nan, paidOn: nil, method: f.method), as: .json)
+            _ = try await FeesAndSubsidiesController().pay(req: req)
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}

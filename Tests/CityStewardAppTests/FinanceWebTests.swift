@@ -1,0 +1,114 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import VaporTesting
+
+@Suite("Contracts and money in the console", .serialized)
+struct FinanceWebTests {
+    func location(_ r: Reply) -> String { r.headers.first(name: .location) ?? "" }
+
+    @Test func theStreetOfficeWorksContractsBillsAndTheLedgerFromThePages() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let list = try await send(app, .GET, "/contracts", headers: ["Cookie": cookie])
+            #expect(list.status == .ok && list.text.contains(demo.number) && !list.text.contains("HT-440309006"))
+            let page = try await send(app, .GET, "/contracts/\(demo.id)", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("M-SAN-01") && page.text.contains("/contracts/\(demo.id)/amend"))
+            #expect(TakeoverMode.allCases.contains { page.text.contains($0.label.zh) }, "the villages' takeover modes")
+            let csrf = try #require(page.csrfToken)
+            #expect(try await send(app, .GET, "/contracts/\(demo.id)/print", headers: ["Cookie": cookie]).text.contains("甲方（街道办）"))
+            // Bill this month from the page: to the bill, every line explained, with the exports.
+            let month = LedgerMonth(LocalDate.beijing(Date())).description
+            let billed = try await send(app, .POST, "/contracts/\(demo.id)/billing", headers: ["Cookie": cookie], form: ["_csrf": csrf, "period": month])
+            #expect(location(billed).hasPrefix("/billing/"), "\(billed.status) \(billed.text.prefix(200))")
+            let bill = try await send(app, .GET, location(billed), headers: ["Cookie": cookie])
+            #expect(bill.status == .ok && bill.text.contains("元/m²·月") && bill.text.contains("export.xlsx"))
+            // The page's download links work with the session.
+            let xlsx = try await send(app, .GET, location(billed) + "/export.xlsx", headers: ["Cookie": cookie])
+            #expect(xlsx.status == .ok && xlsx.headers.contentType?.description.contains("spreadsheetml") == true)
+            // A bad period comes back to the contract with the reason.
+            let bad = try await send(app, .POST, "/contracts/\(demo.id)/billing", headers: ["Cookie": cookie], form: ["_csrf": csrf, "period": "2026-13"])
+            #expect(location(bad).contains("error="))
+            #expect(try await send(app, .GET, location(bad), headers: ["Cookie": cookie]).text.contains("结算期应为"))
+
+            // A new contract from the form (arrays for villages and matter rows), saved as a draft.
+            let form = try await send(app, .GET, "/contracts/new", headers: ["Cookie": cookie])
+            #expect(form.status == .ok && form.text.contains("M-CON-01"))
+            func encode(_ pairs: [(String, String)]) -> String {
+                pairs.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+            }
+            var headers: HTTPHeaders = ["Cookie": cookie]
+            headers.contentType = .urlEncodedForm
+            var fields: [(String, String)] = [("_csrf", csrf), ("title", "施工巡查合同"), ("steward", "LH-STEWARD-01"), ("procurement", "directEntrustment"),
+                                              ("areas[]", ContractsTests.village), ("start", "2026-10-01"), ("end", "2027-09-30"),
+                                              ("matter[]", "M-CON-01"), ("quantity[]", "2"), ("unitPriceYuan[]", ""), ("priceReason[]", ""),
+                                              ("matter[]", ""), ("quantity[]", ""), ("unitPriceYuan[]", ""), ("priceReason[]", ""),
+                                              ("overdueYuan", "200"), ("overdueCapYuan", "5000"), ("failedYuan", "100"), ("checkItem", "资格"), ("checkPassed", "on"),
+                                              ("checker", "街道办"), ("checkDate", "2026-09-20"), ("noticeDate", "2026-09-25"), ("noticeChannel", "公告栏"), ("noticeText", "告知")]
+            let made = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(fields))
+            #expect(location(made).hasPrefix("/contracts/") && !location(made).contains("error"), "\(location(made))")
+            let draft = try await send(app, .GET, location(made), headers: ["Cookie": cookie])
+            #expect(draft.text.contains("施工巡查合同") && draft.text.contains("3,000.00") && draft.text.contains("actions/submit"))
+            // Fractional fen in a price comes back with the reason; nothing is saved.
+            fields[fields.firstIndex { $0.0 == "unitPriceYuan[]" }!].1 = "12.345"
+            let count = try await ContractStore(db: app.db).list(scope: .all).count
+            let refused = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(fields))
+            #expect(location(refused).hasPrefix("/contracts/new?error="))
+            #expect(try await ContractStore(db: app.db).list(scope: .all).count == count)
+
+            // The ledger page: the chart, the month's bill under government service purchase, the entry form.
+            let ledger = try await send(app, .GET, "/ledger?village=\(ContractsTests.village)", headers: ["Cookie": cookie])
+            #expect(ledger.status == .ok && ledger.text.contains("<svg") && ledger.text.contains("class=\"chart\"") && ledger.text.contains("政府购买服务"))
+            let entered = try await send(app, .POST, "/ledger/entries", headers: ["Cookie": cookie, "Referer": "http://localhost/ledger?village=\(ContractsTests.village)"],
+                                         form: ["_csrf": csrf, "village": ContractsTests.village, "month": month, "kind": "income:parking", "amountYuan": "800.50"])
+            #expect(location(entered) == "/ledger?village=\(ContractsTests.village)", "\(location(entered))")
+            let sums = try await send(app, .GET, "/api/v1/ledger?village=\(ContractsTests.village)&months=1", headers: bearer(try await token(app, "street-minzhi")))
+            #expect((sums.json["incomeBySource"] as? [String: Int])?["parking"] == 80_050, Comment(rawValue: sums.text))
+            for path in ["/catalog", "/subsidies", "/fees?village=\(ContractsTests.village)", "/ledger/export.csv?village=\(ContractsTests.village)"] {
+                let r = try await send(app, .GET, path, headers: ["Cookie": cookie])
+                #expect(r.status == .ok, Comment(rawValue: "\(path): \(r.text.prefix(500))"))
+            }
+            // The village page names its takeover mode and the contracts that cover it.
+            let village = try #require(try await AreaStore(db: app.db).find(code: ContractsTests.village))
+            let villagePage = try await send(app, .GET, "/areas/\(village.id.uuidString.lowercased())", headers: ["Cookie": cookie])
+            #expect(villagePage.text.contains("物业接管方式") && villagePage.text.contains(demo.number) && villagePage.text.contains("WY-2026-"))
+            // Another street's contract is not found.
+            let other = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number.hasPrefix("HT-440309006") })
+            #expect(try await send(app, .GET, "/contracts/\(other.id)", headers: ["Cookie": cookie]).status == .notFound)
+        }
+    }
+
+    @Test func theDistrictEditsPricesAndDecidesSubsidiesFromThePages() async throws {
+        try await withTestApp { app in
+            let (steward, stewardPage) = try await webLogin(app, "steward-dispatch")
+            _ = stewardPage
+            let subsidies = try await send(app, .GET, "/subsidies", headers: ["Cookie": steward])
+            let csrf = try #require(subsidies.csrfToken)
+            let asked = try await send(app, .POST, "/subsidies", headers: ["Cookie": steward],
+                                       form: ["_csrf": csrf, "kind": "policy", "village": ContractsTests.village, "title": "暴雨抢险", "reason": "暴雨后清淤和临时排水，属合同外突发任务", "amountYuan": "3000"])
+            #expect(location(asked) == "/subsidies")
+            let (admin, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/subsidies", headers: ["Cookie": admin])
+            #expect(page.text.contains("暴雨抢险") && page.text.contains("value=\"approve\""))
+            let villageArea = try #require(try await AreaStore(db: app.db).find(code: ContractsTests.village))
+            let id = try #require(try await SubsidyStore(db: app.db).list(villageIDs: [villageArea.id]).first?.id)
+            let adminCSRF = try #require(page.csrfToken)
+            let decided = try await send(app, .POST, "/subsidies/\(id)/decision", headers: ["Cookie": admin],
+                                         form: ["_csrf": adminCSRF, "decision": "approve", "amountYuan": "3000", "note": ""])
+            #expect(location(decided) == "/subsidies")
+            #expect(try await SubsidyStore(db: app.db).find(id)?.state == "approved")
+            let catalog = try await send(app, .GET, "/catalog", headers: ["Cookie": admin])
+            #expect(catalog.text.contains("action=\"/catalog/M-SAN-01\""))
+            let priced = try await send(app, .POST, "/catalog/M-SAN-01", headers: ["Cookie": admin], form: ["_csrf": adminCSRF, "benchmarkYuan": "0.90", "unit": "m²"])
+            #expect(location(priced) == "/catalog")
+            #expect(try await ContractStore(db: app.db).prices().first { $0.matterCode == "M-SAN-01" }?.benchmarkFen == 90)
+            let negative = try await send(app, .POST, "/catalog/M-SAN-01", headers: ["Cookie": admin], form: ["_csrf": adminCSRF, "benchmarkYuan": "-1", "unit": "m²"])
+            #expect(location(negative).contains("error="))
+            #expect(try await send(app, .GET, "/contracts", headers: ["Cookie": try await webLogin(app, "data-platform").cookie]).status == .forbidden)
+        }
+    }
+}
