@@ -71,4 +71,43 @@ struct ConsoleBrowserTests {
             await app.http.server.shared.shutdown()
         }
     }
+
+    @Test func contractsBillsAndTheLedgerRenderInABrowser() async throws {
+        try await withTestApp { app in
+            try await loadDemoResidents(app)
+            try await DemoFinance.load(app)
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: demo.number).first)
+            let port = Int.random(in: 40000...48000)
+            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
+            var browser: Browser?
+            do {
+                let b = try await Browser.launch(width: 1280, height: 900, app: app)
+                browser = b
+                let base = "http://127.0.0.1:\(port)"
+                try await b.open("\(base)/login")
+                try await b.fill("input[name=username]", "street-minzhi")
+                try await b.fill("input[name=password]", DemoDistrict.password)
+                _ = try await b.click("form button[type=submit]")
+                try await b.open("\(base)/contracts/\(demo.id)")
+                #expect(try await b.evaluate("document.querySelectorAll('table tbody tr').length") as? Int ?? 0 >= 3)
+                _ = try await b.screenshot("finance-contract")
+                try await b.open("\(base)/billing/\(run.id)")
+                #expect(try await b.string("document.querySelector('tfoot').innerText").contains(Money.yuan(run.statement.netFen)))
+                _ = try await b.screenshot("finance-billing")
+                try await b.open("\(base)/ledger?village=\(ContractsTests.village)")
+                let bars = try await b.evaluate("document.querySelectorAll('svg.chart rect').length") as? Int ?? 0
+                #expect(bars > 12, "stacked bars and the legend")
+                let width = try await b.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
+                #expect(width <= 1280, "the ledger is \(width) px wide")
+                _ = try await b.screenshot("finance-ledger")
+            } catch {
+                browser?.close()
+                await app.http.server.shared.shutdown()
+                throw error
+            }
+            browser?.close()
+            await app.http.server.shared.shutdown()
+        }
+    }
 }

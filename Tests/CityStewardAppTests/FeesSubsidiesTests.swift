@@ -95,3 +95,24 @@ struct FeesSubsidiesTests {
         }
     }
 }
+
+@Suite("The demo's money", .serialized)
+struct DemoFinanceTests {
+    @Test func theDemoYearFillsEverySourceAndBillsEveryMonth() async throws {
+        try await withTestApp { app in
+            try await loadDemoResidents(app)
+            #expect(try await DemoFinance.load(app))
+            #expect(try await DemoFinance.load(app) == false, "once")
+            let this = LedgerMonth(LocalDate.beijing(Date()))
+            let months = (this.year - 2026) * 12 + this.month
+            let demo = DemoDistrict.contractNumber(streetCode: "440309002")
+            #expect(try await FinanceStore(db: app.db).runs(contractNumber: demo).count == months)
+            let admin = try await token(app, "district-admin")
+            let ledger = try await send(app, .GET, "/api/v1/ledger?months=12", headers: bearer(admin))
+            let sources = try #require(ledger.json["incomeBySource"] as? [String: Int])
+            #expect(Set(sources.keys) == Set(IncomeSource.allCases.filter { $0 != .policySubsidy }.map(\.rawValue)), "\(sources)")
+            #expect(ledger.json["incomeFen"] as? Int == sources.values.reduce(0, +))
+            #expect(try await send(app, .GET, "/api/v1/subsidies?state=requested", headers: bearer(admin)).text.contains("台风后紧急清障"))
+        }
+    }
+}

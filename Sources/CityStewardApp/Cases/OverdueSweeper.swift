@@ -73,6 +73,12 @@ final class OverdueSweepLifecycle: LifecycleHandler, @unchecked Sendable {
                 do { try await retention.run(leaseSeconds: interval * 3) } catch {
                     application.logger.warning("Gate retention failed: \(String(describing: error))")
                 }
+                // Contracts past their term become expired (their entrusted matters already end with the term).
+                do {
+                    if try await ContractStore(db: application.db).expire(today: LocalDate.beijing(Date())) > 0 { application.caseReference.invalidate() }
+                } catch {
+                    application.logger.warning("Contract expiry failed: \(String(describing: error))")
+                }
             }
         }
     }

@@ -137,7 +137,7 @@ struct ContractsController: RouteCollection {
             lines: t.lines.map { l in
                 let m = matters[l.matterCode]
                 return LineView(matterCode: l.matterCode, matterName: m.map { language == .en ? $0.nameEn : $0.name } ?? l.matterCode,
-                                department: m?.ownerDepartment, quantity: l.quantity, unit: l.unit, unitPriceFen: l.unitPriceFen, unitPrice: Money.yuan(l.unitPriceFen),
+                                department: m?.ownerDepartment.map { ref.departments[$0]?.name ?? $0 }, quantity: l.quantity, unit: l.unit, unitPriceFen: l.unitPriceFen, unitPrice: Money.yuan(l.unitPriceFen),
                                 benchmarkPriceFen: l.benchmarkPriceFen, priceReason: l.priceReason, timeLimitHours: l.timeLimitHours, monthlyFen: l.monthlyFen,
                                 monthly: Money.yuan(l.monthlyFen))
             },

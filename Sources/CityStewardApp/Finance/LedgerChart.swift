@@ -4,7 +4,7 @@ import Foundation
 /// Income by source over the months as stacked bars, costs as a line, drawn by the server (no script).
 enum LedgerChart {
     static func svg(_ s: LedgerSummary, _ language: Language) -> String {
-        let width = 760.0, height = 300.0, left = 70.0, right = 16.0, top = 16.0, bottom = 64.0
+        let width = 760.0, height = 316.0, left = 70.0, right = 16.0, top = 16.0, bottom = 80.0
         let plotW = width - left - right, plotH = height - top - bottom
         let peak = max(1, s.months.map { max($0.incomeFen, $0.costFen) }.max() ?? 1)
         // A round scale: 1, 2 or 5 × 10^n yuan per tick, four ticks.
@@ -40,14 +40,20 @@ enum LedgerChart {
         if s.months.contains(where: { $0.costFen > 0 }) {
             out += ##"<polyline points="\##(costPoints.joined(separator: " "))" fill="none" stroke="#1b1f24" stroke-width="2" stroke-dasharray="5 3"/>"##
         }
-        // Legend.
-        var lx = left
+        // Legend, in rows that fit the width.
+        var lx = left, ly = height - 42
+        func place(_ w: Double) -> (Double, Double) {
+            if lx + w > width - right { lx = left; ly += 18 }
+            defer { lx += w }
+            return (lx, ly)
+        }
         for source in IncomeSource.allCases {
             let name = source.label.text(language)
-            out += ##"<rect x="\##(lx)" y="\##(height - 26)" width="10" height="10" fill="\##(source.colour)"/><text x="\##(lx + 14)" y="\##(height - 17)" font-size="11" fill="#1b1f24">\##(SVGText.escape(name))</text>"##
-            lx += 14 + Double(name.count) * (language == .en ? 6.2 : 11.5) + 14
+            let (x, y) = place(14 + Double(name.count) * (language == .en ? 6.4 : 11.5) + 16)
+            out += ##"<rect x="\##(x)" y="\##(y)" width="10" height="10" fill="\##(source.colour)"/><text x="\##(x + 14)" y="\##(y + 9)" font-size="11" fill="#1b1f24">\##(SVGText.escape(name))</text>"##
         }
-        out += ##"<line x1="\##(lx)" y1="\##(height - 21)" x2="\##(lx + 16)" y2="\##(height - 21)" stroke="#1b1f24" stroke-width="2" stroke-dasharray="5 3"/><text x="\##(lx + 20)" y="\##(height - 17)" font-size="11">\##(language == .en ? "Costs" : "支出")</text>"##
+        let (x, y) = place(60)
+        out += ##"<line x1="\##(x)" y1="\##(y + 5)" x2="\##(x + 16)" y2="\##(y + 5)" stroke="#1b1f24" stroke-width="2" stroke-dasharray="5 3"/><text x="\##(x + 20)" y="\##(y + 9)" font-size="11">\##(language == .en ? "Costs" : "支出")</text>"##
         return out + "</svg>"
     }
 

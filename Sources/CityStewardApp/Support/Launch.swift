@@ -130,6 +130,7 @@ public enum CityStewardMain {
                 let deviceKey = try await DemoDevices.load(app)
                 let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher)
                 if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
+                if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }
