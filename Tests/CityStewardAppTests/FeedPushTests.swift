@@ -167,8 +167,10 @@ struct FeedPushTests {
                 let hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
                 #expect(hook.lastStatus == nil && hook.lastError?.isEmpty == false && hook.cursor == 0)
                 let now = clock.withLockedValue { $0 }
-                waits.append((hook.nextAttemptAt.timeIntervalSince(now) * 1000).rounded() / 1000)
-                clock.withLockedValue { $0 = hook.nextAttemptAt }
+                waits.append(hook.nextAttemptAt.timeIntervalSince(now).rounded())
+                // A millisecond past the stored time: SQLite's driver reads dates back rounded to the microsecond,
+                // which may fall just before what was written.
+                clock.withLockedValue { $0 = hook.nextAttemptAt.addingTimeInterval(0.001) }
             }
             #expect(waits == [5, 10, 20, 40])
             // A second instance does nothing while the first holds the lease.

@@ -56,7 +56,8 @@ struct FeesSubsidiesTests {
 
             // The introduction subsidy for the shareholding company: year one of the schedule, confirmed by the street office.
             let intro = try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "introduction", "village": village])
-            #expect(intro.status == .created && intro.json["amountFen"] as? Int == 20_000_000 && intro.json["serviceYear"] as? Int == 1, "\(intro.text)")
+            let due = try #require(IntroductionSubsidySchedule.standard.amount(since: LocalDate(year: 2026, month: 1, day: 1), on: LocalDate.beijing(Date())))
+            #expect(intro.status == .created && intro.json["amountFen"] as? Int == due.fen && intro.json["serviceYear"] as? Int == due.year, "\(intro.text)")
             #expect(try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "introduction", "village": village]).status == .conflict)
             let introID = try #require(intro.json["id"] as? String)
             #expect(try await send(app, .POST, "/api/v1/subsidies/\(introID)/decision", headers: bearer(steward), json: ["approve": true]).status == .forbidden)
@@ -81,7 +82,7 @@ struct FeesSubsidiesTests {
             let n = demo.terms.areas.count
             let share = net - (net / n) * (n - 1)
             #expect(sources == ["propertyFee": 2_000, "serviceFee": share, "parking": 80_000, "maintenanceFund": 30_000,
-                                "introductionSubsidy": 20_000_000, "policySubsidy": 400_000], "\(sources)")
+                                "introductionSubsidy": due.fen, "policySubsidy": 400_000], "\(sources)")
             #expect(ledger.json["incomeFen"] as? Int == sources.values.reduce(0, +) && ledger.json["costFen"] as? Int == 150_000)
             let months = try #require(ledger.json["months"] as? [[String: Any]])
             #expect(months.count == 12 && months.last?["month"] as? String == month.description)

@@ -37,9 +37,14 @@ struct FinanceWebController: RouteCollection {
             try await body()
             return req.redirect(to: back)
         } catch let e as DomainError {
-            let message = e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            return req.redirect(to: back + (back.contains("?") ? "&" : "?") + "error=" + message)
+            return refused(req, back: back, e)
         }
+    }
+
+    /// Back to `back` with the refusal's reason for the page to show.
+    static func refused(_ req: Request, back: String, _ e: DomainError) -> Response {
+        let message = e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        return req.redirect(to: back + (back.contains("?") ? "&" : "?") + "error=" + message)
     }
 
     static func error(_ req: Request) -> String? { (try? req.query.get(String.self, at: "error"))?.nilIfBlank }
@@ -127,7 +132,7 @@ struct FinanceWebController: RouteCollection {
             try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
             return req.redirect(to: "/contracts/\(draft.id)")
         } catch let e as DomainError {
-            return req.redirect(to: back + "?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            return Self.refused(req, back: back, e)
         }
     }
 
@@ -139,7 +144,7 @@ struct FinanceWebController: RouteCollection {
             let run = try response.content.decode(FinanceController.RunView.self)
             return req.redirect(to: "/billing/\(run.id)")
         } catch let e as DomainError {
-            return req.redirect(to: back + "?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            return Self.refused(req, back: back, e)
         }
     }
 
@@ -242,7 +247,7 @@ struct FinanceWebController: RouteCollection {
             try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
             return req.redirect(to: "/contracts/\(record.id)")
         } catch let e as DomainError {
-            return req.redirect(to: "/contracts/new?error=" + (e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            return Self.refused(req, back: "/contracts/new", e)
         }
     }
 
