@@ -38,6 +38,15 @@ struct FeesSubsidiesTests {
             #expect(try await send(app, .POST, "/api/v1/fees/bills/\(billID)/payments", headers: bearer(steward), json: ["amountFen": 3_001]).status == .badRequest)
             #expect(try await send(app, .POST, "/api/v1/fees/bills/\(billID)/payments", headers: bearer(steward), json: ["amountFen": 10.5]).status == .badRequest)
             #expect(try await send(app, .POST, "/api/v1/fees/bills/\(billID)/payments", headers: bearer(steward), json: ["amountFen": 100, "method": "gold"]).status == .badRequest)
+            // The bills as a finance officer opens them: every household, billed, paid and outstanding, with totals.
+            let csv = try await send(app, .GET, "/api/v1/fees/bills/export.csv?village=\(village)&month=\(month)", headers: bearer(minzhi))
+            #expect(csv.status == .ok && ResidentCSV.records(String(csv.text.dropFirst())).count == households.count + 2)
+            if SpreadsheetReader.available {
+                let xlsx = try await app.testing().sendRequest(.GET, "/api/v1/fees/bills/export.xlsx?village=\(village)&month=\(month)", headers: bearer(minzhi))
+                let rows = try #require(try SpreadsheetReader.read(Data(buffer: xlsx.body)).values.first)
+                #expect(rows.count == households.count + 2)
+                #expect(rows.last?.compactMap { $0 as? Double } == [Double(households.count * 50), 20, Double(households.count * 50) - 20], "\(rows.last ?? [])")
+            }
 
             // A policy subsidy: the steward asks ¥5,000 for unforeseen work; the district office approves ¥4,000, with the reason.
             let asked = try await send(app, .POST, "/api/v1/subsidies", headers: bearer(steward), json: [

@@ -13,6 +13,10 @@ struct FeesAndSubsidiesController: RouteCollection {
         api.post("fees", "bills", use: issue)
         api.get("fees", "bills", use: bills)
         api.post("fees", "bills", ":id", "payments", use: pay)
+        api.get("fees", "bills", "export.csv", use: billsCSV)
+        api.get("fees", "bills", "export.xlsx", use: billsXLSX)
+        routes.get("fees", "export.csv", use: billsCSV)
+        routes.get("fees", "export.xlsx", use: billsXLSX)
         api.get("subsidies", use: subsidies)
         api.post("subsidies", use: request)
         api.post("subsidies", ":id", "decision", use: decide)
@@ -320,5 +324,43 @@ struct FeesAndSubsidiesController: RouteCollection {
         let decided = try await SubsidyStore(db: req.db).decide(id, approve: body.approve, approvedFen: approved, note: note, by: actor.user.displayName)
         try await req.audit(.financeChanged, subject: "subsidy:\(id.uuidString.lowercased())", detail: "\(decided.state) \(decided.approvedFen ?? 0) fen; \(note)")
         return Self.view(decided, ref, req.language)
+    }
+
+    // MARK: Exports
+
+    static func billsWorkbook(_ bills: [FeeBill], village: String, _ language: Language) -> Workbook {
+        let en = language == .en
+        var rows: [[Workbook.Cell]] = [[.text(en ? "building" : "楼栋代码"), .text(en ? "unit" : "房号"), .text(en ? "month" : "月份"),
+                                        .text(en ? "billed (yuan)" : "应缴（元）"), .text(en ? "paid (yuan)" : "已缴（元）"), .text(en ? "outstanding (yuan)" : "未缴（元）")]]
+        for b in bills {
+            rows.append([.text(b.buildingCode), .text(b.unit), .text(b.month), .money(fen: b.amountFen), .money(fen: b.paidFen), .money(fen: b.outstandingFen)])
+        }
+        rows.append([.text(en ? "total" : "合计"), .empty, .empty, .money(fen: bills.reduce(0) { $0 + $1.amountFen }),
+                     .money(fen: bills.reduce(0) { $0 + $1.paidFen }), .money(fen: bills.reduce(0) { $0 + $1.outstandingFen })])
+        return Workbook(sheets: [Workbook.Sheet(name: en ? "fee bills \(village)" : "物业费账单 \(village)", rows: rows)])
+    }
+
+    /// Every bill of one village (optionally one month, or unpaid only), for the finance officer.
+    static func exportedBills(_ req: Request) async throws -> (Workbook, String) {
+        let actor = try req.require(.financeRead)
+        let ref = try await req.caseReference()
+        let code = (try? req.query.get(String.self, at: "village")) ?? ""
+        let (v, _) = try village(req, code: code, actor, ref)
+        let monthText = (try? req.query.get(String.self, at: "month"))?.nilIfBlank
+        if let m = monthText { _ = try month(m) }
+        let unpaid = (try? req.query.get(Bool.self, at: "unpaid")) ?? false
+        let bills = try await FeeStore(db: req.db).bills(villageIDs: [v.id], month: monthText, unpaidOnly: unpaid, limit: 100_000)
+        try await req.audit(.export, subject: "fee-bills:\(v.code)", detail: "rows=\(bills.count)" + (monthText.map { "; month=\($0)" } ?? "") + (unpaid ? "; unpaid" : ""))
+        return (billsWorkbook(bills, village: v.code, req.language), "fee-bills-\(v.code)\(monthText.map { "-\($0)" } ?? "")")
+    }
+
+    @Sendable func billsCSV(req: Request) async throws -> Response {
+        let (wb, name) = try await Self.exportedBills(req)
+        return CSVResponse.make(wb.csv(), filename: name + ".csv")
+    }
+
+    @Sendable func billsXLSX(req: Request) async throws -> Response {
+        let (wb, name) = try await Self.exportedBills(req)
+        return try XLSX.response(wb, filename: name + ".xlsx")
     }
 }
