@@ -85,9 +85,21 @@ struct CaseReference: Sendable {
 }
 
 /// The cache of `CaseReference`: reloaded after a local edit, and at most `ttl` stale when another instance edits.
-/// A lock rather than an actor: the hit is a read of one value, and every intake asks.
+/// A lock rather than an actor: the hit is a read of one value, and every intake asks. One load at a time: when the
+/// copy grows old, the request that notices starts a reload and everyone (itself included) keeps using the old copy
+/// until it is done; only with no copy at all (first use, or after a local edit) do callers wait, all for that one
+/// load. (Before, every concurrent request reloaded on expiry: under 64 connections about half the CPU went to
+/// decoding the same categories and areas over and over.)
 final class CaseReferenceCache: Sendable {
-    private let state = NIOLockedValueBox<(reference: CaseReference?, loadedAt: ContinuousClock.Instant?)>((nil, nil))
+    private struct State {
+        var reference: CaseReference?
+        var loadedAt: ContinuousClock.Instant?
+        var loading: Task<CaseReference, any Error>?
+        /// Bumped by `invalidate`, so a load begun before an edit cannot put back what the edit changed.
+        var generation = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
     private let ttl: Duration
     let shipped: Taxonomy
     let calendar: WorkingCalendar
@@ -100,17 +112,44 @@ final class CaseReferenceCache: Sendable {
 
     func get(_ db: any Database) async throws -> CaseReference {
         let ttl = self.ttl
-        if let fresh = state.withLockedValue({ s -> CaseReference? in
-            guard let r = s.reference, let at = s.loadedAt, ContinuousClock.now - at < ttl else { return nil }
-            return r
-        }) { return fresh }
-        let loaded = try await load(db)
-        state.withLockedValue { $0 = (loaded, .now) }
-        return loaded
+        let now = ContinuousClock.now
+        enum Next { case use(CaseReference), wait(Task<CaseReference, any Error>) }
+        let next = state.withLockedValue { s -> Next in
+            if let r = s.reference, let at = s.loadedAt, now - at < ttl { return .use(r) }
+            if s.loading == nil {
+                let generation = s.generation
+                s.loading = Task { [self] in
+                    do {
+                        let loaded = try await self.load(db)
+                        self.state.withLockedValue { s in
+                            guard s.generation == generation else { return }
+                            s.reference = loaded
+                            s.loadedAt = .now
+                            s.loading = nil
+                        }
+                        return loaded
+                    } catch {
+                        self.state.withLockedValue { s in if s.generation == generation { s.loading = nil } }
+                        throw error
+                    }
+                }
+            }
+            if let r = s.reference { return .use(r) }
+            return .wait(s.loading!)
+        }
+        switch next {
+        case .use(let r): return r
+        case .wait(let task): return try await task.value
+        }
     }
 
     func invalidate() {
-        state.withLockedValue { $0 = (nil, nil) }
+        state.withLockedValue { s in
+            s.reference = nil
+            s.loadedAt = nil
+            s.loading = nil
+            s.generation += 1
+        }
     }
 
     private func load(_ db: any Database) async throws -> CaseReference {

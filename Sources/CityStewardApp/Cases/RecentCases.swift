@@ -89,6 +89,8 @@ final class RecentCases: Sendable {
             }
             return out
         }
+        // The nearest alone (every intake) needs no sort of a busy cell.
+        if limit == 1 { return found.min { $0.metres < $1.metres }.map { [$0] } ?? [] }
         return Array(found.sorted { $0.metres < $1.metres }.prefix(limit))
     }
 

@@ -202,6 +202,8 @@ struct ReportCase {
     }
 
     static func quoted(_ text: String) -> String {
+        // Nearly every value needs no escaping: one pass over the bytes decides.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
