@@ -1,3 +1,4 @@
+import Foundation
 import CityStewardCore
 import Testing
 
@@ -56,5 +57,21 @@ struct DatetimeParsingTests {
             #expect(Open311Projection.parseDatetime(bad) == nil, "\(bad)")
         }
         #expect(Masking.plate("粤B 12345") == "粤B***45" && Masking.plate("粤·B1") == "***")
+    }
+}
+
+@Suite("Random UUIDs")
+struct RandomUUIDTests {
+    @Test func versionFourVariantOneAndNoRepeats() {
+        let ids = (0..<2000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(200) {
+            let u = id.uuid
+            #expect(u.6 >> 4 == 4 && u.8 >> 6 == 0b10)
+            #expect(UUID(uuidString: id.uuidString) == id && id.uuidString.count == 36)
+        }
+        // Every nibble of the random part varies.
+        let firstNibbles = Set(ids.map { $0.uuidString.first! })
+        #expect(firstNibbles.count == 16)
     }
 }

@@ -76,13 +76,17 @@ final class RecentCases: Sendable {
         try await refreshIfDue(db, now: now)
         let center = Self.key(category, p)
         let since = now.addingTimeInterval(-rule.window)
+        // Flat-earth distance (within 0.01 % of the great circle at these ranges, and no trigonometry per entry: a
+        // busy cell holds thousands).
+        let metresPerDegree = 6_371_008.8 * .pi / 180, cosLat = cos(p.lat * .pi / 180)
         let found: [(entry: Entry, metres: Double)] = state.withLockedValue { s in
             var out: [(entry: Entry, metres: Double)] = []
             for dr in -1...1 {
                 for dc in -1...1 {
                     guard let cell = s.cells[Key(category: category, row: center.row + dr, column: center.column + dc)] else { continue }
                     for e in cell where e.reportedAt >= since {
-                        let d = e.position.distance(to: p)
+                        let dy = (e.position.lat - p.lat) * metresPerDegree, dx = (e.position.long - p.long) * metresPerDegree * cosLat
+                        let d = (dx * dx + dy * dy).squareRoot()
                         if d <= rule.radiusMetres { out.append((e, d)) }
                     }
                 }

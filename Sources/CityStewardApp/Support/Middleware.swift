@@ -24,7 +24,7 @@ struct RequestContextMiddleware: Middleware {
         if case .string(let existing)? = request.logger[metadataKey: "request-id"], incoming == nil || Self.isValidRequestID(existing) {
             id = existing
         } else {
-            id = UUID().uuidString
+            id = UUID.random().uuidString
             request.logger[metadataKey: "request-id"] = .string(id)
         }
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"

@@ -63,7 +63,7 @@ public struct DeviceEventRow: Codable, Sendable, Equatable {
     public var imageRef: String?
     public var caseId: UUID?
 
-    public init(id: UUID = UUID(), deviceId: UUID, clientId: String, kind: String, at: Date, receivedAt: Date, areaPath: String, streetId: UUID?,
+    public init(id: UUID = .random(), deviceId: UUID, clientId: String, kind: String, at: Date, receivedAt: Date, areaPath: String, streetId: UUID?,
                 direction: String? = nil, method: String? = nil, personSealed: String? = nil, plateSealed: String? = nil, plateMasked: String? = nil,
                 eventType: String? = nil, categoryCode: String? = nil, confidence: Double? = nil, imageRef: String? = nil, caseId: UUID? = nil) {
         self.id = id
