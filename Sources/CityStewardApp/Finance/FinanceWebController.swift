@@ -212,11 +212,13 @@ struct FinanceWebController: RouteCollection {
         var noticeText: String?
     }
 
-    /// Yuan typed in a form as fen (`12.5` → 1250); nil when empty; NaN (refused downstream) when not a number.
+    /// Yuan typed in a form as fen (`12.5` → 1250, `1,200.00` → 120000); nil when empty; NaN when not a number. The
+    /// binary error of ×100 (12.34 × 100 = 1233.999…) is snapped off at a thousandth of a fen, so a third decimal
+    /// (`12.345`) stays fractional and is refused downstream with the reason.
     static func fen(_ text: String?) -> Double? {
         guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
         guard let v = Double(t.replacingOccurrences(of: ",", with: "")) else { return .nan }
-        return (v * 100).rounded(.toNearestOrEven) == v * 100 ? v * 100 : (v * 100 * 1000).rounded() / 1000
+        return (v * 100 * 1000).rounded() / 1000
     }
 
     @Sendable func create(req: Request) async throws -> Response {
