@@ -156,6 +156,25 @@ final class Browser: @unchecked Sendable {
         return file
     }
 
+    /// Serves `app` on a free loopback port and opens a headless Chromium of the given size for `body`, with the
+    /// server's base URL; both are closed afterwards, also when `body` throws.
+    static func with(_ app: Application, width: Int, height: Int, _ body: (Browser, String) async throws -> Void) async throws {
+        try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: 0))
+        let base = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+        var browser: Browser?
+        do {
+            let b = try await launch(width: width, height: height, app: app)
+            browser = b
+            try await body(b, base)
+        } catch {
+            browser?.close()
+            await app.http.server.shared.shutdown()
+            throw error
+        }
+        browser?.close()
+        await app.http.server.shared.shutdown()
+    }
+
     func close() {
         try? socket?.close().wait()
         if process.isRunning { process.terminate() }

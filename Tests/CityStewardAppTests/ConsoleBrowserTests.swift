@@ -15,13 +15,7 @@ struct ConsoleBrowserTests {
             let people = try await loadDemoResidents(app)
             let key = try #require(try await DemoDevices.load(app))
             _ = try await FeedsTests().ingest(app, key, FeedsTests().batch(0, 30))
-            let port = Int.random(in: 40000...48000)
-            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
-            var browser: Browser?
-            do {
-                let b = try await Browser.launch(width: 1280, height: 900, app: app)
-                browser = b
-                let base = "http://127.0.0.1:\(port)"
+            try await Browser.with(app, width: 1280, height: 900) { b, base in
                 func logIn(_ user: String) async throws {
                     try await b.open("\(base)/login")
                     try await b.fill("input[name=username]", user)
@@ -62,13 +56,7 @@ struct ConsoleBrowserTests {
                 #expect(text.contains("GATE-01") && text.contains("district-platform") && text.contains("video-platform"))
                 try await fitsTheWindow("devices")
                 _ = try await b.screenshot("console-devices")
-            } catch {
-                browser?.close()
-                await app.http.server.shared.shutdown()
-                throw error
             }
-            browser?.close()
-            await app.http.server.shared.shutdown()
         }
     }
 
@@ -78,13 +66,7 @@ struct ConsoleBrowserTests {
             try await DemoFinance.load(app)
             let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
             let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: demo.number).first)
-            let port = Int.random(in: 40000...48000)
-            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
-            var browser: Browser?
-            do {
-                let b = try await Browser.launch(width: 1280, height: 900, app: app)
-                browser = b
-                let base = "http://127.0.0.1:\(port)"
+            try await Browser.with(app, width: 1280, height: 900) { b, base in
                 try await b.open("\(base)/login")
                 try await b.fill("input[name=username]", "street-minzhi")
                 try await b.fill("input[name=password]", DemoDistrict.password)
@@ -101,13 +83,7 @@ struct ConsoleBrowserTests {
                 let width = try await b.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
                 #expect(width <= 1280, "the ledger is \(width) px wide")
                 _ = try await b.screenshot("finance-ledger")
-            } catch {
-                browser?.close()
-                await app.http.server.shared.shutdown()
-                throw error
             }
-            browser?.close()
-            await app.http.server.shared.shutdown()
         }
     }
 }

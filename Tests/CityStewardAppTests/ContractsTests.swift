@@ -237,3 +237,59 @@ struct ContractsTests {
         }
     }
 }
+
+@Suite("Contracts and money: the rest of the API's refusals and scope", .serialized)
+struct FinanceAPIRefusalsTests {
+    @Test func takeoversPricesRunsLedgerAndSubsidiesRefuseAndScope() async throws {
+        try await withTestApp { app in
+            let minzhi = try await token(app, "street-minzhi"), guanlan = try await token(app, "street-guanlan")
+            let admin = try await token(app, "district-admin"), steward = try await token(app, "steward-dispatch")
+            let village = ContractsTests.village
+            // Takeover: read, set, every refusal, another street's village is not found.
+            let t = try await send(app, .GET, "/api/v1/villages/\(village)/takeover", headers: bearer(minzhi))
+            #expect(t.status == .ok && t.json["mode"] as? String != nil)
+            let set = try await send(app, .PUT, "/api/v1/villages/\(village)/takeover", headers: bearer(minzhi),
+                                     json: ["mode": "consulting", "since": "2026-01-01", "formerCompany": "某物业", "contracts": [
+                                        ["counterparty": "formerCompany", "kind": "cooperation", "reference": "HZ-1", "signedOn": "2025-12-01", "from": "2026-01-01"]]])
+            #expect(set.status == .ok && set.json["modeLabel"] as? String == "并存·顾问咨询", "\(set.text)")
+            #expect(try await send(app, .PUT, "/api/v1/villages/\(village)/takeover", headers: bearer(minzhi), json: ["mode": "takeover", "since": "2026-01-01"])
+                .text.contains("mode"))
+            #expect(try await send(app, .PUT, "/api/v1/villages/\(village)/takeover", headers: bearer(minzhi), json: ["mode": "merger", "since": "2026-01-01"])
+                .text.contains("formerCompany"))
+            #expect(try await send(app, .PUT, "/api/v1/villages/\(village)/takeover", headers: bearer(steward), json: ["mode": "fullTakeover", "since": "2026-01-01"])
+                .status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/villages/\(village)/takeover", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "contract.changed", subject: "takeover:\(village)")).total == 1)
+            // Prices: only the district office; money checked; an unknown matter is not found.
+            #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(minzhi), json: ["unit": "m²", "benchmarkFen": 90]).status == .forbidden)
+            #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 0.5]).status == .badRequest)
+            #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-NOPE", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 90]).status == .notFound)
+            #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 90]).json["benchmarkFen"] as? Int == 90)
+            // A billing run is seen by its street, not by another's.
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let run = try await send(app, .POST, "/api/v1/contracts/\(demo.id)/billing", headers: bearer(minzhi), json: ["period": LedgerMonth(LocalDate.beijing(Date())).description])
+            let runID = try #require(run.json["id"] as? String)
+            #expect(try await send(app, .GET, "/api/v1/billing/\(runID)", headers: bearer(minzhi)).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/billing/\(runID)", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/billing/\(runID)/export.xlsx", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/billing/\(UUID())", headers: bearer(minzhi)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/contracts/\(demo.id)/billing", headers: bearer(guanlan)).status == .notFound)
+            // Ledger, fees and subsidies: bad queries are 400, others' villages 404.
+            #expect(try await send(app, .GET, "/api/v1/ledger?months=0", headers: bearer(minzhi)).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/ledger?to=2026-13", headers: bearer(minzhi)).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/ledger?village=\(village)", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/villages/\(village)/fee-schedule", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .PUT, "/api/v1/villages/\(village)/fee-schedule", headers: bearer(minzhi), json: ["from": "2026-1", "fenPerHousehold": 100]).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/fees/bills?village=\(village)&month=May", headers: bearer(minzhi)).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/fees/bills", headers: bearer(minzhi), json: ["village": village, "month": "2099-01"]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/fees/bills", headers: bearer(minzhi), json: ["village": village, "month": LedgerMonth(LocalDate.beijing(Date())).description])
+                .status == .conflict, "no schedule yet")
+            #expect(try await send(app, .POST, "/api/v1/fees/bills/\(UUID())/payments", headers: bearer(steward), json: ["amountFen": 100]).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/subsidies?state=maybe", headers: bearer(minzhi)).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "gift", "village": village]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "policy", "village": village, "title": "x", "reason": "long enough reason", "amountFen": 1]).status == .forbidden)
+            #expect(try await send(app, .POST, "/api/v1/subsidies/\(UUID())/decision", headers: bearer(admin), json: ["approve": true]).status == .notFound)
+            #expect(try await send(app, .GET, "/api/v1/subsidies", headers: bearer(try await token(app, "data-platform"))).status == .forbidden)
+        }
+    }
+}

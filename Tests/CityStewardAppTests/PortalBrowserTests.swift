@@ -14,19 +14,9 @@ struct PortalBrowserTests {
     @Test(arguments: [("zh-Hans", "zh-CN,zh;q=0.9"), ("en", "en-GB,en;q=0.9")])
     func aResidentReportsAndRatesOnAPhone(language: String, acceptLanguage: String) async throws {
         try await withTestApp { app in
-            let port = Int.random(in: 40000...48000)
-            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
-            var browser: Browser?
-            do {
-                browser = try await Browser.launch(width: 390, height: 844, app: app)
-                try await journey(app, browser!, base: "http://127.0.0.1:\(port)", language: language, acceptLanguage: acceptLanguage)
-            } catch {
-                browser?.close()
-                await app.http.server.shared.shutdown()
-                throw error
+            try await Browser.with(app, width: 390, height: 844) { b, base in
+                try await journey(app, b, base: base, language: language, acceptLanguage: acceptLanguage)
             }
-            browser?.close()
-            await app.http.server.shared.shutdown()
         }
     }
 
@@ -102,13 +92,7 @@ struct PortalBrowserTests {
     /// tap on the village map that places the report.
     @Test func positionFromThePhoneAndFromATapOnTheMap() async throws {
         try await withTestApp { app in
-            let port = Int.random(in: 40000...48000)
-            try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: port))
-            var browser: Browser?
-            do {
-                let b = try await Browser.launch(width: 390, height: 844, app: app)
-                browser = b
-                let base = "http://127.0.0.1:\(port)"
+            try await Browser.with(app, width: 390, height: 844) { b, base in
                 // Someone already reported noise here.
                 let here = try await gridCentre(app, songziyuan, 4)
                 let earlier = try await report(app, try await token(app, "steward-patrol"), category: "06028", at: here)
@@ -154,13 +138,7 @@ struct PortalBrowserTests {
                 let row = try await CaseStore(db: app.db).find(number: number2, scope: nil)
                 #expect(parts.count == 2 && abs(row.lat - parts[0]) < 1e-6 && abs(row.long - parts[1]) < 1e-6)
                 #expect(row.villageId == village.id && row.description == "噪音扰民")
-            } catch {
-                browser?.close()
-                await app.http.server.shared.shutdown()
-                throw error
             }
-            browser?.close()
-            await app.http.server.shared.shutdown()
         }
     }
 }

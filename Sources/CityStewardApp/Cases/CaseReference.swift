@@ -69,6 +69,17 @@ struct CaseReference: Sendable {
 
     func party(_ org: Org) -> PartyRef { PartyRef(id: org.id, name: org.name, kind: org.kind) }
 
+    /// The street an area lies in.
+    func street(of area: Area) -> UUID? { area.path.first { areas[$0]?.kind == .street } }
+
+    /// A street office's own street (its org's street area).
+    func street(of actor: Actor) -> UUID? { actor.orgAreas.first { areas[$0]?.kind == .street } }
+
+    /// The villages a scope reaches, by code.
+    func villages(in scope: AreaScope) -> [Area] {
+        areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+    }
+
     /// The located path as areas, district first.
     func path(of area: Area) -> [Area] { area.path.compactMap { areas[$0] } }
 

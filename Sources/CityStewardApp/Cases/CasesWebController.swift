@@ -65,7 +65,7 @@ struct CasesWebController: RouteCollection {
     struct Option: Encodable {
         var value: String
         var label: String
-        var selected: Bool
+        var selected: Bool = false
     }
 
     struct Chip: Encodable {

@@ -209,7 +209,6 @@ struct ContractsController: RouteCollection {
 
     @Sendable func list(req: Request) async throws -> [ContractView] {
         let c = try await Self.context(req)
-        try await c.store.expire(today: Self.today())
         return try await c.store.list(scope: ContractAccess.scope(for: c.actor)).map { Self.view($0, c.reference, req.language) }
     }
 
@@ -269,7 +268,7 @@ struct ContractsController: RouteCollection {
             }
             street = a
         } else {
-            guard let id = c.actor.orgAreas.first(where: { c.reference.areas[$0]?.kind == .street }), let a = c.reference.areas[id] else {
+            guard let id = c.reference.street(of: c.actor), let a = c.reference.areas[id] else {
                 throw DomainError.invalid("street", zh: "请写明街道代码", en: "name the street (its area code)")
             }
             street = a
@@ -387,17 +386,9 @@ struct ContractsController: RouteCollection {
                      note: t.note)
     }
 
-    static func village(_ req: Request, _ actor: Actor, _ ref: CaseReference) throws -> Area {
-        let code = req.parameters.get("code") ?? ""
-        guard let v = ref.areasByCode[code], v.kind == .village, AccessPolicy.areaScope(for: actor).includes(v) else {
-            throw DomainError.notFound(zh: "没有这个城中村", en: "no such village")
-        }
-        return v
-    }
-
     @Sendable func takeover(req: Request) async throws -> TakeoverView {
         let c = try await Self.context(req)
-        let v = try Self.village(req, c.actor, c.reference)
+        let v = try FeesAndSubsidiesController.village(req, code: nil, c.actor, c.reference).village
         guard let t = try await c.store.takeover(villageID: v.id) else {
             throw DomainError.notFound(zh: "尚未登记物业接管方式", en: "no takeover mode is recorded yet")
         }
@@ -414,8 +405,7 @@ struct ContractsController: RouteCollection {
 
     @Sendable func setTakeover(req: Request) async throws -> TakeoverView {
         let c = try await Self.context(req)
-        let v = try Self.village(req, c.actor, c.reference)
-        guard let street = v.path.first(where: { c.reference.areas[$0]?.kind == .street }) else { throw DomainError.notFound(zh: "没有这个城中村", en: "no such village") }
+        let (v, street) = try FeesAndSubsidiesController.village(req, code: nil, c.actor, c.reference)
         try Self.requireManage(c, streetID: street)
         let body = try req.content.decode(TakeoverBody.self)
         var problems: [FieldProblem] = []

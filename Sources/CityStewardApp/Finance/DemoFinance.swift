@@ -34,7 +34,7 @@ enum DemoFinance {
         }
         let fees = FeeStore(db: app.db), subsidies = SubsidyStore(db: app.db)
         for (i, code) in DemoDistrict.villageCodes.enumerated() {
-            guard let village = reference.areasByCode[code], let street = village.path.first(where: { reference.areas[$0]?.kind == .street }) else { continue }
+            guard let village = reference.areasByCode[code], let street = reference.street(of: village) else { continue }
             var month = LedgerMonth(year: 2026, month: 1)
             while month <= this {
                 let wave = (month.month * 7 + i * 3) % 10

@@ -22,11 +22,11 @@ struct FeesAndSubsidiesController: RouteCollection {
         api.post("subsidies", ":id", "decision", use: decide)
     }
 
-    /// A village in the caller's scope, with its street.
+    /// A village in the caller's scope (by `code`, or the route's `:code`), with its street; anything else is 404.
     static func village(_ req: Request, code: String?, _ actor: Actor, _ ref: CaseReference) throws -> (village: Area, street: UUID) {
         let c = code ?? req.parameters.get("code") ?? ""
         guard let v = ref.areasByCode[c], v.kind == .village, AccessPolicy.areaScope(for: actor).includes(v),
-              let street = v.path.first(where: { ref.areas[$0]?.kind == .street }) else {
+              let street = ref.street(of: v) else {
             throw DomainError.notFound(zh: "没有这个城中村", en: "no such village")
         }
         return (v, street)
@@ -133,8 +133,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         if let code, !code.isEmpty {
             villages = [try Self.village(req, code: code, actor, ref).village]
         } else {
-            let scope = AccessPolicy.areaScope(for: actor)
-            villages = ref.areas.values.filter { $0.kind == .village && scope.includes($0) }
+            villages = ref.villages(in: AccessPolicy.areaScope(for: actor))
         }
         let monthText = try? req.query.get(String.self, at: "month")
         if let m = monthText, !m.isEmpty { _ = try Self.month(m) }
@@ -212,8 +211,7 @@ struct FeesAndSubsidiesController: RouteCollection {
     @Sendable func subsidies(req: Request) async throws -> [SubsidyView] {
         let actor = try req.require(.financeRead)
         let ref = try await req.caseReference()
-        let scope = AccessPolicy.areaScope(for: actor)
-        let villages = ref.areas.values.filter { $0.kind == .village && scope.includes($0) }.map(\.id)
+        let villages = ref.villages(in: AccessPolicy.areaScope(for: actor)).map(\.id)
         let stateText = try? req.query.get(String.self, at: "state")
         let state = stateText.flatMap(SubsidyState.init(rawValue:))
         if let s = stateText, !s.isEmpty, state == nil {

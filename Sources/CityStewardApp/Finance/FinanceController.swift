@@ -194,7 +194,7 @@ struct FinanceController: RouteCollection {
             }
             villages = reference.areas.values.filter { $0.kind == .village && $0.path.contains(s.id) && scope.includes($0) }
         } else {
-            villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }
+            villages = reference.villages(in: scope)
         }
         villages.sort { $0.code < $1.code }
         let to: LedgerMonth
@@ -206,7 +206,7 @@ struct FinanceController: RouteCollection {
         }
         let count = q.months ?? 12
         guard (1...36).contains(count) else { throw DomainError.invalid("months", zh: "months 应为 1~36", en: "months is 1 to 36") }
-        let streets = Set(villages.compactMap { v in v.path.first { reference.areas[$0]?.kind == .street } })
+        let streets = Set(villages.compactMap(reference.street(of:)))
         return (villages, to.trailing(count), streets, reference)
     }
 
@@ -273,7 +273,7 @@ struct FinanceController: RouteCollection {
         let reference = try await req.caseReference()
         let body = try req.content.decode(EntryBody.self)
         guard let v = reference.areasByCode[body.village], v.kind == .village, AccessPolicy.areaScope(for: actor).includes(v),
-              let street = v.path.first(where: { reference.areas[$0]?.kind == .street }) else {
+              let street = reference.street(of: v) else {
             throw DomainError.notFound(zh: "没有这个城中村", en: "no such village")
         }
         var problems: [FieldProblem] = []
@@ -324,7 +324,7 @@ struct FinanceController: RouteCollection {
             guard let s = reference.areasByCode[code], s.kind == .street else { throw DomainError.invalid("street", zh: "没有街道 \(code)", en: "no street \(code)") }
             streetID = s.id
         } else {
-            guard let s = actor.orgAreas.first(where: { reference.areas[$0]?.kind == .street }) else {
+            guard let s = reference.street(of: actor) else {
                 throw DomainError.invalid("street", zh: "请写明街道代码", en: "name the street (its area code)")
             }
             streetID = s

@@ -49,11 +49,7 @@ struct FinanceWebController: RouteCollection {
 
     static func error(_ req: Request) -> String? { (try? req.query.get(String.self, at: "error"))?.nilIfBlank }
 
-    struct Option: Encodable {
-        var value: String
-        var label: String
-        var selected: Bool = false
-    }
+    typealias Option = CasesWebController.Option
 
     // MARK: Contracts
 
@@ -67,7 +63,6 @@ struct FinanceWebController: RouteCollection {
     @Sendable func list(req: Request) async throws -> Response {
         guard req.actor != nil else { return CasesWebController.login(req) }
         let c = try await ContractsController.context(req)
-        try await c.store.expire(today: ContractsController.today())
         let contracts = try await c.store.list(scope: ContractAccess.scope(for: c.actor)).map { ContractsController.view($0, c.reference, req.language) }
         let page = ListPage(page: PageChrome(request: req, title: req.language == .en ? "Service contracts" : "服务合同"), contracts: contracts,
                             canCreate: c.actor.can(.contractsManage), error: Self.error(req))
@@ -341,7 +336,7 @@ struct FinanceWebController: RouteCollection {
         let (s, villages, closed, reference) = try await FinanceController.summary(req)
         let q = try req.query.decode(FinanceController.LedgerQuery.self)
         let scope = AccessPolicy.areaScope(for: actor)
-        let allVillages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let allVillages = reference.villages(in: scope)
         let streets = reference.areas.values.filter { st in st.kind == .street && allVillages.contains { $0.path.contains(st.id) } }.sorted { $0.code < $1.code }
         let title = villages.count == 1 ? villages[0].displayName(language)
             : q.street.flatMap { reference.areasByCode[$0]?.displayName(language) } ?? (language == .en ? "All villages in scope" : "辖区全部城中村")
@@ -418,10 +413,9 @@ struct FinanceWebController: RouteCollection {
         let language = req.language
         let list = try await FeesAndSubsidiesController().subsidies(req: req)
         let reference = try await req.caseReference()
-        let scope = AccessPolicy.areaScope(for: actor)
-        let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let villages = reference.villages(in: AccessPolicy.areaScope(for: actor))
         let rows = list.map { s -> SubsidiesPage.Row in
-            let street = reference.areasByCode[s.village]?.path.first { reference.areas[$0]?.kind == .street }
+            let street = reference.areasByCode[s.village].flatMap(reference.street(of:))
             let may = s.state == "requested" && (s.kind == "policy" ? actor.can(.subsidiesDecide) : street.map { ContractAccess.mayManage(actor, streetID: $0) } ?? false)
             return SubsidiesPage.Row(s: s, amount: Money.yuan(s.amountFen), approved: s.approvedFen.map(Money.yuan), canDecide: may)
         }
@@ -498,8 +492,7 @@ struct FinanceWebController: RouteCollection {
         try AccessPolicy.require(.financeRead, actor)
         let language = req.language
         let reference = try await req.caseReference()
-        let scope = AccessPolicy.areaScope(for: actor)
-        let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
+        let villages = reference.villages(in: AccessPolicy.areaScope(for: actor))
         let code = (try? req.query.get(String.self, at: "village")) ?? villages.first?.code ?? ""
         let (v, street) = try FeesAndSubsidiesController.village(req, code: code, actor, reference)
         let store = FeeStore(db: req.db)

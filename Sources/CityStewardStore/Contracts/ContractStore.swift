@@ -144,13 +144,6 @@ public struct ContractStore: Sendable {
         }
     }
 
-    /// Active contracts of one steward or street covering a day (billing and the ledger).
-    public func active(on day: LocalDate) async throws -> [ContractRecord] {
-        try await sql.select().column("*").from("contracts").where("state", .in, [ContractState.active.rawValue, ContractState.expired.rawValue, ContractState.terminated.rawValue])
-            .where("start_day", .lessThanOrEqual, day.description).where("end_day", .greaterThanOrEqual, day.description)
-            .all(decoding: Row.self).map { try $0.record() }
-    }
-
     // MARK: Writing
 
     /// The next number of a street's contracts: `HT-<street code>-<year>-<nnn>`.
@@ -318,11 +311,16 @@ public struct ContractStore: Sendable {
     public func expire(today: LocalDate, at now: Date = Date()) async throws -> Int {
         let due = try await sql.select().column("id").from("contracts").where("state", .equal, ContractState.active.rawValue)
             .where("end_day", .lessThan, today.description).all().map { try $0.decode(column: "id", as: UUID.self) }
+        var expired = 0
         for id in due {
-            try await sql.update("contracts").set("state", to: ContractState.expired.rawValue).set("updated_at", to: now).where("id", .equal, id).run()
+            // Every instance's sweeper runs this: only the one whose update still finds the contract active writes the event.
+            let changed = try await sql.update("contracts").set("state", to: ContractState.expired.rawValue).set("updated_at", to: now)
+                .where("id", .equal, id).where("state", .equal, ContractState.active.rawValue).returning("id").all()
+            guard !changed.isEmpty else { continue }
             try await Self.event(sql, id, action: "expire", from: .active, to: .expired, by: "系统", at: now, note: nil)
+            expired += 1
         }
-        return due.count
+        return expired
     }
 
     // MARK: Takeovers

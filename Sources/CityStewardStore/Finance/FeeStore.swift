@@ -54,8 +54,7 @@ public struct FeeStore: Sendable {
     public func issue(village: Area, streetID: UUID, month: LedgerMonth, at now: Date = Date()) async throws -> Int {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
-            let closed = try await sql.select().column("month").from("finance_periods").where("street_id", .equal, streetID).where("month", .equal, month.description).first()
-            if closed != nil { throw FinanceStore.closedPeriod(month.description) }
+            try await FinanceStore.requireOpen(sql, streetID: streetID, months: [month.description])
             let schedule = try await sql.select().column("fen_per_household").from("fee_schedules").where("village_id", .equal, village.id)
                 .where("from_month", .lessThanOrEqual, month.description).orderBy("from_month", .descending).limit(1)
                 .first(decodingColumn: "fen_per_household", as: Int.self)
@@ -118,8 +117,7 @@ public struct FeeStore: Sendable {
                                           en: "a payment is between ¥0.01 and the ¥\(Money.yuan(bill.outstandingFen)) outstanding")
             }
             let month = LedgerMonth(paidOn)
-            let closed = try await sql.select().column("month").from("finance_periods").where("street_id", .equal, bill.streetId).where("month", .equal, month.description).first()
-            if closed != nil { throw FinanceStore.closedPeriod(month.description) }
+            try await FinanceStore.requireOpen(sql, streetID: bill.streetId, months: [month.description])
             let paymentID = UUID()
             try await sql.insert(into: "fee_payments").columns("id", "bill_id", "amount_fen", "paid_on", "method", "recorded_by", "recorded_at")
                 .values(SQLBind(paymentID), SQLBind(billID), SQLBind(amountFen), SQLBind(paidOn.description), SQLBind(method), SQLBind(by), SQLBind(now)).run()
@@ -224,10 +222,7 @@ public struct SubsidyStore: Sendable {
             r.decidedAt = now
             r.decisionNote = note
             r.approvedFen = approve ? (approvedFen ?? r.amountFen) : nil
-            if approve {
-                let closed = try await sql.select().column("month").from("finance_periods").where("street_id", .equal, r.streetId).where("month", .equal, month.description).first()
-                if closed != nil { throw FinanceStore.closedPeriod(month.description) }
-            }
+            if approve { try await FinanceStore.requireOpen(sql, streetID: r.streetId, months: [month.description]) }
             try await sql.update("subsidies").set("state", to: r.state).set("decided_by", to: by).set("decided_at", to: now).set("decision_note", to: note)
                 .set("approved_fen", to: r.approvedFen.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null)
                 .where("id", .equal, id).where("state", .equal, SubsidyState.requested.rawValue).run()

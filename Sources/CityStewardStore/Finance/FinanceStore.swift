@@ -51,7 +51,8 @@ public struct FinanceStore: Sendable {
             .values(SQLBind(streetID), SQLBind(month.description), SQLBind(by), SQLBind(now)).run()
     }
 
-    func requireOpen(_ sql: any SQLDatabase, streetID: UUID, months: [String]) async throws {
+    /// Refuses when any of the months is closed for the street (inside the caller's transaction).
+    static func requireOpen(_ sql: any SQLDatabase, streetID: UUID, months: [String]) async throws {
         let closed = try await sql.select().column("month").from("finance_periods").where("street_id", .equal, streetID).where("month", .in, months).all()
         if let first = closed.first { throw Self.closedPeriod(try first.decode(column: "month", as: String.self)) }
     }
@@ -129,7 +130,7 @@ public struct FinanceStore: Sendable {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let months = statement.period.monthList.map { LedgerMonth(year: $0.year, month: $0.month).description }
-            try await requireOpen(sql, streetID: contract.streetID, months: months)
+            try await Self.requireOpen(sql, streetID: contract.streetID, months: months)
             let e = JSONEncoder()
             e.outputFormatting = .sortedKeys
             let row = RunRow(id: UUID(), contractId: contract.id, contractNumber: contract.number, streetId: contract.streetID, period: statement.period.description,
@@ -197,7 +198,7 @@ public struct FinanceStore: Sendable {
     public func enter(_ entry: LedgerEntry, villageID: UUID, streetID: UUID, memo: String, by: String, at now: Date = Date()) async throws {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
-            try await requireOpen(sql, streetID: streetID, months: [entry.month.description])
+            try await Self.requireOpen(sql, streetID: streetID, months: [entry.month.description])
             try await Self.insertEntry(sql, villageID: villageID, streetID: streetID, entry: entry, reference: nil, memo: memo, by: by, at: now)
         }
     }
