@@ -106,7 +106,12 @@ let package = Package(
         .testTarget(name: "CityStewardCoreTests", dependencies: ["CityStewardCore", "CityStewardTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "CityStewardStoreTests",
-            dependencies: ["CityStewardStore", "CityStewardTestSupport", .product(name: "FluentKit", package: "fluent-kit"), .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: [
+                "CityStewardStore", "CityStewardTestSupport", .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"), .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

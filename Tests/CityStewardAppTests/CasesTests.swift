@@ -641,9 +641,39 @@ struct RecentCasesTests {
             let q = p.offset(eastMetres: 0, northMetres: 150)
             let second = try #require(try await report(app, patrol, category: "06010", at: q).json["id"] as? String)
             #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db)?.id.uuidString == second)
+            // It reads rows only for numbers it has not seen: none when nothing new was stored, and none for reports
+            // it added itself (as the instance that committed them does).
+            let loads = other.rowLoads
+            #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db) != nil)
+            #expect(other.rowLoads == loads)
+            let own = try await report(app, patrol, category: "06012", at: p).json
+            let ownID = try #require((own["id"] as? String).flatMap(UUID.init(uuidString:)))
+            other.insert([("06012", RecentCases.Entry(id: ownID, number: try #require(own["number"] as? String), position: p, reportedAt: Date()))])
+            #expect(try await other.nearest(category: "06012", at: p, now: Date(), db: app.db)?.id == ownID)
+            #expect(other.rowLoads == loads)
+            // A report stored by someone else is read, and only it.
+            let foreign = try #require(try await report(app, patrol, category: "06013", at: p).json["id"] as? String)
+            #expect(try await other.nearest(category: "06013", at: p, now: Date(), db: app.db)?.id.uuidString == foreign)
+            #expect(other.rowLoads == loads + 1)
             // Out of the 48-hour window: not a duplicate.
             #expect(try await other.nearest(category: "06010", at: q, now: Date().addingTimeInterval(49 * 3600), db: app.db) == nil)
         }
+    }
+
+    @Test func unknownNumbersAreTheGapsBetweenKnownOnes() {
+        #expect(RecentCases.unknown(through: 10, last: 10, above: []).isEmpty)
+        #expect(RecentCases.unknown(through: 10, last: 15, above: [12, 13]) == [11...11, 14...15])
+        #expect(RecentCases.unknown(through: 0, last: 3, above: [1, 2, 3]).isEmpty)
+        let scattered = Set(stride(from: 2, through: 100, by: 2))
+        #expect(RecentCases.unknown(through: 0, last: 100, above: scattered) == [1...100])   // too many gaps: one range
+        // Ranges of stored numbers by text: one per width of digits.
+        let t = CaseNumber.textRanges(year: 2026, 999_998...1_000_001)
+        #expect(t.map(\.from) == ["LH-2026-999998", "LH-2026-1000000"])
+        #expect(t.map(\.to) == ["LH-2026-999999", "LH-2026-1000001"])
+        #expect(t.map(\.length) == [14, 15])
+        #expect(CaseNumber.parse("LH-2026-000123")! == (2026, 123))
+        #expect(CaseNumber.parse("LH-2026-1000000")! == (2026, 1_000_000))
+        #expect(CaseNumber.parse("LH-26-000123") == nil && CaseNumber.parse("XX-2026-000123") == nil)
     }
 }
 

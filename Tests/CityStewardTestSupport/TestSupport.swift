@@ -38,9 +38,9 @@ public enum TestDatabase {
     public static var kindDescription: String { postgresURL == nil ? "SQLite" : "PostgreSQL" }
 }
 
-/// A migrated database for store tests, without Vapor.
-public func withTestDatabase<T: Sendable>(_ body: (any Database) async throws -> T) async throws -> T {
-    let location = TestDatabase.freshLocation()
+/// A migrated database for store tests, without Vapor (the fresh test location unless one is given).
+public func withTestDatabase<T: Sendable>(at given: DatabaseLocation? = nil, _ body: (any Database) async throws -> T) async throws -> T {
+    let location = given ?? TestDatabase.freshLocation()
     let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
     var logger = Logger(label: "test")
     logger.logLevel = .warning

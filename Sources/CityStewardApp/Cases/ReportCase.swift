@@ -108,7 +108,7 @@ struct ReportCase {
         // Likely duplicate: same category within 50 m and 48 h (flagged for the dispatcher, never dropped).
         let duplicate = try await app.recentCases.nearest(category: category.code, at: position, now: now, db: db)
 
-        let id = UUID.random()
+        let id = UUID.timeOrdered(at: now)
         var snapshot = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
                                     stepDue: StepLimits.standard.dispatchDue(from: now, urgency: urgency))
         let reporterName = input.reporterName ?? actor?.user.displayName

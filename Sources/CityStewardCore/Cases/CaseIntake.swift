@@ -25,6 +25,30 @@ public enum CaseNumber {
         let digits = String(sequence)
         return "LH-\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
+
+    /// The year and sequence of a number made by `format`, or nil.
+    public static func parse(_ number: String) -> (year: Int, sequence: Int)? {
+        let parts = number.split(separator: "-")
+        guard parts.count == 3, parts[0] == "LH", parts[1].count == 4, parts[2].count >= 6,
+              let year = Int(parts[1]), let sequence = Int(parts[2]), sequence > 0 else { return nil }
+        return (year, sequence)
+    }
+
+    /// The smallest and largest number of a sequence range, with the width their digits share: ranges of stored
+    /// numbers are asked for by text, and text orders numbers correctly only among numbers of one width.
+    public static func textRanges(year: Int, _ range: ClosedRange<Int>) -> [(from: String, to: String, length: Int)] {
+        var out: [(from: String, to: String, length: Int)] = []
+        var low = range.lowerBound
+        while low <= range.upperBound {
+            let width = max(6, String(low).count)
+            let widest = Int(String(repeating: "9", count: width))!
+            let high = min(range.upperBound, widest)
+            let from = format(year: year, sequence: low)
+            out.append((from, format(year: year, sequence: high), from.count))
+            low = high + 1
+        }
+        return out
+    }
 }
 
 /// Likely duplicates: same category, within `radiusMetres` and `window` of each other (issue 3: 50 m, 48 h).

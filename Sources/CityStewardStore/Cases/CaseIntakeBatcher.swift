@@ -133,20 +133,23 @@ extension CaseStore {
         }
         // Keep each statement's bind count well inside SQLite's and PostgreSQL's limits.
         for chunk in stride(from: 0, to: rows.count, by: 200) {
-            try await FastSQL.insert(Array(rows[chunk..<min(rows.count, chunk + 200)]), into: "cases", encoder: rowEncoder, on: sql)
+            try await FastSQL.insert(rows[chunk..<min(rows.count, chunk + 200)], on: sql, into: "cases")
         }
         let events = items.flatMap(\.new.events)
         for chunk in stride(from: 0, to: events.count, by: 500) {
-            try await FastSQL.insert(Array(events[chunk..<min(events.count, chunk + 500)]), into: "case_events", encoder: rowEncoder, on: sql)
+            try await FastSQL.insert(events[chunk..<min(events.count, chunk + 500)], on: sql, into: "case_events")
         }
-        try await FastSQL.insert(items.flatMap(\.new.photos), into: "case_photos", encoder: rowEncoder, on: sql)
+        let photos = items.flatMap(\.new.photos)
+        for chunk in stride(from: 0, to: photos.count, by: 500) {
+            try await FastSQL.insert(photos[chunk..<min(photos.count, chunk + 500)], on: sql, into: "case_photos")
+        }
         let residents = items.compactMap(\.new.resident)
         for chunk in stride(from: 0, to: residents.count, by: 500) {
-            try await FastSQL.insert(Array(residents[chunk..<min(residents.count, chunk + 500)]), into: "resident_reports", encoder: rowEncoder, on: sql)
+            try await FastSQL.insert(residents[chunk..<min(residents.count, chunk + 500)], on: sql, into: "resident_reports")
         }
         let notes = items.flatMap(\.new.notifications)
         for chunk in stride(from: 0, to: notes.count, by: 500) {
-            try await FastSQL.insert(Array(notes[chunk..<min(notes.count, chunk + 500)]), into: "notifications", encoder: rowEncoder, on: sql)
+            try await FastSQL.insert(notes[chunk..<min(notes.count, chunk + 500)], on: sql, into: "notifications")
         }
         return rows
     }

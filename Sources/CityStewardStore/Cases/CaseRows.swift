@@ -213,7 +213,7 @@ public struct CaseEventRow: Codable, Sendable, Equatable {
         case detail
     }
 
-public init(id: UUID = .random(), caseId: UUID, seq: Int, action: String, fromState: String?, toState: String, actorId: UUID?,
+public init(id: UUID = .timeOrdered(), caseId: UUID, seq: Int, action: String, fromState: String?, toState: String, actorId: UUID?,
                 actorName: String, at: Date, note: String?, lat: Double? = nil, long: Double? = nil, detail: String? = nil) {
         self.id = id
         self.caseId = caseId
@@ -256,7 +256,7 @@ public struct CasePhotoRow: Codable, Sendable, Equatable {
         case createdAt = "created_at"
     }
 
-public init(id: UUID = UUID(), caseId: UUID, eventSeq: Int, role: String, hash: String, publicHash: String, format: String,
+public init(id: UUID = .timeOrdered(), caseId: UUID, eventSeq: Int, role: String, hash: String, publicHash: String, format: String,
                 bytes: Int, createdAt: Date) {
         self.id = id
         self.caseId = caseId
@@ -299,7 +299,7 @@ public struct NotificationRow: Codable, Sendable, Equatable {
         case attempts
     }
 
-public init(id: UUID = .random(), channel: String = "outbox", orgId: UUID?, userId: UUID? = nil, caseId: UUID?, kind: String,
+public init(id: UUID = .timeOrdered(), channel: String = "outbox", orgId: UUID?, userId: UUID? = nil, caseId: UUID?, kind: String,
                 text: LocalizedText, createdAt: Date) {
         self.id = id
         self.channel = channel

@@ -60,15 +60,38 @@ public struct CaseStore: Sendable {
 
     /// Cases reported since a time (not rejected), for the duplicate index.
     public func recent(since: Date, limit: Int = 200_000) async throws -> [RecentCase] {
-        try await sql.raw("""
+        try await recent(sql.raw("""
             SELECT id, number, category_code, lat, long, reported_at FROM cases
             WHERE reported_at >= \(bind: since) AND state <> 'rejected' ORDER BY reported_at LIMIT \(literal: limit)
-            """).all().map { row in
-                RecentCase(id: try row.decode(column: "id", as: UUID.self), number: try row.decode(column: "number", as: String.self),
-                           categoryCode: try row.decode(column: "category_code", as: String.self),
-                           position: GeoPoint(lat: try row.decode(column: "lat", as: Double.self), long: try row.decode(column: "long", as: Double.self)),
-                           reportedAt: try row.decode(column: "reported_at", as: Date.self))
-            }
+            """))
+    }
+
+    /// Cases (not rejected, reported since a time) whose numbers lie in a range of one year and one width (see
+    /// `CaseNumber.textRanges`): what other writers stored between numbers this instance knows of.
+    public func recent(numbersFrom from: String, to: String, length: Int, since: Date) async throws -> [RecentCase] {
+        try await recent(sql.raw("""
+            SELECT id, number, category_code, lat, long, reported_at FROM cases
+            WHERE number >= \(bind: from) AND number <= \(bind: to) AND length(number) = \(bind: length)
+            AND reported_at >= \(bind: since) AND state <> 'rejected'
+            """))
+    }
+
+    private func recent(_ query: SQLRawBuilder) async throws -> [RecentCase] {
+        try await query.all().map { row in
+            RecentCase(id: try row.decode(column: "id", as: UUID.self), number: try row.decode(column: "number", as: String.self),
+                       categoryCode: try row.decode(column: "category_code", as: String.self),
+                       position: GeoPoint(lat: try row.decode(column: "lat", as: Double.self), long: try row.decode(column: "long", as: Double.self)),
+                       reportedAt: try row.decode(column: "reported_at", as: Date.self))
+        }
+    }
+
+    /// The last case number given out per year (the yearly sequences' high-water marks).
+    public func numberCounters() async throws -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for row in try await sql.raw("SELECT year, last FROM case_counters").all() {
+            out[try row.decode(column: "year", as: Int.self)] = try row.decode(column: "last", as: Int.self)
+        }
+        return out
     }
 
     // MARK: Reading

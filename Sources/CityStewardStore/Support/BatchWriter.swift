@@ -127,28 +127,30 @@ public actor DedicatedSQLiteWriter: BatchWriter {
         }
     }
 
-    /// The batch as two chains of statements on the connection's own loop, awaited twice: numbering (BEGIN and one
-    /// counter update per year), then every INSERT and the COMMIT. Awaiting each statement separately would put
-    /// the writer behind every request in the shared executor's queue once per statement.
+    /// The batch in three trips to the SQLite thread, whatever its size: BEGIN and the counter update per year, then
+    /// every INSERT, then COMMIT. Statements of one trip are queued together on the connection's single thread,
+    /// which runs them back to back; only the trip's results come back to this loop. (A trip per statement put the
+    /// writer behind the busy server threads once per statement.) COMMIT waits for the INSERTs' results, so a
+    /// failed INSERT is rolled back, never committed without its neighbours.
     public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
         _ = try await open()
         guard let c = connection else { throw GroupCommitError.notSQL }
         let years = Set(items.map(\.year)).sorted()
         let counts = years.map { year in items.filter { $0.year == year }.count }
-        @Sendable func q(_ text: String, _ binds: [SQLiteData] = []) -> EventLoopFuture<[SQLiteRow]> { c.query(text, binds) }
-        var numbering = q("BEGIN IMMEDIATE").map { _ in [Int]() }
-        for (year, count) in zip(years, counts) {
-            numbering = numbering.flatMap { lasts in
-                q("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last",
-                        [.integer(year), .integer(count), .integer(count)])
-                    .flatMapThrowing { rows in
-                        guard let last = rows.first?.column("last")?.integer else { throw GroupCommitError.unexpectedResult }
-                        return lasts + [last]
-                    }
-            }
+        let loop = c.eventLoop
+        func q(_ text: String, _ binds: [SQLiteData] = []) -> EventLoopFuture<[SQLiteRow]> { c.query(text, binds) }
+        let begin = q("BEGIN IMMEDIATE")
+        let counters = zip(years, counts).map { year, count in
+            q("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last",
+              [.integer(year), .integer(count), .integer(count)])
         }
         do {
-            let lasts = try await numbering.get()
+            _ = try await begin.get()
+            var lasts: [Int] = []
+            for f in counters {
+                guard let last = try await f.get().first?.column("last")?.integer else { throw GroupCommitError.unexpectedResult }
+                lasts.append(last)
+            }
             var rows = items.map(\.new.row)
             for (y, year) in years.enumerated() {
                 var sequence = lasts[y] - counts[y]
@@ -157,30 +159,25 @@ public actor DedicatedSQLiteWriter: BatchWriter {
                     rows[i].number = CaseNumber.format(year: year, sequence: sequence)
                 }
             }
-            let database = c.sql()
-            var statements: [(String, [SQLiteData])] = []
-            func add<T: Encodable>(_ models: [T], _ table: String, chunk: Int) throws {
+            var inserts: [EventLoopFuture<[SQLiteRow]>] = []
+            func add<T: DirectRow>(_ models: [T], _ table: String, chunk: Int) {
                 for start in stride(from: 0, to: models.count, by: chunk) {
-                    let encoded = try models[start..<min(models.count, start + chunk)].map { try CaseStore.rowEncoder.encode($0) }
-                    var serializer = SQLSerializer(database: database)
-                    FastSQL.Insert(table: table, columns: encoded[0].map(\.0), rows: encoded.map { $0.map(\.1) }).serialize(to: &serializer)
-                    let encoder = SQLiteDataEncoder()
-                    statements.append((serializer.sql, try serializer.binds.map { try encoder.encode($0) }))
+                    let (text, binds) = FastSQL.sqliteInsert(models[start..<min(models.count, start + chunk)], into: table)
+                    inserts.append(q(text, binds))
                 }
             }
-            try add(rows, "cases", chunk: 200)
-            try add(items.flatMap(\.new.events), "case_events", chunk: 500)
-            try add(items.flatMap(\.new.photos), "case_photos", chunk: 500)
-            try add(items.flatMap(\.new.notifications), "notifications", chunk: 500)
-            try add(items.compactMap(\.new.resident), "resident_reports", chunk: 500)
-            var chain = c.eventLoop.makeSucceededVoidFuture()
-            for (text, binds) in statements {
-                chain = chain.flatMap { q(text, binds).map { _ in } }
-            }
-            try await chain.flatMap { q("COMMIT").map { _ in } }.get()
+            // SQLite allows 32,766 binds a statement: 200 cases of 44 columns, 500 rows of the others.
+            add(rows, "cases", chunk: 200)
+            add(items.flatMap(\.new.events), "case_events", chunk: 500)
+            add(items.flatMap(\.new.photos), "case_photos", chunk: 500)
+            add(items.flatMap(\.new.notifications), "notifications", chunk: 500)
+            add(items.compactMap(\.new.resident), "resident_reports", chunk: 500)
+            try await EventLoopFuture.andAllSucceed(inserts.map { $0.map { _ in } }, on: loop).get()
+            _ = try await q("COMMIT").get()
             checkpointIfDue()
             return rows
         } catch {
+            // The connection's one thread runs statements in the order queued: the ROLLBACK comes after all of them.
             _ = try? await q("ROLLBACK").get()
             throw error
         }

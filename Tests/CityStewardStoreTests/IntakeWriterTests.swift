@@ -1,0 +1,164 @@
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import FluentKit
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Testing
+
+/// The intake's batch writers: rows bound without Codable must store what Codable stores, a batch commits whole
+/// with consecutive numbers, and a failing report fails alone.
+@Suite("Intake writer")
+struct IntakeWriterTests {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000.123456)
+
+    static func newCase(_ i: Int, idempotencyKey: String? = nil, full: Bool = false) -> CaseStore.NewCase {
+        let id = UUID.timeOrdered(at: now)
+        let row = CaseRow(
+            id: id, number: "", categoryCode: "06010", categoryVersion: 1, categoryName: "暴露垃圾", categoryNameEn: "Exposed garbage",
+            urgency: "normal", source: "api", description: "report \(i) \"quoted\"", state: "reported", revision: 1,
+            lat: 22.6220 + Double(i) * 1e-6, long: 114.03, areaId: UUID.random(), areaPath: "a/b/c", areaName: "松仔园村",
+            villageId: full ? UUID.random() : nil, streetId: UUID.random(), placeCode: full ? "P-1" : nil, responsibleId: UUID.random(),
+            responsibleName: "Steward", responsibleKind: "steward", routingRule: "entrusted", routingExplanationZh: "因为", routingExplanationEn: "because",
+            contractReference: full ? "HT-1" : nil, ownerDepartmentId: nil, reporterId: full ? UUID.random() : nil, reporterName: "巡查员",
+            reportedAt: now, deadline: now.addingTimeInterval(86_400), stepDue: full ? now.addingTimeInterval(3_600) : nil,
+            pending: nil, pendingHours: full ? 1.5 : nil, suspendedAt: nil, resumeState: nil, handledBy: nil, supervised: full, escalation: i % 3,
+            duplicateOf: nil, mergedInto: nil, closedAt: nil, updatedAt: now, idempotencyKey: idempotencyKey)
+        let event = CaseEventRow(caseId: id, seq: 1, action: "report", fromState: nil, toState: "reported", actorId: nil, actorName: "巡查员",
+                                 at: now, note: "found", lat: 22.6, long: 114.0, detail: full ? "{\"a\":\"b\"}" : nil)
+        let note = NotificationRow(orgId: UUID.random(), caseId: id, kind: "reported", text: LocalizedText(zh: "新案件", en: "New case"), createdAt: now)
+        let photo = CasePhotoRow(caseId: id, eventSeq: 1, role: "report", hash: "h\(i)", publicHash: "p\(i)", format: "jpeg", bytes: 1234, createdAt: now)
+        let resident = ResidentReportRow(caseId: id, trackingHash: "t\(i)", phoneSealed: full ? "sealed" : nil, phoneIndex: nil, phoneMasked: nil,
+                                         language: "zh", createdAt: now)
+        return .init(row: row, events: [event], photos: full ? [photo] : [], notifications: [note], resident: full ? resident : nil)
+    }
+
+    /// What SQLKit's Codable path binds for a row, as SQLite data.
+    static func codable<T: Encodable>(_ row: T) throws -> (columns: [String], values: [SQLiteData]) {
+        let encoded = try SQLQueryEncoder(nilEncodingStrategy: .asNil).encode(row)
+        let encoder = SQLiteDataEncoder()
+        return (encoded.map(\.0), try encoded.map { _, value in
+            if let bind = value as? SQLBind { return try encoder.encode(bind.encodable) }
+            return .null   // SQLLiteral.null for a nil
+        })
+    }
+
+    static func expectSame<T: Encodable & DirectRow>(_ row: T) throws {
+        let (columns, values) = try codable(row)
+        #expect(T.columns == columns, "columns of \(T.self)")
+        #expect(row.columnValues.map(\.sqlite) == values, "values of \(T.self)")
+        #expect(row.columnValues.count == T.columns.count)
+    }
+
+    @Test func directRowsBindWhatCodableBinds() throws {
+        for full in [false, true] {
+            let new = Self.newCase(7, idempotencyKey: full ? "k" : nil, full: full)
+            try Self.expectSame(new.row)
+            try Self.expectSame(new.events[0])
+            try Self.expectSame(new.notifications[0])
+            if full {
+                try Self.expectSame(new.photos[0])
+                try Self.expectSame(new.resident!)
+            }
+        }
+    }
+
+    @Test func timeOrderedIdsSortByTimeAndTextMatchesFoundation() {
+        let earlier = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000))
+        let later = UUID.timeOrdered(at: Date(timeIntervalSince1970: 1_790_000_000.002))
+        #expect(earlier.text(uppercase: true) < later.text(uppercase: true))
+        #expect(earlier.uuidString.dropFirst(14).first == "7")       // version 7
+        #expect("89AB".contains(earlier.uuidString.dropFirst(19).first!))   // RFC 9562 variant
+        for id in [earlier, later, UUID.random(), UUID()] {
+            #expect(id.text(uppercase: true) == id.uuidString)
+            #expect(id.text(uppercase: false) == id.uuidString.lowercased())
+        }
+    }
+
+    /// Holds the first batch back a moment, so the other reports queue up behind it and go in full batches.
+    struct SlowFirstBatch: BatchWriter {
+        let inner: any BatchWriter
+        let first = NIOLockedValueBox(true)
+
+        func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await inner.transaction(body)
+        }
+
+        func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
+            if first.withLockedValue({ let was = $0; $0 = false; return was }) { try await Task.sleep(for: .milliseconds(300)) }
+            return try await inner.insertCaseBatch(items)
+        }
+    }
+
+    /// Runs 60 concurrent reports through a batcher on `writer`, two of them with the same idempotency key.
+    static func exercise(_ writer: any BatchWriter, db: any Database) async throws {
+        let batcher = CaseIntakeBatcher(writer: SlowFirstBatch(inner: writer), loop: MultiThreadedEventLoopGroup.singleton.next(), maxBatch: 16)
+        let results = await withTaskGroup(of: (Int, Result<CaseRow, any Error>).self) { group in
+            for i in 0..<60 {
+                group.addTask {
+                    let key: String? = i == 20 || i == 41 ? "same-key" : (i % 5 == 0 ? "key-\(i)" : nil)
+                    do { return (i, .success(try await batcher.submit(Self.newCase(i, idempotencyKey: key, full: i % 2 == 0), year: 2026))) }
+                    catch { return (i, .failure(error)) }
+                }
+            }
+            var all: [(Int, Result<CaseRow, any Error>)] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        let saved = results.compactMap { try? $0.1.get() }
+        #expect(saved.count == 59)   // one of the two with the same key was refused, alone
+        #expect(results.filter { (try? $0.1.get()) == nil }.allSatisfy { $0.0 == 20 || $0.0 == 41 })
+        let numbers = saved.map(\.number).sorted()
+        #expect(Set(numbers).count == 59)
+        #expect(numbers.allSatisfy { $0.hasPrefix("LH-2026-") })
+        let store = CaseStore(db: db)
+        for row in saved {
+            var stored = try await store.find(row.id, scope: nil)
+            // SQLite's driver reads dates back rounded to the microsecond.
+            #expect(abs(stored.reportedAt.timeIntervalSince(row.reportedAt)) < 1e-5)
+            stored.reportedAt = row.reportedAt; stored.updatedAt = row.updatedAt; stored.deadline = row.deadline; stored.stepDue = row.stepDue
+            #expect(stored == row)
+            let events = try await store.events(of: row.id)
+            #expect(events.map(\.action) == ["report"])
+            #expect(events.first?.detail == (row.supervised ? "{\"a\":\"b\"}" : nil))
+            #expect(try await store.photos(of: row.id).count == (row.supervised ? 1 : 0))
+        }
+        let sql = try #require(db as? any SQLDatabase)
+        func count(_ table: String) async throws -> Int {
+            try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(column: "n", as: Int.self) ?? -1
+        }
+        #expect(try await count("cases") == 59)
+        #expect(try await count("case_events") == 59)
+        #expect(try await count("notifications") == 59)
+        #expect(try await count("resident_reports") == saved.filter(\.supervised).count)
+        #expect(await batcher.statistics.fallbackBatches >= 1)   // the refused report's batch was rerun report by report
+        #expect(await batcher.statistics.batches < 59)   // reports were grouped
+    }
+
+    @Test func pooledWriterCommitsWholeBatchesAndRefusesOneReportAlone() async throws {
+        try await withTestDatabase { db in try await Self.exercise(PooledBatchWriter(db: db), db: db) }
+    }
+
+    @Test func dedicatedSQLiteWriterCommitsWholeBatchesAndRefusesOneReportAlone() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-writer-\(UUID.random())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        try await withTestDatabase(at: .sqliteFile(path: path)) { db in
+            let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"),
+                                               loop: MultiThreadedEventLoopGroup.singleton.next())
+            do {
+                try await Self.exercise(writer, db: db)
+            } catch {
+                await writer.close()
+                throw error
+            }
+            await writer.close()
+        }
+    }
+}
