@@ -183,6 +183,35 @@ struct AuthTests {
             _ = try await directory.revokeToken(id: areasInfo.id, now: Date())
             app.credentialCache.invalidateAll()
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .unauthorized)
+
+            // An old entry is checked again by one request; the others keep using it meanwhile (within the grace).
+            let cache = CredentialCache(ttl: .zero, grace: .seconds(60))
+            app.credentialCache = cache
+            let (k1, i1) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "k1", scopes: [.areasRead], expiresAt: nil)
+            let (k2, i2) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "k2", scopes: [.areasRead], expiresAt: nil)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k1)).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .ok)
+            _ = try await directory.revokeToken(id: i1.id, now: Date())
+            _ = try await directory.revokeToken(id: i2.id, now: Date())
+            // k2: the request that finds its entry old checks it, finds it revoked, and everyone is refused.
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .unauthorized)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .unauthorized)
+            // k1: while another request's check is under way (claimed here), requests are served from the entry…
+            #expect(cache.get(CredentialCache.key(k1), now: Date()) == nil)
+            #expect(cache.get(CredentialCache.key(k1), now: Date()) != nil)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k1)).status == .ok)
+            // …until that check removes it.
+            cache.remove(CredentialCache.key(k1))
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k1)).status == .unauthorized)
+            // Past the grace an old entry is never used.
+            let strict = CredentialCache(ttl: .zero, grace: .zero)
+            app.credentialCache = strict
+            let (k3, i3) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "k3", scopes: [.areasRead], expiresAt: nil)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k3)).status == .ok)
+            #expect(strict.get(CredentialCache.key(k3), now: Date()) == nil)
+            #expect(strict.get(CredentialCache.key(k3), now: Date()) == nil)
+            _ = try await directory.revokeToken(id: i3.id, now: Date())
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k3)).status == .unauthorized)
         }
     }
 }

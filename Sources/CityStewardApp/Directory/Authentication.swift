@@ -87,14 +87,11 @@ struct ActorMiddleware: Middleware {
             let now = Date()
             let cache = request.application.credentialCache
             let key = CredentialCache.key(presented)
-            if let (token, actor) = cache.get(key, now: now) {
-                request.actor = actor
-                request.bearerToken = token
-                return
-            }
+            // (The middleware asked the cache just before: a miss there is this request's to check.)
             // A wrong credential is an error even on public routes: the client believes it is authenticated.
             guard let token = try await request.directory.verifyToken(presented, now: now),
                   let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil) else {
+                cache.remove(key)
                 throw DomainError.unauthenticated(LocalizedText(zh: "令牌无效、已过期或已吊销", en: "the token is invalid, expired or revoked"))
             }
             cache.put(key, token: token, actor: actor)
