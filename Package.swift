@@ -67,7 +67,11 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        .executableTarget(name: "citysteward", dependencies: ["CityStewardApp"], swiftSettings: settings),
+        .executableTarget(
+            name: "citysteward",
+            dependencies: ["CityStewardApp", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: settings
+        ),
         // A plain timing executable (release build via scripts/bench): no extra benchmark framework to build in CI.
         .executableTarget(
             name: "CityStewardBench",
