@@ -249,3 +249,19 @@ struct DateTextTests {
         #expect(LocalDate(year: 987, month: 12, day: 31).description == "0987-12-31")
     }
 }
+
+@Suite("Intake helpers")
+struct IntakeHelperTests {
+    @Test func trimmingMatchesFoundationAndSkipsItWhenNothingToTrim() {
+        for text in ["", " ", "abc", "  abc", "abc \n", "\u{3000}全角空格\u{3000}", "\t x \r\n", "中文", "a\u{00A0}", "\u{2028}x"] {
+            #expect(text.trimmedWhitespace == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func flatJSONKeepsMembersInOrderWithTheirTypes() throws {
+        let fields = try #require(FlatJSON.fields(Array(#"{"a":"x","b":1.5,"c":true,"d":null,"a":"y"}"#.utf8)))
+        #expect(fields.map(\.key) == ["a", "b", "c", "d", "a"])
+        #expect(fields.map(\.value) == [.string("x"), .number(1.5), .bool(true), .null, .string("y")])
+        #expect(FlatJSON.fields(Array(#"{"a":{"b":1}}"#.utf8)) == nil)   // nested: not flat
+    }
+}

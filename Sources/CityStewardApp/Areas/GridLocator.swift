@@ -24,7 +24,7 @@ final class GridLocator: Sendable {
     }
 
     /// The grid containing the point (the lowest code on a shared edge), or nil.
-    func grid(at point: GeoPoint, store: AreaStore) async throws -> Area? {
+    func grid(at point: GeoPoint, store: @autoclosure () -> AreaStore) async throws -> Area? {
         try await refreshIfNeeded(store)
         return state.withLockedValue { s in
             guard let index = s.index, let hit = index.firstRegion(containing: point) else { return nil }
@@ -40,7 +40,7 @@ final class GridLocator: Sendable {
         }
     }
 
-    private func refreshIfNeeded(_ store: AreaStore) async throws {
+    private func refreshIfNeeded(_ store: () -> AreaStore) async throws {
         let interval = recheckInterval
         let due: (first: Bool, revision: String?)? = state.withLockedValue { s in
             if s.index != nil, let at = s.checkedAt, ContinuousClock.now - at < interval { return nil }
@@ -49,6 +49,7 @@ final class GridLocator: Sendable {
             return (s.index == nil, s.revision)
         }
         guard let due else { return }
+        let store = store()
         do {
             let current = try await store.revision()
             if current != due.revision || due.first {

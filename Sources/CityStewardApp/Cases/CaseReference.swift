@@ -121,7 +121,8 @@ final class CaseReferenceCache: Sendable {
         self.ttl = ttl
     }
 
-    func get(_ db: any Database) async throws -> CaseReference {
+    /// `db` is only evaluated for a load (making a request's database handle showed up in the intake's profile).
+    func get(_ db: @autoclosure () -> any Database) async throws -> CaseReference {
         let ttl = self.ttl
         let now = ContinuousClock.now
         enum Next { case use(CaseReference), wait(Task<CaseReference, any Error>) }
@@ -129,6 +130,7 @@ final class CaseReferenceCache: Sendable {
             if let r = s.reference, let at = s.loadedAt, now - at < ttl { return .use(r) }
             if s.loading == nil {
                 let generation = s.generation
+                let db = db()
                 s.loading = Task { [self] in
                     do {
                         let loaded = try await self.load(db)

@@ -221,7 +221,7 @@ extension CaseResponse {
     /// written by hand: on the intake path Foundation's encoder cost about as much as the rest of the answer.
     func intakeJSON() -> String {
         var o = JSONObjectWriter()
-        o.add("id", id.uuidString)
+        o.add("id", id.text(uppercase: true))
         o.add("number", number)
         o.add("state", state)
         o.add("stateLabel", stateLabel)
@@ -232,8 +232,8 @@ extension CaseResponse {
         o.add("description", description)
         o.add("lat", lat)
         o.add("long", long)
-        o.addRaw("area", JSONObjectWriter.object { $0.add("id", area.id.uuidString); $0.add("name", area.name); $0.add("placeCode", area.placeCode) })
-        o.addRaw("responsible", JSONObjectWriter.object { $0.add("id", responsible.id.uuidString); $0.add("name", responsible.name); $0.add("kind", responsible.kind) })
+        o.addRaw("area", JSONObjectWriter.object { $0.add("id", area.id.text(uppercase: true)); $0.add("name", area.name); $0.add("placeCode", area.placeCode) })
+        o.addRaw("responsible", JSONObjectWriter.object { $0.add("id", responsible.id.text(uppercase: true)); $0.add("name", responsible.name); $0.add("kind", responsible.kind) })
         o.addRaw("routing", JSONObjectWriter.object {
             $0.add("rule", routing.rule); $0.add("ruleLabel", routing.ruleLabel); $0.add("explanation", routing.explanation)
             $0.add("contractReference", routing.contractReference)
@@ -246,8 +246,8 @@ extension CaseResponse {
         o.add("supervised", supervised)
         o.add("pending", pending)
         if let pendingHours { o.add("pendingHours", pendingHours) }
-        if let d = duplicateOf { o.addRaw("duplicateOf", JSONObjectWriter.object { $0.add("id", d.id.uuidString); $0.add("number", d.number) }) }
-        if let m = mergedInto { o.addRaw("mergedInto", JSONObjectWriter.object { $0.add("id", m.id.uuidString); $0.add("number", m.number) }) }
+        if let d = duplicateOf { o.addRaw("duplicateOf", JSONObjectWriter.object { $0.add("id", d.id.text(uppercase: true)); $0.add("number", d.number) }) }
+        if let m = mergedInto { o.addRaw("mergedInto", JSONObjectWriter.object { $0.add("id", m.id.text(uppercase: true)); $0.add("number", m.number) }) }
         o.add("closedAt", closedAt)
         return o.finish()
     }

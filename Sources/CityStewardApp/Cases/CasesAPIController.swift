@@ -82,14 +82,30 @@ struct CasesAPIController: RouteCollection {
     /// than the rest of reading the request. Anything else — nesting, a value of the wrong type, other media types —
     /// goes through `Content`, which also words the errors.
     static func quickBody(_ req: Request) -> CreateBody? {
-        guard req.headers.contentType == .json, let buffer = req.body.data,
-              let o = buffer.withUnsafeReadableBytes({ FlatJSON.object($0) }) else { return nil }
+        guard Self.isJSON(req.headers.first(name: .contentType)), let buffer = req.body.data,
+              let fields = buffer.withUnsafeReadableBytes({ FlatJSON.fields($0) }) else { return nil }
         var b = CreateBody()
-        for (key, value) in o {
-            if value is NSNull { continue }
+        // Members in order, so a repeated key ends with its last value (null included), as in a dictionary.
+        for (key, value) in fields {
+            if value == .null {
+                switch key {
+                case "category": b.category = nil
+                case "crs": b.crs = nil
+                case "placeCode": b.placeCode = nil
+                case "description": b.description = nil
+                case "urgency": b.urgency = nil
+                case "source": b.source = nil
+                case "handledNote": b.handledNote = nil
+                case "lat": b.lat = nil
+                case "long": b.long = nil
+                case "selfHandled": b.selfHandled = nil
+                default: break
+                }
+                continue
+            }
             switch key {
             case "category", "crs", "placeCode", "description", "urgency", "source", "handledNote":
-                guard let text = value as? String else { return nil }
+                guard case .string(let text) = value else { return nil }
                 switch key {
                 case "category": b.category = text
                 case "crs": b.crs = text
@@ -100,16 +116,26 @@ struct CasesAPIController: RouteCollection {
                 default: b.handledNote = text
                 }
             case "lat", "long":
-                guard type(of: value) != Bool.self, let n = value as? NSNumber else { return nil }
-                if key == "lat" { b.lat = n.doubleValue } else { b.long = n.doubleValue }
+                guard case .number(let n) = value else { return nil }
+                if key == "lat" { b.lat = n } else { b.long = n }
             case "selfHandled":
-                guard type(of: value) == Bool.self, let flag = value as? Bool else { return nil }
+                guard case .bool(let flag) = value else { return nil }
                 b.selfHandled = flag
             case "photos": return nil
             default: continue
             }
         }
         return b
+    }
+
+    /// `application/json`, with or without parameters, read from the header's text (the typed getter parses every
+    /// directive of the header on each call).
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let value = contentType?.utf8 else { return false }
+        let type = "application/json".utf8
+        guard value.count >= type.count, zip(value, type).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return false }
+        let rest = value.dropFirst(type.count)
+        return rest.first.map { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: " ") } ?? true
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -136,8 +162,9 @@ struct CasesAPIController: RouteCollection {
 
     static func intakeResponse(_ answer: CaseResponse, created: Bool) -> Response {
         var headers = HTTPHeaders()
-        headers.contentType = .json
-        headers.replaceOrAdd(name: .location, value: "/api/v1/cases/\(answer.id.uuidString.lowercased())")
+        // Written as text: the typed setter and `uuidString` showed up in the intake's profile.
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        headers.add(name: .location, value: "/api/v1/cases/\(answer.id.text(uppercase: false))")
         return Response(status: created ? .created : .ok, headers: headers, body: .init(string: answer.intakeJSON()))
     }
 

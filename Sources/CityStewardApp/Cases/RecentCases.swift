@@ -89,20 +89,20 @@ final class RecentCases: Sendable {
         let k = key(category, entry.position)
         var cell = s.cells[k] ?? []
         guard !cell.contains(where: { $0.id == entry.id }) else { return }
-        cell.append(entry)
-        cell.sort { $0.reportedAt > $1.reportedAt }
+        // Newest first; a new report nearly always goes in front, so no sort.
+        cell.insert(entry, at: cell.firstIndex { $0.reportedAt <= entry.reportedAt } ?? cell.count)
         if cell.count > perCell { cell.removeLast(cell.count - perCell) }
         s.cells[k] = cell
     }
 
     /// The nearest report of the same category within the rule's radius and window, if any.
-    func nearest(category: String, at p: GeoPoint, now: Date, db: any Database) async throws -> Entry? {
-        try await nearby(category: category, at: p, now: now, db: db, limit: 1).first?.entry
+    func nearest(category: String, at p: GeoPoint, now: Date, db: @autoclosure () -> any Database) async throws -> Entry? {
+        try await nearby(category: category, at: p, now: now, db: db(), limit: 1).first?.entry
     }
 
     /// Reports of the same category within the rule's radius and window, nearest first (shown to a resident before
     /// submitting: "already reported, follow it instead?").
-    func nearby(category: String, at p: GeoPoint, now: Date, db: any Database, limit: Int = 5) async throws -> [(entry: Entry, metres: Double)] {
+    func nearby(category: String, at p: GeoPoint, now: Date, db: @autoclosure () -> any Database, limit: Int = 5) async throws -> [(entry: Entry, metres: Double)] {
         try await refreshIfDue(db, now: now)
         let center = Self.key(category, p)
         let since = now.addingTimeInterval(-rule.window)
@@ -128,7 +128,7 @@ final class RecentCases: Sendable {
         return Array(found.sorted { $0.metres < $1.metres }.prefix(limit))
     }
 
-    private func refreshIfDue(_ db: any Database, now: Date) async throws {
+    private func refreshIfDue(_ db: () -> any Database, now: Date) async throws {
         let refresh = self.refresh
         let plan: (first: Bool, through: [Int: Int], above: [Int: Set<Int>])? = state.withLockedValue { s in
             guard !s.refreshing else { return nil }
@@ -139,7 +139,7 @@ final class RecentCases: Sendable {
         guard let plan else { return }
         let since = now.addingTimeInterval(-rule.window)
         do {
-            let store = CaseStore(db: db)
+            let store = CaseStore(db: db())
             // Read first: every number up to these was committed before the rows below are read.
             let counters = try await store.numberCounters()
             var rows: [CaseStore.RecentCase] = []

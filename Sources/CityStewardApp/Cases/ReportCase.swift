@@ -37,18 +37,20 @@ struct ReportCase {
     }
 
     let app: Application
-    let db: any Database
+    /// Made only when a query is needed: most intakes are answered from the caches and the batch writer.
+    private let database: @Sendable () -> any Database
+    var db: any Database { database() }
     let logger: Logger
 
     init(request: Request) {
         app = request.application
-        db = request.db
+        database = { request.db }
         logger = request.logger
     }
 
     init(app: Application) {
         self.app = app
-        db = app.db
+        database = { app.db }
         logger = app.logger
     }
 
@@ -59,9 +61,8 @@ struct ReportCase {
     func run(_ input: Input, actor: Actor?, now: Date = Date()) async throws -> Outcome {
         try input.report.validate()
         let reference = try await app.caseReference.get(db)
-        let store = CaseStore(db: db)
         let token = input.resident.map { contact in contact.formKey.map { app.fieldCipher.derivedToken("tracking", $0) } ?? Self.trackingToken() }
-        if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
+        if let key = input.idempotencyKey, let existing = try await CaseStore(db: db).find(idempotencyKey: key) {
             return Outcome(row: existing, duplicateOf: nil, created: false, trackingToken: token)
         }
         let code = input.report.category!
@@ -131,7 +132,7 @@ struct ReportCase {
         var row = CaseRow(
             id: id, number: "", categoryCode: category.code, categoryVersion: reference.taxonomy.version(of: category.code),
             categoryName: category.name, categoryNameEn: category.nameEn, urgency: urgency.rawValue, source: input.source.rawValue,
-            description: input.report.description!.trimmingCharacters(in: .whitespacesAndNewlines), state: snapshot.state.rawValue, revision: 1,
+            description: input.report.description!.trimmedWhitespace, state: snapshot.state.rawValue, revision: 1,
             lat: position.lat, long: position.long, areaId: area.id, areaPath: Area.encodePath(area.path), areaName: area.name,
             villageId: village?.id, streetId: street?.id, placeCode: input.report.placeCode,
             responsibleId: decision.responsible.id, responsibleName: decision.responsible.name, responsibleKind: decision.responsible.kind.rawValue,
@@ -170,6 +171,7 @@ struct ReportCase {
             return Outcome(row: saved, duplicateOf: duplicate, created: true, trackingToken: token)
         } catch {
             // Nothing half written: the transaction rolled back; remove the files this request created.
+            let store = CaseStore(db: db)
             var orphans: [String] = []
             for file in created {
                 let hash = ((file as NSString).lastPathComponent as NSString).deletingPathExtension

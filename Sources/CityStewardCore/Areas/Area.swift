@@ -74,7 +74,7 @@ public struct Area: Sendable, Hashable, Codable, Identifiable {
 
     /// The materialised path as stored: "/id/id/…/id/". Prefix queries find a subtree.
     public static func encodePath(_ ids: [UUID]) -> String {
-        "/" + ids.map { $0.uuidString.lowercased() }.joined(separator: "/") + "/"
+        "/" + ids.map { $0.text(uppercase: false) }.joined(separator: "/") + "/"
     }
 
     public static func decodePath(_ text: String) -> [UUID] {

@@ -100,7 +100,7 @@ public struct CaseReport: Sendable {
         if let p = position, !(p.lat >= -90 && p.lat <= 90 && p.long >= -180 && p.long <= 180) {
             out.append(("lat", LocalizedText(zh: "坐标超出范围", en: "lat/long out of range")))
         }
-        let text = (description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = (description ?? "").trimmedWhitespace
         if text.isEmpty {
             out.append(("description", LocalizedText(zh: "缺少问题描述 description", en: "description is required")))
         } else if text.count > Self.maxDescription {

@@ -5,6 +5,28 @@ import Foundation
 /// the caller falls back to the general parser, which decides.
 public enum FlatJSON {
     public static func object(_ bytes: some Collection<UInt8>) -> [String: Any]? {
+        guard let fields = fields(bytes) else { return nil }
+        var out: [String: Any] = [:]
+        for (key, value) in fields {
+            switch value {
+            case .string(let s): out[key] = s
+            case .number(let n): out[key] = NSNumber(value: n)
+            case .bool(let b): out[key] = b
+            case .null: out[key] = NSNull()
+            }
+        }
+        return out
+    }
+
+    /// A flat object's members in order, typed (no boxing into `Any` on the intake's path).
+    public enum Value: Sendable, Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case null
+    }
+
+    public static func fields(_ bytes: some Collection<UInt8>) -> [(key: String, value: Value)]? {
         var p = Parser(bytes: Array(bytes))
         return p.object()
     }
@@ -19,11 +41,11 @@ public enum FlatJSON {
             while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
         }
 
-        mutating func object() -> [String: Any]? {
+        mutating func object() -> [(key: String, value: Value)]? {
             space()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return nil }
             i += 1
-            var out: [String: Any] = [:]
+            var out: [(key: String, value: Value)] = []
             space()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return end(out) }
             while true {
@@ -37,19 +59,19 @@ public enum FlatJSON {
                 switch bytes[i] {
                 case UInt8(ascii: "\""):
                     guard let s = string() else { return nil }
-                    out[key] = s
+                    out.append((key, .string(s)))
                 case UInt8(ascii: "t"):
                     guard literal("true") else { return nil }
-                    out[key] = true
+                    out.append((key, .bool(true)))
                 case UInt8(ascii: "f"):
                     guard literal("false") else { return nil }
-                    out[key] = false
+                    out.append((key, .bool(false)))
                 case UInt8(ascii: "n"):
                     guard literal("null") else { return nil }
-                    out[key] = NSNull()
+                    out.append((key, .null))
                 default:
                     guard let n = number() else { return nil }
-                    out[key] = NSNumber(value: n)
+                    out.append((key, .number(n)))
                 }
                 space()
                 guard i < bytes.count else { return nil }
@@ -59,7 +81,7 @@ public enum FlatJSON {
             }
         }
 
-        mutating func end(_ out: [String: Any]) -> [String: Any]? {
+        mutating func end(_ out: [(key: String, value: Value)]) -> [(key: String, value: Value)]? {
             space()
             return i == bytes.count ? out : nil
         }

@@ -1,5 +1,4 @@
 import Foundation
-
 extension UUID {
     /// A random (version 4, RFC 9562) UUID from the system's generator. Foundation's `UUID()` on Linux opens and reads
     /// /dev/urandom on every call (two system calls and a file descriptor); ids made on every request and every device
