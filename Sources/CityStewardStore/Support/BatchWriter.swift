@@ -127,63 +127,25 @@ public actor DedicatedSQLiteWriter: BatchWriter {
         }
     }
 
-    /// The batch in three trips to the SQLite thread, whatever its size: BEGIN and the counter update per year, then
-    /// every INSERT, then COMMIT. Statements of one trip are queued together on the connection's single thread,
-    /// which runs them back to back; only the trip's results come back to this loop. (A trip per statement put the
-    /// writer behind the busy server threads once per statement.) COMMIT waits for the INSERTs' results, so a
-    /// failed INSERT is rolled back, never committed without its neighbours.
+    /// The connection that writes intake batches (`SQLiteBatchConnection`), opened on the writer's thread.
+    private var batchConnection: SQLiteBatchConnection?
+
+    /// The batch as one job on the SQLite thread: one hand-over there and one back, whatever the batch holds.
     public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
-        _ = try await open()
-        guard let c = connection else { throw GroupCommitError.notSQL }
-        let years = Set(items.map(\.year)).sorted()
-        let counts = years.map { year in items.filter { $0.year == year }.count }
-        let loop = c.eventLoop
-        func q(_ text: String, _ binds: [SQLiteData] = []) -> EventLoopFuture<[SQLiteRow]> { c.query(text, binds) }
-        let begin = q("BEGIN IMMEDIATE")
-        let counters = zip(years, counts).map { year, count in
-            q("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last",
-              [.integer(year), .integer(count), .integer(count)])
+        let c: SQLiteBatchConnection
+        if let existing = batchConnection { c = existing } else {
+            let path = self.path, synchronous = self.synchronous
+            c = try await pool.runIfActive(eventLoop: loop) { try SQLiteBatchConnection(path: path, synchronous: synchronous) }.get()
+            batchConnection = c
         }
-        do {
-            _ = try await begin.get()
-            var lasts: [Int] = []
-            for f in counters {
-                guard let last = try await f.get().first?.column("last")?.integer else { throw GroupCommitError.unexpectedResult }
-                lasts.append(last)
-            }
-            var rows = items.map(\.new.row)
-            for (y, year) in years.enumerated() {
-                var sequence = lasts[y] - counts[y]
-                for i in items.indices where items[i].year == year {
-                    sequence += 1
-                    rows[i].number = CaseNumber.format(year: year, sequence: sequence)
-                }
-            }
-            var inserts: [EventLoopFuture<[SQLiteRow]>] = []
-            func add<T: DirectRow>(_ models: [T], _ table: String, chunk: Int) {
-                for start in stride(from: 0, to: models.count, by: chunk) {
-                    let (text, binds) = FastSQL.sqliteInsert(models[start..<min(models.count, start + chunk)], into: table)
-                    inserts.append(q(text, binds))
-                }
-            }
-            // SQLite allows 32,766 binds a statement: 200 cases of 44 columns, 500 rows of the others.
-            add(rows, "cases", chunk: 200)
-            add(items.flatMap(\.new.events), "case_events", chunk: 500)
-            add(items.flatMap(\.new.photos), "case_photos", chunk: 500)
-            add(items.flatMap(\.new.notifications), "notifications", chunk: 500)
-            add(items.compactMap(\.new.resident), "resident_reports", chunk: 500)
-            try await EventLoopFuture.andAllSucceed(inserts.map { $0.map { _ in } }, on: loop).get()
-            _ = try await q("COMMIT").get()
-            checkpointIfDue()
-            return rows
-        } catch {
-            // The connection's one thread runs statements in the order queued: the ROLLBACK comes after all of them.
-            _ = try? await q("ROLLBACK").get()
-            throw error
-        }
+        let rows = try await pool.runIfActive(eventLoop: loop) { try c.insertCaseBatch(items) }.get()
+        checkpointIfDue()
+        return rows
     }
 
     public func close() async {
+        if let c = batchConnection { _ = try? await pool.runIfActive(eventLoop: loop) { c.close() }.get() }
+        batchConnection = nil
         if let connection { _ = try? await connection.query("PRAGMA wal_checkpoint(TRUNCATE)") }
         try? await connection?.close()
         connection = nil

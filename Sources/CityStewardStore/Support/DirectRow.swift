@@ -118,14 +118,4 @@ extension FastSQL {
         guard !rows.isEmpty else { return }
         try await sql.execute(sql: Insert(table: table, columns: T.columns, rows: rows.map { $0.columnValues.map(\.expression) })) { _ in }
     }
-
-    /// The text of a multi-row INSERT with `?` placeholders (SQLite), and its binds.
-    static func sqliteInsert<T: DirectRow>(_ rows: some Collection<T>, into table: String) -> (String, [SQLiteData]) {
-        let one = "(" + Array(repeating: "?", count: T.columns.count).joined(separator: ", ") + ")"
-        let text = "INSERT INTO \(table) (\(T.columns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows.count).joined(separator: ", ")
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(rows.count * T.columns.count)
-        for row in rows { for v in row.columnValues { binds.append(v.sqlite) } }
-        return (text, binds)
-    }
 }
