@@ -616,7 +616,7 @@ struct IntakeAnswerTests {
                 answer.pendingHours = 8.5
                 let encoded = try JSONEncoder().encode(answer)
                 let expected = try #require(try JSONSerialization.jsonObject(with: encoded) as? NSDictionary)
-                let written = try #require(try JSONSerialization.jsonObject(with: Data(answer.intakeJSON().utf8)) as? NSDictionary)
+                let written = try #require(try JSONSerialization.jsonObject(with: Data(answer.intakeJSON())) as? NSDictionary)
                 #expect(written == expected)
             }
             #expect(second.json["description"] as? String == "引号\"与\\换行")   // trimmed, escaped and read back

@@ -219,25 +219,25 @@ struct PhotoUpload: Content {
 extension CaseResponse {
     /// The same document `JSONEncoder` writes for a case without events, photos or actions (the intake answer),
     /// written by hand: on the intake path Foundation's encoder cost about as much as the rest of the answer.
-    func intakeJSON() -> String {
+    func intakeJSON() -> [UInt8] {
         var o = JSONObjectWriter()
         o.add("id", id.text(uppercase: true))
         o.add("number", number)
         o.add("state", state)
         o.add("stateLabel", stateLabel)
         o.add("revision", revision)
-        o.addRaw("category", JSONObjectWriter.object { $0.add("code", category.code); $0.add("name", category.name); $0.add("version", category.version) })
+        o.addObject("category") { $0.add("code", category.code); $0.add("name", category.name); $0.add("version", category.version) }
         o.add("urgency", urgency)
         o.add("source", source)
         o.add("description", description)
         o.add("lat", lat)
         o.add("long", long)
-        o.addRaw("area", JSONObjectWriter.object { $0.add("id", area.id.text(uppercase: true)); $0.add("name", area.name); $0.add("placeCode", area.placeCode) })
-        o.addRaw("responsible", JSONObjectWriter.object { $0.add("id", responsible.id.text(uppercase: true)); $0.add("name", responsible.name); $0.add("kind", responsible.kind) })
-        o.addRaw("routing", JSONObjectWriter.object {
+        o.addObject("area") { $0.add("id", area.id.text(uppercase: true)); $0.add("name", area.name); $0.add("placeCode", area.placeCode) }
+        o.addObject("responsible") { $0.add("id", responsible.id.text(uppercase: true)); $0.add("name", responsible.name); $0.add("kind", responsible.kind) }
+        o.addObject("routing") {
             $0.add("rule", routing.rule); $0.add("ruleLabel", routing.ruleLabel); $0.add("explanation", routing.explanation)
             $0.add("contractReference", routing.contractReference)
-        })
+        }
         o.add("reportedAt", reportedAt)
         o.add("deadline", deadline)
         o.add("stepDue", stepDue)
@@ -246,55 +246,94 @@ extension CaseResponse {
         o.add("supervised", supervised)
         o.add("pending", pending)
         if let pendingHours { o.add("pendingHours", pendingHours) }
-        if let d = duplicateOf { o.addRaw("duplicateOf", JSONObjectWriter.object { $0.add("id", d.id.text(uppercase: true)); $0.add("number", d.number) }) }
-        if let m = mergedInto { o.addRaw("mergedInto", JSONObjectWriter.object { $0.add("id", m.id.text(uppercase: true)); $0.add("number", m.number) }) }
+        if let d = duplicateOf { o.addObject("duplicateOf") { $0.add("id", d.id.text(uppercase: true)); $0.add("number", d.number) } }
+        if let m = mergedInto { o.addObject("mergedInto") { $0.add("id", m.id.text(uppercase: true)); $0.add("number", m.number) } }
         o.add("closedAt", closedAt)
-        return o.finish()
+        return o.finishBytes()
     }
 }
 
-/// A JSON object written field by field (strings escaped as JSONSerialization does; nil values left out).
+/// A JSON object written field by field into one byte buffer (strings escaped as JSONSerialization does; nil values
+/// left out). Every intake answers with one; building it from concatenated strings showed up in the profile.
 struct JSONObjectWriter {
-    private var text = "{"
+    private var bytes: [UInt8]
     private var first = true
 
+    init(capacity: Int = 512) {
+        bytes = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(capacity)
+    }
+
     static func object(_ fill: (inout JSONObjectWriter) -> Void) -> String {
-        var w = JSONObjectWriter()
+        var w = JSONObjectWriter(capacity: 128)
         fill(&w)
         return w.finish()
     }
 
     private mutating func key(_ k: String) {
-        if !first { text += "," }
+        if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        text += ReportCase.quoted(k) + ":"
+        Self.appendQuoted(k, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
     }
 
     mutating func add(_ k: String, _ v: String?) {
         guard let v else { return }
         key(k)
-        text += ReportCase.quoted(v)
+        Self.appendQuoted(v, to: &bytes)
     }
 
     mutating func add(_ k: String, _ v: Int) {
         key(k)
-        text += String(v)
+        bytes.append(contentsOf: String(v).utf8)
     }
 
     mutating func add(_ k: String, _ v: Double) {
         key(k)
-        text += v.isFinite ? "\(v)" : "null"
+        bytes.append(contentsOf: (v.isFinite ? "\(v)" : "null").utf8)
     }
 
     mutating func add(_ k: String, _ v: Bool) {
         key(k)
-        text += v ? "true" : "false"
+        bytes.append(contentsOf: (v ? "true" : "false").utf8)
     }
 
     mutating func addRaw(_ k: String, _ json: String) {
         key(k)
-        text += json
+        bytes.append(contentsOf: json.utf8)
     }
 
-    func finish() -> String { text + "}" }
+    /// A nested object, written in place.
+    mutating func addObject(_ k: String, _ fill: (inout JSONObjectWriter) -> Void) {
+        key(k)
+        var inner = JSONObjectWriter(capacity: 0)
+        swap(&inner.bytes, &bytes)
+        inner.bytes.append(UInt8(ascii: "{"))
+        fill(&inner)
+        inner.bytes.append(UInt8(ascii: "}"))
+        swap(&inner.bytes, &bytes)
+    }
+
+    func finish() -> String { String(decoding: bytes + [UInt8(ascii: "}")], as: UTF8.self) }
+
+    func finishBytes() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
+
+    /// `"…"` with `"`, `\\`, and control characters escaped; everything else as its UTF-8.
+    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0x0F)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
 }

@@ -165,7 +165,7 @@ struct CasesAPIController: RouteCollection {
         // Written as text: the typed setter and `uuidString` showed up in the intake's profile.
         headers.add(name: .contentType, value: "application/json; charset=utf-8")
         headers.add(name: .location, value: "/api/v1/cases/\(answer.id.text(uppercase: false))")
-        return Response(status: created ? .created : .ok, headers: headers, body: .init(string: answer.intakeJSON()))
+        return Response(status: created ? .created : .ok, headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.intakeJSON())))
     }
 
     struct DeviceAlertBody: Content {
