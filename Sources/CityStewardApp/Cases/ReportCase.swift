@@ -41,17 +41,21 @@ struct ReportCase {
     private let database: @Sendable () -> any Database
     var db: any Database { database() }
     let logger: Logger
+    /// Where the answer is written: the batch writer answers here, so the request goes on without changing thread.
+    let eventLoop: any EventLoop
 
     init(request: Request) {
         app = request.application
         database = { request.db }
         logger = request.logger
+        eventLoop = request.eventLoop
     }
 
     init(app: Application) {
         self.app = app
         database = { app.db }
         logger = app.logger
+        eventLoop = app.eventLoopGroup.any()
     }
 
     static func outsideDistrict(_ name: String) -> DomainError {
@@ -166,7 +170,7 @@ struct ReportCase {
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year
         do {
-            let saved = try await app.intakeBatcher.submit(new, year: year)
+            let saved = try await app.intakeBatcher.submit(new, year: year, on: eventLoop).get()
             app.recentCases.insert([(saved.categoryCode, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position, reportedAt: saved.reportedAt))])
             return Outcome(row: saved, duplicateOf: duplicate, created: true, trackingToken: token)
         } catch {

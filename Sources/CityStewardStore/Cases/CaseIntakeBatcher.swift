@@ -1,6 +1,7 @@
 import CityStewardCore
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import SQLKit
 
@@ -13,10 +14,17 @@ import SQLKit
 /// The generic `GroupCommitter` runs each unit's statements one after another; with four statements a report that
 /// serialises on the single SQLite writer. Here the statements per batch are constant.
 public actor CaseIntakeBatcher {
-    private struct Pending {
+    private struct Pending: Sendable {
         let new: CaseStore.NewCase
         let year: Int
-        let continuation: CheckedContinuation<CaseRow, any Error>
+        let promise: EventLoopPromise<CaseRow>
+    }
+
+    /// Reports waiting for the next batch, behind a lock rather than the actor: a request hands its report over
+    /// without moving to the writer's thread, and is answered on its own event loop.
+    private struct Queue {
+        var pending: [Pending] = []
+        var draining = false
     }
 
     private let writer: any BatchWriter
@@ -25,8 +33,7 @@ public actor CaseIntakeBatcher {
     /// the result back stays on one thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
     private let maxBatch: Int
-    private var pending: [Pending] = []
-    private var draining = false
+    private let queue = NIOLockedValueBox(Queue())
 
     public private(set) var batchesCommitted = 0
     public private(set) var reportsCommitted = 0
@@ -45,24 +52,39 @@ public actor CaseIntakeBatcher {
         self.maxBatch = max(1, maxBatch)
     }
 
-    /// Stores the report in the next batch; returns it, numbered, once that batch has committed.
-    public func submit(_ new: CaseStore.NewCase, year: Int) async throws -> CaseRow {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(new: new, year: year, continuation: continuation))
-            if !draining {
-                draining = true
-                Task { await self.drain() }
-            }
+    /// Stores the report in the next batch; the future succeeds with it, numbered, on `eventLoop` once that batch
+    /// has committed.
+    public nonisolated func submit(_ new: CaseStore.NewCase, year: Int, on eventLoop: any EventLoop) -> EventLoopFuture<CaseRow> {
+        let promise = eventLoop.makePromise(of: CaseRow.self)
+        let start = queue.withLockedValue { q in
+            q.pending.append(Pending(new: new, year: year, promise: promise))
+            if q.draining { return false }
+            q.draining = true
+            return true
         }
+        if start { Task { await self.drain() } }
+        return promise.futureResult
+    }
+
+    public nonisolated func submit(_ new: CaseStore.NewCase, year: Int) async throws -> CaseRow {
+        try await submit(new, year: year, on: loop).get()
     }
 
     private func drain() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
+        let maxBatch = self.maxBatch
+        while true {
+            let batch: [Pending] = queue.withLockedValue { q in
+                guard !q.pending.isEmpty else {
+                    q.draining = false
+                    return []
+                }
+                let batch = Array(q.pending.prefix(maxBatch))
+                q.pending.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
             await commit(batch)
         }
-        draining = false
     }
 
     private func commit(_ batch: [Pending]) async {
@@ -75,10 +97,10 @@ public actor CaseIntakeBatcher {
         do {
             let rows = try await writer.insertCaseBatch(items)
             record(batch.count)
-            for (p, row) in zip(batch, rows) { p.continuation.resume(returning: row) }
+            for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
         } catch {
             guard batch.count > 1 else {
-                batch[0].continuation.resume(throwing: error)
+                batch[0].promise.fail(error)
                 return
             }
             fallbackBatches += 1
@@ -100,9 +122,9 @@ public actor CaseIntakeBatcher {
                     return outcomes
                 }
                 record(outcomes.filter { if case .success = $0 { true } else { false } }.count)
-                for (p, outcome) in zip(batch, outcomes) { p.continuation.resume(with: outcome) }
+                for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
             } catch {
-                for p in batch { p.continuation.resume(throwing: error) }
+                for p in batch { p.promise.fail(error) }
             }
         }
     }
