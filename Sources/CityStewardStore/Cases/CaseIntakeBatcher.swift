@@ -6,13 +6,13 @@ import NIOCore
 import SQLKit
 
 /// Group commit specialised for case intake: the reports that arrive while a batch commits are written together
-/// as one transaction of a few multi-row statements (numbers for the whole batch from one counter update, then
-/// every case, every event, photo and notification row in one INSERT each). Each caller is answered only after the
-/// commit, so an acknowledged report is durable. If the batch fails (one bad row), it runs again with a savepoint
-/// around each report, so only the failing report fails.
+/// as one transaction (numbers for the whole batch from one counter update per year, then every row; the writer
+/// decides how: one job through SQLite's C API, or one multi-row INSERT per table on PostgreSQL). Each caller is
+/// answered only after the commit, so an acknowledged report is durable. If the batch fails (one bad row), it runs
+/// again with a savepoint around each report, so only the failing report fails.
 ///
 /// The generic `GroupCommitter` runs each unit's statements one after another; with four statements a report that
-/// serialises on the single SQLite writer. Here the statements per batch are constant.
+/// serialises on the single SQLite writer. Here the work per batch is one transaction whatever its size.
 public actor CaseIntakeBatcher {
     private struct Pending: Sendable {
         let new: CaseStore.NewCase
