@@ -34,6 +34,11 @@ struct IntakeBodyTests {
             let req = request(#"{"category":"06010","lat":22.6,"long":114,"description":"d","selfHandled":true,"crs":"gcj02"}"#)
             let b = try #require(CasesAPIController.quickBody(req))
             #expect(b.category == "06010" && b.lat == 22.6 && b.long == 114 && b.selfHandled == true && b.crs == "gcj02" && b.photos == nil)
+            // A repeated key ends with its last value, null included (as a dictionary would); null photos are no photos.
+            let repeated = try #require(CasesAPIController.quickBody(request(
+                #"{"category":"06010","category":"09010","lat":1,"lat":null,"long":114,"description":"d","urgency":"urgent","urgency":null,"photos":null}"#)))
+            #expect(repeated.category == "09010" && repeated.lat == nil && repeated.long == 114 && repeated.urgency == nil)
+            #expect(CasesAPIController.quickBody(request(#"{"category":6010,"lat":1,"long":2,"description":"d"}"#)) == nil)   // wrong type: Content words it
         }
     }
 }

@@ -87,45 +87,43 @@ struct CasesAPIController: RouteCollection {
         var b = CreateBody()
         // Members in order, so a repeated key ends with its last value (null included), as in a dictionary.
         for (key, value) in fields {
-            if value == .null {
-                switch key {
-                case "category": b.category = nil
-                case "crs": b.crs = nil
-                case "placeCode": b.placeCode = nil
-                case "description": b.description = nil
-                case "urgency": b.urgency = nil
-                case "source": b.source = nil
-                case "handledNote": b.handledNote = nil
-                case "lat": b.lat = nil
-                case "long": b.long = nil
-                case "selfHandled": b.selfHandled = nil
-                default: break
+            if let field = Self.textField(key) {
+                switch value {
+                case .string(let text): b[keyPath: field] = text
+                case .null: b[keyPath: field] = nil
+                default: return nil
                 }
-                continue
-            }
-            switch key {
-            case "category", "crs", "placeCode", "description", "urgency", "source", "handledNote":
-                guard case .string(let text) = value else { return nil }
-                switch key {
-                case "category": b.category = text
-                case "crs": b.crs = text
-                case "placeCode": b.placeCode = text
-                case "description": b.description = text
-                case "urgency": b.urgency = text
-                case "source": b.source = text
-                default: b.handledNote = text
+            } else if key == "lat" || key == "long" {
+                let field: WritableKeyPath<CreateBody, Double?> = key == "lat" ? \.lat : \.long
+                switch value {
+                case .number(let n): b[keyPath: field] = n
+                case .null: b[keyPath: field] = nil
+                default: return nil
                 }
-            case "lat", "long":
-                guard case .number(let n) = value else { return nil }
-                if key == "lat" { b.lat = n } else { b.long = n }
-            case "selfHandled":
-                guard case .bool(let flag) = value else { return nil }
-                b.selfHandled = flag
-            case "photos": return nil
-            default: continue
+            } else if key == "selfHandled" {
+                switch value {
+                case .bool(let flag): b.selfHandled = flag
+                case .null: b.selfHandled = nil
+                default: return nil
+                }
+            } else if key == "photos", value != .null {
+                return nil
             }
         }
         return b
+    }
+
+    private static func textField(_ key: String) -> WritableKeyPath<CreateBody, String?>? {
+        switch key {
+        case "category": \.category
+        case "crs": \.crs
+        case "placeCode": \.placeCode
+        case "description": \.description
+        case "urgency": \.urgency
+        case "source": \.source
+        case "handledNote": \.handledNote
+        default: nil
+        }
     }
 
     /// `application/json`, with or without parameters, read from the header's text (the typed getter parses every
