@@ -321,12 +321,14 @@ public struct JobLeases: Sendable {
         let expires = now.addingTimeInterval(ttl)
         // Insert if absent; otherwise take it over only when expired or ours. One statement, so two instances
         // racing cannot both win.
-        let rows = try await sql.raw("""
-            INSERT INTO job_leases (name, holder, expires_at) VALUES (\(bind: name), \(bind: holder), \(bind: expires))
-            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-            WHERE job_leases.expires_at < \(bind: now) OR job_leases.holder = excluded.holder
-            RETURNING holder
-            """).all()
+        let rows = try await LockContention.retrying {
+            try await sql.raw("""
+                INSERT INTO job_leases (name, holder, expires_at) VALUES (\(bind: name), \(bind: holder), \(bind: expires))
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE job_leases.expires_at < \(bind: now) OR job_leases.holder = excluded.holder
+                RETURNING holder
+                """).all()
+        }
         return rows.count == 1
     }
 

@@ -133,22 +133,8 @@ public struct DeviceStore: Sendable {
     /// batch or none.
     public func insert(_ events: [DeviceEventRow]) async throws -> Stored {
         guard !events.isEmpty else { return Stored(count: 0, nonGateIDs: []) }
-        // A writer that finds the database locked by another (SQLite's shared-cache memory databases do not wait)
-        // tries again; the transaction rolled back, so nothing is half written.
-        var attempt = 0
-        while true {
-            do {
-                return try await insertOnce(events)
-            } catch where attempt < 50 && Self.isLockContention(error) {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(5 + attempt * 2))
-            }
-        }
-    }
-
-    static func isLockContention(_ error: any Error) -> Bool {
-        let text = String(describing: error).lowercased()
-        return text.contains("locked") || text.contains("busy")
+        // Refused for another writer's lock: the transaction rolled back, so it is tried again whole.
+        return try await LockContention.retrying { try await insertOnce(events) }
     }
 
     public static let columns = ["id", "seq", "device_id", "client_id", "kind", "at", "received_at", "area_path", "street_id", "direction", "method",

@@ -10,7 +10,8 @@ public enum GateRetention {
     public static func compact(_ db: any Database, before cutoff: Date, batch: Int = 5_000) async throws -> Int {
         var removed = 0
         while true {
-            let n: Int = try await db.transaction { tx in
+            // Refused for another writer's lock (it read before writing): the batch rolled back; it runs again.
+            let n: Int = try await LockContention.retrying { try await db.transaction { tx in
                 let sql = tx as! any SQLDatabase
                 let rows = try await sql.select().column("id").column("device_id").column("at").column("direction").column("method")
                     .from("device_events").where("kind", .equal, "gate").where("at", .lessThan, cutoff).limit(batch).all()
@@ -36,7 +37,7 @@ public enum GateRetention {
                     try await sql.delete(from: "device_events").where("id", .in, Array(ids[chunk..<min(ids.count, chunk + 500)])).run()
                 }
                 return ids.count
-            }
+            } }
             removed += n
             if n < batch { return removed }
         }

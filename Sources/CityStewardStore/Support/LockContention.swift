@@ -1,0 +1,24 @@
+import Foundation
+
+/// Writes that meet another writer's lock and are refused instead of waiting: SQLite's shared-cache memory
+/// databases never wait, and a deferred transaction that read before writing is refused at once when waiting could
+/// deadlock. The refused statement or transaction changed nothing (it rolled back), so it is tried again.
+public enum LockContention {
+    public static func isContention(_ error: any Error) -> Bool {
+        let text = String(describing: error).lowercased()
+        return text.contains("locked") || text.contains("busy")
+    }
+
+    /// Runs `body`, again after a short pause each time it is refused for a lock (up to 50 times, ~2.8 s in all).
+    public static func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch where attempt < 50 && isContention(error) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(5 + attempt * 2))
+            }
+        }
+    }
+}
