@@ -69,53 +69,34 @@ final class SQLiteBatchConnection: @unchecked Sendable {
         return stmt
     }
 
-    /// The text of the row being written, all values in one reused buffer, bound in place (SQLITE_STATIC) for the
-    /// one step they are needed: bound as Swift strings, each was copied twice (a C string, then SQLite's own copy),
-    /// and the allocations and copies were the largest items of the writer thread after SQLite itself.
-    private var arena: [UInt8] = []
-    private var spans: [(start: Int, count: Int)] = []
+    private func bind(_ stmt: OpaquePointer, _ values: [ColumnValue]) throws {
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1), rc: Int32
+            switch value.sqlite {
+            case .text(let text):
+                rc = sqlite_nio_sqlite3_bind_text64(stmt, index, text, UInt64(text.utf8.count), Self.transient, UInt8(SQLITE_UTF8))
+            case .integer(let n): rc = sqlite_nio_sqlite3_bind_int64(stmt, index, Int64(n))
+            case .float(let d): rc = sqlite_nio_sqlite3_bind_double(stmt, index, d)
+            case .null: rc = sqlite_nio_sqlite3_bind_null(stmt, index)
+            case .blob(let buffer):
+                rc = buffer.withUnsafeReadableBytes { sqlite_nio_sqlite3_bind_blob64(stmt, index, $0.baseAddress, UInt64($0.count), Self.transient) }
+            }
+            guard rc == SQLITE_OK else { throw failure(rc) }
+        }
+    }
 
     /// Binds, steps once, resets. Returns the first column of a returned row as an integer, if any.
     @discardableResult
     private func run(_ stmt: OpaquePointer, _ values: [ColumnValue]) throws -> Int64? {
-        arena.removeAll(keepingCapacity: true)
-        spans.removeAll(keepingCapacity: true)
-        // `ColumnValue.sqlite` is the one mapping (tested against SQLiteKit's Codable encoding).
-        let data = values.map(\.sqlite)
-        for value in data {
-            let start = arena.count
-            if case .text(let text) = value { arena.append(contentsOf: text.utf8) }
-            spans.append((start, arena.count - start))
+        defer {
+            sqlite_nio_sqlite3_reset(stmt)
+            sqlite_nio_sqlite3_clear_bindings(stmt)
         }
-        let spans = self.spans
-        return try arena.withUnsafeBufferPointer { bytes -> Int64? in
-            defer {
-                sqlite_nio_sqlite3_reset(stmt)
-                sqlite_nio_sqlite3_clear_bindings(stmt)
-            }
-            for (i, value) in data.enumerated() {
-                let index = Int32(i + 1), rc: Int32
-                switch value {
-                case .text:
-                    if let base = bytes.baseAddress, spans[i].count > 0 {
-                        let text = UnsafeRawPointer(base + spans[i].start).assumingMemoryBound(to: CChar.self)
-                        rc = sqlite_nio_sqlite3_bind_text64(stmt, index, text, UInt64(spans[i].count), nil, UInt8(SQLITE_UTF8))
-                    } else {
-                        rc = sqlite_nio_sqlite3_bind_text64(stmt, index, "", 0, Self.transient, UInt8(SQLITE_UTF8))
-                    }
-                case .integer(let n): rc = sqlite_nio_sqlite3_bind_int64(stmt, index, Int64(n))
-                case .float(let d): rc = sqlite_nio_sqlite3_bind_double(stmt, index, d)
-                case .null: rc = sqlite_nio_sqlite3_bind_null(stmt, index)
-                case .blob(let buffer):
-                    rc = buffer.withUnsafeReadableBytes { sqlite_nio_sqlite3_bind_blob64(stmt, index, $0.baseAddress, UInt64($0.count), Self.transient) }
-                }
-                guard rc == SQLITE_OK else { throw failure(rc) }
-            }
-            let rc = sqlite_nio_sqlite3_step(stmt)
-            if rc == SQLITE_ROW { return sqlite_nio_sqlite3_column_int64(stmt, 0) }
-            guard rc == SQLITE_DONE else { throw failure(rc) }
-            return nil
-        }
+        try bind(stmt, values)
+        let rc = sqlite_nio_sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return sqlite_nio_sqlite3_column_int64(stmt, 0) }
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+        return nil
     }
 
     private func insert<T: DirectRow>(_ rows: [T], into table: String) throws {
