@@ -93,11 +93,32 @@ struct IntakeWriterTests {
             if first.withLockedValue({ let was = $0; $0 = false; return was }) { try await Task.sleep(for: .milliseconds(300)) }
             return try await inner.insertCaseBatch(items)
         }
+
+        var batchThread: (any IntakeBatchThread)? { inner.batchThread.map { SlowFirstThread(inner: $0, first: first) } }
+    }
+
+    /// The same on the writer's own thread (the SQLite writer's batches run there).
+    struct SlowFirstThread: IntakeBatchThread {
+        let inner: any IntakeBatchThread
+        let first: NIOLockedValueBox<Bool>
+
+        func run(_ work: @escaping @Sendable (Bool) -> Void) { inner.run(work) }
+
+        func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [CaseRow] {
+            if first.withLockedValue({ let was = $0; $0 = false; return was }) { Thread.sleep(forTimeInterval: 0.3) }
+            return try inner.insertCaseBatch(items)
+        }
+
+        func insertEach(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [Result<CaseRow, any Error>] {
+            try inner.insertEach(items)
+        }
+
+        func batchCommitted() { inner.batchCommitted() }
     }
 
     /// Runs 60 concurrent reports through a batcher on `writer`, two of them with the same idempotency key.
     static func exercise(_ writer: any BatchWriter, db: any Database) async throws {
-        let batcher = CaseIntakeBatcher(writer: SlowFirstBatch(inner: writer), loop: MultiThreadedEventLoopGroup.singleton.next(), maxBatch: 16)
+        let batcher = CaseIntakeBatcher(writer: SlowFirstBatch(inner: writer), maxBatch: 16)
         let results = await withTaskGroup(of: (Int, Result<CaseRow, any Error>).self) { group in
             for i in 0..<60 {
                 group.addTask {
@@ -136,8 +157,8 @@ struct IntakeWriterTests {
         #expect(try await count("case_events") == 59)
         #expect(try await count("notifications") == 59)
         #expect(try await count("resident_reports") == saved.filter(\.supervised).count)
-        #expect(await batcher.statistics.fallbackBatches >= 1)   // the refused report's batch was rerun report by report
-        #expect(await batcher.statistics.batches < 59)   // reports were grouped
+        #expect(batcher.statistics.fallbackBatches >= 1)   // the refused report's batch was rerun report by report
+        #expect(batcher.statistics.batches < 59)   // reports were grouped
     }
 
     @Test func pooledWriterCommitsWholeBatchesAndRefusesOneReportAlone() async throws {
@@ -152,6 +173,7 @@ struct IntakeWriterTests {
         try await withTestDatabase(at: .sqliteFile(path: path)) { db in
             let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"),
                                                loop: MultiThreadedEventLoopGroup.singleton.next())
+            #expect(writer.batchThread != nil)   // batches run on the writer's own thread
             do {
                 try await Self.exercise(writer, db: db)
             } catch {
@@ -159,6 +181,34 @@ struct IntakeWriterTests {
                 throw error
             }
             await writer.close()
+        }
+    }
+
+    /// Under steady batches the WAL must not grow without end: checkpoints run beside the writer, and at `restartAt`
+    /// frames the writer's own checkpoint lets the WAL start over. Without that the WAL of 300 batches of one report
+    /// (each ~20 pages) would pass 6,000 frames.
+    @Test func walStartsOverUnderSteadyBatches() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-wal-\(UUID.random())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        try await withTestDatabase(at: .sqliteFile(path: path)) { db in
+            let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"),
+                                               loop: MultiThreadedEventLoopGroup.singleton.next(), checkpointEvery: 64, restartAt: 256)
+            let batcher = CaseIntakeBatcher(writer: writer)
+            do {
+                for i in 0..<300 { _ = try await batcher.submit(Self.newCase(i), year: 2026) }
+            } catch {
+                await writer.close()
+                throw error
+            }
+            let walBytes = (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            await writer.close()
+            #expect(batcher.statistics.batches == 300)
+            // 256 frames plus the last batch's and the header; 4,096-byte pages and a 24-byte header per frame.
+            #expect(walBytes > 0 && walBytes < 400 * (4_096 + 24), "WAL of \(walBytes) bytes")
+            let sql = try #require(db as? any SQLDatabase)
+            #expect(try await sql.raw("SELECT COUNT(*) AS n FROM cases").first()?.decode(column: "n", as: Int.self) == 300)
         }
     }
 }

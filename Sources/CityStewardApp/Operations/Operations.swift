@@ -106,7 +106,7 @@ struct OperationsController: RouteCollection {
         metrics.registry.makeGauge(descriptor: AppMetrics.databasePing).set(
             Double(pingSeconds.components.seconds) + Double(pingSeconds.components.attoseconds) / 1e18)
         metrics.registry.makeGauge(descriptor: AppMetrics.databasePool).set(Double(metrics.poolSize))
-        let intake = await req.application.intakeBatcher.statistics
+        let intake = req.application.intakeBatcher.statistics
         for (name, value, help) in [("batches", intake.batches, "Intake transactions committed"),
                                     ("reports", intake.reports, "Reports committed by the intake batcher"),
                                     ("largest_batch", intake.largestBatch, "Most reports in one intake transaction"),

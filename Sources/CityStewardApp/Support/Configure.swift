@@ -62,15 +62,14 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)
-    // Intake commits run on a loop of their own (DESIGN §7: group commit without queueing behind requests).
-    let intakeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    // Intake commits run on the SQLite writer's own thread (DESIGN §7: group commit without queueing behind requests).
     if case .sqliteFile(let path) = config.database {
-        let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger, loop: intakeLoop.next())
-        app.intakeBatcher = CaseIntakeBatcher(writer: writer, loop: intakeLoop.next())
-        app.lifecycle.use(CloseWriter(writer: writer, loop: intakeLoop))
+        let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger, loop: writerLoop.next())
+        app.intakeBatcher = CaseIntakeBatcher(writer: writer)
+        app.lifecycle.use(CloseWriter(writer: writer, loop: writerLoop))
     } else {
-        app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db), loop: intakeLoop.next())
-        app.lifecycle.use(CloseWriter(writer: nil, loop: intakeLoop))
+        app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db))
     }
     app.recentCases = RecentCases()
     app.keyRing = try KeyRing(config: config)
@@ -139,10 +138,10 @@ enum ResourceLocator {
 
 /// Closes the intake's own SQLite connection and loop at shutdown.
 struct CloseWriter: LifecycleHandler {
-    let writer: DedicatedSQLiteWriter?
+    let writer: DedicatedSQLiteWriter
     let loop: MultiThreadedEventLoopGroup
     func shutdownAsync(_ application: Application) async {
-        await writer?.close()
+        await writer.close()
         try? await loop.shutdownGracefully()
     }
 }

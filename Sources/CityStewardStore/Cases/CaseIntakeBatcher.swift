@@ -3,58 +3,55 @@ import FluentKit
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import SQLKit
 
 /// Group commit specialised for case intake: the reports that arrive while a batch commits are written together
 /// as one transaction (numbers for the whole batch from one counter update per year, then every row; the writer
-/// decides how: one job through SQLite's C API, or one multi-row INSERT per table on PostgreSQL). Each caller is
-/// answered only after the commit, so an acknowledged report is durable. If the batch fails (one bad row), it runs
-/// again with a savepoint around each report, so only the failing report fails.
+/// decides how: through SQLite's C API on the writer's own thread, or one multi-row INSERT per table on
+/// PostgreSQL). Each caller is answered only after the commit, so an acknowledged report is durable. If the batch
+/// fails (one bad row), it runs again with a savepoint around each report, so only the failing report fails.
 ///
 /// The generic `GroupCommitter` runs each unit's statements one after another; with four statements a report that
 /// serialises on the single SQLite writer. Here the work per batch is one transaction whatever its size.
-public actor CaseIntakeBatcher {
+public final class CaseIntakeBatcher: Sendable {
     private struct Pending: Sendable {
         let new: CaseStore.NewCase
         let year: Int
         let promise: EventLoopPromise<CaseRow>
     }
 
-    /// Reports waiting for the next batch, behind a lock rather than the actor: a request hands its report over
-    /// without moving to the writer's thread, and is answered on its own event loop.
+    public struct Statistics: Sendable {
+        public var batches = 0
+        public var reports = 0
+        public var largestBatch = 0
+        public var fallbackBatches = 0
+        /// Time spent in commits (for /metrics: divide by batches for the mean commit time).
+        public var commitSeconds = 0.0
+    }
+
+    /// Reports waiting for the next batch, behind a lock: a request hands its report over without changing thread,
+    /// and is answered on its own event loop.
     private struct Queue {
         var pending: [Pending] = []
         var draining = false
+        var statistics = Statistics()
     }
 
     private let writer: any BatchWriter
-    private let loop: any EventLoop
-    /// The batcher runs on the loop it is given (the SQLite writer's), so handing a batch to the writer and taking
-    /// the result back stays on one thread.
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
     private let maxBatch: Int
     private let queue = NIOLockedValueBox(Queue())
 
-    public private(set) var batchesCommitted = 0
-    public private(set) var reportsCommitted = 0
-    public private(set) var largestBatch = 0
-    public private(set) var fallbackBatches = 0
-    /// Time spent in commits (for /metrics: divide by batches for the mean commit time).
-    public private(set) var commitSeconds = 0.0
+    public var statistics: Statistics { queue.withLockedValue { $0.statistics } }
 
-    public var statistics: (batches: Int, reports: Int, largestBatch: Int, fallbackBatches: Int, commitSeconds: Double) {
-        (batchesCommitted, reportsCommitted, largestBatch, fallbackBatches, commitSeconds)
-    }
-
-    public init(writer: any BatchWriter, loop: any EventLoop, maxBatch: Int = 256) {
+    public init(writer: any BatchWriter, maxBatch: Int = 256) {
         self.writer = writer
-        self.loop = loop
         self.maxBatch = max(1, maxBatch)
     }
 
     /// Stores the report in the next batch; the future succeeds with it, numbered, on `eventLoop` once that batch
     /// has committed.
-    public nonisolated func submit(_ new: CaseStore.NewCase, year: Int, on eventLoop: any EventLoop) -> EventLoopFuture<CaseRow> {
+    public func submit(_ new: CaseStore.NewCase, year: Int, on eventLoop: any EventLoop) -> EventLoopFuture<CaseRow> {
         let promise = eventLoop.makePromise(of: CaseRow.self)
         let start = queue.withLockedValue { q in
             q.pending.append(Pending(new: new, year: year, promise: promise))
@@ -62,26 +59,82 @@ public actor CaseIntakeBatcher {
             q.draining = true
             return true
         }
-        if start { Task { await self.drain() } }
+        if start {
+            if let thread = writer.batchThread {
+                // The writer's own thread takes batch after batch until the queue is empty: no hand-over per batch.
+                thread.run { active in self.drain(on: thread, active: active) }
+            } else {
+                Task { await self.drain() }
+            }
+        }
         return promise.futureResult
     }
 
-    public nonisolated func submit(_ new: CaseStore.NewCase, year: Int) async throws -> CaseRow {
-        try await submit(new, year: year, on: loop).get()
+    public func submit(_ new: CaseStore.NewCase, year: Int) async throws -> CaseRow {
+        try await submit(new, year: year, on: MultiThreadedEventLoopGroup.singleton.any()).get()
+    }
+
+    /// The next batch, or none (and draining stops) when nothing waits.
+    private func nextBatch() -> [Pending] {
+        queue.withLockedValue { q in
+            guard !q.pending.isEmpty else {
+                q.draining = false
+                return []
+            }
+            let batch = Array(q.pending.prefix(maxBatch))
+            q.pending.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    /// `committed` is nil when nothing was committed.
+    private func record(_ committed: Int?, fallback: Bool, since started: ContinuousClock.Instant) {
+        let d = ContinuousClock.now - started
+        queue.withLockedValue { q in
+            q.statistics.commitSeconds += Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            if fallback { q.statistics.fallbackBatches += 1 }
+            guard let committed else { return }
+            q.statistics.batches += 1
+            q.statistics.reports += committed
+            q.statistics.largestBatch = max(q.statistics.largestBatch, committed)
+        }
+    }
+
+    /// On the writer's thread: every call blocks that thread, which is its only work.
+    private func drain(on thread: any IntakeBatchThread, active: Bool) {
+        while true {
+            let batch = nextBatch()
+            if batch.isEmpty { return }
+            guard active else {
+                for p in batch { p.promise.fail(GroupCommitError.writerClosed) }
+                continue
+            }
+            let items = batch.map { ($0.new, $0.year) }
+            let started = ContinuousClock.now
+            do {
+                let rows = try thread.insertCaseBatch(items)
+                record(batch.count, fallback: false, since: started)
+                for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
+            } catch where batch.count > 1 {
+                do {
+                    let outcomes = try thread.insertEach(items)
+                    record(outcomes.count { if case .success = $0 { true } else { false } }, fallback: true, since: started)
+                    for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
+                } catch {
+                    record(nil, fallback: true, since: started)
+                    for p in batch { p.promise.fail(error) }
+                }
+            } catch {
+                record(nil, fallback: false, since: started)
+                batch[0].promise.fail(error)
+            }
+            thread.batchCommitted()
+        }
     }
 
     private func drain() async {
-        let maxBatch = self.maxBatch
         while true {
-            let batch: [Pending] = queue.withLockedValue { q in
-                guard !q.pending.isEmpty else {
-                    q.draining = false
-                    return []
-                }
-                let batch = Array(q.pending.prefix(maxBatch))
-                q.pending.removeFirst(batch.count)
-                return batch
-            }
+            let batch = nextBatch()
             if batch.isEmpty { return }
             await commit(batch)
         }
@@ -90,20 +143,16 @@ public actor CaseIntakeBatcher {
     private func commit(_ batch: [Pending]) async {
         let items = batch.map { ($0.new, $0.year) }
         let started = ContinuousClock.now
-        defer {
-            let d = ContinuousClock.now - started
-            commitSeconds += Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        }
         do {
             let rows = try await writer.insertCaseBatch(items)
-            record(batch.count)
+            record(batch.count, fallback: false, since: started)
             for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
         } catch {
             guard batch.count > 1 else {
+                record(nil, fallback: false, since: started)
                 batch[0].promise.fail(error)
                 return
             }
-            fallbackBatches += 1
             do {
                 let outcomes = try await writer.transaction { sql in
                     var outcomes: [Result<CaseRow, any Error>] = []
@@ -121,18 +170,13 @@ public actor CaseIntakeBatcher {
                     }
                     return outcomes
                 }
-                record(outcomes.filter { if case .success = $0 { true } else { false } }.count)
+                record(outcomes.count { if case .success = $0 { true } else { false } }, fallback: true, since: started)
                 for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
             } catch {
+                record(nil, fallback: true, since: started)
                 for p in batch { p.promise.fail(error) }
             }
         }
-    }
-
-    private func record(_ committed: Int) {
-        batchesCommitted += 1
-        reportsCommitted += committed
-        largestBatch = max(largestBatch, committed)
     }
 }
 

@@ -113,4 +113,6 @@ public actor GroupCommitter {
 public enum GroupCommitError: Error, Equatable {
     case notSQL
     case unexpectedResult
+    /// The writer was shut down before the batch could run.
+    case writerClosed
 }

@@ -19,6 +19,9 @@ final class SQLiteBatchConnection: @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Frames in the WAL after the last commit, while `watchWAL()` is on.
+    private(set) var walFrames = 0
+
     init(path: String, synchronous: SQLiteSynchronous) throws {
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         var h: OpaquePointer?
@@ -30,15 +33,22 @@ final class SQLiteBatchConnection: @unchecked Sendable {
         handle = h
         sqlite_nio_sqlite3_busy_timeout(h, 5000)
         do {
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous.rawValue)", "PRAGMA foreign_keys = ON",
-                           // See DedicatedSQLiteWriter: checkpoints mostly run beside the writer.
-                           "PRAGMA wal_autocheckpoint = 4000"] {
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous.rawValue)", "PRAGMA foreign_keys = ON"] {
                 try exec(pragma)
             }
         } catch {
             close()
             throw error
         }
+    }
+
+    /// Reports the WAL's length after each commit (`walFrames`) instead of checkpointing automatically: SQLite's
+    /// automatic checkpoint is this same hook, so the owner now decides when and where checkpoints run.
+    func watchWAL() {
+        sqlite_nio_sqlite3_wal_hook(handle, { context, _, _, frames in
+            if let context { Unmanaged<SQLiteBatchConnection>.fromOpaque(context).takeUnretainedValue().walFrames = Int(frames) }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     private func failure(_ rc: Int32) -> Failure {
@@ -108,33 +118,61 @@ final class SQLiteBatchConnection: @unchecked Sendable {
 
     /// The intake batch as one transaction: numbers from the yearly counters, then every row. All or nothing.
     func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [CaseRow] {
-        try exec("BEGIN IMMEDIATE")
-        do {
-            var rows = items.map(\.new.row)
-            let counter = try cached("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last")
-            for year in Set(items.map(\.year)).sorted() {
-                let indices = items.indices.filter { items[$0].year == year }
-                guard let last = try run(counter, [.integer(year), .integer(indices.count), .integer(indices.count)]) else {
-                    throw GroupCommitError.unexpectedResult
-                }
-                for (k, i) in indices.enumerated() {
-                    rows[i].number = CaseNumber.format(year: year, sequence: Int(last) - indices.count + 1 + k)
+        try inTransaction { try insertRows(items) }
+    }
+
+    /// The batch again with a savepoint around each report: a report that fails is rolled back alone.
+    func insertEach(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [Result<CaseRow, any Error>] {
+        try inTransaction {
+            try items.map { item in
+                try run(cached("SAVEPOINT intake_one"), [])
+                do {
+                    let row = try insertRows([item])[0]
+                    try run(cached("RELEASE intake_one"), [])
+                    return .success(row)
+                } catch {
+                    try run(cached("ROLLBACK TO intake_one"), [])
+                    try run(cached("RELEASE intake_one"), [])
+                    return .failure(error)
                 }
             }
-            try insert(rows, into: "cases")
-            try insert(items.flatMap(\.new.events), into: "case_events")
-            try insert(items.flatMap(\.new.photos), into: "case_photos")
-            try insert(items.flatMap(\.new.notifications), into: "notifications")
-            try insert(items.compactMap(\.new.resident), into: "resident_reports")
-            try exec("COMMIT")
-            return rows
+        }
+    }
+
+    private func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try run(cached("BEGIN IMMEDIATE"), [])
+        do {
+            let value = try body()
+            try run(cached("COMMIT"), [])
+            return value
         } catch {
             if sqlite_nio_sqlite3_get_autocommit(handle) == 0 { try? exec("ROLLBACK") }
             throw error
         }
     }
 
+    private func insertRows(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [CaseRow] {
+        var rows = items.map(\.new.row)
+        let counter = try cached("INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + ? RETURNING last")
+        for year in Set(items.map(\.year)).sorted() {
+            let indices = items.indices.filter { items[$0].year == year }
+            guard let last = try run(counter, [.integer(year), .integer(indices.count), .integer(indices.count)]) else {
+                throw GroupCommitError.unexpectedResult
+            }
+            for (k, i) in indices.enumerated() {
+                rows[i].number = CaseNumber.format(year: year, sequence: Int(last) - indices.count + 1 + k)
+            }
+        }
+        try insert(rows, into: "cases")
+        try insert(items.flatMap(\.new.events), into: "case_events")
+        try insert(items.flatMap(\.new.photos), into: "case_photos")
+        try insert(items.flatMap(\.new.notifications), into: "notifications")
+        try insert(items.compactMap(\.new.resident), into: "resident_reports")
+        return rows
+    }
+
     func close() {
+        if let handle { sqlite_nio_sqlite3_wal_hook(handle, nil, nil) }
         for stmt in statements.values { sqlite_nio_sqlite3_finalize(stmt) }
         statements = [:]
         if let handle { sqlite_nio_sqlite3_close_v2(handle) }
