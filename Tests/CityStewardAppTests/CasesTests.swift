@@ -606,7 +606,7 @@ struct IntakeAnswerTests {
             let patrol = try await token(app, "steward-patrol")
             let p = try await gridCentre(app, songziyuan, 10)
             _ = try await report(app, patrol, category: "06010", at: p)
-            let second = try await report(app, patrol, category: "06010", at: p, extra: ["description": "引号\"与\\换行\n"])
+            let second = try await report(app, patrol, category: "06010", at: p, extra: ["description": "引号\"与\\换行\n第二行\t\u{1}尾\n"])
             let idText = try #require(second.json["id"] as? String)
             let id = try #require(UUID(uuidString: idText))
             let row = try await CaseStore(db: app.db).find(id, scope: nil)
@@ -619,7 +619,7 @@ struct IntakeAnswerTests {
                 let written = try #require(try JSONSerialization.jsonObject(with: Data(answer.intakeJSON())) as? NSDictionary)
                 #expect(written == expected)
             }
-            #expect(second.json["description"] as? String == "引号\"与\\换行")   // trimmed, escaped and read back
+            #expect(second.json["description"] as? String == "引号\"与\\换行\n第二行\t\u{1}尾")   // trimmed, escaped and read back
         }
     }
 }

@@ -264,4 +264,24 @@ struct IntakeHelperTests {
         #expect(fields.map(\.value) == [.string("x"), .number(1.5), .bool(true), .null, .string("y")])
         #expect(FlatJSON.fields(Array(#"{"a":{"b":1}}"#.utf8)) == nil)   // nested: not flat
     }
+
+    /// Ids drawn from the shared random pool by many threads at once: all distinct, with RFC 9562's version and
+    /// variant bits, and the random part not constant.
+    @Test func idsFromTheRandomPoolAreDistinctAcrossThreads() async {
+        let ids = await withTaskGroup(of: [UUID].self) { group in
+            for t in 0..<4 {
+                group.addTask { (0..<5_000).map { _ in t % 2 == 0 ? UUID.timeOrdered() : UUID.random() } }
+            }
+            var all: [UUID] = []
+            for await part in group { all += part }
+            return all
+        }
+        #expect(ids.count == 20_000 && Set(ids).count == 20_000)
+        for id in ids {
+            let version = id.uuid.6 >> 4
+            #expect(version == 7 || version == 4)
+            #expect(id.uuid.8 & 0xC0 == 0x80)
+        }
+        #expect(Set(ids.map(\.uuid.15)).count > 200)   // the last byte is random: nearly all 256 values appear
+    }
 }

@@ -1,11 +1,32 @@
 import Foundation
+
+/// Random bits for ids, drawn from the system's CSPRNG (`arc4random_buf`: glibc 2.36+, Darwin) 512 bytes at a time.
+/// `SystemRandomNumberGenerator` makes one `getrandom` system call per 8 bytes: two per id, six per intake. Ids are
+/// not secrets; secrets (tokens, keys) keep drawing from the system generator directly.
+final class RandomPool: @unchecked Sendable {
+    static let shared = RandomPool()
+    private let lock = NSLock()
+    private var words = [UInt64](repeating: 0, count: 64)
+    private var used = 64
+
+    func twoWords() -> (UInt64, UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if used + 2 > words.count {
+            words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            used = 0
+        }
+        used += 2
+        return (words[used - 2], words[used - 1])
+    }
+}
+
 extension UUID {
     /// A random (version 4, RFC 9562) UUID from the system's generator. Foundation's `UUID()` on Linux opens and reads
     /// /dev/urandom on every call (two system calls and a file descriptor); ids made on every request and every device
     /// event come from here instead.
     public static func random() -> UUID {
-        var g = SystemRandomNumberGenerator()
-        let a: UInt64 = g.next(), b: UInt64 = g.next()
+        let (a, b) = RandomPool.shared.twoWords()
         func byte(_ v: UInt64, _ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: v >> (8 * i)) }
         return UUID(uuid: (byte(a, 0), byte(a, 1), byte(a, 2), byte(a, 3), byte(a, 4), byte(a, 5),
                            (byte(a, 6) & 0x0F) | 0x40, byte(a, 7),
@@ -18,8 +39,7 @@ extension UUID {
     /// intake commit wrote ~100 scattered index pages to the WAL). The creation time it reveals is already public on
     /// every record made with it.
     public static func timeOrdered(at date: Date = Date()) -> UUID {
-        var g = SystemRandomNumberGenerator()
-        let r: UInt64 = g.next(), s: UInt64 = g.next()
+        let (r, s) = RandomPool.shared.twoWords()
         let ms = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         func byte(_ v: UInt64, _ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: v >> (8 * i)) }
         return UUID(uuid: (byte(ms, 5), byte(ms, 4), byte(ms, 3), byte(ms, 2), byte(ms, 1), byte(ms, 0),

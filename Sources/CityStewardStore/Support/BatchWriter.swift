@@ -188,7 +188,7 @@ public final class SQLiteWriterThread: IntakeBatchThread, @unchecked Sendable {
         guard let connection else { return }
         let frames = connection.walFrames
         if frames >= restartAt {
-            do { try connection.exec("PRAGMA wal_checkpoint(PASSIVE)") } catch {
+            do { try connection.checkpoint() } catch {
                 logger.warning("WAL checkpoint failed: \(String(describing: error))")
             }
             framesAtLastCheckpoint = 0
@@ -211,7 +211,7 @@ public final class SQLiteWriterThread: IntakeBatchThread, @unchecked Sendable {
             guard state == .active else { return }
             do {
                 if checkpointer == nil { checkpointer = try SQLiteBatchConnection(path: path, synchronous: synchronous) }
-                try checkpointer?.exec("PRAGMA wal_checkpoint(PASSIVE)")
+                try checkpointer?.checkpoint()
             } catch {
                 logger.warning("WAL checkpoint failed: \(String(describing: error))")
             }

@@ -51,6 +51,14 @@ final class SQLiteBatchConnection: @unchecked Sendable {
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
+    /// A PASSIVE checkpoint: copies what no reader still needs, never waits. Another checkpoint running at the same
+    /// moment is not a failure (this one is simply skipped).
+    func checkpoint() throws {
+        var logFrames: Int32 = 0, copied: Int32 = 0
+        let rc = sqlite_nio_sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else { throw failure(rc) }
+    }
+
     private func failure(_ rc: Int32) -> Failure {
         Failure(code: rc, message: handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "closed")
     }
