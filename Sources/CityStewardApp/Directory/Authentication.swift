@@ -65,8 +65,8 @@ struct ActorMiddleware: Middleware {
         // Anonymous requests (health checks, the login page, static files) pass without starting a task.
         let hasCredential = request.headers.bearerAuthorization != nil || request.headers.first(name: "X-API-Key") != nil
         // The API takes bearer credentials only: a session cookie there would make every API write a CSRF target.
-        let usesSession = !ErrorRenderer.isAPI(request) && request.hasSession && request.session.data[SessionKeys.userID] != nil
-        guard hasCredential || usesSession else {
+        // (Asked only without a credential: a credential wins anyway.)
+        guard hasCredential || (!ErrorRenderer.isAPI(request) && request.hasSession && request.session.data[SessionKeys.userID] != nil) else {
             return next.respond(to: request)
         }
         // A credential verified in the last few seconds: no task, no query.

@@ -17,6 +17,7 @@ final class SQLiteBatchConnection: @unchecked Sendable {
 
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    private var inserts: [String: OpaquePointer] = [:]
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Frames in the WAL after the last commit, while `watchWAL()` is on.
@@ -119,8 +120,13 @@ final class SQLiteBatchConnection: @unchecked Sendable {
 
     private func insert<T: DirectRow>(_ rows: [T], into table: String) throws {
         guard !rows.isEmpty else { return }
-        let stmt = try cached("INSERT INTO \(table) (\(T.columns.joined(separator: ", "))) VALUES ("
+        // Keyed by table: the statement's text is built once, not per batch.
+        let stmt: OpaquePointer
+        if let existing = inserts[table] { stmt = existing } else {
+            stmt = try cached("INSERT INTO \(table) (\(T.columns.joined(separator: ", "))) VALUES ("
                               + Array(repeating: "?", count: T.columns.count).joined(separator: ", ") + ")")
+            inserts[table] = stmt
+        }
         for row in rows { try run(stmt, row.columnValues) }
     }
 
@@ -183,6 +189,7 @@ final class SQLiteBatchConnection: @unchecked Sendable {
         if let handle { sqlite_nio_sqlite3_wal_hook(handle, nil, nil) }
         for stmt in statements.values { sqlite_nio_sqlite3_finalize(stmt) }
         statements = [:]
+        inserts = [:]
         if let handle { sqlite_nio_sqlite3_close_v2(handle) }
         handle = nil
     }
