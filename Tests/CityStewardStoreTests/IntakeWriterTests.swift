@@ -165,12 +165,17 @@ struct IntakeWriterTests {
         try await withTestDatabase { db in try await Self.exercise(PooledBatchWriter(db: db), db: db) }
     }
 
-    @Test func dedicatedSQLiteWriterCommitsWholeBatchesAndRefusesOneReportAlone() async throws {
+    /// A migrated SQLite file in a directory of its own, removed afterwards.
+    static func withSQLiteFile(_ body: (_ path: String, _ db: any Database) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-writer-\(UUID.random())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("db.sqlite").path
-        try await withTestDatabase(at: .sqliteFile(path: path)) { db in
+        try await withTestDatabase(at: .sqliteFile(path: path)) { db in try await body(path, db) }
+    }
+
+    @Test func dedicatedSQLiteWriterCommitsWholeBatchesAndRefusesOneReportAlone() async throws {
+        try await Self.withSQLiteFile { path, db in
             let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"),
                                                loop: MultiThreadedEventLoopGroup.singleton.next())
             #expect(writer.batchThread != nil)   // batches run on the writer's own thread
@@ -189,11 +194,7 @@ struct IntakeWriterTests {
     /// checkpoint is busy at that moment). Without that the WAL of these 300 batches of one report passes 6,000
     /// frames (26 MB measured).
     @Test func walStartsOverUnderSteadyBatches() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-wal-\(UUID.random())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("db.sqlite").path
-        try await withTestDatabase(at: .sqliteFile(path: path)) { db in
+        try await Self.withSQLiteFile { path, db in
             let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"),
                                                loop: MultiThreadedEventLoopGroup.singleton.next(), checkpointEvery: 64, restartAt: 256)
             let batcher = CaseIntakeBatcher(writer: writer)
