@@ -87,16 +87,36 @@ public final class CaseIntakeBatcher: Sendable {
         }
     }
 
-    /// `committed` is nil when nothing was committed.
-    private func record(_ committed: Int?, fallback: Bool, since started: ContinuousClock.Instant) {
+    /// How a batch ended: committed whole, committed report by report after a failure, or not at all.
+    private enum Outcome {
+        case whole([CaseRow])
+        case each([Result<CaseRow, any Error>])
+        case failed(any Error, fallback: Bool)
+    }
+
+    /// Answers every report of the batch and records it for /metrics.
+    private func finish(_ batch: [Pending], _ outcome: Outcome, since started: ContinuousClock.Instant) {
         let d = ContinuousClock.now - started
         queue.withLockedValue { q in
             q.statistics.commitSeconds += Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            if fallback { q.statistics.fallbackBatches += 1 }
-            guard let committed else { return }
+            let committed: Int
+            switch outcome {
+            case .whole(let rows): committed = rows.count
+            case .each(let outcomes):
+                q.statistics.fallbackBatches += 1
+                committed = outcomes.count { if case .success = $0 { true } else { false } }
+            case .failed(_, let fallback):
+                if fallback { q.statistics.fallbackBatches += 1 }
+                return
+            }
             q.statistics.batches += 1
             q.statistics.reports += committed
             q.statistics.largestBatch = max(q.statistics.largestBatch, committed)
+        }
+        switch outcome {
+        case .whole(let rows): for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
+        case .each(let outcomes): for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
+        case .failed(let error, _): for p in batch { p.promise.fail(error) }
         }
     }
 
@@ -111,23 +131,15 @@ public final class CaseIntakeBatcher: Sendable {
             }
             let items = batch.map { ($0.new, $0.year) }
             let started = ContinuousClock.now
+            let outcome: Outcome
             do {
-                let rows = try thread.insertCaseBatch(items)
-                record(batch.count, fallback: false, since: started)
-                for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
+                outcome = .whole(try thread.insertCaseBatch(items))
             } catch where batch.count > 1 {
-                do {
-                    let outcomes = try thread.insertEach(items)
-                    record(outcomes.count { if case .success = $0 { true } else { false } }, fallback: true, since: started)
-                    for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
-                } catch {
-                    record(nil, fallback: true, since: started)
-                    for p in batch { p.promise.fail(error) }
-                }
+                do { outcome = .each(try thread.insertEach(items)) } catch { outcome = .failed(error, fallback: true) }
             } catch {
-                record(nil, fallback: false, since: started)
-                batch[0].promise.fail(error)
+                outcome = .failed(error, fallback: false)
             }
+            finish(batch, outcome, since: started)
             thread.batchCommitted()
         }
     }
@@ -136,46 +148,17 @@ public final class CaseIntakeBatcher: Sendable {
         while true {
             let batch = nextBatch()
             if batch.isEmpty { return }
-            await commit(batch)
-        }
-    }
-
-    private func commit(_ batch: [Pending]) async {
-        let items = batch.map { ($0.new, $0.year) }
-        let started = ContinuousClock.now
-        do {
-            let rows = try await writer.insertCaseBatch(items)
-            record(batch.count, fallback: false, since: started)
-            for (p, row) in zip(batch, rows) { p.promise.succeed(row) }
-        } catch {
-            guard batch.count > 1 else {
-                record(nil, fallback: false, since: started)
-                batch[0].promise.fail(error)
-                return
-            }
+            let items = batch.map { ($0.new, $0.year) }
+            let started = ContinuousClock.now
+            let outcome: Outcome
             do {
-                let outcomes = try await writer.transaction { sql in
-                    var outcomes: [Result<CaseRow, any Error>] = []
-                    for (i, item) in items.enumerated() {
-                        try await sql.raw("SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
-                        do {
-                            let row = try await CaseStore.insertBatch([item], on: sql)[0]
-                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
-                            outcomes.append(.success(row))
-                        } catch {
-                            try await sql.raw("ROLLBACK TO SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
-                            try await sql.raw("RELEASE SAVEPOINT \(unsafeRaw: "ci_\(i)")").run()
-                            outcomes.append(.failure(error))
-                        }
-                    }
-                    return outcomes
-                }
-                record(outcomes.count { if case .success = $0 { true } else { false } }, fallback: true, since: started)
-                for (p, outcome) in zip(batch, outcomes) { p.promise.completeWith(outcome) }
+                outcome = .whole(try await writer.insertCaseBatch(items))
+            } catch where batch.count > 1 {
+                do { outcome = .each(try await writer.insertEach(items)) } catch { outcome = .failed(error, fallback: true) }
             } catch {
-                record(nil, fallback: true, since: started)
-                for p in batch { p.promise.fail(error) }
+                outcome = .failed(error, fallback: false)
             }
+            finish(batch, outcome, since: started)
         }
     }
 }

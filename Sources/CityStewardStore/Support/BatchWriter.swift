@@ -37,6 +37,26 @@ extension BatchWriter {
     public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
         try await transaction { sql in try await CaseStore.insertBatch(items, on: sql) }
     }
+
+    /// The batch again in one transaction with a savepoint around each report, so only a failing report fails.
+    public func insertEach(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [Result<CaseRow, any Error>] {
+        try await transaction { sql in
+            var outcomes: [Result<CaseRow, any Error>] = []
+            for item in items {
+                try await sql.raw("SAVEPOINT intake_one").run()
+                do {
+                    let row = try await CaseStore.insertBatch([item], on: sql)[0]
+                    try await sql.raw("RELEASE SAVEPOINT intake_one").run()
+                    outcomes.append(.success(row))
+                } catch {
+                    try await sql.raw("ROLLBACK TO SAVEPOINT intake_one").run()
+                    try await sql.raw("RELEASE SAVEPOINT intake_one").run()
+                    outcomes.append(.failure(error))
+                }
+            }
+            return outcomes
+        }
+    }
 }
 
 /// Transactions on the shared Fluent pool (PostgreSQL, and in-memory SQLite, which has one database per connection).
@@ -103,14 +123,6 @@ public actor DedicatedSQLiteWriter: BatchWriter {
             try? await sql.raw("ROLLBACK").run()
             throw error
         }
-    }
-
-    /// One batch as one job on the writer's thread (the batcher normally drives that thread itself, `batchThread`).
-    public func insertCaseBatch(_ items: [(new: CaseStore.NewCase, year: Int)]) async throws -> [CaseRow] {
-        let thread = self.thread
-        let rows = try await thread.pool.runIfActive(eventLoop: loop) { try thread.insertCaseBatch(items) }.get()
-        _ = try? await thread.pool.runIfActive(eventLoop: loop) { thread.batchCommitted() }.get()
-        return rows
     }
 
     public func close() async {
