@@ -280,7 +280,7 @@ func ingestionRows(events: Int) async throws -> [Row] {
 
     // The feed: pages of 1,000 read, opened and desensitized (pseudonyms, hour, masked plate).
     let consumer = try await ConsumerStore(db: db).create(code: "bench", name: "bench", userID: UUID(), areaIDs: [], kinds: ["gate"],
-                                                          rules: .standard(consumer: "bench"), by: "bench")
+                                                          rules: .standard(consumer: "bench"), by: "bench", at: Date())
     _ = consumer
     let d = Desensitizer(rules: .standard(consumer: "bench"), pseudonymize: cipher.pseudonymizer(consumer: "bench"), gridCode: { _ in nil })
     let feedStart = DispatchTime.now().uptimeNanoseconds

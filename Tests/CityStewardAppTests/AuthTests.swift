@@ -180,7 +180,7 @@ struct AuthTests {
             #expect(me.json["permissions"] as? [String] == ["areas:read"])
             // Revoked from outside this process (the CLI): effective once the server's credential cache entry
             // lapses (at most 10 s; dropped here to stand for that).
-            _ = try await directory.revokeToken(id: areasInfo.id, now: Date())
+            _ = try await directory.revokeToken(id: areasInfo.id, now: app.clock.now)
             app.credentialCache.invalidateAll()
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(areasKey)).status == .unauthorized)
 
@@ -191,14 +191,14 @@ struct AuthTests {
             let (k2, i2) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "k2", scopes: [.areasRead], expiresAt: nil)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k1)).status == .ok)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .ok)
-            _ = try await directory.revokeToken(id: i1.id, now: Date())
-            _ = try await directory.revokeToken(id: i2.id, now: Date())
+            _ = try await directory.revokeToken(id: i1.id, now: app.clock.now)
+            _ = try await directory.revokeToken(id: i2.id, now: app.clock.now)
             // k2: the request that finds its entry old checks it, finds it revoked, and everyone is refused.
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .unauthorized)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k2)).status == .unauthorized)
             // k1: while another request's check is under way (claimed here), requests are served from the entry…
-            #expect(cache.get(CredentialCache.key(k1), now: Date()) == nil)
-            #expect(cache.get(CredentialCache.key(k1), now: Date()) != nil)
+            #expect(cache.get(CredentialCache.key(k1), now: app.clock.now) == nil)
+            #expect(cache.get(CredentialCache.key(k1), now: app.clock.now) != nil)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k1)).status == .ok)
             // …until that check removes it.
             cache.remove(CredentialCache.key(k1))
@@ -208,9 +208,9 @@ struct AuthTests {
             app.credentialCache = strict
             let (k3, i3) = try await directory.issueToken(userID: admin.id, kind: .apiKey, name: "k3", scopes: [.areasRead], expiresAt: nil)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k3)).status == .ok)
-            #expect(strict.get(CredentialCache.key(k3), now: Date()) == nil)
-            #expect(strict.get(CredentialCache.key(k3), now: Date()) == nil)
-            _ = try await directory.revokeToken(id: i3.id, now: Date())
+            #expect(strict.get(CredentialCache.key(k3), now: app.clock.now) == nil)
+            #expect(strict.get(CredentialCache.key(k3), now: app.clock.now) == nil)
+            _ = try await directory.revokeToken(id: i3.id, now: app.clock.now)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k3)).status == .unauthorized)
         }
     }

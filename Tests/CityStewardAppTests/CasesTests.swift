@@ -317,7 +317,7 @@ struct CasesHTTPTests {
             let patrol = try await token(app, "steward-patrol")
             let p = try await gridCentre(app, songziyuan, 6)
             let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
-            let later = Date().addingTimeInterval(3600)   // past the 30-minute dispatch step
+            let later = app.clock.now.addingTimeInterval(3600)   // past the 30-minute dispatch step
             let one = OverdueSweeper(app: app, holder: "instance-a")
             let two = OverdueSweeper(app: app, holder: "instance-b")
             #expect(try await one.sweep(now: later) == 1)
@@ -544,13 +544,13 @@ struct NotificationTests {
             let store = CaseStore(db: app.db)
             let relay = OutboxRelay(store: store, notifier: notifier)
             notifier.failing = true
-            let failed = try await relay.run()
+            let failed = try await relay.run(now: app.clock.now)
             #expect(failed.sent == 0 && failed.failed == 2)
             #expect(try await store.unsentNotifications().allSatisfy { $0.attempts == 1 })
             notifier.failing = false
-            let sent = try await relay.run()
+            let sent = try await relay.run(now: app.clock.now)
             #expect(sent.sent == 2 && notifier.kinds.sorted() == ["dispatched", "reported"])
-            #expect(try await relay.run().sent == 0)   // nothing is sent twice
+            #expect(try await relay.run(now: app.clock.now).sent == 0)   // nothing is sent twice
             let rows = try await store.notifications(orgID: try #require(try await DirectoryStore(db: app.db).org(code: "LH-STEWARD-01")).id, userID: nil)
             #expect(rows.allSatisfy { $0.sentAt != nil && $0.channel == "sms-test" })
         }
@@ -611,7 +611,7 @@ struct IntakeAnswerTests {
             let id = try #require(UUID(uuidString: idText))
             let row = try await CaseStore(db: app.db).find(id, scope: nil)
             for language in [Language.zhHans, .en] {
-                var answer = CaseResponse(row, language: language)
+                var answer = CaseResponse(row, language: language, now: app.clock.now)
                 answer.duplicateOf = .init(id: UUID(), number: "LH-2026-000001")
                 answer.pendingHours = 8.5
                 let encoded = try JSONEncoder().encode(answer)
@@ -634,29 +634,29 @@ struct RecentCasesTests {
             let p = try await gridCentre(app, songziyuan, 11)
             let first = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
             let other = RecentCases(refresh: .zero)
-            let hit = try await other.nearest(category: "06010", at: p.offset(eastMetres: 30, northMetres: 0), now: Date(), db: app.db)
+            let hit = try await other.nearest(category: "06010", at: p.offset(eastMetres: 30, northMetres: 0), now: app.clock.now, db: app.db)
             #expect(hit?.id.uuidString == first)
-            #expect(try await other.nearest(category: "06012", at: p, now: Date(), db: app.db) == nil)
-            #expect(try await other.nearest(category: "06010", at: p.offset(eastMetres: 80, northMetres: 0), now: Date(), db: app.db) == nil)
+            #expect(try await other.nearest(category: "06012", at: p, now: app.clock.now, db: app.db) == nil)
+            #expect(try await other.nearest(category: "06010", at: p.offset(eastMetres: 80, northMetres: 0), now: app.clock.now, db: app.db) == nil)
             let q = p.offset(eastMetres: 0, northMetres: 150)
             let second = try #require(try await report(app, patrol, category: "06010", at: q).json["id"] as? String)
-            #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db)?.id.uuidString == second)
+            #expect(try await other.nearest(category: "06010", at: q, now: app.clock.now, db: app.db)?.id.uuidString == second)
             // It reads rows only for numbers it has not seen: none when nothing new was stored, and none for reports
             // it added itself (as the instance that committed them does).
             let loads = other.rowLoads
-            #expect(try await other.nearest(category: "06010", at: q, now: Date(), db: app.db) != nil)
+            #expect(try await other.nearest(category: "06010", at: q, now: app.clock.now, db: app.db) != nil)
             #expect(other.rowLoads == loads)
             let own = try await report(app, patrol, category: "06012", at: p).json
             let ownID = try #require((own["id"] as? String).flatMap(UUID.init(uuidString:)))
-            other.insert([("06012", RecentCases.Entry(id: ownID, number: try #require(own["number"] as? String), position: p, reportedAt: Date()))])
-            #expect(try await other.nearest(category: "06012", at: p, now: Date(), db: app.db)?.id == ownID)
+            other.insert([("06012", RecentCases.Entry(id: ownID, number: try #require(own["number"] as? String), position: p, reportedAt: app.clock.now))])
+            #expect(try await other.nearest(category: "06012", at: p, now: app.clock.now, db: app.db)?.id == ownID)
             #expect(other.rowLoads == loads)
             // A report stored by someone else is read, and only it.
             let foreign = try #require(try await report(app, patrol, category: "06013", at: p).json["id"] as? String)
-            #expect(try await other.nearest(category: "06013", at: p, now: Date(), db: app.db)?.id.uuidString == foreign)
+            #expect(try await other.nearest(category: "06013", at: p, now: app.clock.now, db: app.db)?.id.uuidString == foreign)
             #expect(other.rowLoads == loads + 1)
             // Out of the 48-hour window: not a duplicate.
-            #expect(try await other.nearest(category: "06010", at: q, now: Date().addingTimeInterval(49 * 3600), db: app.db) == nil)
+            #expect(try await other.nearest(category: "06010", at: q, now: app.clock.now.addingTimeInterval(49 * 3600), db: app.db) == nil)
         }
     }
 

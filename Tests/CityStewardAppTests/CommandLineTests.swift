@@ -171,7 +171,7 @@ struct CommandLineTests {
             #expect(mode?.intValue == 0o600)
             let before = FieldCipher(ring: try #require(FieldCipher.parseRing(try String(contentsOfFile: keyFile, encoding: .utf8))))
             #expect(before.versions == ["v1"])
-            try await DemoLoader.loadResidents(on: db, cipher: before, count: 40)
+            try await DemoLoader.loadResidents(on: db, cipher: before, count: 40, now: testStart)
             let oldRows = try await ResidentStore(db: db).list(scope: .everything, limit: 100).rows
             let plain = try oldRows.map { try before.open($0.idSealed) }
             // A gate pass and a webhook secret are sealed too, and are re-sealed with the rest.
@@ -179,12 +179,12 @@ struct CommandLineTests {
             let eventID = UUID(), consumerID = UUID()
             try await sql.insert(into: "device_events")
                 .columns("id", "seq", "device_id", "client_id", "kind", "at", "received_at", "area_path", "person_sealed", "plate_sealed")
-                .values(SQLBind(eventID), SQLBind(Int64(1)), SQLBind(UUID()), SQLBind("c-1"), SQLBind("gate"), SQLBind(Date()), SQLBind(Date()), SQLBind("/x/"),
+                .values(SQLBind(eventID), SQLBind(Int64(1)), SQLBind(UUID()), SQLBind("c-1"), SQLBind("gate"), SQLBind(testStart), SQLBind(testStart), SQLBind("/x/"),
                         SQLBind(try before.seal("440309199001010011")), SQLBind(try before.seal("粤B12345"))).run()
             try await sql.insert(into: "consumer_webhooks")
                 .columns("consumer_id", "url", "secret_sealed", "cursor", "failures", "next_attempt_at", "delivered_events", "changed_by", "changed_at")
                 .values(SQLBind(consumerID), SQLBind("http://127.0.0.1:9/x"), SQLBind(try before.seal("s3cret-s3cret-s3cret-s3cret-s3cret")), SQLBind(Int64(0)),
-                        SQLBind(0), SQLBind(Date()), SQLBind(Int64(0)), SQLBind("test"), SQLBind(Date())).run()
+                        SQLBind(0), SQLBind(testStart), SQLBind(Int64(0)), SQLBind("test"), SQLBind(testStart)).run()
             // An instance that is running takes the new key when the file changes.
             var config = AppConfig.testing()
             config.dataDirectory = directory

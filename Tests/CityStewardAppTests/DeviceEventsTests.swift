@@ -18,7 +18,7 @@ struct DeviceEventsTests {
     @Test func aBatchKeepsGoodLinesReportsBadOnesAndIsIdempotent() async throws {
         try await withTestApp { app in
             let key = try #require(try await DemoDevices.load(app))
-            let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
+            let now = ISO8601DateFormatter().string(from: app.clock.now.addingTimeInterval(-60))
             let batch = """
             [{"clientId":"g-1","device":"GATE-01","type":"gate","at":"\(now)","direction":"in","method":"face","person":"P-000123","plate":"粤B12345"},
              {"clientId":"g-2","device":"GATE-01","type":"gate","at":"\(now)","direction":"out","method":"card"},
@@ -68,7 +68,7 @@ struct DeviceEventsTests {
     @Test func onlyTheDevicesOwnKeySendsAndBadBatchesAreRefused() async throws {
         try await withTestApp { app in
             let key = try #require(try await DemoDevices.load(app))
-            let now = ISO8601DateFormatter().string(from: Date())
+            let now = ISO8601DateFormatter().string(from: app.clock.now)
             let one = #"[{"clientId":"g-1","device":"GATE-01","type":"gate","at":"\#(now)","direction":"in","method":"card"}]"#
             // Another key with the right scope, but not the device's.
             let directory = DirectoryStore(db: app.db)
@@ -91,7 +91,7 @@ struct DeviceEventsTests {
     }
 
     @Test func batchParsingReportsEveryProblemOfALine() {
-        let now = Date()
+        let now = testStart
         guard case .failure(let p) = DeviceEventBatch.event(["type": "ai", "confidence": 2], now: now) else {
             Issue.record("expected problems")
             return
@@ -109,7 +109,7 @@ struct GateRetentionTests {
             _ = try #require(try await DemoDevices.load(app))
             let device = try #require(try await DeviceStore(db: app.db).find(codes: ["GATE-01"])["GATE-01"])
             let camera = try #require(try await DeviceStore(db: app.db).find(codes: ["CAM-01"])["CAM-01"])
-            let old = Date().addingTimeInterval(-40 * 86_400), recent = Date().addingTimeInterval(-86_400)
+            let old = app.clock.now.addingTimeInterval(-40 * 86_400), recent = app.clock.now.addingTimeInterval(-86_400)
             var rows: [DeviceEventRow] = []
             for i in 0..<30 {
                 rows.append(DeviceEventRow(deviceId: device.id, clientId: "old-\(i)", kind: "gate", at: old.addingTimeInterval(Double(i % 3) * 3600), receivedAt: old,
@@ -124,8 +124,8 @@ struct GateRetentionTests {
                                        streetId: camera.streetId, eventType: "890", categoryCode: "06010", confidence: 0.5))
             #expect(try await DeviceStore(db: app.db).insert(rows).count == 36)
             // Two instances at once: one holds the lease and compacts, the other does nothing.
-            async let a = GateRetentionJob(app: app, holder: "instance-a").run()
-            async let b = GateRetentionJob(app: app, holder: "instance-b").run()
+            async let a = GateRetentionJob(app: app, holder: "instance-a").run(now: app.clock.now)
+            async let b = GateRetentionJob(app: app, holder: "instance-b").run(now: app.clock.now)
             let (ra, rb) = try await (a, b)
             #expect(ra + rb == 30 && (ra == 0 || rb == 0))
             // The raw old passes are gone; recent ones and AI events stay; the counts add up, by hour and direction.
@@ -137,7 +137,7 @@ struct GateRetentionTests {
             #expect(groups == 6)   // 3 hours × 2 directions
             #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "retention")).rows.first?.detail.contains("removed=30") == true)
             // Nothing left to do the next time.
-            #expect(try await GateRetentionJob(app: app, holder: "instance-a").run() == 0)
+            #expect(try await GateRetentionJob(app: app, holder: "instance-a").run(now: app.clock.now) == 0)
         }
     }
 }

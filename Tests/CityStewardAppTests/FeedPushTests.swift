@@ -81,22 +81,22 @@ struct FeedPushTests {
                 let opened = try app.fieldCipher.open(stored.secretSealed)
                 #expect(!stored.secretSealed.contains(secret) && opened == secret)
 
-                let t0 = Date()
-                let clock = NIOLockedValueBox(t0)
+                let t0 = app.clock.now
+                let clock = app.testClock
                 let pusher = FeedPusher(app: app, holder: "test")
                 // The receiver is down: one failure, the cursor stays, the next try waits 5 s.
-                var outcome = try await pusher.run(now: { clock.withLockedValue { $0 } })
+                var outcome = try await pusher.run()
                 #expect(outcome == FeedPusher.Outcome(delivered: 0, events: 0, failed: 1))
                 var hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
                 #expect(hook.cursor == 0 && hook.failures == 1 && hook.lastStatus == 503)
                 #expect(abs(hook.nextAttemptAt.timeIntervalSince(t0) - 5) < 0.01)
                 // Not due yet: nothing is sent.
-                clock.withLockedValue { $0 = t0.addingTimeInterval(4) }
-                #expect(try await pusher.run(now: { clock.withLockedValue { $0 } }) == FeedPusher.Outcome())
+                clock.set(t0.addingTimeInterval(4))
+                #expect(try await pusher.run() == FeedPusher.Outcome())
                 #expect(receiver.received.count == 1)
                 // Due: the same first page again, then the rest; 700 events in pages of 500.
-                clock.withLockedValue { $0 = t0.addingTimeInterval(6) }
-                outcome = try await pusher.run(now: { clock.withLockedValue { $0 } })
+                clock.set(t0.addingTimeInterval(6))
+                outcome = try await pusher.run()
                 #expect(outcome == FeedPusher.Outcome(delivered: 2, events: 700, failed: 0))
                 let got = receiver.received
                 #expect(got.count == 3)
@@ -125,9 +125,9 @@ struct FeedPushTests {
                 hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
                 #expect(hook.cursor == pages[1].next && hook.failures == 0 && hook.deliveredEvents == 700 && hook.lastStatus == 200)
                 // Caught up: a run sends nothing until new events come; then only those.
-                #expect(try await pusher.run(now: { clock.withLockedValue { $0 } }) == FeedPusher.Outcome())
+                #expect(try await pusher.run() == FeedPusher.Outcome())
                 #expect(try await feeds.ingest(app, key, feeds.batch(700, 10)).json["stored"] as? Int == 10)
-                let more = try await pusher.run(now: { clock.withLockedValue { $0 } })
+                let more = try await pusher.run()
                 let inScope = try JSONDecoder().decode(FeedPage.self, from: Data(try #require(receiver.received.last).body)).events
                 #expect(more.delivered == 1 && more.events == inScope.count && inScope.allSatisfy { $0.cursor > hook.cursor })
                 // Every attempt that sent events is in the audit log; so is setting the webhook.
@@ -157,24 +157,24 @@ struct FeedPushTests {
                                      json: ["url": deadURL, "secret": String(repeating: "k", count: 40)])
             #expect(set.status == .ok && set.json["secret"] == nil, "a chosen secret is not echoed")
             let consumer = try #require(try await ConsumerStore(db: app.db).find(code: "video-platform"))
-            let t0 = Date()
-            let clock = NIOLockedValueBox(t0)
+            let t0 = app.clock.now
+            let clock = app.testClock
             let pusher = FeedPusher(app: app, holder: "instance-a", timeout: .seconds(1))
             var waits: [TimeInterval] = []
             for _ in 0..<4 {
-                let outcome = try await pusher.run(now: { clock.withLockedValue { $0 } })
+                let outcome = try await pusher.run()
                 #expect(outcome.failed == 1)
                 let hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
                 #expect(hook.lastStatus == nil && hook.lastError?.isEmpty == false && hook.cursor == 0)
-                let now = clock.withLockedValue { $0 }
+                let now = clock.now
                 waits.append(hook.nextAttemptAt.timeIntervalSince(now).rounded())
                 // A millisecond past the stored time: SQLite's driver reads dates back rounded to the microsecond,
                 // which may fall just before what was written.
-                clock.withLockedValue { $0 = hook.nextAttemptAt.addingTimeInterval(0.001) }
+                clock.set(hook.nextAttemptAt.addingTimeInterval(0.001))
             }
             #expect(waits == [5, 10, 20, 40])
             // A second instance does nothing while the first holds the lease.
-            #expect(try await FeedPusher(app: app, holder: "instance-b", timeout: .seconds(1)).run(now: { clock.withLockedValue { $0 } }, leaseSeconds: 60) == FeedPusher.Outcome())
+            #expect(try await FeedPusher(app: app, holder: "instance-b", timeout: .seconds(1)).run(leaseSeconds: 60) == FeedPusher.Outcome())
         }
     }
 
@@ -210,7 +210,7 @@ struct FeedPushTests {
             _ = try await send(app, .PUT, "/api/v1/feeds/district-platform/webhook", headers: bearer(admin), json: ["url": "http://127.0.0.1:9/hook"])
             let consumer = try #require(try await ConsumerStore(db: app.db).find(code: "district-platform"))
             let hook = try #require(try await ConsumerStore(db: app.db).webhook(for: consumer))
-            try await ConsumerStore(db: app.db).recordFailure(hook, status: 502, error: "HTTP 502", at: Date())
+            try await ConsumerStore(db: app.db).recordFailure(hook, status: 502, error: "HTTP 502", at: app.clock.now)
 
             let (cookie, _) = try await webLogin(app, "district-admin")
             let page = try await send(app, .GET, "/devices?lang=en", headers: ["Cookie": cookie])

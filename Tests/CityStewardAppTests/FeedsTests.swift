@@ -8,7 +8,7 @@ import VaporTesting
 
 @Suite("Desensitized feeds", .serialized)
 struct FeedsTests {
-    func batch(_ from: Int, _ count: Int, at: Date = Date().addingTimeInterval(-30)) -> String {
+    func batch(_ from: Int, _ count: Int, at: Date = testStart.addingTimeInterval(-30)) -> String {
         let time = ISO8601DateFormatter().string(from: at)
         let items = (from..<(from + count)).map { i -> String in
             let device = "GATE-0\(i % 6 + 1)"

@@ -9,7 +9,7 @@ import VaporTesting
 @Suite("Property fees, subsidies and the whole ledger", .serialized)
 struct FeesSubsidiesTests {
     let village = ContractsTests.village
-    var thisMonth: LedgerMonth { LedgerMonth(LocalDate.beijing(Date())) }
+    var thisMonth: LedgerMonth { LedgerMonth(LocalDate.beijing(testStart)) }
 
     @Test func everySourceReachesTheLedgerAndTheSumsAgree() async throws {
         try await withTestApp { app in
@@ -65,7 +65,7 @@ struct FeesSubsidiesTests {
 
             // The introduction subsidy for the shareholding company: year one of the schedule, confirmed by the street office.
             let intro = try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "introduction", "village": village])
-            let due = try #require(IntroductionSubsidySchedule.standard.amount(since: LocalDate(year: 2026, month: 1, day: 1), on: LocalDate.beijing(Date())))
+            let due = try #require(IntroductionSubsidySchedule.standard.amount(since: LocalDate(year: 2026, month: 1, day: 1), on: LocalDate.beijing(app.clock.now)))
             #expect(intro.status == .created && intro.json["amountFen"] as? Int == due.fen && intro.json["serviceYear"] as? Int == due.year, "\(intro.text)")
             #expect(try await send(app, .POST, "/api/v1/subsidies", headers: bearer(minzhi), json: ["kind": "introduction", "village": village]).status == .conflict)
             let introID = try #require(intro.json["id"] as? String)
@@ -113,7 +113,7 @@ struct DemoFinanceTests {
             try await loadDemoResidents(app)
             #expect(try await DemoFinance.load(app))
             #expect(try await DemoFinance.load(app) == false, "once")
-            let this = LedgerMonth(LocalDate.beijing(Date()))
+            let this = LedgerMonth(LocalDate.beijing(app.clock.now))
             let months = (this.year - 2026) * 12 + this.month
             let demo = DemoDistrict.contractNumber(streetCode: "440309002")
             #expect(try await FinanceStore(db: app.db).runs(contractNumber: demo).count == months)

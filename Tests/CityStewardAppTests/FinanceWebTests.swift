@@ -22,7 +22,7 @@ struct FinanceWebTests {
             let csrf = try #require(page.csrfToken)
             #expect(try await send(app, .GET, "/contracts/\(demo.id)/print", headers: ["Cookie": cookie]).text.contains("甲方（街道办）"))
             // Bill this month from the page: to the bill, every line explained, with the exports.
-            let month = LedgerMonth(LocalDate.beijing(Date())).description
+            let month = LedgerMonth(LocalDate.beijing(app.clock.now)).description
             let billed = try await send(app, .POST, "/contracts/\(demo.id)/billing", headers: ["Cookie": cookie], form: ["_csrf": csrf, "period": month])
             #expect(location(billed).hasPrefix("/billing/"), "\(billed.status) \(billed.text.prefix(200))")
             let bill = try await send(app, .GET, location(billed), headers: ["Cookie": cookie])

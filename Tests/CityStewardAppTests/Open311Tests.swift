@@ -280,7 +280,7 @@ struct Open311Tests {
             #expect(try await ids("?page_size=1&page=1") == [numbers[3]])
             #expect(try await ids("?page_size=2&page=2") == [numbers[1], numbers[0]])
             // Date windows on requested_datetime, with offsets.
-            let now = Date()
+            let now = app.clock.now
             let before = Open311Projection.datetime(now.addingTimeInterval(-3600)), after = Open311Projection.datetime(now.addingTimeInterval(3600))
             let enc = { (s: String) in s.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
             #expect(try await ids("?start_date=\(enc(before))&end_date=\(enc(after))").count == 4)

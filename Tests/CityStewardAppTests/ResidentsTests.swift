@@ -10,7 +10,7 @@ import VaporTesting
 /// Loads the demo's synthetic residents; returns the inputs they came from (in the same order).
 @discardableResult
 func loadDemoResidents(_ app: Application, count: Int = 300) async throws -> [ResidentInput] {
-    let loaded = try await DemoLoader.loadResidents(on: app.db, cipher: app.fieldCipher, count: count)
+    let loaded = try await DemoLoader.loadResidents(on: app.db, cipher: app.fieldCipher, count: count, now: app.clock.now)
     #expect(loaded == count)
     let buildings = try await AreaStore(db: app.db).list(scope: .everything, kind: .building).map(\.code).sorted()
     return DemoResidents.make(count: count, buildings: buildings)

@@ -8,18 +8,21 @@ import VaporTesting
 
 /// A configured, migrated application with the demo district loaded: on in-memory SQLite, or on PostgreSQL in a
 /// schema of its own when TEST_DATABASE_URL is set. Real Bcrypt (at the minimum cost), real sessions, real HTTP
-/// handling in memory.
+/// handling in memory. The app's clock is a `TestClock` at `testStart` (`app.testClock` moves it).
 func withTestApp(_ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Application) async throws -> Void) async throws {
     let location = TestDatabase.freshLocation()
+    let clock = TestClock()
     var config = AppConfig.testing(database: location)
+    config.clock = clock.wallClock
     adjust(&config)
     let app = try await Application.make(.testing)
+    app.testClock = clock
     do {
         try await configure(app, config: config)
         try await TestDatabase.prepare(location, on: app.db)
         try await app.autoMigrate()
         try await DemoLoader.load(on: app.db) { try await app.password.async.hash($0) }
-        try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: app.db)
+        try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: app.db, now: app.clock.now)
         try await body(app)
         try await TestDatabase.cleanUp(location, on: app.db)
     } catch {
@@ -28,6 +31,15 @@ func withTestApp(_ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Applic
         throw error
     }
     try await app.asyncShutdown()
+}
+
+extension Application {
+    private struct TestClockKey: StorageKey { typealias Value = TestClock }
+    /// The clock `withTestApp` gave the app: tests move it to let time pass.
+    var testClock: TestClock {
+        get { storage[TestClockKey.self]! }
+        set { storage[TestClockKey.self] = newValue }
+    }
 }
 
 struct Reply {

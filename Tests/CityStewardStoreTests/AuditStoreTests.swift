@@ -15,7 +15,7 @@ struct AuditStoreTests {
             var entries: [AuditEntry] = []
             for i in 0..<25 {
                 entries.append(try await store.append(action: AuditAction.reveal.rawValue, subject: "resident:\(i)", detail: "field=phone",
-                                                      actorID: UUID(), actorName: "街道工作人员 | \(i)"))
+                                                      actorID: UUID(), actorName: "街道工作人员 | \(i)", at: testStart))
             }
             #expect(entries.map(\.seq) == Array(1...25))
             #expect(entries[0].previousHash == AuditTrail.genesis)
@@ -32,7 +32,7 @@ struct AuditStoreTests {
             let store = AuditStore(db: db)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<16 {
-                    group.addTask { _ = try await store.append(action: "login", subject: "user:\(i)", actorID: nil, actorName: "x") }
+                    group.addTask { _ = try await store.append(action: "login", subject: "user:\(i)", actorID: nil, actorName: "x", at: testStart) }
                 }
                 try await group.waitForAll()
             }
@@ -44,7 +44,7 @@ struct AuditStoreTests {
     @Test func theDatabaseRefusesChangesAndTheChainExposesATamper() async throws {
         try await withTestDatabase { db in
             let store = AuditStore(db: db)
-            for i in 0..<5 { try await store.append(action: "feed.read", subject: "consumer:\(i)", actorID: nil, actorName: "平台") }
+            for i in 0..<5 { try await store.append(action: "feed.read", subject: "consumer:\(i)", actorID: nil, actorName: "平台", at: testStart) }
             let sql = db as! any SQLDatabase
             // Append-only in the database itself.
             await #expect(throws: (any Error).self) { try await sql.raw("UPDATE audit_log SET detail = 'x' WHERE seq = 2").run() }

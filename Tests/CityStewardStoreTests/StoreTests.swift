@@ -160,7 +160,7 @@ struct DirectoryStoreTests {
             try await DemoLoader.load(on: db, hashPassword: testHash)
             let directory = DirectoryStore(db: db)
             let user = try #require(try await directory.user(username: "district-admin"))
-            let now = Date()
+            let now = testStart
             let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: "gate", scopes: [.areasRead], expiresAt: now.addingTimeInterval(60))
             #expect(secret.hasPrefix("csk_"))
             #expect(secret.count > 40)
@@ -184,7 +184,7 @@ struct DirectoryStoreTests {
             let directory = DirectoryStore(db: db)
             let user = try #require(try await directory.user(username: "auditor"))
             let throttle = LoginThrottle(maxFailuresPerAccount: 3, lockout: 600)
-            let now = Date()
+            let now = testStart
             #expect(try await directory.recordFailedLogin(userID: user.id, now: now, throttle: throttle) == nil)
             #expect(try await directory.recordFailedLogin(userID: user.id, now: now, throttle: throttle) == nil)
             let locked = try await directory.recordFailedLogin(userID: user.id, now: now, throttle: throttle)
@@ -199,7 +199,7 @@ struct DirectoryStoreTests {
         try await withTestDatabase { db in
             let directory = DirectoryStore(db: db)
             let throttle = LoginThrottle(maxAttemptsPerClient: 3, clientWindow: 60)
-            let now = Date()
+            let now = testStart
             for _ in 0..<3 {
                 let wait = try await directory.hitClient("login:10.0.0.1", now: now, throttle: throttle)
                 #expect(wait == nil)

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
+import Synchronization
 
 /// Shared fixtures for the test targets. Tests run on in-memory SQLite by default and, when
 /// `TEST_DATABASE_URL` is set, on PostgreSQL, each test in a schema of its own so they can run in parallel.
@@ -254,4 +255,25 @@ public enum SpreadsheetReader {
         }
         return json.mapValues { rows in rows.map { row in row.map { $0 is NSNull ? nil : $0 } } }
     }
+}
+
+/// The instant tests run at, whatever the date: Wednesday 18 November 2026, 10:00 in Beijing (a working day inside
+/// the demo contracts' term). Tests that need time to pass move a `TestClock` from here, never the rows.
+public let testStart = Date(timeIntervalSince1970: 1_794_967_200)
+
+/// A clock a test sets and moves; hand `wallClock` to the app (`AppConfig.clock`).
+public final class TestClock: Sendable {
+    private let instant: Mutex<Date>
+
+    public init(_ start: Date = testStart) {
+        instant = Mutex(start)
+    }
+
+    public var now: Date { instant.withLock { $0 } }
+
+    public func set(_ date: Date) { instant.withLock { $0 = date } }
+
+    public func advance(by seconds: TimeInterval) { instant.withLock { $0 = $0.addingTimeInterval(seconds) } }
+
+    public var wallClock: WallClock { WallClock { [self] in now } }
 }

@@ -55,12 +55,12 @@ struct ActOnCase {
         }
     }
 
-    func run(caseID: UUID, input: Input, actor: Actor, now: Date = Date()) async throws -> CaseRow {
+    func run(caseID: UUID, input: Input, actor: Actor, now: Date) async throws -> CaseRow {
         try await run(caseID: caseID, input: input, party: .staff(actor), now: now)
     }
 
     /// The reporter's own action (reopening); the tracking link has already identified the case.
-    func run(caseID: UUID, input: Input, reporter: ResidentReportRow, now: Date = Date()) async throws -> CaseRow {
+    func run(caseID: UUID, input: Input, reporter: ResidentReportRow, now: Date) async throws -> CaseRow {
         try await run(caseID: caseID, input: input, party: .reporter(reporter), now: now)
     }
 
@@ -138,8 +138,8 @@ struct ActOnCase {
                 throw DomainError.invalid("responsible", zh: "回退的案件需要改派给其他单位", en: "a returned case must be dispatched to another party")
             }
             notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "dispatched", text: LocalizedText(
-                zh: "派遣：\(row.number) \(row.categoryName)（\(row.areaName)），时限 \(Self.beijing(row.deadline))",
-                en: "Dispatched: \(row.number) \(row.categoryNameEn) (\(row.areaName)), due \(Self.beijing(row.deadline))"), createdAt: now))
+                zh: "派遣：\(row.number) \(row.categoryName)（\(row.areaName)），时限 \(BeijingTime.minute(row.deadline))",
+                en: "Dispatched: \(row.number) \(row.categoryNameEn) (\(row.areaName)), due \(BeijingTime.minute(row.deadline))"), createdAt: now))
         case .merge:
             guard let target = input.mergeInto, !target.isEmpty else {
                 throw DomainError.invalid("mergeInto", zh: "请指定要合并到的案件", en: "name the case to merge into")
@@ -156,8 +156,8 @@ struct ActOnCase {
         case .reopen:
             row.closedAt = nil
             notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "reopened", text: LocalizedText(
-                zh: "报告人不满意，重新办理：\(row.number) \(row.categoryName)，时限 \(Self.beijing(row.deadline))",
-                en: "Reopened by the reporter: \(row.number) \(row.categoryNameEn), due \(Self.beijing(row.deadline))"), createdAt: now))
+                zh: "报告人不满意，重新办理：\(row.number) \(row.categoryName)，时限 \(BeijingTime.minute(row.deadline))",
+                en: "Reopened by the reporter: \(row.number) \(row.categoryNameEn), due \(BeijingTime.minute(row.deadline))"), createdAt: now))
         case .handle, .returnCase:
             if let dispatcher = dispatcherOrg(row, reference) {
                 notifications.append(NotificationRow(orgId: dispatcher, caseId: row.id, kind: input.action.rawValue, text: LocalizedText(
@@ -226,13 +226,5 @@ struct ActOnCase {
     func dispatcherOrg(_ row: CaseRow, _ reference: CaseReference) -> UUID? {
         if let village = row.villageId, let steward = reference.entrustments.first(where: { $0.areaID == village })?.steward.id { return steward }
         return row.streetId.flatMap { reference.streetOffices[$0]?.id }
-    }
-
-    static func beijing(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: date)
     }
 }

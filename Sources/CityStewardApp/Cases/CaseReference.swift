@@ -113,9 +113,12 @@ final class CaseReferenceCache: Sendable {
     private let state = NIOLockedValueBox(State())
     private let ttl: Duration
     let shipped: Taxonomy
+    /// Stamps the shipped taxonomy's first version when the cache seeds it.
+    let clock: WallClock
     let calendar: WorkingCalendar
 
-    init(shipped: Taxonomy, calendar: WorkingCalendar, ttl: Duration = .seconds(30)) {
+    init(shipped: Taxonomy, calendar: WorkingCalendar, clock: WallClock, ttl: Duration = .seconds(30)) {
+        self.clock = clock
         self.shipped = shipped
         self.calendar = calendar
         self.ttl = ttl
@@ -167,7 +170,7 @@ final class CaseReferenceCache: Sendable {
 
     private func load(_ db: any Database) async throws -> CaseReference {
         let store = TaxonomyStore(db: db)
-        do { try await store.seed(shipped) } catch {
+        do { try await store.seed(shipped, at: clock.now) } catch {
             // Another instance seeded at the same moment (unique versions); what it wrote is what we read next.
         }
         let taxonomy = try await store.current(deviceEvents: shipped.deviceEvents)

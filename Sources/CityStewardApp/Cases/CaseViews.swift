@@ -22,7 +22,7 @@ enum Timestamp {
     /// Beijing time for pages: `2026-03-02 14:30`.
     static func beijing(_ date: Date?) -> String {
         guard let date else { return "" }
-        return ActOnCase.beijing(date)
+        return BeijingTime.minute(date)
     }
 }
 
@@ -101,7 +101,7 @@ struct CaseResponse: Content {
         var detail: [String: String]?
     }
 
-    init(_ row: CaseRow, language: Language, now: Date = Date()) {
+    init(_ row: CaseRow, language: Language, now: Date) {
         id = row.id
         number = row.number
         state = row.state

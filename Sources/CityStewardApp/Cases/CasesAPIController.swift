@@ -152,8 +152,8 @@ struct CasesAPIController: RouteCollection {
                                      photos: try PhotoUpload.decode(body.photos, defaultRole: .report),
                                      selfHandled: body.selfHandled ?? false, handledNote: body.handledNote,
                                      idempotencyKey: req.headers.first(name: "Idempotency-Key").map { "\(actor.user.id):\($0)" })
-        let outcome = try await ReportCase(request: req).run(input, actor: actor)
-        var answer = CaseResponse(outcome.row, language: req.language)
+        let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
+        var answer = CaseResponse(outcome.row, language: req.language, now: req.now)
         if let dup = outcome.duplicateOf { answer.duplicateOf = .init(id: dup.id, number: dup.number) }
         return Self.intakeResponse(answer, created: outcome.created)
     }
@@ -206,8 +206,8 @@ struct CasesAPIController: RouteCollection {
         let input = ReportCase.Input(report: report, source: .device, photos: photos,
                                      idempotencyKey: "device:\(actor.user.id):\(body.device!):\(body.eventId!)",
                                      reporterName: "设备 \(body.device!)")
-        let outcome = try await ReportCase(request: req).run(input, actor: actor)
-        return Self.intakeResponse(CaseResponse(outcome.row, language: req.language), created: outcome.created)
+        let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
+        return Self.intakeResponse(CaseResponse(outcome.row, language: req.language, now: req.now), created: outcome.created)
     }
 
     // MARK: Reading
@@ -254,7 +254,7 @@ struct CasesAPIController: RouteCollection {
     @Sendable func list(req: Request) async throws -> CaseList {
         let actor = try req.requireAny([.casesRead, .casesReport])
         let q = try req.query.decode(ListQuery.self)
-        let now = Date()
+        let now = req.now
         let filter = try Self.filter(q, now: now)
         let limit = min(max(q.limit ?? 50, 1), 200)
         let scope = CaseAccess.scope(for: actor)
@@ -276,7 +276,7 @@ struct CasesAPIController: RouteCollection {
     }
 
     static func detail(_ row: CaseRow, actor: Actor, req: Request) async throws -> CaseResponse {
-        var answer = CaseResponse(row, language: req.language)
+        var answer = CaseResponse(row, language: req.language, now: req.now)
         answer.events = CaseResponse.events(try await req.cases.events(of: row.id))
         answer.photos = CaseResponse.photos(try await req.cases.photos(of: row.id), staff: actor.can(.casesRead))
         answer.actions = CaseWorkflow.available(on: row.snapshot, as: CaseAccess.capacities(of: actor, on: row.parties)).map(\.rawValue)
@@ -311,7 +311,7 @@ struct CasesAPIController: RouteCollection {
                                     mergeInto: body.mergeInto, position: try Self.position(lat: body.lat, long: body.long, crs: nil),
                                     photos: try PhotoUpload.decode(body.photos, defaultRole: action == .handle ? .after : .evidence),
                                     expectedRevision: body.revision)
-        let row = try await ActOnCase(request: req).run(caseID: try Self.caseID(req), input: input, actor: actor)
+        let row = try await ActOnCase(request: req).run(caseID: try Self.caseID(req), input: input, actor: actor, now: req.now)
         return try await Self.detail(row, actor: actor, req: req)
     }
 
@@ -434,7 +434,7 @@ struct CasesAPIController: RouteCollection {
         let actor = try req.require(.casesRead)
         let reference = try await req.caseReference()
         let scope = AccessPolicy.areaScope(for: actor)
-        let now = Date()
+        let now = req.now
         return reference.entrustments.filter { e in reference.areas[e.areaID].map(scope.includes) ?? false }.map { e in
             EntrustmentResponse(matter: e.matterCode, area: .init(id: e.areaID, name: e.areaName, placeCode: reference.areas[e.areaID]?.code),
                                 steward: .init(id: e.steward.id, name: e.steward.name, kind: e.steward.kind.rawValue),
@@ -522,7 +522,7 @@ struct EditCategory {
             throw DomainError.invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
                 zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
         }
-        let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note)
+        let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note, at: request.now)
         request.application.caseReference.invalidate()
         try await request.audit(.ruleChanged, subject: "category:\(category.code)", detail: "version=\(version); \(body.note ?? "")")
         return version

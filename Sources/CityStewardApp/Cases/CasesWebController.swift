@@ -97,7 +97,7 @@ struct CasesWebController: RouteCollection {
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let q = try req.query.decode(CasesAPIController.ListQuery.self)
-        let now = Date()
+        let now = req.now
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
         let offset = max(q.offset ?? 0, 0)
@@ -203,7 +203,7 @@ struct CasesWebController: RouteCollection {
         let row = try await req.cases.find(try CasesAPIController.caseID(req), scope: CaseAccess.scope(for: actor))
         let language = req.language
         let reference = try await req.caseReference()
-        let now = Date()
+        let now = req.now
         let capacities = CaseAccess.capacities(of: actor, on: row.parties)
         let actions = CaseWorkflow.available(on: row.snapshot, as: capacities).filter { $0 != .selfHandle }.map { a in
             ActionForm(action: a.rawValue, label: a.label.text(language), needsNote: a.needsNote || a == .dispatch, needsHours: a == .requestPostpone,
@@ -288,7 +288,7 @@ struct CasesWebController: RouteCollection {
                                     responsibleID: body.responsible.flatMap(UUID.init(uuidString:)),
                                     category: body.category?.isEmpty == true ? nil : body.category,
                                     mergeInto: body.mergeInto?.isEmpty == true ? nil : body.mergeInto, photos: photos, expectedRevision: body.revision)
-        _ = try await ActOnCase(request: req).run(caseID: id, input: input, actor: actor)
+        _ = try await ActOnCase(request: req).run(caseID: id, input: input, actor: actor, now: req.now)
         let back = body.back == "tasks" ? "/tasks" : "/cases/\(id.uuidString.lowercased())"
         return req.redirect(to: back, redirectType: .normal)
     }
@@ -306,7 +306,7 @@ struct CasesWebController: RouteCollection {
         guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
-        let now = Date()
+        let now = req.now
         let scope = CaseAccess.scope(for: actor)
         var todo: [CaseRow] = []
         if let org = actor.org?.id {
@@ -383,7 +383,7 @@ struct CasesWebController: RouteCollection {
                                 description: body.description, urgency: (body.urgency ?? "").isEmpty ? nil : body.urgency)
         let input = ReportCase.Input(report: report, source: .patrol, photos: photos, selfHandled: selfHandled,
                                      handledNote: body.handledNote, idempotencyKey: body.formKey.map { "\(actor.user.id):form:\($0)" })
-        let outcome = try await ReportCase(request: req).run(input, actor: actor)
+        let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
         return req.redirect(to: "/cases/\(outcome.row.id.uuidString.lowercased())", redirectType: .normal)
     }
 
@@ -406,7 +406,7 @@ struct CasesWebController: RouteCollection {
         guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
-        let now = Date()
+        let now = req.now
         let (open, _) = try await req.cases.list(scope: CaseAccess.scope(for: actor), filter: CaseFilter(states: CaseState.open), limit: 2000)
         let villages = try await req.areas.list(scope: AccessPolicy.areaScope(for: actor), kind: .village, includeShapes: true)
         let byVillage = Dictionary(grouping: open.filter { $0.villageId != nil }, by: { $0.villageId! })
@@ -484,7 +484,7 @@ struct CasesWebController: RouteCollection {
         for c in events where !majors.contains(where: { $0.value == c.majorCode }) {
             majors.append(Option(value: c.majorCode, label: "\(c.majorCode) \(language == .en ? c.majorNameEn : c.majorName)", selected: c.majorCode == major))
         }
-        let now = Date()
+        let now = req.now
         let matters = reference.taxonomy.matters.map { m in
             MatterView(code: m.code, name: m.displayName(language), domain: m.domain.label.text(language), owner: deptName(m.ownerDepartment),
                        count: m.categories.count, entrusted: reference.entrustments.filter { $0.matterCode == m.code && $0.isActive(at: now) }.count)

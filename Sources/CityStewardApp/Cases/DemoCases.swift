@@ -35,7 +35,7 @@ enum DemoCases {
             let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
             guard !grids.isEmpty, let centre = grids[min(r.grid, grids.count - 1)].centre else { continue }
             let report = CaseReport(category: r.category, position: centre, placeCode: nil, description: r.text, urgency: r.urgent ? "urgent" : nil)
-            created.append(try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor).row)
+            created.append(try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor, now: app.clock.now).row)
         }
         // Carry a few along so every queue has something: the steward's dispatcher files and dispatches, the
         // patroller accepts one and handles another.
@@ -55,19 +55,19 @@ enum DemoCases {
                                     description: i == 0 ? "公厕洗手池堵塞，地面积水" : "这盏路灯晚上不亮", urgency: nil)
             let input = ReportCase.Input(report: report, source: .resident, idempotencyKey: "portal:\(key)", reporterName: "居民 138****8000",
                                          resident: .init(phone: PhoneNumber.parse(residentPhone), language: .zhHans, formKey: key))
-            residentCases.append(try await ReportCase(app: app).run(input, actor: nil).row)
+            residentCases.append(try await ReportCase(app: app).run(input, actor: nil, now: app.clock.now).row)
         }
         if let first = residentCases.first {
             for (action, byPatrol) in [(CaseAction.file, false), (.dispatch, false), (.accept, true), (.handle, true), (.passVerification, false), (.close, false)] {
                 _ = try await ActOnCase(app: app).run(caseID: first.id, input: ActOnCase.Input(action: action, note: action == .handle ? "已疏通" : nil),
-                                                      actor: byPatrol ? actor : dispatcher)
+                                                      actor: byPatrol ? actor : dispatcher, now: app.clock.now)
             }
         }
         for step in steps where step.index < created.count {
             for (action, byPatrol) in step.actions {
                 _ = try await ActOnCase(app: app).run(caseID: created[step.index].id,
                                                       input: ActOnCase.Input(action: action, note: action == .handle ? "已清理完毕" : nil),
-                                                      actor: byPatrol ? actor : dispatcher)
+                                                      actor: byPatrol ? actor : dispatcher, now: app.clock.now)
             }
         }
     }

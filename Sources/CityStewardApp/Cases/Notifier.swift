@@ -27,7 +27,7 @@ struct OutboxRelay {
     var maxAttempts = 10
 
     @discardableResult
-    func run(now: Date = Date(), limit: Int = 200) async throws -> (sent: Int, failed: Int) {
+    func run(now: Date, limit: Int = 200) async throws -> (sent: Int, failed: Int) {
         var sent = 0, failed = 0
         for row in try await store.unsentNotifications(limit: limit, maxAttempts: maxAttempts) {
             do {

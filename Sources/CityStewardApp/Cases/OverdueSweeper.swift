@@ -12,7 +12,7 @@ struct OverdueSweeper {
     let holder: String
 
     @discardableResult
-    func sweep(now: Date = Date(), leaseSeconds: TimeInterval = 120) async throws -> Int {
+    func sweep(now: Date, leaseSeconds: TimeInterval = 120) async throws -> Int {
         let db = app.db
         guard try await JobLeases(db: db).acquire(Self.jobName, holder: holder, ttl: leaseSeconds, now: now) else { return 0 }
         let reference = try await app.caseReference.get(db)
@@ -46,44 +46,5 @@ struct OverdueSweeper {
         try await OutboxRelay(store: store, notifier: app.staffNotifier).run(now: now)
         if escalated > 0 { app.logger.notice("Overdue sweep escalated \(escalated) case(s)") }
         return escalated
-    }
-}
-
-/// Runs the sweeper every `interval` while the app serves.
-final class OverdueSweepLifecycle: LifecycleHandler, @unchecked Sendable {
-    let interval: TimeInterval
-    private var task: Task<Void, Never>?
-
-    init(interval: TimeInterval) {
-        self.interval = interval
-    }
-
-    func didBootAsync(_ application: Application) async throws {
-        let holder = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let sweeper = OverdueSweeper(app: application, holder: holder)
-        let retention = GateRetentionJob(app: application, holder: holder)
-        let interval = self.interval
-        task = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                if Task.isCancelled { break }
-                do { try await sweeper.sweep(leaseSeconds: interval * 3) } catch {
-                    application.logger.warning("Overdue sweep failed: \(String(describing: error))")
-                }
-                do { try await retention.run(leaseSeconds: interval * 3) } catch {
-                    application.logger.warning("Gate retention failed: \(String(describing: error))")
-                }
-                // Contracts past their term become expired (their entrusted matters already end with the term).
-                do {
-                    if try await ContractStore(db: application.db).expire(today: LocalDate.beijing(Date())) > 0 { application.caseReference.invalidate() }
-                } catch {
-                    application.logger.warning("Contract expiry failed: \(String(describing: error))")
-                }
-            }
-        }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        task?.cancel()
     }
 }

@@ -62,7 +62,7 @@ struct ReportCase {
         .unprocessable(field: "lat", LocalizedText(zh: "该位置不在\(name)范围内", en: "the position is outside \(name == "龙华区" ? "Longhua District" : name)"))
     }
 
-    func run(_ input: Input, actor: Actor?, now: Date = Date()) async throws -> Outcome {
+    func run(_ input: Input, actor: Actor?, now: Date) async throws -> Outcome {
         try input.report.validate()
         let reference = try await app.caseReference.get(db)
         let token = input.resident.map { contact in contact.formKey.map { app.fieldCipher.derivedToken("tracking", $0) } ?? Self.trackingToken() }

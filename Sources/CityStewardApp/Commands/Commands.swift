@@ -47,7 +47,7 @@ struct DevicesCommand: AsyncCommandGroup {
             guard try await DeviceStore(db: db).find(codes: [code]).isEmpty else { throw CommandFailure(description: "a device \(code) is registered already") }
             let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: "device \(code)", scopes: [.devicesSend], expiresAt: nil)
             try await DeviceStore(db: db).add(DeviceRow(code: code, kind: kind, name: signature.name ?? code, vendor: signature.vendor ?? "generic",
-                                                        area: area, position: position, tokenID: info.id, createdAt: Date()))
+                                                        area: area, position: position, tokenID: info.id, createdAt: context.application.clock.now))
             try await auditCommand(context, .apiKeyCreated, subject: "apikey:\(info.id.uuidString.lowercased())", detail: "device=\(code); user=\(username)")
             context.console.print("registered \(kind.rawValue) \(code) in \(area.name); its key (shown once):")
             context.console.print(secret)
@@ -112,7 +112,7 @@ struct KeysCommand: AsyncCommandGroup {
 func auditCommand(_ context: CommandContext, _ action: AuditAction, subject: String, detail: String = "") async throws {
     let who = ProcessInfo.processInfo.environment["USER"] ?? "operator"
     try await AuditStore(db: context.application.db).append(action: action.rawValue, subject: subject, detail: detail, actorID: nil,
-                                                            actorName: "command line (\(who))")
+                                                            actorName: "command line (\(who))", at: context.application.clock.now)
 }
 
 struct AuditCommand: AsyncCommandGroup {
@@ -277,7 +277,7 @@ struct APIKeyCommand: AsyncCommandGroup {
                 throw CommandFailure(description: "the role \(user.role.rawValue) does not grant \(beyondRole.map(\.rawValue).sorted().joined(separator: ", "))")
             }
             if let days = signature.expiresDays, days <= 0 { throw CommandFailure(description: "--expires-days must be positive") }
-            let expires = signature.expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+            let expires = signature.expiresDays.map { context.application.clock.now.addingTimeInterval(Double($0) * 86_400) }
             let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: signature.name ?? "api key",
                                                                 scopes: scopes, expiresAt: expires)
             try await auditCommand(context, .apiKeyCreated, subject: "apikey:\(info.id.uuidString.lowercased())",
@@ -302,7 +302,7 @@ struct APIKeyCommand: AsyncCommandGroup {
             }
             let names = Dictionary(uniqueKeysWithValues: try await directory.users().map { ($0.id, $0.username) })
             for key in try await directory.apiKeys(userID: userID) {
-                let state = key.revokedAt != nil ? "revoked" : (key.expiresAt.map { $0 < Date() } == true ? "expired" : "active")
+                let state = key.revokedAt != nil ? "revoked" : (key.expiresAt.map { $0 < context.application.clock.now } == true ? "expired" : "active")
                 context.console.print("\(key.id.uuidString.lowercased())\t\(key.prefix)…\t\(names[key.userID] ?? "?")\t\((key.scopes ?? []).map(\.rawValue).sorted().joined(separator: ","))\t\(state)\t\(key.name)")
             }
         }
@@ -315,7 +315,7 @@ struct APIKeyCommand: AsyncCommandGroup {
         var help: String { "Revokes an API key by id." }
         func run(using context: CommandContext, signature: Signature) async throws {
             guard let id = UUID(uuidString: signature.id) else { throw CommandFailure(description: "not a key id: \(signature.id)") }
-            let revoked = try await DirectoryStore(db: context.application.db).revokeToken(id: id, now: Date())
+            let revoked = try await DirectoryStore(db: context.application.db).revokeToken(id: id, now: context.application.clock.now)
             guard revoked else { throw CommandFailure(description: "no active key with id \(signature.id)") }
             try await auditCommand(context, .apiKeyRevoked, subject: "apikey:\(id.uuidString.lowercased())")
             context.console.print("revoked \(signature.id)")

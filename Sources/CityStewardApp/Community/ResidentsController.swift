@@ -177,7 +177,7 @@ struct ResidentsController: RouteCollection {
         let report = problems.map { ImportAnswer.Problem(row: $0.row, field: $0.field, reason: $0.reason.text(language)) }
         let total = valid.count + Set(problems.map(\.row)).count
         guard problems.isEmpty || partial else { return ImportAnswer(imported: 0, rows: total, problems: report) }
-        let now = Date()
+        let now = req.now
         let rows = try valid.map { try ResidentStore.row($0.resident, in: byCode[$0.resident.building]!, cipher: cipher, now: now) }
         try await ResidentStore(db: req.db).insert(rows)
         try await req.audit(.importData, subject: "residents", detail: "imported=\(rows.count); refused rows=\(Set(problems.map(\.row)).count)")

@@ -49,7 +49,7 @@ struct ContractsController: RouteCollection {
         }
     }
 
-    static func today() -> LocalDate { LocalDate.beijing(Date()) }
+    static func today(_ req: Request) -> LocalDate { LocalDate.beijing(req.now) }
 
     // MARK: Views
 
@@ -199,7 +199,7 @@ struct ContractsController: RouteCollection {
         let unit = body.unit.trimmingCharacters(in: .whitespaces)
         guard !unit.isEmpty, unit.count <= 10 else { throw DomainError.invalid("unit", zh: "计价单位应为 1~10 个字", en: "the unit is 1 to 10 characters") }
         let old = try await Self.catalog(req)[code]
-        try await c.store.setPrice(CatalogPrice(matterCode: code, unit: unit, benchmarkFen: fen), by: c.actor.user.displayName)
+        try await c.store.setPrice(CatalogPrice(matterCode: code, unit: unit, benchmarkFen: fen), by: c.actor.user.displayName, at: req.now)
         try await req.audit(.ruleChanged, subject: "price:\(code)", detail: "\(old.map { "\($0.benchmarkFen) fen/\($0.unit)" } ?? "none") → \(fen) fen/\(unit)")
         return PriceView(matterCode: code, name: req.language == .en ? matter.nameEn : matter.name, domain: matter.domain.rawValue,
                          ownerDepartment: matter.ownerDepartment, unit: unit, benchmarkFen: fen, benchmark: Money.yuan(fen))
@@ -299,7 +299,7 @@ struct ContractsController: RouteCollection {
         let body = try req.content.decode(ContractBody.self)
         let (street, steward) = try Self.parties(body, c)
         let terms = try await Self.terms(req, body, c, street: street)
-        let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName)
+        let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName, at: req.now)
         try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
         return try await Self.detail(req, c, record).encodeResponse(status: .created, for: req)
     }
@@ -312,7 +312,7 @@ struct ContractsController: RouteCollection {
         b.street = c.reference.areas[r.streetID]?.code
         let (street, _) = try Self.parties(b, c)
         let terms = try await Self.terms(req, b, c, street: street)
-        let updated = try await c.store.update(r.id, terms: terms, by: c.actor.user.displayName)
+        let updated = try await c.store.update(r.id, terms: terms, by: c.actor.user.displayName, at: req.now)
         try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "edited v\(r.version)")
         return try await Self.detail(req, c, updated)
     }
@@ -340,8 +340,8 @@ struct ContractsController: RouteCollection {
             throw DomainError.invalid("note", zh: "请写明理由", en: "give the reason")
         }
         let areaIDs = Dictionary(uniqueKeysWithValues: r.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (code, $0.id) } })
-        let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: Self.today(), terminationDate: date, note: body.note,
-                                             by: c.actor.user.displayName)
+        let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: Self.today(req), terminationDate: date, note: body.note,
+                                             by: c.actor.user.displayName, at: req.now)
         if action == .activate || action == .terminate { req.application.caseReference.invalidate() }
         try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "v\(r.version) \(r.state.rawValue) → \(done.state.rawValue)"
                             + (body.note.map { "; \($0)" } ?? ""))
@@ -352,7 +352,7 @@ struct ContractsController: RouteCollection {
         let c = try await Self.context(req)
         let r = try await Self.contract(req, c)
         try Self.requireManage(c, streetID: r.streetID)
-        let draft = try await c.store.amend(r.id, by: c.actor.user.displayName)
+        let draft = try await c.store.amend(r.id, by: c.actor.user.displayName, at: req.now)
         try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
         return try await Self.detail(req, c, draft).encodeResponse(status: .created, for: req)
     }
@@ -431,7 +431,7 @@ struct ContractsController: RouteCollection {
         let t = VillageTakeover(mode: mode, since: since, formerCompany: body.formerCompany?.nilIfBlank, contracts: contracts, note: body.note?.nilIfBlank)
         let more = t.problems()
         guard more.isEmpty else { throw FieldProblems(more).domainError }
-        try await c.store.setTakeover(t, villageID: v.id, by: c.actor.user.displayName)
+        try await c.store.setTakeover(t, villageID: v.id, by: c.actor.user.displayName, at: req.now)
         try await req.audit(.contractChanged, subject: "takeover:\(v.code)", detail: "\(mode.rawValue) since \(since)")
         return Self.takeoverView(v, t, req.language)
     }

@@ -7,7 +7,7 @@ extension Request {
     /// Appends an audit row for what the caller just did.
     func audit(_ action: AuditAction, subject: String, detail: String = "") async throws {
         try await AuditStore(db: db).append(action: action.rawValue, subject: subject, detail: detail, actorID: actor?.user.id,
-                                            actorName: actor?.user.displayName ?? "—")
+                                            actorName: actor?.user.displayName ?? "—", at: now)
     }
 }
 
@@ -52,8 +52,7 @@ struct AuditController: RouteCollection {
         func day(_ text: String?, _ field: String) throws -> Date? {
             guard let text, !text.isEmpty else { return nil }
             guard let d = LocalDate(text) else { throw DomainError.invalid(field, zh: "\(field) 应为日期 YYYY-MM-DD", en: "\(field) must be a date YYYY-MM-DD") }
-            // Days are Beijing days.
-            return Date(timeIntervalSince1970: Double(d.dayNumber * 86_400 - 8 * 3600))
+            return d.beijingMidnight
         }
         f.from = try day(q.from, "from")
         f.to = try day(q.to, "to").map { $0.addingTimeInterval(86_400) }

@@ -12,7 +12,7 @@ enum DemoDevices {
         guard let patroller = try await directory.user(username: "steward-patrol") else { return nil }
         let (secret, info) = try await directory.issueToken(userID: patroller.id, kind: .apiKey, name: "demo devices", scopes: [.devicesSend], expiresAt: nil)
         let reference = try await app.caseReference.get(app.db)
-        let now = Date()
+        let now = app.clock.now
         for (n, code) in DemoDistrict.villageCodes.enumerated() {
             guard let village = reference.areasByCode[code] else { continue }
             let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
@@ -29,13 +29,13 @@ enum DemoDevices {
             let consumers = ConsumerStore(db: app.db)
             if try await consumers.find(code: "district-platform") == nil {
                 _ = try await consumers.create(code: "district-platform", name: "区大数据平台", userID: platform.id, areaIDs: villages, kinds: ["gate", "ai"],
-                                               rules: .standard(consumer: "district-platform"), by: "demo")
+                                               rules: .standard(consumer: "district-platform"), by: "demo", at: now)
             }
             if try await consumers.find(code: "video-platform") == nil {
                 var rules = DesensitizationRules.standard(consumer: "video-platform")
                 rules.rules[.plate] = .mask
                 _ = try await consumers.create(code: "video-platform", name: "区视频共享平台", userID: platform.id, areaIDs: villages, kinds: ["ai"],
-                                               rules: rules, by: "demo")
+                                               rules: rules, by: "demo", at: now)
             }
         }
         return secret

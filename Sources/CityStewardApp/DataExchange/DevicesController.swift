@@ -60,7 +60,7 @@ struct DevicesController: RouteCollection {
         }
         let ndjson = req.headers.contentType?.subType.contains("ndjson") == true || req.headers.contentType?.subType == "x-ndjson"
         let language = req.language
-        let now = Date()
+        let now = req.now
         let objects: [Result<[String: Any], DeviceEventBatch.LineProblem>]
         do {
             objects = try DeviceEventBatch.objects(Data(buffer: body), ndjson: ndjson)
@@ -133,7 +133,7 @@ struct DevicesController: RouteCollection {
                                     description: "设备 \(c.device.code) AI 事件 \(type)：\(c.category.name)（置信度 \(String(format: "%.2f", confidence))）", urgency: nil)
             let input = ReportCase.Input(report: report, source: .device, idempotencyKey: "device:\(c.device.code):\(c.event.clientID)",
                                          reporterName: "设备 \(c.device.code)")
-            let outcome = try await ReportCase(request: req).run(input, actor: actor)
+            let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
             try await store.setCase(eventID: id, caseID: outcome.row.id)
             cases.append(outcome.row.number)
         }
@@ -187,7 +187,7 @@ struct DevicesController: RouteCollection {
         let language = req.language
         let reference = try await req.caseReference()
         let scope = AccessPolicy.areaScope(for: actor)
-        let now = Date()
+        let now = req.now
         let activity = try await DeviceStore(db: req.db).activity(since: now.addingTimeInterval(-86_400))
         let devices = try await DeviceStore(db: req.db).all().compactMap { d -> DeviceLine? in
             guard let area = reference.areas[d.areaId], scope.includes(area) else { return nil }

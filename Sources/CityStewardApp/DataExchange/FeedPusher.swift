@@ -36,7 +36,8 @@ struct FeedPusher {
     }
 
     @discardableResult
-    func run(now: @Sendable () -> Date = { Date() }, leaseSeconds: TimeInterval = 60) async throws -> Outcome {
+    func run(leaseSeconds: TimeInterval = 60) async throws -> Outcome {
+        let now = { app.clock.now }
         let leases = JobLeases(db: app.db)
         guard try await leases.acquire(Self.jobName, holder: holder, ttl: leaseSeconds, now: now()) else { return Outcome() }
         let store = ConsumerStore(db: app.db)
@@ -49,7 +50,7 @@ struct FeedPusher {
                 let sent = await deliver(page, after: hook.cursor, to: hook, consumer: consumer, at: now())
                 let detail = "push after=\(hook.cursor); events=\(page.events.count); status=\(sent.status.map(String.init) ?? "none"); rules=v\(consumer.rules.version)"
                 try await AuditStore(db: app.db).append(action: AuditAction.feedRead.rawValue, subject: "consumer:\(consumer.code)", detail: detail,
-                                                        actorID: nil, actorName: "系统（推送）")
+                                                        actorID: nil, actorName: "系统（推送）", at: now())
                 if let status = sent.status, (200..<300).contains(status) {
                     guard try await store.recordDelivery(hook, to: page.next, events: page.events.count, status: status, at: now()) else { break }
                     outcome.delivered += 1
@@ -92,34 +93,5 @@ struct FeedPusher {
         } catch {
             return (nil, String(describing: error))
         }
-    }
-}
-
-/// Runs the pusher every `interval` seconds.
-final class FeedPushLifecycle: LifecycleHandler, @unchecked Sendable {
-    let interval: TimeInterval
-    private var task: Task<Void, Never>?
-
-    init(interval: TimeInterval) {
-        self.interval = interval
-    }
-
-    func didBootAsync(_ application: Application) async throws {
-        let holder = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let pusher = FeedPusher(app: application, holder: holder)
-        let interval = self.interval
-        task = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                if Task.isCancelled { break }
-                do { try await pusher.run(leaseSeconds: max(interval * 3, 60)) } catch {
-                    application.logger.warning("Feed push failed: \(String(describing: error))")
-                }
-            }
-        }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        task?.cancel()
     }
 }

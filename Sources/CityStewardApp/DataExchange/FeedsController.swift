@@ -90,7 +90,7 @@ struct FeedsController: RouteCollection {
             throw DomainError.invalid(field: problems.map { "rules." + $0.field }.joined(separator: ","), LocalizedText(
                 zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
         }
-        let saved = try await ConsumerStore(db: req.db).changeRules(consumer, to: rules, by: actor.user.username)
+        let saved = try await ConsumerStore(db: req.db).changeRules(consumer, to: rules, by: actor.user.username, at: req.now)
         try await req.audit(.ruleChanged, subject: "consumer:\(consumer.code)", detail: "rules=v\(saved.version)")
         return Self.view(saved, history: try await ConsumerStore(db: req.db).ruleVersions(consumer).map(\.version))
     }
@@ -158,7 +158,7 @@ struct FeedsController: RouteCollection {
         let generated = body.secret == nil ? FeedPusher.generateSecret() : nil
         let secret = body.secret ?? generated!
         let hook = try await ConsumerStore(db: req.db).setWebhook(consumer, url: url, secretSealed: try req.application.fieldCipher.seal(secret),
-                                                                  cursor: body.after ?? 0, by: actor.user.username, now: Date())
+                                                                  cursor: body.after ?? 0, by: actor.user.username, now: req.now)
         try await req.audit(.webhookChanged, subject: "consumer:\(consumer.code)", detail: "url=\(url); after=\(hook.cursor)")
         return WebhookView(consumer, hook, secret: generated)
     }

@@ -11,7 +11,7 @@ struct GateRetentionJob {
     let holder: String
 
     @discardableResult
-    func run(now: Date = Date(), leaseSeconds: TimeInterval = 600) async throws -> Int {
+    func run(now: Date, leaseSeconds: TimeInterval = 600) async throws -> Int {
         let days = app.config.gateRetentionDays
         guard days > 0 else { return 0 }
         let leases = JobLeases(db: app.db)
@@ -21,7 +21,7 @@ struct GateRetentionJob {
         if removed > 0 {
             app.logger.notice("Gate retention: \(removed) raw passes older than \(days) days folded into hourly counts")
             try await AuditStore(db: app.db).append(action: AuditAction.retention.rawValue, subject: "device_events", detail: "gate passes removed=\(removed); days=\(days)",
-                                                    actorID: nil, actorName: "系统（保留期）")
+                                                    actorID: nil, actorName: "系统（保留期）", at: now)
         }
         return removed
     }

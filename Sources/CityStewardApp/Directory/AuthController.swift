@@ -50,14 +50,14 @@ struct AuthController: RouteCollection {
         let next = Self.safeNext(form.next)
         do {
             let user = try await req.logIn()(username: form.username ?? "", password: form.password ?? "",
-                                              client: req.clientAddress, now: Date())
+                                              client: req.clientAddress, now: req.now)
             // A fresh session id on login (no session fixation), keeping the CSRF token for the next form.
             let csrf = req.session.data[CSRFMiddleware.sessionKey]
             req.session.id = nil
             req.session.data = SessionData()
             req.session.data[CSRFMiddleware.sessionKey] = csrf
             req.session.data[SessionKeys.userID] = user.id.uuidString
-            req.session.data[SessionKeys.expires] = String(Date().addingTimeInterval(req.config.sessionLifetime).timeIntervalSince1970)
+            req.session.data[SessionKeys.expires] = String(req.now.addingTimeInterval(req.config.sessionLifetime).timeIntervalSince1970)
             return req.redirect(to: next)
         } catch let error as DomainError {
             let response = try await renderLogin(req, username: form.username ?? "", next: next,
@@ -105,9 +105,9 @@ struct AuthController: RouteCollection {
 
     @Sendable func issueToken(req: Request) async throws -> Response {
         let body = try req.content.decode(TokenRequest.self)
-        let user = try await req.logIn()(username: body.username ?? "", password: body.password ?? "", client: req.clientAddress, now: Date())
+        let user = try await req.logIn()(username: body.username ?? "", password: body.password ?? "", client: req.clientAddress, now: req.now)
         let lifetime = req.config.accessTokenLifetime
-        let expires = Date().addingTimeInterval(lifetime)
+        let expires = req.now.addingTimeInterval(lifetime)
         let (secret, _) = try await req.directory.issueToken(userID: user.id, kind: .access, name: "auth/token", scopes: nil, expiresAt: expires)
         guard let actor = try await req.directory.actor(userID: user.id) else { throw LoginThrottle.badCredentials }
         let response = TokenResponse(token: secret, tokenType: "Bearer", expiresAt: expires, expiresIn: Int(lifetime),
@@ -122,7 +122,7 @@ struct AuthController: RouteCollection {
         guard let presented = req.headers.bearerAuthorization?.token ?? req.headers.first(name: "X-API-Key") else {
             throw DomainError.invalid("Authorization", zh: "请在 Authorization 头中提供要吊销的令牌", en: "send the token to revoke in the Authorization header")
         }
-        _ = try await req.directory.revokeToken(secret: presented, now: Date())
+        _ = try await req.directory.revokeToken(secret: presented, now: req.now)
         req.application.credentialCache.invalidateAll()
         return .noContent
     }

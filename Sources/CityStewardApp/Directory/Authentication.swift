@@ -43,6 +43,8 @@ extension Request {
     var directory: DirectoryStore { DirectoryStore(db: db) }
     var areas: AreaStore { AreaStore(db: db) }
     var config: AppConfig { application.config }
+    /// Now, from the application's one clock (tests set it; nothing else reads the system's time).
+    var now: Date { application.config.clock.now }
 }
 
 extension Application {
@@ -51,6 +53,9 @@ extension Application {
         get { storage[ConfigKey.self]! }
         set { storage[ConfigKey.self] = newValue }
     }
+
+    /// The one clock every handler, job and use case reads (`req.now` in a request).
+    var clock: WallClock { config.clock }
 }
 
 enum SessionKeys {
@@ -71,7 +76,7 @@ struct ActorMiddleware: Middleware {
         }
         // A credential verified in the last few seconds: no task, no query.
         if let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key"),
-           let (token, actor) = request.application.credentialCache.get(CredentialCache.key(presented), now: Date()) {
+           let (token, actor) = request.application.credentialCache.get(CredentialCache.key(presented), now: request.now) {
             request.actor = actor
             request.bearerToken = token
             return next.respond(to: request)
@@ -84,7 +89,7 @@ struct ActorMiddleware: Middleware {
     static func authenticate(_ request: Request) async throws {
         let presented = request.headers.bearerAuthorization?.token ?? request.headers.first(name: "X-API-Key")
         if let presented {
-            let now = Date()
+            let now = request.now
             let cache = request.application.credentialCache
             let key = CredentialCache.key(presented)
             // (The middleware asked the cache just before: a miss there is this request's to check.)
@@ -100,7 +105,7 @@ struct ActorMiddleware: Middleware {
         } else if !ErrorRenderer.isAPI(request), request.hasSession, let text = request.session.data[SessionKeys.userID],
                   let userID = UUID(uuidString: text) {
             let expires = request.session.data[SessionKeys.expires].flatMap(Double.init).map(Date.init(timeIntervalSince1970:))
-            let now = Date()
+            let now = request.now
             if let expires, expires > now, let actor = try await request.directory.actor(userID: userID) {
                 request.actor = actor
                 // Sliding expiry: an active user stays logged in. Renewed at most every five minutes, because any

@@ -78,7 +78,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         let body = try req.content.decode(ScheduleBody.self)
         let month = try Self.month(body.from, "from")
         let fen = try Self.fen(body.fenPerHousehold, "fenPerHousehold")
-        try await FeeStore(db: req.db).setSchedule(villageID: v.id, from: month, fenPerHousehold: fen, by: actor.user.displayName)
+        try await FeeStore(db: req.db).setSchedule(villageID: v.id, from: month, fenPerHousehold: fen, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "fee-schedule:\(v.code)", detail: "from \(month): \(fen) fen per household")
         return try await schedule(req: req)
     }
@@ -99,10 +99,10 @@ struct FeesAndSubsidiesController: RouteCollection {
         let body = try req.content.decode(IssueBody.self)
         let (v, street) = try Self.village(req, code: body.village, actor, try await req.caseReference())
         let month = try Self.month(body.month)
-        guard month <= LedgerMonth(LocalDate.beijing(Date())) else {
+        guard month <= LedgerMonth(LocalDate.beijing(req.now)) else {
             throw DomainError.invalid("month", zh: "不能为未来月份出账", en: "bills are not issued for a future month")
         }
-        let n = try await FeeStore(db: req.db).issue(village: v, streetID: street, month: month)
+        let n = try await FeeStore(db: req.db).issue(village: v, streetID: street, month: month, at: req.now)
         try await req.audit(.financeChanged, subject: "fee-bills:\(v.code):\(month)", detail: "issued=\(n)")
         return try await IssueAnswer(village: v.code, month: month.description, issued: n).encodeResponse(status: .created, for: req)
     }
@@ -161,7 +161,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         }
         let body = try req.content.decode(PaymentBody.self)
         let fen = try Self.fen(body.amountFen, "amountFen")
-        let today = LocalDate.beijing(Date())
+        let today = LocalDate.beijing(req.now)
         var paidOn = today
         if let text = body.paidOn, !text.isEmpty {
             guard let d = LocalDate(text), d <= today else {
@@ -173,7 +173,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         guard ["cash", "bank", "wechat", "alipay"].contains(method) else {
             throw DomainError.invalid("method", zh: "缴费方式应为 cash/bank/wechat/alipay", en: "method is cash, bank, wechat or alipay")
         }
-        let paid = try await FeeStore(db: req.db).pay(id, amountFen: fen, paidOn: paidOn, method: method, by: actor.user.displayName)
+        let paid = try await FeeStore(db: req.db).pay(id, amountFen: fen, paidOn: paidOn, method: method, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "fee-bill:\(paid.buildingCode)/\(paid.unit):\(paid.month)", detail: "paid \(fen) fen (\(method))")
         return BillView(id: paid.id, building: paid.buildingCode, unit: paid.unit, month: paid.month, amountFen: paid.amountFen, paidFen: paid.paidFen,
                         outstandingFen: paid.outstandingFen)
@@ -238,7 +238,7 @@ struct FeesAndSubsidiesController: RouteCollection {
             throw DomainError.invalid("kind", zh: "补贴类型应为 introduction 或 policy", en: "kind is introduction or policy")
         }
         let (v, street) = try Self.village(req, code: body.village, actor, ref)
-        let now = Date()
+        let now = req.now
         var record = SubsidyRecord(id: UUID(), kind: kind.rawValue, villageId: v.id, streetId: street, title: "", reason: "", amountFen: 0, serviceYear: nil,
                                    state: SubsidyState.requested.rawValue, requestedBy: actor.user.displayName, requestedAt: now, decidedBy: nil, decidedAt: nil,
                                    decisionNote: nil, approvedFen: nil)
@@ -319,7 +319,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         if !body.approve || (approved.map { $0 < r.amountFen } ?? false), note.isEmpty {
             throw DomainError.invalid("note", zh: "不批准或核减时须写明理由", en: "a rejection or a reduced amount gives the reason")
         }
-        let decided = try await SubsidyStore(db: req.db).decide(id, approve: body.approve, approvedFen: approved, note: note, by: actor.user.displayName)
+        let decided = try await SubsidyStore(db: req.db).decide(id, approve: body.approve, approvedFen: approved, note: note, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "subsidy:\(id.uuidString.lowercased())", detail: "\(decided.state) \(decided.approvedFen ?? 0) fen; \(note)")
         return Self.view(decided, ref, req.language)
     }

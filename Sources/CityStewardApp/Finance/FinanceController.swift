@@ -83,15 +83,15 @@ struct FinanceController: RouteCollection {
         guard let period = BillingPeriod(body.period) else {
             throw DomainError.invalid("period", zh: "结算期应为 YYYY-MM（月）或 YYYY-Qn（季度）", en: "the period is YYYY-MM (a month) or YYYY-Qn (a quarter)")
         }
-        let today = LocalDate.beijing(Date())
+        let today = LocalDate.beijing(req.now)
         guard period.first <= today else {
             throw DomainError.invalid("period", zh: "结算期尚未开始", en: "the period has not begun")
         }
-        let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: Date())
+        let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: req.now)
         let villages = contract.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (id: $0.id, code: code) } }
         let departments = Dictionary(uniqueKeysWithValues: c.reference.taxonomy.matters.map { ($0.code, $0.ownerDepartment ?? "—") })
         let run = try await FinanceStore(db: req.db).saveRun(contract: contract, statement: statement, facts: facts, villages: villages, departments: departments,
-                                                             by: c.actor.user.displayName)
+                                                             by: c.actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "billing:\(contract.number):\(period)", detail: "net=\(statement.netFen) fen; gross=\(statement.grossFen); deductions=\(statement.deductionsFen)")
         return try await Self.view(run, req.language).encodeResponse(status: .created, for: req)
     }
@@ -202,7 +202,7 @@ struct FinanceController: RouteCollection {
             guard let m = LedgerMonth(text) else { throw DomainError.invalid("to", zh: "月份应为 YYYY-MM", en: "a month is YYYY-MM") }
             to = m
         } else {
-            to = LedgerMonth(LocalDate.beijing(Date()))
+            to = LedgerMonth(LocalDate.beijing(req.now))
         }
         let count = q.months ?? 12
         guard (1...36).contains(count) else { throw DomainError.invalid("months", zh: "months 应为 1~36", en: "months is 1 to 36") }
@@ -304,7 +304,7 @@ struct FinanceController: RouteCollection {
         }
         guard problems.isEmpty, let month, let direction else { throw FieldProblems(problems).domainError }
         let entry = LedgerEntry(month: month, direction: direction, category: body.category, amountFen: amount)
-        try await FinanceStore(db: req.db).enter(entry, villageID: v.id, streetID: street, memo: body.memo ?? "", by: actor.user.displayName)
+        try await FinanceStore(db: req.db).enter(entry, villageID: v.id, streetID: street, memo: body.memo ?? "", by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "ledger:\(v.code):\(month)", detail: "\(direction.rawValue) \(body.category) \(amount) fen")
         return Response(status: .created)
     }
@@ -332,10 +332,10 @@ struct FinanceController: RouteCollection {
         guard ContractAccess.mayManage(actor, streetID: streetID) else {
             throw DomainError.forbidden(LocalizedText(zh: "只有本街道办或区专项办可以结账", en: "only the street office or the district office closes a month"))
         }
-        guard month < LedgerMonth(LocalDate.beijing(Date())) else {
+        guard month < LedgerMonth(LocalDate.beijing(req.now)) else {
             throw DomainError.invalid("month", zh: "只能结已过去的月份", en: "only a past month can be closed")
         }
-        try await FinanceStore(db: req.db).close(month: month, streetID: streetID, by: actor.user.displayName)
+        try await FinanceStore(db: req.db).close(month: month, streetID: streetID, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "period:\(reference.areas[streetID]?.code ?? ""):\(month)", detail: "closed")
         return .noContent
     }

@@ -107,7 +107,7 @@ struct FinanceWebController: RouteCollection {
             page: PageChrome(request: req, title: "\(r.number) · \(r.terms.title)"), d: d,
             actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { Option(value: $0.rawValue, label: $0.label.text(req.language), selected: $0 == .terminate || $0 == .returnToDraft) },
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
-            defaultPeriod: LedgerMonth(LocalDate.beijing(Date())).description, error: Self.error(req), takeovers: takeovers)
+            defaultPeriod: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req), takeovers: takeovers)
         return try await req.view.render(template, page).encodeResponse(for: req)
     }
 
@@ -123,7 +123,7 @@ struct FinanceWebController: RouteCollection {
             let c = try await ContractsController.context(req)
             let r = try await ContractsController.contract(req, c)
             try ContractsController.requireManage(c, streetID: r.streetID)
-            let draft = try await c.store.amend(r.id, by: c.actor.user.displayName)
+            let draft = try await c.store.amend(r.id, by: c.actor.user.displayName, at: req.now)
             try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
             return req.redirect(to: "/contracts/\(draft.id)")
         } catch let e as DomainError {
@@ -164,7 +164,7 @@ struct FinanceWebController: RouteCollection {
         let streets = c.reference.areas.values.filter { $0.kind == .street && ContractAccess.mayManage(c.actor, streetID: $0.id) }.sorted { $0.code < $1.code }
         let villages = c.reference.areas.values.filter { v in v.kind == .village && streets.contains { v.path.contains($0.id) } }.sorted { $0.code < $1.code }
         let prices = try await ContractsController.catalog(req)
-        let today = LocalDate.beijing(Date())
+        let today = LocalDate.beijing(req.now)
         let page = NewPage(
             page: PageChrome(request: req, title: language == .en ? "New service contract" : "新建服务合同"),
             villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
@@ -240,7 +240,7 @@ struct FinanceWebController: RouteCollection {
             let c = try await ContractsController.context(req)
             let (street, steward) = try ContractsController.parties(body, c)
             let terms = try await ContractsController.terms(req, body, c, street: street)
-            let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName)
+            let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName, at: req.now)
             try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
             return req.redirect(to: "/contracts/\(record.id)")
         } catch let e as DomainError {
@@ -340,7 +340,7 @@ struct FinanceWebController: RouteCollection {
         let streets = reference.areas.values.filter { st in st.kind == .street && allVillages.contains { $0.path.contains(st.id) } }.sorted { $0.code < $1.code }
         let title = villages.count == 1 ? villages[0].displayName(language)
             : q.street.flatMap { reference.areasByCode[$0]?.displayName(language) } ?? (language == .en ? "All villages in scope" : "辖区全部城中村")
-        let this = LedgerMonth(LocalDate.beijing(Date()))
+        let this = LedgerMonth(LocalDate.beijing(req.now))
         let page = LedgerPage(
             page: PageChrome(request: req, title: (language == .en ? "Ledger · " : "台账 · ") + title), svg: LedgerChart.svg(s, language), title: title,
             months: s.months.reversed().map { m in
@@ -506,7 +506,7 @@ struct FinanceWebController: RouteCollection {
             billed: Money.yuan(totals.billed), paid: Money.yuan(totals.paid), arrears: Money.yuan(totals.billed - totals.paid), householdsOwing: totals.households,
             schedule: try await store.schedule(villageID: v.id).map { Option(value: $0.from, label: Money.yuan($0.fen)) },
             canSetSchedule: actor.can(.financeManage) && ContractAccess.mayManage(actor, streetID: street), canManage: actor.can(.financeManage),
-            thisMonth: LedgerMonth(LocalDate.beijing(Date())).description, error: Self.error(req))
+            thisMonth: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req))
         return try await req.view.render("fees", page).encodeResponse(for: req)
     }
 

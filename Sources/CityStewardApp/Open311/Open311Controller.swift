@@ -180,7 +180,7 @@ struct Open311Controller: RouteCollection {
         // A key, when sent, must be valid and allowed to report; without one, only if anonymous posting is on.
         var actor: Actor?
         if let key = body.api_key, !key.isEmpty {
-            guard let token = try await req.directory.verifyToken(key, now: Date()),
+            guard let token = try await req.directory.verifyToken(key, now: req.now),
                   let found = try await req.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil),
                   found.can(.casesReport) else {
                 throw DomainError.forbidden(LocalizedText(zh: "api_key 无效或无权提交", en: "invalid api_key received, or it may not submit requests"))
@@ -237,7 +237,7 @@ struct Open311Controller: RouteCollection {
                                      idempotencyKey: idempotencyKey,
                                      reporterName: reporterName.isEmpty ? (actor == nil ? "Open311 居民" : nil) : reporterName,
                                      resident: actor == nil || phone != nil ? .init(phone: phone, language: req.language, formKey: nil) : nil)
-        let outcome = try await ReportCase(request: req).run(input, actor: actor)
+        let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
         let row = outcome.row
         let notice = req.language == .en
             ? "Routed to \(row.responsibleName); expected by \(Open311Projection.datetime(row.deadline))."
@@ -347,7 +347,7 @@ struct Open311Controller: RouteCollection {
             filter.updatedAfter = try Self.date(q.updated_after, "updated_after")
             filter.updatedBefore = try Self.date(q.updated_before, "updated_before")
             // Without dates: the last 90 days (a change feed by updated_after needs no report window).
-            if start == nil, end == nil, filter.updatedAfter == nil, filter.updatedBefore == nil { start = Date().addingTimeInterval(-Self.maxSpan) }
+            if start == nil, end == nil, filter.updatedAfter == nil, filter.updatedBefore == nil { start = req.now.addingTimeInterval(-Self.maxSpan) }
             if let s = start, end == nil, filter.updatedAfter == nil { end = s.addingTimeInterval(Self.maxSpan) }
             if let e = end, start == nil { start = e.addingTimeInterval(-Self.maxSpan) }
             filter.reportedFrom = start
@@ -399,10 +399,10 @@ struct Open311Controller: RouteCollection {
 
     func updates(_ req: Request) async throws -> Open311Document {
         let q = try req.query.decode(UpdatesQuery.self)
-        if let key = q.api_key, !key.isEmpty, try await req.directory.verifyToken(key, now: Date()) == nil {
+        if let key = q.api_key, !key.isEmpty, try await req.directory.verifyToken(key, now: req.now) == nil {
             throw DomainError.forbidden(LocalizedText(zh: "api_key 无效", en: "invalid api_key received"))
         }
-        let now = Date()
+        let now = req.now
         var start = try Self.date(q.start_date, "start_date"), end = try Self.date(q.end_date, "end_date")
         if start == nil, end == nil { start = now.addingTimeInterval(-24 * 3600); end = now.addingTimeInterval(1) }
         if let s = start, end == nil { end = s.addingTimeInterval(Self.maxSpan) }

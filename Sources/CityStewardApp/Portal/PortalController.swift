@@ -235,7 +235,7 @@ struct PortalController: RouteCollection {
     }
 
     static func nearbyCases(_ req: Request, category: String, at position: GeoPoint, language: Language) async throws -> [NearbyView] {
-        let found = try await req.application.recentCases.nearby(category: category, at: position, now: Date(), db: req.db)
+        let found = try await req.application.recentCases.nearby(category: category, at: position, now: req.now, db: req.db)
         guard !found.isEmpty else { return [] }
         var out: [NearbyView] = []
         for (entry, metres) in found {
@@ -325,7 +325,7 @@ struct PortalController: RouteCollection {
         let input = ReportCase.Input(report: report, source: .resident, photos: photos, idempotencyKey: formKey.map { "portal:\($0)" },
                                      reporterName: phone.map { "居民 \($0.masked)" } ?? "居民",
                                      resident: .init(phone: phone, language: language, formKey: formKey))
-        let outcome = try await ReportCase(request: req).run(input, actor: nil)
+        let outcome = try await ReportCase(request: req).run(input, actor: nil, now: req.now)
         guard let token = outcome.trackingToken else { throw Abort(.internalServerError) }
         return req.redirect(to: "/t/\(token)?new=1", redirectType: .normal)
     }
@@ -371,7 +371,7 @@ struct PortalController: RouteCollection {
 
     func trackPage(_ req: Request, row: CaseRow, resident: ResidentReportRow?, token: String?) async throws -> TrackPage {
         let language = req.language
-        let now = Date()
+        let now = req.now
         let events = try await req.cases.events(of: row.id)
         let steps = PlainTimeline.steps(events.map {
             PlainTimeline.Event(action: $0.action, at: $0.at, note: $0.note, responsibleName: row.responsibleName)
@@ -443,7 +443,7 @@ struct PortalController: RouteCollection {
         let score = body.rating.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let comment = body.comment.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
         try ResidentFeedback.checkRating(score, comment: comment, state: row.caseState, alreadyRated: report.rating != nil)
-        try await ResidentFollowUp(request: req).rate(row, rating: score!, comment: comment)
+        try await ResidentFollowUp(request: req).rate(row, rating: score!, comment: comment, now: req.now)
         return req.redirect(to: "/t/\(token)?done=rated", redirectType: .normal)
     }
 
@@ -454,8 +454,8 @@ struct PortalController: RouteCollection {
     @Sendable func reopen(req: Request) async throws -> Response {
         let (token, report, row) = try await resident(req)
         let body = try req.content.decode(ReopenBody.self)
-        try ResidentFeedback.checkReopen(state: row.caseState, closedAt: row.closedAt, reopenCount: report.reopenCount, now: Date())
-        _ = try await ActOnCase(request: req).run(caseID: row.id, input: .init(action: .reopen, note: body.reason), reporter: report)
+        try ResidentFeedback.checkReopen(state: row.caseState, closedAt: row.closedAt, reopenCount: report.reopenCount, now: req.now)
+        _ = try await ActOnCase(request: req).run(caseID: row.id, input: .init(action: .reopen, note: body.reason), reporter: report, now: req.now)
         return req.redirect(to: "/t/\(token)?done=reopened", redirectType: .normal)
     }
 

@@ -16,7 +16,7 @@ struct ResidentFollowUp {
 
     static let alreadyRated = DomainError.conflict(LocalizedText(zh: "您已评价过该案件", en: "you have already rated this case"))
 
-    func rate(_ row: CaseRow, rating: Int, comment: String?, now: Date = Date()) async throws {
+    func rate(_ row: CaseRow, rating: Int, comment: String?, now: Date) async throws {
         let store = CaseStore(db: db)
         var next = row
         next.updatedAt = now

@@ -43,6 +43,8 @@ public struct AppConfig: Sendable {
     /// `CITYSTEWARD_INTRODUCTION_SUBSIDY`: the introduction subsidy per service year, in yuan, comma-separated and not
     /// decreasing (default 200000,250000,300000,350000,400000).
     public var introductionSubsidy: IntroductionSubsidySchedule = .standard
+    /// Where "now" comes from: the system's time in service; tests set their own.
+    public var clock: WallClock = .system
     /// Anonymous Open311 posting as it applies to this process.
     public var acceptsAnonymousOpen311: Bool { open311Anonymous ?? isDemo }
     public var masterKeyFile: String { (dataDirectory as NSString).appendingPathComponent("master.key") }

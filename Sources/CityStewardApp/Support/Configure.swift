@@ -35,7 +35,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     let secure = config.secureCookies
     let lifetime = config.sessionLifetime
     app.sessions.configuration = SessionsConfiguration(cookieName: "citysteward_session") { id in
-        HTTPCookies.Value(string: id.string, expires: Date().addingTimeInterval(lifetime), maxAge: nil, domain: nil, path: "/",
+                // Max-Age, not Expires: relative to the browser's own clock, so a skewed server clock cannot end a session early.
+        HTTPCookies.Value(string: id.string, expires: nil, maxAge: Int(lifetime), domain: nil, path: "/",
                           isSecure: secure, isHTTPOnly: true, sameSite: .lax)
     }
 
@@ -61,7 +62,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.credentialCache = CredentialCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
-    app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar)
+    app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar, clock: config.clock)
     // Intake commits run on the SQLite writer's own thread (DESIGN §7: group commit without queueing behind requests).
     if case .sqliteFile(let path) = config.database {
         let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -74,8 +75,23 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.recentCases = RecentCases()
     app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
-    if config.sweepInterval > 0 { app.lifecycle.use(OverdueSweepLifecycle(interval: config.sweepInterval)) }
-    if config.feedPushInterval > 0 { app.lifecycle.use(FeedPushLifecycle(interval: config.feedPushInterval)) }
+    if config.sweepInterval > 0 {
+        app.lifecycle.use(PeriodicJob(name: "Overdue sweep", interval: config.sweepInterval) { app, holder, lease in
+            try await OverdueSweeper(app: app, holder: holder).sweep(now: app.clock.now, leaseSeconds: lease)
+        })
+        app.lifecycle.use(PeriodicJob(name: "Gate retention", interval: config.sweepInterval) { app, holder, lease in
+            try await GateRetentionJob(app: app, holder: holder).run(now: app.clock.now, leaseSeconds: lease)
+        })
+        // Contracts past their term become expired (their entrusted matters already end with the term).
+        app.lifecycle.use(PeriodicJob(name: "Contract expiry", interval: config.sweepInterval) { app, _, _ in
+            if try await ContractStore(db: app.db).expire(today: LocalDate.beijing(app.clock.now), at: app.clock.now) > 0 { app.caseReference.invalidate() }
+        })
+    }
+    if config.feedPushInterval > 0 {
+        app.lifecycle.use(PeriodicJob(name: "Feed push", interval: config.feedPushInterval) { app, holder, lease in
+            try await FeedPusher(app: app, holder: holder).run(leaseSeconds: lease)
+        })
+    }
 
     // Middleware, outermost first.
     var middleware = Middlewares()

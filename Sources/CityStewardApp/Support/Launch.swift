@@ -125,10 +125,10 @@ public enum CityStewardMain {
                     }
                     app.logger.notice("Loaded the demo district: \(summary.areasCreated) areas, \(summary.orgsCreated) organisations, \(summary.usersCreated) users")
                 }
-                try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database)
+                try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: database, now: app.clock.now)
                 try await DemoCases.load(app)
                 let deviceKey = try await DemoDevices.load(app)
-                let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher)
+                let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher, now: app.clock.now)
                 if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
                 if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))

@@ -50,6 +50,7 @@ struct JSONLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         var object: [String: Any] = [
+            // Log lines carry the real time, whatever the app clock says (tests set theirs).
             "time": ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                 formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
             "level": event.level.rawValue,

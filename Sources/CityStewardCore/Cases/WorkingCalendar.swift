@@ -93,7 +93,7 @@ public struct WorkingCalendar: Sendable {
     private let holidayDays: Set<Int>
     private let extraWorkdays: Set<Int>
 
-    public init(utcOffset: Int = 8 * 3600, periods: [(start: Int, end: Int)] = WorkingCalendar.officeHours, years: [HolidayYear]) {
+    public init(utcOffset: Int = BeijingTime.utcOffset, periods: [(start: Int, end: Int)] = WorkingCalendar.officeHours, years: [HolidayYear]) {
         self.utcOffset = utcOffset
         self.periods = periods.sorted { $0.start < $1.start }
         self.years = Dictionary(uniqueKeysWithValues: years.map { ($0.year, $0) })

@@ -129,7 +129,7 @@ public struct Desensitizer: Sendable {
         case .ageBand:
             guard case .success(let id) = IdentityNumber.parse(value) else { return nil }
             // The age on the event's day in Beijing.
-            let on = time.map { LocalDate(dayNumber: Int((($0.timeIntervalSince1970 + 8 * 3600) / 86_400).rounded(.down))) } ?? id.birthDate
+            let on = time.map(LocalDate.beijing) ?? id.birthDate
             let age = id.age(on: on)
             let low = age / 10 * 10
             return "\(low)-\(low + 9)/\(id.isMale ? "M" : "F")"

@@ -27,13 +27,7 @@ public enum Open311Projection {
     }
 
     /// W3C datetime with the Beijing offset (`2026-03-02T14:30:00+08:00`), as the spec requires an explicit zone.
-    public static func datetime(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + 8 * 3600
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = seconds - days * 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
-        return LocalDate(dayNumber: days).description + "T" + two(rest / 3600) + ":" + two(rest % 3600 / 60) + ":" + two(rest % 60) + "+08:00"
-    }
+    public static func datetime(_ date: Date) -> String { BeijingTime.w3c(date) }
 
     /// Parses a W3C datetime; the zone (`Z` or `±HH:MM`) is required, fractional seconds are allowed.
     public static func parseDatetime(_ text: String) -> Date? {

@@ -104,7 +104,7 @@ public struct TaxonomyStore: Sendable {
 
     /// Loads the shipped taxonomy into an empty database (version 1 of every category). Returns false if already there.
     @discardableResult
-    public func seed(_ taxonomy: Taxonomy, at now: Date = Date()) async throws -> Bool {
+    public func seed(_ taxonomy: Taxonomy, at now: Date) async throws -> Bool {
         let existing = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("categories")
             .first(decodingColumn: "n", as: Int.self) ?? 0
         guard existing == 0 else { return false }
@@ -148,7 +148,7 @@ public struct TaxonomyStore: Sendable {
     }
 
     /// Saves an edit as a new version (the old one stays, for the cases filed under it). Returns the new version.
-    public func save(_ category: CaseCategory, editedBy: UUID, note: String?, at now: Date = Date()) async throws -> Int {
+    public func save(_ category: CaseCategory, editedBy: UUID, note: String?, at now: Date) async throws -> Int {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("version")), as: "v").from("categories")
@@ -179,7 +179,7 @@ public struct TaxonomyStore: Sendable {
     }
 
     public func entrust(matterCode: String, areaID: UUID, stewardID: UUID, validFrom: Date, validTo: Date?, contract: String,
-                        at now: Date = Date()) async throws {
+                        at now: Date) async throws {
         let row = EntrustedMatterRow(id: UUID(), matterCode: matterCode, areaId: areaID, stewardId: stewardID, validFrom: validFrom,
                                      validTo: validTo, contractReference: contract, createdAt: now)
         try await sql.insert(into: "entrusted_matters").model(row, with: CaseStore.encoder).run()

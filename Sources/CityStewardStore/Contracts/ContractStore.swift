@@ -28,15 +28,6 @@ public struct ContractEvent: Sendable, Equatable {
     public var note: String?
 }
 
-extension LocalDate {
-    /// Beijing midnight of the day, as an instant.
-    public var beijingMidnight: Date { Date(timeIntervalSince1970: Double(dayNumber * 86_400 - 8 * 3600)) }
-
-    public static func beijing(_ instant: Date) -> LocalDate {
-        LocalDate(dayNumber: Int(((instant.timeIntervalSince1970 + 8 * 3600) / 86_400).rounded(.down)))
-    }
-}
-
 public struct ContractStore: Sendable {
     let db: any Database
     var sql: any SQLDatabase { db as! any SQLDatabase }
@@ -92,7 +83,7 @@ public struct ContractStore: Sendable {
         }
     }
 
-    public func setPrice(_ p: CatalogPrice, by: String, at now: Date = Date()) async throws {
+    public func setPrice(_ p: CatalogPrice, by: String, at now: Date) async throws {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "matter_prices").where("matter_code", .equal, p.matterCode).run()
@@ -156,7 +147,7 @@ public struct ContractStore: Sendable {
     }
 
     /// A new contract, in draft.
-    public func create(_ terms: ContractTerms, streetID: UUID, streetCode: String, stewardID: UUID, by: String, at now: Date = Date()) async throws -> ContractRecord {
+    public func create(_ terms: ContractTerms, streetID: UUID, streetCode: String, stewardID: UUID, by: String, at now: Date) async throws -> ContractRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let number = try await nextNumber(sql, streetCode: streetCode, year: terms.start.year)
@@ -170,7 +161,7 @@ public struct ContractStore: Sendable {
     }
 
     /// Changes a draft's terms.
-    public func update(_ id: UUID, terms: ContractTerms, by: String, at now: Date = Date()) async throws -> ContractRecord {
+    public func update(_ id: UUID, terms: ContractTerms, by: String, at now: Date) async throws -> ContractRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
@@ -223,7 +214,7 @@ public struct ContractStore: Sendable {
     /// from its start day); an activated amendment supersedes the version before it, whose rows end where the
     /// amendment starts; termination ends the rows on its date. All in one transaction.
     public func perform(_ action: ContractAction, on id: UUID, areaIDs: [String: UUID], today: LocalDate, terminationDate: LocalDate?,
-                        note: String?, by: String, at now: Date = Date()) async throws -> ContractRecord {
+                        note: String?, by: String, at now: Date) async throws -> ContractRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
@@ -278,7 +269,7 @@ public struct ContractStore: Sendable {
 
     /// An amendment: a new draft version with the active version's terms, to be changed and taken through review,
     /// signing and activation again. The history keeps every version.
-    public func amend(_ id: UUID, by: String, at now: Date = Date()) async throws -> ContractRecord {
+    public func amend(_ id: UUID, by: String, at now: Date) async throws -> ContractRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
@@ -308,7 +299,7 @@ public struct ContractStore: Sendable {
 
     /// Active contracts whose term is over become expired (their entrusted rows already end with the term).
     @discardableResult
-    public func expire(today: LocalDate, at now: Date = Date()) async throws -> Int {
+    public func expire(today: LocalDate, at now: Date) async throws -> Int {
         let due = try await sql.select().column("id").from("contracts").where("state", .equal, ContractState.active.rawValue)
             .where("end_day", .lessThan, today.description).all().map { try $0.decode(column: "id", as: UUID.self) }
         var expired = 0
@@ -334,7 +325,7 @@ public struct ContractStore: Sendable {
                                note: try r.decodeNil(column: "note") ? nil : try r.decode(column: "note", as: String.self))
     }
 
-    public func setTakeover(_ t: VillageTakeover, villageID: UUID, by: String, at now: Date = Date()) async throws {
+    public func setTakeover(_ t: VillageTakeover, villageID: UUID, by: String, at now: Date) async throws {
         let contracts = String(decoding: try JSONEncoder().encode(t.contracts), as: UTF8.self)
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase

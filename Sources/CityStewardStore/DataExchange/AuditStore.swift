@@ -42,7 +42,7 @@ public struct AuditStore: Sendable {
     /// Appends one row after the current last one.
     @discardableResult
     public func append(action: String, subject: String, detail: String = "", actorID: UUID?, actorName: String,
-                       at: Date = Date()) async throws -> AuditEntry {
+                       at: Date) async throws -> AuditEntry {
         var lastError: (any Error)?
         for attempt in 0..<20 {
             do {

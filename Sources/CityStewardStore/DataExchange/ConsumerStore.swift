@@ -60,14 +60,14 @@ public struct ConsumerStore: Sendable {
                      kinds: r.kinds.split(separator: ",").map(String.init), rules: Self.decode(r.rules, consumer: r.code, version: r.rulesVersion))
     }
 
-    public func create(code: String, name: String, userID: UUID, areaIDs: [UUID], kinds: [String], rules: DesensitizationRules, by: String) async throws -> DataConsumer {
+    public func create(code: String, name: String, userID: UUID, areaIDs: [UUID], kinds: [String], rules: DesensitizationRules, by: String, at now: Date) async throws -> DataConsumer {
         let row = Row(id: UUID(), code: code, name: name, userId: userID, areaIds: areaIDs.map(\.uuidString).joined(separator: ","),
-                      kinds: kinds.joined(separator: ","), rules: try Self.encode(rules), rulesVersion: 1, createdAt: Date())
+                      kinds: kinds.joined(separator: ","), rules: try Self.encode(rules), rulesVersion: 1, createdAt: now)
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: "data_consumers").model(row, with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()
             try await sql.insert(into: "consumer_rules").columns("consumer_id", "version", "rules", "changed_by", "changed_at")
-                .values(SQLBind(row.id), SQLBind(1), SQLBind(row.rules), SQLBind(by), SQLBind(Date())).run()
+                .values(SQLBind(row.id), SQLBind(1), SQLBind(row.rules), SQLBind(by), SQLBind(now)).run()
         }
         return consumer(row)
     }
@@ -81,7 +81,7 @@ public struct ConsumerStore: Sendable {
     }
 
     /// A new version of the rules; the old ones stay in `consumer_rules`.
-    public func changeRules(_ consumer: DataConsumer, to rules: [FieldKind: Technique], by: String) async throws -> DesensitizationRules {
+    public func changeRules(_ consumer: DataConsumer, to rules: [FieldKind: Technique], by: String, at now: Date) async throws -> DesensitizationRules {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let current = try await sql.select().column("rules_version").from("data_consumers").where("id", .equal, consumer.id)
@@ -90,7 +90,7 @@ public struct ConsumerStore: Sendable {
             let text = try Self.encode(next)
             try await sql.update("data_consumers").set("rules", to: text).set("rules_version", to: next.version).where("id", .equal, consumer.id).run()
             try await sql.insert(into: "consumer_rules").columns("consumer_id", "version", "rules", "changed_by", "changed_at")
-                .values(SQLBind(consumer.id), SQLBind(next.version), SQLBind(text), SQLBind(by), SQLBind(Date())).run()
+                .values(SQLBind(consumer.id), SQLBind(next.version), SQLBind(text), SQLBind(by), SQLBind(now)).run()
             return next
         }
     }

@@ -97,15 +97,14 @@ extension DemoLoader {
     /// Seeds the taxonomy (when the database has none) and, when there are no entrustments yet, the demo's catalog
     /// prices, one contract per street taken through review, signing and activation (which creates the entrusted
     /// matters routing reads), and each pilot village's takeover mode.
-    public static func loadCaseReference(_ taxonomy: Taxonomy, on db: any Database) async throws {
+    public static func loadCaseReference(_ taxonomy: Taxonomy, on db: any Database, now: Date) async throws {
         let store = TaxonomyStore(db: db)
-        try await store.seed(taxonomy)
+        try await store.seed(taxonomy, at: now)
         guard try await store.entrustmentCount() == 0 else { return }
         let directory = DirectoryStore(db: db)
         let areas = AreaStore(db: db)
         guard let steward = try await directory.org(code: DemoDistrict.stewardCode) else { return }
         let contracts = ContractStore(db: db)
-        let now = Date()
         for p in DemoDistrict.prices { try await contracts.setPrice(p, by: "演示数据", at: now) }
         var villageIndex = 0
         for (streetCode, villageCodes) in DemoDistrict.streetsWithVillages {
@@ -130,12 +129,11 @@ extension DemoLoader {
 extension DemoLoader {
     /// The demo's synthetic residents (when there are none yet), sealed with the deployment's key.
     @discardableResult
-    public static func loadResidents(on db: any Database, cipher: FieldCipher, count: Int = 300) async throws -> Int {
+    public static func loadResidents(on db: any Database, cipher: FieldCipher, count: Int = 300, now: Date) async throws -> Int {
         let store = ResidentStore(db: db)
         guard try await store.count() == 0 else { return 0 }
         let buildings = try await AreaStore(db: db).list(scope: .everything, kind: .building)
         let byCode = Dictionary(uniqueKeysWithValues: buildings.map { ($0.code, $0) })
-        let now = Date()
         var rows: [ResidentRow] = []
         for input in DemoResidents.make(count: count, buildings: buildings.map(\.code).sorted()) {
             guard case .success(let resident) = ResidentRules.validate(input, knownBuildings: Set(byCode.keys)),

@@ -34,7 +34,7 @@ public struct FeeStore: Sendable {
         self.db = db
     }
 
-    public func setSchedule(villageID: UUID, from month: LedgerMonth, fenPerHousehold: Int, by: String, at now: Date = Date()) async throws {
+    public func setSchedule(villageID: UUID, from month: LedgerMonth, fenPerHousehold: Int, by: String, at now: Date) async throws {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "fee_schedules").where("village_id", .equal, villageID).where("from_month", .equal, month.description).run()
@@ -51,7 +51,7 @@ public struct FeeStore: Sendable {
 
     /// Bills every household of the village for the month at the schedule in force; households billed already are
     /// skipped, so issuing twice changes nothing. Returns the bills made now.
-    public func issue(village: Area, streetID: UUID, month: LedgerMonth, at now: Date = Date()) async throws -> Int {
+    public func issue(village: Area, streetID: UUID, month: LedgerMonth, at now: Date) async throws -> Int {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             try await FinanceStore.requireOpen(sql, streetID: streetID, months: [month.description])
@@ -106,7 +106,7 @@ public struct FeeStore: Sendable {
     }
 
     /// Records a payment (no more than what is outstanding) and its ledger income, in one transaction.
-    public func pay(_ billID: UUID, amountFen: Int, paidOn: LocalDate, method: String, by: String, at now: Date = Date()) async throws -> FeeBill {
+    public func pay(_ billID: UUID, amountFen: Int, paidOn: LocalDate, method: String, by: String, at now: Date) async throws -> FeeBill {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard var bill = try await sql.select().column("*").from("fee_bills").where("id", .equal, billID).first(decoding: FeeBill.self) else {
@@ -209,7 +209,7 @@ public struct SubsidyStore: Sendable {
     }
 
     /// Decides a request still open; an approval is income in the ledger of the decision's month. One transaction.
-    public func decide(_ id: UUID, approve: Bool, approvedFen: Int?, note: String, by: String, at now: Date = Date()) async throws -> SubsidyRecord {
+    public func decide(_ id: UUID, approve: Bool, approvedFen: Int?, note: String, by: String, at now: Date) async throws -> SubsidyRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard var r = try await sql.select().column("*").from("subsidies").where("id", .equal, id).first(decoding: SubsidyRecord.self) else { throw Self.notFound }

@@ -45,7 +45,7 @@ public struct FinanceStore: Sendable {
             .map { try $0.decode(column: "month", as: String.self) })
     }
 
-    public func close(month: LedgerMonth, streetID: UUID, by: String, at now: Date = Date()) async throws {
+    public func close(month: LedgerMonth, streetID: UUID, by: String, at now: Date) async throws {
         guard try await !closedMonths(streetID: streetID).contains(month.description) else { throw Self.closedPeriod(month.description) }
         try await sql.insert(into: "finance_periods").columns("street_id", "month", "closed_by", "closed_at")
             .values(SQLBind(streetID), SQLBind(month.description), SQLBind(by), SQLBind(now)).run()
@@ -126,7 +126,7 @@ public struct FinanceStore: Sendable {
     /// village, split by the delegating department of each matter (fee follows the matter), in the period's last
     /// month. Refused when any month of the period is closed. One transaction.
     public func saveRun(contract: ContractRecord, statement: BillingStatement, facts: BillingFacts, villages: [(id: UUID, code: String)],
-                        departments: [String: String], by: String, at now: Date = Date()) async throws -> BillingRun {
+                        departments: [String: String], by: String, at now: Date) async throws -> BillingRun {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let months = statement.period.monthList.map { LedgerMonth(year: $0.year, month: $0.month).description }
@@ -195,7 +195,7 @@ public struct FinanceStore: Sendable {
     }
 
     /// A hand-entered item (parking income, maintenance fund, a cost), refused in a closed month.
-    public func enter(_ entry: LedgerEntry, villageID: UUID, streetID: UUID, memo: String, by: String, at now: Date = Date()) async throws {
+    public func enter(_ entry: LedgerEntry, villageID: UUID, streetID: UUID, memo: String, by: String, at now: Date) async throws {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             try await Self.requireOpen(sql, streetID: streetID, months: [entry.month.description])
