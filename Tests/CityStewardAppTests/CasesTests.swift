@@ -290,6 +290,14 @@ struct CasesHTTPTests {
             let patroller = try #require(try await directory.user(username: "steward-patrol"))
             let (key, _) = try await directory.issueToken(userID: patroller.id, kind: .apiKey, name: "camera-01", scopes: [.casesReport], expiresAt: nil)
             let p = try await gridCentre(app, langkou, 5)
+            // Only a registered device in the caller's villages raises alerts.
+            let areas = AreaStore(db: app.db)
+            let village = try #require(try await areas.find(code: langkou))
+            let grid = try await areas.children(of: village.id).filter { $0.kind == .grid }.sorted { $0.code < $1.code }[5]
+            let street = try #require(try await areas.find(code: "440309002"))
+            let devices = DeviceStore(db: app.db)
+            try await devices.add(DeviceRow(code: "CAM-LK-01", kind: .camera, name: "浪口 1 号", vendor: "dahua", area: grid, position: p, tokenID: nil, createdAt: app.clock.now))
+            try await devices.add(DeviceRow(code: "CAM-MZ-09", kind: .camera, name: "民治街道 9 号", vendor: "dahua", area: street, position: p, tokenID: nil, createdAt: app.clock.now))
             let body: [String: Any] = ["eventId": "evt-1", "device": "CAM-LK-01", "vendor": "dahua", "type": "890", "lat": p.lat, "long": p.long, "confidence": 0.93]
             let first = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: body)
             #expect(first.status == .created, "\(first.text)")
@@ -300,10 +308,20 @@ struct CasesHTTPTests {
             var unknown = body
             unknown["type"] = "999"
             #expect(try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: unknown).status == .badRequest)
-            // The key may report, not work cases or read others'.
+            for (device, why) in [("CAM-XX-99", "not registered"), ("CAM-MZ-09", "outside the steward's villages")] {
+                var other = body
+                other["device"] = device
+                other["eventId"] = "evt-\(device)"
+                let refused = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: other)
+                #expect(refused.status == .badRequest && refused.text.contains("device"), "\(why): \(refused.text)")
+            }
+            #expect(try await caseCount(app) == 1)
+            // The key only reports: it does not work cases, list them or open the one it raised (the patroller it
+            // belongs to may have reported thousands).
             let id = try #require(first.json["id"] as? String)
             #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: ["X-API-Key": key], json: ["action": "file"]).status == .forbidden)
-            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": key]).json["total"] as? Int == 1)
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": key]).status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: ["X-API-Key": key]).status == .notFound)
             // Idempotency-Key on the case API: the same form posted twice makes one case.
             let patrol = try await token(app, "steward-patrol")
             let a = try await report(app, patrol, category: "06011", at: p, headers: ["Idempotency-Key": "form-7"])

@@ -157,7 +157,6 @@ struct FeedPushTests {
                                      json: ["url": deadURL, "secret": String(repeating: "k", count: 40)])
             #expect(set.status == .ok && set.json["secret"] == nil, "a chosen secret is not echoed")
             let consumer = try #require(try await ConsumerStore(db: app.db).find(code: "video-platform"))
-            let t0 = app.clock.now
             let clock = app.testClock
             let pusher = FeedPusher(app: app, holder: "instance-a", timeout: .seconds(1))
             var waits: [TimeInterval] = []

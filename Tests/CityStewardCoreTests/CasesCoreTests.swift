@@ -172,10 +172,10 @@ struct CaseAccessTests {
         #expect(CaseAccess.canSee(officer, parties) && CaseAccess.capacities(of: officer, on: parties).isEmpty)
         #expect(!CaseAccess.canSee(otherOfficer, parties))
         #expect(CaseAccess.canSee(streetOfficer, parties))
-        // A reporting-only key sees only what it reported.
+        // A reporting-only key sees nothing: the user it belongs to is not the key.
         var device = actor(.stewardStaff, steward, areas: [village])
         device.keyScopes = [.casesReport]
-        #expect(CaseAccess.scope(for: device) == .limited(areas: [], orgs: [], departments: [], reporter: device.user.id))
+        #expect(CaseAccess.scope(for: device) == .nothing && !CaseAccess.mayList(device))
         #expect(CaseAccess.capacities(of: device, on: parties).isEmpty)
     }
 }

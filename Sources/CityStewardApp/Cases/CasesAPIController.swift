@@ -69,15 +69,6 @@ struct CasesAPIController: RouteCollection {
         return response
     }
 
-    static func defaultSource(_ actor: Actor) -> CaseSource {
-        if actor.keyScopes != nil { return .api }
-        switch actor.role {
-        case .resident: return .resident
-        case .stewardStaff, .stewardDispatcher, .streetOfficer, .departmentOfficer, .districtAdmin: return .patrol
-        default: return .api
-        }
-    }
-
     /// A flat JSON body (every report without photos) read by the flat parser: Vapor's content decoding costs more
     /// than the rest of reading the request. Anything else — nesting, a value of the wrong type, other media types —
     /// goes through `Content`, which also words the errors.
@@ -139,10 +130,12 @@ struct CasesAPIController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         let actor = try req.require(.casesReport)
         let body = try Self.quickBody(req) ?? req.content.decode(CreateBody.self)
-        var source = Self.defaultSource(actor)
+        let allowed = CaseAccess.sources(for: actor)
+        var source = allowed.first ?? .api
         if let text = body.source {
-            guard let s = CaseSource(rawValue: text), s != .device else {
-                throw DomainError.invalid("source", zh: "source 应为 patrol、resident、api 或 hotline", en: "source must be patrol, resident, api or hotline")
+            guard let s = CaseSource(rawValue: text), allowed.contains(s) else {
+                let names = allowed.map(\.rawValue)
+                throw DomainError.invalid("source", zh: "source 应为 \(names.joined(separator: "、"))", en: "source must be \(names.joined(separator: ", "))")
             }
             source = s
         }
@@ -154,7 +147,9 @@ struct CasesAPIController: RouteCollection {
                                      idempotencyKey: req.headers.first(name: "Idempotency-Key").map { "\(actor.user.id):\($0)" })
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
         var answer = CaseResponse(outcome.row, language: req.language, now: req.now)
-        if let dup = outcome.duplicateOf { answer.duplicateOf = .init(id: dup.id, number: dup.number) }
+        answer.duplicateOf = outcome.duplicateOf.flatMap { dup in
+            CaseAccess.mayNameNearbyCase(actor, outcome.row.parties) ? .init(id: dup.id, number: dup.number) : nil
+        }
         return Self.intakeResponse(answer, created: outcome.created)
     }
 
@@ -192,6 +187,11 @@ struct CasesAPIController: RouteCollection {
             throw DomainError.invalid(missing.joined(separator: ","), zh: "缺少字段：\(missing.joined(separator: "、"))", en: "missing: \(missing.joined(separator: ", "))")
         }
         let reference = try await req.caseReference()
+        // Only a registered device in the caller's areas raises alerts: sources count in the assessment.
+        guard let device = try await DeviceStore(db: req.db).find(codes: [body.device!])[body.device!],
+              let deviceArea = reference.areas[device.areaId], CaseAccess.mayRaiseAlert(actor, deviceAreaPath: deviceArea.path) else {
+            throw DomainError.invalid("device", zh: "设备 \(body.device!) 不在本单位的设备登记中", en: "device \(body.device!) is not in your organisation's device register")
+        }
         guard let category = reference.taxonomy.deviceEvent(vendor: body.vendor, code: body.type!) else {
             throw DomainError.invalid("type", zh: "无法识别的设备事件类型 \(body.type!)", en: "unknown device event type \(body.type!)")
         }
@@ -207,7 +207,9 @@ struct CasesAPIController: RouteCollection {
                                      idempotencyKey: "device:\(actor.user.id):\(body.device!):\(body.eventId!)",
                                      reporterName: "设备 \(body.device!)")
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-        return Self.intakeResponse(CaseResponse(outcome.row, language: req.language, now: req.now), created: outcome.created)
+        var answer = CaseResponse(outcome.row, language: req.language, now: req.now)
+        if !CaseAccess.mayNameNearbyCase(actor, outcome.row.parties) { answer.duplicateOf = nil }
+        return Self.intakeResponse(answer, created: outcome.created)
     }
 
     // MARK: Reading
@@ -252,7 +254,10 @@ struct CasesAPIController: RouteCollection {
     }
 
     @Sendable func list(req: Request) async throws -> CaseList {
-        let actor = try req.requireAny([.casesRead, .casesReport])
+        let actor = try req.requireActor()
+        guard CaseAccess.mayList(actor) else {
+            throw DomainError.forbidden(LocalizedText(zh: "该凭据只能上报案件", en: "this credential may report cases, not read them"))
+        }
         let q = try req.query.decode(ListQuery.self)
         let now = req.now
         let filter = try Self.filter(q, now: now)
@@ -280,8 +285,14 @@ struct CasesAPIController: RouteCollection {
         answer.events = CaseResponse.events(try await req.cases.events(of: row.id))
         answer.photos = CaseResponse.photos(try await req.cases.photos(of: row.id), staff: actor.can(.casesRead))
         answer.actions = CaseWorkflow.available(on: row.snapshot, as: CaseAccess.capacities(of: actor, on: row.parties)).map(\.rawValue)
-        if let dup = row.duplicateOf, let other = try? await req.cases.find(dup, scope: nil) { answer.duplicateOf?.number = other.number }
-        if let merged = row.mergedInto, let other = try? await req.cases.find(merged, scope: nil) { answer.mergedInto?.number = other.number }
+        // A linked case is named only to a caller who may open it.
+        let scope = CaseAccess.scope(for: actor)
+        if let dup = row.duplicateOf {
+            if let other = try? await req.cases.find(dup, scope: scope) { answer.duplicateOf?.number = other.number } else { answer.duplicateOf = nil }
+        }
+        if let merged = row.mergedInto {
+            if let other = try? await req.cases.find(merged, scope: scope) { answer.mergedInto?.number = other.number } else { answer.mergedInto = nil }
+        }
         return answer
     }
 

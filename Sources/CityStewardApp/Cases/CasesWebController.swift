@@ -235,7 +235,7 @@ struct CasesWebController: RouteCollection {
             .sorted { ($0.kind.rawValue, $0.code) < ($1.kind.rawValue, $1.code) }
             .map { Option(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }
         var duplicateNumber: String?
-        if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: nil))?.number }
+        if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: CaseAccess.scope(for: actor)))?.number }
         let page = CasePage(
             page: PageChrome(request: req, title: row.number), c: CaseResponse(row, language: language, now: now), row: Row(row, language: language, now: now),
             category: "\(row.categoryCode) \(language == .en ? row.categoryNameEn : row.categoryName) (v\(row.categoryVersion))",
@@ -245,7 +245,7 @@ struct CasesWebController: RouteCollection {
             limit: limit?.label.text(language), limitIsDefault: limit?.isDefault ?? false,
             routingRule: (RoutingRule(rawValue: row.routingRule)?.label ?? LocalizedText(zh: row.routingRule, en: row.routingRule)).text(language),
             explanation: row.routingExplanation.text(language), events: events, photos: photos, actions: actions, orgs: orgs, svg: svg,
-            duplicateHref: row.duplicateOf.map { "/cases/\($0.uuidString.lowercased())" }, duplicateNumber: duplicateNumber,
+            duplicateHref: duplicateNumber == nil ? nil : row.duplicateOf.map { "/cases/\($0.uuidString.lowercased())" }, duplicateNumber: duplicateNumber,
             mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
             provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year),
             position: String(format: "%.6f, %.6f", row.lat, row.long))

@@ -183,7 +183,7 @@ struct ContractsController: RouteCollection {
 
     @Sendable func setPrice(req: Request) async throws -> PriceView {
         let c = try await Self.context(req)
-        guard c.actor.role == .districtAdmin, c.actor.can(.contractsManage) else {
+        guard ContractAccess.maySetPrices(c.actor) else {
             throw DomainError.forbidden(LocalizedText(zh: "行业管养单价由区专项办维护", en: "the district office keeps the benchmark prices"))
         }
         let code = req.parameters.get("matter") ?? ""

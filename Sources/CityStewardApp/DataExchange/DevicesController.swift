@@ -29,9 +29,12 @@ struct DevicesController: RouteCollection {
     }
 
     @Sendable func devices(req: Request) async throws -> [DeviceView] {
-        let actor = try req.require(.areasRead)
+        let actor = try req.requireActor()
+        guard ExchangeAccess.mayViewDevices(actor) else {
+            throw DomainError.forbidden(LocalizedText(zh: "无权查看设备登记", en: "not allowed to see the device register"))
+        }
         let reference = try await req.caseReference()
-        let scope = AccessPolicy.areaScope(for: actor)
+        let scope = ExchangeAccess.deviceScope(for: actor)
         return try await DeviceStore(db: req.db).all().compactMap { d in
             guard let area = reference.areas[d.areaId], scope.includes(area) else { return nil }
             return DeviceView(id: d.id, code: d.code, kind: d.kind, name: d.name, vendor: d.vendor, status: d.status,
@@ -180,13 +183,13 @@ struct DevicesController: RouteCollection {
 
     @Sendable func page(req: Request) async throws -> Response {
         guard let actor = req.actor else { return CasesWebController.login(req) }
-        try AccessPolicy.require(.areasRead, actor)
-        guard actor.can(.casesRead) || actor.can(.feedsRead) else {
+        // Staff see the register of their areas; a consumer's account sees its own feed's state, not the devices.
+        guard ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead) else {
             throw DomainError.forbidden(LocalizedText(zh: "无权查看设备", en: "not allowed to see devices"))
         }
         let language = req.language
         let reference = try await req.caseReference()
-        let scope = AccessPolicy.areaScope(for: actor)
+        let scope = ExchangeAccess.deviceScope(for: actor)
         let now = req.now
         let activity = try await DeviceStore(db: req.db).activity(since: now.addingTimeInterval(-86_400))
         let devices = try await DeviceStore(db: req.db).all().compactMap { d -> DeviceLine? in
@@ -200,7 +203,7 @@ struct DevicesController: RouteCollection {
         var consumers: [ConsumerLine] = []
         if actor.can(.feedsRead) {
             let store = ConsumerStore(db: req.db)
-            for c in try await store.all() where actor.role == .districtAdmin || c.userID == actor.user.id {
+            for c in try await store.all() where ExchangeAccess.mayUse(consumerOwnedBy: c.userID, actor) {
                 let hook = try await store.webhook(for: c)
                 let villages = c.areaIDs.compactMap { reference.areas[$0]?.displayName(language) }.joined(separator: "、")
                 let rules = FieldKind.allCases.map { "\($0.rawValue)=\(c.rules.technique(for: $0).rawValue)" }.joined(separator: " ")

@@ -25,7 +25,7 @@ struct FeedsController: RouteCollection {
         let code = req.parameters.get("consumer") ?? ""
         // Another consumer's feed answers 404, exactly as a missing one.
         guard let consumer = try await ConsumerStore(db: req.db).find(code: code),
-              consumer.userID == actor.user.id || actor.role == .districtAdmin else { throw ConsumerStore.notFound }
+              ExchangeAccess.mayUse(consumerOwnedBy: consumer.userID, actor) else { throw ConsumerStore.notFound }
         return consumer
     }
 
@@ -69,7 +69,7 @@ struct FeedsController: RouteCollection {
 
     @Sendable func changeRules(req: Request) async throws -> RulesView {
         let actor = try req.requireActor()
-        guard actor.role == .districtAdmin else {
+        guard ExchangeAccess.mayChangeRules(actor) else {
             throw DomainError.forbidden(LocalizedText(zh: "只有区管理员可以修改脱敏规则", en: "only district admins change desensitization rules"))
         }
         let consumer = try await consumer(req, actor)

@@ -244,7 +244,7 @@ struct FeesAndSubsidiesController: RouteCollection {
                                    decisionNote: nil, approvedFen: nil)
         switch kind {
         case .policy:
-            guard actor.role == .stewardDispatcher || actor.role == .districtAdmin else {
+            guard FinanceAccess.mayEver(.requestPolicySubsidy, actor) else {
                 throw DomainError.forbidden(LocalizedText(zh: "政策补贴由城市管家申请", en: "the steward requests policy subsidies"))
             }
             let title = (body.title ?? "").trimmingCharacters(in: .whitespaces), reason = (body.reason ?? "").trimmingCharacters(in: .whitespaces)
@@ -294,16 +294,20 @@ struct FeesAndSubsidiesController: RouteCollection {
     /// decides (专项工作组办公室确认), and may approve less than asked, with the reason.
     @Sendable func decide(req: Request) async throws -> SubsidyView {
         let actor = try req.requireActor()
+        // Whoever may decide no subsidy at all learns nothing about which exist.
+        guard FinanceAccess.mayDecideAnySubsidy(actor) else {
+            throw DomainError.forbidden(LocalizedText(zh: "无权审批补贴", en: "not allowed to decide subsidies"))
+        }
         let ref = try await req.caseReference()
         guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)), let r = try await SubsidyStore(db: req.db).find(id),
               let village = ref.areas[r.villageId], AccessPolicy.areaScope(for: actor).includes(village) else { throw SubsidyStore.notFound }
         switch SubsidyKind(rawValue: r.kind) ?? .policy {
         case .policy:
-            guard actor.can(.subsidiesDecide) else {
+            guard FinanceAccess.may(.decidePolicySubsidy, actor, streetID: r.streetId) else {
                 throw DomainError.forbidden(LocalizedText(zh: "政策补贴由区专项工作组办公室审批", en: "the district office decides policy subsidies"))
             }
         case .introduction:
-            guard ContractAccess.mayManage(actor, streetID: r.streetId) else {
+            guard FinanceAccess.may(.confirmIntroductionSubsidy, actor, streetID: r.streetId) else {
                 throw DomainError.forbidden(LocalizedText(zh: "引入服务补贴由所在街道办认定", en: "the village's street office confirms introduction subsidies"))
             }
         }

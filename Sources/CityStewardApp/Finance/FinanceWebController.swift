@@ -279,7 +279,7 @@ struct FinanceWebController: RouteCollection {
         guard let actor = req.actor else { return CasesWebController.login(req) }
         let prices = try await ContractsController().prices(req: req)
         let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
-                               prices: prices, canEdit: actor.role == .districtAdmin, error: Self.error(req))
+                               prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: Self.error(req))
         return try await req.view.render("catalog", page).encodeResponse(for: req)
     }
 
@@ -421,7 +421,7 @@ struct FinanceWebController: RouteCollection {
         }
         let page = SubsidiesPage(page: PageChrome(request: req, title: language == .en ? "Subsidies" : "补贴申请与审批"), rows: rows,
                                  villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
-                                 canRequestPolicy: actor.can(.financeManage) && (actor.role == .stewardDispatcher || actor.role == .districtAdmin),
+                                 canRequestPolicy: FinanceAccess.mayEver(.requestPolicySubsidy, actor),
                                  canRequestIntroduction: actor.can(.contractsManage) && actor.can(.financeManage), error: Self.error(req))
         return try await req.view.render("subsidies", page).encodeResponse(for: req)
     }

@@ -233,7 +233,7 @@ struct Open311Controller: RouteCollection {
         // FixMyStreet-style senders name their own report id: a retry of the same id answers with the same case.
         let senderID = body.attribute?["fixmystreet_id"] ?? body.attribute?["external_id"]
         let idempotencyKey = senderID.flatMap { $0.isEmpty ? nil : "open311:\(actor?.user.id.uuidString ?? "public"):\($0)" }
-        let input = ReportCase.Input(report: report, source: actor == nil ? .resident : CasesAPIController.defaultSource(actor!), photos: photos,
+        let input = ReportCase.Input(report: report, source: actor.flatMap { CaseAccess.sources(for: $0).first } ?? .resident, photos: photos,
                                      idempotencyKey: idempotencyKey,
                                      reporterName: reporterName.isEmpty ? (actor == nil ? "Open311 居民" : nil) : reporterName,
                                      resident: actor == nil || phone != nil ? .init(phone: phone, language: req.language, formKey: nil) : nil)

@@ -30,10 +30,17 @@ public enum CaseScope: Sendable, Equatable {
 
 /// Case access decisions, in one place (DESIGN §6): who sees which cases, and in what capacity one acts on a case.
 public enum CaseAccess {
+    /// Whether the caller may list cases at all: staff who read cases, and a resident signed in (its own reports).
+    /// A key narrowed to `cases:report` (a camera's, a partner's bridge) only reports: the user it belongs to may
+    /// have reported thousands of cases, and the key is not that user.
+    public static func mayList(_ actor: Actor) -> Bool {
+        actor.can(.casesRead) || (actor.keyScopes == nil && actor.can(.casesReport))
+    }
+
     public static func scope(for actor: Actor) -> CaseScope {
         guard actor.can(.casesRead) else {
-            // A reporting-only credential (a device key, a resident) sees what it reported.
-            return actor.can(.casesReport) ? .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id) : .nothing
+            // A resident signed in sees what it reported; a reporting-only key sees nothing (see `mayList`).
+            return mayList(actor) ? .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id) : .nothing
         }
         let org = actor.org.map { [$0.id] } ?? []
         switch actor.role {
@@ -55,6 +62,41 @@ public enum CaseAccess {
         case .limited(let areas, let orgs, let departments, let reporter):
             return areas.contains { parties.areaPath.contains($0) } || orgs.contains(parties.responsibleID)
                 || parties.ownerDepartmentID.map(departments.contains) == true || (reporter != nil && parties.reporterID == reporter)
+        }
+    }
+
+    /// Whether an intake answer may name the nearby case it duplicates. That case lies within metres of the new
+    /// one with the same category, so it has the same place and responsible party: the caller may open it when its
+    /// areas, organisation or department cover the new case — not merely because it reported the new one.
+    public static func mayNameNearbyCase(_ actor: Actor, _ newCase: CaseParties) -> Bool {
+        var placeOnly = newCase
+        placeOnly.reporterID = nil
+        return canSee(actor, placeOnly)
+    }
+
+    /// The sources a caller may give its report (sources are counted in the assessment, so a resident cannot
+    /// claim a patrol find); the first is the default. Device alerts come only through the device endpoints.
+    public static func sources(for actor: Actor) -> [CaseSource] {
+        guard actor.can(.casesReport) else { return [] }
+        switch actor.role {
+        case .resident:
+            return [.resident]
+        case .stewardStaff, .stewardDispatcher, .streetOfficer, .departmentOfficer, .districtAdmin:
+            // A partner system's key reports as `api` unless it says otherwise (the 12345 bridge says `hotline`).
+            return actor.keyScopes == nil ? [.patrol, .api, .hotline] : [.api, .patrol, .hotline]
+        case .auditor, .dataConsumer:
+            return [.api]
+        }
+    }
+
+    /// Whether a device alert may be raised for a registered device located at `deviceAreaPath`: the caller reports
+    /// cases and the device is in the caller's areas (the district office: anywhere).
+    public static func mayRaiseAlert(_ actor: Actor, deviceAreaPath: [UUID]) -> Bool {
+        guard actor.can(.casesReport) else { return false }
+        switch actor.role {
+        case .districtAdmin: return true
+        case .streetOfficer, .stewardDispatcher, .stewardStaff: return actor.orgAreas.contains { deviceAreaPath.contains($0) }
+        case .departmentOfficer, .resident, .dataConsumer, .auditor: return false
         }
     }
 

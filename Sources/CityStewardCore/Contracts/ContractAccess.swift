@@ -34,4 +34,9 @@ public enum ContractAccess {
         guard actor.can(.contractsManage) else { return false }
         return actor.role == .districtAdmin || (actor.role == .streetOfficer && actor.orgAreas.contains(streetID))
     }
+
+    /// The benchmark prices of the matter catalog (行业管养单价) are the district office's.
+    public static func maySetPrices(_ actor: Actor) -> Bool {
+        actor.can(.contractsManage) && actor.role == .districtAdmin
+    }
 }

@@ -83,6 +83,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case devicesSend = "devices:send"
     /// Pull a data consumer's desensitized feed (the consumer's own account).
     case feedsRead = "feeds:read"
+    /// Change what a consumer's feed lets out (its desensitization rules): the district office.
+    case feedsManage = "feeds:manage"
     /// See service contracts (scoped: a street's, a steward's own, or all for the district and supervisors).
     case contractsRead = "contracts:read"
     /// Draft, review, sign, activate, amend and terminate a street's contracts; set catalog prices (district).

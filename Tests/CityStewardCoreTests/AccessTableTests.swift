@@ -1,0 +1,136 @@
+import CityStewardCore
+import Foundation
+import Testing
+
+/// Every role and scope rule outside the case capacities, as tables: role × action × scope → allowed. A row per
+/// rule the code must keep, including the holes an attacker found (issue 14 §3).
+@Suite("Access tables")
+struct AccessTableTests {
+    // One district: two streets, a village in the first, the steward serving that village, a department.
+    let district = UUID(), street = UUID(), otherStreet = UUID(), village = UUID(), grid = UUID()
+    let districtOffice = Org(id: UUID(), code: "D", name: "区专项办", nameEn: nil, kind: .districtOffice)
+    let streetOffice = Org(id: UUID(), code: "S", name: "街道办", nameEn: nil, kind: .streetOffice)
+    let steward = Org(id: UUID(), code: "G", name: "管家", nameEn: nil, kind: .steward)
+    let department = Org(id: UUID(), code: "LH-ZJJ", name: "住建局", nameEn: nil, kind: .department)
+
+    func actor(_ role: Role, keyScopes: Set<Permission>? = nil) -> Actor {
+        let (org, areas): (Org?, [UUID]) = switch role {
+        case .districtAdmin, .auditor: (districtOffice, [district])
+        case .streetOfficer: (streetOffice, [street])
+        case .stewardDispatcher, .stewardStaff: (steward, [village])
+        case .departmentOfficer, .dataConsumer: (department, [])
+        case .resident: (nil, [])
+        }
+        return Actor(user: User(id: UUID(), username: role.rawValue.lowercased(), displayName: role.rawValue, role: role, orgID: org?.id, isActive: true),
+                     org: org, orgAreas: areas, keyScopes: keyScopes)
+    }
+
+    /// Roles in the order of `Role.allCases`, for reading the tables below.
+    static let roles: [Role] = [.districtAdmin, .streetOfficer, .departmentOfficer, .stewardDispatcher, .stewardStaff, .resident, .dataConsumer, .auditor]
+
+    func table(_ expected: [Role: Bool], _ rule: (Actor) -> Bool, _ what: String) {
+        #expect(Set(expected.keys) == Set(Role.allCases), "\(what): every role has a row")
+        for role in Role.allCases {
+            #expect(rule(actor(role)) == expected[role], "\(what) for \(role.rawValue)")
+        }
+    }
+
+    @Test func listingCases() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: true, .dataConsumer: false, .auditor: true], CaseAccess.mayList, "list cases (signed in)")
+        // A key narrowed to cases:report lists nothing and opens nothing, whoever it belongs to.
+        for role in [Role.stewardStaff, .stewardDispatcher, .districtAdmin, .resident] {
+            let key = actor(role, keyScopes: [.casesReport])
+            #expect(!CaseAccess.mayList(key) && CaseAccess.scope(for: key) == .nothing, "report-only key of \(role.rawValue)")
+        }
+        // A key that also reads lists what its user may.
+        #expect(CaseAccess.mayList(actor(.stewardStaff, keyScopes: [.casesReport, .casesRead])))
+        // A resident signed in sees its own reports.
+        let resident = actor(.resident)
+        #expect(CaseAccess.scope(for: resident) == .limited(areas: [], orgs: [], departments: [], reporter: resident.user.id))
+    }
+
+    @Test func reportSources() {
+        let expected: [Role: [CaseSource]] = [
+            .districtAdmin: [.patrol, .api, .hotline], .streetOfficer: [.patrol, .api, .hotline], .departmentOfficer: [.patrol, .api, .hotline],
+            .stewardDispatcher: [.patrol, .api, .hotline], .stewardStaff: [.patrol, .api, .hotline],
+            .resident: [.resident], .dataConsumer: [], .auditor: [],
+        ]
+        for role in Role.allCases {
+            #expect(CaseAccess.sources(for: actor(role)) == expected[role], "sources of \(role.rawValue)")
+            // Nobody claims a device alert through the case API, and only residents report as residents.
+            #expect(!CaseAccess.sources(for: actor(role)).contains(.device))
+            #expect(CaseAccess.sources(for: actor(role)).contains(.resident) == (role == .resident))
+        }
+        // A partner system's key defaults to `api`.
+        #expect(CaseAccess.sources(for: actor(.stewardStaff, keyScopes: [.casesReport])).first == .api)
+    }
+
+    @Test func deviceAlerts() {
+        let inVillage = [district, street, village, grid], elsewhere = [district, otherStreet]
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], { CaseAccess.mayRaiseAlert($0, deviceAreaPath: inVillage) }, "alert in the village")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { CaseAccess.mayRaiseAlert($0, deviceAreaPath: elsewhere) }, "alert in another street")
+        // A camera's report-only key of the steward raises alerts for the steward's villages.
+        #expect(CaseAccess.mayRaiseAlert(actor(.stewardStaff, keyScopes: [.casesReport]), deviceAreaPath: inVillage))
+        #expect(!CaseAccess.mayRaiseAlert(actor(.stewardStaff, keyScopes: [.areasRead]), deviceAreaPath: inVillage))
+    }
+
+    @Test func namingANearbyCase() {
+        let here = CaseParties(responsibleID: steward.id, areaPath: [district, street, village, grid], ownerDepartmentID: department.id,
+                               reporterID: nil, handledBy: nil)
+        var mine = here
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: true], { actor in
+                   mine.reporterID = actor.user.id   // having reported the new case is not enough
+                   return CaseAccess.mayNameNearbyCase(actor, mine)
+               }, "name the duplicate")
+    }
+
+    @Test func deviceRegisterAndConsumers() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: true], ExchangeAccess.mayViewDevices, "see the device register")
+        #expect(ExchangeAccess.deviceScope(for: actor(.streetOfficer)) == .subtrees([street]))
+        #expect(ExchangeAccess.deviceScope(for: actor(.districtAdmin, keyScopes: [.areasRead])) == .nothing, "a map key reads areas, not devices")
+        let consumerAccount = actor(.dataConsumer)
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { ExchangeAccess.mayUse(consumerOwnedBy: consumerAccount.user.id, $0) },
+              "use another account's consumer")
+        #expect(ExchangeAccess.mayUse(consumerOwnedBy: consumerAccount.user.id, consumerAccount), "its own")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], ExchangeAccess.mayChangeRules, "change desensitization rules")
+        #expect(!ExchangeAccess.mayChangeRules(actor(.districtAdmin, keyScopes: [.feedsRead])), "a district key narrowed to reading feeds")
+    }
+
+    @Test func money() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: true], { FinanceAccess.mayEver(.read, $0) }, "read money")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { FinanceAccess.mayEver(.manage, $0) }, "manage money")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { FinanceAccess.mayEver(.requestPolicySubsidy, $0) }, "request a policy subsidy")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { FinanceAccess.may(.decidePolicySubsidy, $0, streetID: street) }, "decide a policy subsidy")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { FinanceAccess.may(.confirmIntroductionSubsidy, $0, streetID: street) },
+              "confirm an introduction subsidy of one's street")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { FinanceAccess.may(.confirmIntroductionSubsidy, $0, streetID: otherStreet) },
+              "confirm an introduction subsidy of another street")
+        // Who may decide nothing is refused before any subsidy is looked up.
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], FinanceAccess.mayDecideAnySubsidy, "decide any subsidy")
+    }
+
+    @Test func contracts() {
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], ContractAccess.maySetPrices, "set benchmark prices")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayManage($0, streetID: street) }, "manage a contract of one's street")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayManage($0, streetID: otherStreet) }, "manage another street's")
+        #expect(ContractAccess.scope(for: actor(.stewardDispatcher)) == .steward(steward.id))
+        #expect(ContractAccess.scope(for: actor(.resident)) == .nothing && ContractAccess.scope(for: actor(.departmentOfficer)) == .all)
+    }
+}
