@@ -379,8 +379,12 @@ struct CasesAPIController: RouteCollection {
     }
 
     @Sendable func category(req: Request) async throws -> CategoryDetail {
+        try await Self.categoryDetail(code: req.parameters.get("code") ?? "", req: req)
+    }
+
+    /// One class with its versions: the query behind the API's answer and the console's edit page.
+    static func categoryDetail(code: String, req: Request) async throws -> CategoryDetail {
         _ = try req.requireAny([.casesRead, .casesReport])
-        let code = req.parameters.get("code") ?? ""
         let history = try await req.taxonomyStore.history(kind: .event, code: code)
         guard let current = history.first(where: \.isCurrent) else { throw CaseStore.notFoundCategory(code) }
         return CategoryDetail(category: CategoryResponse(current.category, version: current.version, language: req.language),

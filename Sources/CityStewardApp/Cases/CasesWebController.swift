@@ -516,7 +516,7 @@ struct CasesWebController: RouteCollection {
         guard let actor = req.actor else { return Self.login(req) }
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
-        let detail = try await CasesAPIController().category(req: req)
+        let detail = try await CasesAPIController.categoryDetail(code: req.parameters.get("code") ?? "", req: req)
         let reference = try await req.caseReference()
         let c = detail.category
         func amount(_ u: String) -> String {

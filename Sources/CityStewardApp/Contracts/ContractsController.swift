@@ -38,8 +38,9 @@ struct ContractsController: RouteCollection {
         Dictionary(uniqueKeysWithValues: try await ContractStore(db: req.db).prices().map { ($0.matterCode, $0) })
     }
 
-    static func contract(_ req: Request, _ c: Context) async throws -> ContractRecord {
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw ContractStore.notFound }
+    /// The contract an id names, if the caller may see it (404 otherwise, and for an id that is not one).
+    static func contract(_ idText: String?, _ c: Context) async throws -> ContractRecord {
+        guard let id = idText.flatMap(UUID.init(uuidString:)) else { throw ContractStore.notFound }
         return try await c.store.find(id, scope: ContractAccess.scope(for: c.actor))
     }
 
@@ -167,13 +168,7 @@ struct ContractsController: RouteCollection {
     }
 
     @Sendable func prices(req: Request) async throws -> [PriceView] {
-        let c = try await Self.context(req)
-        let prices = try await Self.catalog(req)
-        return c.reference.taxonomy.matters.map { m in
-            let p = prices[m.code]
-            return PriceView(matterCode: m.code, name: req.language == .en ? m.nameEn : m.name, domain: m.domain.rawValue, ownerDepartment: m.ownerDepartment,
-                             unit: p?.unit ?? "", benchmarkFen: p?.benchmarkFen ?? 0, benchmark: Money.yuan(p?.benchmarkFen ?? 0))
-        }
+        try await ContractsService(req: req).prices()
     }
 
     struct PriceBody: Content {
@@ -182,27 +177,7 @@ struct ContractsController: RouteCollection {
     }
 
     @Sendable func setPrice(req: Request) async throws -> PriceView {
-        let c = try await Self.context(req)
-        guard ContractAccess.maySetPrices(c.actor) else {
-            throw DomainError.forbidden(LocalizedText(zh: "行业管养单价由区专项办维护", en: "the district office keeps the benchmark prices"))
-        }
-        let code = req.parameters.get("matter") ?? ""
-        guard let matter = c.reference.taxonomy.matters.first(where: { $0.code == code }) else {
-            throw DomainError.notFound(zh: "可委托事项清单中没有 \(code)", en: "the catalog has no matter \(code)")
-        }
-        let body = try req.content.decode(PriceBody.self)
-        let fen: Int
-        switch Money.fen(body.benchmarkFen, field: "benchmarkFen") {
-        case .success(let f): fen = f
-        case .failure(let p): throw p.domainError
-        }
-        let unit = body.unit.trimmingCharacters(in: .whitespaces)
-        guard !unit.isEmpty, unit.count <= 10 else { throw DomainError.invalid("unit", zh: "计价单位应为 1~10 个字", en: "the unit is 1 to 10 characters") }
-        let old = try await Self.catalog(req)[code]
-        try await c.store.setPrice(CatalogPrice(matterCode: code, unit: unit, benchmarkFen: fen), by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.ruleChanged, subject: "price:\(code)", detail: "\(old.map { "\($0.benchmarkFen) fen/\($0.unit)" } ?? "none") → \(fen) fen/\(unit)")
-        return PriceView(matterCode: code, name: req.language == .en ? matter.nameEn : matter.name, domain: matter.domain.rawValue,
-                         ownerDepartment: matter.ownerDepartment, unit: unit, benchmarkFen: fen, benchmark: Money.yuan(fen))
+        try await ContractsService(req: req).setPrice(matter: req.parameters.get("matter") ?? "", try req.content.decode(PriceBody.self))
     }
 
     // MARK: Contracts
@@ -256,7 +231,7 @@ struct ContractsController: RouteCollection {
 
     @Sendable func one(req: Request) async throws -> Detail {
         let c = try await Self.context(req)
-        return try await Self.detail(req, c, try await Self.contract(req, c))
+        return try await Self.detail(req, c, try await Self.contract(req.parameters.get("id"), c))
     }
 
     /// The street and steward a body names, checked against the caller.
@@ -295,26 +270,11 @@ struct ContractsController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let c = try await Self.context(req)
-        let body = try req.content.decode(ContractBody.self)
-        let (street, steward) = try Self.parties(body, c)
-        let terms = try await Self.terms(req, body, c, street: street)
-        let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
-        return try await Self.detail(req, c, record).encodeResponse(status: .created, for: req)
+        try await ContractsService(req: req).create(try req.content.decode(ContractBody.self)).encodeResponse(status: .created, for: req)
     }
 
     @Sendable func update(req: Request) async throws -> Detail {
-        let c = try await Self.context(req)
-        let r = try await Self.contract(req, c)
-        let body = try req.content.decode(ContractBody.self)
-        var b = body
-        b.street = c.reference.areas[r.streetID]?.code
-        let (street, _) = try Self.parties(b, c)
-        let terms = try await Self.terms(req, b, c, street: street)
-        let updated = try await c.store.update(r.id, terms: terms, by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "edited v\(r.version)")
-        return try await Self.detail(req, c, updated)
+        try await ContractsService(req: req).update(id: req.parameters.get("id"), try req.content.decode(ContractBody.self))
     }
 
     struct ActionBody: Content {
@@ -323,38 +283,12 @@ struct ContractsController: RouteCollection {
     }
 
     @Sendable func act(req: Request) async throws -> Detail {
-        let c = try await Self.context(req)
-        let r = try await Self.contract(req, c)
-        try Self.requireManage(c, streetID: r.streetID)
-        let name = req.parameters.get("action") ?? ""
-        guard let action = ContractAction(rawValue: name) else {
-            throw DomainError.invalid("action", zh: "没有这个操作：\(name)", en: "no such action: \(name)")
-        }
-        let body = (try? req.content.decode(ActionBody.self)) ?? ActionBody()
-        var date: LocalDate?
-        if let text = body.date, !text.isEmpty {
-            guard let d = LocalDate(text) else { throw DomainError.invalid("date", zh: "日期应为 YYYY-MM-DD", en: "a date is YYYY-MM-DD") }
-            date = d
-        }
-        if action == .returnToDraft || action == .terminate, (body.note ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            throw DomainError.invalid("note", zh: "请写明理由", en: "give the reason")
-        }
-        let areaIDs = Dictionary(uniqueKeysWithValues: r.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (code, $0.id) } })
-        let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: Self.today(req), terminationDate: date, note: body.note,
-                                             by: c.actor.user.displayName, at: req.now)
-        if action == .activate || action == .terminate { req.application.caseReference.invalidate() }
-        try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "v\(r.version) \(r.state.rawValue) → \(done.state.rawValue)"
-                            + (body.note.map { "; \($0)" } ?? ""))
-        return try await Self.detail(req, c, done)
+        try await ContractsService(req: req).act(id: req.parameters.get("id"), action: req.parameters.get("action") ?? "",
+                                                 (try? req.content.decode(ActionBody.self)) ?? ActionBody())
     }
 
     @Sendable func amend(req: Request) async throws -> Response {
-        let c = try await Self.context(req)
-        let r = try await Self.contract(req, c)
-        try Self.requireManage(c, streetID: r.streetID)
-        let draft = try await c.store.amend(r.id, by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
-        return try await Self.detail(req, c, draft).encodeResponse(status: .created, for: req)
+        try await ContractsService(req: req).amend(id: req.parameters.get("id")).encodeResponse(status: .created, for: req)
     }
 
     // MARK: Takeovers
@@ -404,36 +338,7 @@ struct ContractsController: RouteCollection {
     }
 
     @Sendable func setTakeover(req: Request) async throws -> TakeoverView {
-        let c = try await Self.context(req)
-        let (v, street) = try FeesAndSubsidiesController.village(req, code: nil, c.actor, c.reference)
-        try Self.requireManage(c, streetID: street)
-        let body = try req.content.decode(TakeoverBody.self)
-        var problems: [FieldProblem] = []
-        let mode = TakeoverMode(rawValue: body.mode)
-        if mode == nil {
-            problems.append(FieldProblem(field: "mode", reason: LocalizedText(zh: "接管方式应为 \(TakeoverMode.allCases.map(\.rawValue).joined(separator: "/"))",
-                                                                            en: "mode is one of \(TakeoverMode.allCases.map(\.rawValue).joined(separator: ", "))")))
-        }
-        let since = LocalDate(body.since)
-        if since == nil { problems.append(FieldProblem(field: "since", reason: LocalizedText(zh: "日期应为 YYYY-MM-DD", en: "a date is YYYY-MM-DD"))) }
-        var contracts: [TakeoverContract] = []
-        for (i, x) in (body.contracts ?? []).enumerated() {
-            guard let cp = TakeoverContract.Counterparty(rawValue: x.counterparty), let kind = TakeoverContract.Kind(rawValue: x.kind),
-                  let signed = LocalDate(x.signedOn), let from = LocalDate(x.from) else {
-                problems.append(FieldProblem(field: "contracts[\(i)]", reason: LocalizedText(
-                    zh: "合同应写明 counterparty（tenderer/formerCompany）、kind（propertyService/consulting/cooperation）与日期",
-                    en: "a contract gives counterparty (tenderer/formerCompany), kind (propertyService/consulting/cooperation) and its dates")))
-                continue
-            }
-            contracts.append(TakeoverContract(counterparty: cp, kind: kind, reference: x.reference, signedOn: signed, from: from, to: x.to.flatMap(LocalDate.init)))
-        }
-        guard problems.isEmpty, let mode, let since else { throw FieldProblems(problems).domainError }
-        let t = VillageTakeover(mode: mode, since: since, formerCompany: body.formerCompany?.nilIfBlank, contracts: contracts, note: body.note?.nilIfBlank)
-        let more = t.problems()
-        guard more.isEmpty else { throw FieldProblems(more).domainError }
-        try await c.store.setTakeover(t, villageID: v.id, by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.contractChanged, subject: "takeover:\(v.code)", detail: "\(mode.rawValue) since \(since)")
-        return Self.takeoverView(v, t, req.language)
+        try await ContractsService(req: req).setTakeover(villageCode: req.parameters.get("code") ?? "", try req.content.decode(TakeoverBody.self))
     }
 }
 

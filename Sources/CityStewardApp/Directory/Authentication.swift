@@ -44,7 +44,7 @@ extension Request {
     var areas: AreaStore { AreaStore(db: db) }
     var config: AppConfig { application.config }
     /// Now, from the application's one clock (tests set it; nothing else reads the system's time).
-    var now: Date { application.config.clock.now }
+    var now: Date { application.clock.now }
 }
 
 extension Application {
@@ -54,8 +54,13 @@ extension Application {
         set { storage[ConfigKey.self] = newValue }
     }
 
-    /// The one clock every handler, job and use case reads (`req.now` in a request).
-    var clock: WallClock { config.clock }
+    private struct ClockKey: StorageKey { typealias Value = WallClock }
+    /// The one clock every handler, job and use case reads (`req.now` in a request): `AppConfig.clock`, kept apart
+    /// so reading it does not copy the whole configuration on every request.
+    var clock: WallClock {
+        get { storage[ClockKey.self] ?? config.clock }
+        set { storage[ClockKey.self] = newValue }
+    }
 }
 
 enum SessionKeys {

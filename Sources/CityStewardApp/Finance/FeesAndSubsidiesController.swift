@@ -68,19 +68,8 @@ struct FeesAndSubsidiesController: RouteCollection {
         var fenPerHousehold: Double
     }
 
-    /// The fee standard is the street office's (or the district's) to set.
     @Sendable func setSchedule(req: Request) async throws -> ScheduleView {
-        let actor = try req.require(.financeManage)
-        let (v, street) = try Self.village(req, code: nil, actor, try await req.caseReference())
-        guard ContractAccess.mayManage(actor, streetID: street) else {
-            throw DomainError.forbidden(LocalizedText(zh: "物业费标准由街道办设定", en: "the street office sets the fee schedule"))
-        }
-        let body = try req.content.decode(ScheduleBody.self)
-        let month = try Self.month(body.from, "from")
-        let fen = try Self.fen(body.fenPerHousehold, "fenPerHousehold")
-        try await FeeStore(db: req.db).setSchedule(villageID: v.id, from: month, fenPerHousehold: fen, by: actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "fee-schedule:\(v.code)", detail: "from \(month): \(fen) fen per household")
-        return try await schedule(req: req)
+        try await FinanceService(req: req).setFeeSchedule(villageCode: req.parameters.get("code") ?? "", try req.content.decode(ScheduleBody.self))
     }
 
     struct IssueBody: Content {
@@ -95,16 +84,7 @@ struct FeesAndSubsidiesController: RouteCollection {
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
-        let actor = try req.require(.financeManage)
-        let body = try req.content.decode(IssueBody.self)
-        let (v, street) = try Self.village(req, code: body.village, actor, try await req.caseReference())
-        let month = try Self.month(body.month)
-        guard month <= LedgerMonth(LocalDate.beijing(req.now)) else {
-            throw DomainError.invalid("month", zh: "不能为未来月份出账", en: "bills are not issued for a future month")
-        }
-        let n = try await FeeStore(db: req.db).issue(village: v, streetID: street, month: month, at: req.now)
-        try await req.audit(.financeChanged, subject: "fee-bills:\(v.code):\(month)", detail: "issued=\(n)")
-        return try await IssueAnswer(village: v.code, month: month.description, issued: n).encodeResponse(status: .created, for: req)
+        try await FinanceService(req: req).issueFeeBills(try req.content.decode(IssueBody.self)).encodeResponse(status: .created, for: req)
     }
 
     struct BillView: Content {
@@ -153,30 +133,7 @@ struct FeesAndSubsidiesController: RouteCollection {
     }
 
     @Sendable func pay(req: Request) async throws -> BillView {
-        let actor = try req.require(.financeManage)
-        let ref = try await req.caseReference()
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)), let bill = try await FeeStore(db: req.db).bill(id),
-              let village = ref.areas[bill.villageId], AccessPolicy.areaScope(for: actor).includes(village) else {
-            throw DomainError.notFound(zh: "没有这张账单", en: "no such bill")
-        }
-        let body = try req.content.decode(PaymentBody.self)
-        let fen = try Self.fen(body.amountFen, "amountFen")
-        let today = LocalDate.beijing(req.now)
-        var paidOn = today
-        if let text = body.paidOn, !text.isEmpty {
-            guard let d = LocalDate(text), d <= today else {
-                throw DomainError.invalid("paidOn", zh: "缴费日期应为不晚于今天的 YYYY-MM-DD", en: "paidOn is a date YYYY-MM-DD, not in the future")
-            }
-            paidOn = d
-        }
-        let method = body.method ?? "cash"
-        guard ["cash", "bank", "wechat", "alipay"].contains(method) else {
-            throw DomainError.invalid("method", zh: "缴费方式应为 cash/bank/wechat/alipay", en: "method is cash, bank, wechat or alipay")
-        }
-        let paid = try await FeeStore(db: req.db).pay(id, amountFen: fen, paidOn: paidOn, method: method, by: actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "fee-bill:\(paid.buildingCode)/\(paid.unit):\(paid.month)", detail: "paid \(fen) fen (\(method))")
-        return BillView(id: paid.id, building: paid.buildingCode, unit: paid.unit, month: paid.month, amountFen: paid.amountFen, paidFen: paid.paidFen,
-                        outstandingFen: paid.outstandingFen)
+        try await FinanceService(req: req).payFeeBill(id: req.parameters.get("id"), try req.content.decode(PaymentBody.self))
     }
 
     // MARK: Subsidies
@@ -209,15 +166,7 @@ struct FeesAndSubsidiesController: RouteCollection {
     }
 
     @Sendable func subsidies(req: Request) async throws -> [SubsidyView] {
-        let actor = try req.require(.financeRead)
-        let ref = try await req.caseReference()
-        let villages = ref.villages(in: AccessPolicy.areaScope(for: actor)).map(\.id)
-        let stateText = try? req.query.get(String.self, at: "state")
-        let state = stateText.flatMap(SubsidyState.init(rawValue:))
-        if let s = stateText, !s.isEmpty, state == nil {
-            throw DomainError.invalid("state", zh: "状态应为 requested/approved/rejected", en: "state is requested, approved or rejected")
-        }
-        return try await SubsidyStore(db: req.db).list(villageIDs: villages, state: state).map { Self.view($0, ref, req.language) }
+        try await FinanceService(req: req).subsidies(state: try? req.query.get(String.self, at: "state"))
     }
 
     struct RequestBody: Content {
@@ -228,60 +177,8 @@ struct FeesAndSubsidiesController: RouteCollection {
         var amountFen: Double?
     }
 
-    /// A policy subsidy is the steward's request for unforeseen work outside its contracts; an introduction subsidy is
-    /// requested for the village's shareholding company for the current service year, at the configured schedule.
     @Sendable func request(req: Request) async throws -> Response {
-        let actor = try req.require(.financeManage)
-        let ref = try await req.caseReference()
-        let body = try req.content.decode(RequestBody.self)
-        guard let kind = SubsidyKind(rawValue: body.kind) else {
-            throw DomainError.invalid("kind", zh: "补贴类型应为 introduction 或 policy", en: "kind is introduction or policy")
-        }
-        let (v, street) = try Self.village(req, code: body.village, actor, ref)
-        let now = req.now
-        var record = SubsidyRecord(id: UUID(), kind: kind.rawValue, villageId: v.id, streetId: street, title: "", reason: "", amountFen: 0, serviceYear: nil,
-                                   state: SubsidyState.requested.rawValue, requestedBy: actor.user.displayName, requestedAt: now, decidedBy: nil, decidedAt: nil,
-                                   decisionNote: nil, approvedFen: nil)
-        switch kind {
-        case .policy:
-            guard FinanceAccess.mayEver(.requestPolicySubsidy, actor) else {
-                throw DomainError.forbidden(LocalizedText(zh: "政策补贴由城市管家申请", en: "the steward requests policy subsidies"))
-            }
-            let title = (body.title ?? "").trimmingCharacters(in: .whitespaces), reason = (body.reason ?? "").trimmingCharacters(in: .whitespaces)
-            var problems: [FieldProblem] = []
-            if title.isEmpty { problems.append(FieldProblem(field: "title", reason: LocalizedText(zh: "请写明工作任务", en: "name the work"))) }
-            if reason.count < 10 {
-                problems.append(FieldProblem(field: "reason", reason: LocalizedText(zh: "请说明为何属于委托事项外不可预计的工作（至少 10 个字）",
-                                                                                  en: "explain why the work was unforeseen and outside the contract (10 characters at least)")))
-            }
-            var amount = 0
-            switch body.amountFen.map({ Money.fen($0, field: "amountFen") }) {
-            case .success(let f)?: amount = f
-            case .failure(let p)?: problems += p.problems
-            case nil: problems.append(FieldProblem(field: "amountFen", reason: LocalizedText(zh: "请写明申请金额（分）", en: "give the amount (fen)")))
-            }
-            if amount == 0, body.amountFen != nil, problems.allSatisfy({ $0.field != "amountFen" }) {
-                problems.append(FieldProblem(field: "amountFen", reason: LocalizedText(zh: "金额应大于 0", en: "the amount is above 0")))
-            }
-            guard problems.isEmpty else { throw FieldProblems(problems).domainError }
-            record.title = title
-            record.reason = reason
-            record.amountFen = amount
-        case .introduction:
-            guard let takeover = try await ContractStore(db: req.db).takeover(villageID: v.id) else {
-                throw DomainError.conflict(zh: "该村尚未登记引入城市管家", en: "the village has no recorded takeover")
-            }
-            guard let due = req.application.config.introductionSubsidy.amount(since: takeover.since, on: LocalDate.beijing(now)) else {
-                throw DomainError.conflict(zh: "不在引入服务补贴的服务期内", en: "outside the introduction subsidy's service period")
-            }
-            record.title = "\(v.name)股份合作公司引入服务补贴（第 \(due.year) 服务年度）"
-            record.reason = body.reason ?? "引入“城市管家”，自 \(takeover.since) 起服务"
-            record.amountFen = due.fen
-            record.serviceYear = due.year
-        }
-        try await SubsidyStore(db: req.db).request(record)
-        try await req.audit(.financeChanged, subject: "subsidy:\(record.id.uuidString.lowercased())", detail: "\(kind.rawValue) requested \(record.amountFen) fen for \(v.code)")
-        return try await Self.view(record, ref, req.language).encodeResponse(status: .created, for: req)
+        try await FinanceService(req: req).requestSubsidy(try req.content.decode(RequestBody.self)).encodeResponse(status: .created, for: req)
     }
 
     struct DecisionBody: Content {
@@ -290,42 +187,8 @@ struct FeesAndSubsidiesController: RouteCollection {
         var note: String?
     }
 
-    /// Introduction subsidies: the village's street office confirms (认定). Policy subsidies: the district office
-    /// decides (专项工作组办公室确认), and may approve less than asked, with the reason.
     @Sendable func decide(req: Request) async throws -> SubsidyView {
-        let actor = try req.requireActor()
-        // Whoever may decide no subsidy at all learns nothing about which exist.
-        guard FinanceAccess.mayDecideAnySubsidy(actor) else {
-            throw DomainError.forbidden(LocalizedText(zh: "无权审批补贴", en: "not allowed to decide subsidies"))
-        }
-        let ref = try await req.caseReference()
-        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)), let r = try await SubsidyStore(db: req.db).find(id),
-              let village = ref.areas[r.villageId], AccessPolicy.areaScope(for: actor).includes(village) else { throw SubsidyStore.notFound }
-        switch SubsidyKind(rawValue: r.kind) ?? .policy {
-        case .policy:
-            guard FinanceAccess.may(.decidePolicySubsidy, actor, streetID: r.streetId) else {
-                throw DomainError.forbidden(LocalizedText(zh: "政策补贴由区专项工作组办公室审批", en: "the district office decides policy subsidies"))
-            }
-        case .introduction:
-            guard FinanceAccess.may(.confirmIntroductionSubsidy, actor, streetID: r.streetId) else {
-                throw DomainError.forbidden(LocalizedText(zh: "引入服务补贴由所在街道办认定", en: "the village's street office confirms introduction subsidies"))
-            }
-        }
-        let body = try req.content.decode(DecisionBody.self)
-        let note = (body.note ?? "").trimmingCharacters(in: .whitespaces)
-        var approved: Int?
-        if let a = body.amountFen {
-            approved = try Self.fen(a, "amountFen", positive: true)
-            guard approved! <= r.amountFen else {
-                throw DomainError.invalid("amountFen", zh: "批准金额不能超过申请金额", en: "the approved amount cannot exceed the request")
-            }
-        }
-        if !body.approve || (approved.map { $0 < r.amountFen } ?? false), note.isEmpty {
-            throw DomainError.invalid("note", zh: "不批准或核减时须写明理由", en: "a rejection or a reduced amount gives the reason")
-        }
-        let decided = try await SubsidyStore(db: req.db).decide(id, approve: body.approve, approvedFen: approved, note: note, by: actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "subsidy:\(id.uuidString.lowercased())", detail: "\(decided.state) \(decided.approvedFen ?? 0) fen; \(note)")
-        return Self.view(decided, ref, req.language)
+        try await FinanceService(req: req).decideSubsidy(id: req.parameters.get("id"), try req.content.decode(DecisionBody.self))
     }
 
     // MARK: Exports

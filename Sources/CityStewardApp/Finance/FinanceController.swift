@@ -74,32 +74,14 @@ struct FinanceController: RouteCollection {
     }
 
     @Sendable func runBilling(req: Request) async throws -> Response {
-        let c = try await ContractsController.context(req)
-        let contract = try await ContractsController.contract(req, c)
-        guard ContractAccess.mayManage(c.actor, streetID: contract.streetID), c.actor.can(.financeManage) else {
-            throw DomainError.forbidden(LocalizedText(zh: "结算由合同所属街道办或区专项办发起", en: "billing is run by the contract's street office or the district office"))
-        }
-        let body = try req.content.decode(BillingBody.self)
-        guard let period = BillingPeriod(body.period) else {
-            throw DomainError.invalid("period", zh: "结算期应为 YYYY-MM（月）或 YYYY-Qn（季度）", en: "the period is YYYY-MM (a month) or YYYY-Qn (a quarter)")
-        }
-        let today = LocalDate.beijing(req.now)
-        guard period.first <= today else {
-            throw DomainError.invalid("period", zh: "结算期尚未开始", en: "the period has not begun")
-        }
-        let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: req.now)
-        let villages = contract.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (id: $0.id, code: code) } }
-        let departments = Dictionary(uniqueKeysWithValues: c.reference.taxonomy.matters.map { ($0.code, $0.ownerDepartment ?? "—") })
-        let run = try await FinanceStore(db: req.db).saveRun(contract: contract, statement: statement, facts: facts, villages: villages, departments: departments,
-                                                             by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "billing:\(contract.number):\(period)", detail: "net=\(statement.netFen) fen; gross=\(statement.grossFen); deductions=\(statement.deductionsFen)")
-        return try await Self.view(run, req.language).encodeResponse(status: .created, for: req)
+        try await FinanceService(req: req).runBilling(contractID: req.parameters.get("id"), try req.content.decode(BillingBody.self))
+            .encodeResponse(status: .created, for: req)
     }
 
     @Sendable func runs(req: Request) async throws -> [RunView] {
         let c = try await ContractsController.context(req)
         try AccessPolicy.require(.financeRead, c.actor)
-        let contract = try await ContractsController.contract(req, c)
+        let contract = try await ContractsController.contract(req.parameters.get("id"), c)
         return try await FinanceStore(db: req.db).runs(contractNumber: contract.number).map { Self.view($0, req.language) }
     }
 
@@ -267,45 +249,8 @@ struct FinanceController: RouteCollection {
         var memo: String?
     }
 
-    /// Parking income, the maintenance fund and costs are entered by hand; the other sources come from their records.
     @Sendable func enter(req: Request) async throws -> Response {
-        let actor = try req.require(.financeManage)
-        let reference = try await req.caseReference()
-        let body = try req.content.decode(EntryBody.self)
-        guard let v = reference.areasByCode[body.village], v.kind == .village, AccessPolicy.areaScope(for: actor).includes(v),
-              let street = reference.street(of: v) else {
-            throw DomainError.notFound(zh: "没有这个城中村", en: "no such village")
-        }
-        var problems: [FieldProblem] = []
-        let month = LedgerMonth(body.month)
-        if month == nil { problems.append(FieldProblem(field: "month", reason: LocalizedText(zh: "月份应为 YYYY-MM", en: "a month is YYYY-MM"))) }
-        let direction = LedgerEntry.Direction(rawValue: body.direction)
-        switch direction {
-        case .income:
-            if !(IncomeSource(rawValue: body.category)?.isEnteredDirectly ?? false) {
-                problems.append(FieldProblem(field: "category", reason: LocalizedText(
-                    zh: "手工录入的收入只能是 parking 或 maintenanceFund（其他来源由账单、结算和补贴生成）",
-                    en: "hand-entered income is parking or maintenanceFund (the other sources come from bills, billing runs and subsidies)")))
-            }
-        case .cost:
-            if CostKind(rawValue: body.category) == nil {
-                problems.append(FieldProblem(field: "category", reason: LocalizedText(zh: "支出类别应为 \(CostKind.allCases.map(\.rawValue).joined(separator: "/"))",
-                                                                                    en: "a cost is one of \(CostKind.allCases.map(\.rawValue).joined(separator: ", "))")))
-            }
-        case nil:
-            problems.append(FieldProblem(field: "direction", reason: LocalizedText(zh: "应为 income 或 cost", en: "income or cost")))
-        }
-        var amount = 0
-        switch Money.fen(body.amountFen, field: "amountFen") {
-        case .success(let f):
-            amount = f
-            if f == 0 { problems.append(FieldProblem(field: "amountFen", reason: LocalizedText(zh: "金额应大于 0", en: "the amount is above 0"))) }
-        case .failure(let p): problems += p.problems
-        }
-        guard problems.isEmpty, let month, let direction else { throw FieldProblems(problems).domainError }
-        let entry = LedgerEntry(month: month, direction: direction, category: body.category, amountFen: amount)
-        try await FinanceStore(db: req.db).enter(entry, villageID: v.id, streetID: street, memo: body.memo ?? "", by: actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "ledger:\(v.code):\(month)", detail: "\(direction.rawValue) \(body.category) \(amount) fen")
+        try await FinanceService(req: req).enterLedgerItem(try req.content.decode(EntryBody.self))
         return Response(status: .created)
     }
 
@@ -315,28 +260,7 @@ struct FinanceController: RouteCollection {
     }
 
     @Sendable func closePeriod(req: Request) async throws -> HTTPStatus {
-        let actor = try req.require(.financeManage)
-        let reference = try await req.caseReference()
-        let body = try req.content.decode(CloseBody.self)
-        guard let month = LedgerMonth(body.month) else { throw DomainError.invalid("month", zh: "月份应为 YYYY-MM", en: "a month is YYYY-MM") }
-        let streetID: UUID
-        if let code = body.street, !code.isEmpty {
-            guard let s = reference.areasByCode[code], s.kind == .street else { throw DomainError.invalid("street", zh: "没有街道 \(code)", en: "no street \(code)") }
-            streetID = s.id
-        } else {
-            guard let s = reference.street(of: actor) else {
-                throw DomainError.invalid("street", zh: "请写明街道代码", en: "name the street (its area code)")
-            }
-            streetID = s
-        }
-        guard ContractAccess.mayManage(actor, streetID: streetID) else {
-            throw DomainError.forbidden(LocalizedText(zh: "只有本街道办或区专项办可以结账", en: "only the street office or the district office closes a month"))
-        }
-        guard month < LedgerMonth(LocalDate.beijing(req.now)) else {
-            throw DomainError.invalid("month", zh: "只能结已过去的月份", en: "only a past month can be closed")
-        }
-        try await FinanceStore(db: req.db).close(month: month, streetID: streetID, by: actor.user.displayName, at: req.now)
-        try await req.audit(.financeChanged, subject: "period:\(reference.areas[streetID]?.code ?? ""):\(month)", detail: "closed")
+        try await FinanceService(req: req).closePeriod(try req.content.decode(CloseBody.self))
         return .noContent
     }
 }

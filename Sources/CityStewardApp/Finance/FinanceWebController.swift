@@ -3,8 +3,9 @@ import CityStewardStore
 import Foundation
 import Vapor
 
-/// The console pages for contracts and money. Forms post here; each handler reuses the JSON API's use case and
-/// comes back to the page, with the reason in the page when something was refused.
+/// The console pages for contracts and money. Forms post here; each handler reads its form into the use case's
+/// input (`ContractsService`, `FinanceService`, the same ones the JSON API calls) and comes back to the page, with the
+/// reason in the page when something was refused.
 struct FinanceWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("contracts", use: list)
@@ -92,7 +93,7 @@ struct FinanceWebController: RouteCollection {
 
     func renderDetail(_ req: Request, template: String) async throws -> Response {
         let c = try await ContractsController.context(req)
-        let r = try await ContractsController.contract(req, c)
+        let r = try await ContractsController.contract(req.parameters.get("id"), c)
         let d = try await ContractsController.detail(req, c, r)
         let runs = c.actor.can(.financeRead) ? try await FinanceStore(db: req.db).runs(contractNumber: r.number).map { FinanceController.view($0, req.language) } : []
         var takeovers: [ContractsController.TakeoverView] = []
@@ -113,19 +114,18 @@ struct FinanceWebController: RouteCollection {
 
     @Sendable func act(req: Request) async throws -> Response {
         let back = "/contracts/\(req.parameters.get("id") ?? "")"
-        return try await Self.form(req, back: back) { _ = try await ContractsController().act(req: req) }
+        return try await Self.form(req, back: back) {
+            _ = try await ContractsService(req: req).act(id: req.parameters.get("id"), action: req.parameters.get("action") ?? "",
+                                                         (try? req.content.decode(ContractsController.ActionBody.self)) ?? .init())
+        }
     }
 
     @Sendable func amend(req: Request) async throws -> Response {
         guard req.actor != nil else { return CasesWebController.login(req) }
         let back = "/contracts/\(req.parameters.get("id") ?? "")"
         do {
-            let c = try await ContractsController.context(req)
-            let r = try await ContractsController.contract(req, c)
-            try ContractsController.requireManage(c, streetID: r.streetID)
-            let draft = try await c.store.amend(r.id, by: c.actor.user.displayName, at: req.now)
-            try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "amendment v\(draft.version) from v\(r.version)")
-            return req.redirect(to: "/contracts/\(draft.id)")
+            let draft = try await ContractsService(req: req).amend(id: req.parameters.get("id"))
+            return req.redirect(to: "/contracts/\(draft.contract.id)")
         } catch let e as DomainError {
             return Self.refused(req, back: back, e)
         }
@@ -135,8 +135,8 @@ struct FinanceWebController: RouteCollection {
         guard req.actor != nil else { return CasesWebController.login(req) }
         let back = "/contracts/\(req.parameters.get("id") ?? "")"
         do {
-            let response = try await FinanceController().runBilling(req: req)
-            let run = try response.content.decode(FinanceController.RunView.self)
+            let body = try req.content.decode(FinanceController.BillingBody.self)
+            let run = try await FinanceService(req: req).runBilling(contractID: req.parameters.get("id"), body)
             return req.redirect(to: "/billing/\(run.id)")
         } catch let e as DomainError {
             return Self.refused(req, back: back, e)
@@ -237,12 +237,8 @@ struct FinanceWebController: RouteCollection {
             let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
                                     start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
                                     guaranteeText: f.guaranteeText, guaranteeFen: Self.fen(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
-            let c = try await ContractsController.context(req)
-            let (street, steward) = try ContractsController.parties(body, c)
-            let terms = try await ContractsController.terms(req, body, c, street: street)
-            let record = try await c.store.create(terms, streetID: street.id, streetCode: street.code, stewardID: steward.id, by: c.actor.user.displayName, at: req.now)
-            try await req.audit(.contractChanged, subject: "contract:\(record.number)", detail: "created v1 (draft)")
-            return req.redirect(to: "/contracts/\(record.id)")
+            let created = try await ContractsService(req: req).create(body)
+            return req.redirect(to: "/contracts/\(created.contract.id)")
         } catch let e as DomainError {
             return Self.refused(req, back: "/contracts/new", e)
         }
@@ -277,7 +273,7 @@ struct FinanceWebController: RouteCollection {
 
     @Sendable func catalog(req: Request) async throws -> Response {
         guard let actor = req.actor else { return CasesWebController.login(req) }
-        let prices = try await ContractsController().prices(req: req)
+        let prices = try await ContractsService(req: req).prices()
         let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
                                prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: Self.error(req))
         return try await req.view.render("catalog", page).encodeResponse(for: req)
@@ -291,8 +287,8 @@ struct FinanceWebController: RouteCollection {
     @Sendable func setPrice(req: Request) async throws -> Response {
         try await Self.form(req, back: "/catalog") {
             let f = try req.content.decode(PriceForm.self)
-            try req.content.encode(ContractsController.PriceBody(unit: f.unit, benchmarkFen: Self.fen(f.benchmarkYuan) ?? .nan), as: .json)
-            _ = try await ContractsController().setPrice(req: req)
+            _ = try await ContractsService(req: req).setPrice(matter: req.parameters.get("matter") ?? "",
+                                                              .init(unit: f.unit, benchmarkFen: Self.fen(f.benchmarkYuan) ?? .nan))
         }
     }
 
@@ -380,14 +376,15 @@ struct FinanceWebController: RouteCollection {
         try await Self.form(req, back: Self.back(req, "/ledger")) {
             let f = try req.content.decode(EntryForm.self)
             let parts = f.kind.split(separator: ":").map(String.init)
-            try req.content.encode(FinanceController.EntryBody(village: f.village, month: f.month, direction: parts.first ?? "", category: parts.last ?? "",
-                                                               amountFen: Self.fen(f.amountYuan) ?? .nan, memo: f.memo), as: .json)
-            _ = try await FinanceController().enter(req: req)
+            try await FinanceService(req: req).enterLedgerItem(.init(village: f.village, month: f.month, direction: parts.first ?? "", category: parts.last ?? "",
+                                                                     amountFen: Self.fen(f.amountYuan) ?? .nan, memo: f.memo))
         }
     }
 
     @Sendable func close(req: Request) async throws -> Response {
-        try await Self.form(req, back: Self.back(req, "/ledger")) { _ = try await FinanceController().closePeriod(req: req) }
+        try await Self.form(req, back: Self.back(req, "/ledger")) {
+            try await FinanceService(req: req).closePeriod(try req.content.decode(FinanceController.CloseBody.self))
+        }
     }
 
     // MARK: Subsidies
@@ -411,7 +408,7 @@ struct FinanceWebController: RouteCollection {
     @Sendable func subsidies(req: Request) async throws -> Response {
         guard let actor = req.actor else { return CasesWebController.login(req) }
         let language = req.language
-        let list = try await FeesAndSubsidiesController().subsidies(req: req)
+        let list = try await FinanceService(req: req).subsidies(state: try? req.query.get(String.self, at: "state"))
         let reference = try await req.caseReference()
         let villages = reference.villages(in: AccessPolicy.areaScope(for: actor))
         let rows = list.map { s -> SubsidiesPage.Row in
@@ -437,9 +434,8 @@ struct FinanceWebController: RouteCollection {
     @Sendable func request(req: Request) async throws -> Response {
         try await Self.form(req, back: "/subsidies") {
             let f = try req.content.decode(RequestForm.self)
-            try req.content.encode(FeesAndSubsidiesController.RequestBody(kind: f.kind, village: f.village, title: f.title, reason: f.reason,
-                                                                          amountFen: Self.fen(f.amountYuan)), as: .json)
-            _ = try await FeesAndSubsidiesController().request(req: req)
+            _ = try await FinanceService(req: req).requestSubsidy(.init(kind: f.kind, village: f.village, title: f.title, reason: f.reason,
+                                                                        amountFen: Self.fen(f.amountYuan)))
         }
     }
 
@@ -452,8 +448,8 @@ struct FinanceWebController: RouteCollection {
     @Sendable func decide(req: Request) async throws -> Response {
         try await Self.form(req, back: "/subsidies") {
             let f = try req.content.decode(DecisionForm.self)
-            try req.content.encode(FeesAndSubsidiesController.DecisionBody(approve: f.decision == "approve", amountFen: Self.fen(f.amountYuan), note: f.note), as: .json)
-            _ = try await FeesAndSubsidiesController().decide(req: req)
+            _ = try await FinanceService(req: req).decideSubsidy(id: req.parameters.get("id"),
+                                                                 .init(approve: f.decision == "approve", amountFen: Self.fen(f.amountYuan), note: f.note))
         }
     }
 
@@ -519,15 +515,14 @@ struct FinanceWebController: RouteCollection {
     @Sendable func schedule(req: Request) async throws -> Response {
         let f = try req.content.decode(ScheduleForm.self)
         return try await Self.form(req, back: "/fees?village=\(f.village)") {
-            req.parameters.set("code", to: f.village)
-            try req.content.encode(FeesAndSubsidiesController.ScheduleBody(from: f.from, fenPerHousehold: Self.fen(f.yuanPerHousehold) ?? .nan), as: .json)
-            _ = try await FeesAndSubsidiesController().setSchedule(req: req)
+            _ = try await FinanceService(req: req).setFeeSchedule(villageCode: f.village,
+                                                                  .init(from: f.from, fenPerHousehold: Self.fen(f.yuanPerHousehold) ?? .nan))
         }
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
         let f = try req.content.decode(FeesAndSubsidiesController.IssueBody.self)
-        return try await Self.form(req, back: "/fees?village=\(f.village)") { _ = try await FeesAndSubsidiesController().issue(req: req) }
+        return try await Self.form(req, back: "/fees?village=\(f.village)") { _ = try await FinanceService(req: req).issueFeeBills(f) }
     }
 
     struct PayForm: Content {
@@ -539,8 +534,7 @@ struct FinanceWebController: RouteCollection {
     @Sendable func pay(req: Request) async throws -> Response {
         let f = try req.content.decode(PayForm.self)
         return try await Self.form(req, back: "/fees?village=\(f.village)") {
-            try req.content.encode(FeesAndSubsidiesController.PaymentBody(amountFen: Self.fen(f.amountYuan) ?? .nan, paidOn: nil, method: f.method), as: .json)
-            _ = try await FeesAndSubsidiesController().pay(req: req)
+            _ = try await FinanceService(req: req).payFeeBill(id: req.parameters.get("id"), .init(amountFen: Self.fen(f.amountYuan) ?? .nan, paidOn: nil, method: f.method))
         }
     }
 }

@@ -8,6 +8,7 @@ import Vapor
 /// Wires the application: the only place where live implementations are chosen.
 public func configure(_ app: Application, config: AppConfig) async throws {
     app.config = config
+    app.clock = config.clock
     app.logger.logLevel = config.logLevel
     let resources = try ResourceLocator.find()
     app.directory = DirectoryConfiguration(workingDirectory: resources)
