@@ -1,3 +1,4 @@
+import Foundation
 import CityStewardCore
 import Testing
 
@@ -144,5 +145,70 @@ struct ContractsFinanceTests {
         let c = TakeoverContract(counterparty: .formerCompany, kind: .cooperation, reference: "X-1", signedOn: since, from: since, to: nil)
         #expect(VillageTakeover(mode: .fullTakeover, since: since, formerCompany: nil, contracts: [c], note: nil).problems().map(\.field) == ["contracts[0].counterparty"])
         #expect(VillageTakeover(mode: .merger, since: since, formerCompany: "原物业", contracts: [c], note: nil).problems().isEmpty)
+    }
+
+    @Test func yuanTypedInFormsBecomesWholeFenOrIsRefused() {
+        #expect(Money.typedYuan("12.34") == 1234 && Money.typedYuan("0.1") == 10 && Money.typedYuan("1,200.00") == 120_000)
+        #expect(Money.typedYuan(" 800.5 ") == 80_050 && Money.typedYuan("") == nil && Money.typedYuan(nil) == nil)
+        #expect(Money.typedYuan("abc")?.isNaN == true)
+        if case .success = Money.fen(Money.typedYuan("12.345")!, field: "x") { Issue.record("a third decimal taken as money") }
+        if case .success = Money.fen(Money.typedYuan("-3")!, field: "x") { Issue.record("a negative amount taken as money") }
+        #expect(Money.decimal(123_456) == "1234.56" && Money.decimal(-5) == "-0.05" && Money.decimal(0) == "0.00")
+        #expect(Money.yuan(123_456_789) == "1,234,567.89" && Money.yuan(-100) == "-1.00")
+    }
+}
+
+@Suite("Contract terms and versions")
+struct ContractVersionRulesTests {
+    func terms(_ start: LocalDate, _ end: LocalDate, matters: [String] = ["M-SAN-01"], areas: [String] = ["V1"]) -> ContractTerms {
+        ContractTerms(title: "t", streetOffice: "s", steward: "g", procurement: .singleSource, areas: areas,
+                      lines: matters.map { ContractLine(matterCode: $0, quantity: 1, unit: "项", unitPriceFen: 3_100, benchmarkPriceFen: 3_100) },
+                      start: start, end: end, rightsAndDuties: "r", breachLiability: "b", deductions: [], guaranteeText: "g", guaranteeFen: 0,
+                      qualificationChecks: [], notice: nil)
+    }
+
+    func version(_ number: String, _ v: Int, _ state: ContractState, _ t: ContractTerms, terminated: LocalDate? = nil) -> ContractVersion {
+        ContractVersion(id: UUID(), number: number, version: v, state: state, terms: t, terminatedOn: terminated)
+    }
+
+    @Test func oneMatterInOnePlaceHasOneStewardAtATime() {
+        let jan = LocalDate(year: 2026, month: 1, day: 1), dec = LocalDate(year: 2026, month: 12, day: 31)
+        let mine = version("A", 1, .underReview, terms(LocalDate(year: 2026, month: 7, day: 1), dec))
+        let active = version("B", 1, .active, terms(jan, dec))
+        #expect(ContractRules.overlap(of: mine, among: [active]) == active)
+        #expect(ContractRules.overlapRefusal(mine, active).en.contains("overlaps contract B"))
+        // Not a claim: another matter, another place, a draft, a version of the same contract, a term that ended.
+        #expect(ContractRules.overlap(of: mine, among: [version("B", 1, .active, terms(jan, dec, matters: ["M-FAC-01"]))]) == nil)
+        #expect(ContractRules.overlap(of: mine, among: [version("B", 1, .active, terms(jan, dec, areas: ["V2"]))]) == nil)
+        #expect(ContractRules.overlap(of: mine, among: [version("B", 1, .draft, terms(jan, dec))]) == nil)
+        #expect(ContractRules.overlap(of: mine, among: [version("A", 1, .active, terms(jan, dec))]) == nil)
+        #expect(ContractRules.overlap(of: mine, among: [version("B", 1, .terminated, terms(jan, dec), terminated: LocalDate(year: 2026, month: 7, day: 1))]) == nil)
+        #expect(ContractRules.overlap(of: mine, among: [version("B", 1, .active, terms(jan, dec), terminated: LocalDate(year: 2026, month: 7, day: 2))]) != nil)
+    }
+
+    @Test func editsAndAmendmentsFollowTheState() {
+        #expect(ContractRules.editRefusal(state: .draft) == nil)
+        for state in ContractState.allCases where state != .draft { #expect(ContractRules.editRefusal(state: state) != nil, "\(state)") }
+        #expect(ContractRules.amendRefusal(state: .active, amendmentInProgress: false) == nil)
+        #expect(ContractRules.amendRefusal(state: .signed, amendmentInProgress: false) == nil)
+        #expect(ContractRules.amendRefusal(state: .active, amendmentInProgress: true)?.en.contains("in progress") == true)
+        for state in ContractState.allCases where ![.active, .signed].contains(state) {
+            #expect(ContractRules.amendRefusal(state: state, amendmentInProgress: false) != nil, "\(state)")
+        }
+    }
+
+    @Test func eachVersionIsBilledForTheDaysItWasInForce() throws {
+        // v1 all year at ¥31/month, amended from 16 July (v2, ¥62/month); July is billed half and half by day.
+        let jan = LocalDate(year: 2026, month: 1, day: 1), dec = LocalDate(year: 2026, month: 12, day: 31)
+        let v1 = version("A", 1, .superseded, terms(jan, dec))
+        var t2 = terms(LocalDate(year: 2026, month: 7, day: 16), dec)
+        t2.lines[0].unitPriceFen = 6_200
+        let v2 = version("A", 2, .active, t2)
+        let draft = version("A", 3, .draft, terms(jan, dec))
+        let july = try #require(BillingPeriod("2026-07"))
+        let bill = try #require(Billing.statement(versions: [v2, draft, v1], period: july, facts: BillingFacts()))
+        // 15 of 31 days at ¥31 and 16 of 31 days at ¥62: ¥15 + ¥32.
+        #expect(bill.grossFen == 1_500 + 3_200, "\(bill.lines.map(\.amountFen))")
+        #expect(Billing.statement(versions: [draft], period: july, facts: BillingFacts()) == nil, "nothing in force: nothing to bill")
     }
 }

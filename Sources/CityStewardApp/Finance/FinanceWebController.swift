@@ -207,15 +207,6 @@ struct FinanceWebController: RouteCollection {
         var noticeText: String?
     }
 
-    /// Yuan typed in a form as fen (`12.5` → 1250, `1,200.00` → 120000); nil when empty; NaN when not a number. The
-    /// binary error of ×100 (12.34 × 100 = 1233.999…) is snapped off at a thousandth of a fen, so a third decimal
-    /// (`12.345`) stays fractional and is refused downstream with the reason.
-    static func fen(_ text: String?) -> Double? {
-        guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-        guard let v = Double(t.replacingOccurrences(of: ",", with: "")) else { return .nan }
-        return (v * 100 * 1000).rounded() / 1000
-    }
-
     @Sendable func create(req: Request) async throws -> Response {
         guard req.actor != nil else { return CasesWebController.login(req) }
         do {
@@ -223,12 +214,12 @@ struct FinanceWebController: RouteCollection {
             var lines: [ContractBody.Line] = []
             for (i, code) in (f.matter ?? []).enumerated() where !code.isEmpty {
                 let q = f.quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
-                lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Self.fen(f.unitPriceYuan?[safe: i]),
+                lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Money.typedYuan(f.unitPriceYuan?[safe: i]),
                                                priceReason: f.priceReason?[safe: i]?.nilIfBlank, timeLimitHours: nil))
             }
             var deductions: [ContractBody.Deduction] = []
-            if let o = Self.fen(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Self.fen(f.overdueCapYuan))) }
-            if let v = Self.fen(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
+            if let o = Money.typedYuan(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(f.overdueCapYuan))) }
+            if let v = Money.typedYuan(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
             var checks: [ContractBody.Check] = []
             if let item = f.checkItem?.nilIfBlank {
                 checks.append(.init(item: item, passed: f.checkPassed == "on" || f.checkPassed == "true", checker: f.checker ?? "", date: f.checkDate ?? "", attachment: nil))
@@ -236,7 +227,7 @@ struct FinanceWebController: RouteCollection {
             let notice = f.noticeText?.nilIfBlank.map { ContractBody.Notice(date: f.noticeDate ?? "", channel: f.noticeChannel ?? "", text: $0) }
             let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
                                     start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
-                                    guaranteeText: f.guaranteeText, guaranteeFen: Self.fen(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
+                                    guaranteeText: f.guaranteeText, guaranteeFen: Money.typedYuan(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
             let created = try await ContractsService(req: req).create(body)
             return req.redirect(to: "/contracts/\(created.contract.id)")
         } catch let e as DomainError {
@@ -288,7 +279,7 @@ struct FinanceWebController: RouteCollection {
         try await Self.form(req, back: "/catalog") {
             let f = try req.content.decode(PriceForm.self)
             _ = try await ContractsService(req: req).setPrice(matter: req.parameters.get("matter") ?? "",
-                                                              .init(unit: f.unit, benchmarkFen: Self.fen(f.benchmarkYuan) ?? .nan))
+                                                              .init(unit: f.unit, benchmarkFen: Money.typedYuan(f.benchmarkYuan) ?? .nan))
         }
     }
 
@@ -377,7 +368,7 @@ struct FinanceWebController: RouteCollection {
             let f = try req.content.decode(EntryForm.self)
             let parts = f.kind.split(separator: ":").map(String.init)
             try await FinanceService(req: req).enterLedgerItem(.init(village: f.village, month: f.month, direction: parts.first ?? "", category: parts.last ?? "",
-                                                                     amountFen: Self.fen(f.amountYuan) ?? .nan, memo: f.memo))
+                                                                     amountFen: Money.typedYuan(f.amountYuan) ?? .nan, memo: f.memo))
         }
     }
 
@@ -435,7 +426,7 @@ struct FinanceWebController: RouteCollection {
         try await Self.form(req, back: "/subsidies") {
             let f = try req.content.decode(RequestForm.self)
             _ = try await FinanceService(req: req).requestSubsidy(.init(kind: f.kind, village: f.village, title: f.title, reason: f.reason,
-                                                                        amountFen: Self.fen(f.amountYuan)))
+                                                                        amountFen: Money.typedYuan(f.amountYuan)))
         }
     }
 
@@ -449,7 +440,7 @@ struct FinanceWebController: RouteCollection {
         try await Self.form(req, back: "/subsidies") {
             let f = try req.content.decode(DecisionForm.self)
             _ = try await FinanceService(req: req).decideSubsidy(id: req.parameters.get("id"),
-                                                                 .init(approve: f.decision == "approve", amountFen: Self.fen(f.amountYuan), note: f.note))
+                                                                 .init(approve: f.decision == "approve", amountFen: Money.typedYuan(f.amountYuan), note: f.note))
         }
     }
 
@@ -516,7 +507,7 @@ struct FinanceWebController: RouteCollection {
         let f = try req.content.decode(ScheduleForm.self)
         return try await Self.form(req, back: "/fees?village=\(f.village)") {
             _ = try await FinanceService(req: req).setFeeSchedule(villageCode: f.village,
-                                                                  .init(from: f.from, fenPerHousehold: Self.fen(f.yuanPerHousehold) ?? .nan))
+                                                                  .init(from: f.from, fenPerHousehold: Money.typedYuan(f.yuanPerHousehold) ?? .nan))
         }
     }
 
@@ -534,7 +525,7 @@ struct FinanceWebController: RouteCollection {
     @Sendable func pay(req: Request) async throws -> Response {
         let f = try req.content.decode(PayForm.self)
         return try await Self.form(req, back: "/fees?village=\(f.village)") {
-            _ = try await FinanceService(req: req).payFeeBill(id: req.parameters.get("id"), .init(amountFen: Self.fen(f.amountYuan) ?? .nan, paidOn: nil, method: f.method))
+            _ = try await FinanceService(req: req).payFeeBill(id: req.parameters.get("id"), .init(amountFen: Money.typedYuan(f.amountYuan) ?? .nan, paidOn: nil, method: f.method))
         }
     }
 }

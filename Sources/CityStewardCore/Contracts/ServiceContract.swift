@@ -375,34 +375,58 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Money as the UI writes it.
-public enum Money {
-    /// `123456` → `1,234.56`; negative amounts keep their sign.
-    public static func yuan(_ fen: Int) -> String {
-        let sign = fen < 0 ? "-" : ""
-        let a = abs(fen)
-        var whole = String(a / 100)
-        var grouped = ""
-        while whole.count > 3 {
-            grouped = "," + whole.suffix(3) + grouped
-            whole = String(whole.dropLast(3))
-        }
-        let cents = a % 100
-        return sign + whole + grouped + "." + (cents < 10 ? "0" : "") + String(cents)
+/// One version of a contract as the rules about terms and bills see it.
+public struct ContractVersion: Sendable, Equatable {
+    public var id: UUID
+    public var number: String
+    public var version: Int
+    public var state: ContractState
+    public var terms: ContractTerms
+    public var terminatedOn: LocalDate?
+
+    public init(id: UUID, number: String, version: Int, state: ContractState, terms: ContractTerms, terminatedOn: LocalDate?) {
+        self.id = id
+        self.number = number
+        self.version = version
+        self.state = state
+        self.terms = terms
+        self.terminatedOn = terminatedOn
     }
 
-    /// A JSON number as fen: whole, not negative, not absurd. The reason when it is not.
-    public static func fen(_ value: Double, field: String) -> Result<Int, FieldProblems> {
-        guard value.isFinite, value.rounded() == value else {
-            return .failure(FieldProblems([FieldProblem(field: field, reason: LocalizedText(zh: "金额以分为单位，应为整数", en: "amounts are whole fen (integers)"))]))
+    /// The last day the version covers: its end, or the day before it was terminated.
+    public var lastDay: LocalDate { terminatedOn.map { min($0.adding(days: -1), terms.end) } ?? terms.end }
+}
+
+extension ContractRules {
+    /// Another contract (not a version of this one) claiming one of the same matters in one of the same areas for
+    /// an overlapping term: one matter in one place has one steward at a time.
+    public static func overlap(of mine: ContractVersion, among others: [ContractVersion]) -> ContractVersion? {
+        let matters = Set(mine.terms.lines.map(\.matterCode)), areas = Set(mine.terms.areas)
+        return others.first { o in
+            o.number != mine.number && o.state.claimsTerm && o.terms.start <= mine.terms.end && mine.terms.start <= o.lastDay
+                && !matters.isDisjoint(with: o.terms.lines.map(\.matterCode)) && !areas.isDisjoint(with: o.terms.areas)
         }
-        guard value >= 0 else {
-            return .failure(FieldProblems([FieldProblem(field: field, reason: LocalizedText(zh: "金额不能为负", en: "an amount cannot be negative"))]))
+    }
+
+    public static func overlapRefusal(_ mine: ContractVersion, _ other: ContractVersion) -> LocalizedText {
+        let matters = Set(mine.terms.lines.map(\.matterCode)).intersection(other.terms.lines.map(\.matterCode)).sorted().joined(separator: "、")
+        let areas = Set(mine.terms.areas).intersection(other.terms.areas).sorted().joined(separator: "、")
+        return LocalizedText(
+            zh: "合同 \(mine.number)（\(mine.terms.start)～\(mine.terms.end)）与合同 \(other.number)（\(other.terms.start)～\(other.terms.end)，\(other.state.label.zh)）在区域 \(areas) 的事项 \(matters) 上期限重叠",
+            en: "contract \(mine.number) (\(mine.terms.start) to \(mine.terms.end)) overlaps contract \(other.number) (\(other.terms.start) to \(other.terms.end), \(other.state.label.en.lowercased())) for matters \(matters) in areas \(areas)")
+    }
+
+    /// Why a version's terms may not be edited (nil: they may).
+    public static func editRefusal(state: ContractState) -> LocalizedText? {
+        state == .draft ? nil : LocalizedText(zh: "只有草稿可以修改；已签订的合同请发起变更", en: "only a draft can be edited; amend a signed contract instead")
+    }
+
+    /// Why a version may not be amended (nil: a new draft version may be made from it).
+    public static func amendRefusal(state: ContractState, amendmentInProgress: Bool) -> LocalizedText? {
+        guard state == .active || state == .signed else {
+            return LocalizedText(zh: "只有已签订或履行中的合同可以变更", en: "only a signed or active contract can be amended")
         }
-        guard value <= 1e13 else {
-            return .failure(FieldProblems([FieldProblem(field: field, reason: LocalizedText(zh: "金额过大", en: "the amount is too large"))]))
-        }
-        return .success(Int(value))
+        return amendmentInProgress ? LocalizedText(zh: "该合同已有一份未完成的变更", en: "this contract already has an amendment in progress") : nil
     }
 }
 

@@ -181,3 +181,29 @@ public enum Billing {
         return BillingStatement(period: period, lines: lines, grossFen: gross, deductionsFen: deducted, netFen: gross - deducted)
     }
 }
+
+extension Billing {
+    /// The states of a version that was in force (and so is billed for the days it covered).
+    public static let inForce: Set<ContractState> = [.active, .superseded, .expired, .terminated]
+
+    /// A contract's bill for a period from all its versions: each version in force billed for the days it covered
+    /// (up to the next version's start, its termination, its end); deductions once, by the rules of the last
+    /// version in force in the period. Nil when no version was ever in force.
+    public static func statement(versions all: [ContractVersion], period: BillingPeriod, facts: BillingFacts,
+                                 matterNames: [String: LocalizedText] = [:]) -> BillingStatement? {
+        let versions = all.filter { inForce.contains($0.state) }.sorted { $0.version < $1.version }
+        guard !versions.isEmpty else { return nil }
+        var parts: [BillingStatement] = []
+        let lastInPeriod = versions.last { $0.terms.start < period.endExclusive }
+        for (i, v) in versions.enumerated() {
+            var t = v.terms
+            if i + 1 < versions.count { t.end = min(t.end, versions[i + 1].terms.start.adding(days: -1)) }
+            if let stop = v.terminatedOn { t.end = min(t.end, stop.adding(days: -1)) }
+            guard t.start <= t.end else { continue }
+            let isLast = v.id == lastInPeriod?.id
+            if !isLast { t.deductions = [] }
+            parts.append(compute(t, period: period, facts: isLast ? facts : BillingFacts(), matterNames: matterNames))
+        }
+        return BillingStatement.merged(parts, period: period)
+    }
+}

@@ -35,7 +35,7 @@ public struct Workbook: Sendable, Equatable {
                 switch cell {
                 case .text(let s): s
                 case .integer(let n): String(n)
-                case .money(let fen): (fen < 0 ? "-" : "") + String(abs(fen) / 100) + "." + String(format: "%02d", abs(fen) % 100)
+                case .money(let fen): Money.decimal(fen)
                 case .empty: ""
                 }
             })
@@ -124,7 +124,7 @@ public enum SpreadsheetML {
                         xml += #"<c r="\#(ref)" t="inlineStr"\#(r == 0 ? #" s="2""# : "")><is><t xml:space="preserve">\#(escape(s))</t></is></c>"#
                     case .integer(let n): xml += #"<c r="\#(ref)"><v>\#(n)</v></c>"#
                     case .money(let fen):
-                        xml += #"<c r="\#(ref)" s="1"><v>\#(fen < 0 ? "-" : "")\#(abs(fen) / 100).\#(String(format: "%02d", abs(fen) % 100))</v></c>"#
+                        xml += #"<c r="\#(ref)" s="1"><v>\#(Money.decimal(fen))</v></c>"#
                     case .empty: continue
                     }
                 }

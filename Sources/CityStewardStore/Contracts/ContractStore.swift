@@ -16,6 +16,11 @@ public struct ContractRecord: Sendable, Equatable {
     public var createdBy: String
     public var createdAt: Date
     public var updatedAt: Date
+
+    /// What the rules of terms and bills (Core's `ContractRules`, `Billing`) look at.
+    public var asVersion: ContractVersion {
+        ContractVersion(id: id, number: number, version: version, state: state, terms: terms, terminatedOn: terminatedOn)
+    }
 }
 
 public struct ContractEvent: Sendable, Equatable {
@@ -165,9 +170,7 @@ public struct ContractStore: Sendable {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
-            guard row.state == ContractState.draft.rawValue else {
-                throw DomainError.conflict(zh: "只有草稿可以修改；已签订的合同请发起变更", en: "only a draft can be edited; amend a signed contract instead")
-            }
+            if let refusal = ContractRules.editRefusal(state: try row.record().state) { throw DomainError.conflict(refusal) }
             try await sql.update("contracts").set("terms", to: try Self.encode(terms)).set("title", to: terms.title)
                 .set("start_day", to: terms.start.description).set("end_day", to: terms.end.description).set("monthly_fen", to: terms.monthlyFen)
                 .set("updated_at", to: now).where("id", .equal, id).run()
@@ -187,27 +190,12 @@ public struct ContractStore: Sendable {
                     SQLBind(to.rawValue), SQLBind(by), SQLBind(at), note.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null).run()
     }
 
-    /// Another contract (not a version of this one) holding a claim on one of the same matters in one of the same
-    /// areas for an overlapping term.
-    func clash(_ sql: any SQLDatabase, with r: ContractRecord) async throws -> ContractRecord? {
-        let others = try await sql.select().column("*").from("contracts").where("number", .notEqual, r.number)
+    /// The contracts whose stored term overlaps `r`'s and whose state claims it (the rule itself is Core's).
+    func claimsOverlapping(_ sql: any SQLDatabase, _ r: ContractRecord) async throws -> [ContractVersion] {
+        try await sql.select().column("*").from("contracts").where("number", .notEqual, r.number)
             .where("state", .in, ContractState.allCases.filter(\.claimsTerm).map(\.rawValue))
             .where("start_day", .lessThanOrEqual, r.terms.end.description).where("end_day", .greaterThanOrEqual, r.terms.start.description)
-            .all(decoding: Row.self).map { try $0.record() }
-        let matters = Set(r.terms.lines.map(\.matterCode)), areas = Set(r.terms.areas)
-        return others.first { o in
-            let end = o.terminatedOn.map { min($0.adding(days: -1), o.terms.end) } ?? o.terms.end
-            return o.terms.start <= r.terms.end && r.terms.start <= end
-                && !matters.isDisjoint(with: o.terms.lines.map(\.matterCode)) && !areas.isDisjoint(with: o.terms.areas)
-        }
-    }
-
-    public static func clashError(_ mine: ContractRecord, _ other: ContractRecord) -> DomainError {
-        let matters = Set(mine.terms.lines.map(\.matterCode)).intersection(other.terms.lines.map(\.matterCode)).sorted().joined(separator: "、")
-        let areas = Set(mine.terms.areas).intersection(other.terms.areas).sorted().joined(separator: "、")
-        return .conflict(LocalizedText(
-            zh: "合同 \(mine.number)（\(mine.terms.start)～\(mine.terms.end)）与合同 \(other.number)（\(other.terms.start)～\(other.terms.end)，\(other.state.label.zh)）在区域 \(areas) 的事项 \(matters) 上期限重叠",
-            en: "contract \(mine.number) (\(mine.terms.start) to \(mine.terms.end)) overlaps contract \(other.number) (\(other.terms.start) to \(other.terms.end), \(other.state.label.en.lowercased())) for matters \(matters) in areas \(areas)"))
+            .all(decoding: Row.self).map { try $0.record().asVersion }
     }
 
     /// Moves a version along its life. Activation creates its entrusted-matter rows (so routing follows the contract
@@ -222,7 +210,9 @@ public struct ContractStore: Sendable {
             if let refusal = action.refusal(r.terms, state: r.state, today: today, terminationDate: terminationDate) {
                 throw DomainError.conflict(refusal)
             }
-            if action.to.claimsTerm, let other = try await clash(sql, with: r) { throw Self.clashError(r, other) }
+            if action.to.claimsTerm, let other = ContractRules.overlap(of: r.asVersion, among: try await claimsOverlapping(sql, r)) {
+                throw DomainError.conflict(ContractRules.overlapRefusal(r.asVersion, other))
+            }
             let from = r.state
             switch action {
             case .activate:
@@ -273,14 +263,9 @@ public struct ContractStore: Sendable {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
-            guard row.state == ContractState.active.rawValue || row.state == ContractState.signed.rawValue else {
-                throw DomainError.conflict(zh: "只有已签订或履行中的合同可以变更", en: "only a signed or active contract can be amended")
-            }
             let open = try await sql.select().column("id").from("contracts").where("number", .equal, row.number)
                 .where("state", .in, [ContractState.draft.rawValue, ContractState.underReview.rawValue]).first()
-            guard open == nil else {
-                throw DomainError.conflict(zh: "该合同已有一份未完成的变更", en: "this contract already has an amendment in progress")
-            }
+            if let refusal = ContractRules.amendRefusal(state: try row.record().state, amendmentInProgress: open != nil) { throw DomainError.conflict(refusal) }
             let latest = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("version")), as: "v").from("contracts")
                 .where("number", .equal, row.number).first(decodingColumn: "v", as: Int.self) ?? row.version
             var copy = row
