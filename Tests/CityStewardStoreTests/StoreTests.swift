@@ -8,6 +8,21 @@ import Testing
 
 @Suite("Migrations and demo data")
 struct MigrationTests {
+    @Test func migrationsAreNumberedInOrderOneFileEach() throws {
+        // The recorded names are what ran: numbered from 0001 in list order, never two alike.
+        let names = CityStewardMigrations.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        for (i, name) in names.enumerated() {
+            #expect(name.hasPrefix(String(format: "%04d_", i + 1)), "\(name) is number \(i + 1)")
+        }
+        // One file each, named by the number and the type (Sources/CityStewardStore/Migrations/0001_CreateAreas.swift).
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/CityStewardStore/Migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.first?.isNumber == true }.sorted()
+        let types = CityStewardMigrations.all.map { String(describing: type(of: $0)) }
+        #expect(files == types.enumerated().map { String(format: "%04d_", $0.offset + 1) + $0.element + ".swift" })
+    }
+
     @Test func migrationsCreateEveryTable() async throws {
         try await withTestDatabase { db in
             let sql = try #require(db as? any SQLDatabase)
