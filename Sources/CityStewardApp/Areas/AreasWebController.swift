@@ -60,7 +60,7 @@ struct AreasWebController: RouteCollection {
         }
         let page = HomePage(page: PageChrome(request: req, title: req.t("home.title")), streets: sections,
                             villageCount: villages.count, scopeAll: scope.isEverything)
-        return try await req.view.render("home", page).encodeResponse(for: req)
+        return try await req.page("home", page)
     }
 
     struct AreaPage: Encodable {
@@ -149,7 +149,7 @@ struct AreasWebController: RouteCollection {
                 Link(name: "\($0.number) \($0.terms.title)", code: $0.number, kind: $0.state.label.text(language), href: "/contracts/\($0.id)")
             }
         }
-        return try await req.view.render("area", withMoney).encodeResponse(for: req)
+        return try await req.page("area", withMoney)
     }
 
     /// The console's GeoJSON download (the session-authenticated twin of the API's).

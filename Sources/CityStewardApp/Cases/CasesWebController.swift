@@ -20,9 +20,6 @@ struct CasesWebController: RouteCollection {
         routes.post("taxonomy", ":code", use: saveCategory)
     }
 
-    static func login(_ req: Request) -> Response {
-        req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/"))
-    }
 
     // MARK: Queue
 
@@ -62,12 +59,6 @@ struct CasesWebController: RouteCollection {
         }
     }
 
-    struct Option: Encodable {
-        var value: String
-        var label: String
-        var selected: Bool = false
-    }
-
     struct Chip: Encodable {
         var label: String
         var count: Int
@@ -81,9 +72,9 @@ struct CasesWebController: RouteCollection {
         var total: Int
         var chips: [Chip]
         var overdueCount: Int
-        var states: [Option]
-        var areas: [Option]
-        var sources: [Option]
+        var states: [Choice]
+        var areas: [Choice]
+        var sources: [Choice]
         var category: String
         var overdue: Bool
         var prev: String?
@@ -93,7 +84,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func queue(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let q = try req.query.decode(CasesAPIController.ListQuery.self)
@@ -123,24 +114,24 @@ struct CasesWebController: RouteCollection {
         }
         let areaScope = AccessPolicy.areaScope(for: actor)
         let areaOptions = try await req.areas.list(scope: areaScope).filter { $0.kind == .street || $0.kind == .village }
-            .map { Option(value: $0.id.uuidString.lowercased(), label: ($0.kind == .village ? "　" : "") + $0.displayName(language), selected: $0.id == q.area) }
+            .map { Choice(value: $0.id.uuidString.lowercased(), label: ($0.kind == .village ? "　" : "") + $0.displayName(language), selected: $0.id == q.area) }
         let calendar = req.application.caseReference.calendar
         let year = calendar.localDate(now).year
         let page = QueuePage(
             page: PageChrome(request: req, title: language == .en ? "Case queue" : "案件调度"),
             rows: rows.map { Row($0, language: language, now: now) }, total: total, chips: chips, overdueCount: counts.overdue,
-            states: [Option(value: "", label: language == .en ? "Any state" : "全部状态", selected: q.state == nil),
-                     Option(value: "open", label: language == .en ? "Open" : "未结", selected: q.state == "open")]
-                + CaseState.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: q.state == $0.rawValue) },
-            areas: [Option(value: "", label: language == .en ? "Every area" : "全部区域", selected: q.area == nil)] + areaOptions,
-            sources: [Option(value: "", label: language == .en ? "Any source" : "全部来源", selected: q.source == nil)]
-                + CaseSource.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: q.source == $0.rawValue) },
+            states: [Choice(value: "", label: language == .en ? "Any state" : "全部状态", selected: q.state == nil),
+                     Choice(value: "open", label: language == .en ? "Open" : "未结", selected: q.state == "open")]
+                + CaseState.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: q.state == $0.rawValue) },
+            areas: [Choice(value: "", label: language == .en ? "Every area" : "全部区域", selected: q.area == nil)] + areaOptions,
+            sources: [Choice(value: "", label: language == .en ? "Any source" : "全部来源", selected: q.source == nil)]
+                + CaseSource.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: q.source == $0.rawValue) },
             category: q.category ?? "", overdue: q.overdue == true,
             prev: offset > 0 ? link(["offset": String(max(offset - 50, 0))]) : nil,
             next: offset + 50 < total ? link(["offset": String(offset + 50)]) : nil,
             canReport: actor.can(.casesReport),
             provisionalYear: calendar.isProvisional(year: year) ? String(year) : nil)
-        return try await req.view.render("cases", page).encodeResponse(for: req)
+        return try await req.page("cases", page)
     }
 
     // MARK: One case
@@ -188,7 +179,7 @@ struct CasesWebController: RouteCollection {
         var events: [EventView]
         var photos: [PhotoView]
         var actions: [ActionForm]
-        var orgs: [Option]
+        var orgs: [Choice]
         var svg: String?
         var duplicateHref: String?
         var duplicateNumber: String?
@@ -199,7 +190,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         let row = try await req.cases.find(try CasesAPIController.caseID(req), scope: CaseAccess.scope(for: actor))
         let language = req.language
         let reference = try await req.caseReference()
@@ -233,7 +224,7 @@ struct CasesWebController: RouteCollection {
         let limit = category?.limit(row.caseUrgency)
         let orgs = reference.orgs.values.filter { [.steward, .streetOffice, .department, .districtOffice].contains($0.kind) }
             .sorted { ($0.kind.rawValue, $0.code) < ($1.kind.rawValue, $1.code) }
-            .map { Option(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }
+            .map { Choice(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }
         var duplicateNumber: String?
         if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: CaseAccess.scope(for: actor)))?.number }
         let page = CasePage(
@@ -249,7 +240,7 @@ struct CasesWebController: RouteCollection {
             mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
             provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year),
             position: String(format: "%.6f, %.6f", row.lat, row.long))
-        return try await req.view.render("case", page).encodeResponse(for: req)
+        return try await req.page("case", page)
     }
 
     struct ActionFormBody: Content {
@@ -270,7 +261,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func act(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesWork, actor)
         let body = try req.content.decode(ActionFormBody.self)
         guard let action = CaseAction(rawValue: body.action) else {
@@ -303,7 +294,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func tasks(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let now = req.now
@@ -319,38 +310,38 @@ struct CasesWebController: RouteCollection {
                              todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0, language: language, now: now) },
                              verify: handled.map { Row($0, language: language, now: now) },
                              reported: mine.map { Row($0, language: language, now: now) })
-        return try await req.view.render("tasks", page).encodeResponse(for: req)
+        return try await req.page("tasks", page)
     }
 
     struct CategoryGroupView: Encodable {
         var label: String
-        var options: [Option]
+        var options: [Choice]
     }
 
     struct PatrolPage: Encodable {
         var page: PageChrome
         var groups: [CategoryGroupView]
-        var places: [Option]
+        var places: [Choice]
         /// Identifies this form: posting it twice (a double tap) makes one case.
         var formKey: String
     }
 
     @Sendable func patrolForm(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesReport, actor)
         let language = req.language
         let reference = try await req.caseReference()
         let groups = CategoryGroup.allCases.map { g in
             CategoryGroupView(label: g.label.text(language), options: reference.taxonomy.categories
                 .filter { $0.kind == .event && $0.group == g && $0.majorCode >= "06" }
-                .map { Option(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == "06010") })
+                .map { Choice(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == "06010") })
         }
         let scope = AccessPolicy.areaScope(for: actor)
         let places = try await req.areas.list(scope: scope).filter { $0.kind == .village || $0.kind == .building }
-            .map { Option(value: $0.code, label: ($0.kind == .building ? "　" : "") + $0.displayName(language), selected: false) }
+            .map { Choice(value: $0.code, label: ($0.kind == .building ? "　" : "") + $0.displayName(language), selected: false) }
         let page = PatrolPage(page: PageChrome(request: req, title: language == .en ? "Report from patrol" : "巡查上报"), groups: groups,
                               places: places, formKey: UUID().uuidString.lowercased())
-        return try await req.view.render("patrol", page).encodeResponse(for: req)
+        return try await req.page("patrol", page)
     }
 
     struct PatrolBody: Content {
@@ -369,7 +360,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func patrol(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesReport, actor)
         let body = try req.content.decode(PatrolBody.self)
         let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
@@ -399,11 +390,11 @@ struct CasesWebController: RouteCollection {
     struct MapPage: Encodable {
         var page: PageChrome
         var cards: [MapCard]
-        var legend: [Option]
+        var legend: [Choice]
     }
 
     @Sendable func map(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let now = req.now
@@ -424,10 +415,10 @@ struct CasesWebController: RouteCollection {
                                  open: cases.count, overdue: cases.filter { $0.isOverdue(at: now) }.count))
         }
         let legend = [CaseState.reported, .filed, .dispatched, .accepted, .handled, .verified, .reworked, .returned, .suspended]
-            .map { Option(value: $0.rawValue, label: $0.label.text(language), selected: false) }
-            + [Option(value: "overdue", label: language == .en ? "Overdue" : "已超时", selected: false)]
+            .map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: false) }
+            + [Choice(value: "overdue", label: language == .en ? "Overdue" : "已超时", selected: false)]
         let page = MapPage(page: PageChrome(request: req, title: language == .en ? "Open cases on the map" : "未结案件地图"), cards: cards, legend: legend)
-        return try await req.view.render("casemap", page).encodeResponse(for: req)
+        return try await req.page("casemap", page)
     }
 
     // MARK: Taxonomy
@@ -448,7 +439,7 @@ struct CasesWebController: RouteCollection {
     struct TaxonomyPage: Encodable {
         var page: PageChrome
         var rows: [CategoryRowView]
-        var majors: [Option]
+        var majors: [Choice]
         var matters: [MatterView]
         var canEdit: Bool
         var calendarNote: String
@@ -464,7 +455,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func taxonomy(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let reference = try await req.caseReference()
@@ -480,9 +471,9 @@ struct CasesWebController: RouteCollection {
                             isDefault: c.limits.values.contains { $0.isDefault }, beyond: c.beyondStewardAuthority,
                             owner: deptName(c.ownerDepartment), matter: c.matter ?? "", version: reference.taxonomy.version(of: c.code))
         }
-        var majors: [Option] = []
+        var majors: [Choice] = []
         for c in events where !majors.contains(where: { $0.value == c.majorCode }) {
-            majors.append(Option(value: c.majorCode, label: "\(c.majorCode) \(language == .en ? c.majorNameEn : c.majorName)", selected: c.majorCode == major))
+            majors.append(Choice(value: c.majorCode, label: "\(c.majorCode) \(language == .en ? c.majorNameEn : c.majorName)", selected: c.majorCode == major))
         }
         let now = req.now
         let matters = reference.taxonomy.matters.map { m in
@@ -494,26 +485,26 @@ struct CasesWebController: RouteCollection {
                                 majors: majors, matters: matters, canEdit: actor.can(.taxonomyManage),
                                 calendarNote: language == .en ? "Holiday schedules published for: \(years). Other years are provisional (weekends only)."
                                     : "已载入节假日安排的年份：\(years)。其他年份为临时日历（仅按周末计算）。")
-        return try await req.view.render("taxonomy", page).encodeResponse(for: req)
+        return try await req.page("taxonomy", page)
     }
 
     struct CategoryEditPage: Encodable {
         var page: PageChrome
         var c: CategoryResponse
-        var units: [Option]
+        var units: [Choice]
         var normalUnit: String
         var urgentUnit: String
         var normalAmount: String
         var urgentAmount: String
-        var groups: [Option]
-        var departments: [Option]
-        var matters: [Option]
+        var groups: [Choice]
+        var departments: [Choice]
+        var matters: [Choice]
         var versions: [CasesAPIController.CategoryDetail.Version]
         var canEdit: Bool
     }
 
     @Sendable func categoryPage(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let detail = try await CasesAPIController.categoryDetail(code: req.parameters.get("code") ?? "", req: req)
@@ -525,16 +516,16 @@ struct CasesWebController: RouteCollection {
         }
         let page = CategoryEditPage(
             page: PageChrome(request: req, title: "\(c.code) \(language == .en ? c.nameEn : c.name)"), c: c,
-            units: TimeLimitUnit.allCases.map { Option(value: $0.rawValue, label: $0.label(1).text(language).replacingOccurrences(of: "1 ", with: ""), selected: false) },
+            units: TimeLimitUnit.allCases.map { Choice(value: $0.rawValue, label: $0.label(1).text(language).replacingOccurrences(of: "1 ", with: ""), selected: false) },
             normalUnit: c.limits["normal"]?.unit ?? "workingHours", urgentUnit: c.limits["urgent"]?.unit ?? "workingHours",
             normalAmount: amount("normal"), urgentAmount: amount("urgent"),
-            groups: CategoryGroup.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == c.group) },
-            departments: [Option(value: "", label: language == .en ? "— none (district office)" : "— 无（区办协调）", selected: c.ownerDepartment == nil)]
-                + reference.departments.sorted { $0.key < $1.key }.map { Option(value: $0.key, label: $0.value.name, selected: $0.key == c.ownerDepartment) },
-            matters: [Option(value: "", label: language == .en ? "— not entrustable" : "— 不属于可委托事项", selected: c.matter == nil)]
-                + reference.taxonomy.matters.map { Option(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == c.matter) },
+            groups: CategoryGroup.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == c.group) },
+            departments: [Choice(value: "", label: language == .en ? "— none (district office)" : "— 无（区办协调）", selected: c.ownerDepartment == nil)]
+                + reference.departments.sorted { $0.key < $1.key }.map { Choice(value: $0.key, label: $0.value.name, selected: $0.key == c.ownerDepartment) },
+            matters: [Choice(value: "", label: language == .en ? "— not entrustable" : "— 不属于可委托事项", selected: c.matter == nil)]
+                + reference.taxonomy.matters.map { Choice(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == c.matter) },
             versions: detail.versions, canEdit: actor.can(.taxonomyManage))
-        return try await req.view.render("category", page).encodeResponse(for: req)
+        return try await req.page("category", page)
     }
 
     struct CategoryForm: Content {
@@ -552,7 +543,7 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func saveCategory(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return Self.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.taxonomyManage, actor)
         let code = req.parameters.get("code") ?? ""
         let form = try req.content.decode(CategoryForm.self)

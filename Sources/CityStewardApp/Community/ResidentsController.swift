@@ -204,7 +204,7 @@ struct ResidentsController: RouteCollection {
         var phone: String
         var idNumber: String
         var area: String
-        var villages: [CasesWebController.Option]
+        var villages: [Choice]
         var canManage: Bool
         var nextPage: String?
         var previousPage: String?
@@ -212,7 +212,7 @@ struct ResidentsController: RouteCollection {
     }
 
     @Sendable func page(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsRead, actor)
         let language = req.language
         let reference = try await req.caseReference()
@@ -223,20 +223,20 @@ struct ResidentsController: RouteCollection {
         let pager = Pager.links(path: "/residents", filters: [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)],
                                 page: pageNumber, pageSize: Self.pageSize, total: total)
         let villages = reference.areas.values.filter { $0.kind == .village && scope.includes($0) }.sorted { $0.code < $1.code }
-            .map { CasesWebController.Option(value: $0.code, label: $0.displayName(language), selected: $0.code == q.area) }
+            .map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.code == q.area) }
         let page = Page(page: PageChrome(request: req, title: language == .en ? "Residents" : "实有人口"), rows: rows.map { Self.view($0, reference, language) },
                         total: total, phone: q.phone ?? "", idNumber: q.idNumber ?? "", area: q.area ?? "", villages: villages,
                         canManage: actor.can(.residentsManage),
                         nextPage: pager.next, previousPage: pager.previous,
                         exportLink: Pager.link(path: "/residents/export.csv", filters: [("phone", q.phone), ("idNumber", q.idNumber), ("area", q.area)]))
-        return try await req.view.render("residents", page).encodeResponse(for: req)
+        return try await req.page("residents", page)
     }
 
     struct DetailPage: Encodable {
         var page: PageChrome
         var r: ResidentView
         var canReveal: Bool
-        var fields: [CasesWebController.Option]
+        var fields: [Choice]
         var revealedField: String?
         var revealedValue: String?
     }
@@ -244,22 +244,22 @@ struct ResidentsController: RouteCollection {
     func renderDetail(_ req: Request, actor: Actor, row: ResidentRow, revealed: (PersonalField, String)?) async throws -> Response {
         let language = req.language
         let view = Self.view(row, try await req.caseReference(), language)
-        let fields = PersonalField.allCases.filter { row.sealed($0) != nil }.map { CasesWebController.Option(value: $0.rawValue, label: $0.label.text(language), selected: false) }
+        let fields = PersonalField.allCases.filter { row.sealed($0) != nil }.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: false) }
         let page = DetailPage(page: PageChrome(request: req, title: view.name), r: view, canReveal: actor.can(.residentsReveal), fields: fields,
                               revealedField: revealed?.0.label.text(language), revealedValue: revealed?.1)
-        let response = try await req.view.render("resident", page).encodeResponse(for: req)
+        let response = try await req.page("resident", page)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
     }
 
     @Sendable func detail(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsRead, actor)
         return try await renderDetail(req, actor: actor, row: try await resident(req, actor), revealed: nil)
     }
 
     @Sendable func revealForm(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsReveal, actor)
         let (row, field, value) = try await reveal(req, actor: actor, body: try req.content.decode(RevealBody.self))
         return try await renderDetail(req, actor: actor, row: row, revealed: (field, value))
@@ -272,10 +272,10 @@ struct ResidentsController: RouteCollection {
     }
 
     @Sendable func importPage(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsManage, actor)
-        return try await req.view.render("residents-import", ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"),
-                                                                         result: nil, columns: Self.columnsHint)).encodeResponse(for: req)
+        return try await req.page("residents-import", ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"),
+                                                                 result: nil, columns: Self.columnsHint))
     }
 
     static let columnsHint = "姓名,身份证号,手机号,身份,楼栋代码,房号,入住日期,迁出日期"
@@ -286,7 +286,7 @@ struct ResidentsController: RouteCollection {
     }
 
     @Sendable func importForm(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsManage, actor)
         let body = try req.content.decode(ImportFormBody.self)
         guard let file = body.file, file.data.readableBytes > 0 else {
@@ -294,7 +294,7 @@ struct ResidentsController: RouteCollection {
         }
         let answer = try await importCSV(req, actor: actor, text: String(buffer: file.data), partial: body.partial == "on" || body.partial == "true")
         let page = ImportPage(page: PageChrome(request: req, title: req.language == .en ? "Import residents" : "导入实有人口"), result: answer, columns: Self.columnsHint)
-        return try await req.view.render("residents-import", page).encodeResponse(status: answer.imported == 0 && !answer.problems.isEmpty ? .badRequest : .ok, for: req)
+        return try await req.page("residents-import", page, status: answer.imported == 0 && !answer.problems.isEmpty ? .badRequest : .ok)
     }
 
     // MARK: Export
@@ -323,16 +323,5 @@ struct ResidentsController: RouteCollection {
             .compactMap { k, v in v.flatMap { $0.isEmpty ? nil : "\(k)=\($0)" } }.joined(separator: "; ")
         try await req.audit(.export, subject: "residents", detail: "rows=\(views.count); masked" + (filterText.isEmpty ? "" : "; " + filterText))
         return CSVResponse.make(csv, filename: "residents.csv")
-    }
-}
-
-/// A CSV download.
-enum CSVResponse {
-    static func make(_ text: String, filename: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
-        headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return Response(status: .ok, headers: headers, body: .init(string: text))
     }
 }

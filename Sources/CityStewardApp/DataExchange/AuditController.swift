@@ -96,7 +96,7 @@ struct AuditController: RouteCollection {
         var page: PageChrome
         var rows: [EntryView]
         var total: Int
-        var actions: [CasesWebController.Option]
+        var actions: [Choice]
         var actor: String
         var subject: String
         var from: String
@@ -115,7 +115,7 @@ struct AuditController: RouteCollection {
     }
 
     @Sendable func page(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.auditRead, actor)
         let language = req.language
         let (f, q) = try await filter(req)
@@ -126,12 +126,12 @@ struct AuditController: RouteCollection {
         let pager = Pager.links(path: "/audit", filters: Self.filters(q), page: pageNumber, pageSize: Self.pageSize, total: total)
         let page = Page(
             page: PageChrome(request: req, title: language == .en ? "Audit log" : "审计日志"), rows: rows.map { Self.view($0, language) }, total: total,
-            actions: AuditAction.allCases.map { CasesWebController.Option(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
+            actions: AuditAction.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == q.action) },
             actor: q.actor ?? "", subject: q.subject ?? "", from: q.from ?? "", to: q.to ?? "",
             chainRows: check.rows, chainOK: check.firstBroken == nil, brokenAt: check.firstBroken?.seq,
             brokenReason: check.firstBroken?.reason.text(language),
             nextPage: pager.next, previousPage: pager.previous, exportLink: Pager.link(path: "/audit/export.csv", filters: Self.filters(q)))
-        return try await req.view.render("audit", page).encodeResponse(for: req)
+        return try await req.page("audit", page)
     }
 
     @Sendable func export(req: Request) async throws -> Response {

@@ -182,7 +182,7 @@ struct DevicesController: RouteCollection {
     }
 
     @Sendable func page(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         // Staff see the register of their areas; a consumer's account sees its own feed's state, not the devices.
         guard ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead) else {
             throw DomainError.forbidden(LocalizedText(zh: "无权查看设备", en: "not allowed to see devices"))
@@ -213,6 +213,6 @@ struct DevicesController: RouteCollection {
             }
         }
         let page = Page(page: PageChrome(request: req, title: language == .en ? "Devices and data sharing" : "设备与数据共享"), devices: devices, consumers: consumers)
-        return try await req.view.render("devices", page).encodeResponse(for: req)
+        return try await req.page("devices", page)
     }
 }

@@ -79,7 +79,7 @@ struct AuthController: RouteCollection {
                              username: username, next: next, error: error,
                              demoLogins: demo ? DemoDistrict.users.map { DemoLogin(username: $0.username, role: $0.role.label.text(language)) } : nil,
                              demoPassword: demo ? DemoDistrict.password : nil)
-        return try await req.view.render("login", page).encodeResponse(status: status, for: req)
+        return try await req.page("login", page, status: status)
     }
 
     /// Only local paths, so a crafted link cannot send a user elsewhere after login.

@@ -33,7 +33,7 @@ struct FinanceWebController: RouteCollection {
 
     /// Runs a form's use case and goes back to `back`; a refusal travels in `?error=` to be shown there.
     static func form(_ req: Request, back: String, _ body: () async throws -> Void) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         do {
             try await body()
             return req.redirect(to: back)
@@ -50,7 +50,6 @@ struct FinanceWebController: RouteCollection {
 
     static func error(_ req: Request) -> String? { (try? req.query.get(String.self, at: "error"))?.nilIfBlank }
 
-    typealias Option = CasesWebController.Option
 
     // MARK: Contracts
 
@@ -62,18 +61,18 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func list(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         let c = try await ContractsController.context(req)
         let contracts = try await c.store.list(scope: ContractAccess.scope(for: c.actor)).map { ContractsController.view($0, c.reference, req.language) }
         let page = ListPage(page: PageChrome(request: req, title: req.language == .en ? "Service contracts" : "服务合同"), contracts: contracts,
                             canCreate: c.actor.can(.contractsManage), error: Self.error(req))
-        return try await req.view.render("contracts", page).encodeResponse(for: req)
+        return try await req.page("contracts", page)
     }
 
     struct DetailPage: Encodable {
         var page: PageChrome
         var d: ContractsController.Detail
-        var actions: [Option]
+        var actions: [Choice]
         var runs: [FinanceController.RunView]
         var canBill: Bool
         var defaultPeriod: String
@@ -82,12 +81,12 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func detail(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         return try await renderDetail(req, template: "contract")
     }
 
     @Sendable func print(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         return try await renderDetail(req, template: "contract-print")
     }
 
@@ -106,10 +105,10 @@ struct FinanceWebController: RouteCollection {
         }
         let page = DetailPage(
             page: PageChrome(request: req, title: "\(r.number) · \(r.terms.title)"), d: d,
-            actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { Option(value: $0.rawValue, label: $0.label.text(req.language), selected: $0 == .terminate || $0 == .returnToDraft) },
+            actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { Choice(value: $0.rawValue, label: $0.label.text(req.language), selected: $0 == .terminate || $0 == .returnToDraft) },
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
             defaultPeriod: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req), takeovers: takeovers)
-        return try await req.view.render(template, page).encodeResponse(for: req)
+        return try await req.page(template, page)
     }
 
     @Sendable func act(req: Request) async throws -> Response {
@@ -121,7 +120,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func amend(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         let back = "/contracts/\(req.parameters.get("id") ?? "")"
         do {
             let draft = try await ContractsService(req: req).amend(id: req.parameters.get("id"))
@@ -132,7 +131,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func runBilling(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         let back = "/contracts/\(req.parameters.get("id") ?? "")"
         do {
             let body = try req.content.decode(FinanceController.BillingBody.self)
@@ -145,10 +144,10 @@ struct FinanceWebController: RouteCollection {
 
     struct NewPage: Encodable {
         var page: PageChrome
-        var villages: [Option]
-        var streets: [Option]
-        var stewards: [Option]
-        var matters: [Option]
+        var villages: [Choice]
+        var streets: [Choice]
+        var stewards: [Choice]
+        var matters: [Choice]
         var today: String
         var yearEnd: String
         var error: String?
@@ -157,7 +156,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         let c = try await ContractsController.context(req)
         try AccessPolicy.require(.contractsManage, c.actor)
         let language = req.language
@@ -167,15 +166,15 @@ struct FinanceWebController: RouteCollection {
         let today = LocalDate.beijing(req.now)
         let page = NewPage(
             page: PageChrome(request: req, title: language == .en ? "New service contract" : "新建服务合同"),
-            villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
-            streets: streets.map { Option(value: $0.code, label: $0.displayName(language)) },
-            stewards: c.reference.orgs.values.filter { $0.kind == .steward }.sorted { $0.code < $1.code }.map { Option(value: $0.code, label: $0.displayName(language)) },
+            villages: villages.map { Choice(value: $0.code, label: $0.displayName(language)) },
+            streets: streets.map { Choice(value: $0.code, label: $0.displayName(language)) },
+            stewards: c.reference.orgs.values.filter { $0.kind == .steward }.sorted { $0.code < $1.code }.map { Choice(value: $0.code, label: $0.displayName(language)) },
             matters: c.reference.taxonomy.matters.map { m in
                 let p = prices[m.code]
-                return Option(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
+                return Choice(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
             },
             today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: Self.error(req))
-        return try await req.view.render("contract-new", page).encodeResponse(for: req)
+        return try await req.page("contract-new", page)
     }
 
     /// The form's flat fields (three matter rows) as the API's body.
@@ -208,7 +207,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         do {
             let f = try req.content.decode(NewForm.self)
             var lines: [ContractBody.Line] = []
@@ -245,12 +244,12 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func billing(req: Request) async throws -> Response {
-        guard req.actor != nil else { return CasesWebController.login(req) }
+        _ = try req.consoleActor()
         let (run, c) = try await FinanceController.run(req)
         let contract = try await c.store.find(run.contractID, scope: ContractAccess.scope(for: c.actor))
         let page = BillingPage(page: PageChrome(request: req, title: "\(run.contractNumber) · \(run.period)"), run: FinanceController.view(run, req.language),
                                contractId: contract.id, title: contract.terms.title)
-        return try await req.view.render("billing", page).encodeResponse(for: req)
+        return try await req.page("billing", page)
     }
 
     // MARK: Catalog
@@ -263,11 +262,11 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func catalog(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         let prices = try await ContractsService(req: req).prices()
         let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
                                prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: Self.error(req))
-        return try await req.view.render("catalog", page).encodeResponse(for: req)
+        return try await req.page("catalog", page)
     }
 
     struct PriceForm: Content {
@@ -290,14 +289,14 @@ struct FinanceWebController: RouteCollection {
         var svg: String
         var title: String
         var months: [MonthRow]
-        var sources: [Option]
+        var sources: [Choice]
         var totals: [String]
         var totalIncome: String
         var totalCost: String
         var opening: String
-        var departments: [Option]
-        var villages: [Option]
-        var streets: [Option]
+        var departments: [Choice]
+        var villages: [Choice]
+        var streets: [Choice]
         var query: String
         var canEnter: Bool
         var canClose: Bool
@@ -318,7 +317,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func ledger(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         let language = req.language
         let (s, villages, closed, reference) = try await FinanceController.summary(req)
         let q = try req.query.decode(FinanceController.LedgerQuery.self)
@@ -334,18 +333,18 @@ struct FinanceWebController: RouteCollection {
                 MonthRow(month: m.month.description, income: IncomeSource.allCases.map { Money.yuan(m.income[$0] ?? 0) }, incomeTotal: Money.yuan(m.incomeFen),
                          cost: Money.yuan(m.costFen), net: Money.yuan(m.netFen), balance: Money.yuan(m.balanceFen), closed: closed.contains(m.month.description))
             },
-            sources: IncomeSource.allCases.map { Option(value: $0.rawValue, label: $0.label.text(language)) },
+            sources: IncomeSource.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language)) },
             totals: IncomeSource.allCases.map { Money.yuan(s.incomeBySource[$0] ?? 0) }, totalIncome: Money.yuan(s.incomeFen), totalCost: Money.yuan(s.costFen),
             opening: Money.yuan(s.openingFen),
             departments: s.serviceFeeByDepartment.sorted { $0.key < $1.key }.map { d in
-                Option(value: reference.departments[d.key]?.name ?? d.key, label: Money.yuan(d.value))
+                Choice(value: reference.departments[d.key]?.name ?? d.key, label: Money.yuan(d.value))
             },
-            villages: allVillages.map { Option(value: $0.code, label: $0.displayName(language), selected: villages.count == 1 && villages[0].id == $0.id) },
-            streets: streets.map { Option(value: $0.code, label: $0.displayName(language), selected: q.street == $0.code) },
+            villages: allVillages.map { Choice(value: $0.code, label: $0.displayName(language), selected: villages.count == 1 && villages[0].id == $0.id) },
+            streets: streets.map { Choice(value: $0.code, label: $0.displayName(language), selected: q.street == $0.code) },
             query: req.url.query ?? "", canEnter: actor.can(.financeManage) && villages.count == 1,
             canClose: actor.can(.financeManage) && streets.contains { ContractAccess.mayManage(actor, streetID: $0.id) },
             thisMonth: this.description, lastMonth: this.previous.description, entryVillage: villages.count == 1 ? villages[0].code : "", error: Self.error(req))
-        return try await req.view.render("ledger", page).encodeResponse(for: req)
+        return try await req.page("ledger", page)
     }
 
     static func back(_ req: Request, _ path: String) -> String {
@@ -383,7 +382,7 @@ struct FinanceWebController: RouteCollection {
     struct SubsidiesPage: Encodable {
         var page: PageChrome
         var rows: [Row]
-        var villages: [Option]
+        var villages: [Choice]
         var canRequestPolicy: Bool
         var canRequestIntroduction: Bool
         var error: String?
@@ -397,7 +396,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func subsidies(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         let language = req.language
         let list = try await FinanceService(req: req).subsidies(state: try? req.query.get(String.self, at: "state"))
         let reference = try await req.caseReference()
@@ -408,10 +407,10 @@ struct FinanceWebController: RouteCollection {
             return SubsidiesPage.Row(s: s, amount: Money.yuan(s.amountFen), approved: s.approvedFen.map(Money.yuan), canDecide: may)
         }
         let page = SubsidiesPage(page: PageChrome(request: req, title: language == .en ? "Subsidies" : "补贴申请与审批"), rows: rows,
-                                 villages: villages.map { Option(value: $0.code, label: $0.displayName(language)) },
+                                 villages: villages.map { Choice(value: $0.code, label: $0.displayName(language)) },
                                  canRequestPolicy: FinanceAccess.mayEver(.requestPolicySubsidy, actor),
                                  canRequestIntroduction: actor.can(.contractsManage) && actor.can(.financeManage), error: Self.error(req))
-        return try await req.view.render("subsidies", page).encodeResponse(for: req)
+        return try await req.page("subsidies", page)
     }
 
     struct RequestForm: Content {
@@ -450,13 +449,13 @@ struct FinanceWebController: RouteCollection {
         var page: PageChrome
         var village: String
         var villageName: String
-        var villages: [Option]
+        var villages: [Choice]
         var bills: [Bill]
         var billed: String
         var paid: String
         var arrears: String
         var householdsOwing: Int
-        var schedule: [Option]
+        var schedule: [Choice]
         var canSetSchedule: Bool
         var canManage: Bool
         var thisMonth: String
@@ -475,7 +474,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func fees(req: Request) async throws -> Response {
-        guard let actor = req.actor else { return CasesWebController.login(req) }
+        let actor = try req.consoleActor()
         try AccessPolicy.require(.financeRead, actor)
         let language = req.language
         let reference = try await req.caseReference()
@@ -487,14 +486,14 @@ struct FinanceWebController: RouteCollection {
         let totals = try await store.totals(villageIDs: [v.id])
         let page = FeesPage(
             page: PageChrome(request: req, title: (language == .en ? "Property fees · " : "物业费 · ") + v.displayName(language)), village: v.code,
-            villageName: v.displayName(language), villages: villages.map { Option(value: $0.code, label: $0.displayName(language), selected: $0.id == v.id) },
+            villageName: v.displayName(language), villages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.id == v.id) },
             bills: bills.map { FeesPage.Bill(id: $0.id, building: $0.buildingCode, unit: $0.unit, month: $0.month, amount: Money.yuan($0.amountFen),
                                              paid: Money.yuan($0.paidFen), outstanding: Money.yuan($0.outstandingFen), owing: $0.outstandingFen > 0) },
             billed: Money.yuan(totals.billed), paid: Money.yuan(totals.paid), arrears: Money.yuan(totals.billed - totals.paid), householdsOwing: totals.households,
-            schedule: try await store.schedule(villageID: v.id).map { Option(value: $0.from, label: Money.yuan($0.fen)) },
+            schedule: try await store.schedule(villageID: v.id).map { Choice(value: $0.from, label: Money.yuan($0.fen)) },
             canSetSchedule: actor.can(.financeManage) && ContractAccess.mayManage(actor, streetID: street), canManage: actor.can(.financeManage),
             thisMonth: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req))
-        return try await req.view.render("fees", page).encodeResponse(for: req)
+        return try await req.page("fees", page)
     }
 
     struct ScheduleForm: Content {

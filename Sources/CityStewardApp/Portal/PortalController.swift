@@ -97,16 +97,15 @@ struct PortalController: RouteCollection {
                               place: place.map { Self.placeView($0, reference, language) }, facilityTopic: facilityTopic, groups: groups,
                               emergency: Self.emergencyNumbers(language),
                               otherLink: "/report/new" + Self.query(["place": placeCode]))
-        return try await req.view.render("portal/picker", page).encodeResponse(for: req)
+        return try await req.page("portal/picker", page)
     }
 
     // MARK: Form
 
-    typealias Option = CasesWebController.Option
 
     struct OptionGroup: Encodable {
         var label: String
-        var options: [Option]
+        var options: [Choice]
     }
 
     struct NearbyView: Encodable {
@@ -141,7 +140,7 @@ struct PortalController: RouteCollection {
         /// No topic: every class of the national scheme, grouped.
         var allCategories: [OptionGroup]?
         var place: PlaceView?
-        var villages: [Option]
+        var villages: [Choice]
         var maps: [VillageMap]
         var nearby: [NearbyView]
         var formKey: String
@@ -196,7 +195,7 @@ struct PortalController: RouteCollection {
             allCategories = CategoryGroup.allCases.map { g in
                 OptionGroup(label: g.label.text(language), options: reference.taxonomy.categories
                     .filter { $0.kind == .event && $0.group == g }
-                    .map { Option(value: $0.code, label: $0.displayName(language), selected: false) })
+                    .map { Choice(value: $0.code, label: $0.displayName(language), selected: false) })
             }
         }
         // Likely duplicates at a QR code's place are shown right away; elsewhere the page script asks once the
@@ -218,10 +217,10 @@ struct PortalController: RouteCollection {
         let page = FormPage(
             page: PageChrome(request: req, title: title).withCSRF(req), topic: title, topicID: topic?.id, category: category?.code,
             allCategories: allCategories, place: place.map { Self.placeView($0, reference, language) },
-            villages: villages.map { Option(value: $0.code, label: $0.displayName(language), selected: false) }, maps: maps,
+            villages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: false) }, maps: maps,
             nearby: nearby, formKey: UUID().uuidString.lowercased(), emergency: emergency,
             photoLimit: language == .en ? "JPEG, PNG or WebP, up to 8 MB each, at most 6" : "JPEG/PNG/WebP，每张不超过 8 MB，最多 6 张")
-        return try await req.view.render(emergency == nil ? "portal/form" : "portal/emergency", page).encodeResponse(for: req)
+        return try await req.page(emergency == nil ? "portal/form" : "portal/emergency", page)
     }
 
     static func villageMap(_ village: Area, buildings: [Area], _ language: Language) -> VillageMap? {
@@ -426,7 +425,7 @@ struct PortalController: RouteCollection {
     @Sendable func track(req: Request) async throws -> Response {
         let (token, report, row) = try await resident(req)
         let page = try await trackPage(req, row: row, resident: report, token: token)
-        let response = try await req.view.render("portal/track", page).encodeResponse(for: req)
+        let response = try await req.page("portal/track", page)
         // The link is the reporter's key: keep it out of other sites' Referer headers and shared caches.
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
         return response
@@ -507,7 +506,7 @@ struct PortalController: RouteCollection {
         }
         let page = FindPage(page: PageChrome(request: req, title: language == .en ? "Find my report" : "查询进度"), number: numberText,
                             phone: phoneText, searched: searched, results: results, message: message)
-        return try await req.view.render("portal/find", page).encodeResponse(for: req)
+        return try await req.page("portal/find", page)
     }
 
     static func found(_ row: CaseRow, _ resident: ResidentReportRow?, _ language: Language) -> FoundCase {
@@ -523,7 +522,7 @@ struct PortalController: RouteCollection {
             throw DomainError.notFound(zh: "找不到编号为 \(text) 的案件", en: "no case has the number \(text)")
         }
         let page = try await trackPage(req, row: row, resident: try await ResidentReportStore(db: req.db).find(caseID: row.id), token: nil)
-        return try await req.view.render("portal/track", page).encodeResponse(for: req)
+        return try await req.page("portal/track", page)
     }
 
     /// The public copy of a case photo (location metadata stripped); originals stay staff-only.

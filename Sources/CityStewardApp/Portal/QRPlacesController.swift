@@ -77,7 +77,7 @@ struct QRPlacesController: RouteCollection {
         let card = try card(req, place, reference, moduleSize: 8)
         let page = PosterPage(page: PageChrome(request: req, title: (language == .en ? "Scan to report · " : "扫码反映问题 · ") + card.name),
                               card: card, emergency: PortalController.emergencyNumbers(language))
-        return try await req.view.render("portal/qr", page).encodeResponse(for: req)
+        return try await req.page("portal/qr", page)
     }
 
     @Sendable func symbol(req: Request) async throws -> Response {
@@ -108,6 +108,6 @@ struct QRPlacesController: RouteCollection {
         let cards = try places.map { try card(req, $0, reference, moduleSize: 4) }
         let title = (language == .en ? "QR codes · " : "二维码 · ") + root.displayName(language)
         let page = SheetPage(page: PageChrome(request: req, title: title), title: title, cards: cards)
-        return try await req.view.render("portal/qrsheet", page).encodeResponse(for: req)
+        return try await req.page("portal/qrsheet", page)
     }
 }

@@ -68,6 +68,7 @@ struct Problem: Content {
 struct ErrorRenderer: Sendable {
 
     func render(_ error: any Error, for request: Request) async -> Response {
+        if error is ConsoleLoginRequired { return request.loginRedirect }
         let language = request.language
         var status = HTTPResponseStatus.internalServerError
         var detail: String

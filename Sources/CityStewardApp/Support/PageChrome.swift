@@ -33,7 +33,7 @@ struct PageChrome: Encodable {
             csrf = CSRFMiddleware.token(for: request)
             canAudit = actor.can(.auditRead)
             canSeeResidents = actor.can(.residentsRead)
-            canSeeDevices = actor.can(.areasRead) && (actor.can(.casesRead) || actor.can(.feedsRead))
+            canSeeDevices = ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead)
             canSeeContracts = actor.can(.contractsRead)
         }
         let other: Language = language == .en ? .zhHans : .en
