@@ -64,12 +64,14 @@ struct ActOnCase {
         try await run(caseID: caseID, input: input, party: .reporter(reporter), now: now)
     }
 
+    /// Load → decide → save: the case and what the action names are looked up here, `CaseWorkflow.apply` decides,
+    /// the store writes the change if nobody acted first.
     private func run(caseID: UUID, input: Input, party: Party, now: Date) async throws -> CaseRow {
         let store = CaseStore(db: db)
         let reference = try await app.caseReference.get(db)
         let scope: CaseScope?
         let capacities: Set<CaseCapacity>
-        var row: CaseRow
+        let row: CaseRow
         switch party {
         case .staff(let actor):
             scope = CaseAccess.scope(for: actor)
@@ -81,150 +83,80 @@ struct ActOnCase {
             row = try await store.find(caseID, scope: nil)
             capacities = [.reporter]
         }
-        if let expected = input.expectedRevision, expected != row.revision {
+        let current = row.case
+        if let expected = input.expectedRevision, expected != current.revision {
             throw CaseConflict(error: .conflict(LocalizedText(zh: "案件已被他人更新，请刷新后重试", en: "the case was changed by someone else; reload and retry")),
-                               state: row.caseState, revision: row.revision)
+                               state: current.state, revision: current.revision)
         }
-        let before = row
-        let limit = reference.taxonomy.eventCategory(row.categoryCode)?.limit(row.caseUrgency)
-        let next: CaseSnapshot
-        do {
-            next = try CaseWorkflow.decide(input.action, on: row.snapshot, as: capacities, by: party.actorID ?? row.reporterId ?? UUID(),
-                                           input: CaseActionInput(note: input.note, hours: input.hours, limit: limit), now: now,
-                                           calendar: reference.calendar)
-        } catch {
-            if case .conflict = error { throw CaseConflict(error: error, state: row.caseState, revision: row.revision) }
-            throw error
-        }
-        row.apply(next)
-        row.updatedAt = now
-        var detail: [String: String] = [:]
-        var notifications: [NotificationRow] = []
-
+        var request = CaseActionRequest(action: input.action, note: input.note, hours: input.hours, position: input.position)
         switch input.action {
         case .file:
-            if let code = input.category, code != row.categoryCode {
+            if let code = input.category, code != current.category.code {
                 guard let category = reference.taxonomy.eventCategory(code) else {
                     throw DomainError.invalid("category", zh: "没有类别代码 \(code)", en: "unknown category \(code)")
                 }
-                guard let area = reference.areas[row.areaId] else { throw CaseStore.notFound }
-                let decision = reference.route(category, at: area, now: now)
-                detail["category"] = "\(row.categoryCode)→\(code)"
-                row.categoryCode = category.code
-                row.categoryVersion = reference.taxonomy.version(of: code)
-                row.categoryName = category.name
-                row.categoryNameEn = category.nameEn
-                row.deadline = (category.limit(row.caseUrgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: row.reportedAt, on: reference.calendar)
-                row.ownerDepartmentId = category.ownerDepartment.flatMap { reference.departments[$0]?.id }
-                setRouting(&row, decision)
+                guard let area = reference.areas[current.place.areaID] else { throw CaseStore.notFound }
+                request.refile = .init(category: category, version: reference.taxonomy.version(of: code),
+                                       ownerDepartmentID: category.ownerDepartment.flatMap { reference.departments[$0]?.id },
+                                       routing: reference.route(category, at: area, now: now))
             }
         case .dispatch:
-            if let target = input.responsibleID, target != row.responsibleId {
-                guard let org = reference.orgs[target], org.kind != .shareholdingCompany, org.kind != .partyCommittee else {
+            if let target = input.responsibleID {
+                guard let org = reference.orgs[target] else {
                     throw DomainError.invalid("responsible", zh: "没有可派遣的单位 \(target)", en: "no organisation \(target) to dispatch to")
                 }
-                guard let reason = input.note, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    throw DomainError.invalid("note", zh: "人工改派需要填写原因", en: "dispatching by hand needs a reason")
-                }
-                row.responsibleId = org.id
-                row.responsibleName = org.name
-                row.responsibleKind = org.kind.rawValue
-                row.routingRule = RoutingRule.manual.rawValue
-                row.routingExplanationZh = "由\(party.name)人工派给\(org.name)：\(reason)"
-                row.routingExplanationEn = "dispatched by hand to \(org.nameEn ?? org.name) by \(party.name): \(reason)"
-                row.contractReference = nil
-                detail["responsible"] = org.id.uuidString
-            } else if before.caseState == .returned {
-                throw DomainError.invalid("responsible", zh: "回退的案件需要改派给其他单位", en: "a returned case must be dispatched to another party")
+                request.dispatchTo = org
             }
-            notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "dispatched", text: LocalizedText(
-                zh: "派遣：\(row.number) \(row.categoryName)（\(row.areaName)），时限 \(BeijingTime.minute(row.deadline))",
-                en: "Dispatched: \(row.number) \(row.categoryNameEn) (\(row.areaName)), due \(BeijingTime.minute(row.deadline))"), createdAt: now))
         case .merge:
-            guard let target = input.mergeInto, !target.isEmpty else {
-                throw DomainError.invalid("mergeInto", zh: "请指定要合并到的案件", en: "name the case to merge into")
+            if let target = input.mergeInto, !target.isEmpty {
+                let into = if let id = UUID(uuidString: target) { try await store.find(id, scope: scope) } else { try await store.find(number: target, scope: scope) }
+                request.mergeInto = into.case
             }
-            let into: CaseRow
-            if let targetID = UUID(uuidString: target) { into = try await store.find(targetID, scope: scope) } else { into = try await store.find(number: target, scope: scope) }
-            guard into.id != row.id, into.caseState != .rejected else {
-                throw DomainError.invalid("mergeInto", zh: "不能合并到该案件", en: "cannot merge into that case")
-            }
-            row.mergedInto = into.id
-            detail["mergedInto"] = into.number
-        case .close:
-            row.closedAt = now
-        case .reopen:
-            row.closedAt = nil
-            notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "reopened", text: LocalizedText(
-                zh: "报告人不满意，重新办理：\(row.number) \(row.categoryName)，时限 \(BeijingTime.minute(row.deadline))",
-                en: "Reopened by the reporter: \(row.number) \(row.categoryNameEn), due \(BeijingTime.minute(row.deadline))"), createdAt: now))
-        case .handle, .returnCase:
-            if let dispatcher = dispatcherOrg(row, reference) {
-                notifications.append(NotificationRow(orgId: dispatcher, caseId: row.id, kind: input.action.rawValue, text: LocalizedText(
-                    zh: "\(input.action.label.zh)：\(row.number) \(row.categoryName)", en: "\(input.action.label.en): \(row.number) \(row.categoryNameEn)"), createdAt: now))
-            }
-        case .requestPostpone, .requestSuspend:
-            if let dispatcher = dispatcherOrg(row, reference) {
-                notifications.append(NotificationRow(orgId: dispatcher, caseId: row.id, kind: input.action.rawValue, text: LocalizedText(
-                    zh: "待审批\(input.action == .requestPostpone ? "延期" : "挂账")：\(row.number)", en: "To approve (\(input.action.rawValue)): \(row.number)"), createdAt: now))
-            }
-            if let hours = input.hours { detail["hours"] = String(hours) }
-        case .supervise:
-            notifications.append(NotificationRow(orgId: row.responsibleId, caseId: row.id, kind: "supervised", text: LocalizedText(
-                zh: "督办：\(row.number) \(row.categoryName)", en: "Under supervision: \(row.number) \(row.categoryNameEn)"), createdAt: now))
         default:
             break
         }
-        if next.deadline != before.deadline {
-            let deadlineText: String = Timestamp.iso(row.deadline)
-            detail["deadline"] = deadlineText
+        let change: CaseChange
+        do {
+            change = try CaseWorkflow.apply(request, to: current, by: CaseActor(id: party.actorID, name: party.name, capacities: capacities),
+                                            limit: reference.taxonomy.eventCategory(current.category.code)?.limit(current.urgency),
+                                            dispatchCentre: dispatchCentre(of: current.place, reference), now: now, calendar: reference.calendar)
+        } catch {
+            if case .conflict = error { throw CaseConflict(error: error, state: current.state, revision: current.revision) }
+            throw error
         }
 
         let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
-        let seq = try await store.nextEventSeq(of: row.id)
-        let event = CaseEventRow(caseId: row.id, seq: seq, action: input.action.rawValue, fromState: before.state, toState: row.state,
-                                 actorId: party.actorID, actorName: party.name, at: now, note: input.note,
-                                 lat: input.position?.lat, long: input.position?.long, detail: detail.isEmpty ? nil : ReportCase.detail(detail))
+        let seq = try await store.nextEventSeq(of: current.id)
         let photos = prepared.map {
-            CasePhotoRow(caseId: row.id, eventSeq: seq, role: $0.role.rawValue, hash: $0.hash, publicHash: $0.publicHash,
+            CasePhotoRow(caseId: current.id, eventSeq: seq, role: $0.role.rawValue, hash: $0.hash, publicHash: $0.publicHash,
                          format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
         }
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let won: Bool
         do {
-            let caseID = row.id
+            let id = current.id
             let also: (@Sendable (any SQLDatabase) async throws -> Void)? = input.action == .reopen
-                ? { @Sendable sql in try await ResidentReportStore.countReopen(caseID: caseID, on: sql) } : nil
-            won = try await store.update(row, expectedRevision: before.revision, event: event, photos: photos, notifications: notifications,
-                                         also: also)
+                ? { @Sendable sql in try await ResidentReportStore.countReopen(caseID: id, on: sql) } : nil
+            won = try await store.save(change, seq: seq, expectedRevision: current.revision, photos: photos, also: also)
         } catch {
             await app.photoStorage.remove(created)
             throw error
         }
         guard won else {
             await app.photoStorage.remove(created)
-            let current = try await store.find(row.id, scope: nil)
+            let now = try await store.find(current.id, scope: nil)
             throw CaseConflict(error: .conflict(LocalizedText(
-                zh: "案件刚被他人处理，当前为“\(current.caseState.label.zh)”", en: "someone acted on the case first; it is now \(current.caseState.label.en.lowercased())")),
-                state: current.caseState, revision: current.revision)
+                zh: "案件刚被他人处理，当前为“\(now.caseState.label.zh)”", en: "someone acted on the case first; it is now \(now.caseState.label.en.lowercased())")),
+                state: now.caseState, revision: now.revision)
         }
-        row.revision = before.revision + 1
-        return row
+        var saved = CaseRow(change.after)
+        saved.revision = current.revision + 1
+        return saved
     }
 
-    func setRouting(_ row: inout CaseRow, _ decision: RoutingDecision) {
-        row.responsibleId = decision.responsible.id
-        row.responsibleName = decision.responsible.name
-        row.responsibleKind = decision.responsible.kind.rawValue
-        row.routingRule = decision.rule.rawValue
-        row.routingExplanationZh = decision.explanation.zh
-        row.routingExplanationEn = decision.explanation.en
-        row.contractReference = decision.entrustment?.contractReference
-    }
-
-    /// The dispatch centre for a case: the steward holding its village, else its street office.
-    func dispatcherOrg(_ row: CaseRow, _ reference: CaseReference) -> UUID? {
-        if let village = row.villageId, let steward = reference.entrustments.first(where: { $0.areaID == village })?.steward.id { return steward }
-        return row.streetId.flatMap { reference.streetOffices[$0]?.id }
+    /// The dispatch centre of a place: the steward holding its village, else its street office.
+    func dispatchCentre(of place: Case.Place, _ reference: CaseReference) -> UUID? {
+        if let village = place.villageID, let steward = reference.entrustments.first(where: { $0.areaID == village })?.steward.id { return steward }
+        return place.streetID.flatMap { reference.streetOffices[$0]?.id }
     }
 }

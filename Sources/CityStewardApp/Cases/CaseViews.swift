@@ -5,17 +5,8 @@ import Vapor
 
 /// Dates in API answers: ISO 8601 in UTC (the console shows Beijing time).
 enum Timestamp {
-    /// `2026-03-02T06:30:00Z`. Written by hand: a Foundation date formatter costs more to create than the rest
-    /// of an intake request.
-    static func iso(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = seconds - days * 86_400
-        let d = LocalDate(dayNumber: days)
-        return d.description + "T" + two(rest / 3600) + ":" + two(rest % 3600 / 60) + ":" + two(rest % 60) + "Z"
-    }
-
-    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+    /// `2026-03-02T06:30:00Z` (`UTCTime`).
+    static func iso(_ date: Date) -> String { UTCTime.iso(date) }
 
     static func iso(_ date: Date?) -> String? { date.map(iso) }
 

@@ -102,6 +102,13 @@ public struct RoutingDecision: Sendable, Hashable {
     public var explanation: LocalizedText
     /// The entrusted matter that decided, when the rule is `entrusted`.
     public var entrustment: EntrustedMatter?
+
+    public init(responsible: PartyRef, rule: RoutingRule, explanation: LocalizedText, entrustment: EntrustedMatter?) {
+        self.responsible = responsible
+        self.rule = rule
+        self.explanation = explanation
+        self.entrustment = entrustment
+    }
 }
 
 /// Smart dispatch (智慧分拨): a total function from category, place and the entrustments in force to the party

@@ -161,3 +161,39 @@ public enum FlatJSON {
         }
     }
 }
+
+extension FlatJSON {
+    /// A flat JSON object of strings, keys sorted (a case event's details). Written by hand: it runs on every intake.
+    public static func object(_ values: [String: String]) -> String {
+        var out = "{"
+        for (i, key) in values.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            out += quoted(key) + ":" + quoted(values[key]!)
+        }
+        return out + "}"
+    }
+
+    /// A JSON string literal.
+    public static func quoted(_ text: String) -> String {
+        // Nearly every value needs no escaping: one pass over the bytes decides.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -34,3 +34,16 @@ extension LocalDate {
     /// The Beijing day an instant falls on.
     public static func beijing(_ instant: Date) -> LocalDate { LocalDate(dayNumber: BeijingTime.split(instant).day) }
 }
+
+/// Times in the API and in stored details: ISO 8601 in UTC.
+public enum UTCTime {
+    /// `2026-03-02T06:30:00Z`. Written by hand: a Foundation date formatter costs more to create than the rest of an
+    /// intake request.
+    public static func iso(_ instant: Date) -> String {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        let day = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let s = seconds - day * 86_400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        return LocalDate(dayNumber: day).description + "T" + two(s / 3600) + ":" + two(s % 3600 / 60) + ":" + two(s % 60) + "Z"
+    }
+}

@@ -1,0 +1,59 @@
+import CityStewardCore
+import Foundation
+import SQLKit
+
+/// Core's `Case`, `CaseEvent` and `StaffNotice` to their rows and back: the only place that knows both.
+extension CaseRow {
+    public init(_ c: Case) {
+        let w = c.workflow
+        self.init(id: c.id, number: c.number, categoryCode: c.category.code, categoryVersion: c.category.version, categoryName: c.category.name,
+                  categoryNameEn: c.category.nameEn, urgency: w.urgency.rawValue, source: c.source.rawValue, description: c.description,
+                  state: w.state.rawValue, revision: c.revision, lat: c.position.lat, long: c.position.long, areaId: c.place.areaID,
+                  areaPath: Area.encodePath(c.place.areaPath), areaName: c.place.areaName, villageId: c.place.villageID, streetId: c.place.streetID,
+                  placeCode: c.place.placeCode, responsibleId: c.responsible.id, responsibleName: c.responsible.name,
+                  responsibleKind: c.responsible.kind.rawValue, routingRule: c.routing.rule.rawValue, routingExplanationZh: c.routing.explanation.zh,
+                  routingExplanationEn: c.routing.explanation.en, contractReference: c.routing.contractReference,
+                  ownerDepartmentId: c.ownerDepartmentID, reporterId: c.reporterID, reporterName: c.reporterName, reportedAt: w.reportedAt,
+                  deadline: w.deadline, stepDue: w.stepDue, pending: w.pending?.rawValue, pendingHours: w.pendingHours, suspendedAt: w.suspendedAt,
+                  resumeState: w.resumeState?.rawValue, handledBy: w.handledBy, supervised: w.supervised, escalation: w.escalation,
+                  duplicateOf: c.duplicateOf, mergedInto: c.mergedInto, closedAt: c.closedAt, updatedAt: c.updatedAt, idempotencyKey: c.idempotencyKey)
+    }
+
+    /// The typed case. Values the code never writes read as the nearest safe one (an unknown source as `api`,
+    /// an unknown kind of party as a department), so a hand-edited row cannot stop a page from opening.
+    public var `case`: Case {
+        Case(id: id, number: number, category: Case.Category(code: categoryCode, version: categoryVersion, name: categoryName, nameEn: categoryNameEn),
+             source: CaseSource(rawValue: source) ?? .api, description: description, revision: revision, position: position,
+             place: Case.Place(areaID: areaId, areaPath: Area.decodePath(areaPath), areaName: areaName, villageID: villageId, streetID: streetId,
+                               placeCode: placeCode),
+             responsible: PartyRef(id: responsibleId, name: responsibleName, kind: OrgKind(rawValue: responsibleKind) ?? .department),
+             routing: Case.Routing(rule: RoutingRule(rawValue: routingRule) ?? .manual, explanation: routingExplanation, contractReference: contractReference),
+             ownerDepartmentID: ownerDepartmentId, reporterID: reporterId, reporterName: reporterName, workflow: snapshot,
+             duplicateOf: duplicateOf, mergedInto: mergedInto, closedAt: closedAt, updatedAt: updatedAt, idempotencyKey: idempotencyKey)
+    }
+}
+
+extension CaseEventRow {
+    public init(_ e: CaseEvent, caseID: UUID, seq: Int) {
+        self.init(caseId: caseID, seq: seq, action: e.action, fromState: e.from?.rawValue, toState: e.to.rawValue, actorId: e.actorID,
+                  actorName: e.actorName, at: e.at, note: e.note, lat: e.position?.lat, long: e.position?.long,
+                  detail: e.detail.isEmpty ? nil : FlatJSON.object(e.detail))
+    }
+}
+
+extension NotificationRow {
+    public init(_ n: StaffNotice, caseID: UUID, at: Date) {
+        self.init(orgId: n.orgID, caseId: caseID, kind: n.kind, text: n.text, createdAt: at)
+    }
+}
+
+extension CaseStore {
+    /// Saves a decided change if nobody changed the case since `expectedRevision` (false: someone did, nothing was
+    /// written). The event is the case's `seq`-th; `also` runs in the same transaction.
+    public func save(_ change: CaseChange, seq: Int, expectedRevision: Int, photos: [CasePhotoRow] = [],
+                     also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Bool {
+        let id = change.after.id
+        return try await update(CaseRow(change.after), expectedRevision: expectedRevision, event: CaseEventRow(change.event, caseID: id, seq: seq),
+                                photos: photos, notifications: change.notices.map { NotificationRow($0, caseID: id, at: change.event.at) }, also: also)
+    }
+}

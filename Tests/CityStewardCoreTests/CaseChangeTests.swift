@@ -1,0 +1,105 @@
+import CityStewardCore
+import Foundation
+import Testing
+
+/// `CaseWorkflow.apply`: what an action does to a whole case, beyond the state machine's move.
+@Suite("Case changes")
+struct CaseChangeTests {
+    let calendar = WorkingCalendar(years: [HolidayYear(year: 2026, holidays: [], workdays: [])])
+    // Wednesday 18 November 2026, 10:00 in Beijing.
+    let now = Date(timeIntervalSince1970: 1_794_967_200)
+    let steward = PartyRef(id: UUID(), name: "管家", kind: .steward)
+    let streetOffice = Org(id: UUID(), code: "S", name: "民治街道办", nameEn: "Minzhi street office", kind: .streetOffice)
+    let village = UUID(), street = UUID()
+
+    func aCase(_ state: CaseState, reportedHoursAgo: Double = 2) -> Case {
+        let reported = now.addingTimeInterval(-reportedHoursAgo * 3600)
+        return Case(id: UUID(), number: "LH-2026-000007", category: .init(code: "06010", version: 1, name: "暴露垃圾", nameEn: "Exposed garbage"),
+                    source: .patrol, description: "巷口垃圾", revision: 3, position: GeoPoint(lat: 22.62, long: 114.03),
+                    place: .init(areaID: UUID(), areaPath: [street, village], areaName: "松仔园村网格 004", villageID: village, streetID: street, placeCode: nil),
+                    responsible: steward, routing: .init(rule: .entrusted, explanation: LocalizedText(zh: "委托", en: "entrusted"), contractReference: "HT-1"),
+                    ownerDepartmentID: nil, reporterID: UUID(), reporterName: "巡查员",
+                    workflow: CaseSnapshot(state: state, urgency: .normal, reportedAt: reported, deadline: reported.addingTimeInterval(86_400), stepDue: nil),
+                    duplicateOf: nil, mergedInto: nil, closedAt: nil, updatedAt: reported, idempotencyKey: nil)
+    }
+
+    let dispatcher = CaseActor(id: UUID(), name: "调度员", capacities: [.dispatcher, .approver, .verifier])
+
+    @Test func aCorrectedClassReroutesAndRestartsTheDeadlineFromTheReport() throws {
+        let c = aCase(.reported)
+        let fences = CaseCategory(code: "08002", kind: .event, name: "施工占道", nameEn: "Construction occupying the road", majorCode: "08",
+                                  majorName: "施工管理类", majorNameEn: "Construction", limits: [.normal: TimeLimit(amount: 2, unit: .workingDays)],
+                                  beyondStewardAuthority: false, ownerDepartment: "LH-ZJJ", matter: "M-CON-01", group: .other, legacyCodes: [])
+        let housing = PartyRef(id: UUID(), name: "区住房建设局", kind: .department)
+        let routing = RoutingDecision(responsible: housing, rule: .ownerDepartment, explanation: LocalizedText(zh: "主管部门", en: "owner"), entrustment: nil)
+        var request = CaseActionRequest(action: .file)
+        request.refile = .init(category: fences, version: 4, ownerDepartmentID: housing.id, routing: routing)
+        let change = try CaseWorkflow.apply(request, to: c, by: dispatcher, limit: TimeLimit(amount: 1, unit: .workingDays), dispatchCentre: nil,
+                                            now: now, calendar: calendar)
+        #expect(change.after.state == .filed && change.after.category.code == "08002" && change.after.category.version == 4)
+        #expect(change.after.responsible == housing && change.after.routing.rule == .ownerDepartment && change.after.routing.contractReference == nil)
+        #expect(change.after.workflow.deadline == TimeLimit(amount: 2, unit: .workingDays).deadline(from: c.workflow.reportedAt, on: calendar))
+        #expect(change.event.detail["category"] == "06010→08002" && change.event.detail["deadline"] != nil)
+        #expect(change.event.from == .reported && change.event.to == .filed && change.event.actorName == "调度员")
+        #expect(change.after.revision == c.revision, "the store counts the revision when it saves")
+    }
+
+    @Test func aDispatchByHandNamesTheNewPartyAndWhy() throws {
+        let c = aCase(.filed)
+        var request = CaseActionRequest(action: .dispatch, dispatchTo: streetOffice)
+        #expect(throws: DomainError.self) { try CaseWorkflow.apply(request, to: c, by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar) }
+        request.note = "涉及违建，需街道执法"
+        let change = try CaseWorkflow.apply(request, to: c, by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+        #expect(change.after.responsible.id == streetOffice.id && change.after.routing.rule == .manual)
+        #expect(change.after.routing.explanation.zh.contains("调度员") && change.after.routing.explanation.zh.contains("涉及违建"))
+        #expect(change.notices.map(\.orgID) == [streetOffice.id] && change.notices.first?.kind == "dispatched")
+        // Not to a party committee; a returned case must go to someone else.
+        let committee = Org(id: UUID(), code: "P", name: "党委", nameEn: nil, kind: .partyCommittee)
+        #expect(throws: DomainError.self) {
+            try CaseWorkflow.apply(CaseActionRequest(action: .dispatch, note: "x", dispatchTo: committee), to: c, by: dispatcher, limit: nil,
+                                   dispatchCentre: nil, now: now, calendar: calendar)
+        }
+        #expect(throws: DomainError.self) {
+            try CaseWorkflow.apply(CaseActionRequest(action: .dispatch), to: aCase(.returned), by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+        }
+        // To the routed party: the notice goes to it.
+        let routed = try CaseWorkflow.apply(CaseActionRequest(action: .dispatch), to: c, by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+        #expect(routed.after.responsible == steward && routed.notices.map(\.orgID) == [steward.id] && routed.event.detail.isEmpty)
+    }
+
+    @Test func aMergeNamesTheCaseItDuplicates() throws {
+        let c = aCase(.reported), other = aCase(.filed)
+        func refusedField(_ request: CaseActionRequest) -> String? {
+            do {
+                _ = try CaseWorkflow.apply(request, to: c, by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+                return nil
+            } catch {
+                if case .invalid(let field, _) = error { return field }
+                return "\(error)"
+            }
+        }
+        #expect(refusedField(CaseActionRequest(action: .merge, note: "重复")) == "mergeInto", "none named")
+        #expect(refusedField(CaseActionRequest(action: .merge, note: "重复", mergeInto: c)) == "mergeInto", "not into itself")
+        var rejected = other
+        rejected.workflow.state = .rejected
+        #expect(refusedField(CaseActionRequest(action: .merge, note: "重复", mergeInto: rejected)) == "mergeInto", "not into a rejected case")
+        let merged = try CaseWorkflow.apply(CaseActionRequest(action: .merge, note: "同一处垃圾", mergeInto: other), to: c, by: dispatcher, limit: nil, dispatchCentre: nil,
+                                            now: now, calendar: calendar)
+        #expect(merged.after.state == .rejected && merged.after.mergedInto == other.id && merged.event.detail["mergedInto"] == other.number)
+    }
+
+    @Test func handlingTellsTheDispatchCentreAndClosingStampsTheTime() throws {
+        let centre = UUID()
+        let handler = CaseActor(id: UUID(), name: "保洁员", capacities: [.handler])
+        let handled = try CaseWorkflow.apply(CaseActionRequest(action: .handle), to: aCase(.accepted), by: handler, limit: nil, dispatchCentre: centre,
+                                             now: now, calendar: calendar)
+        #expect(handled.after.state == .handled && handled.notices.map(\.orgID) == [centre] && handled.after.workflow.handledBy == handler.id)
+        let closed = try CaseWorkflow.apply(CaseActionRequest(action: .close), to: aCase(.verified), by: dispatcher, limit: nil, dispatchCentre: centre,
+                                            now: now, calendar: calendar)
+        #expect(closed.after.closedAt == now && closed.after.updatedAt == now && closed.notices.isEmpty)
+        // Not the handler's to close: forbidden, nothing changes.
+        #expect(throws: DomainError.self) {
+            try CaseWorkflow.apply(CaseActionRequest(action: .close), to: aCase(.verified), by: handler, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+        }
+    }
+}
