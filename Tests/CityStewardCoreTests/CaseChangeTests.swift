@@ -103,3 +103,70 @@ struct CaseChangeTests {
         }
     }
 }
+
+@Suite("Case intake decision")
+struct CaseIntakeOpenTests {
+    let calendar = WorkingCalendar(years: [HolidayYear(year: 2026, holidays: [], workdays: [])])
+    let now = Date(timeIntervalSince1970: 1_794_967_200)   // Wednesday 18 November 2026, 10:00 in Beijing
+    let district = UUID(), street = UUID(), village = UUID(), grid = UUID()
+    let steward = Org(id: UUID(), code: "G", name: "管家", nameEn: nil, kind: .steward)
+    let garbage = CaseCategory(code: "06010", kind: .event, name: "暴露垃圾", nameEn: "Exposed garbage", majorCode: "06", majorName: "市容环境类",
+                               majorNameEn: "Environment", limits: [.normal: TimeLimit(amount: 4, unit: .workingHours), .urgent: TimeLimit(amount: 2, unit: .workingHours)],
+                               beyondStewardAuthority: false, ownerDepartment: nil, matter: "M-SAN-01", group: .garbage, legacyCodes: [])
+
+    func located(duplicate: UUID? = nil) -> CaseIntake.Located {
+        func area(_ id: UUID, _ kind: AreaKind, _ path: [UUID]) -> Area {
+            Area(id: id, kind: kind, code: kind.rawValue, name: kind.rawValue, parentID: path.dropLast().last, streetID: street, path: path, shape: nil, centre: nil)
+        }
+        let path = [area(district, .district, [district]), area(street, .street, [district, street]), area(village, .village, [district, street, village]),
+                    area(grid, .grid, [district, street, village, grid])]
+        let routing = RoutingDecision(responsible: PartyRef(id: steward.id, name: steward.name, kind: .steward), rule: .entrusted,
+                                      explanation: LocalizedText(zh: "委托", en: "entrusted"), entrustment: nil)
+        return CaseIntake.Located(category: garbage, categoryVersion: 2, ownerDepartmentID: nil, area: path[3], path: path,
+                                  position: GeoPoint(lat: 22.62, long: 114.03), routing: routing, dispatchCentre: steward.id, duplicateOf: duplicate)
+    }
+
+    func staff(_ role: Role) -> Actor {
+        Actor(user: User(id: UUID(), username: "p", displayName: "巡查员", role: role, orgID: steward.id, isActive: true), org: steward, orgAreas: [village])
+    }
+
+    @Test func aReportBecomesARoutedCaseOnTheWorkingCalendar() throws {
+        let dup = UUID()
+        let report = CaseReport(category: "06010", position: GeoPoint(lat: 22.62, long: 114.03), placeCode: nil, description: " 巷口垃圾 ", urgency: "urgent")
+        let new = try CaseIntake.open(report, id: UUID(), located: located(duplicate: dup), origin: .init(source: .patrol, reporter: staff(.stewardStaff), reporterName: nil),
+                                      now: now, calendar: calendar)
+        let c = new.opened
+        #expect(c.state == .reported && c.urgency == .urgent && c.description == "巷口垃圾" && c.category.version == 2 && c.duplicateOf == dup)
+        #expect(c.place.villageID == village && c.place.streetID == street && c.place.areaPath == [district, street, village, grid])
+        #expect(c.responsible.id == steward.id && c.routing.rule == .entrusted && c.reporterName == "巡查员")
+        #expect(c.workflow.deadline == TimeLimit(amount: 2, unit: .workingHours).deadline(from: now, on: calendar))
+        #expect(c.workflow.stepDue == now.addingTimeInterval(10 * 60), "urgent: dispatched within 10 minutes")
+        #expect(new.events.map(\.action) == ["report"] && new.events[0].detail == ["source": "patrol", "rule": "entrusted"])
+        #expect(new.notices.map(\.orgID) == [steward.id] && new.notices[0].kind == "reported")
+    }
+
+    @Test func handlingOnTheSpotNeedsSomeoneWhoMayHandle() throws {
+        let report = CaseReport(category: "06010", position: GeoPoint(lat: 22.62, long: 114.03), placeCode: nil, description: "已清理", urgency: nil)
+        let patroller = staff(.stewardStaff)
+        let new = try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .patrol, reporter: patroller, reporterName: nil,
+                                                                                            selfHandled: true, handledNote: "当场清走"),
+                                      now: now, calendar: calendar)
+        #expect(new.opened.state == .handled && new.opened.workflow.handledBy == patroller.user.id)
+        #expect(new.events.map(\.action) == ["report", "selfHandle"] && new.events[1].note == "当场清走")
+        // Anonymous, or a resident: refused, nothing opened.
+        #expect(throws: DomainError.self) {
+            try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .resident, reporter: nil, reporterName: nil, selfHandled: true),
+                                now: now, calendar: calendar)
+        }
+        let resident = Actor(user: User(id: UUID(), username: "r", displayName: "居民", role: .resident, orgID: nil, isActive: true), org: nil, orgAreas: [])
+        #expect(throws: DomainError.self) {
+            try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .resident, reporter: resident, reporterName: nil, selfHandled: true),
+                                now: now, calendar: calendar)
+        }
+        // A report without a description is not a case.
+        #expect(throws: DomainError.self) {
+            try CaseIntake.open(CaseReport(category: "06010", position: nil, placeCode: "X", description: " ", urgency: nil), id: UUID(), located: located(),
+                                origin: .init(source: .patrol, reporter: patroller, reporterName: nil), now: now, calendar: calendar)
+        }
+    }
+}

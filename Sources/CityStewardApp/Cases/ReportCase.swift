@@ -74,7 +74,6 @@ struct ReportCase {
             throw DomainError.invalid("category", zh: "没有类别代码 \(code)（应为 GB/T 47678.5 的 5 位事项代码，如 06010 暴露垃圾）",
                                       en: "unknown category \(code) (a 5-digit GB/T 47678.5 matter code, e.g. 06010 exposed garbage)")
         }
-        let urgency = input.report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
         let districtName = reference.district?.name ?? "龙华区"
 
         // Locate: the position's grid, or the place code's area (and its centre as the position).
@@ -104,58 +103,24 @@ struct ReportCase {
             throw DomainError.invalid("photos", zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo")
         }
 
-        let decision = reference.route(category, at: area, now: now)
-        let deadline = (category.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: now, on: reference.calendar)
         let path = reference.path(of: area)
-        let village = path.first { $0.kind == .village }
-        let street = path.first { $0.kind == .street }
-
+        let village = path.first { $0.kind == .village }, street = path.first { $0.kind == .street }
         // Likely duplicate: same category within 50 m and 48 h (flagged for the dispatcher, never dropped).
         let duplicate = try await app.recentCases.nearest(category: category.code, at: position, now: now, db: db)
-
+        let located = CaseIntake.Located(
+            category: category, categoryVersion: reference.taxonomy.version(of: category.code),
+            ownerDepartmentID: category.ownerDepartment.flatMap { reference.departments[$0]?.id }, area: area, path: path, position: position,
+            routing: reference.route(category, at: area, now: now),
+            dispatchCentre: village.flatMap { v in reference.entrustments.first { $0.areaID == v.id }?.steward.id } ?? street.flatMap { reference.streetOffices[$0.id]?.id },
+            duplicateOf: duplicate?.id)
         let id = UUID.timeOrdered(at: now)
-        var snapshot = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
-                                    stepDue: StepLimits.standard.dispatchDue(from: now, urgency: urgency))
-        let reporterName = input.reporterName ?? actor?.user.displayName
-        var events = [CaseEventRow(caseId: id, seq: 1, action: "report", fromState: nil, toState: CaseState.reported.rawValue,
-                                   actorId: actor?.user.id, actorName: reporterName ?? input.source.label.zh, at: now,
-                                   note: input.report.description, lat: position.lat, long: position.long,
-                                   detail: Self.detail(["source": input.source.rawValue, "rule": decision.rule.rawValue]))]
-        if input.selfHandled {
-            guard let actor else { throw DomainError.forbidden(LocalizedText(zh: "需要登录", en: "sign-in required")) }
-            let parties = CaseParties(responsibleID: decision.responsible.id, areaPath: area.path, ownerDepartmentID: nil,
-                                      reporterID: actor.user.id, handledBy: nil)
-            let capacities = CaseAccess.capacities(of: actor, on: parties)
-            snapshot = try CaseWorkflow.decide(.selfHandle, on: snapshot, as: capacities, by: actor.user.id,
-                                               input: CaseActionInput(note: input.handledNote), now: now, calendar: reference.calendar)
-            events.append(CaseEventRow(caseId: id, seq: 2, action: CaseAction.selfHandle.rawValue, fromState: CaseState.reported.rawValue,
-                                       toState: CaseState.handled.rawValue, actorId: actor.user.id, actorName: actor.user.displayName,
-                                       at: now, note: input.handledNote ?? "现场处置", lat: position.lat, long: position.long))
-        }
-        let ownerDepartment = category.ownerDepartment.flatMap { reference.departments[$0] }
-        var row = CaseRow(
-            id: id, number: "", categoryCode: category.code, categoryVersion: reference.taxonomy.version(of: category.code),
-            categoryName: category.name, categoryNameEn: category.nameEn, urgency: urgency.rawValue, source: input.source.rawValue,
-            description: input.report.description!.trimmedWhitespace, state: snapshot.state.rawValue, revision: 1,
-            lat: position.lat, long: position.long, areaId: area.id, areaPath: Area.encodePath(area.path), areaName: area.name,
-            villageId: village?.id, streetId: street?.id, placeCode: input.report.placeCode,
-            responsibleId: decision.responsible.id, responsibleName: decision.responsible.name, responsibleKind: decision.responsible.kind.rawValue,
-            routingRule: decision.rule.rawValue, routingExplanationZh: decision.explanation.zh, routingExplanationEn: decision.explanation.en,
-            contractReference: decision.entrustment?.contractReference, ownerDepartmentId: ownerDepartment?.id,
-            reporterId: actor?.user.id, reporterName: reporterName, reportedAt: now, deadline: deadline, stepDue: nil,
-            pending: nil, pendingHours: nil, suspendedAt: nil, resumeState: nil, handledBy: nil, supervised: false, escalation: 0,
-            duplicateOf: duplicate?.id, mergedInto: nil, closedAt: nil, updatedAt: now, idempotencyKey: input.idempotencyKey)
-        row.apply(snapshot)
+        let opened = try CaseIntake.open(input.report, id: id, located: located,
+                                         origin: .init(source: input.source, reporter: actor, reporterName: input.reporterName, selfHandled: input.selfHandled,
+                                                       handledNote: input.handledNote, idempotencyKey: input.idempotencyKey),
+                                         now: now, calendar: reference.calendar)
         let photos = prepared.map {
-            CasePhotoRow(caseId: id, eventSeq: $0.role == .after ? events.count : 1, role: $0.role.rawValue, hash: $0.hash,
+            CasePhotoRow(caseId: id, eventSeq: $0.role == .after ? opened.events.count : 1, role: $0.role.rawValue, hash: $0.hash,
                          publicHash: $0.publicHash, format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
-        }
-        // The dispatch centre of the place hears of every new report; the responsible party once it is dispatched.
-        var notifications: [NotificationRow] = []
-        let dispatcherOrg = village.flatMap { v in reference.entrustments.first { $0.areaID == v.id }?.steward.id } ?? street.flatMap { reference.streetOffices[$0.id]?.id }
-        if let dispatcherOrg {
-            notifications.append(NotificationRow(orgId: dispatcherOrg, caseId: id, kind: "reported", text: LocalizedText(
-                zh: "新案件：\(category.name)（\(area.name)）", en: "New case: \(category.nameEn) (\(area.nameEn ?? area.name))"), createdAt: now))
         }
         var resident: ResidentReportRow?
         if let contact = input.resident, let secret = token {
@@ -165,7 +130,7 @@ struct ReportCase {
                                          phoneIndex: contact.phone.map { cipher.blindIndex($0.digits) },
                                          phoneMasked: contact.phone?.masked, language: contact.language.rawValue, createdAt: now)
         }
-        let new = CaseStore.NewCase(row: row, events: events, photos: photos, notifications: notifications, resident: resident)
+        let new = CaseStore.NewCase(opened, photos: photos, resident: resident)
 
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year

@@ -307,3 +307,23 @@ extension CaseWorkflow {
         return CaseChange(after: next, event: event, notices: notices)
     }
 }
+
+extension CaseWorkflow {
+    /// An overdue case moved up a level (1: the dispatch centre, 2: the street office), with the timeline row and the
+    /// notices; nil when it is not past that level's time or already there. `target` is who the level reaches.
+    public static func escalate(_ c: Case, now: Date, calendar: WorkingCalendar, target: Org?, limits: StepLimits = .standard) -> CaseChange? {
+        let level = escalationLevel(stepDue: c.workflow.stepDue, now: now, calendar: calendar, limits: limits)
+        guard level > c.workflow.escalation else { return nil }
+        var next = c
+        next.workflow.escalation = level
+        next.updatedAt = now
+        let text = LocalizedText(
+            zh: "超时\(level == 1 ? "提醒" : "升级")：\(c.number) \(c.category.name)（\(c.place.areaName)）已超过时限，\(level == 1 ? "请调度处理" : "已升级至街道")",
+            en: "Overdue\(level == 1 ? "" : ", escalated"): \(c.number) \(c.category.nameEn) (\(c.place.areaName)) is past due\(level == 1 ? "" : "; now with the street office")")
+        var notices = [StaffNotice(orgID: target?.id, kind: "overdue-\(level)", text: text)]
+        if level == 2, c.responsible.id != target?.id { notices.append(StaffNotice(orgID: c.responsible.id, kind: "overdue-\(level)", text: text)) }
+        let event = CaseEvent(action: "escalate", from: c.state, to: c.state, actorID: nil, actorName: "系统（超时监控）", at: now, note: text.zh,
+                              detail: ["level": String(level), "to": target?.name ?? ""])
+        return CaseChange(after: next, event: event, notices: notices)
+    }
+}

@@ -121,3 +121,102 @@ public struct CaseReport: Sendable {
             zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
     }
 }
+
+/// A report made into a new case (`CaseIntake.open`): the case, its first timeline rows, who is told.
+public struct NewCase: Sendable {
+    public var opened: Case
+    public var events: [CaseEvent]
+    public var notices: [StaffNotice]
+}
+
+/// Opening a case from a validated report and what was looked up for it (the App locates, routes and checks for a
+/// duplicate; Core decides what the new case is).
+public enum CaseIntake {
+    /// What the intake looked up for a report.
+    public struct Located: Sendable {
+        public var category: CaseCategory
+        public var categoryVersion: Int
+        public var ownerDepartmentID: UUID?
+        /// The grid (or the place's area) and its ancestors, district first.
+        public var area: Area
+        public var path: [Area]
+        public var position: GeoPoint
+        public var routing: RoutingDecision
+        /// Who dispatches in this place (told of every new report).
+        public var dispatchCentre: UUID?
+        /// A likely duplicate nearby (flagged for the dispatcher, never dropped).
+        public var duplicateOf: UUID?
+
+        public init(category: CaseCategory, categoryVersion: Int, ownerDepartmentID: UUID?, area: Area, path: [Area], position: GeoPoint,
+                    routing: RoutingDecision, dispatchCentre: UUID?, duplicateOf: UUID?) {
+            self.category = category
+            self.categoryVersion = categoryVersion
+            self.ownerDepartmentID = ownerDepartmentID
+            self.area = area
+            self.path = path
+            self.position = position
+            self.routing = routing
+            self.dispatchCentre = dispatchCentre
+            self.duplicateOf = duplicateOf
+        }
+    }
+
+    /// How the report came and who made it.
+    public struct Origin: Sendable {
+        public var source: CaseSource
+        /// A signed-in caller; nil for an anonymous resident.
+        public var reporter: Actor?
+        /// The name shown on the timeline (a device's code, an Open311 sender's name).
+        public var reporterName: String?
+        /// Handled on the spot by the reporting patroller (现场自处置), with this note.
+        public var selfHandled: Bool
+        public var handledNote: String?
+        public var idempotencyKey: String?
+
+        public init(source: CaseSource, reporter: Actor?, reporterName: String?, selfHandled: Bool = false, handledNote: String? = nil,
+                    idempotencyKey: String? = nil) {
+            self.source = source
+            self.reporter = reporter
+            self.reporterName = reporterName
+            self.selfHandled = selfHandled
+            self.handledNote = handledNote
+            self.idempotencyKey = idempotencyKey
+        }
+    }
+
+    /// The new case: routed, its deadline on the working calendar from `now`, the dispatch step's clock running; a
+    /// self-handled report goes straight to verification (the reporter must be one who may handle it).
+    public static func open(_ report: CaseReport, id: UUID, located l: Located, origin: Origin, now: Date, calendar: WorkingCalendar,
+                            limits: StepLimits = .standard) throws(DomainError) -> NewCase {
+        try report.validate()
+        let urgency = report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
+        let deadline = (l.category.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: now, on: calendar)
+        var workflow = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
+                                    stepDue: limits.dispatchDue(from: now, urgency: urgency))
+        let reporterName = origin.reporterName ?? origin.reporter?.user.displayName
+        var events = [CaseEvent(action: "report", from: nil, to: .reported, actorID: origin.reporter?.user.id,
+                                actorName: reporterName ?? origin.source.label.zh, at: now, note: report.description, position: l.position,
+                                detail: ["source": origin.source.rawValue, "rule": l.routing.rule.rawValue])]
+        if origin.selfHandled {
+            guard let actor = origin.reporter else { throw .forbidden(LocalizedText(zh: "需要登录", en: "sign-in required")) }
+            let parties = CaseParties(responsibleID: l.routing.responsible.id, areaPath: l.area.path, ownerDepartmentID: nil,
+                                      reporterID: actor.user.id, handledBy: nil)
+            workflow = try CaseWorkflow.decide(.selfHandle, on: workflow, as: CaseAccess.capacities(of: actor, on: parties), by: actor.user.id,
+                                               input: CaseActionInput(note: origin.handledNote), now: now, calendar: calendar, limits: limits)
+            events.append(CaseEvent(action: CaseAction.selfHandle.rawValue, from: .reported, to: .handled, actorID: actor.user.id,
+                                    actorName: actor.user.displayName, at: now, note: origin.handledNote ?? "现场处置", position: l.position))
+        }
+        let opened = Case(
+            id: id, number: "", category: Case.Category(code: l.category.code, version: l.categoryVersion, name: l.category.name, nameEn: l.category.nameEn),
+            source: origin.source, description: report.description!.trimmedWhitespace, revision: 1, position: l.position,
+            place: Case.Place(areaID: l.area.id, areaPath: l.area.path, areaName: l.area.name, villageID: l.path.first { $0.kind == .village }?.id,
+                              streetID: l.path.first { $0.kind == .street }?.id, placeCode: report.placeCode),
+            responsible: l.routing.responsible, routing: Case.Routing(l.routing), ownerDepartmentID: l.ownerDepartmentID,
+            reporterID: origin.reporter?.user.id, reporterName: reporterName, workflow: workflow, duplicateOf: l.duplicateOf, mergedInto: nil,
+            closedAt: nil, updatedAt: now, idempotencyKey: origin.idempotencyKey)
+        // The dispatch centre of the place hears of every new report; the responsible party once it is dispatched.
+        let notices = l.dispatchCentre.map { [StaffNotice(orgID: $0, kind: "reported", text: LocalizedText(
+            zh: "新案件：\(l.category.name)（\(l.area.name)）", en: "New case: \(l.category.nameEn) (\(l.area.nameEn ?? l.area.name))"))] } ?? []
+        return NewCase(opened: opened, events: events, notices: notices)
+    }
+}

@@ -57,3 +57,12 @@ extension CaseStore {
                                 photos: photos, notifications: change.notices.map { NotificationRow($0, caseID: id, at: change.event.at) }, also: also)
     }
 }
+
+extension CaseStore.NewCase {
+    /// The rows of a case the intake opened (`CaseIntake.open`), with its photos and a resident's follow-up.
+    public init(_ new: CityStewardCore.NewCase, photos: [CasePhotoRow], resident: ResidentReportRow?) {
+        let id = new.opened.id, at = new.opened.workflow.reportedAt
+        self.init(row: CaseRow(new.opened), events: new.events.enumerated().map { CaseEventRow($0.element, caseID: id, seq: $0.offset + 1) },
+                  photos: photos, notifications: new.notices.map { NotificationRow($0, caseID: id, at: at) }, resident: resident)
+    }
+}
