@@ -145,24 +145,34 @@ struct CaseIntakeOpenTests {
         #expect(new.notices.map(\.orgID) == [steward.id] && new.notices[0].kind == "reported")
     }
 
-    @Test func handlingOnTheSpotNeedsSomeoneWhoMayHandle() throws {
+    @Test func handlingOnTheSpotNeedsSomeoneWhoMayHandleAndBothPhotos() throws {
         let report = CaseReport(category: "06010", position: GeoPoint(lat: 22.62, long: 114.03), placeCode: nil, description: "已清理", urgency: nil)
         let patroller = staff(.stewardStaff)
-        let new = try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .patrol, reporter: patroller, reporterName: nil,
-                                                                                            selfHandled: true, handledNote: "当场清走"),
-                                      now: now, calendar: calendar)
+        let before = CasePhoto(role: .before, hash: "b", publicHash: "pb", format: .jpeg, bytes: 10)
+        let after = CasePhoto(role: .after, hash: "a", publicHash: "pa", format: .jpeg, bytes: 10)
+        func origin(_ who: Actor?) -> CaseIntake.Origin {
+            .init(source: .patrol, reporter: who, reporterName: nil, selfHandled: true, handledNote: "当场清走")
+        }
+        let new = try CaseIntake.open(report, id: UUID(), located: located(), origin: origin(patroller), photos: [before, after], now: now, calendar: calendar)
         #expect(new.opened.state == .handled && new.opened.workflow.handledBy == patroller.user.id)
         #expect(new.events.map(\.action) == ["report", "selfHandle"] && new.events[1].note == "当场清走")
-        // Anonymous, or a resident: refused, nothing opened.
-        #expect(throws: DomainError.self) {
-            try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .resident, reporter: nil, reporterName: nil, selfHandled: true),
-                                now: now, calendar: calendar)
+        #expect(new.photos.map(\.eventSeq) == [1, 2], "the after photo belongs to the handling")
+        func refusal(_ who: Actor?, _ photos: [CasePhoto]) -> String? {
+            do {
+                _ = try CaseIntake.open(report, id: UUID(), located: located(), origin: origin(who), photos: photos, now: now, calendar: calendar)
+                return nil
+            } catch {
+                switch error {
+                case .invalid(let field, _): return field
+                case .forbidden: return "forbidden"
+                default: return "\(error)"
+                }
+            }
         }
+        #expect(refusal(patroller, [after]) == "photos", "a before photo too")
+        #expect(refusal(nil, [before, after]) == "forbidden", "anonymous")
         let resident = Actor(user: User(id: UUID(), username: "r", displayName: "居民", role: .resident, orgID: nil, isActive: true), org: nil, orgAreas: [])
-        #expect(throws: DomainError.self) {
-            try CaseIntake.open(report, id: UUID(), located: located(), origin: .init(source: .resident, reporter: resident, reporterName: nil, selfHandled: true),
-                                now: now, calendar: calendar)
-        }
+        #expect(refusal(resident, [before, after]) == "forbidden", "a resident does not handle cases")
         // A report without a description is not a case.
         #expect(throws: DomainError.self) {
             try CaseIntake.open(CaseReport(category: "06010", position: nil, placeCode: "X", description: " ", urgency: nil), id: UUID(), located: located(),

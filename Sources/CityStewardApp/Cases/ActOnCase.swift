@@ -115,7 +115,7 @@ struct ActOnCase {
         default:
             break
         }
-        let change: CaseChange
+        var change: CaseChange
         do {
             change = try CaseWorkflow.apply(request, to: current, by: CaseActor(id: party.actorID, name: party.name, capacities: capacities),
                                             limit: reference.taxonomy.eventCategory(current.category.code)?.limit(current.urgency),
@@ -126,18 +126,15 @@ struct ActOnCase {
         }
 
         let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
+        change.photos = prepared.map(\.casePhoto)
         let seq = try await store.nextEventSeq(of: current.id)
-        let photos = prepared.map {
-            CasePhotoRow(caseId: current.id, eventSeq: seq, role: $0.role.rawValue, hash: $0.hash, publicHash: $0.publicHash,
-                         format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
-        }
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let won: Bool
         do {
             let id = current.id
             let also: (@Sendable (any SQLDatabase) async throws -> Void)? = input.action == .reopen
                 ? { @Sendable sql in try await ResidentReportStore.countReopen(caseID: id, on: sql) } : nil
-            won = try await store.save(change, seq: seq, expectedRevision: current.revision, photos: photos, also: also)
+            won = try await store.save(change, seq: seq, expectedRevision: current.revision, also: also)
         } catch {
             await app.photoStorage.remove(created)
             throw error

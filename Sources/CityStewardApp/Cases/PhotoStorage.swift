@@ -12,6 +12,8 @@ struct PreparedPhoto: Sendable {
 
     var hash: String { PhotoStorage.hash(original) }
     var publicHash: String { PhotoStorage.hash(publicCopy) }
+    /// What the case records of it once its files are written.
+    var casePhoto: CasePhoto { CasePhoto(role: role, hash: hash, publicHash: publicHash, format: format, bytes: original.count) }
 
     /// Checks every photo before anything is written (size 413, type 415, count 400).
     static func prepare(_ photos: [(data: Data, role: PhotoRole)], policy: PhotoPolicy) throws(DomainError) -> [PreparedPhoto] {

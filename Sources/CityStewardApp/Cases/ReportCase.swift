@@ -99,9 +99,6 @@ struct ReportCase {
         }
 
         let prepared = try PreparedPhoto.prepare(input.photos, policy: .standard)
-        if input.selfHandled, !(prepared.contains { $0.role == .before } && prepared.contains { $0.role == .after }) {
-            throw DomainError.invalid("photos", zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo")
-        }
 
         let path = reference.path(of: area)
         let village = path.first { $0.kind == .village }, street = path.first { $0.kind == .street }
@@ -117,11 +114,7 @@ struct ReportCase {
         let opened = try CaseIntake.open(input.report, id: id, located: located,
                                          origin: .init(source: input.source, reporter: actor, reporterName: input.reporterName, selfHandled: input.selfHandled,
                                                        handledNote: input.handledNote, idempotencyKey: input.idempotencyKey),
-                                         now: now, calendar: reference.calendar)
-        let photos = prepared.map {
-            CasePhotoRow(caseId: id, eventSeq: $0.role == .after ? opened.events.count : 1, role: $0.role.rawValue, hash: $0.hash,
-                         publicHash: $0.publicHash, format: $0.format.rawValue, bytes: $0.original.count, createdAt: now)
-        }
+                                         photos: prepared.map(\.casePhoto), now: now, calendar: reference.calendar)
         var resident: ResidentReportRow?
         if let contact = input.resident, let secret = token {
             let cipher = app.fieldCipher
@@ -130,7 +123,7 @@ struct ReportCase {
                                          phoneIndex: contact.phone.map { cipher.blindIndex($0.digits) },
                                          phoneMasked: contact.phone?.masked, language: contact.language.rawValue, createdAt: now)
         }
-        let new = CaseStore.NewCase(opened, photos: photos, resident: resident)
+        let new = CaseStore.NewCase(opened, resident: resident)
 
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year

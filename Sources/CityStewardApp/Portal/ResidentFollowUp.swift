@@ -18,16 +18,12 @@ struct ResidentFollowUp {
 
     func rate(_ row: CaseRow, rating: Int, comment: String?, now: Date) async throws {
         let store = CaseStore(db: db)
-        var next = row
-        next.updatedAt = now
+        let change = ResidentFeedback.rated(row.case, rating: rating, comment: comment, now: now)
         let seq = try await store.nextEventSeq(of: row.id)
-        let event = CaseEventRow(caseId: row.id, seq: seq, action: "rate", fromState: row.state, toState: row.state, actorId: nil,
-                                 actorName: "报告人", at: now, note: comment, lat: nil, long: nil,
-                                 detail: ReportCase.detail(["rating": String(rating)]))
         let caseID = row.id
         let won: Bool
         do {
-            won = try await store.update(next, expectedRevision: row.revision, event: event, also: {
+            won = try await store.save(change, seq: seq, expectedRevision: row.revision, also: {
                 try await ResidentReportStore.rate(caseID: caseID, rating: rating, comment: comment, at: now, on: $0)
             })
         } catch is ResidentReportStore.Refused {

@@ -154,16 +154,36 @@ public struct StaffNotice: Sendable, Equatable {
     }
 }
 
-/// What one decision does to a case: the case after it, its timeline row and who is told.
+/// A photo of a case, its files written (content-addressed): the original and the public copy without metadata.
+public struct CasePhoto: Sendable, Equatable {
+    public var role: PhotoRole
+    public var hash: String
+    public var publicHash: String
+    public var format: PhotoFormat
+    public var bytes: Int
+
+    public init(role: PhotoRole, hash: String, publicHash: String, format: PhotoFormat, bytes: Int) {
+        self.role = role
+        self.hash = hash
+        self.publicHash = publicHash
+        self.format = format
+        self.bytes = bytes
+    }
+}
+
+/// What one decision does to a case: the case after it, its timeline row (with the photos taken for it) and who
+/// is told.
 public struct CaseChange: Sendable, Equatable {
     public var after: Case
     public var event: CaseEvent
     public var notices: [StaffNotice]
+    public var photos: [CasePhoto]
 
-    public init(after: Case, event: CaseEvent, notices: [StaffNotice]) {
+    public init(after: Case, event: CaseEvent, notices: [StaffNotice], photos: [CasePhoto] = []) {
         self.after = after
         self.event = event
         self.notices = notices
+        self.photos = photos
     }
 }
 

@@ -127,6 +127,8 @@ public struct NewCase: Sendable {
     public var opened: Case
     public var events: [CaseEvent]
     public var notices: [StaffNotice]
+    /// Each photo with the number of the event it belongs to (1: the report; an `after` photo: the on-the-spot handling).
+    public var photos: [(photo: CasePhoto, eventSeq: Int)]
 }
 
 /// Opening a case from a validated report and what was looked up for it (the App locates, routes and checks for a
@@ -186,8 +188,8 @@ public enum CaseIntake {
 
     /// The new case: routed, its deadline on the working calendar from `now`, the dispatch step's clock running; a
     /// self-handled report goes straight to verification (the reporter must be one who may handle it).
-    public static func open(_ report: CaseReport, id: UUID, located l: Located, origin: Origin, now: Date, calendar: WorkingCalendar,
-                            limits: StepLimits = .standard) throws(DomainError) -> NewCase {
+    public static func open(_ report: CaseReport, id: UUID, located l: Located, origin: Origin, photos: [CasePhoto] = [], now: Date,
+                            calendar: WorkingCalendar, limits: StepLimits = .standard) throws(DomainError) -> NewCase {
         try report.validate()
         let urgency = report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
         let deadline = (l.category.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: now, on: calendar)
@@ -198,6 +200,9 @@ public enum CaseIntake {
                                 actorName: reporterName ?? origin.source.label.zh, at: now, note: report.description, position: l.position,
                                 detail: ["source": origin.source.rawValue, "rule": l.routing.rule.rawValue])]
         if origin.selfHandled {
+            guard photos.contains(where: { $0.role == .before }), photos.contains(where: { $0.role == .after }) else {
+                throw .invalid(field: "photos", LocalizedText(zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo"))
+            }
             guard let actor = origin.reporter else { throw .forbidden(LocalizedText(zh: "需要登录", en: "sign-in required")) }
             let parties = CaseParties(responsibleID: l.routing.responsible.id, areaPath: l.area.path, ownerDepartmentID: nil,
                                       reporterID: actor.user.id, handledBy: nil)
@@ -217,6 +222,6 @@ public enum CaseIntake {
         // The dispatch centre of the place hears of every new report; the responsible party once it is dispatched.
         let notices = l.dispatchCentre.map { [StaffNotice(orgID: $0, kind: "reported", text: LocalizedText(
             zh: "新案件：\(l.category.name)（\(l.area.name)）", en: "New case: \(l.category.nameEn) (\(l.area.nameEn ?? l.area.name))"))] } ?? []
-        return NewCase(opened: opened, events: events, notices: notices)
+        return NewCase(opened: opened, events: events, notices: notices, photos: photos.map { ($0, $0.role == .after ? events.count : 1) })
     }
 }

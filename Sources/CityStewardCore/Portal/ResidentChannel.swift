@@ -141,6 +141,15 @@ public enum ResidentFeedback {
         }
     }
 
+    /// The reporter's rating as a change of the case: a timeline row (so its history and `updated_datetime` show
+    /// it); the state stays. Checked with `checkRating` first.
+    public static func rated(_ c: Case, rating: Int, comment: String?, now: Date) -> CaseChange {
+        var next = c
+        next.updatedAt = now
+        return CaseChange(after: next, event: CaseEvent(action: "rate", from: c.state, to: c.state, actorID: nil, actorName: "报告人", at: now,
+                                                        note: comment, detail: ["rating": String(rating)]), notices: [])
+    }
+
     public static func checkReopen(state: CaseState, closedAt: Date?, reopenCount: Int, now: Date) throws(DomainError) {
         guard state == .closed, let closedAt else {
             throw .conflict(LocalizedText(zh: "只有已办结的案件可以重新办理", en: "only a closed case can be reopened"))

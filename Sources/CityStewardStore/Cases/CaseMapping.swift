@@ -41,6 +41,13 @@ extension CaseEventRow {
     }
 }
 
+extension CasePhotoRow {
+    public init(_ p: CasePhoto, caseID: UUID, eventSeq: Int, at: Date) {
+        self.init(caseId: caseID, eventSeq: eventSeq, role: p.role.rawValue, hash: p.hash, publicHash: p.publicHash, format: p.format.rawValue,
+                  bytes: p.bytes, createdAt: at)
+    }
+}
+
 extension NotificationRow {
     public init(_ n: StaffNotice, caseID: UUID, at: Date) {
         self.init(orgId: n.orgID, caseId: caseID, kind: n.kind, text: n.text, createdAt: at)
@@ -50,19 +57,21 @@ extension NotificationRow {
 extension CaseStore {
     /// Saves a decided change if nobody changed the case since `expectedRevision` (false: someone did, nothing was
     /// written). The event is the case's `seq`-th; `also` runs in the same transaction.
-    public func save(_ change: CaseChange, seq: Int, expectedRevision: Int, photos: [CasePhotoRow] = [],
+    public func save(_ change: CaseChange, seq: Int, expectedRevision: Int,
                      also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Bool {
-        let id = change.after.id
+        let id = change.after.id, at = change.event.at
         return try await update(CaseRow(change.after), expectedRevision: expectedRevision, event: CaseEventRow(change.event, caseID: id, seq: seq),
-                                photos: photos, notifications: change.notices.map { NotificationRow($0, caseID: id, at: change.event.at) }, also: also)
+                                photos: change.photos.map { CasePhotoRow($0, caseID: id, eventSeq: seq, at: at) },
+                                notifications: change.notices.map { NotificationRow($0, caseID: id, at: at) }, also: also)
     }
 }
 
 extension CaseStore.NewCase {
     /// The rows of a case the intake opened (`CaseIntake.open`), with its photos and a resident's follow-up.
-    public init(_ new: CityStewardCore.NewCase, photos: [CasePhotoRow], resident: ResidentReportRow?) {
+    public init(_ new: CityStewardCore.NewCase, resident: ResidentReportRow?) {
         let id = new.opened.id, at = new.opened.workflow.reportedAt
         self.init(row: CaseRow(new.opened), events: new.events.enumerated().map { CaseEventRow($0.element, caseID: id, seq: $0.offset + 1) },
-                  photos: photos, notifications: new.notices.map { NotificationRow($0, caseID: id, at: at) }, resident: resident)
+                  photos: new.photos.map { CasePhotoRow($0.photo, caseID: id, eventSeq: $0.eventSeq, at: at) },
+                  notifications: new.notices.map { NotificationRow($0, caseID: id, at: at) }, resident: resident)
     }
 }
