@@ -7,7 +7,7 @@ import SQLKit
 import Testing
 import VaporTesting
 
-@Suite("Audit log over HTTP", .serialized)
+@Suite("Audit log over HTTP")
 struct AuditHTTPTests {
     @Test func signInsAndRuleChangesAreAuditedAndAuditorsReadThem() async throws {
         try await withTestApp { app in

@@ -41,7 +41,7 @@ func photoFiles(_ app: Application) -> [String] {
     return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.contains(".") }
 }
 
-@Suite("Cases over HTTP", .serialized)
+@Suite("Cases over HTTP")
 struct CasesHTTPTests {
     @Test func routingFollowsEntrustmentAuthorityAndOwnership() async throws {
         try await withTestApp { app in
@@ -385,7 +385,7 @@ struct CasesHTTPTests {
     }
 }
 
-@Suite("Case console", .serialized)
+@Suite("Case console")
 struct CaseConsoleTests {
     @Test func pagesRenderForEachRole() async throws {
         try await withTestApp { app in

@@ -8,6 +8,8 @@ import VaporTesting
 
 /// The data-protection console pages in a real headless Chromium at desktop width: the population register (masked),
 /// the audit log (chain intact), devices and data sharing. Screenshots go to `.build/test-artifacts/browser/`.
+// Serialized: each test starts a real server and a headless Chromium (hundreds of MB); two at once on a 2-core
+// machine time out waiting for pages, and they write screenshots into one shared folder.
 @Suite("Console pages in a real browser", .serialized, .enabled(if: Browser.available))
 struct ConsoleBrowserTests {
     @Test func registerAuditAndDevicesRenderForTheirRoles() async throws {

@@ -10,7 +10,7 @@ import VaporTesting
 /// The street office signs a contract for construction-site oversight (M-CON-01) in 松仔园村; its cases then go to
 /// the steward; the month is billed from the records and the figures match a hand calculation; the ledger sums it;
 /// the exports open in openpyxl with the same numbers.
-@Suite("Contracts and money", .serialized)
+@Suite("Contracts and money")
 struct ContractsTests {
     static let village = "440309002001V01"
     var thisMonth: LedgerMonth { LedgerMonth(LocalDate.beijing(testStart)) }
@@ -237,7 +237,7 @@ struct ContractsTests {
     }
 }
 
-@Suite("Contracts and money: the rest of the API's refusals and scope", .serialized)
+@Suite("Contracts and money: the rest of the API's refusals and scope")
 struct FinanceAPIRefusalsTests {
     @Test func takeoversPricesRunsLedgerAndSubsidiesRefuseAndScope() async throws {
         try await withTestApp { app in

@@ -7,7 +7,7 @@ import SQLKit
 import Testing
 import VaporTesting
 
-@Suite("Device events", .serialized)
+@Suite("Device events")
 struct DeviceEventsTests {
     func post(_ app: Application, _ key: String, _ body: String, ndjson: Bool = false) async throws -> Reply {
         var headers: HTTPHeaders = ["X-API-Key": key]
@@ -102,7 +102,7 @@ struct DeviceEventsTests {
     }
 }
 
-@Suite("Gate retention", .serialized)
+@Suite("Gate retention")
 struct GateRetentionTests {
     @Test func oldPassesBecomeHourlyCountsAndOnlyOneInstanceRuns() async throws {
         try await withTestApp({ $0.gateRetentionDays = 30 }) { app in

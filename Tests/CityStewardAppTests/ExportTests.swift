@@ -6,7 +6,7 @@ import Foundation
 import Testing
 import VaporTesting
 
-@Suite("Exports (CSV, audited)", .serialized)
+@Suite("Exports (CSV, audited)")
 struct ExportTests {
     @Test func residentsExportIsMaskedScopedAndAudited() async throws {
         try await withTestApp { app in

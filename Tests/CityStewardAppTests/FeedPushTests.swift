@@ -51,7 +51,7 @@ final class WebhookReceiver: Sendable {
     }
 }
 
-@Suite("Feed push (webhooks)", .serialized)
+@Suite("Feed push (webhooks)")
 struct FeedPushTests {
     let feeds = FeedsTests()
 

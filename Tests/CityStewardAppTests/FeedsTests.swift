@@ -6,7 +6,7 @@ import Foundation
 import Testing
 import VaporTesting
 
-@Suite("Desensitized feeds", .serialized)
+@Suite("Desensitized feeds")
 struct FeedsTests {
     func batch(_ from: Int, _ count: Int, at: Date = testStart.addingTimeInterval(-30)) -> String {
         let time = ISO8601DateFormatter().string(from: at)

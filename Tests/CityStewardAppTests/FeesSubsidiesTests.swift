@@ -6,7 +6,7 @@ import Foundation
 import Testing
 import VaporTesting
 
-@Suite("Property fees, subsidies and the whole ledger", .serialized)
+@Suite("Property fees, subsidies and the whole ledger")
 struct FeesSubsidiesTests {
     let village = ContractsTests.village
     var thisMonth: LedgerMonth { LedgerMonth(LocalDate.beijing(testStart)) }
@@ -106,7 +106,7 @@ struct FeesSubsidiesTests {
     }
 }
 
-@Suite("The demo's money", .serialized)
+@Suite("The demo's money")
 struct DemoFinanceTests {
     @Test func theDemoYearFillsEverySourceAndBillsEveryMonth() async throws {
         try await withTestApp { app in

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 import VaporTesting
 
-@Suite("Contracts and money in the console", .serialized)
+@Suite("Contracts and money in the console")
 struct FinanceWebTests {
     func location(_ r: Reply) -> String { r.headers.first(name: .location) ?? "" }
 

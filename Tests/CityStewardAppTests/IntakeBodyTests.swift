@@ -7,7 +7,7 @@ import VaporTesting
 
 /// The flat-body fast path of `POST /api/v1/cases` reads exactly what `Content` would, and leaves every doubtful
 /// body to it (so the errors stay the same).
-@Suite("Intake bodies", .serialized)
+@Suite("Intake bodies")
 struct IntakeBodyTests {
     @Test func theFastPathAgreesWithContentAndDefersOnDoubt() async throws {
         try await withTestApp { app in

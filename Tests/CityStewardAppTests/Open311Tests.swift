@@ -59,7 +59,7 @@ func withOpen311App(anonymous: Bool = true, _ body: (Application) async throws -
     try await withTestApp({ $0.open311Anonymous = anonymous }, body)
 }
 
-@Suite("Open311 GeoReport v2", .serialized)
+@Suite("Open311 GeoReport v2")
 struct Open311Tests {
     @Test func discoveryAndServicesInBothFormats() async throws {
         try await withOpen311App { app in

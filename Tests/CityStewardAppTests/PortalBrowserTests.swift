@@ -9,6 +9,8 @@ import VaporTesting
 /// The residents' journey in a real headless Chromium at phone width (390 × 844), in Chinese and in English: open a
 /// QR poster, follow its code to the form, pick a problem, add a photo and a phone number, send, keep the tracking
 /// link; staff close the case; the resident rates it. Screenshots of every step go to `.build/test-artifacts/browser/`.
+// Serialized: each test starts a real server and a headless Chromium (hundreds of MB); two at once on a 2-core
+// machine time out waiting for pages, and they write screenshots into one shared folder.
 @Suite("Portal in a real browser", .serialized, .enabled(if: Browser.available))
 struct PortalBrowserTests {
     @Test(arguments: [("zh-Hans", "zh-CN,zh;q=0.9"), ("en", "en-GB,en;q=0.9")])

@@ -51,7 +51,7 @@ func trackingToken(_ location: String?) -> String? {
     return String(location[range.upperBound...].prefix { $0 != "?" })
 }
 
-@Suite("Residents' portal", .serialized)
+@Suite("Residents' portal")
 struct PortalTests {
     @Test func aResidentReportsFromAQRCodeFollowsTheCaseToClosureAndRatesIt() async throws {
         try await withTestApp { app in
@@ -296,7 +296,7 @@ struct PortalTests {
     }
 }
 
-@Suite("QR codes for places", .serialized)
+@Suite("QR codes for places")
 struct QRPlacesTests {
     @Test func everyPlaceHasAPosterWhoseCodeDecodesToItsReportLink() async throws {
         try await withTestApp({ $0.publicURL = "https://steward.longhua.example" }) { app in

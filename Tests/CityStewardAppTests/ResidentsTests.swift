@@ -16,7 +16,7 @@ func loadDemoResidents(_ app: Application, count: Int = 300) async throws -> [Re
     return DemoResidents.make(count: count, buildings: buildings)
 }
 
-@Suite("Residents (实有人口)", .serialized)
+@Suite("Residents (实有人口)")
 struct ResidentsTests {
     @Test func personalDataIsSealedAtRestAndMaskedByRole() async throws {
         try await withTestApp { app in
