@@ -119,7 +119,7 @@ struct ActOnCase {
         do {
             change = try CaseWorkflow.apply(request, to: current, by: CaseActor(id: party.actorID, name: party.name, capacities: capacities),
                                             limit: reference.taxonomy.eventCategory(current.category.code)?.limit(current.urgency),
-                                            dispatchCentre: dispatchCentre(of: current.place, reference), now: now, calendar: reference.calendar)
+                                            dispatchCentre: reference.dispatchCentre(village: current.place.villageID, street: current.place.streetID), now: now, calendar: reference.calendar)
         } catch {
             if case .conflict = error { throw CaseConflict(error: error, state: current.state, revision: current.revision) }
             throw error
@@ -149,11 +149,5 @@ struct ActOnCase {
         var saved = CaseRow(change.after)
         saved.revision = current.revision + 1
         return saved
-    }
-
-    /// The dispatch centre of a place: the steward holding its village, else its street office.
-    func dispatchCentre(of place: Case.Place, _ reference: CaseReference) -> UUID? {
-        if let village = place.villageID, let steward = reference.entrustments.first(where: { $0.areaID == village })?.steward.id { return steward }
-        return place.streetID.flatMap { reference.streetOffices[$0]?.id }
     }
 }

@@ -89,6 +89,11 @@ struct CaseReference: Sendable {
         return RoutingPlace(path: path, streetOffice: street.flatMap { streetOffices[$0.id] })
     }
 
+    /// Who dispatches in a place: the steward holding the village, else the street office.
+    func dispatchCentre(village: UUID?, street: UUID?) -> UUID? {
+        village.flatMap { v in entrustments.first { $0.areaID == v }?.steward.id } ?? street.flatMap { streetOffices[$0]?.id }
+    }
+
     func route(_ category: CaseCategory, at area: Area, now: Date) -> RoutingDecision {
         Router.route(category: taxonomy.routingCategory(category, departments: departments), place: routingPlace(area),
                      entrustments: entrustments, districtOffice: districtOffice, at: now)

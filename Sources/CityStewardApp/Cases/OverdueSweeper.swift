@@ -22,8 +22,7 @@ struct OverdueSweeper {
             let c = row.case
             // Level 1 reaches the place's dispatch centre (the steward holding the village, else the street office);
             // level 2 the street office.
-            let centre = c.place.villageID.flatMap { v in reference.entrustments.first { $0.areaID == v }?.steward.id }
-                ?? c.place.streetID.flatMap { reference.streetOffices[$0]?.id }
+            let centre = reference.dispatchCentre(village: c.place.villageID, street: c.place.streetID)
             let streetOffice = c.place.streetID.flatMap { reference.streetOffices[$0]?.id }
             let level = CaseWorkflow.escalationLevel(stepDue: c.workflow.stepDue, now: now, calendar: reference.calendar)
             let target = (level == 1 ? centre : streetOffice).flatMap { reference.orgs[$0] }

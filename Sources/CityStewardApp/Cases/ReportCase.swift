@@ -108,7 +108,7 @@ struct ReportCase {
             category: category, categoryVersion: reference.taxonomy.version(of: category.code),
             ownerDepartmentID: category.ownerDepartment.flatMap { reference.departments[$0]?.id }, area: area, path: path, position: position,
             routing: reference.route(category, at: area, now: now),
-            dispatchCentre: village.flatMap { v in reference.entrustments.first { $0.areaID == v.id }?.steward.id } ?? street.flatMap { reference.streetOffices[$0.id]?.id },
+            dispatchCentre: reference.dispatchCentre(village: village?.id, street: street?.id),
             duplicateOf: duplicate?.id)
         let id = UUID.timeOrdered(at: now)
         let opened = try CaseIntake.open(input.report, id: id, located: located,
