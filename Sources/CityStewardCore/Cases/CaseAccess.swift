@@ -68,8 +68,11 @@ public enum CaseAccess {
     /// Whether an intake answer may name the nearby case it duplicates. That case lies within metres of the new
     /// one with the same category, so it has the same place and responsible party: the caller may open it when its
     /// areas, organisation or department cover the new case — not merely because it reported the new one.
-    public static func mayNameNearbyCase(_ actor: Actor, _ newCase: CaseParties) -> Bool {
-        var placeOnly = newCase
+    public static func mayNameNearbyCase(_ actor: Actor, _ newCase: @autoclosure () -> CaseParties) -> Bool {
+        // Without cases:read nothing but one's own reports is visible: no need to look at the place (the intake asks
+        // this on every report near another one).
+        guard actor.can(.casesRead) else { return false }
+        var placeOnly = newCase()
         placeOnly.reporterID = nil
         return canSee(actor, placeOnly)
     }
@@ -80,14 +83,20 @@ public enum CaseAccess {
         guard actor.can(.casesReport) else { return [] }
         switch actor.role {
         case .resident:
-            return [.resident]
+            return residentSources
         case .stewardStaff, .stewardDispatcher, .streetOfficer, .departmentOfficer, .districtAdmin:
             // A partner system's key reports as `api` unless it says otherwise (the 12345 bridge says `hotline`).
-            return actor.keyScopes == nil ? [.patrol, .api, .hotline] : [.api, .patrol, .hotline]
+            return actor.keyScopes == nil ? staffSources : keySources
         case .auditor, .dataConsumer:
-            return [.api]
+            return apiOnly
         }
     }
+
+    // Made once: this runs on every intake.
+    private static let residentSources: [CaseSource] = [.resident]
+    private static let staffSources: [CaseSource] = [.patrol, .api, .hotline]
+    private static let keySources: [CaseSource] = [.api, .patrol, .hotline]
+    private static let apiOnly: [CaseSource] = [.api]
 
     /// Whether a device alert may be raised for a registered device located at `deviceAreaPath`: the caller reports
     /// cases and the device is in the caller's areas (the district office: anywhere).
