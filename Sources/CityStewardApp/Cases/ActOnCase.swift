@@ -141,10 +141,10 @@ struct ActOnCase {
         }
         guard won else {
             await app.photoStorage.remove(created)
-            let now = try await store.find(current.id, scope: nil)
+            let latest = try await store.find(current.id, scope: nil)
             throw CaseConflict(error: .conflict(LocalizedText(
-                zh: "案件刚被他人处理，当前为“\(now.caseState.label.zh)”", en: "someone acted on the case first; it is now \(now.caseState.label.en.lowercased())")),
-                state: now.caseState, revision: now.revision)
+                zh: "案件刚被他人处理，当前为“\(latest.caseState.label.zh)”", en: "someone acted on the case first; it is now \(latest.caseState.label.en.lowercased())")),
+                state: latest.caseState, revision: latest.revision)
         }
         var saved = CaseRow(change.after)
         saved.revision = current.revision + 1
