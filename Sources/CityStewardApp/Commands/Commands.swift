@@ -14,6 +14,7 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(DevicesCommand(), as: "devices")
+    app.asyncCommands.use(SynthesizeCommand(), as: "synthesize")
 }
 
 struct DevicesCommand: AsyncCommandGroup {

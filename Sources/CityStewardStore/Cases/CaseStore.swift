@@ -237,6 +237,12 @@ public struct CaseStore: Sendable {
         try await photo(hash: hash) != nil
     }
 
+    /// Refreshes the planner's statistics after a bulk change (SQLite's ANALYZE, PostgreSQL's ANALYZE), so it
+    /// knows how selective each index is.
+    public func refreshStatistics() async throws {
+        if sql.dialect.name == "sqlite" { try await sql.raw("ANALYZE").run() } else { try await sql.raw("ANALYZE cases, case_events, notifications").run() }
+    }
+
     // MARK: Transitions
 
     /// Writes a case's new state if nobody changed it since `expectedRevision` was read; false when someone else won.
