@@ -33,7 +33,8 @@ func act(_ app: Application, _ token: String, _ id: String, _ action: String, _ 
 }
 
 func caseCount(_ app: Application) async throws -> Int {
-    try await CaseStore(db: app.db).list(scope: .everything, limit: 1).total
+    // Counted on the table itself (not through the tallies the queue reads).
+    try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM cases").first(decodingColumn: "n", as: Int.self) ?? 0
 }
 
 func photoFiles(_ app: Application) -> [String] {
@@ -395,7 +396,7 @@ struct CaseConsoleTests {
             #expect(queue.status == .ok && queue.text.contains("LH-") && queue.text.contains("暴露垃圾"))
             let filtered = try await send(app, .GET, "/cases?state=reported&overdue=true", headers: ["Cookie": cookie])
             #expect(filtered.status == .ok)
-            let first = try #require(try await CaseStore(db: app.db).list(scope: .everything, filter: CaseFilter(categoryCode: "06010")).rows.first)
+            let first = try #require(try await CaseStore(db: app.db).page(scope: .everything, filter: CaseFilter(categoryCode: "06010")).rows.first)
             let page = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())", headers: ["Cookie": cookie])
             #expect(page.status == .ok && page.text.contains(DemoDistrict.contractNumber(streetCode: "440309002")) && page.text.contains("<svg") && page.text.contains("value=\"file\""))
             let english = try await send(app, .GET, "/cases/\(first.id.uuidString.lowercased())?lang=en", headers: ["Cookie": cookie])
@@ -459,7 +460,7 @@ struct CaseConsoleTests {
             // The same form posted again (a double tap) leads to the same case.
             let again = try await app.testing().sendRequest(.POST, "/patrol", headers: headers, body: ByteBuffer(data: body))
             #expect(again.headers.first(name: .location) == response.headers.first(name: .location))
-            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            let row = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first)
             #expect(row.state == "handled" && row.source == "patrol")
             let photos = try await CaseStore(db: app.db).photos(of: row.id)
             #expect(Set(photos.map(\.role)) == ["before", "after"])

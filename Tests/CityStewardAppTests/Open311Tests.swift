@@ -312,7 +312,7 @@ struct Open311Tests {
             // A portal report's tracking token resolves to its request id.
             let (reply, _, _, _) = try await portalReport(app, photo: nil)
             let link = try #require(trackingToken(reply.location))
-            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            let row = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first)
             let tokenXML = try #require(XMLNode.parse(try await open311(app, .GET, "tokens/\(link).xml").text))
             #expect(tokenXML.first("request")?["service_request_id"] == row.number && tokenXML.first("request")?["token"] == link)
             #expect(jsonArray(try await open311(app, .GET, "tokens/\(link).json")).first?["service_request_id"] as? String == row.number)

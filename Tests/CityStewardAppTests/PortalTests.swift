@@ -71,7 +71,7 @@ struct PortalTests {
             #expect(again.location == reply.location)
             #expect(try await caseCount(app) == 1)
             let link = try #require(trackingToken(reply.location))
-            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            let row = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first)
             #expect(row.source == "resident" && row.categoryCode == "06042" && row.placeCode == garbageRoom.code)
             #expect(row.responsibleName == "龙华城市管家运营有限公司（演示）")
             #expect(row.lat == garbageRoom.position.lat && row.long == garbageRoom.position.long)
@@ -154,7 +154,7 @@ struct PortalTests {
         try await withTestApp { app in
             let (reply, _, cookie, _) = try await portalReport(app, photo: nil)
             let link = try #require(trackingToken(reply.location))
-            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            let row = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first)
             try await workToClosure(app, row.id)
             app.testClock.advance(by: 8 * 24 * 3600)
             let page = try await send(app, .GET, "/t/\(link)", headers: ["Cookie": cookie])
@@ -229,7 +229,7 @@ struct PortalTests {
         try await withTestApp { app in
             let (first, _, _, _) = try await portalReport(app, photo: nil)
             #expect(first.status == .seeOther)
-            let number = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first?.number)
+            let number = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first?.number)
             // At the same QR place, the form lists it right away.
             let (_, _, _, page) = try await portalForm(app, topic: "bins", place: garbageRoom.code)
             #expect(page.text.contains("附近已有人反映过") && page.text.contains(number) && page.text.contains("/c/\(number)"))
@@ -253,7 +253,7 @@ struct PortalTests {
             let (reply, _, _, _) = try await portalReport(app, topic: "noise", place: nil, phone: nil, description: "",
                                                            photo: nil, extra: ["lat": String(p.lat), "long": String(p.long), "village": songziyuan])
             #expect(reply.status == .seeOther)
-            let row = try #require(try await CaseStore(db: app.db).list(scope: .everything).rows.first)
+            let row = try #require(try await CaseStore(db: app.db).page(scope: .everything).rows.first)
             #expect(row.description == "噪音扰民" && row.lat == p.lat && row.villageId != nil)
             // The village alone (no script, no tap) places it at the village.
             let (byVillage, _, _, _) = try await portalReport(app, topic: "noise", place: nil, phone: nil, photo: nil, extra: ["village": songziyuan])

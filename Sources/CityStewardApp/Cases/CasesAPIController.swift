@@ -223,6 +223,10 @@ struct CasesAPIController: RouteCollection {
         var supervised: Bool?
         var limit: Int?
         var offset: Int?
+        /// The `next` of the page before: where this page starts (keyset; any depth).
+        var after: String?
+        /// The console's way back: the page that ends just before this cursor.
+        var before: String?
     }
 
     struct CaseList: Content {
@@ -230,6 +234,25 @@ struct CasesAPIController: RouteCollection {
         var total: Int
         var counts: [String: Int]
         var overdue: Int
+        /// Pass as `after` for the next page; absent on the last.
+        var next: String?
+    }
+
+    /// Where a page starts: an offset (at most `CaseStore.maxOffset`) or the cursor of the page before.
+    static func start(_ q: ListQuery) throws -> (offset: Int, after: CaseCursor?, before: CaseCursor?) {
+        let offset = q.offset ?? 0
+        guard offset >= 0, offset <= CaseStore.maxOffset else {
+            throw DomainError.invalid("offset", zh: "offset 应为 0~\(CaseStore.maxOffset)；更深的页请用上一页的 next 作为 after",
+                                      en: "offset is 0 to \(CaseStore.maxOffset); for deeper pages pass the previous page's next as after")
+        }
+        func cursor(_ text: String?, _ field: String) throws -> CaseCursor? {
+            guard let text, !text.isEmpty else { return nil }
+            guard let cursor = CaseCursor(token: text) else {
+                throw DomainError.invalid(field, zh: "\(field) 应为上一页返回的 next", en: "\(field) must be the next value of a page")
+            }
+            return cursor
+        }
+        return (offset, try cursor(q.after, "after"), try cursor(q.before, "before"))
     }
 
     static func filter(_ q: ListQuery, now: Date) throws -> CaseFilter {
@@ -263,10 +286,13 @@ struct CasesAPIController: RouteCollection {
         let filter = try Self.filter(q, now: now)
         let limit = min(max(q.limit ?? 50, 1), 200)
         let scope = CaseAccess.scope(for: actor)
-        let (rows, total) = try await req.cases.list(scope: scope, filter: filter, limit: limit, offset: max(q.offset ?? 0, 0))
+        let (offset, after, _) = try Self.start(q)
+        let page = try await req.cases.page(scope: scope, filter: filter, limit: limit, offset: offset, after: after)
         let counts = try await req.cases.counts(scope: scope, filter: filter, now: now)
-        return CaseList(items: rows.map { CaseResponse($0, language: req.language, now: now) }, total: total,
-                        counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue)
+        return CaseList(items: page.rows.map { CaseResponse($0, language: req.language, now: now) },
+                        total: counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil),
+                        counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue,
+                        next: page.next?.token)
     }
 
     static func caseID(_ req: Request) throws -> UUID {

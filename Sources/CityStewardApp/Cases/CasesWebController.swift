@@ -91,9 +91,11 @@ struct CasesWebController: RouteCollection {
         let now = req.now
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
-        let offset = max(q.offset ?? 0, 0)
-        let (rows, total) = try await req.cases.list(scope: scope, filter: filter, limit: 50, offset: offset)
+        let (offset, after, before) = try CasesAPIController.start(q)
+        let listed = try await req.cases.page(scope: scope, filter: filter, limit: 50, offset: offset, after: after, before: before)
+        let rows = listed.rows
         let counts = try await req.cases.counts(scope: scope, filter: filter, now: now)
+        let total = counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil)
         func link(_ changes: [String: String?]) -> String {
             var items: [String: String] = [:]
             if let s = q.state { items["state"] = s }
@@ -127,8 +129,8 @@ struct CasesWebController: RouteCollection {
             sources: [Choice(value: "", label: language == .en ? "Any source" : "全部来源", selected: q.source == nil)]
                 + CaseSource.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: q.source == $0.rawValue) },
             category: q.category ?? "", overdue: q.overdue == true,
-            prev: offset > 0 ? link(["offset": String(max(offset - 50, 0))]) : nil,
-            next: offset + 50 < total ? link(["offset": String(offset + 50)]) : nil,
+            prev: listed.previous.map { link(["before": $0.token]) },
+            next: listed.next.map { link(["after": $0.token]) },
             canReport: actor.can(.casesReport),
             provisionalYear: calendar.isProvisional(year: year) ? String(year) : nil)
         return try await req.page("cases", page)
@@ -301,11 +303,11 @@ struct CasesWebController: RouteCollection {
         let scope = CaseAccess.scope(for: actor)
         var todo: [CaseRow] = []
         if let org = actor.org?.id {
-            todo = try await req.cases.list(scope: scope, filter: CaseFilter(states: [.dispatched, .accepted, .reworked], responsibleID: org), limit: 100).rows
+            todo = try await req.cases.page(scope: scope, filter: CaseFilter(states: [.dispatched, .accepted, .reworked], responsibleID: org), limit: 100).rows
         }
-        let handled = try await req.cases.list(scope: scope, filter: CaseFilter(states: [.handled]), limit: 100).rows
+        let handled = try await req.cases.page(scope: scope, filter: CaseFilter(states: [.handled]), limit: 100).rows
             .filter { CaseAccess.capacities(of: actor, on: $0.parties).contains(.verifier) }
-        let mine = try await req.cases.list(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
+        let mine = try await req.cases.page(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
         let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"),
                              todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0, language: language, now: now) },
                              verify: handled.map { Row($0, language: language, now: now) },
@@ -398,7 +400,7 @@ struct CasesWebController: RouteCollection {
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
         let now = req.now
-        let (open, _) = try await req.cases.list(scope: CaseAccess.scope(for: actor), filter: CaseFilter(states: CaseState.open), limit: 2000)
+        let open = try await req.cases.page(scope: CaseAccess.scope(for: actor), filter: CaseFilter(states: CaseState.open), limit: 2000).rows
         let villages = try await req.areas.list(scope: AccessPolicy.areaScope(for: actor), kind: .village, includeShapes: true)
         let byVillage = Dictionary(grouping: open.filter { $0.villageId != nil }, by: { $0.villageId! })
         var cards: [MapCard] = []

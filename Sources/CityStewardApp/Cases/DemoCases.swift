@@ -24,8 +24,7 @@ enum DemoCases {
     static let residentPhone = "13800138000"
 
     static func load(_ app: Application) async throws {
-        let existing = try await CaseStore(db: app.db).list(scope: .everything, limit: 1).total
-        guard existing == 0 else { return }
+        guard try await CaseStore(db: app.db).isEmpty() else { return }
         guard let patroller = try await DirectoryStore(db: app.db).user(username: "steward-patrol"),
               let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id) else { return }
         let reference = try await app.caseReference.get(app.db)

@@ -282,11 +282,14 @@ struct Open311Controller: RouteCollection {
         let reference = try await req.caseReference()
         let base = PortalController.baseURL(req)
         var items: [Open311Value] = []
+        // Two queries for the whole page, not two per request listed.
+        let ids = rows.map(\.id)
+        let eventsByCase = try await req.cases.events(of: ids), photosByCase = try await req.cases.photos(of: ids)
         for row in rows {
-            let events = try await req.cases.events(of: row.id)
+            let events = eventsByCase[row.id] ?? []
             // The latest public note: a rejection or merge reason, a handling note, or the last step's note.
             let note = events.reversed().first { Open311Projection.extendedStatus(action: $0.action) != nil && !($0.note ?? "").isEmpty && $0.action != "report" }?.note
-            let photo = try await req.cases.photos(of: row.id).first { $0.role == PhotoRole.report.rawValue || $0.role == PhotoRole.after.rawValue }
+            let photo = (photosByCase[row.id] ?? []).first { $0.role == PhotoRole.report.rawValue || $0.role == PhotoRole.after.rawValue }
             let media = photo.map { "/public/photos/\($0.publicHash).\(PhotoFormat(rawValue: $0.format)?.fileExtension ?? "jpg")" }
             items.append(record(row, base: base, reference: reference, language: req.language, note: note, media: media))
         }
@@ -355,8 +358,13 @@ struct Open311Controller: RouteCollection {
             let page = try Self.positive(q.page, "page", default: 1, max: 1_000_000)
             limit = try Self.positive(q.page_size, "page_size", default: Self.maxPageSize, max: Self.maxPageSize)
             offset = (page - 1) * limit
+            // A public list reads at most this deep into its window: a deeper page is a narrower window.
+            guard offset <= CaseStore.maxOffset else {
+                throw DomainError.invalid("page", zh: "最多翻到第 \(CaseStore.maxOffset) 条，请缩小 start_date 与 end_date 的范围",
+                                          en: "pages reach at most \(CaseStore.maxOffset) requests deep; narrow start_date and end_date instead")
+            }
         }
-        let rows = try await req.cases.list(scope: .everything, filter: filter, limit: limit, offset: offset).rows
+        let rows = try await req.cases.page(scope: .everything, filter: filter, limit: limit, offset: offset).rows
         return try await records(rows, req)
     }
 

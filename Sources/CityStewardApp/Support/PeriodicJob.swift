@@ -42,7 +42,13 @@ final class PeriodicJob: LifecycleHandler, Sendable {
         }
     }
 
+    /// Waits for a round in progress to end: the databases shut down after this, and a round still running would
+    /// reach for them (a crash seen in the tests when a round and the shutdown met).
     func shutdownAsync(_ application: Application) async {
-        task.withLockedValue { $0?.cancel() }
+        let running = task.withLockedValue { t -> Task<Void, Never>? in
+            t?.cancel()
+            return t
+        }
+        await running?.value
     }
 }

@@ -125,27 +125,6 @@ public struct CaseStore: Sendable {
         group.where("area_path", .greaterThanOrEqual, prefix).where("area_path", .lessThan, String(prefix.dropLast()) + "0")
     }
 
-    func filtered(_ query: SQLSelectBuilder, _ filter: CaseFilter) async throws {
-        if !filter.states.isEmpty { query.where("state", .in, filter.states.map(\.rawValue)) }
-        if let now = filter.overdueAt { query.where("step_due", .lessThan, now) }
-        if let areaID = filter.areaID,
-           let path = try await sql.select().column("path").from("areas").where("id", .equal, areaID).first(decodingColumn: "path", as: String.self) {
-            query.where { Self.subtree($0, path) }
-        } else if filter.areaID != nil {
-            query.where(SQLLiteral.boolean(false))
-        }
-        if let code = filter.categoryCode { query.where("category_code", .equal, code) }
-        if let source = filter.source { query.where("source", .equal, source.rawValue) }
-        if let responsible = filter.responsibleID { query.where("responsible_id", .equal, responsible) }
-        if filter.supervisedOnly { query.where("supervised", .equal, true) }
-        if !filter.numbers.isEmpty { query.where("number", .in, filter.numbers) }
-        if !filter.categoryCodes.isEmpty { query.where("category_code", .in, filter.categoryCodes) }
-        if let t = filter.reportedFrom { query.where("reported_at", .greaterThanOrEqual, t) }
-        if let t = filter.reportedBefore { query.where("reported_at", .lessThanOrEqual, t) }
-        if let t = filter.updatedAfter { query.where("updated_at", .greaterThan, t) }
-        if let t = filter.updatedBefore { query.where("updated_at", .lessThan, t) }
-    }
-
     /// A case's step, with its case's number (the Open311 change feed).
     public struct EventWithCase: Sendable {
         public var event: CaseEventRow
@@ -166,40 +145,6 @@ public struct CaseStore: Sendable {
         }
     }
 
-    /// A page of cases in scope matching the filter, newest first, with the total.
-    public func list(scope: CaseScope, filter: CaseFilter = CaseFilter(), limit: Int = 50, offset: Int = 0) async throws -> (rows: [CaseRow], total: Int) {
-        let query = sql.select().column("*").from("cases")
-        guard try await scoped(query, scope) else { return ([], 0) }
-        try await filtered(query, filter)
-        let rows = try await query.orderBy("reported_at", .descending).orderBy("number", .descending).limit(limit).offset(offset)
-            .all(decoding: CaseRow.self, with: Self.rowDecoder)
-        let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
-        _ = try await scoped(count, scope)
-        try await filtered(count, filter)
-        let total = try await count.first(decodingColumn: "n", as: Int.self) ?? 0
-        return (rows, total)
-    }
-
-    /// Counts per state of the cases in scope matching the filter (states ignored), and how many are overdue now.
-    public func counts(scope: CaseScope, filter: CaseFilter = CaseFilter(), now: Date) async throws -> (byState: [CaseState: Int], overdue: Int) {
-        var f = filter
-        f.states = []
-        f.overdueAt = nil
-        let query = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
-        guard try await scoped(query, scope) else { return ([:], 0) }
-        try await filtered(query, f)
-        let rows = try await query.groupBy("state").all()
-        var out: [CaseState: Int] = [:]
-        for row in rows {
-            if let s = CaseState(rawValue: try row.decode(column: "state", as: String.self)) { out[s] = try row.decode(column: "n", as: Int.self) }
-        }
-        f.overdueAt = now
-        let overdue = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
-        _ = try await scoped(overdue, scope)
-        try await filtered(overdue, f)
-        return (out, try await overdue.first(decodingColumn: "n", as: Int.self) ?? 0)
-    }
-
     /// One case, if it exists and is in scope (nil scope: no check, for internal use).
     public func find(_ id: UUID, scope: CaseScope?) async throws -> CaseRow {
         let query = sql.select().column("*").from("cases").where("id", .equal, id)
@@ -218,6 +163,28 @@ public struct CaseStore: Sendable {
     public func events(of caseID: UUID) async throws -> [CaseEventRow] {
         try await sql.select().column("*").from("case_events").where("case_id", .equal, caseID).orderBy("seq")
             .all(decoding: CaseEventRow.self, with: Self.rowDecoder)
+    }
+
+    /// The steps of many cases in one query (a list's notes), by case, in order.
+    public func events(of caseIDs: [UUID]) async throws -> [UUID: [CaseEventRow]] {
+        var out: [UUID: [CaseEventRow]] = [:]
+        for chunk in stride(from: 0, to: caseIDs.count, by: 500) {
+            let rows = try await sql.select().column("*").from("case_events").where("case_id", .in, Array(caseIDs[chunk..<min(caseIDs.count, chunk + 500)]))
+                .orderBy("case_id").orderBy("seq").all(decoding: CaseEventRow.self, with: Self.rowDecoder)
+            for row in rows { out[row.caseId, default: []].append(row) }
+        }
+        return out
+    }
+
+    /// The photos of many cases in one query, by case.
+    public func photos(of caseIDs: [UUID]) async throws -> [UUID: [CasePhotoRow]] {
+        var out: [UUID: [CasePhotoRow]] = [:]
+        for chunk in stride(from: 0, to: caseIDs.count, by: 500) {
+            let rows = try await sql.select().column("*").from("case_photos").where("case_id", .in, Array(caseIDs[chunk..<min(caseIDs.count, chunk + 500)]))
+                .orderBy("event_seq").orderBy("created_at").all(decoding: CasePhotoRow.self, with: Self.rowDecoder)
+            for row in rows { out[row.caseId, default: []].append(row) }
+        }
+        return out
     }
 
     public func photos(of caseID: UUID) async throws -> [CasePhotoRow] {
@@ -285,15 +252,17 @@ public struct CaseStore: Sendable {
 
     // MARK: Notifications (outbox)
 
+    /// The newest notifications for an organisation or a user: each read through its own index (organisation,
+    /// time; user, time) and merged, as an OR over both would gather all of an organisation's rows to sort them.
     public func notifications(orgID: UUID?, userID: UUID?, limit: Int = 50) async throws -> [NotificationRow] {
-        let query = sql.select().column("*").from("notifications")
-        query.where { group in
-            if let orgID { group.orWhere("org_id", .equal, orgID) }
-            if let userID { group.orWhere("user_id", .equal, userID) }
-            if orgID == nil && userID == nil { group.orWhere(SQLLiteral.boolean(false)) }
-            return group
+        var rows: [NotificationRow] = []
+        for (column, id) in [("org_id", orgID), ("user_id", userID)] {
+            guard let id else { continue }
+            rows += try await sql.select().column("*").from("notifications").where(SQLIdentifier(column), .equal, SQLBind(id))
+                .orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.rowDecoder)
         }
-        return try await query.orderBy("created_at", .descending).limit(limit).all(decoding: NotificationRow.self, with: Self.rowDecoder)
+        var seen = Set<UUID>()
+        return rows.filter { seen.insert($0.id).inserted }.sorted { $0.createdAt > $1.createdAt }.prefix(limit).map { $0 }
     }
 
     /// Outbox rows not yet handed to a notifier, oldest first, skipping those that failed `maxAttempts` times.

@@ -32,5 +32,7 @@ public enum CityStewardMigrations {
         CreateContracts(),
         CreateBilling(),
         CreateLedger(),
+        CreateCaseTallies(),
+        IndexCaseQueues(),
     ]
 }

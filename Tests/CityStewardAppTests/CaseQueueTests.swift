@@ -1,0 +1,145 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import SQLKit
+import Testing
+import VaporTesting
+
+/// The queue reads each part of a caller's scope through its own index and merges them, and counts from tallies kept
+/// by triggers: both are checked here against the plain answer — every case read back and judged one by one with
+/// the single-case policy (`CaseAccess.canSee`) and the filter written out in Swift.
+@Suite("Case queue: pages and counts") struct CaseQueueTests {
+    static let users = ["district-admin", "street-minzhi", "street-guanlan", "dept-housing", "steward-dispatch", "steward-patrol", "auditor",
+                        "resident-demo"]
+
+    static func allCases(_ app: Application) async throws -> [CaseRow] {
+        try await (app.db as! any SQLDatabase).select().column("*").from("cases").all(decoding: CaseRow.self, with: SQLRowDecoder())
+    }
+
+    static func matches(_ row: CaseRow, _ f: CaseFilter, ignoringStates: Bool = false) -> Bool {
+        if !ignoringStates, !f.states.isEmpty, !f.states.map(\.rawValue).contains(row.state) { return false }
+        if !ignoringStates, let now = f.overdueAt, !(row.stepDue.map { $0 < now } ?? false) { return false }
+        if let area = f.areaID, !Area.decodePath(row.areaPath).contains(area) { return false }
+        if let code = f.categoryCode, row.categoryCode != code { return false }
+        if let source = f.source, row.source != source.rawValue { return false }
+        if let party = f.responsibleID, row.responsibleId != party { return false }
+        if f.supervisedOnly, !row.supervised { return false }
+        return true
+    }
+
+    static func newestFirst(_ a: CaseRow, _ b: CaseRow) -> Bool {
+        a.reportedAt != b.reportedAt ? a.reportedAt > b.reportedAt : a.number > b.number
+    }
+
+    /// Every page by cursor, every count, an offset page and the way back, for every demo user and filter.
+    static func check(_ app: Application, filters: [CaseFilter]) async throws {
+        let store = CaseStore(db: app.db), directory = DirectoryStore(db: app.db), now = app.clock.now
+        let all = try await allCases(app)
+        for username in users {
+            let user = try #require(try await directory.user(username: username))
+            let actor = try #require(try await directory.actor(userID: user.id))
+            let scope = CaseAccess.scope(for: actor)
+            let visible = all.filter { CaseAccess.canSee(actor, $0.parties) }
+            for filter in filters {
+                let expected = visible.filter { matches($0, filter) }.sorted(by: newestFirst).map(\.id)
+                var got: [UUID] = []
+                var after: CaseCursor?
+                var pages = 0
+                repeat {
+                    let page = try await store.page(scope: scope, filter: filter, limit: 37, after: after)
+                    got += page.rows.map(\.id)
+                    after = page.next
+                    pages += 1
+                } while after != nil && pages < 500
+                // Compared as a whole, reported by count and first difference (a million-character message helps nobody).
+                let firstDifference = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                let same = got == expected
+                #expect(same, "\(username) \(filter): \(got.count) listed, \(expected.count) expected, first difference at \(firstDifference ?? min(got.count, expected.count))")
+                let middle = try await store.page(scope: scope, filter: filter, limit: 25, offset: 40)
+                let middleRight = middle.rows.map(\.id) == Array(expected.dropFirst(40).prefix(25))
+                #expect(middleRight, "\(username) \(filter) offset 40")
+                if let previous = middle.previous {
+                    let back = try await store.page(scope: scope, filter: filter, limit: 25, before: previous)
+                    let backRight = back.rows.map(\.id) == Array(expected.dropFirst(15).prefix(25))
+                    #expect(backRight, "\(username) \(filter) back from offset 40")
+                }
+                let counts = try await store.counts(scope: scope, filter: filter, now: now)
+                let inFilter = visible.filter { matches($0, filter, ignoringStates: true) }
+                var byState: [CaseState: Int] = [:]
+                for row in inFilter { byState[row.caseState, default: 0] += 1 }
+                #expect(counts.byState.filter { $0.value != 0 } == byState, "\(username) \(filter) counts")
+                #expect(counts.overdue == inFilter.filter { $0.stepDue.map { $0 < now } ?? false }.count, "\(username) overdue")
+                #expect(counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil) == expected.count, "\(username) total")
+            }
+        }
+    }
+
+    @Test func everyCallerSeesExactlyItsCasesInOrderWithTheirCounts() async throws {
+        try await withTestApp { app in
+            // Two villages of two streets, reported by the steward's patroller: in its own village and outside it.
+            _ = try await SyntheticCases(app: app).fill(count: 300, villageCode: "440309002001V01", days: 40, seed: 7) { _ in }
+            _ = try await SyntheticCases(app: app).fill(count: 150, villageCode: "440309004005V01", days: 40, seed: 8) { _ in }
+            let reference = try await app.caseReference.get(app.db)
+            let village = try #require(reference.areasByCode["440309002001V01"])
+            let street = try #require(reference.areasByCode["440309004"])
+            let now = app.clock.now
+            try await Self.check(app, filters: [
+                CaseFilter(), CaseFilter(states: CaseState.open), CaseFilter(states: [.closed]), CaseFilter(overdueAt: now),
+                CaseFilter(states: [.dispatched], overdueAt: now), CaseFilter(areaID: village.id), CaseFilter(areaID: street.id),
+                CaseFilter(categoryCode: "06001"), CaseFilter(source: .patrol), CaseFilter(supervisedOnly: true),
+            ])
+        }
+    }
+
+    /// The tallies follow every write: the workflow's updates, and a transaction that rolls back leaves them as they were.
+    @Test func countsFollowTheWorkflowAndRollBacks() async throws {
+        try await withTestApp { app in
+            _ = try await SyntheticCases(app: app).fill(count: 120, villageCode: "440309002001V01", days: 3, seed: 3) { _ in }
+            let store = CaseStore(db: app.db)
+            let reference = try await app.caseReference.get(app.db)
+            let everyone = CaseActor(id: nil, name: "test", capacities: Set(CaseCapacity.allCases))
+            var moved = 0
+            for row in try await Self.allCases(app) where row.caseState == .reported || row.caseState == .dispatched {
+                let action: CaseAction = row.caseState == .reported ? .reject : .accept
+                let change = try CaseWorkflow.apply(CaseActionRequest(action: action, note: "test"), to: row.case, by: everyone, limit: nil,
+                                                    dispatchCentre: nil, now: app.clock.now, calendar: reference.calendar)
+                let seq = try await store.nextEventSeq(of: row.id)
+                if moved % 3 == 0 {
+                    struct Refused: Error {}
+                    await #expect(throws: Refused.self) {
+                        try await store.save(change, seq: seq, expectedRevision: row.revision) { _ in throw Refused() }
+                    }
+                } else {
+                    #expect(try await store.save(change, seq: seq, expectedRevision: row.revision))
+                }
+                moved += 1
+            }
+            #expect(moved > 3)
+            try await Self.check(app, filters: [CaseFilter(), CaseFilter(states: CaseState.open), CaseFilter(categoryCode: "06010")])
+        }
+    }
+
+    @Test func offsetsBeyondTheBoundAndBrokenCursorsAreRefused() async throws {
+        try await withTestApp { app in
+            _ = try await SyntheticCases(app: app).fill(count: 5, villageCode: "440309002001V01", days: 3, seed: 1) { _ in }
+            let token = try await token(app, "district-admin")
+            let deep = try await send(app, .GET, "/api/v1/cases?offset=10001", headers: bearer(token))
+            #expect(deep.status == .badRequest && deep.text.contains("after"))
+            let broken = try await send(app, .GET, "/api/v1/cases?after=yesterday", headers: bearer(token))
+            #expect(broken.status == .badRequest && broken.text.contains("after"))
+            let first = try await send(app, .GET, "/api/v1/cases?limit=2", headers: bearer(token))
+            let next = try #require(first.json["next"] as? String, "\(first.text.prefix(300))")
+            let second = try await send(app, .GET, "/api/v1/cases?limit=2&after=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+                                        headers: bearer(token))
+            #expect(second.status == .ok)
+            let firstNumbers = (first.json["items"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+            let secondNumbers = (second.json["items"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+            #expect(firstNumbers.count == 2 && !secondNumbers.isEmpty && Set(firstNumbers).isDisjoint(with: secondNumbers))
+            // Open311 is public: a page deeper than the bound is refused, not read.
+            let open311 = try await send(app, .GET, "/open311/v2/requests.json?page=12&page_size=1000")
+            #expect(open311.status == .badRequest && open311.text.contains("start_date"))
+        }
+    }
+}
