@@ -143,3 +143,40 @@ import VaporTesting
         }
     }
 }
+
+@Suite("Public rate limit") struct PublicRateLimitTests {
+    @Test func aBucketRefillsAtItsRateUpToItsBurst() {
+        let rule = TokenBucket.Rule(perMinute: 60, burst: 3)
+        var bucket: TokenBucket?
+        var allowed: [Bool] = []
+        for _ in 0..<4 {
+            let d = TokenBucket.take(bucket, rule: rule, now: testStart)
+            bucket = d.bucket
+            allowed.append(d.allowed)
+        }
+        #expect(allowed == [true, true, true, false])
+        #expect(TokenBucket.take(bucket, rule: rule, now: testStart).retryAfter == 1)
+        #expect(TokenBucket.take(bucket, rule: rule, now: testStart.addingTimeInterval(1)).allowed)
+        #expect(bucket?.isFull(rule: rule, at: testStart.addingTimeInterval(3)) == true)
+        #expect(bucket?.isFull(rule: rule, at: testStart.addingTimeInterval(2)) == false)
+    }
+
+    /// Anonymous public reads past the limit answer 429 with Retry-After (Open311 too, in its own error format);
+    /// signed-in API reads are not counted, and another client has its own bucket.
+    @Test func publicReadsPastTheLimitAre429() async throws {
+        try await withTestApp({ $0.publicRatePerMinute = 6 }) { app in
+            var statuses: [UInt] = []
+            for _ in 0..<4 { statuses.append(try await send(app, .GET, "/open311/v2/requests.json").status.code) }
+            #expect(statuses == [200, 200, 200, 429])
+            let limited = try await send(app, .GET, "/open311/v2/requests.json")
+            #expect(limited.headers.first(name: "Retry-After") != nil && limited.text.contains("请求过于频繁"), "\(limited.text)")
+            #expect(try await send(app, .GET, "/c/LH-2026-000001").status == .tooManyRequests)
+            let other = try await send(app, .GET, "/open311/v2/requests.json", headers: ["X-Forwarded-For": "203.0.113.9"])
+            #expect(other.status == .ok)
+            let token = try await token(app, "district-admin")
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: bearer(token)).status == .ok)
+            app.testClock.advance(by: 10)
+            #expect(try await send(app, .GET, "/open311/v2/requests.json").status == .ok)
+        }
+    }
+}

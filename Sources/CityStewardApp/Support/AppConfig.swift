@@ -43,6 +43,13 @@ public struct AppConfig: Sendable {
     /// `CITYSTEWARD_INTRODUCTION_SUBSIDY`: the introduction subsidy per service year, in yuan, comma-separated and not
     /// decreasing (default 200000,250000,300000,350000,400000).
     public var introductionSubsidy: IntroductionSubsidySchedule = .standard
+    /// `CITYSTEWARD_STATEMENT_TIMEOUT_MS`: on PostgreSQL, the longest one statement of a request may run before the
+    /// database cancels it (default 5000; 0: none), so no request holds the database for seconds. Commands
+    /// (`migrate`, `synthesize`, …) run without it: building an index on a million rows takes longer.
+    public var statementTimeoutMilliseconds: Int = 5_000
+    /// `CITYSTEWARD_PUBLIC_RATE_PER_MINUTE`: anonymous reads of the public lists and pages per client address and
+    /// minute (bursts of half as many more; 0: no limit).
+    public var publicRatePerMinute: Int = 120
     /// Where "now" comes from: the system's time in service; tests set their own.
     public var clock: WallClock = .system
     /// Anonymous Open311 posting as it applies to this process.
@@ -161,6 +168,18 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_AI_CASE_CONFIDENCE must be a number from 0 to 1 (got \(text))")
             }
         }
+        var statementTimeout = 5_000
+        if let text = env["CITYSTEWARD_STATEMENT_TIMEOUT_MS"].nonEmpty {
+            if let v = Int(text), v >= 0, v <= 3_600_000 { statementTimeout = v } else {
+                problems.append("CITYSTEWARD_STATEMENT_TIMEOUT_MS must be 0 (none) to 3600000 milliseconds (got \(text))")
+            }
+        }
+        var publicRate = 120
+        if let text = env["CITYSTEWARD_PUBLIC_RATE_PER_MINUTE"].nonEmpty {
+            if let v = Int(text), v >= 0, v <= 1_000_000 { publicRate = v } else {
+                problems.append("CITYSTEWARD_PUBLIC_RATE_PER_MINUTE must be 0 (no limit) to 1000000 (got \(text))")
+            }
+        }
         var retentionDays = 180
         if let text = env["CITYSTEWARD_GATE_RETENTION_DAYS"].nonEmpty {
             if let v = Int(text), v >= 0, v <= 3650 { retentionDays = v } else {
@@ -193,6 +212,8 @@ public struct AppConfig: Sendable {
                 $0.aiCaseConfidence = aiConfidence
                 $0.gateRetentionDays = retentionDays
                 $0.feedPushInterval = pushInterval
+                $0.statementTimeoutMilliseconds = statementTimeout
+                $0.publicRatePerMinute = publicRate
                 $0.introductionSubsidy = subsidy
             }
     }
@@ -210,6 +231,8 @@ public struct AppConfig: Sendable {
         config.bcryptCost = 4
         config.sweepInterval = 0
         config.feedPushInterval = 0
+        // The test clock stands still, so a bucket would never refill; the limit has a test of its own.
+        config.publicRatePerMinute = 0
         return config
     }
 }

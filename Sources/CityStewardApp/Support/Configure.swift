@@ -18,7 +18,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true)
     }
-    try DatabaseSetup.register(config.database, on: app.databases)
+    try DatabaseSetup.register(config.database, on: app.databases, statementTimeoutMilliseconds: config.statementTimeoutMilliseconds)
     for migration in CityStewardMigrations.all { app.migrations.add(migration) }
     app.migrations.add(SessionRecord.migration)
     if config.database.isSQLite {
@@ -98,6 +98,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     var middleware = Middlewares()
     middleware.use(RequestContextMiddleware(secure: secure))
     middleware.use(StaticFilesMiddleware(files: FileMiddleware(publicDirectory: app.directory.publicDirectory)))
+    if config.publicRatePerMinute > 0 {
+        let perMinute = Double(config.publicRatePerMinute)
+        middleware.use(PublicRateLimitMiddleware(limiter: PublicRateLimiter(rule: TokenBucket.Rule(perMinute: perMinute, burst: max(1, perMinute / 2)))))
+    }
     middleware.use(app.sessions.middleware)
     middleware.use(ActorMiddleware())
     middleware.use(CSRFMiddleware())

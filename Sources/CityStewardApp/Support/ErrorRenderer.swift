@@ -1,4 +1,5 @@
 import CityStewardCore
+import CityStewardStore
 import Foundation
 import Vapor
 
@@ -96,6 +97,12 @@ struct ErrorRenderer: Sendable {
         case let decoding as DecodingError:
             status = .badRequest
             detail = Self.describe(decoding, language)
+        case _ where DatabaseSetup.isStatementTimeout(error):
+            // The database gave up on a statement that ran past the timeout: the request asked too much at once.
+            status = .serviceUnavailable
+            headers = ["Retry-After": "5"]
+            detail = language == .en ? "The request took too long and was stopped; narrow the filter or the time range and try again."
+                : "查询耗时过长已中止，请缩小筛选条件或时间范围后重试。"
         case let abort as any AbortError:
             status = abort.status
             headers = abort.headers
@@ -136,6 +143,7 @@ struct ErrorRenderer: Sendable {
         let http: HTTPResponseStatus = switch status.code {
         case 404: .notFound
         case 401, 403: .forbidden
+        case 429: .tooManyRequests
         case 500...: status
         default: .badRequest
         }

@@ -94,6 +94,8 @@ public enum CityStewardMain {
             config.autoMigrate = true
             config.secureCookies = false
         }
+        // A statement timeout is for requests; a command may rightly run long (a migration on a million cases).
+        if invocation.command != "serve" && !isDemo { config.statementTimeoutMilliseconds = 0 }
         if let host = invocation.host { config.host = host }
         if let port = invocation.port { config.port = port }
         var env = vaporEnvironment

@@ -143,8 +143,13 @@ extension CaseStore {
         }
         var keys: [(at: Double, number: String, id: UUID)] = []
         var seen = Set<UUID>()
+        // Only open cases asked for (open states, or overdue): read from the open cases' own index. SQLite's planner
+        // cannot tell a rare state from a common one, so it is told (INDEXED BY); PostgreSQL's statistics can.
+        let openOnly = filter.overdueAt != nil || (!filter.states.isEmpty && filter.states.allSatisfy { !$0.isFinal })
+        let table: any SQLExpression = openOnly && sqlite ? SQLRaw("cases INDEXED BY \(IndexCaseQueues.openQueue)") : SQLIdentifier("cases")
         for stream in streams {
-            let query = sql.select().column("id").column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from("cases")
+            let query = sql.select().column("id").column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from(table)
+            if openOnly { query.where(SQLRaw(IndexCaseQueues.openCondition)) }
             restrict(query, to: stream)
             if let narrowing { restrict(query, to: narrowing) }
             filtered(query, filter)

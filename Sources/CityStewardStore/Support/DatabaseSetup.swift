@@ -35,7 +35,10 @@ public enum SQLiteSynchronous: String, Sendable {
 
 public enum DatabaseSetup {
     /// Registers the database with Fluent as the default.
-    public static func register(_ location: DatabaseLocation, on databases: Databases, postgresPoolSize: Int = 4) throws {
+    /// `statementTimeoutMilliseconds` (PostgreSQL; 0: none): the server cancels a statement that runs longer, so
+    /// one request cannot hold the database. SQLite has no such setting; its reads are bounded by their queries.
+    public static func register(_ location: DatabaseLocation, on databases: Databases, postgresPoolSize: Int = 4,
+                                statementTimeoutMilliseconds: Int = 0) throws {
         switch location {
         case .sqliteFile(let path):
             databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
@@ -44,6 +47,9 @@ public enum DatabaseSetup {
         case .postgres(let url, let searchPath):
             var configuration = try SQLPostgresConfiguration(url: url)
             if let searchPath { configuration.searchPath = [searchPath] }
+            if statementTimeoutMilliseconds > 0 {
+                configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
+            }
             databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: postgresPoolSize,
                                     connectionPoolTimeout: .seconds(10), sqlLogLevel: .debug), as: .psql)
         }
@@ -64,6 +70,11 @@ public enum DatabaseSetup {
             try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous.rawValue)").run()
             try await db.raw("PRAGMA busy_timeout = 5000").run()
         }
+    }
+
+    /// Whether the database cancelled a statement for running past the statement timeout.
+    public static func isStatementTimeout(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "57014"
     }
 
     /// Hides a password in a database URL for logs and messages.
