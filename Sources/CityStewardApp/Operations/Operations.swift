@@ -39,9 +39,11 @@ final class AppMetrics: Sendable {
                                                    helpText: "Configured database connections (all event loops)")
     }
 
+    /// A series by the route object itself (its template is formatted only when the series is first made: building
+    /// the template string on every request cost more than the rest of recording).
     private struct SeriesKey: Hashable {
         var method: String
-        var route: String
+        var route: ObjectIdentifier?
         var status: UInt
     }
 
@@ -49,10 +51,12 @@ final class AppMetrics: Sendable {
     /// recording a dictionary hit under a lock.
     private let series = NIOLockedValueBox<[SeriesKey: (Counter, DurationHistogram)]>([:])
 
-    func record(method: String, route: String, status: UInt, duration: Duration) {
-        let key = SeriesKey(method: method, route: route, status: status)
+    func record(method: HTTPMethod, route: Route?, status: UInt, duration: Duration) {
+        let key = SeriesKey(method: method.rawValue, route: route.map(ObjectIdentifier.init), status: status)
         let instruments = series.withLockedValue { cache in
             if let found = cache[key] { return found }
+            let method = key.method
+            let route = route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
             let made = (registry.makeCounter(descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]),
                         registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", method), ("route", route)],
                                                        buckets: Self.latencyBuckets))

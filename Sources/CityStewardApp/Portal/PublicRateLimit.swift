@@ -17,7 +17,7 @@ final class PublicRateLimiter: Sendable {
     /// The paths it guards: reads only (writes have their own checks).
     static func guards(_ request: Request) -> Bool {
         guard request.method == .GET || request.method == .HEAD else { return false }
-        let path = request.url.path
+        let path = request.path
         return path.hasPrefix("/open311/v2/requests") || path.hasPrefix("/c/") || path.hasPrefix("/t/") || path == "/find" || path == "/report/nearby"
     }
 

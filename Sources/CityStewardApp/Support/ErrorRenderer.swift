@@ -116,7 +116,7 @@ struct ErrorRenderer: Sendable {
         } else {
             request.logger.debug("\(status.code) \(detail)")
         }
-        if request.url.path.hasPrefix("/open311/") {
+        if request.path.hasPrefix("/open311/") {
             return Self.open311(status: status, detail: detail, headers: headers, request: request)
         }
         let wantsHTML = !Self.isAPI(request)
@@ -154,7 +154,8 @@ struct ErrorRenderer: Sendable {
     }
 
     static func isAPI(_ request: Request) -> Bool {
-        request.url.path.hasPrefix("/api/") || request.url.path == "/metrics" || request.url.path.hasPrefix("/open311/")
+        let path = request.path
+        return path.hasPrefix("/api/") || path == "/metrics" || path.hasPrefix("/open311/")
     }
 
     func renderPage(status: HTTPResponseStatus, detail: String, headers: HTTPHeaders, request: Request) async -> Response {

@@ -27,7 +27,6 @@ struct RequestContextMiddleware: Middleware {
             id = UUID.random().uuidString
             request.logger[metadataKey: "request-id"] = .string(id)
         }
-        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
         let errors = self.errors
         return next.respond(to: request)
             .flatMapError { error in
@@ -35,7 +34,7 @@ struct RequestContextMiddleware: Middleware {
             }
             .map { response in
                 self.decorate(response, request: request, id: id)
-                request.application.metrics.record(method: request.method.rawValue, route: route, status: response.status.code,
+                request.application.metrics.record(method: request.method, route: request.route, status: response.status.code,
                                                    duration: ContinuousClock.now - start)
                 return response
             }
@@ -58,11 +57,24 @@ struct RequestContextMiddleware: Middleware {
         if secure { headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
         response.headers = headers
         // Remember an explicit ?lang= choice for the console.
-        if request.url.query?.contains("lang=") == true, !request.url.path.hasPrefix("/api/"),
+        if !request.path.hasPrefix("/api/"), request.url.query?.contains("lang=") == true,
            let explicit = try? request.query.get(String.self, at: "lang"), let language = Language(tag: explicit) {
             response.cookies["lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
                                                          isHTTPOnly: true, sameSite: .lax)
         }
+    }
+}
+
+extension Request {
+    private struct PathKey: StorageKey { typealias Value = String }
+
+    /// The request's path, worked out once: `url.path` decodes it again on every read (Foundation's
+    /// `replacingOccurrences` each time), and the middleware every request passes asked for it five times.
+    var path: String {
+        if let known = storage[PathKey.self] { return known }
+        let path = url.path
+        storage[PathKey.self] = path
+        return path
     }
 }
 
@@ -72,7 +84,7 @@ struct StaticFilesMiddleware: Middleware {
     static let prefixes = ["/css/", "/js/", "/img/", "/favicon.ico", "/robots.txt"]
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        let path = request.url.path
+        let path = request.path
         guard Self.prefixes.contains(where: { path.hasPrefix($0) }) else { return next.respond(to: request) }
         return files.respond(to: request, chainingTo: next)
     }

@@ -141,14 +141,16 @@ extension CaseStore {
             sqlite ? SQLBind(c.key) : SQLGroupExpression(SQLBinaryExpression(SQLRaw("TIMESTAMPTZ 'epoch'"), .add,
                                                                            SQLBinaryExpression(SQLBind(Int64(c.key)), .multiply, SQLRaw("INTERVAL '1 microsecond'"))))
         }
-        var keys: [(at: Double, number: String, id: UUID)] = []
-        var seen = Set<UUID>()
+        // Keys only (time and number: both in every queue index, so no row is read for a key); the page's rows are
+        // fetched by number at the end.
+        var keys: [(at: Double, number: String)] = []
+        var seen = Set<String>()
         // Only open cases asked for (open states, or overdue): read from the open cases' own index. SQLite's planner
         // cannot tell a rare state from a common one, so it is told (INDEXED BY); PostgreSQL's statistics can.
         let openOnly = filter.overdueAt != nil || (!filter.states.isEmpty && filter.states.allSatisfy { !$0.isFinal })
         let table: any SQLExpression = openOnly && sqlite ? SQLRaw("cases INDEXED BY \(IndexCaseQueues.openQueue)") : SQLIdentifier("cases")
         for stream in streams {
-            let query = sql.select().column("id").column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from(table)
+            let query = sql.select().column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from(table)
             if openOnly { query.where(SQLRaw(IndexCaseQueues.openCondition)) }
             restrict(query, to: stream)
             if let narrowing { restrict(query, to: narrowing) }
@@ -159,10 +161,10 @@ extension CaseStore {
             let order: SQLDirection = before == nil ? .descending : .ascending
             let rows = try await query.orderBy("reported_at", order).orderBy("number", order).limit(want).all()
             for row in rows {
-                let id = try row.decode(column: "id", as: UUID.self)
-                guard seen.insert(id).inserted else { continue }
+                let number = try row.decode(column: "number", as: String.self)
+                guard seen.insert(number).inserted else { continue }
                 let at = sqlite ? try row.decode(column: "time_key", as: Double.self) : Double(try row.decode(column: "time_key", as: Int64.self))
-                keys.append((at, try row.decode(column: "number", as: String.self), id))
+                keys.append((at, number))
             }
         }
         keys.sort { $0.at != $1.at ? ($0.at > $1.at) == (before == nil) : ($0.number > $1.number) == (before == nil) }
@@ -170,9 +172,9 @@ extension CaseStore {
         let more = keys.count > offset + limit
         if before != nil { slice.reverse() }
         guard !slice.isEmpty else { return CasePage(rows: [], next: nil, previous: nil) }
-        let byID = try await sql.select().column("*").from("cases").where("id", .in, slice.map(\.id))
-            .all(decoding: CaseRow.self, with: Self.rowDecoder).reduce(into: [UUID: CaseRow]()) { $0[$1.id] = $1 }
-        let rows = slice.compactMap { byID[$0.id] }
+        let byNumber = try await sql.select().column("*").from("cases").where("number", .in, slice.map(\.number))
+            .all(decoding: CaseRow.self, with: Self.rowDecoder).reduce(into: [String: CaseRow]()) { $0[$1.number] = $1 }
+        let rows = slice.compactMap { byNumber[$0.number] }
         let first = CaseCursor(key: slice[0].at, number: slice[0].number), last = CaseCursor(key: slice[slice.count - 1].at, number: slice[slice.count - 1].number)
         if before != nil {
             // Going back: there is always a page after this one (the one we came from).
@@ -254,7 +256,11 @@ extension CaseStore {
                 try await add(own.groupBy("state"), to: &byState)
             }
         } else {
-            let query = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+            // Not kept by the tallies: the supervised cases (few, through their own index; SQLite is told, as its
+            // planner would rather take a scope's index over a million rows), or a time window.
+            let sqlite = sql.dialect.name == "sqlite"
+            let table: any SQLExpression = f.supervisedOnly && sqlite ? SQLRaw("cases INDEXED BY cases_supervised_idx") : SQLIdentifier("cases")
+            let query = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(table)
             parts.restrictCases(query)
             if let narrowing { query.where { Self.subtree($0, narrowing) } }
             filtered(query, f)
@@ -263,7 +269,10 @@ extension CaseStore {
         // Overdue is a matter of the clock: counted on the cases whose step is due before now (open ones only
         // carry a step due, through their own small index).
         f.overdueAt = now
-        let overdue = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+        // Through the open cases' step-due index, which holds every column tested here: SQLite is told, as it would
+        // otherwise take a place's or a class's index and read a million rows.
+        let dueIndex: any SQLExpression = sql.dialect.name == "sqlite" ? SQLRaw("cases INDEXED BY cases_step_due_idx") : SQLIdentifier("cases")
+        let overdue = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(dueIndex)
         parts.restrictCases(overdue)
         if let narrowing { overdue.where { Self.subtree($0, narrowing) } }
         filtered(overdue, f)
