@@ -148,9 +148,8 @@ extension CaseStore {
         // Only open cases asked for (open states, or overdue): read from the open cases' own index. SQLite's planner
         // cannot tell a rare state from a common one, so it is told (INDEXED BY); PostgreSQL's statistics can.
         let openOnly = filter.overdueAt != nil || (!filter.states.isEmpty && filter.states.allSatisfy { !$0.isFinal })
-        let table: any SQLExpression = openOnly && sqlite ? SQLRaw("cases INDEXED BY \(IndexCaseQueues.openQueue)") : SQLIdentifier("cases")
         for stream in streams {
-            let query = sql.select().column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from(table)
+            let query = sql.select().column(SQLAlias(keyColumn, as: SQLIdentifier("time_key"))).column("number").from(Self.table(for: stream, filter, openOnly: openOnly, sqlite: sqlite))
             if openOnly { query.where(SQLRaw(IndexCaseQueues.openCondition)) }
             restrict(query, to: stream)
             if let narrowing { restrict(query, to: narrowing) }
@@ -181,6 +180,20 @@ extension CaseStore {
             return CasePage(rows: rows, next: last, previous: more ? first : nil)
         }
         return CasePage(rows: rows, next: more ? last : nil, previous: after != nil || offset > 0 ? first : nil)
+    }
+
+    /// Where SQLite reads a part of a scope: its statistics know how many cases a column's value has on average,
+    /// not that this reporter has none (or a million), so it is told which index holds the part — the supervised
+    /// cases' or the open cases' own (few) when the filter asks only for them, else the part's queue index.
+    /// PostgreSQL keeps per-value statistics and chooses for itself.
+    static func table(for stream: Stream, _ filter: CaseFilter, openOnly: Bool, sqlite: Bool) -> any SQLExpression {
+        guard sqlite else { return SQLIdentifier("cases") }
+        if filter.supervisedOnly { return SQLRaw("cases INDEXED BY cases_supervised_idx") }
+        if openOnly { return SQLRaw("cases INDEXED BY \(IndexCaseQueues.openQueue)") }
+        if case .equal(let column, _) = stream, let index = IndexCaseQueues.queues.first(where: { $0.column == column }) {
+            return SQLRaw("cases INDEXED BY \(index.name)")
+        }
+        return SQLIdentifier("cases")
     }
 
     /// The filter's area as a stream (nil: no area filter, or an unknown area).
@@ -226,6 +239,8 @@ extension CaseStore {
         guard narrowing != nil || f.areaID == nil else { return CaseCounts() }
         var byState: [CaseState: Int] = [:]
         let tallied = !f.supervisedOnly && f.numbers.isEmpty && f.reportedFrom == nil && f.reportedBefore == nil && f.updatedAfter == nil && f.updatedBefore == nil
+        // A reporter's cases by reporter and place (SQLite is told: see `table(for:)`).
+        let reporterIndex: any SQLExpression = sql.dialect.name == "sqlite" ? SQLRaw("cases INDEXED BY cases_reporter_place_idx") : SQLIdentifier("cases")
         if tallied {
             let query = sql.select().column("state").column(SQLFunction("SUM", args: SQLIdentifier("n")), as: "n").from("case_tallies")
             parts.restrictTally(query, ownerColumn: "owner_key")
@@ -239,7 +254,7 @@ extension CaseStore {
             // already counted (a patroller may have reported every case of its village).
             if let reporter = parts.reporter, parts.hasOthers {
                 for gap in parts.pathGaps {
-                    let extra = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+                    let extra = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(reporterIndex)
                         .where("reporter_id", .equal, reporter)
                     if let from = gap.from { extra.where("area_path", .greaterThanOrEqual, from) }
                     if let to = gap.to { extra.where("area_path", .lessThan, to) }
@@ -249,7 +264,7 @@ extension CaseStore {
                     try await add(extra.groupBy("state"), to: &byState)
                 }
             } else if let reporter = parts.reporter {
-                let own = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("cases")
+                let own = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(reporterIndex)
                     .where("reporter_id", .equal, reporter)
                 if let narrowing { own.where { Self.subtree($0, narrowing) } }
                 filtered(own, f)
