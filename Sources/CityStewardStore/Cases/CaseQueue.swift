@@ -242,7 +242,8 @@ extension CaseStore {
         // A reporter's cases by reporter and place (SQLite is told: see `table(for:)`).
         let reporterIndex: any SQLExpression = sql.dialect.name == "sqlite" ? SQLRaw("cases INDEXED BY cases_reporter_place_idx") : SQLIdentifier("cases")
         if tallied {
-            let query = sql.select().column("state").column(SQLFunction("SUM", args: SQLIdentifier("n")), as: "n").from("case_tallies")
+            // SUM of a bigint is a numeric on PostgreSQL: cast back to a whole number.
+            let query = sql.select().column("state").column(SQLRaw("CAST(SUM(n) AS BIGINT)"), as: "n").from("case_tallies")
             parts.restrictTally(query, ownerColumn: "owner_key")
             if let narrowing { query.where { Self.subtree($0, narrowing) } }
             if let code = f.categoryCode { query.where("category_code", .equal, code) }
