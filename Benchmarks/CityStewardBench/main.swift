@@ -18,16 +18,6 @@ struct Row {
     var ratio: Double?
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Runs `body` until at least `minimum` seconds have passed; returns operations per second (best of 3 rounds).
 func measure(operations: Int, minimum: Double = 0.5, _ body: () -> Int) -> (rate: Double, checksum: Int) {
@@ -82,7 +72,7 @@ func lookupRows(name: String, shapes: [AreaShape], points: [GeoPoint], baselineP
     ]
 }
 
-var rng = SplitMix64(state: 20261129)
+var rng = SplitMix64(seed: 20261129)
 var rows: [Row] = []
 
 // 1. The demo district's grids, points spread over the pilot villages (with a margin, so some miss).

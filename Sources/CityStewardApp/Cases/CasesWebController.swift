@@ -92,9 +92,8 @@ struct CasesWebController: RouteCollection {
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
         let (offset, after, before) = try CasesAPIController.start(q)
-        let listed = try await req.cases.page(scope: scope, filter: filter, limit: 50, offset: offset, after: after, before: before)
+        let (listed, counts) = try await req.cases.queue(scope: scope, filter: filter, limit: 50, offset: offset, after: after, before: before, now: now)
         let rows = listed.rows
-        let counts = try await req.cases.counts(scope: scope, filter: filter, now: now)
         let total = counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil)
         func link(_ changes: [String: String?]) -> String {
             var items: [String: String] = [:]

@@ -38,7 +38,7 @@ struct SyntheticCases {
         let start = now.addingTimeInterval(-Double(days) * 86_400)
         let step = Double(days) * 86_400 / Double(max(count, 1))
         let everyone = CaseActor(id: patrolUser.id, name: patrolUser.displayName, capacities: Set(CaseCapacity.allCases))
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var outcome = Outcome()
         let clock = ContinuousClock.now
         let chunk = 2_000
@@ -97,21 +97,6 @@ struct SyntheticCases {
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return outcome
     }
-}
-
-/// A small seeded generator (SplitMix64): the same seed gives the same district.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 struct SynthesizeCommand: AsyncCommand {

@@ -289,7 +289,7 @@ struct Open311Controller: RouteCollection {
             let events = eventsByCase[row.id] ?? []
             // The latest public note: a rejection or merge reason, a handling note, or the last step's note.
             let note = events.reversed().first { Open311Projection.extendedStatus(action: $0.action) != nil && !($0.note ?? "").isEmpty && $0.action != "report" }?.note
-            let photo = (photosByCase[row.id] ?? []).first { $0.role == PhotoRole.report.rawValue || $0.role == PhotoRole.after.rawValue }
+            let photo = (photosByCase[row.id] ?? []).first(where: \.showsTheProblem)
             let media = photo.map { "/public/photos/\($0.publicHash).\(PhotoFormat(rawValue: $0.format)?.fileExtension ?? "jpg")" }
             items.append(record(row, base: base, reference: reference, language: req.language, note: note, media: media))
         }

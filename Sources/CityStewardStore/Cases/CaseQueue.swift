@@ -67,14 +67,14 @@ extension CaseStore {
     public static let maxOffset = 10_000
 
     /// One part of a scope's union, read through its own index.
-    enum Stream: Equatable {
+    enum Stream: Equatable, Sendable {
         case all
         case equal(column: String, id: UUID)
         /// Cases under an area kept in no column of its own (a community, grid or building): a range on the path.
         case subtree(prefix: String)
     }
 
-    struct ScopeArea {
+    struct ScopeArea: Sendable {
         var id: UUID
         var kind: AreaKind
         var path: String
@@ -97,21 +97,48 @@ extension CaseStore {
         }
     }
 
-    /// The parts of the scope's union; empty when the scope holds nothing.
-    func streams(_ scope: CaseScope) async throws -> [Stream] {
+    /// A scope and a filter with their areas looked up (one query), for a page and its counts.
+    public struct Resolved: Sendable {
+        var streams: [Stream]
+        var parts: CountParts
+        /// The filter's area, if it names one that exists.
+        var area: ScopeArea?
+        /// The filter names an area that does not exist: nothing matches.
+        var unknownArea: Bool
+    }
+
+    public func resolve(_ scope: CaseScope, _ filter: CaseFilter) async throws -> Resolved {
+        var ids: [UUID] = []
+        if case .limited(let areas, _, _, _) = scope { ids = areas }
+        if let areaID = filter.areaID { ids.append(areaID) }
+        let found = Dictionary(try await scopeAreas(ids).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let area = filter.areaID.flatMap { found[$0] }
         switch scope {
         case .everything:
-            return [.all]
+            return Resolved(streams: [.all], parts: CountParts(everything: true), area: area, unknownArea: filter.areaID != nil && area == nil)
         case .limited(let areas, let orgs, let departments, let reporter):
-            var out = try await scopeAreas(areas).map(Self.stream)
-            if out.contains(.all) { return [.all] }
+            let mine = areas.compactMap { found[$0] }
+            let unknown = filter.areaID != nil && area == nil
+            if mine.contains(where: { $0.kind == .district }) {
+                return Resolved(streams: [.all], parts: CountParts(everything: true), area: area, unknownArea: unknown)
+            }
+            var out = mine.map(Self.stream)
             out += orgs.map { .equal(column: "responsible_id", id: $0) }
             out += departments.map { .equal(column: "owner_department_id", id: $0) }
             if let reporter { out.append(.equal(column: "reporter_id", id: reporter)) }
             var seen: [Stream] = []
             for s in out where !seen.contains(s) { seen.append(s) }
-            return seen
+            return Resolved(streams: seen, parts: CountParts(prefixes: mine.map(\.path), orgs: orgs, departments: departments, reporter: reporter),
+                            area: area, unknownArea: unknown)
         }
+    }
+
+    /// A page and the counts of the same scope and filter, the areas looked up once.
+    public func queue(scope: CaseScope, filter: CaseFilter, limit: Int = 50, offset: Int = 0, after: CaseCursor? = nil,
+                      before: CaseCursor? = nil, now: Date) async throws -> (page: CasePage, counts: CaseCounts) {
+        let resolved = try await resolve(scope, filter)
+        return (try await page(resolved, filter, limit: limit, offset: offset, after: after, before: before),
+                try await counts(resolved, filter, now: now))
     }
 
     func restrict(_ query: SQLSelectBuilder, to stream: Stream) {
@@ -128,11 +155,14 @@ extension CaseStore {
     /// says where the page before it starts.
     public func page(scope: CaseScope, filter: CaseFilter = CaseFilter(), limit: Int = 50, offset: Int = 0, after: CaseCursor? = nil,
                      before: CaseCursor? = nil) async throws -> CasePage {
+        try await page(try await resolve(scope, filter), filter, limit: limit, offset: offset, after: after, before: before)
+    }
+
+    func page(_ resolved: Resolved, _ filter: CaseFilter, limit: Int, offset: Int, after: CaseCursor?, before: CaseCursor?) async throws -> CasePage {
         let limit = max(1, limit), offset = min(max(0, offset), Self.maxOffset)
-        let streams = try await streams(scope)
-        guard !streams.isEmpty else { return CasePage(rows: [], next: nil, previous: nil) }
-        let narrowing = try await narrowing(filter)
-        guard narrowing != nil || filter.areaID == nil else { return CasePage(rows: [], next: nil, previous: nil) }
+        let streams = resolved.streams
+        guard !streams.isEmpty, !resolved.unknownArea else { return CasePage(rows: [], next: nil, previous: nil) }
+        let narrowing = resolved.area.map(Self.stream)
         let want = offset + limit + 1
         let sqlite = sql.dialect.name == "sqlite"
         // The time key read and bound in the database's own terms (see `CaseCursor.key`).
@@ -196,12 +226,6 @@ extension CaseStore {
         return SQLIdentifier("cases")
     }
 
-    /// The filter's area as a stream (nil: no area filter, or an unknown area).
-    func narrowing(_ filter: CaseFilter) async throws -> Stream? {
-        guard let areaID = filter.areaID, let area = try await scopeAreas([areaID]).first else { return nil }
-        return Self.stream(for: area)
-    }
-
     /// The filter's conditions other than the area (see `narrowing`).
     func filtered(_ query: SQLSelectBuilder, _ filter: CaseFilter) {
         if !filter.states.isEmpty { query.where("state", .in, filter.states.map(\.rawValue)) }
@@ -230,13 +254,16 @@ extension CaseStore {
     /// From the tallies when the filter is one they keep (place, class, source, responsible party); otherwise, and
     /// for overdue (a matter of the clock, not of a write), counted on `cases` through an index.
     public func counts(scope: CaseScope, filter: CaseFilter = CaseFilter(), now: Date) async throws -> CaseCounts {
+        try await counts(try await resolve(scope, filter), filter, now: now)
+    }
+
+    func counts(_ resolved: Resolved, _ filter: CaseFilter, now: Date) async throws -> CaseCounts {
         var f = filter
         f.states = []
         f.overdueAt = nil
-        let parts = try await countParts(scope)
-        guard parts.any else { return CaseCounts() }
-        let narrowing = try await narrowingPath(f)
-        guard narrowing != nil || f.areaID == nil else { return CaseCounts() }
+        let parts = resolved.parts
+        guard parts.any, !resolved.unknownArea else { return CaseCounts() }
+        let narrowing = resolved.area?.path
         var byState: [CaseState: Int] = [:]
         let tallied = !f.supervisedOnly && f.numbers.isEmpty && f.reportedFrom == nil && f.reportedBefore == nil && f.updatedAfter == nil && f.updatedBefore == nil
         // A reporter's cases by reporter and place (SQLite is told: see `table(for:)`).
@@ -304,13 +331,8 @@ extension CaseStore {
         }
     }
 
-    func narrowingPath(_ filter: CaseFilter) async throws -> String? {
-        guard let areaID = filter.areaID else { return nil }
-        return try await scopeAreas([areaID]).first?.path
-    }
-
     /// A scope as conditions on the columns the tallies and `cases` share.
-    struct CountParts {
+    struct CountParts: Sendable {
         var everything = false
         var prefixes: [String] = []
         var orgs: [UUID] = []
@@ -365,14 +387,4 @@ extension CaseStore {
         }
     }
 
-    func countParts(_ scope: CaseScope) async throws -> CountParts {
-        switch scope {
-        case .everything:
-            return CountParts(everything: true)
-        case .limited(let areas, let orgs, let departments, let reporter):
-            let found = try await scopeAreas(areas)
-            if found.contains(where: { $0.kind == .district }) { return CountParts(everything: true) }
-            return CountParts(prefixes: found.map(\.path), orgs: orgs, departments: departments, reporter: reporter)
-        }
-    }
 }

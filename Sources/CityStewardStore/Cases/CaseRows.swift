@@ -243,6 +243,9 @@ public struct CasePhotoRow: Codable, Sendable, Equatable {
     public var bytes: Int
     public var createdAt: Date
 
+    /// A picture of the problem as reported or as fixed: what a public list may show of a case.
+    public var showsTheProblem: Bool { role == PhotoRole.report.rawValue || role == PhotoRole.after.rawValue }
+
         /// Column names, spelled out: no key conversion on the hot path.
     enum CodingKeys: String, CodingKey {
         case id

@@ -165,24 +165,23 @@ public struct CaseStore: Sendable {
             .all(decoding: CaseEventRow.self, with: Self.rowDecoder)
     }
 
-    /// The steps of many cases in one query (a list's notes), by case, in order.
+    /// The steps of many cases (a list's notes), by case, in order: a query per 500 cases, not one per case.
     public func events(of caseIDs: [UUID]) async throws -> [UUID: [CaseEventRow]] {
-        var out: [UUID: [CaseEventRow]] = [:]
-        for chunk in stride(from: 0, to: caseIDs.count, by: 500) {
-            let rows = try await sql.select().column("*").from("case_events").where("case_id", .in, Array(caseIDs[chunk..<min(caseIDs.count, chunk + 500)]))
-                .orderBy("case_id").orderBy("seq").all(decoding: CaseEventRow.self, with: Self.rowDecoder)
-            for row in rows { out[row.caseId, default: []].append(row) }
-        }
-        return out
+        try await rows(of: caseIDs, in: "case_events", orderedBy: ["case_id", "seq"], as: CaseEventRow.self, \.caseId)
     }
 
-    /// The photos of many cases in one query, by case.
+    /// The photos of many cases, by case.
     public func photos(of caseIDs: [UUID]) async throws -> [UUID: [CasePhotoRow]] {
-        var out: [UUID: [CasePhotoRow]] = [:]
+        try await rows(of: caseIDs, in: "case_photos", orderedBy: ["event_seq", "created_at"], as: CasePhotoRow.self, \.caseId)
+    }
+
+    private func rows<Row: Decodable>(of caseIDs: [UUID], in table: String, orderedBy order: [String], as _: Row.Type,
+                                      _ caseID: KeyPath<Row, UUID>) async throws -> [UUID: [Row]] {
+        var out: [UUID: [Row]] = [:]
         for chunk in stride(from: 0, to: caseIDs.count, by: 500) {
-            let rows = try await sql.select().column("*").from("case_photos").where("case_id", .in, Array(caseIDs[chunk..<min(caseIDs.count, chunk + 500)]))
-                .orderBy("event_seq").orderBy("created_at").all(decoding: CasePhotoRow.self, with: Self.rowDecoder)
-            for row in rows { out[row.caseId, default: []].append(row) }
+            let query = sql.select().column("*").from(table).where("case_id", .in, Array(caseIDs[chunk..<min(caseIDs.count, chunk + 500)]))
+            for column in order { query.orderBy(column) }
+            for row in try await query.all(decoding: Row.self, with: Self.rowDecoder) { out[row[keyPath: caseID], default: []].append(row) }
         }
         return out
     }
