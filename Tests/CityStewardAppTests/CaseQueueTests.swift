@@ -144,6 +144,45 @@ import VaporTesting
     }
 }
 
+/// The console's queue pages by cursor: older, then newer again, each page 50 different cases.
+@Suite("Console queue pages") struct ConsoleQueuePagesTests {
+    static func numbers(_ html: String) -> [String] {
+        html.components(separatedBy: ">LH-").dropFirst().compactMap { $0.split(separator: "<").first.map { "LH-" + $0 } }
+    }
+
+    static func link(_ html: String, _ name: String) -> String? {
+        guard let r = html.range(of: "href=\"/cases?") else { return nil }
+        var rest = html[r.lowerBound...]
+        while let start = rest.range(of: "href=\"/cases?") {
+            let tail = rest[start.upperBound...]
+            guard let end = tail.firstIndex(of: "\"") else { return nil }
+            let query = String(tail[..<end])
+            if query.contains("\(name)=") { return "/cases?" + query.replacingOccurrences(of: "&amp;", with: "&") }
+            rest = tail[end...]
+        }
+        return nil
+    }
+
+    @Test func olderAndNewerByCursor() async throws {
+        try await withTestApp { app in
+            _ = try await SyntheticCases(app: app).fill(count: 120, villageCode: "440309002001V01", days: 20, seed: 5) { _ in }
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let first = try await send(app, .GET, "/cases", headers: ["Cookie": cookie])
+            #expect(first.status == .ok)
+            #expect(Self.link(first.text, "before") == nil)
+            let older = try #require(Self.link(first.text, "after"))
+            let second = try await send(app, .GET, older, headers: ["Cookie": cookie])
+            #expect(second.status == .ok)
+            let firstNumbers = Self.numbers(first.text), secondNumbers = Self.numbers(second.text)
+            #expect(!firstNumbers.isEmpty && !secondNumbers.isEmpty && Set(firstNumbers).isDisjoint(with: secondNumbers))
+            let newer = try #require(Self.link(second.text, "before"))
+            let back = try await send(app, .GET, newer, headers: ["Cookie": cookie])
+            #expect(Self.numbers(back.text) == firstNumbers)
+            #expect(try await send(app, .GET, "/cases?after=nonsense", headers: ["Cookie": cookie]).status == .badRequest)
+        }
+    }
+}
+
 @Suite("Public rate limit") struct PublicRateLimitTests {
     @Test func aBucketRefillsAtItsRateUpToItsBurst() {
         let rule = TokenBucket.Rule(perMinute: 60, burst: 3)
