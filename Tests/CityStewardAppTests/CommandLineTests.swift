@@ -9,6 +9,7 @@ import Crypto
 import SQLKit
 import NIOPosix
 import Testing
+import Vapor
 
 @Suite("Command line")
 struct CommandLineTests {
@@ -59,9 +60,96 @@ struct CommandLineTests {
     }
 
     /// Runs the real command-line entry point in process against a SQLite file, as an administrator would.
-    func run(_ arguments: [String], data: String) async -> Int32 {
+    func run(_ arguments: [String], data: String, input: String? = nil) async -> Int32 {
         await CityStewardMain.run(arguments: ["citysteward"] + arguments + ["--data", data], environment: ["LOG_LEVEL": "error"],
-                                  bootstrapLogging: false)
+                                  bootstrapLogging: false, standardInput: { input })
+    }
+
+    /// The first run of a real district, as its administrator would type it: no demo loader anywhere.
+    @Test func aRealDistrictIsSetUpFromAnEmptyDatabase() async throws {
+        let directory = NSTemporaryDirectory() + "citysteward-cli-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(await run(["serve"], data: directory) == 78)   // says what to run instead of serving nothing
+        #expect(await run(["init", "--admin", "admin"], data: directory) != 0)   // no password: nothing set up
+        #expect(await run(["init", "--admin", "admin", "--password-stdin"], data: directory, input: "short") != 0)
+        #expect(await run(["init", "--admin", "Admin", "--name", "王主任", "--password-stdin"], data: directory, input: "a-long-password") == 0)
+        #expect(await run(["init", "--admin", "admin", "--password-stdin"], data: directory, input: "another-password") == 0)   // again: nothing new
+        #expect(await run(["orgs", "create", "--code", "lh-st-002", "--name", "民治街道办事处", "--kind", "streetOffice", "--areas", "440309002"],
+                          data: directory) == 0)
+        #expect(await run(["orgs", "create", "--code", "LH-ST-002", "--name", "又一个", "--kind", "streetOffice"], data: directory) != 0)
+        #expect(await run(["orgs", "create", "--code", "LH-X", "--name", "民治", "--kind", "club", "--areas", "440309002"], data: directory) != 0)
+        #expect(await run(["orgs", "create", "--code", "LH-ZJJ", "--name", "区住房建设局", "--kind", "department"], data: directory) == 0)
+        #expect(await run(["orgs", "assign", "LH-ZJJ", "--areas", "440309002001V01"], data: directory) != 0)   // no such area
+        #expect(await run(["users", "create", "--username", "li-wei", "--role", "streetOfficer", "--org", "LH-ST-002", "--password-stdin"],
+                          data: directory, input: "a-long-password") == 0)
+        #expect(await run(["audit", "verify"], data: directory) == 0)
+
+        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        try DatabaseSetup.register(.sqliteFile(path: directory + "/citysteward.sqlite"), on: databases)
+        let db = databases.database(logger: Logger(label: "test"), on: MultiThreadedEventLoopGroup.singleton.any())!
+        do {
+            let areas = try await AreaStore(db: db).list(scope: .everything)
+            #expect(areas.map(\.code).sorted() == ["440309"] + DistrictSetup.longhua.streets.map(\.code))
+            let district = try #require(areas.first { $0.kind == .district })
+            #expect(areas.filter { $0.kind == .street }.allSatisfy { $0.parentID == district.id && $0.streetID == $0.id && $0.path == [district.id, $0.id] })
+            let store = DirectoryStore(db: db)
+            let office = try #require(try await store.org(code: "LH-OFFICE"))
+            #expect(office.kind == .districtOffice)
+            #expect(try await store.areaIDs(ofOrg: office.id) == [district.id])
+            let admin = try #require(try await store.user(username: "admin"))
+            #expect(admin.role == .districtAdmin && admin.orgID == office.id && admin.displayName == "王主任")
+            let credentials = try #require(try await store.credentials(username: "admin"))
+            #expect(credentials.passwordHash.hasPrefix("$2b$"))   // the second run did not change the password…
+            #expect(try Bcrypt.verify("a-long-password", created: credentials.passwordHash))
+            let street = try #require(try await store.org(code: "LH-ST-002"))
+            #expect(street.kind == .streetOffice)
+            #expect(try await store.areaIDs(ofOrg: street.id) == [try #require(areas.first { $0.code == "440309002" }).id])
+            #expect(try await store.org(code: "LH-X") == nil)   // the refused one left nothing behind
+            #expect(try await store.user(username: "li-wei")?.orgID == street.id)
+            #expect(try await TaxonomyStore(db: db).current(deviceEvents: []).categories.count > 100)   // the shipped catalog, for intake and routing
+            let audit = try await AuditStore(db: db).list(AuditStore.Filter()).rows
+            #expect(Set(audit.map(\.action)).isSuperset(of: ["import", "org.changed", "user.created"]))
+            #expect(try await DemoLoader.isEmpty(db) == false)
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+        await databases.shutdownAsync()
+    }
+
+    @Test func initTakesADistrictsOwnGeoJSONAndRefusesABadOneWhole() async throws {
+        let directory = NSTemporaryDirectory() + "citysteward-cli-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func square(_ x: Double) -> String { "[[\(x),22.6],[\(x + 0.05),22.6],[\(x + 0.05),22.65],[\(x),22.65],[\(x),22.6]]" }
+        func feature(_ code: String, _ name: String, _ kind: String, _ x: Double) -> String {
+            #"{"type":"Feature","properties":{"code":"\#(code)","name":"\#(name)","kind":"\#(kind)"},"geometry":{"type":"Polygon","coordinates":[\#(square(x))]}}"#
+        }
+        let good = directory + "/district.geojson", bad = directory + "/bad.geojson"
+        try #"{"type":"FeatureCollection","features":[\#(feature("440306", "宝安区", "district", 113.8)),\#(feature("440306001", "新安街道", "street", 113.8))]}"#
+            .write(toFile: good, atomically: true, encoding: .utf8)
+        try #"{"type":"FeatureCollection","features":[\#(feature("440306", "宝安区", "district", 113.8)),\#(feature("440309001", "别区街道", "street", 113.8))]}"#
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(await run(["init", "--admin", "admin", "--password-stdin", "--geojson", bad], data: directory, input: "a-long-password") != 0)
+        #expect(await run(["init", "--admin", "admin", "--password-stdin", "--office-code", "X"], data: directory, input: "a-long-password") != 0)
+        #expect(await run(["init", "--admin", "admin", "--password-stdin", "--geojson", good, "--office-code", "BA-OFFICE"], data: directory,
+                          input: "a-long-password") == 0)
+        // A second district in the same database is refused.
+        #expect(await run(["init", "--admin", "admin", "--password-stdin"], data: directory, input: "a-long-password") != 0)
+
+        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        try DatabaseSetup.register(.sqliteFile(path: directory + "/citysteward.sqlite"), on: databases)
+        let db = databases.database(logger: Logger(label: "test"), on: MultiThreadedEventLoopGroup.singleton.any())!
+        do {
+            let areas = try await AreaStore(db: db).list(scope: .everything, includeShapes: true)
+            #expect(areas.map(\.code).sorted() == ["440306", "440306001"])
+            #expect(areas.allSatisfy { $0.shape != nil })
+            #expect(try await DirectoryStore(db: db).org(code: "BA-OFFICE")?.name == "宝安区城市管家专项工作组办公室")
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+        await databases.shutdownAsync()
     }
 
     func withDataDirectory(_ body: (String, any Database) async throws -> Void) async throws {

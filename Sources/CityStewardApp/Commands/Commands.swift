@@ -15,6 +15,8 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(DevicesCommand(), as: "devices")
     app.asyncCommands.use(SynthesizeCommand(), as: "synthesize")
+    app.asyncCommands.use(InitCommand(), as: "init")
+    app.asyncCommands.use(OrgsCommand(), as: "orgs")
 }
 
 struct DevicesCommand: AsyncCommandGroup {
@@ -187,7 +189,7 @@ struct UsersCommand: AsyncCommandGroup {
             }
             var password = signature.password
             var generated = false
-            if signature.passwordStdin { password = readLine(strippingNewline: true) }
+            if signature.passwordStdin { password = context.application.standardInput() }
             if password == nil {
                 password = Self.randomPassword()
                 generated = true
@@ -233,7 +235,7 @@ struct UsersCommand: AsyncCommandGroup {
         func run(using context: CommandContext, signature: Signature) async throws {
             let directory = DirectoryStore(db: context.application.db)
             guard let user = try await directory.user(username: signature.username) else { throw CommandFailure(description: "no user \(signature.username)") }
-            let password = signature.passwordStdin ? (readLine(strippingNewline: true) ?? "") : CreateUser.randomPassword()
+            let password = signature.passwordStdin ? (context.application.standardInput() ?? "") : CreateUser.randomPassword()
             if let problem = CredentialRules.validatePassword(password) { throw CommandFailure(description: problem.en) }
             try await directory.setPassword(userID: user.id, passwordHash: try await context.application.password.async.hash(password))
             try await auditCommand(context, .passwordChanged, subject: "user:\(user.username)")

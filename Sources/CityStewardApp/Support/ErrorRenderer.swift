@@ -90,6 +90,10 @@ struct ErrorRenderer: Sendable {
             detail = conflict.error.message(language)
             currentState = conflict.state.rawValue
             revision = conflict.revision
+        case let problems as FieldProblems:
+            status = .badRequest
+            detail = problems.domainError.message(language)
+            field = problems.problems.first?.field
         case let problems as ValidationProblems:
             status = .badRequest
             detail = problems.summary.text(language)

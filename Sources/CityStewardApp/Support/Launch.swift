@@ -61,9 +61,11 @@ public enum CityStewardMain {
         }
     }
 
+    /// `standardInput` is where `--password-stdin` reads (tests pass their own).
     public static func run(arguments: [String] = CommandLine.arguments,
                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                           bootstrapLogging: Bool = true) async -> Int32 {
+                           bootstrapLogging: Bool = true,
+                           standardInput: @escaping @Sendable () -> String? = { readLine(strippingNewline: true) }) async -> Int32 {
         let invocation: Invocation
         do {
             invocation = try parse(arguments)
@@ -112,12 +114,25 @@ public enum CityStewardMain {
             return 70
         }
         var status: Int32 = 0
+        app.standardInput = standardInput
         do {
             try await configure(app, config: config)
-            if config.autoMigrate && invocation.command != "migrate" {
+            // `init` sets a district up from nothing, unattended: it brings the schema up to date on PostgreSQL too.
+            if (config.autoMigrate || invocation.command == "init") && invocation.command != "migrate" {
                 try await app.autoMigrate()
             } else if invocation.command == "serve" {
                 try await requireMigrated(app)
+            }
+            if invocation.command == "serve", try await DemoLoader.isEmpty(app.db) {
+                FileHandle.standardError.write(Data("""
+                    citysteward: this database has no district yet (\(config.database.description)). Set it up first:
+                      citysteward init --admin USERNAME --password-stdin                  (the built-in Longhua reference set)
+                      citysteward init --admin USERNAME --password-stdin --geojson FILE   (your district and streets)
+                    or try the product with its demo data: citysteward demo
+
+                    """.utf8))
+                try? await app.asyncShutdown()
+                return 78
             }
             if isDemo {
                 let database = app.db

@@ -51,6 +51,50 @@ public enum AreaGeoJSON {
     public static let maxFeatures = 100_000
 
     public static func parse(_ data: Data, parentKind: AreaKind, parentCode: String) -> Result<[AreaFeature], GeoJSONProblems> {
+        switch collection(data) {
+        case .failure(let problems): return .failure(problems)
+        case .success(let features): return parse(Array(features.enumerated()), parentKind: parentKind, parentCode: parentCode)
+        }
+    }
+
+    /// A district's own file (`citysteward init --geojson`): exactly one feature of kind `district`, its boundary,
+    /// and the district's streets (kind `street`, the default), each checked as an import under it would be.
+    public static func parseDistrict(_ data: Data) -> Result<(district: AreaFeature, streets: [AreaFeature]), GeoJSONProblems> {
+        let features: [Any]
+        switch collection(data) {
+        case .failure(let problems): return .failure(problems)
+        case .success(let all): features = all
+        }
+        let isDistrict = { (raw: Any) in ((raw as? [String: Any])?["properties"] as? [String: Any])?["kind"] as? String == AreaKind.district.rawValue }
+        let districts = features.indices.filter { isDistrict(features[$0]) }
+        guard districts.count == 1, let at = districts.first else {
+            return .failure(GeoJSONProblems([GeoJSONProblem(featureIndex: nil, reason: LocalizedText(
+                zh: "文件应恰有一个 kind 为 district 的要素（区界），现有 \(districts.count) 个",
+                en: "the file must have exactly one feature of kind district (the boundary); it has \(districts.count)"))]))
+        }
+        var problems: [GeoJSONProblem] = []
+        var district: AreaFeature?
+        switch feature(at, features[at], parentKind: nil, parentCode: nil) {
+        case .success(let f): district = f
+        case .failure(let problem): problems.append(problem)
+        }
+        let rest = features.enumerated().filter { $0.offset != at }
+        if rest.isEmpty {
+            problems.append(GeoJSONProblem(featureIndex: nil, reason: LocalizedText(zh: "文件中没有街道要素", en: "the file has no streets")))
+        }
+        // Streets are checked against the district's code even when the district feature itself has a problem.
+        let code = district?.code ?? (((features[at] as? [String: Any])?["properties"] as? [String: Any])?["code"] as? String ?? "")
+        switch parse(rest, parentKind: .district, parentCode: code) {
+        case .success(let streets):
+            if let district, problems.isEmpty { return .success((district, streets)) }
+        case .failure(let more):
+            problems += more.problems
+        }
+        return .failure(GeoJSONProblems(problems.sorted { ($0.featureIndex ?? -1) < ($1.featureIndex ?? -1) }))
+    }
+
+    /// The features of a FeatureCollection, or why the file is not one.
+    static func collection(_ data: Data) -> Result<[Any], GeoJSONProblems> {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])
@@ -70,49 +114,69 @@ public enum AreaGeoJSON {
             return .failure(GeoJSONProblems([GeoJSONProblem(featureIndex: nil, reason: LocalizedText(
                 zh: "要素过多（上限 \(maxFeatures)）", en: "too many features (limit \(maxFeatures))"))]))
         }
+        return .success(features)
+    }
+
+    /// Every feature checked as a child of the parent; every problem reported.
+    static func parse(_ features: [(offset: Int, element: Any)], parentKind: AreaKind, parentCode: String) -> Result<[AreaFeature], GeoJSONProblems> {
         var problems: [GeoJSONProblem] = []
         var result: [AreaFeature] = []
         var seenCodes: [String: Int] = [:]
-        for (index, raw) in features.enumerated() {
-            func problem(_ zh: String, _ en: String) { problems.append(GeoJSONProblem(featureIndex: index, reason: LocalizedText(zh: zh, en: en))) }
-            guard let feature = raw as? [String: Any], feature["type"] as? String == "Feature" else {
-                problem("不是 GeoJSON Feature", "not a GeoJSON Feature"); continue
-            }
-            let properties = feature["properties"] as? [String: Any] ?? [:]
-            guard let code = (properties["code"] as? String)?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
-                problem("缺少 properties.code", "properties.code is missing"); continue
-            }
-            guard let name = (properties["name"] as? String)?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
-                problem("缺少 properties.name", "properties.name is missing"); continue
-            }
-            if name.count > 100 { problem("名称过长（上限 100 字）", "the name is longer than 100 characters"); continue }
-            let nameEn = (properties["name_en"] as? String)?.trimmingCharacters(in: .whitespaces)
-            var kind = parentKind.defaultChild
-            if let kindText = properties["kind"] as? String {
-                guard let k = AreaKind(rawValue: kindText) else {
-                    problem("未知的区域类型 \(kindText)", "unknown area kind \(kindText)"); continue
+        for (index, raw) in features {
+            switch feature(index, raw, parentKind: parentKind, parentCode: parentCode) {
+            case .failure(let problem):
+                problems.append(problem)
+            case .success(let f):
+                if let earlier = seenCodes[f.code] {
+                    problems.append(GeoJSONProblem(featureIndex: index, reason: LocalizedText(
+                        zh: "代码 \(f.code) 与第 \(earlier) 个要素重复", en: "code \(f.code) repeats feature \(earlier)")))
+                    continue
                 }
-                kind = k
-            }
-            guard let kind, parentKind.allowedChildren.contains(kind) else {
-                problem("\(parentKind.label.zh)下不能有\(kind?.label.zh ?? "下级")",
-                        "a \(parentKind.rawValue) cannot contain a \(kind?.rawValue ?? "child")"); continue
-            }
-            if let reason = AreaCode.validate(code, kind: kind, parentCode: parentCode) {
-                problems.append(GeoJSONProblem(featureIndex: index, reason: reason)); continue
-            }
-            if let earlier = seenCodes[code] {
-                problem("代码 \(code) 与第 \(earlier) 个要素重复", "code \(code) repeats feature \(earlier)"); continue
-            }
-            seenCodes[code] = index
-            switch parseGeometry(feature["geometry"]) {
-            case .success(let shape):
-                result.append(AreaFeature(index: index, code: code, name: name, nameEn: nameEn?.isEmpty == true ? nil : nameEn, kind: kind, shape: shape))
-            case .failure(let reason):
-                problems.append(GeoJSONProblem(featureIndex: index, reason: reason))
+                seenCodes[f.code] = index
+                result.append(f)
             }
         }
         return problems.isEmpty ? .success(result) : .failure(GeoJSONProblems(problems))
+    }
+
+    /// One feature; with no parent it must be a district.
+    static func feature(_ index: Int, _ raw: Any, parentKind: AreaKind?, parentCode: String?) -> Result<AreaFeature, GeoJSONProblem> {
+        func problem(_ zh: String, _ en: String) -> Result<AreaFeature, GeoJSONProblem> {
+            .failure(GeoJSONProblem(featureIndex: index, reason: LocalizedText(zh: zh, en: en)))
+        }
+        guard let feature = raw as? [String: Any], feature["type"] as? String == "Feature" else {
+            return problem("不是 GeoJSON Feature", "not a GeoJSON Feature")
+        }
+        let properties = feature["properties"] as? [String: Any] ?? [:]
+        guard let code = (properties["code"] as? String)?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+            return problem("缺少 properties.code", "properties.code is missing")
+        }
+        guard let name = (properties["name"] as? String)?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
+            return problem("缺少 properties.name", "properties.name is missing")
+        }
+        if name.count > 100 { return problem("名称过长（上限 100 字）", "the name is longer than 100 characters") }
+        let nameEn = (properties["name_en"] as? String)?.trimmingCharacters(in: .whitespaces)
+        var kind = parentKind?.defaultChild ?? .district
+        if let kindText = properties["kind"] as? String {
+            guard let k = AreaKind(rawValue: kindText) else { return problem("未知的区域类型 \(kindText)", "unknown area kind \(kindText)") }
+            kind = k
+        }
+        if let parentKind {
+            guard parentKind.allowedChildren.contains(kind) else {
+                return problem("\(parentKind.label.zh)下不能有\(kind.label.zh)", "a \(parentKind.rawValue) cannot contain a \(kind.rawValue)")
+            }
+        } else if kind != .district {
+            return problem("顶层要素应为区", "the top feature must be a district")
+        }
+        if let reason = AreaCode.validate(code, kind: kind, parentCode: parentCode) {
+            return .failure(GeoJSONProblem(featureIndex: index, reason: reason))
+        }
+        switch parseGeometry(feature["geometry"]) {
+        case .success(let shape):
+            return .success(AreaFeature(index: index, code: code, name: name, nameEn: nameEn?.isEmpty == true ? nil : nameEn, kind: kind, shape: shape))
+        case .failure(let reason):
+            return .failure(GeoJSONProblem(featureIndex: index, reason: reason))
+        }
     }
 
     public static func parseGeometry(_ raw: Any?) -> Result<AreaShape, LocalizedText> {

@@ -47,16 +47,13 @@ public enum DemoDistrict {
         let buildingNames: [String]
     }
 
-    static let district = (code: "440309", name: "龙华区", en: "Longhua District", centre: GeoPoint(lat: 22.6787, long: 114.0358))
+    // The district and its streets are the built-in reference set `citysteward init` sets up (every one has a point).
+    static let district = (code: DistrictSetup.longhua.district.code, name: DistrictSetup.longhua.district.name,
+                           en: DistrictSetup.longhua.district.nameEn ?? "", centre: DistrictSetup.longhua.district.centre ?? GeoPoint(lat: 0, long: 0))
 
-    static let streets: [StreetInfo] = [
-        StreetInfo(code: "440309001", name: "观湖街道", en: "Guanhu Subdistrict", centre: GeoPoint(lat: 22.702, long: 114.065)),
-        StreetInfo(code: "440309002", name: "民治街道", en: "Minzhi Subdistrict", centre: GeoPoint(lat: 22.622, long: 114.030)),
-        StreetInfo(code: "440309003", name: "龙华街道", en: "Longhua Subdistrict", centre: GeoPoint(lat: 22.662, long: 114.035)),
-        StreetInfo(code: "440309004", name: "大浪街道", en: "Dalang Subdistrict", centre: GeoPoint(lat: 22.667, long: 113.997)),
-        StreetInfo(code: "440309005", name: "福城街道", en: "Fucheng Subdistrict", centre: GeoPoint(lat: 22.708, long: 114.020)),
-        StreetInfo(code: "440309006", name: "观澜街道", en: "Guanlan Subdistrict", centre: GeoPoint(lat: 22.740, long: 114.065)),
-    ]
+    static let streets: [StreetInfo] = DistrictSetup.longhua.streets.map {
+        StreetInfo(code: $0.code, name: $0.name, en: $0.nameEn ?? "", centre: $0.centre ?? district.centre)
+    }
 
     static let villages: [VillageInfo] = [
         VillageInfo(street: "440309004", communityCode: "440309004005", communityName: "浪口社区", communityEn: "Langkou Community",
@@ -189,7 +186,7 @@ public enum DemoDistrict {
     /// steward, the pilot villages' shareholding companies and one community party committee.
     public static let orgs: [OrgSeed] = {
         var orgs: [OrgSeed] = [
-            OrgSeed(code: "LH-OFFICE", name: "龙华区城市管家专项工作组办公室", nameEn: "Longhua City Steward Working Group Office",
+            OrgSeed(code: DistrictSetup.longhua.office.code, name: DistrictSetup.longhua.office.name, nameEn: DistrictSetup.longhua.office.nameEn ?? "",
                     kind: .districtOffice, areaCodes: [district.code]),
         ]
         let departments: [(String, String, String)] = [
