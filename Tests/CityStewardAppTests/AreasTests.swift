@@ -294,7 +294,7 @@ struct OperationsTests {
             #expect(reply.status == .ok)
             #expect(reply.json["openapi"] as? String == "3.1.0")
             let paths = try #require(reply.json["paths"] as? [String: Any])
-            for path in ["/api/v1/areas", "/api/v1/areas/{id}", "/api/v1/areas/{id}/geojson", "/api/v1/areas/locate", "/api/v1/auth/token", "/api/v1/me", "/healthz"] {
+            for path in ["/api/v1/areas", "/api/v1/areas/{id}", "/api/v1/areas/{id}/geojson", "/api/v1/areas/locate", "/api/v1/auth/token", "/api/v1/me", "/healthz", "/api/v1/orgs", "/api/v1/orgs/{code}/areas"] {
                 #expect(paths[path] != nil, "\(path)")
             }
         }

@@ -118,6 +118,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
+    try app.register(collection: OrgsAPIController())
     try app.register(collection: AreasWebController())
     try app.register(collection: CasesAPIController())
     try app.register(collection: CasesWebController())
