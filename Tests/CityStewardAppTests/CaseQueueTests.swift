@@ -39,7 +39,7 @@ import VaporTesting
         let all = try await allCases(app)
         for username in users {
             let user = try #require(try await directory.user(username: username))
-            let actor = try #require(try await directory.actor(userID: user.id))
+            let actor = try #require(try await directory.actor(userID: user.id, now: app.clock.now))
             let scope = CaseAccess.scope(for: actor)
             let visible = all.filter { CaseAccess.canSee(actor, $0.parties) }
             for filter in filters {

@@ -193,6 +193,28 @@ struct ContractsTests {
         }
     }
 
+    /// Nobody assigns a steward its villages: what its contracts in force entrust is its scope, and a contract that
+    /// ends takes its villages with it.
+    @Test func aStewardsVillagesFollowItsContracts() async throws {
+        try await withTestApp { app in
+            func villages() async throws -> [String] {
+                let reply = try await send(app, .GET, "/api/v1/areas?kind=village", headers: bearer(try await token(app, "steward-dispatch")))
+                return try JSONDecoder().decode(AreasAPIController.AreaList.self, from: Data(reply.text.utf8)).items.map(\.code).sorted()
+            }
+            #expect(try await villages() == DemoDistrict.villageCodes.sorted())
+            let minzhi = try await token(app, "street-minzhi")
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let ended = try await send(app, .POST, "/api/v1/contracts/\(demo.id)/actions/terminate", headers: bearer(minzhi),
+                                       json: ["date": "2026-11-30", "note": "合同解除"])
+            #expect(ended.status == .ok, Comment(rawValue: ended.text))
+            #expect(try await villages().contains("440309002001V01"))   // until the termination date
+            app.testClock.set(LocalDate(year: 2026, month: 12, day: 1).beijingMidnight.addingTimeInterval(3600))
+            #expect(try await villages() == DemoDistrict.villageCodes.filter { $0 != "440309002001V01" }.sorted())
+            let village = try await areaID(app, code: "440309002001V01")
+            #expect(try await send(app, .GET, "/api/v1/areas/\(village)", headers: bearer(try await token(app, "steward-patrol"))).status == .notFound)
+        }
+    }
+
     @Test func amendmentsKeepTheHistoryAndTerminationEndsTheMatters() async throws {
         try await withTestApp { app in
             let minzhi = try await token(app, "street-minzhi")

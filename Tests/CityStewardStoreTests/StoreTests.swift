@@ -161,12 +161,15 @@ struct DirectoryStoreTests {
         try await withTestDatabase { db in
             try await DemoLoader.load(on: db, hashPassword: testHash)
             let directory = DirectoryStore(db: db)
-            let user = try #require(try await directory.user(username: "steward-dispatch"))
-            let actor = try #require(try await directory.actor(userID: user.id))
-            #expect(actor.org?.kind == .steward)
-            #expect(actor.orgAreas.count == 6)
+            let user = try #require(try await directory.user(username: "street-minzhi"))
+            let actor = try #require(try await directory.actor(userID: user.id, now: testStart))
+            #expect(actor.org?.kind == .streetOffice)
+            #expect(actor.orgAreas == [try #require(try await AreaStore(db: db).find(code: "440309002")).id])
+            // A steward is assigned nothing by hand: with no contract in force it serves no area.
+            let steward = try #require(try await directory.user(username: "steward-dispatch"))
+            #expect(try await directory.actor(userID: steward.id, now: testStart)?.orgAreas == [])
             let resident = try #require(try await directory.user(username: "resident-demo"))
-            #expect(try await directory.actor(userID: resident.id)?.org == nil)
+            #expect(try await directory.actor(userID: resident.id, now: testStart)?.org == nil)
         }
     }
 

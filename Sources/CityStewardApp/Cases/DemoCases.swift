@@ -26,7 +26,7 @@ enum DemoCases {
     static func load(_ app: Application) async throws {
         guard try await CaseStore(db: app.db).isEmpty() else { return }
         guard let patroller = try await DirectoryStore(db: app.db).user(username: "steward-patrol"),
-              let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id) else { return }
+              let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id, now: app.clock.now) else { return }
         let reference = try await app.caseReference.get(app.db)
         var created: [CaseRow] = []
         for r in reports {
@@ -40,7 +40,7 @@ enum DemoCases {
         // patroller accepts one and handles another.
         let directory = DirectoryStore(db: app.db)
         guard let dispatchUser = try await directory.user(username: "steward-dispatch"),
-              let dispatcher = try await directory.actor(userID: dispatchUser.id) else { return }
+              let dispatcher = try await directory.actor(userID: dispatchUser.id, now: app.clock.now) else { return }
         let steps: [(index: Int, actions: [(CaseAction, Bool)])] = [
             (3, [(.file, false), (.dispatch, false), (.accept, true)]),
             (4, [(.file, false), (.dispatch, false), (.accept, true), (.handle, true)]),

@@ -28,7 +28,7 @@ struct SyntheticCases {
             throw CommandFailure(description: "no village \(villageCode)")
         }
         let directory = DirectoryStore(db: db)
-        guard let patrolUser = try await directory.user(username: "steward-patrol"), let patroller = try await directory.actor(userID: patrolUser.id) else {
+        guard let patrolUser = try await directory.user(username: "steward-patrol"), let patroller = try await directory.actor(userID: patrolUser.id, now: app.clock.now) else {
             throw CommandFailure(description: "the synthetic cases are reported by the demo's steward-patrol: run `citysteward demo` on the file first")
         }
         let grids = reference.areas.values.filter { $0.kind == .grid && $0.path.contains(village.id) && $0.centre != nil }.sorted { $0.code < $1.code }

@@ -109,7 +109,7 @@ struct AuthController: RouteCollection {
         let lifetime = req.config.accessTokenLifetime
         let expires = req.now.addingTimeInterval(lifetime)
         let (secret, _) = try await req.directory.issueToken(userID: user.id, kind: .access, name: "auth/token", scopes: nil, expiresAt: expires)
-        guard let actor = try await req.directory.actor(userID: user.id) else { throw LoginThrottle.badCredentials }
+        guard let actor = try await req.directory.actor(userID: user.id, now: req.now) else { throw LoginThrottle.badCredentials }
         let response = TokenResponse(token: secret, tokenType: "Bearer", expiresAt: expires, expiresIn: Int(lifetime),
                                      user: UserResponse(actor, language: req.language))
         let encoded = try await response.encodeResponse(status: .ok, for: req)

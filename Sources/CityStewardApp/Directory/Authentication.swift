@@ -100,7 +100,7 @@ struct ActorMiddleware: Middleware {
             // (The middleware asked the cache just before: a miss there is this request's to check.)
             // A wrong credential is an error even on public routes: the client believes it is authenticated.
             guard let token = try await request.directory.verifyToken(presented, now: now),
-                  let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil) else {
+                  let actor = try await request.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil, now: now) else {
                 cache.remove(key)
                 throw DomainError.unauthenticated(LocalizedText(zh: "令牌无效、已过期或已吊销", en: "the token is invalid, expired or revoked"))
             }
@@ -111,7 +111,7 @@ struct ActorMiddleware: Middleware {
                   let userID = UUID(uuidString: text) {
             let expires = request.session.data[SessionKeys.expires].flatMap(Double.init).map(Date.init(timeIntervalSince1970:))
             let now = request.now
-            if let expires, expires > now, let actor = try await request.directory.actor(userID: userID) {
+            if let expires, expires > now, let actor = try await request.directory.actor(userID: userID, now: now) {
                 request.actor = actor
                 // Sliding expiry: an active user stays logged in. Renewed at most every five minutes, because any
                 // change to the session data is a database write.

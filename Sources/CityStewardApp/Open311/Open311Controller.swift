@@ -181,7 +181,7 @@ struct Open311Controller: RouteCollection {
         var actor: Actor?
         if let key = body.api_key, !key.isEmpty {
             guard let token = try await req.directory.verifyToken(key, now: req.now),
-                  let found = try await req.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil),
+                  let found = try await req.directory.actor(userID: token.userID, keyScopes: token.kind == .apiKey ? (token.scopes ?? []) : nil, now: req.now),
                   found.can(.casesReport) else {
                 throw DomainError.forbidden(LocalizedText(zh: "api_key 无效或无权提交", en: "invalid api_key received, or it may not submit requests"))
             }

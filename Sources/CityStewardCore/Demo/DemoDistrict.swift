@@ -222,7 +222,7 @@ public enum DemoDistrict {
                                 kind: .streetOffice, areaCodes: [s.code]))
         }
         orgs.append(OrgSeed(code: "LH-STEWARD-01", name: "龙华城市管家运营有限公司（演示）", nameEn: "Longhua City Steward Operations Co. (demo)",
-                            kind: .steward, areaCodes: villageCodes))
+                            kind: .steward, areaCodes: []))   // its villages come from its contracts (DemoContracts)
         for v in villages {
             orgs.append(OrgSeed(code: "LH-SH-\(v.communityCode.suffix(6))", name: "\(v.name)股份合作公司",
                                 nameEn: "\(v.en) Shareholding Co.", kind: .shareholdingCompany, areaCodes: [v.communityCode + "V01"]))

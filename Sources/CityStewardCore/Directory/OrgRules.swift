@@ -36,6 +36,10 @@ public struct ValidOrg: Sendable, Equatable {
 }
 
 extension OrgKind {
+    /// A steward's villages follow its contracts (plan §4, §7): what a contract in force entrusts to it is in its
+    /// scope from the contract's start to its end, termination or supersession, with nobody assigning it by hand.
+    public var servesEntrustedAreas: Bool { self == .steward }
+
     /// The kinds of area an organisation of this kind answers for (plan §2–§4): the district office for the
     /// district, a street office for its street, a department district-wide or for a street, a steward, a
     /// shareholding company or a community's party committee for villages and communities.

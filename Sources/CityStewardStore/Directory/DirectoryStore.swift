@@ -2,6 +2,7 @@ import CityStewardCore
 import Crypto
 import FluentKit
 import Foundation
+import SQLKit
 
 /// What a login needs to check a password, without exposing the record.
 public struct LoginCredentials: Sendable {
@@ -152,12 +153,27 @@ public struct DirectoryStore: Sendable {
         try await record.save(on: db)
     }
 
-    /// The actor for a user: its org and the areas assigned to that org.
-    public func actor(userID: UUID, keyScopes: Set<Permission>? = nil) async throws -> Actor? {
+    /// The actor for a user at `now`: its org and the areas that org serves — those assigned to it and, for a
+    /// steward, those its contracts entrust to it at that moment.
+    public func actor(userID: UUID, keyScopes: Set<Permission>? = nil, now: Date) async throws -> Actor? {
         guard let user = try await user(userID), user.isActive else { return nil }
         let org = try await user.orgID.asyncFlatMap { try await self.org($0) }
-        let areas = try await org.asyncFlatMap { try await areaIDs(ofOrg: $0.id) } ?? []
+        var areas = try await org.asyncFlatMap { try await areaIDs(ofOrg: $0.id) } ?? []
+        if let org, org.kind.servesEntrustedAreas {
+            for id in try await entrustedAreaIDs(stewardID: org.id, at: now) where !areas.contains(id) { areas.append(id) }
+        }
         return Actor(user: user, org: org, orgAreas: areas, keyScopes: keyScopes)
+    }
+
+    /// The areas entrusted to a steward by contracts in force at `instant` (activation writes them, termination,
+    /// supersession and the end of the term end them).
+    public func entrustedAreaIDs(stewardID: UUID, at instant: Date) async throws -> [UUID] {
+        guard let sql = db as? any SQLDatabase else { return [] }
+        return try await sql.select().distinct().column("area_id").from("entrusted_matters")
+            .where("steward_id", .equal, stewardID).where("valid_from", .lessThanOrEqual, instant)
+            .where { $0.where("valid_to", .is, SQLLiteral.null).orWhere("valid_to", .greaterThan, instant) }
+            .orderBy("area_id")
+            .all().map { try $0.decode(column: "area_id", as: UUID.self) }
     }
 
     // MARK: Bearer credentials
