@@ -82,6 +82,8 @@ struct CommandLineTests {
         #expect(await run(["orgs", "assign", "LH-ZJJ", "--areas", "440309002001V01"], data: directory) != 0)   // no such area
         #expect(await run(["users", "create", "--username", "li-wei", "--role", "streetOfficer", "--org", "LH-ST-002", "--password-stdin"],
                           data: directory, input: "a-long-password") == 0)
+        #expect(await run(["users", "set", "li-wei", "--role", "stewardStaff"], data: directory) != 0)   // not in a street office
+        #expect(await run(["users", "set", "li-wei", "--name", "李伟（离职）", "--disable"], data: directory) == 0)
         #expect(await run(["audit", "verify"], data: directory) == 0)
 
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
@@ -105,7 +107,8 @@ struct CommandLineTests {
             #expect(street.kind == .streetOffice)
             #expect(try await store.areaIDs(ofOrg: street.id) == [try #require(areas.first { $0.code == "440309002" }).id])
             #expect(try await store.org(code: "LH-X") == nil)   // the refused one left nothing behind
-            #expect(try await store.user(username: "li-wei")?.orgID == street.id)
+            let li = try #require(try await store.user(username: "li-wei"))
+            #expect(li.orgID == street.id && li.role == .streetOfficer && !li.isActive && li.displayName == "李伟（离职）")
             #expect(try await TaxonomyStore(db: db).current(deviceEvents: []).categories.count > 100)   // the shipped catalog, for intake and routing
             let audit = try await AuditStore(db: db).list(AuditStore.Filter()).rows
             #expect(Set(audit.map(\.action)).isSuperset(of: ["import", "org.changed", "user.created"]))

@@ -35,6 +35,20 @@ struct AccessTableTests {
         }
     }
 
+    @Test func administeringTheDirectory() {
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { DirectoryAccess.may($0, .manageDirectory) }, "organisations and accounts")
+        // Everyone signed in keeps their own keys; a key never mints one, not even the administrator's.
+        table(Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0, true) }), { DirectoryAccess.may($0, .manageOwnKeys) }, "own API keys")
+        #expect(!DirectoryAccess.may(actor(.districtAdmin, keyScopes: Set(Permission.allCases)), .manageOwnKeys))
+        #expect(!DirectoryAccess.may(actor(.districtAdmin, keyScopes: [.areasRead]), .manageDirectory))
+        let admin = actor(.districtAdmin)
+        #expect(DirectoryAccess.selfChangeRefusal(actor: admin, target: admin.user, newRole: nil, active: false) != nil)
+        #expect(DirectoryAccess.selfChangeRefusal(actor: admin, target: admin.user, newRole: .auditor, active: nil) != nil)
+        #expect(DirectoryAccess.selfChangeRefusal(actor: admin, target: admin.user, newRole: .districtAdmin, active: true) == nil)
+        #expect(DirectoryAccess.selfChangeRefusal(actor: admin, target: actor(.streetOfficer).user, newRole: .resident, active: false) == nil)
+    }
+
     @Test func listingCases() {
         table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
                .resident: true, .dataConsumer: false, .auditor: true], CaseAccess.mayList, "list cases (signed in)")

@@ -160,9 +160,9 @@ struct MigrateCommand: AsyncCommand {
 // MARK: users
 
 struct UsersCommand: AsyncCommandGroup {
-    var help: String { "Manages user accounts: create, list, passwd." }
+    var help: String { "Manages user accounts: create, set, list, passwd." }
     var commands: [String: any AnyAsyncCommand] {
-        ["create": CreateUser(), "list": ListUsers(), "passwd": SetPassword()]
+        ["create": CreateUser(), "list": ListUsers(), "passwd": SetPassword(), "set": SetUser()]
     }
 
     struct CreateUser: AsyncCommand {
@@ -178,39 +178,39 @@ struct UsersCommand: AsyncCommandGroup {
 
         func run(using context: CommandContext, signature: Signature) async throws {
             guard let username = signature.username else { throw CommandFailure(description: "--username is required") }
-            guard let roleText = signature.role, let role = Role(rawValue: roleText) else {
+            guard let role = signature.role else {
                 throw CommandFailure(description: "--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let directory = DirectoryStore(db: context.application.db)
-            var orgID: UUID?
-            if let code = signature.org {
-                guard let org = try await directory.org(code: code) else { throw CommandFailure(description: "no organisation with code \(code)") }
-                orgID = org.id
-            }
             var password = signature.password
-            var generated = false
             if signature.passwordStdin { password = context.application.standardInput() }
-            if password == nil {
-                password = Self.randomPassword()
-                generated = true
+            let service = try UsersService(app: context.application, actor: nil)
+            let created = try await OrgsCommand.perform(context) {
+                try await service.create(UserDraft(username: username, displayName: signature.name ?? username, role: role, orgCode: signature.org),
+                                         password: password)
             }
-            if let problem = CredentialRules.validatePassword(password!) { throw CommandFailure(description: problem.en) }
-            let hash = try await context.application.password.async.hash(password!)
-            do {
-                let user = try await directory.createUser(username: username, displayName: signature.name ?? username, passwordHash: hash,
-                                                          role: role, orgID: orgID)
-                try await auditCommand(context, .userCreated, subject: "user:\(user.username)", detail: "role=\(user.role.rawValue)")
-                context.console.print("created user \(user.username) (\(user.role.rawValue)) id \(user.id.uuidString.lowercased())")
-                if generated { context.console.print("password: \(password!)  (shown once)") }
-            } catch let error as DomainError {
-                throw CommandFailure(description: error.message(.en))
-            }
+            context.console.print("created user \(created.user.username) (\(created.user.role.rawValue)) id \(created.user.id.uuidString.lowercased())")
+            if let generated = created.generatedPassword { context.console.print("password: \(generated)  (shown once)") }
         }
+    }
 
-        static func randomPassword() -> String {
-            let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-            var generator = SystemRandomNumberGenerator()
-            return String((0..<16).map { _ in alphabet.randomElement(using: &generator)! })
+    struct SetUser: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Argument(name: "username") var username: String
+            @Option(name: "name", help: "display name") var name: String?
+            @Option(name: "role", help: "a role that fits the organisation") var role: String?
+            @Option(name: "org", help: "organisation code (\"\" for none)") var org: String?
+            @Flag(name: "disable", help: "the account may no longer sign in; its tokens and keys stop working") var disable: Bool
+            @Flag(name: "enable", help: "the account may sign in again") var enable: Bool
+        }
+        var help: String { "Changes an account: USERNAME [--name N] [--role R] [--org CODE] [--disable | --enable]" }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            guard !(signature.disable && signature.enable) else { throw CommandFailure(description: "--disable or --enable, not both") }
+            let active: Bool? = signature.disable ? false : (signature.enable ? true : nil)
+            let service = try UsersService(app: context.application, actor: nil)
+            let user = try await OrgsCommand.perform(context) {
+                try await service.update(username: signature.username, .init(displayName: signature.name, role: signature.role, orgCode: signature.org, isActive: active))
+            }
+            context.console.print("\(user.username): \(user.role.rawValue), \(user.isActive ? "active" : "disabled")")
         }
     }
 
@@ -235,7 +235,7 @@ struct UsersCommand: AsyncCommandGroup {
         func run(using context: CommandContext, signature: Signature) async throws {
             let directory = DirectoryStore(db: context.application.db)
             guard let user = try await directory.user(username: signature.username) else { throw CommandFailure(description: "no user \(signature.username)") }
-            let password = signature.passwordStdin ? (context.application.standardInput() ?? "") : CreateUser.randomPassword()
+            let password = signature.passwordStdin ? (context.application.standardInput() ?? "") : UsersService.randomPassword()
             if let problem = CredentialRules.validatePassword(password) { throw CommandFailure(description: problem.en) }
             try await directory.setPassword(userID: user.id, passwordHash: try await context.application.password.async.hash(password))
             try await auditCommand(context, .passwordChanged, subject: "user:\(user.username)")

@@ -119,6 +119,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
     try app.register(collection: OrgsAPIController())
+    try app.register(collection: UsersAPIController())
     try app.register(collection: AreasWebController())
     try app.register(collection: CasesAPIController())
     try app.register(collection: CasesWebController())

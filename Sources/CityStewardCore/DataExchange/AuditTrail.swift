@@ -8,7 +8,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case feedRead = "feed.read"
     case apiKeyCreated = "apikey.created", apiKeyRevoked = "apikey.revoked"
     case userCreated = "user.created", passwordChanged = "user.password"
-    case orgChanged = "org.changed"
+    case orgChanged = "org.changed", userChanged = "user.changed"
     case ruleChanged = "rule.changed"
     case webhookChanged = "webhook.changed"
     case contractChanged = "contract.changed"
@@ -30,6 +30,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .userCreated: LocalizedText(zh: "创建用户", en: "User created")
         case .passwordChanged: LocalizedText(zh: "修改密码", en: "Password changed")
         case .orgChanged: LocalizedText(zh: "机构变更", en: "Organisation changed")
+        case .userChanged: LocalizedText(zh: "账号变更", en: "Account changed")
         case .ruleChanged: LocalizedText(zh: "规则变更", en: "Rule changed")
         case .webhookChanged: LocalizedText(zh: "推送回调变更", en: "Webhook changed")
         case .contractChanged: LocalizedText(zh: "合同变更", en: "Contract changed")

@@ -88,33 +88,31 @@ public struct DirectoryStore: Sendable {
         try await UserRecord.query(on: db).sort(\.$username).all().map { $0.toUser() }
     }
 
-    /// Creates a user after checking the username, the role and the org kind; the password arrives hashed.
+    /// Creates a user after checking the username, the role and the org kind (`UserRules`); the password arrives hashed.
     @discardableResult
     public func createUser(username: String, displayName: String, passwordHash: String, role: Role, orgID: UUID?) async throws -> User {
-        let username = username.lowercased()
-        if let problem = CredentialRules.validateUsername(username) { throw DomainError.invalid(field: "username", problem) }
-        let displayName = displayName.trimmingCharacters(in: .whitespaces)
-        guard !displayName.isEmpty, displayName.count <= 100 else {
-            throw DomainError.invalid("displayName", zh: "显示名称应为 1~100 字", en: "the display name is 1–100 characters")
+        let org = try await orgID.asyncFlatMap { try await self.org($0) }
+        let draft = UserDraft(username: username, displayName: displayName, role: role.rawValue, orgCode: org?.code ?? orgID?.uuidString)
+        let valid: ValidUser
+        switch UserRules.validate(draft, org: org, usernameTaken: try await user(username: username) != nil) {
+        case .failure(let problems): throw problems.domainError
+        case .success(let checked): valid = checked
         }
-        if role.allowedOrgKinds.isEmpty {
-            guard orgID == nil else {
-                throw DomainError.invalid("org", zh: "居民账号不属于任何机构", en: "a resident account belongs to no organisation")
-            }
-        } else {
-            guard let orgID, let org = try await org(orgID) else {
-                throw DomainError.invalid("org", zh: "该角色必须属于一个机构", en: "this role needs an organisation")
-            }
-            guard role.allowedOrgKinds.contains(org.kind) else {
-                throw DomainError.invalid("role", zh: "角色“\(role.label.zh)”不能属于“\(org.kind.label.zh)”类机构",
-                                          en: "role \(role.rawValue) cannot belong to a \(org.kind.rawValue)")
-            }
-        }
-        if try await user(username: username) != nil {
-            throw DomainError.conflict(zh: "用户名 \(username) 已存在", en: "username \(username) already exists")
-        }
-        let record = UserRecord(username: username, displayName: displayName, passwordHash: passwordHash, role: role, orgID: orgID)
+        let record = UserRecord(username: valid.username, displayName: valid.displayName, passwordHash: passwordHash, role: valid.role, orgID: valid.org?.id)
         try await record.create(on: db)
+        return record.toUser()
+    }
+
+    /// Stores a checked edit of an account (display name, role, organisation, whether it may sign in).
+    public func updateUser(_ id: UUID, displayName: String, role: Role, orgID: UUID?, isActive: Bool) async throws -> User {
+        guard let record = try await UserRecord.find(id, on: db) else {
+            throw DomainError.notFound(LocalizedText(zh: "找不到该用户", en: "no such user"))
+        }
+        record.displayName = displayName
+        record.role = role.rawValue
+        record.orgID = orgID
+        record.isActive = isActive
+        try await record.save(on: db)
         return record.toUser()
     }
 

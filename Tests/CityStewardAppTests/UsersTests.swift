@@ -1,0 +1,128 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import VaporTesting
+
+@Suite("Accounts and own API keys")
+struct UsersTests {
+    func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: Data(reply.text.utf8))
+    }
+
+    @Test func theDistrictOfficeCreatesChangesDisablesAndResetsAccounts() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin"))
+            let created = try await send(app, .POST, "/api/v1/users", headers: admin, json: [
+                "username": "Zhou-Min", "displayName": "周敏", "role": "stewardStaff", "orgCode": "lh-steward-01",
+            ])
+            #expect(created.status == .created, Comment(rawValue: created.text))
+            #expect(created.headers.first(name: .cacheControl) == "no-store")
+            let body = try decode(UsersAPIController.Created.self, created)
+            #expect(body.user.username == "zhou-min" && body.user.orgCode == "LH-STEWARD-01" && body.user.isActive)
+            let password = try #require(body.password)
+            // The generated password signs in.
+            let signIn = try await send(app, .POST, "/api/v1/auth/token", json: ["username": "zhou-min", "password": password])
+            #expect(signIn.status == .ok)
+            let staffToken = try #require(signIn.json["token"] as? String)
+            #expect(try await send(app, .GET, "/api/v1/areas?kind=village", headers: bearer(staffToken)).status == .ok)
+
+            // Promoted to dispatcher, renamed; the change is audited.
+            let promoted = try await send(app, .PATCH, "/api/v1/users/zhou-min", headers: admin, json: ["role": "stewardDispatcher", "displayName": "周敏（调度）"])
+            #expect(promoted.status == .ok, Comment(rawValue: promoted.text))
+            #expect(try decode(UsersAPIController.Account.self, promoted).role == "stewardDispatcher")
+            // A role that does not fit the organisation, an unknown organisation: refused, nothing changed.
+            let wrong = try await send(app, .PATCH, "/api/v1/users/zhou-min", headers: admin, json: ["role": "streetOfficer"])
+            #expect(wrong.status == .badRequest && wrong.json["field"] as? String == "role")
+            #expect(try await send(app, .PATCH, "/api/v1/users/zhou-min", headers: admin, json: ["orgCode": "NOPE"]).status == .badRequest)
+            #expect(try await DirectoryStore(db: app.db).user(username: "zhou-min")?.role == .stewardDispatcher)
+
+            // Disabled: the token stops working at once (this instance), signing in is refused.
+            let disabled = try await send(app, .PATCH, "/api/v1/users/zhou-min", headers: admin, json: ["isActive": false])
+            #expect(try decode(UsersAPIController.Account.self, disabled).isActive == false)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(staffToken)).status == .unauthorized)
+            #expect(try await send(app, .POST, "/api/v1/auth/token", json: ["username": "zhou-min", "password": password]).status != .ok)
+
+            // Enabled again with a reset password: the old one no longer signs in, the new one does.
+            _ = try await send(app, .PATCH, "/api/v1/users/zhou-min", headers: admin, json: ["isActive": true])
+            let reset = try await send(app, .POST, "/api/v1/users/zhou-min/password", headers: admin)
+            let fresh = try decode(UsersAPIController.NewPassword.self, reset).password
+            #expect(fresh != password)
+            #expect(try await send(app, .POST, "/api/v1/auth/token", json: ["username": "zhou-min", "password": password]).status != .ok)
+            #expect(try await send(app, .POST, "/api/v1/auth/token", json: ["username": "zhou-min", "password": fresh]).status == .ok)
+
+            let list = try decode(UsersAPIController.AccountList.self, try await send(app, .GET, "/api/v1/users", headers: admin))
+            #expect(list.items.contains { $0.username == "zhou-min" && $0.displayName == "周敏（调度）" })
+            let audit = try await AuditStore(db: app.db).list(AuditStore.Filter()).rows.filter { $0.subject == "user:zhou-min" && $0.action.hasPrefix("user.") }.map(\.action)
+            #expect(Set(audit) == ["user.created", "user.changed", "user.password"])
+            #expect(audit.filter { $0 == "user.changed" }.count == 3)   // promoted, disabled, enabled (the refusals wrote nothing)
+        }
+    }
+
+    @Test func everyProblemOfANewAccountIsNamed() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin")).merging(["Accept-Language": "en"])
+            let bad = try await send(app, .POST, "/api/v1/users", headers: admin, json: [
+                "username": "street-minzhi", "displayName": " ", "role": "resident", "orgCode": "LH-ST-002", "password": "short",
+            ])
+            #expect(bad.status == .badRequest)
+            let detail = try #require(bad.json["detail"] as? String)
+            for part in ["username street-minzhi already exists", "displayName:", "org:", "password:"] { #expect(detail.contains(part), "\(part): \(detail)") }
+            #expect(try await send(app, .POST, "/api/v1/users", headers: admin, json: ["username": "x1y", "displayName": "x", "role": "king"]).status == .badRequest)
+        }
+    }
+
+    @Test func anAdministratorCannotLockThemselvesOut() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin"))
+            #expect(try await send(app, .PATCH, "/api/v1/users/district-admin", headers: admin, json: ["isActive": false]).status == .conflict)
+            #expect(try await send(app, .PATCH, "/api/v1/users/district-admin", headers: admin, json: ["role": "auditor"]).status == .conflict)
+            #expect(try await send(app, .PATCH, "/api/v1/users/nobody", headers: admin, json: ["isActive": false]).status == .notFound)
+            #expect(try await DirectoryStore(db: app.db).user(username: "district-admin")?.isActive == true)
+        }
+    }
+
+    @Test func onlyTheDistrictOfficeAdministersAccounts() async throws {
+        try await withTestApp { app in
+            for user in ["street-minzhi", "steward-dispatch", "auditor", "dept-housing", "data-platform", "resident-demo"] {
+                let caller = bearer(try await token(app, user))
+                #expect(try await send(app, .GET, "/api/v1/users", headers: caller).status == .forbidden, "\(user)")
+                #expect(try await send(app, .POST, "/api/v1/users", headers: caller, json: ["username": "evil", "displayName": "x", "role": "districtAdmin",
+                                                                                            "orgCode": "LH-OFFICE"]).status == .forbidden, "\(user)")
+                #expect(try await send(app, .PATCH, "/api/v1/users/district-admin", headers: caller, json: ["isActive": false]).status == .forbidden)
+                #expect(try await send(app, .POST, "/api/v1/users/district-admin/password", headers: caller).status == .forbidden)
+            }
+            #expect(try await DirectoryStore(db: app.db).user(username: "evil") == nil)
+        }
+    }
+
+    @Test func everyoneKeepsTheirOwnKeysNarrowedToTheirRole() async throws {
+        try await withTestApp { app in
+            let minzhi = bearer(try await token(app, "street-minzhi"))
+            let created = try await send(app, .POST, "/api/v1/me/api-keys", headers: minzhi, json: ["name": "GIS 同步", "scopes": ["areas:read"], "expiresDays": 30])
+            #expect(created.status == .created, Comment(rawValue: created.text))
+            let key = try decode(UsersAPIController.CreatedKey.self, created)
+            #expect(key.key.scopes == ["areas:read"] && key.secret.hasPrefix("csk_"))
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: ["X-API-Key": key.secret]).status == .ok)
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": key.secret]).status == .forbidden)   // narrowed
+            // Beyond the role, unknown, none: refused.
+            for scopes in [["users:manage"], ["nope"], []] {
+                #expect(try await send(app, .POST, "/api/v1/me/api-keys", headers: minzhi, json: ["name": "x", "scopes": scopes]).status == .badRequest, "\(scopes)")
+            }
+            // A key cannot mint or list keys; another user cannot revoke it.
+            #expect(try await send(app, .POST, "/api/v1/me/api-keys", headers: ["X-API-Key": key.secret], json: ["name": "x", "scopes": ["areas:read"]]).status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/me/api-keys", headers: ["X-API-Key": key.secret]).status == .forbidden)
+            let other = bearer(try await token(app, "street-guanlan"))
+            #expect(try await send(app, .DELETE, "/api/v1/me/api-keys/\(key.key.id)", headers: other).status == .notFound)
+            let mine = try decode(UsersAPIController.KeyList.self, try await send(app, .GET, "/api/v1/me/api-keys", headers: minzhi))
+            #expect(mine.items.map(\.id) == [key.key.id])
+            #expect(try await send(app, .DELETE, "/api/v1/me/api-keys/\(key.key.id)", headers: minzhi).status == .noContent)
+            #expect(try await send(app, .GET, "/api/v1/areas", headers: ["X-API-Key": key.secret]).status == .unauthorized)
+            #expect(try await send(app, .DELETE, "/api/v1/me/api-keys/\(key.key.id)", headers: minzhi).status == .notFound)   // once
+        }
+    }
+}
