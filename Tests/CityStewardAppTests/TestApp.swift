@@ -9,7 +9,8 @@ import VaporTesting
 /// A configured, migrated application with the demo district loaded: on in-memory SQLite, or on PostgreSQL in a
 /// schema of its own when TEST_DATABASE_URL is set. Real Bcrypt (at the minimum cost), real sessions, real HTTP
 /// handling in memory. The app's clock is a `TestClock` at `testStart` (`app.testClock` moves it).
-func withTestApp(_ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Application) async throws -> Void) async throws {
+/// `demo: false` starts from an empty, migrated database, as `citysteward init` finds it.
+func withTestApp(demo: Bool = true, _ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Application) async throws -> Void) async throws {
     let location = TestDatabase.freshLocation()
     let clock = TestClock()
     var config = AppConfig.testing(database: location)
@@ -21,8 +22,10 @@ func withTestApp(_ adjust: (inout AppConfig) -> Void = { _ in }, _ body: (Applic
         try await configure(app, config: config)
         try await TestDatabase.prepare(location, on: app.db)
         try await app.autoMigrate()
-        try await DemoLoader.load(on: app.db) { try await app.password.async.hash($0) }
-        try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: app.db, now: app.clock.now)
+        if demo {
+            try await DemoLoader.load(on: app.db) { try await app.password.async.hash($0) }
+            try await DemoLoader.loadCaseReference(app.caseReference.shipped, on: app.db, now: app.clock.now)
+        }
         try await body(app)
         try await TestDatabase.cleanUp(location, on: app.db)
     } catch {
