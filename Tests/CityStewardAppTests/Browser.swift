@@ -106,6 +106,33 @@ final class Browser: @unchecked Sendable {
 
     func string(_ expression: String) async throws -> String { try await evaluate(expression) as? String ?? "" }
 
+    /// axe-core, from PyPI's axe-selenium-python (which bundles it) in the venv `.ci/run` makes at `.build/axe-venv`,
+    /// or the file `AXE_CORE_JS` names. Under CI a missing copy fails the audit instead of skipping it.
+    static var axeScript: String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venv = root.appendingPathComponent(".build/axe-venv/lib").path
+        let candidates = [ProcessInfo.processInfo.environment["AXE_CORE_JS"]].compactMap { $0 }
+            + ((try? FileManager.default.contentsOfDirectory(atPath: venv)) ?? []).map {
+                "\(venv)/\($0)/site-packages/axe_selenium_python/node_modules/axe-core/axe.min.js"
+            }
+        return candidates.lazy.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.first
+    }
+
+    /// The WCAG A/AA violations axe-core finds on the page now: "rule: selector" lines (empty when clean). The copy
+    /// axe-selenium-python ships is axe-core 3.1, whose rules are tagged by WCAG 2.0 level (its 2.1 tags came later).
+    func accessibilityViolations() async throws -> [String] {
+        guard let script = Self.axeScript else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { return ["axe-core is missing: pip install axe-selenium-python and set AXE_CORE_JS"] }
+            return []   // a developer's machine without the venv: the audit runs in CI
+        }
+        if try await evaluate("typeof axe === 'undefined'") as? Bool == true { _ = try await evaluate(script + ";true") }
+        let found = try await evaluate("""
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}}).then(r =>
+              r.violations.flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' '))))
+            """)
+        return found as? [String] ?? ["axe-core gave no result"]
+    }
+
     /// Waits until the page at a location other than `previous` has loaded (after a navigation, link or submit).
     func waitForPage(leaving previous: String?, timeout: Duration = .seconds(15)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
@@ -118,10 +145,13 @@ final class Browser: @unchecked Sendable {
         throw Failure(description: "the page did not load in time (still at \(previous ?? "?"))")
     }
 
-    func open(_ url: String) async throws {
+    /// Opens a page and audits it with axe-core: every page a browser test opens must pass (WCAG A/AA).
+    func open(_ url: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let before = try? await string("location.href")
         try await call("Page.navigate", ["url": url])
         _ = try await waitForPage(leaving: before == url ? nil : before)
+        let violations = try await accessibilityViolations()
+        #expect(violations.isEmpty, "axe-core on \(url): \(violations)", sourceLocation: sourceLocation)
     }
 
     /// Clicks the element and waits for the next page.

@@ -89,3 +89,46 @@ struct ConsoleBrowserTests {
         }
     }
 }
+
+/// Every page of the console and the portal, opened in a real browser at phone width in both languages: each must
+/// pass axe-core's WCAG A/AA rules (`Browser.open` audits it) and fit the screen.
+@Suite("Every page, accessible, on a phone", .serialized, .enabled(if: Browser.available))
+struct AccessibilitySweepTests {
+    @Test func everyPagePassesAxeCoreInBothLanguages() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            try await loadDemoResidents(app, count: 30)
+            try await DemoFinance.load(app)
+            let someCase = try #require(try await CaseStore(db: app.db).queue(scope: .everything, filter: .init(), limit: 1, offset: 0, now: app.clock.now).page.rows.first)
+            let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first)
+            let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: contract.number).first)
+            let resident = try #require(try await ResidentStore(db: app.db).list(scope: .everything, limit: 1).rows.first)
+            let village = try await areaID(app, code: "440309002001V01")
+            let tracking = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
+            let publicPages = ["/login", "/report", "/report/new", "/find?phone=\(DemoCases.residentPhone)", "/t/\(tracking)",
+                               "/c/\(someCase.number)", "/q/\(DemoDistrict.villageCodes[2])", "/q/\(DemoDistrict.villageCodes[2])/sheet"]
+            let consolePages = ["/", "/cases", "/cases/map", "/cases/\(someCase.id.uuidString.lowercased())", "/tasks", "/patrol", "/taxonomy",
+                                "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
+                                "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
+                                "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users"]
+            try await Browser.with(app, width: 390, height: 844) { b, base in
+                for language in ["zh-Hans", "en"] {
+                    try await b.call("Network.clearBrowserCookies")
+                    for path in publicPages { try await b.open(base + path + (path.contains("?") ? "&" : "?") + "lang=\(language)") }
+                    try await b.open("\(base)/login?lang=\(language)")
+                    try await b.fill("input[name=username]", "district-admin")
+                    try await b.fill("input[name=password]", DemoDistrict.password)
+                    _ = try await b.click("form button[type=submit]")
+                    for path in consolePages {
+                        try await b.open(base + path + "?lang=\(language)")
+                        let status = try await b.evaluate("performance.getEntriesByType('navigation')[0].responseStatus") as? Int
+                        #expect(status == 200, "\(path) answered \(status.map(String.init) ?? "?")")
+                        let width = try await b.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
+                        #expect(width <= 420, "\(path) in \(language) is \(width) px wide on a 390 px phone")
+                    }
+                }
+                _ = try await b.screenshot("phone-directory-users")
+            }
+        }
+    }
+}

@@ -126,3 +126,53 @@ struct UsersTests {
         }
     }
 }
+
+@Suite("Organisations and accounts in the console")
+struct DirectoryConsoleTests {
+    @Test func aRefusedFormKeepsWhatWasTypedAndPutsEachMessageByItsField() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/directory/orgs", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("民治街道办事处") && page.text.contains("按合同"))
+            let csrf = try #require(page.csrfToken)
+            let bad = try await send(app, .POST, "/directory/orgs", headers: ["Cookie": cookie],
+                                     form: ["_csrf": csrf, "code": "LH-ST-002", "name": "民治新办", "kind": "streetOffice", "areaCodes": "440309002001V01"])
+            #expect(bad.status == .badRequest)
+            #expect(bad.text.contains("value=\"民治新办\"") && bad.text.contains("value=\"440309002001V01\""))   // kept
+            #expect(bad.text.contains("id=\"org-code-error\"") && bad.text.contains("机构代码 LH-ST-002 已存在"))
+            #expect(bad.text.contains("id=\"org-areas-error\"") && bad.text.contains("aria-invalid=\"true\""))
+            #expect(!bad.text.contains("id=\"org-name-error\""))   // only the fields that are wrong
+            let good = try await send(app, .POST, "/directory/orgs", headers: ["Cookie": cookie],
+                                      form: ["_csrf": csrf, "code": "LH-PC-002001", "name": "民治社区党委", "kind": "partyCommittee", "areaCodes": "440309002001"])
+            #expect(good.status == .seeOther && good.headers.first(name: .location) == "/directory/orgs?created=LH-PC-002001")
+            #expect(try await DirectoryStore(db: app.db).org(code: "LH-PC-002001")?.kind == .partyCommittee)
+        }
+    }
+
+    @Test func anAccountIsCreatedWithAPasswordShownOnceAndCanBeDisabled() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/directory/users", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.headers.first(name: .cacheControl) == "no-store")
+            let csrf = try #require(page.csrfToken)
+            let refused = try await send(app, .POST, "/directory/users", headers: ["Cookie": cookie],
+                                         form: ["_csrf": csrf, "username": "wu-fang", "displayName": "吴芳", "role": "streetOfficer", "orgCode": "LH-STEWARD-01", "password": "secret-typed-1"])
+            #expect(refused.status == .badRequest && refused.text.contains("value=\"wu-fang\"") && refused.text.contains("id=\"user-role-error\""))
+            #expect(!refused.text.contains("secret-typed-1"))   // a password is never sent back
+            let created = try await send(app, .POST, "/directory/users", headers: ["Cookie": cookie],
+                                         form: ["_csrf": csrf, "username": "wu-fang", "displayName": "吴芳", "role": "streetOfficer", "orgCode": "LH-ST-002"])
+            #expect(created.status == .created)
+            let shown = try #require(created.text.range(of: "<strong class=\"code\">").map { created.text[$0.upperBound...].prefix(16) }).description
+            #expect(try await webLogin(app, "wu-fang", password: shown).reply.status == .seeOther)
+            // Disabled from the list: the account can no longer sign in.
+            let off = try await send(app, .POST, "/directory/users/wu-fang/active", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(off.status == .seeOther)
+            #expect(try await DirectoryStore(db: app.db).user(username: "wu-fang")?.isActive == false)
+            // Others get 403 and no link in their menu.
+            let (street, home) = try await webLogin(app, "street-minzhi")
+            #expect(!home.text.contains("/directory/users"))
+            #expect(try await send(app, .GET, "/directory/users", headers: ["Cookie": street]).status == .forbidden)
+            #expect(try await send(app, .GET, "/", headers: ["Cookie": cookie]).text.contains("/directory/users"))
+        }
+    }
+}

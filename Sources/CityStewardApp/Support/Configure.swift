@@ -120,6 +120,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: AreasAPIController())
     try app.register(collection: OrgsAPIController())
     try app.register(collection: UsersAPIController())
+    try app.register(collection: DirectoryWebController())
     try app.register(collection: AreasWebController())
     try app.register(collection: CasesAPIController())
     try app.register(collection: CasesWebController())

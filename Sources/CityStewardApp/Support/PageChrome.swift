@@ -19,6 +19,8 @@ struct PageChrome: Encodable {
     var canSeeDevices = false
     /// Whether the navigation shows contracts and money.
     var canSeeContracts = false
+    /// Whether the navigation shows organisations and accounts (the district office).
+    var canManageDirectory = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -35,6 +37,7 @@ struct PageChrome: Encodable {
             canSeeResidents = actor.can(.residentsRead)
             canSeeDevices = ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead)
             canSeeContracts = actor.can(.contractsRead)
+            canManageDirectory = DirectoryAccess.may(actor, .manageDirectory)
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()
