@@ -35,6 +35,14 @@ struct AccessTableTests {
         }
     }
 
+    @Test func thePatrolFormAndWhereTheConsoleStarts() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], CaseAccess.mayPatrol, "report from patrol")
+        #expect(!CaseAccess.mayPatrol(actor(.stewardStaff, keyScopes: [.casesReport])))   // a key reports through the API
+        table([.districtAdmin: false, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], CaseAccess.startsOnTasks, "start on the task list")
+    }
+
     @Test func administeringTheDirectory() {
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], { DirectoryAccess.may($0, .manageDirectory) }, "organisations and accounts")

@@ -36,6 +36,7 @@ struct AreasWebController: RouteCollection {
 
     @Sendable func home(req: Request) async throws -> Response {
         guard let actor = req.actor else { return req.redirect(to: "/login?next=/") }
+        if CaseAccess.startsOnTasks(actor) { return req.redirect(to: "/tasks") }
         try AccessPolicy.require(.areasRead, actor)
         let language = req.language
         let scope = AccessPolicy.areaScope(for: actor)

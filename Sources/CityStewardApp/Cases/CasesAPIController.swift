@@ -227,6 +227,49 @@ struct CasesAPIController: RouteCollection {
         var after: String?
         /// The console's way back: the page that ends just before this cursor.
         var before: String?
+
+        init(state: String? = nil, overdue: Bool? = nil, area: UUID? = nil, category: String? = nil, source: String? = nil, supervised: Bool? = nil,
+             limit: Int? = nil, offset: Int? = nil, after: String? = nil, before: String? = nil) {
+            (self.state, self.overdue, self.area, self.category, self.source, self.supervised) = (state, overdue, area, category, source, supervised)
+            (self.limit, self.offset, self.after, self.before) = (limit, offset, after, before)
+        }
+
+        /// A value of the wrong type is a 400 naming the field in the caller's language (the console's filter form
+        /// leaves out the fields left on "all": `CasesWebController.queue`).
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func text(_ key: CodingKeys) throws -> String? { try c.decodeIfPresent(String.self, forKey: key) }
+            func flag(_ key: CodingKeys) throws -> Bool? {
+                try text(key).map { value in
+                    switch value.lowercased() {
+                    case "true", "1", "on", "yes": return true
+                    case "false", "0", "off", "no": return false
+                    default: throw DomainError.invalid(key.stringValue, zh: "\(key.stringValue) 应为 true 或 false", en: "\(key.stringValue) must be true or false")
+                    }
+                }
+            }
+            func number(_ key: CodingKeys) throws -> Int? {
+                try text(key).map { value in
+                    guard let n = Int(value) else {
+                        throw DomainError.invalid(key.stringValue, zh: "\(key.stringValue) 应为整数", en: "\(key.stringValue) must be a whole number")
+                    }
+                    return n
+                }
+            }
+            state = try text(.state)
+            overdue = try flag(.overdue)
+            area = try text(.area).map { value in
+                guard let id = UUID(uuidString: value) else { throw DomainError.invalid("area", zh: "area 应为区域 id（UUID）", en: "area must be an area id (UUID)") }
+                return id
+            }
+            category = try text(.category)
+            source = try text(.source)
+            supervised = try flag(.supervised)
+            limit = try number(.limit)
+            offset = try number(.offset)
+            after = try text(.after)
+            before = try text(.before)
+        }
     }
 
     struct CaseList: Content {

@@ -87,7 +87,11 @@ struct CasesWebController: RouteCollection {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
-        let q = try req.query.decode(CasesAPIController.ListQuery.self)
+        // The filter form sends every field; those left on "all" (全部) come empty and are no filter.
+        let given = (URLComponents(string: req.url.string)?.queryItems ?? []).filter { !($0.value ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+        var kept = URLComponents()
+        kept.queryItems = given
+        let q = try URLEncodedFormDecoder().decode(CasesAPIController.ListQuery.self, from: kept.percentEncodedQuery ?? "")
         let now = req.now
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
@@ -327,9 +331,15 @@ struct CasesWebController: RouteCollection {
         var formKey: String
     }
 
+    static func requirePatrol(_ actor: Actor) throws {
+        guard CaseAccess.mayPatrol(actor) else {
+            throw DomainError.forbidden(LocalizedText(zh: "巡查上报只供工作人员使用；居民请通过“我要上报”反映问题", en: "the patrol form is for staff; residents report through “Report a problem”"))
+        }
+    }
+
     @Sendable func patrolForm(req: Request) async throws -> Response {
         let actor = try req.consoleActor()
-        try AccessPolicy.require(.casesReport, actor)
+        try Self.requirePatrol(actor)
         let language = req.language
         let reference = try await req.caseReference()
         let groups = CategoryGroup.allCases.map { g in
@@ -362,7 +372,7 @@ struct CasesWebController: RouteCollection {
 
     @Sendable func patrol(req: Request) async throws -> Response {
         let actor = try req.consoleActor()
-        try AccessPolicy.require(.casesReport, actor)
+        try Self.requirePatrol(actor)
         let body = try req.content.decode(PatrolBody.self)
         let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
                                                        long: try CasesAPIController.decimal(body.long, field: "long"), crs: nil)

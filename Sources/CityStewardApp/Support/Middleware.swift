@@ -55,6 +55,9 @@ struct RequestContextMiddleware: Middleware {
         headers.replaceOrAdd(name: "Permissions-Policy", value: "geolocation=(self), camera=(self), microphone=()")
         headers.replaceOrAdd(name: "Cross-Origin-Opener-Policy", value: "same-origin")
         if secure { headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
+        // What a signed-in caller is answered is theirs alone: no browser or proxy may keep it (after signing out, Back
+        // would show staff pages again). Responses that say how to cache themselves (static files) keep that.
+        if request.actor != nil, headers[.cacheControl].isEmpty { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
         response.headers = headers
         // Remember an explicit ?lang= choice for the console.
         if !request.path.hasPrefix("/api/"), request.url.query?.contains("lang=") == true,

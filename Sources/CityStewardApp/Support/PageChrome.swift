@@ -21,6 +21,9 @@ struct PageChrome: Encodable {
     var canSeeContracts = false
     /// Whether the navigation shows organisations and accounts (the district office).
     var canManageDirectory = false
+    /// Whether the navigation shows the case pages (queue, tasks, map, categories) and the patrol form.
+    var canSeeCases = false
+    var canPatrol = false
     var otherLanguageURL: String
     var otherLanguageLabel: String
 
@@ -38,6 +41,8 @@ struct PageChrome: Encodable {
             canSeeDevices = ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead)
             canSeeContracts = actor.can(.contractsRead)
             canManageDirectory = DirectoryAccess.may(actor, .manageDirectory)
+            canSeeCases = actor.can(.casesRead)
+            canPatrol = CaseAccess.mayPatrol(actor)
         }
         let other: Language = language == .en ? .zhHans : .en
         var components = URLComponents()

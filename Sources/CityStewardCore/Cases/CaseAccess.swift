@@ -92,6 +92,17 @@ public enum CaseAccess {
         }
     }
 
+    /// The staff's patrol form records its reports as found on patrol (巡查发现): only for those whose reports may
+    /// carry that source, never a resident's.
+    public static func mayPatrol(_ actor: Actor) -> Bool {
+        sources(for: actor).contains(.patrol) && actor.keyScopes == nil
+    }
+
+    /// Where a signed-in user's console starts: line staff on their task list (the phone in the field).
+    public static func startsOnTasks(_ actor: Actor) -> Bool {
+        actor.role == .stewardStaff
+    }
+
     // Made once: this runs on every intake.
     private static let residentSources: [CaseSource] = [.resident]
     private static let staffSources: [CaseSource] = [.patrol, .api, .hotline]
