@@ -182,13 +182,19 @@ struct PortalTests {
             let outside = try await post(["topic": "bins", "lat": "39.9", "long": "116.4", "formKey": UUID().uuidString])
             #expect(outside.status == .unprocessableEntity && outside.text.contains("龙华区"))
             // A bad phone number.
-            let phone = try await post(["topic": "bins", "placeCode": garbageRoom.code, "phone": "12345", "formKey": UUID().uuidString])
+            let phone = try await post(["topic": "bins", "placeCode": garbageRoom.code, "phone": "12345", "description": "垃圾桶满了，三天没人收", "formKey": UUID().uuidString],
+                                       photo: (TestImages.jpegWithGPS(), "image/jpeg"))
             #expect(phone.status == .badRequest && phone.text.contains("手机号"))
+            // The form comes back: what was typed kept, the message by the phone field, a word about the photo.
+            #expect(phone.text.contains("id=\"report-form\"") && phone.text.contains("id=\"phone-error\"") && phone.text.contains("aria-invalid=\"true\""))
+            #expect(phone.text.contains("垃圾桶满了，三天没人收</textarea>") && phone.text.contains("value=\"12345\""))
+            #expect(phone.text.contains("id=\"photos-again\"") && phone.text.contains("name=\"placeCode\" value=\"\(garbageRoom.code)\""))
+            #expect(!phone.text.contains("/login"))   // the residents' page, not the staff's
             // A photo that is too large, or not an image: refused before anything is stored.
             let big = Data([0xFF, 0xD8, 0xFF, 0xE0]) + Data(repeating: 0x41, count: 8 * 1024 * 1024 + 10)
             #expect(try await post(["topic": "bins", "placeCode": garbageRoom.code, "formKey": UUID().uuidString], photo: (big, "image/jpeg")).status == .payloadTooLarge)
-            let text = try await post(["topic": "bins", "placeCode": garbageRoom.code, "formKey": UUID().uuidString], photo: (Data("hello".utf8), "image/jpeg"))
-            #expect(text.status == .unsupportedMediaType)
+            let text = try await post(["topic": "bins", "placeCode": garbageRoom.code, "description": "不是照片", "formKey": UUID().uuidString], photo: (Data("hello".utf8), "image/jpeg"))
+            #expect(text.status == .unsupportedMediaType && text.text.contains("id=\"photos-error\"") && text.text.contains("不是照片</textarea>"))
             // An unknown place from a QR code.
             #expect(try await send(app, .GET, "/report?place=440309999999V09").status == .notFound)
             // No CSRF token: refused.
@@ -199,7 +205,8 @@ struct PortalTests {
             #expect(try await caseCount(app) == 0)
             #expect(photoFiles(app).isEmpty)
             // A tracking link that does not exist.
-            #expect(try await send(app, .GET, "/t/AAAAAAAAAAAAAAAAAAAAAA").status == .notFound)
+            let missing = try await send(app, .GET, "/t/AAAAAAAAAAAAAAAAAAAAAA")
+            #expect(missing.status == .notFound && missing.text.contains("href=\"/report\"") && !missing.text.contains("/login"))
         }
     }
 

@@ -146,6 +146,19 @@ struct PortalController: RouteCollection {
         var formKey: String
         var emergency: EmergencyView?
         var photoLimit: String
+        /// What the resident typed, when the form comes back refused.
+        var typed = Typed()
+        /// A message per field (`errors.phone` …), in the resident's language.
+        var errors: [String: String] = [:]
+    }
+
+    struct Typed: Encodable {
+        var description = ""
+        var phone = ""
+        var lat = ""
+        var long = ""
+        /// Photos were chosen but cannot be given back by the browser: say so next to the field.
+        var hadPhotos = false
     }
 
     struct EmergencyView: Encodable {
@@ -156,11 +169,15 @@ struct PortalController: RouteCollection {
     }
 
     @Sendable func form(req: Request) async throws -> Response {
+        try await formPage(req, topicID: try? req.query.get(String.self, at: "topic"), categoryCode: try? req.query.get(String.self, at: "category"),
+                           placeCode: try? req.query.get(String.self, at: "place"))
+    }
+
+    /// The report form; after a refused submission, with what was typed and the message by its field.
+    func formPage(_ req: Request, topicID: String?, categoryCode: String?, placeCode: String?, typed: Typed = Typed(), village: String? = nil,
+                  errors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
         let language = req.language
         let reference = try await req.caseReference()
-        let topicID = try? req.query.get(String.self, at: "topic")
-        let categoryCode = try? req.query.get(String.self, at: "category")
-        let placeCode = try? req.query.get(String.self, at: "place")
         var place: CaseReference.Place?
         if let placeCode, !placeCode.isEmpty {
             guard let found = reference.place(placeCode) else {
@@ -217,10 +234,11 @@ struct PortalController: RouteCollection {
         let page = FormPage(
             page: PageChrome(request: req, title: title).withCSRF(req), topic: title, topicID: topic?.id, category: category?.code,
             allCategories: allCategories, place: place.map { Self.placeView($0, reference, language) },
-            villages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: false) }, maps: maps,
+            villages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.code == village) }, maps: maps,
             nearby: nearby, formKey: UUID().uuidString.lowercased(), emergency: emergency,
-            photoLimit: language == .en ? "JPEG, PNG or WebP, up to 8 MB each, at most 6" : "JPEG/PNG/WebP，每张不超过 8 MB，最多 6 张")
-        return try await req.page(emergency == nil ? "portal/form" : "portal/emergency", page)
+            photoLimit: language == .en ? "JPEG, PNG or WebP, up to 8 MB each, at most 6" : "JPEG/PNG/WebP，每张不超过 8 MB，最多 6 张",
+            typed: typed, errors: errors)
+        return try await req.page(emergency == nil ? "portal/form" : "portal/emergency", page, status: status)
     }
 
     static func villageMap(_ village: Area, buildings: [Area], _ language: Language) -> VillageMap? {
@@ -288,6 +306,27 @@ struct PortalController: RouteCollection {
 
     @Sendable func submit(req: Request) async throws -> Response {
         let body = try req.content.decode(ReportBody.self)
+        do {
+            return try await submit(req, body)
+        } catch let error as DomainError {
+            // The form comes back with what was typed and the message by its field; a problem that is not the
+            // resident's to fix (an unknown place code, the rate limit) keeps its own page.
+            let field: String? = switch error {
+            case .invalid(let f, _), .unprocessable(let f, _): f.map { ["lat", "long", "placeCode", "village"].contains($0) ? "where" : $0 } ?? "where"
+            case .tooLarge, .unsupportedType: "photos"
+            default: nil
+            }
+            guard let field else { throw error }
+            let chosen = ((body.photos ?? []) + [body.photo].compactMap { $0 }).contains { $0.data.readableBytes > 0 }
+            let typed = Typed(description: body.description ?? "", phone: body.phone ?? "", lat: body.lat ?? "", long: body.long ?? "", hadPhotos: chosen)
+            let topic = (body.topic ?? "").isEmpty ? nil : body.topic
+            return try await formPage(req, topicID: topic.flatMap { ResidentTopic.find($0) == nil ? nil : $0 },
+                                      categoryCode: field == "category" ? nil : body.category, placeCode: body.placeCode,
+                                      typed: typed, village: body.village, errors: [field: error.message(req.language)], status: error.status)
+        }
+    }
+
+    func submit(_ req: Request, _ body: ReportBody) async throws -> Response {
         let language = req.language
         let reference = try await req.caseReference()
         var code = body.category

@@ -173,7 +173,10 @@ struct ErrorRenderer: Sendable {
         let page = ErrorPage(page: PageChrome(request: request, title: Self.title(status, language)), status: Int(status.code),
                              title: Self.title(status, language), detail: detail)
         do {
-            let view = try await request.view.render("error", page)
+            // Residents' pages answer in the portal's own look, with the way back to reporting (not the staff login).
+            let path = request.path
+            let resident = ["/report", "/t/", "/find", "/c/", "/q/", "/public/"].contains { path.hasPrefix($0) } && request.actor == nil
+            let view = try await request.view.render(resident ? "portal/error" : "error", page)
             let response = try await view.encodeResponse(status: status, for: request)
             for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
             return response
