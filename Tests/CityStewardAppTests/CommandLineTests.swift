@@ -54,6 +54,13 @@ struct CommandLineTests {
         }
     }
 
+    @Test func theSMSGatewayIsConfiguredByItsAddress() throws {
+        let config = try AppConfig.load(environment: ["CITYSTEWARD_SMS_URL": "https://sms.example.cn/send", "CITYSTEWARD_SMS_TOKEN": "t0k"], production: true)
+        #expect(config.smsURL == "https://sms.example.cn/send" && config.smsToken == "t0k")
+        #expect(throws: AppConfig.Invalid.self) { try AppConfig.load(environment: ["CITYSTEWARD_SMS_URL": "sms.example.cn"], production: true) }
+        #expect(try AppConfig.load(environment: [:], production: true).smsURL == nil)
+    }
+
     @Test func passwordsAreRedactedInDatabaseURLs() {
         #expect(DatabaseSetup.redact("postgres://admin:s3cret@db:5432/cs") == "postgres://admin:***@db:5432/cs")
         #expect(!DatabaseLocation.postgres(url: "postgres://admin:s3cret@db/cs").description.contains("s3cret"))

@@ -154,7 +154,7 @@ struct Open311Tests {
             #expect(try await open311(app, .GET, "requests/LH-2026-999999.xml").status == .notFound)
 
             // The phone was kept (sealed) for follow-up, and the case appears in the resident's search.
-            #expect(try await send(app, .GET, "/find?phone=13912345678").text.contains(id))
+            #expect(try await verifiedFind(app, phone: "13912345678").text.contains(id))
 
             // address_id (a place code) locates a request without coordinates; GCJ-02 positions are converted.
             let byPlace = try await open311(app, .POST, "requests.json", form: ["service_code": "03004", "address_id": garbageRoom.code])

@@ -140,10 +140,10 @@ struct PortalTests {
             let shortNumber = "\(row.number.dropFirst(3).prefix(4))-\(Int(row.number.suffix(6))!)"
             let byNumber = try await send(app, .GET, "/find?number=\(shortNumber)")
             #expect(byNumber.text.contains(row.number) && byNumber.text.contains("138****8000"))
-            let byPhone = try await send(app, .GET, "/find?phone=13800138000&lang=en")
-            #expect(byPhone.text.contains(row.number) && byPhone.text.contains("Done") && byPhone.text.contains("138****8000"))
-            #expect(try await send(app, .GET, "/find?phone=139").status == .badRequest)
-            #expect(try await send(app, .GET, "/find?phone=13900000000").text.contains("没有找到案件"))
+            let byPhone = try await verifiedFind(app, phone: "13800138000")
+            #expect(byPhone.text.contains(row.number) && byPhone.text.contains("已办结") && byPhone.text.contains("138****8000"))
+            #expect(!(try await send(app, .GET, "/find?phone=13800138000").text.contains(row.number)))   // not without the code
+            #expect(try await verifiedFind(app, phone: "13900000000").text.contains("没有找到案件"))
             // The public page has no rating or reopening forms.
             let publicPage = try await send(app, .GET, "/c/\(row.number)")
             #expect(publicPage.status == .ok && !publicPage.text.contains("/reopen") && !publicPage.text.contains("138****8000"))
@@ -277,7 +277,11 @@ struct PortalTests {
             let link = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
             let page = try await send(app, .GET, "/t/\(link)")
             #expect(page.status == .ok && page.text.contains("已办结") && page.text.contains("/t/\(link)/rate") && page.text.contains("公共厕所"))
-            let found = try await send(app, .GET, "/find?phone=\(DemoCases.residentPhone)")
+            // A phone typed in is not enough: its reports show only after the code sent to it.
+            let asked = try await send(app, .GET, "/find?phone=\(DemoCases.residentPhone)")
+            #expect(asked.text.components(separatedBy: "class=\"card\"><a href=\"/c/").count - 1 == 0)
+            #expect(asked.text.contains("value=\"\(DemoCases.residentPhone)\""))
+            let found = try await verifiedFind(app, phone: DemoCases.residentPhone)
             #expect(found.text.components(separatedBy: "class=\"card\"><a href=\"/c/").count - 1 == 2)
             // Loading again adds nothing.
             let before = try await caseCount(app)
@@ -342,6 +346,83 @@ struct QRPlacesTests {
             // A street's sheet holds its villages' places.
             #expect(try await send(app, .GET, "/q/440309002/sheet").text.contains(garbageRoom.name))
             #expect(try await send(app, .GET, "/q/nope/sheet").status == .notFound)
+        }
+    }
+}
+
+
+/// Proves a phone on `/find` as a resident does (the code from the recorded text message) and returns the list.
+func verifiedFind(_ app: Application, phone: String) async throws -> Reply {
+    let page = try await send(app, .GET, "/find")
+    let cookie = try #require(page.sessionCookie), csrf = try #require(page.csrfToken)
+    let gateway = try #require(app.smsGateway as? RecordingSMSGateway)
+    let sent = try await send(app, .POST, "/find/code", headers: ["Cookie": cookie], form: ["_csrf": csrf, "phone": phone])
+    #expect(sent.status == .ok && sent.text.contains("name=\"code\""))
+    let message = try #require(gateway.messages.last)
+    let code = String(try #require(message.text.split(separator: " ").first { $0.count == 6 && $0.allSatisfy(\.isNumber) }))
+    let verified = try await send(app, .POST, "/find/verify", headers: ["Cookie": cookie], form: ["_csrf": csrf, "phone": phone, "code": code])
+    #expect(verified.status == .seeOther)
+    return try await send(app, .GET, "/find", headers: ["Cookie": cookie])
+}
+
+@Suite("Finding one's reports by phone")
+struct PhoneVerificationTests {
+    @Test func onlyTheHolderOfThePhoneSeesItsReports() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            let gateway = try #require(app.smsGateway as? RecordingSMSGateway)
+            let page = try await send(app, .GET, "/find")
+            let cookie = try #require(page.sessionCookie), csrf = try #require(page.csrfToken)
+            func post(_ path: String, _ fields: [String: String]) async throws -> Reply {
+                try await send(app, .POST, path, headers: ["Cookie": cookie], form: ["_csrf": csrf].merging(fields) { $1 })
+            }
+            let phone = DemoCases.residentPhone
+            #expect(try await post("/find/code", ["phone": "12345"]).status == .badRequest)
+            #expect(try await post("/find/code", ["phone": "+86 138-0013-8000"]).status == .ok)   // as people write it
+            #expect(gateway.messages.map(\.phone) == [phone])
+            // Sent again at once: wait a minute. The code itself is never stored.
+            let again = try await post("/find/code", ["phone": phone])
+            #expect(again.status == .tooManyRequests && again.headers.first(name: "Retry-After") != nil)
+            let code = String(try #require(gateway.messages[0].text.split(separator: " ").first { $0.count == 6 && $0.allSatisfy(\.isNumber) }))
+            let stored = try #require(try await PhoneChallengeStore(db: app.db).find(app.fieldCipher.blindIndex(phone)))
+            #expect(!stored.codeHash.contains(code) && stored.sends == 1)
+            // Wrong codes: the message by the field; after five, the code is dead even when right.
+            let wrongCode = code == "000000" ? "111111" : "000000"
+            let wrong = try await post("/find/verify", ["phone": phone, "code": wrongCode])
+            #expect(wrong.status == .badRequest && wrong.text.contains("id=\"code-error\""))
+            #expect(try await post("/find/verify", ["phone": phone, "code": "12"]).status == .badRequest)
+            for _ in 0..<4 { _ = try await post("/find/verify", ["phone": phone, "code": wrongCode]) }
+            #expect(try await post("/find/verify", ["phone": phone, "code": code]).status == .badRequest)
+            // A new code a minute later works, once.
+            app.testClock.advance(by: 61)
+            #expect(try await post("/find/code", ["phone": phone]).status == .ok)
+            let fresh = String(try #require(gateway.messages.last?.text.split(separator: " ").first { $0.count == 6 && $0.allSatisfy(\.isNumber) }))
+            #expect(try await post("/find/verify", ["phone": phone, "code": fresh]).status == .seeOther)
+            let list = try await send(app, .GET, "/find", headers: ["Cookie": cookie])
+            #expect(list.text.components(separatedBy: "class=\"card\"><a href=\"/c/").count - 1 == 2 && list.headers.first(name: .cacheControl) == "no-store")
+            #expect(try await post("/find/verify", ["phone": phone, "code": fresh]).status == .badRequest)   // spent
+            // Another browser sees nothing; the list closes after half an hour.
+            #expect(try await send(app, .GET, "/find").text.components(separatedBy: "href=\"/c/").count == 1)
+            app.testClock.advance(by: PhoneVerification.verifiedFor + 1)
+            #expect(try await send(app, .GET, "/find", headers: ["Cookie": cookie]).text.components(separatedBy: "href=\"/c/").count == 1)
+            // Five codes an hour at most.
+            for _ in 0..<4 {
+                app.testClock.advance(by: 61)
+                _ = try await post("/find/code", ["phone": phone])
+            }
+            app.testClock.advance(by: 61)
+            #expect(try await post("/find/code", ["phone": phone]).status == .tooManyRequests)
+        }
+    }
+
+    @Test func withoutAGatewayTheSearchByPhoneSaysSo() async throws {
+        try await withTestApp { app in
+            app.smsGateway = nil
+            let page = try await send(app, .GET, "/find")
+            #expect(page.text.contains("disabled"))
+            let refused = try await send(app, .POST, "/find/code", headers: ["Cookie": try #require(page.sessionCookie)],
+                                         form: ["_csrf": try #require(page.csrfToken), "phone": DemoCases.residentPhone])
+            #expect(refused.status == .serviceUnavailable && refused.text.contains("案件编号"))
         }
     }
 }

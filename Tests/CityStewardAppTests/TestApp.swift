@@ -20,6 +20,7 @@ func withTestApp(demo: Bool = true, _ adjust: (inout AppConfig) -> Void = { _ in
     app.testClock = clock
     do {
         try await configure(app, config: config)
+        app.smsGateway = RecordingSMSGateway()   // the outside SMS gateway's stand-in
         try await TestDatabase.prepare(location, on: app.db)
         try await app.autoMigrate()
         if demo {

@@ -17,6 +17,8 @@ struct PortalController: RouteCollection {
         routes.post("t", ":token", "rate", use: rate)
         routes.post("t", ":token", "reopen", use: reopen)
         routes.get("find", use: find)
+        routes.post("find", "code", use: sendCode)
+        routes.post("find", "verify", use: verifyCode)
         routes.get("c", ":number", use: publicCase)
         routes.get("public", "photos", ":name", use: publicPhoto)
     }
@@ -515,37 +517,136 @@ struct PortalController: RouteCollection {
         var searched: Bool
         var results: [FoundCase]
         var message: String?
+        /// The step of the search by phone: "phone" (type it), "code" (type the code sent), "verified" (its list).
+        var phoneStep: String
+        var maskedPhone: String?
+        var errors: [String: String] = [:]
+        /// Whether this deployment can send codes at all.
+        var canVerify: Bool
     }
 
+    /// The session keys of a verified phone: its blind indexes and until when the list stays open.
+    static let verifiedPhoneKey = "findPhone", verifiedUntilKey = "findUntil", verifiedMaskKey = "findMask"
+
+    func verifiedIndexes(_ req: Request) -> (indexes: [String], masked: String)? {
+        guard let text = req.session.data[Self.verifiedPhoneKey], let until = req.session.data[Self.verifiedUntilKey].flatMap(Double.init),
+              Date(timeIntervalSince1970: until) > req.now else { return nil }
+        return (text.split(separator: ",").map(String.init), req.session.data[Self.verifiedMaskKey] ?? "")
+    }
+
+    func findPage(_ req: Request, number: String = "", phone: String = "", results: [FoundCase] = [], searched: Bool = false,
+                  phoneStep: String = "phone", maskedPhone: String? = nil, errors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
+        let language = req.language
+        let message = searched && results.isEmpty
+            ? (language == .en ? "No case found. Check the number, or report the problem again." : "没有找到案件，请核对编号或重新反映。") : nil
+        let page = FindPage(page: PageChrome(request: req, title: language == .en ? "Find my report" : "查询进度").withCSRF(req), number: number,
+                            phone: phone, searched: searched, results: results, message: message, phoneStep: phoneStep, maskedPhone: maskedPhone,
+                            errors: errors, canVerify: req.application.smsGateway != nil)
+        let response = try await req.page("portal/find", page, status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// By case number: anyone (a number is on the receipt). By phone: only after the phone is proved with a code
+    /// sent to it, and then only that phone's reports.
     @Sendable func find(req: Request) async throws -> Response {
         let language = req.language
         let numberText = ((try? req.query.get(String.self, at: "number")) ?? "").trimmingCharacters(in: .whitespaces)
         let phoneText = ((try? req.query.get(String.self, at: "phone")) ?? "").trimmingCharacters(in: .whitespaces)
-        var results: [FoundCase] = []
-        var message: String?
-        let searched = !numberText.isEmpty || !phoneText.isEmpty
         if !numberText.isEmpty {
             guard let number = ShortNumber.normalize(numberText) else {
-                throw DomainError.invalid("number", zh: "编号格式应为 LH-2026-000123 或 2026-123", en: "a case number looks like LH-2026-000123 or 2026-123")
+                return try await findPage(req, number: numberText, errors: ["number": language == .en
+                    ? "a case number looks like LH-2026-000123 or 2026-123" : "编号格式应为 LH-2026-000123 或 2026-123"], status: .badRequest)
             }
+            var results: [FoundCase] = []
             if let row = try? await req.cases.find(number: number, scope: nil) {
-                let resident = try await ResidentReportStore(db: req.db).find(caseID: row.id)
-                results.append(Self.found(row, resident, language))
+                results.append(Self.found(row, try await ResidentReportStore(db: req.db).find(caseID: row.id), language))
             }
-        } else if !phoneText.isEmpty {
-            guard let phone = PhoneNumber.parse(phoneText) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
+            return try await findPage(req, number: numberText, results: results, searched: true)
+        }
+        if let verified = verifiedIndexes(req) {
             let store = ResidentReportStore(db: req.db)
-            for id in try await store.caseIDs(phoneIndexes: req.application.fieldCipher.blindIndexes(phone.digits)) {
+            var results: [FoundCase] = []
+            for id in try await store.caseIDs(phoneIndexes: verified.indexes) {
                 guard let row = try? await req.cases.find(id, scope: nil) else { continue }
                 results.append(Self.found(row, try await store.find(caseID: id), language))
             }
+            return try await findPage(req, results: results, searched: true, phoneStep: "verified", maskedPhone: verified.masked)
         }
-        if searched, results.isEmpty {
-            message = language == .en ? "No case found. Check the number, or report the problem again." : "没有找到案件，请核对编号或重新反映。"
+        // A phone in the address (an old link) is only filled in: its reports show after the code.
+        return try await findPage(req, phone: phoneText)
+    }
+
+    struct PhoneBody: Content {
+        var phone: String?
+        var code: String?
+    }
+
+    /// Sends a one-time code to the phone typed, then asks for it.
+    @Sendable func sendCode(req: Request) async throws -> Response {
+        let language = req.language
+        let body = try req.content.decode(PhoneBody.self)
+        let typed = body.phone ?? ""
+        guard let gateway = req.application.smsGateway else {
+            return try await findPage(req, phone: typed, errors: ["phone": language == .en
+                ? "This service cannot send text messages: search by the case number on your receipt." : "本系统未开通短信验证，请用回执上的案件编号查询。"],
+                status: .serviceUnavailable)
         }
-        let page = FindPage(page: PageChrome(request: req, title: language == .en ? "Find my report" : "查询进度"), number: numberText,
-                            phone: phoneText, searched: searched, results: results, message: message)
-        return try await req.page("portal/find", page)
+        guard let phone = PhoneNumber.parse(typed) else {
+            return try await findPage(req, phone: typed, errors: ["phone": PhoneNumber.problem.text(language)], status: .badRequest)
+        }
+        let cipher = req.application.fieldCipher
+        let index = cipher.blindIndex(phone.digits)
+        let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
+        let store = PhoneChallengeStore(db: req.db)
+        switch PhoneVerification.send(previous: try await store.find(index), phoneIndex: index,
+                                      codeHash: cipher.derivedToken("find-code", index + ":" + code), now: req.now) {
+        case .failure(let refusal):
+            let response = try await findPage(req, phone: typed, errors: ["phone": refusal.message(language)], status: refusal.status)
+            for (name, value) in refusal.headers { response.headers.replaceOrAdd(name: name, value: value) }
+            return response
+        case .success(let challenge):
+            try await store.save(challenge)
+            let text = "【龙华城市管家】验证码 \(code)，10 分钟内有效，用于查询您反映的问题。Your code: \(code) (10 minutes)."
+            do {
+                try await gateway.send(SMSMessage(phone: phone.digits, text: text), client: req.client, logger: req.logger)
+            } catch {
+                return try await findPage(req, phone: typed, errors: ["phone": language == .en
+                    ? "The text message could not be sent just now; try again in a minute." : "短信暂时发送失败，请稍后再试。"], status: .serviceUnavailable)
+            }
+            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked)
+        }
+    }
+
+    /// Checks the code; a right one opens the phone's list for this browser session.
+    @Sendable func verifyCode(req: Request) async throws -> Response {
+        let language = req.language
+        let body = try req.content.decode(PhoneBody.self)
+        guard let phone = PhoneNumber.parse(body.phone ?? "") else {
+            return try await findPage(req, phone: body.phone ?? "", errors: ["phone": PhoneNumber.problem.text(language)], status: .badRequest)
+        }
+        guard let code = PhoneVerification.normalize(body.code ?? "") else {
+            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked,
+                                      errors: ["code": language == .en ? "the code is 6 digits" : "验证码为 6 位数字"], status: .badRequest)
+        }
+        let cipher = req.application.fieldCipher
+        let index = cipher.blindIndex(phone.digits)
+        let store = PhoneChallengeStore(db: req.db)
+        let challenge = try await store.find(index)
+        switch PhoneVerification.check(challenge, codeHash: cipher.derivedToken("find-code", index + ":" + code), now: req.now) {
+        case .verified:
+            if let challenge { try await store.spend(challenge) }
+            req.session.data[Self.verifiedPhoneKey] = cipher.blindIndexes(phone.digits).joined(separator: ",")
+            req.session.data[Self.verifiedUntilKey] = String(req.now.addingTimeInterval(PhoneVerification.verifiedFor).timeIntervalSince1970)
+            req.session.data[Self.verifiedMaskKey] = phone.masked
+            return req.redirect(to: "/find", redirectType: .normal)
+        case .wrong(let counted):
+            try await store.save(counted)
+            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked,
+                                      errors: ["code": PhoneVerification.wrongCode.text(language)], status: .badRequest)
+        case .refused(let reason):
+            return try await findPage(req, phone: phone.digits, errors: ["phone": reason.text(language)], status: .badRequest)
+        }
     }
 
     static func found(_ row: CaseRow, _ resident: ResidentReportRow?, _ language: Language) -> FoundCase {

@@ -50,6 +50,10 @@ public struct AppConfig: Sendable {
     /// `CITYSTEWARD_PUBLIC_RATE_PER_MINUTE`: anonymous reads of the public lists and pages per client address and
     /// minute (bursts of half as many more; 0: no limit).
     public var publicRatePerMinute: Int = 120
+    /// `CITYSTEWARD_SMS_URL` (and `CITYSTEWARD_SMS_TOKEN`): the SMS gateway the portal sends its one-time codes
+    /// through (`HTTPSMSGateway`). Unset: `demo` writes the codes to its log; `serve` offers no search by phone.
+    public var smsURL: String?
+    public var smsToken: String?
     /// Where "now" comes from: the system's time in service; tests set their own.
     public var clock: WallClock = .system
     /// Anonymous Open311 posting as it applies to this process.
@@ -200,6 +204,12 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_INTRODUCTION_SUBSIDY must be whole yuan per service year, comma-separated, above 0 and not decreasing (got \(text))")
             } else { subsidy = candidate }
         }
+        var smsURL: String?
+        if let text = env["CITYSTEWARD_SMS_URL"].nonEmpty {
+            if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil { smsURL = text } else {
+                problems.append("CITYSTEWARD_SMS_URL must be an http(s) address of the SMS gateway (got \(text))")
+            }
+        }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return AppConfig(database: database, host: host, port: port, logLevel: logLevel, logFormat: logFormat,
                          dataDirectory: dataDirectory, secureCookies: secureCookies, autoMigrate: autoMigrate,
@@ -215,6 +225,8 @@ public struct AppConfig: Sendable {
                 $0.statementTimeoutMilliseconds = statementTimeout
                 $0.publicRatePerMinute = publicRate
                 $0.introductionSubsidy = subsidy
+                $0.smsURL = smsURL
+                $0.smsToken = env["CITYSTEWARD_SMS_TOKEN"].nonEmpty
             }
     }
 

@@ -60,6 +60,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Services.
     app.metrics = AppMetrics(poolSize: config.database.isSQLite ? System.coreCount : System.coreCount * 4)
     app.gridLocator = GridLocator()
+    // The portal's one-time codes: the configured gateway, the log under `demo`, none otherwise (no search by phone).
+    app.smsGateway = config.smsURL.map { HTTPSMSGateway(url: $0, token: config.smsToken) } ?? (config.isDemo ? LogSMSGateway() : nil)
     app.credentialCache = CredentialCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))

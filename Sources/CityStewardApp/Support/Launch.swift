@@ -185,7 +185,7 @@ public enum CityStewardMain {
         lines.append("  residents (no login):")
         lines.append("    report:    \(url)/report       QR codes: \(url)/q/\(DemoDistrict.villageCodes[2])/sheet")
         if let residentLink { lines.append("    a resident's closed case, to rate or reopen: \(url)\(residentLink)") }
-        lines.append("    find by phone \(DemoCases.residentPhone): \(url)/find?phone=\(DemoCases.residentPhone)")
+        lines.append("    find by phone \(DemoCases.residentPhone): \(url)/find?phone=\(DemoCases.residentPhone)  (the text message's code is printed in this log)")
         lines.append("  Open311:   \(url)/open311/v2/services.xml   (anonymous posting on)")
         if let deviceKey {
             lines.append("  devices:   GATE-01…06 and CAM-01…06 send to \(url)/api/v1/device-events with the key (shown this once):")

@@ -34,5 +34,6 @@ public enum CityStewardMigrations {
         CreateLedger(),
         CreateCaseTallies(),
         IndexCaseQueues(),
+        CreatePhoneChallenges(),
     ]
 }
