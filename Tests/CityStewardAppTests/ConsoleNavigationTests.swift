@@ -76,3 +76,24 @@ struct ConsoleNavigationTests {
         }
     }
 }
+
+@Suite("Console pages in the reader's language")
+struct ConsoleWordingTests {
+    @Test func chinesePagesSayItInChineseAndInBeijingTime() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol")
+            let photo = TestImages.jpegWithGPS().base64EncodedString()
+            let reported = try await report(app, patrol, category: "06010", at: try await gridCentre(app, "440309002001V01"), extra: ["photos": [["data": photo]]])
+            let id = try #require(reported.json["id"] as? String)
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let casePage = try await send(app, .GET, "/cases/\(id)", headers: ["Cookie": cookie])
+            #expect(casePage.text.contains("<figcaption>上报照片</figcaption>") && !casePage.text.contains("<figcaption>report</figcaption>"))
+            #expect(casePage.text.contains("<strong>上报</strong>"))
+            let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first)
+            let contractPage = try await send(app, .GET, "/contracts/\(contract.id)", headers: ["Cookie": cookie])
+            #expect(contractPage.text.contains("起草") && !contractPage.text.contains("· create"), Comment(rawValue: String(contractPage.text.suffix(1500))))
+            let category = try await send(app, .GET, "/taxonomy/06010", headers: ["Cookie": cookie])
+            #expect(category.text.contains("<time>2026-11-18 10:00</time>") && !category.text.contains("T02:00:00Z"))
+        }
+    }
+}

@@ -208,14 +208,13 @@ struct CasesWebController: RouteCollection {
                        danger: [.reject, .merge, .failVerification, .returnCase, .denyRequest].contains(a))
         }
         let events = try await req.cases.events(of: row.id).map { e in
-            let action = CaseAction(rawValue: e.action)?.label.text(language)
-                ?? (e.action == "report" ? (language == .en ? "Reported" : "上报") : e.action == "escalate" ? (language == .en ? "Overdue escalation" : "超时升级") : e.action)
+            let action = CaseEvent.label(action: e.action).text(language)
             return EventView(at: Timestamp.beijing(e.at), actor: e.actorName, action: action,
                              state: (CaseState(rawValue: e.toState)?.label ?? LocalizedText(zh: e.toState, en: e.toState)).text(language),
                              note: e.note, detail: e.detail)
         }
         let photos = try await req.cases.photos(of: row.id).map { p in
-            PhotoView(url: "/photos/\(actor.can(.casesRead) ? p.hash : p.publicHash).\(PhotoFormat(rawValue: p.format)?.fileExtension ?? "jpg")", role: p.role)
+            PhotoView(url: "/photos/\(actor.can(.casesRead) ? p.hash : p.publicHash).\(PhotoFormat(rawValue: p.format)?.fileExtension ?? "jpg")", role: (PhotoRole(rawValue: p.role)?.label ?? LocalizedText(zh: p.role, en: p.role)).text(language))
         }
         // The village (or street) around the case, with the case marked.
         var svg: String?
@@ -535,7 +534,12 @@ struct CasesWebController: RouteCollection {
                 + reference.departments.sorted { $0.key < $1.key }.map { Choice(value: $0.key, label: $0.value.name, selected: $0.key == c.ownerDepartment) },
             matters: [Choice(value: "", label: language == .en ? "— not entrustable" : "— 不属于可委托事项", selected: c.matter == nil)]
                 + reference.taxonomy.matters.map { Choice(value: $0.code, label: "\($0.code) \($0.displayName(language))", selected: $0.code == c.matter) },
-            versions: detail.versions, canEdit: actor.can(.taxonomyManage))
+            // Pages show Beijing time; the API's times are ISO 8601 in UTC.
+            versions: detail.versions.map { v in
+                var shown = v
+                if let at = try? Date(v.createdAt, strategy: .iso8601) { shown.createdAt = Timestamp.beijing(at) }
+                return shown
+            }, canEdit: actor.can(.taxonomyManage))
         return try await req.page("category", page)
     }
 

@@ -223,7 +223,7 @@ struct ContractsController: RouteCollection {
             contract: view(r, c.reference, language),
             versions: versions.map { VersionView(id: $0.id, version: $0.version, state: $0.state.rawValue, stateLabel: $0.state.label.text(language),
                                                  start: $0.terms.start.description, end: $0.terms.end.description, monthly: Money.yuan($0.terms.monthlyFen)) },
-            events: events.map { EventView(at: Timestamp.beijing($0.at), action: ContractAction(rawValue: $0.action)?.label.text(language) ?? $0.action,
+            events: events.map { EventView(at: Timestamp.beijing($0.at), action: ContractAction.label(event: $0.action).text(language),
                                            from: $0.from?.label.text(language), to: $0.to.label.text(language), actor: $0.actorName, note: $0.note) },
             actions: manage ? ContractAction.allCases.filter { $0.from.contains(r.state) }.map(\.rawValue) : [],
             mayAmend: manage && (r.state == .active || r.state == .signed) && !versions.contains { $0.state == .draft || $0.state == .underReview })

@@ -347,3 +347,16 @@ extension CaseWorkflow {
         return CaseChange(after: next, event: event, notices: notices)
     }
 }
+
+extension CaseEvent {
+    /// A timeline entry's action as people read it: the workflow's actions, and the entries the system writes itself.
+    public static func label(action: String) -> LocalizedText {
+        if let known = CaseAction(rawValue: action) { return known.label }
+        switch action {
+        case "report": return LocalizedText(zh: "上报", en: "Reported")
+        case "escalate": return LocalizedText(zh: "超时升级", en: "Overdue escalation")
+        case "rate": return LocalizedText(zh: "居民评价", en: "Rated by the resident")
+        default: return LocalizedText(zh: action, en: action)
+        }
+    }
+}

@@ -29,6 +29,15 @@ public enum PhotoRole: String, Sendable, Codable, CaseIterable {
     case before   // before on-the-spot handling
     case after    // after handling
     case evidence // attached to a later step
+
+    public var label: LocalizedText {
+        switch self {
+        case .report: LocalizedText(zh: "上报照片", en: "Reported")
+        case .before: LocalizedText(zh: "处置前", en: "Before")
+        case .after: LocalizedText(zh: "处置后", en: "After")
+        case .evidence: LocalizedText(zh: "佐证", en: "Evidence")
+        }
+    }
 }
 
 /// Photo rules: size, count, formats; and the copy shown publicly, with location and camera metadata removed.

@@ -442,3 +442,18 @@ extension FieldProblems {
             en: problems.map { "\($0.field): \($0.reason.en)" }.joined(separator: "; ")))
     }
 }
+
+extension ContractAction {
+    /// A contract history entry's action as people read it, including the entries written without a user action.
+    public static func label(event action: String) -> LocalizedText {
+        if let known = ContractAction(rawValue: action) { return known.label }
+        switch action {
+        case "create": return LocalizedText(zh: "起草", en: "Drafted")
+        case "edit": return LocalizedText(zh: "修改草稿", en: "Draft edited")
+        case "amend": return LocalizedText(zh: "变更（新版本）", en: "Amended (new version)")
+        case "supersede": return LocalizedText(zh: "被新版本取代", en: "Superseded")
+        case "expire": return LocalizedText(zh: "期满终止", en: "Expired")
+        default: return LocalizedText(zh: action, en: action)
+        }
+    }
+}
