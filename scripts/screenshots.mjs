@@ -65,5 +65,7 @@ await shoot("steward-dispatch", "/cases/map?lang=zh-Hans", "cases-map.png", 1280
 await shoot("steward-patrol", "/tasks?lang=zh-Hans", "tasks-phone.png", 390, 844, true);
 await shoot("steward-patrol", "/patrol?lang=en", "patrol-phone-en.png", 390, 844, true);
 await shoot("district-admin", "/taxonomy/06010?lang=zh-Hans", "taxonomy-edit.png", 1280, 900, false);
+await shoot("district-admin", "/directory/users?lang=zh-Hans", "directory-users.png", 1280, 900, false);
+await shoot("district-admin", "/directory/orgs?lang=en", "directory-orgs-en.png", 390, 844, true);
 ws.close();
 browser.kill();
