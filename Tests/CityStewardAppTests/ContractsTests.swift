@@ -193,6 +193,35 @@ struct ContractsTests {
         }
     }
 
+    /// The contract's agreed limit for a matter sets the deadline of the cases routed to it (working hours, urgent
+    /// half), from intake through refiling and reopening; a case the contract did not route keeps its category's.
+    @Test func aContractsTimeLimitSetsItsCasesDeadlines() async throws {
+        try await withTestApp { app in
+            let reference = try await app.caseReference.get(app.db)
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let line = try #require(demo.terms.lines.first { $0.timeLimitHours != nil })
+            let hours = try #require(line.timeLimitHours)
+            let category = try #require(reference.taxonomy.categories.first { $0.kind == .event && $0.matter == line.matterCode && !$0.beyondStewardAuthority })
+            let patrol = try await token(app, "steward-patrol")
+            let point = try await gridCentre(app, songziyuan, 1)
+            let iso = ISO8601DateFormatter()
+            for (urgency, expected) in [("normal", Double(hours)), ("urgent", (Double(hours) / 2).rounded(.up))] {
+                let r = try await report(app, patrol, category: category.code, at: point, extra: ["urgency": urgency])
+                #expect((r.json["routing"] as? [String: Any])?["rule"] as? String == "entrusted", Comment(rawValue: r.text))
+                let deadline = try #require((r.json["deadline"] as? String).flatMap(iso.date(from:)))
+                let want = TimeLimit(amount: expected, unit: .workingHours).deadline(from: app.clock.now, on: reference.calendar)
+                #expect(abs(deadline.timeIntervalSince(want)) < 1, "\(urgency): \(deadline) against \(want)")
+                let own = try #require(category.limit(urgency == "urgent" ? .urgent : .normal)).deadline(from: app.clock.now, on: reference.calendar)
+                #expect(own != want, "the test needs a contract limit that differs from the category's")
+            }
+            // A beyond-authority class in the same place goes to the street office under the category's own limit.
+            let enforcement = try #require(reference.taxonomy.categories.first { $0.kind == .event && $0.beyondStewardAuthority })
+            let r = try await report(app, patrol, category: enforcement.code, at: point)
+            let deadline = try #require((r.json["deadline"] as? String).flatMap(iso.date(from:)))
+            #expect(abs(deadline.timeIntervalSince(try #require(enforcement.limit(.normal)).deadline(from: app.clock.now, on: reference.calendar))) < 1)
+        }
+    }
+
     /// Nobody assigns a steward its villages: what its contracts in force entrust is its scope, and a contract that
     /// ends takes its villages with it.
     @Test func aStewardsVillagesFollowItsContracts() async throws {

@@ -118,7 +118,7 @@ struct ActOnCase {
         var change: CaseChange
         do {
             change = try CaseWorkflow.apply(request, to: current, by: CaseActor(id: party.actorID, name: party.name, capacities: capacities),
-                                            limit: reference.taxonomy.eventCategory(current.category.code)?.limit(current.urgency),
+                                            limit: reference.handlingLimit(for: current),
                                             dispatchCentre: reference.dispatchCentre(village: current.place.villageID, street: current.place.streetID), now: now, calendar: reference.calendar)
         } catch {
             if case .conflict = error { throw CaseConflict(error: error, state: current.state, revision: current.revision) }

@@ -90,6 +90,16 @@ struct CaseReference: Sendable {
     }
 
     /// Who dispatches in a place: the steward holding the village, else the street office.
+    /// A case's handling limit now: its contract's hours for the matter if the contract routed it, else the category's.
+    func handlingLimit(for c: Case) -> TimeLimit {
+        let category = taxonomy.eventCategory(c.category.code)
+        var hours: Int?
+        if c.routing.rule == .entrusted, let contract = c.routing.contractReference, let matter = category?.matter {
+            hours = entrustments.first { $0.contractReference == contract && $0.matterCode == matter && $0.timeLimitHours != nil }?.timeLimitHours
+        }
+        return CaseIntake.handlingLimit(category: category, urgency: c.urgency, contractHours: hours)
+    }
+
     func dispatchCentre(village: UUID?, street: UUID?) -> UUID? {
         village.flatMap { v in entrustments.first { $0.areaID == v }?.steward.id } ?? street.flatMap { streetOffices[$0]?.id }
     }
@@ -196,7 +206,7 @@ final class CaseReferenceCache: Sendable {
         let entrustments = try await store.entrustments().compactMap { e -> EntrustedMatter? in
             guard let steward = byID[e.stewardID], let area = areas[e.areaID] else { return nil }
             return EntrustedMatter(matterCode: e.matterCode, areaID: e.areaID, areaName: area.name, steward: party(steward),
-                                   validFrom: e.validFrom, validTo: e.validTo, contractReference: e.contract)
+                                   validFrom: e.validFrom, validTo: e.validTo, contractReference: e.contract, timeLimitHours: e.timeLimitHours)
         }
         let facilities = try await FacilityStore(db: db).all()
         return CaseReference(taxonomy: taxonomy, entrustments: entrustments, orgs: byID, departments: departments,

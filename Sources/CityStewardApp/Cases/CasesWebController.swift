@@ -224,8 +224,7 @@ struct CasesWebController: RouteCollection {
                                    pins: [AreaMap.Pin(position: row.position, style: row.isOverdue(at: now) ? "overdue" : row.state, label: row.number, href: nil)])
             svg = map.map { MapSVG.render($0, label: outline.displayName(language)) }
         }
-        let category = reference.taxonomy.eventCategory(row.categoryCode)
-        let limit = category?.limit(row.caseUrgency)
+        let limit: TimeLimit? = reference.handlingLimit(for: row.case)
         let orgs = reference.orgs.values.filter { [.steward, .streetOffice, .department, .districtOffice].contains($0.kind) }
             .sorted { ($0.kind.rawValue, $0.code) < ($1.kind.rawValue, $1.code) }
             .map { Choice(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }

@@ -265,7 +265,8 @@ extension CaseWorkflow {
             if let refile = request.refile, refile.category.code != c.category.code {
                 detail["category"] = "\(c.category.code)→\(refile.category.code)"
                 next.category = Case.Category(code: refile.category.code, version: refile.version, name: refile.category.name, nameEn: refile.category.nameEn)
-                next.workflow.deadline = (refile.category.limit(c.urgency) ?? TimeLimit(amount: 1, unit: .workingDays))
+                next.workflow.deadline = CaseIntake.handlingLimit(category: refile.category, urgency: c.urgency,
+                                                                  contractHours: refile.routing.rule == .entrusted ? refile.routing.entrustment?.timeLimitHours : nil)
                     .deadline(from: c.workflow.reportedAt, on: calendar)
                 next.ownerDepartmentID = refile.ownerDepartmentID
                 next.responsible = refile.routing.responsible

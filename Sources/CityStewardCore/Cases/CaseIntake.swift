@@ -186,13 +186,30 @@ public enum CaseIntake {
         }
     }
 
+    /// The handling limit of a new case: the one its contract agreed for the matter (working hours; urgent half of
+    /// it), else the category's own, else one working day.
+    public static func limit(_ l: Located, _ urgency: Urgency) -> TimeLimit {
+        handlingLimit(category: l.category, urgency: urgency,
+                      contractHours: l.routing.rule == .entrusted ? l.routing.entrustment?.timeLimitHours : nil)
+    }
+
+    /// The one rule for a case's handling limit, at intake and whenever it is worked out again (refiling,
+    /// reopening): the contract's hours for the matter when the case is the contract's, else the category's.
+    public static func handlingLimit(category: CaseCategory?, urgency: Urgency, contractHours: Int?) -> TimeLimit {
+        if let hours = contractHours, hours > 0 {
+            return TimeLimit(amount: urgency == .urgent ? max(1, (Double(hours) / 2).rounded(.up)) : Double(hours), unit: .workingHours,
+                             basis: "contract")
+        }
+        return category?.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)
+    }
+
     /// The new case: routed, its deadline on the working calendar from `now`, the dispatch step's clock running; a
     /// self-handled report goes straight to verification (the reporter must be one who may handle it).
     public static func open(_ report: CaseReport, id: UUID, located l: Located, origin: Origin, photos: [CasePhoto] = [], now: Date,
                             calendar: WorkingCalendar, limits: StepLimits = .standard) throws(DomainError) -> NewCase {
         try report.validate()
         let urgency = report.urgency.flatMap(Urgency.init(rawValue:)) ?? .normal
-        let deadline = (l.category.limit(urgency) ?? TimeLimit(amount: 1, unit: .workingDays)).deadline(from: now, on: calendar)
+        let deadline = limit(l, urgency).deadline(from: now, on: calendar)
         var workflow = CaseSnapshot(state: .reported, urgency: urgency, reportedAt: now, deadline: deadline,
                                     stepDue: limits.dispatchDue(from: now, urgency: urgency))
         let reporterName = origin.reporterName ?? origin.reporter?.user.displayName

@@ -23,8 +23,12 @@ public struct EntrustedMatter: Sendable, Hashable, Codable {
     /// Exclusive end; nil while the contract runs open-ended.
     public var validTo: Date?
     public var contractReference: String
+    /// The handling limit the contract agreed for the matter, in working hours (nil: the category's own limits).
+    public var timeLimitHours: Int?
 
-    public init(matterCode: String, areaID: UUID, areaName: String, steward: PartyRef, validFrom: Date, validTo: Date?, contractReference: String) {
+    public init(matterCode: String, areaID: UUID, areaName: String, steward: PartyRef, validFrom: Date, validTo: Date?, contractReference: String,
+                timeLimitHours: Int? = nil) {
+        self.timeLimitHours = timeLimitHours
         self.matterCode = matterCode
         self.areaID = areaID
         self.areaName = areaName

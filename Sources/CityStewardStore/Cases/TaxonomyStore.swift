@@ -90,6 +90,8 @@ struct EntrustedMatterRow: Codable, Sendable {
     var validTo: Date?
     var contractReference: String
     var createdAt: Date
+    /// Working hours agreed in the contract for the matter (nil: the category's limits).
+    var timeLimitHours: Int?
 }
 
 /// The category taxonomy, the matter catalog and the entrusted matters, as stored.
@@ -172,10 +174,10 @@ public struct TaxonomyStore: Sendable {
 
     // MARK: Entrusted matters
 
-    public func entrustments() async throws -> [(matterCode: String, areaID: UUID, stewardID: UUID, validFrom: Date, validTo: Date?, contract: String)] {
+    public func entrustments() async throws -> [(matterCode: String, areaID: UUID, stewardID: UUID, validFrom: Date, validTo: Date?, contract: String, timeLimitHours: Int?)] {
         try await sql.select().column("*").from("entrusted_matters").orderBy("valid_from")
             .all(decoding: EntrustedMatterRow.self, with: CaseStore.decoder)
-            .map { ($0.matterCode, $0.areaId, $0.stewardId, $0.validFrom, $0.validTo, $0.contractReference) }
+            .map { ($0.matterCode, $0.areaId, $0.stewardId, $0.validFrom, $0.validTo, $0.contractReference, $0.timeLimitHours) }
     }
 
     public func entrust(matterCode: String, areaID: UUID, stewardID: UUID, validFrom: Date, validTo: Date?, contract: String,

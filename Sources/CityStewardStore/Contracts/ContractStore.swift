@@ -229,9 +229,9 @@ public struct ContractStore: Sendable {
                     }
                     for line in r.terms.lines {
                         try await sql.insert(into: "entrusted_matters")
-                            .columns("id", "matter_code", "area_id", "steward_id", "valid_from", "valid_to", "contract_reference", "created_at")
+                            .columns("id", "matter_code", "area_id", "steward_id", "valid_from", "valid_to", "contract_reference", "created_at", "time_limit_hours")
                             .values(SQLBind(UUID()), SQLBind(line.matterCode), SQLBind(areaID), SQLBind(r.stewardID), SQLBind(r.terms.start.beijingMidnight),
-                                    SQLBind(r.terms.end.adding(days: 1).beijingMidnight), SQLBind(r.number), SQLBind(now)).run()
+                                    SQLBind(r.terms.end.adding(days: 1).beijingMidnight), SQLBind(r.number), SQLBind(now), SQLBind(line.timeLimitHours)).run()
                     }
                 }
             case .terminate:

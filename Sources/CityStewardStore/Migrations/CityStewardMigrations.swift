@@ -35,5 +35,6 @@ public enum CityStewardMigrations {
         CreateCaseTallies(),
         IndexCaseQueues(),
         CreatePhoneChallenges(),
+        AddEntrustmentTimeLimits(),
     ]
 }
