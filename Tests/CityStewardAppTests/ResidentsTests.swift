@@ -91,9 +91,15 @@ struct ResidentsTests {
             #expect(page.status == .ok && page.text.contains("********") && !page.text.contains(someone.idNumber))
             let detail = try await send(app, .GET, "/residents/\(id)", headers: ["Cookie": cookie])
             #expect(detail.text.contains("/reveal") && !detail.text.contains(someone.idNumber))
-            let shown = try await send(app, .POST, "/residents/\(id)/reveal", headers: ["Cookie": cookie],
-                                       form: ["_csrf": try #require(detail.csrfToken), "field": "name", "reason": "上门核实"])
+            let posted = try await send(app, .POST, "/residents/\(id)/reveal", headers: ["Cookie": cookie],
+                                        form: ["_csrf": try #require(detail.csrfToken), "field": "name", "reason": "上门核实"])
+            #expect(posted.status == .seeOther && !posted.text.contains(someone.name))   // post/redirect/get
+            let shown = try await send(app, .GET, try #require(posted.headers.first(name: .location)), headers: ["Cookie": cookie])
             #expect(shown.status == .ok && shown.text.contains(someone.name))
+            // Reloading the page shows the masked value again and logs no second reveal.
+            let reloaded = try await send(app, .GET, "/residents/\(id)", headers: ["Cookie": cookie])
+            #expect(!reloaded.text.contains(someone.name))
+            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "reveal")).rows.filter { $0.detail == "field=name; reason=上门核实" }.count == 1)
             let (dispatchCookie, _) = try await webLogin(app, "steward-dispatch")
             #expect(!(try await send(app, .GET, "/residents/\(id)", headers: ["Cookie": dispatchCookie])).text.contains("/reveal\""))
         }

@@ -252,17 +252,35 @@ struct ResidentsController: RouteCollection {
         return response
     }
 
+    /// The session's one-time pass to show a value just revealed (post/redirect/get): which resident and field,
+    /// until when. The value itself never goes into the session; the page opens it again, once.
+    static let revealPassKey = "revealPass"
+
     @Sendable func detail(req: Request) async throws -> Response {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsRead, actor)
-        return try await renderDetail(req, actor: actor, row: try await resident(req, actor), revealed: nil)
+        let row = try await resident(req, actor)
+        var revealed: (PersonalField, String)?
+        if let pass = req.session.data[Self.revealPassKey] {
+            req.session.data[Self.revealPassKey] = nil   // spent: a reload shows the masked value and logs nothing
+            let parts = pass.split(separator: "|").map(String.init)
+            if parts.count == 3, parts[0] == row.id.uuidString, let field = PersonalField(rawValue: parts[1]),
+               let until = Double(parts[2]), Date(timeIntervalSince1970: until) > req.now, actor.can(.residentsReveal),
+               let sealed = row.sealed(field) {
+                revealed = (field, try req.application.fieldCipher.open(sealed))
+            }
+        }
+        return try await renderDetail(req, actor: actor, row: row, revealed: revealed)
     }
 
+    /// Reveals (one audit row) and sends the browser to the resident's page, which shows the value once: reloading
+    /// that page neither asks to reveal again nor logs a second reveal.
     @Sendable func revealForm(req: Request) async throws -> Response {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.residentsReveal, actor)
-        let (row, field, value) = try await reveal(req, actor: actor, body: try req.content.decode(RevealBody.self))
-        return try await renderDetail(req, actor: actor, row: row, revealed: (field, value))
+        let (row, field, _) = try await reveal(req, actor: actor, body: try req.content.decode(RevealBody.self))
+        req.session.data[Self.revealPassKey] = "\(row.id.uuidString)|\(field.rawValue)|\(req.now.addingTimeInterval(60).timeIntervalSince1970)"
+        return req.redirect(to: "/residents/\(row.id.uuidString.lowercased())", redirectType: .normal)
     }
 
     struct ImportPage: Encodable {
