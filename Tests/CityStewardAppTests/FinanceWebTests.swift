@@ -57,8 +57,19 @@ struct FinanceWebTests {
             fields[fields.firstIndex { $0.0 == "unitPriceYuan[]" }!].1 = "12.345"
             let count = try await ContractStore(db: app.db).list(scope: .all).count
             let refused = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(fields))
-            #expect(location(refused).hasPrefix("/contracts/new?error="))
+            // The form comes back with everything typed and the reason beside the matter's row, in Chinese.
+            #expect(refused.status == .badRequest, Comment(rawValue: String(refused.text.prefix(300))))
+            #expect(refused.text.contains("value=\"施工巡查合同\"") && refused.text.contains("value=\"12.345\"") && refused.text.contains("value=\"2027-09-30\""))
+            #expect(refused.text.contains("value=\"\(ContractsTests.village)\" checked") && refused.text.contains("<option value=\"M-CON-01\" selected>"))
+            #expect(refused.text.contains("class=\"error\"") && !refused.text.contains("lines[0]") && !refused.text.contains("unitPriceFen"))
             #expect(try await ContractStore(db: app.db).list(scope: .all).count == count)
+            // A missing title and no village: each message by its field, the rest kept.
+            var incomplete = fields.filter { $0.0 != "areas[]" }
+            incomplete[incomplete.firstIndex { $0.0 == "title" }!].1 = " "
+            incomplete[incomplete.firstIndex { $0.0 == "unitPriceYuan[]" }!].1 = ""
+            let missing = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(incomplete))
+            #expect(missing.status == .badRequest && missing.text.contains("id=\"title-error\"") && missing.text.contains("id=\"areas-error\""))
+            #expect(missing.text.contains("合同名称不能为空") && missing.text.contains("value=\"告知\"") == false && missing.text.contains(">告知</textarea>"))
 
             // The ledger page: the chart, the month's bill under government service purchase, the entry form.
             let ledger = try await send(app, .GET, "/ledger?village=\(ContractsTests.village)", headers: ["Cookie": cookie])

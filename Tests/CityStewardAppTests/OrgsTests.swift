@@ -44,7 +44,7 @@ struct OrgsTests {
             ])
             #expect(bad.status == .badRequest)
             let problem = try decode(Problem.self, bad)
-            #expect(problem.field == "code")
+            #expect(problem.field == "code,name,kind,areas")
             #expect(problem.detail.contains("code LH-ST-002 already exists") && problem.detail.contains("name:") && problem.detail.contains("kind:"))
             // A street office cannot serve a village; an unknown organisation is 404.
             let wrongKind = try await send(app, .POST, "/api/v1/orgs/LH-ST-002/areas", headers: admin, json: ["areaCodes": ["440309002001V01"]])

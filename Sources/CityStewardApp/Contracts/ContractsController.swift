@@ -261,11 +261,11 @@ struct ContractsController: RouteCollection {
         let terms: ContractTerms
         switch body.terms(catalog: catalog, streetOffice: office) {
         case .success(let t): terms = t
-        case .failure(let p): throw p.domainError
+        case .failure(let p): throw p
         }
         let known = Set(c.reference.areas.values.filter { $0.path.contains(street.id) && $0.kind == .village }.map(\.code))
         let problems = ContractRules.problems(terms, catalog: catalog, knownAreas: known)
-        guard problems.isEmpty else { throw FieldProblems(problems).domainError }
+        guard problems.isEmpty else { throw FieldProblems(problems) }
         return terms
     }
 

@@ -151,11 +151,36 @@ struct FinanceWebController: RouteCollection {
         var today: String
         var yearEnd: String
         var error: String?
-        /// Three rows for matters.
-        var slots = [1, 2, 3]
+        /// The matter rows, with what was typed in them after a refusal.
+        var rows: [LineRow] = (0..<3).map { _ in LineRow() }
+        /// What was typed, when the form comes back refused; the page's defaults otherwise.
+        var form = Typed()
+        /// A message per field of the form (`errors.title` …), in the reader's language.
+        var errors: [String: String] = [:]
+    }
+
+    struct LineRow: Encodable {
+        var matter = ""
+        var quantity = ""
+        var unitPriceYuan = ""
+        var priceReason = ""
+        var error: String?
+    }
+
+    struct Typed: Encodable {
+        var title = "", street = "", steward = "", procurement = "directEntrustment", areas: [String] = []
+        var start = "", end = "", overdueYuan = "200", overdueCapYuan = "5000", failedYuan = "100"
+        var rightsAndDuties = "", breachLiability = "", guaranteeText = "", guaranteeYuan = ""
+        var checkItem = "", checkPassed = false, checker = "", checkDate = "", noticeDate = "", noticeChannel = "", noticeText = ""
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
+        try await newFormPage(req)
+    }
+
+    /// The new-contract form; after a refusal, with everything typed kept and each message by its field.
+    func newFormPage(_ req: Request, typed: NewForm? = nil, errors: [String: String] = [:], rowErrors: [Int: String] = [:], error: String? = nil,
+                     status: HTTPStatus = .ok) async throws -> Response {
         _ = try req.consoleActor()
         let c = try await ContractsController.context(req)
         try AccessPolicy.require(.contractsManage, c.actor)
@@ -173,8 +198,29 @@ struct FinanceWebController: RouteCollection {
                 let p = prices[m.code]
                 return Choice(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
             },
-            today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: Self.error(req))
-        return try await req.page("contract-new", page)
+            today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: error ?? Self.error(req))
+        var shown = page
+        if let f = typed {
+            shown.form = Typed(title: f.title, street: f.street ?? "", steward: f.steward, procurement: f.procurement, areas: f.areas ?? [],
+                               start: f.start, end: f.end, overdueYuan: f.overdueYuan ?? "", overdueCapYuan: f.overdueCapYuan ?? "", failedYuan: f.failedYuan ?? "",
+                               rightsAndDuties: f.rightsAndDuties ?? "", breachLiability: f.breachLiability ?? "", guaranteeText: f.guaranteeText ?? "",
+                               guaranteeYuan: f.guaranteeYuan ?? "", checkItem: f.checkItem ?? "", checkPassed: f.checkPassed == "on" || f.checkPassed == "true",
+                               checker: f.checker ?? "", checkDate: f.checkDate ?? "", noticeDate: f.noticeDate ?? "", noticeChannel: f.noticeChannel ?? "",
+                               noticeText: f.noticeText ?? "")
+            shown.rows = (0..<max(3, f.matter?.count ?? 0)).map { i in
+                LineRow(matter: f.matter?[safe: i] ?? "", quantity: f.quantity?[safe: i] ?? "", unitPriceYuan: f.unitPriceYuan?[safe: i] ?? "",
+                        priceReason: f.priceReason?[safe: i] ?? "", error: rowErrors[i])
+            }
+        } else {
+            shown.form.start = page.today
+            shown.form.end = page.yearEnd
+        }
+        shown.errors = errors
+        let mark = { (choices: [Choice], value: String) in choices.map { var c = $0; c.selected = c.value == value; return c } }
+        shown.streets = mark(page.streets, shown.form.street)
+        shown.stewards = mark(page.stewards, shown.form.steward)
+        shown.villages = page.villages.map { var v = $0; v.selected = shown.form.areas.contains(v.value); return v }
+        return try await req.page("contract-new", shown, status: status)
     }
 
     /// The form's flat fields (three matter rows) as the API's body.
@@ -227,12 +273,36 @@ struct FinanceWebController: RouteCollection {
             let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
                                     start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
                                     guaranteeText: f.guaranteeText, guaranteeFen: Money.typedYuan(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
-            let created = try await ContractsService(req: req).create(body)
-            return req.redirect(to: "/contracts/\(created.contract.id)")
+            do {
+                let created = try await ContractsService(req: req).create(body)
+                return req.redirect(to: "/contracts/\(created.contract.id)")
+            } catch let problems as FieldProblems {
+                // The API's field names (`lines[0].priceReason`) are the form's: the matter rows by their slot.
+                let slots = (f.matter ?? []).enumerated().filter { !$0.element.isEmpty }.map(\.offset)
+                var errors: [String: String] = [:], rowErrors: [Int: String] = [:]
+                let language = req.language
+                for p in problems.problems {
+                    let reason = p.reason.text(language)
+                    if p.field.hasPrefix("lines["), let close = p.field.firstIndex(of: "]"),
+                       let i = Int(p.field[p.field.index(p.field.startIndex, offsetBy: 6)..<close]), let slot = slots[safe: i] {
+                        rowErrors[slot] = [rowErrors[slot], reason].compactMap { $0 }.joined(separator: "；")
+                        continue
+                    }
+                    let field = Self.formField[String(p.field.prefix { $0 != "[" && $0 != "." })] ?? String(p.field.prefix { $0 != "[" && $0 != "." })
+                    errors[field] = [errors[field], reason].compactMap { $0 }.joined(separator: "；")
+                }
+                return try await newFormPage(req, typed: f, errors: errors, rowErrors: rowErrors, status: .badRequest)
+            } catch let e as DomainError {
+                return try await newFormPage(req, typed: f, error: e.message(req.language), status: e.status)
+            }
         } catch let e as DomainError {
             return Self.refused(req, back: "/contracts/new", e)
         }
     }
+
+    /// Where a problem of the contract's terms belongs on the form.
+    static let formField = ["guaranteeFen": "guaranteeYuan", "qualificationChecks": "checkItem", "notice": "noticeText", "deductions": "overdueYuan",
+                            "lines": "lines"]
 
     // MARK: Billing
 

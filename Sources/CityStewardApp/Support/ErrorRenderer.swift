@@ -91,9 +91,11 @@ struct ErrorRenderer: Sendable {
             currentState = conflict.state.rawValue
             revision = conflict.revision
         case let problems as FieldProblems:
-            status = .badRequest
-            detail = problems.domainError.message(language)
-            field = problems.problems.first?.field
+            // The same answer as the one invalid-input error they stand for: every field named, every reason.
+            let error = problems.domainError
+            status = error.status
+            detail = error.message(language)
+            if case .invalid(let f, _) = error { field = f }
         case let problems as ValidationProblems:
             status = .badRequest
             detail = problems.summary.text(language)
