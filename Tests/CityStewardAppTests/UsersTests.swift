@@ -97,6 +97,10 @@ struct UsersTests {
                 #expect(try await send(app, .POST, "/api/v1/users/district-admin/password", headers: caller).status == .forbidden)
             }
             #expect(try await DirectoryStore(db: app.db).user(username: "evil") == nil)
+            // Without credentials: 401, for accounts and for one's keys alike.
+            for (method, path) in [(HTTPMethod.GET, "/api/v1/users"), (.GET, "/api/v1/me/api-keys"), (.POST, "/api/v1/me/api-keys"), (.PATCH, "/api/v1/users/auditor")] {
+                #expect(try await send(app, method, path, json: [:]).status == .unauthorized, "\(method) \(path)")
+            }
         }
     }
 

@@ -127,3 +127,18 @@ struct DistrictSetupTests {
         #expect(taken.problems.map(\.field) == ["code"])
     }
 }
+
+@Suite("Account changes")
+struct AccountChangeTests {
+    @Test func anEditIsDescribedFieldByField() {
+        let before = User(id: UUID(), username: "li", displayName: "李", role: .stewardStaff, orgID: UUID(), isActive: true)
+        #expect(UserRules.changes(from: before, to: before, orgCode: nil).isEmpty)
+        var after = before
+        after.role = .stewardDispatcher
+        after.isActive = false
+        after.displayName = "李（调度）"
+        #expect(UserRules.changes(from: before, to: after, orgCode: "G") == ["displayName", "role=stewardDispatcher", "disabled"])
+        after.orgID = nil
+        #expect(UserRules.changes(from: before, to: after, orgCode: nil).contains("org=-"))
+    }
+}

@@ -88,11 +88,7 @@ struct UsersService {
         let now = app.clock.now, actorID = actor?.user.id, actorName = actorName
         let updated = try await app.db.transaction { tx in
             let updated = try await DirectoryStore(db: tx).updateUser(user.id, displayName: valid.displayName, role: valid.role, orgID: valid.org?.id, isActive: active)
-            var what: [String] = []
-            if updated.displayName != user.displayName { what.append("displayName") }
-            if updated.role != user.role { what.append("role=\(updated.role.rawValue)") }
-            if updated.orgID != user.orgID { what.append("org=\(valid.org?.code ?? "-")") }
-            if updated.isActive != user.isActive { what.append(updated.isActive ? "enabled" : "disabled") }
+            let what = UserRules.changes(from: user, to: updated, orgCode: valid.org?.code)
             if !what.isEmpty {
                 try await AuditStore(db: tx).append(action: AuditAction.userChanged.rawValue, subject: "user:\(user.username)",
                                                     detail: what.joined(separator: "; "), actorID: actorID, actorName: actorName, at: now)

@@ -59,6 +59,16 @@ public enum UserRules {
         return .success(ValidUser(username: username, displayName: displayName, role: role, org: role.allowedOrgKinds.isEmpty ? nil : org))
     }
 
+    /// What an edit changed, for the audit row (nothing: no row).
+    public static func changes(from old: User, to new: User, orgCode: String?) -> [String] {
+        var what: [String] = []
+        if new.displayName != old.displayName { what.append("displayName") }
+        if new.role != old.role { what.append("role=\(new.role.rawValue)") }
+        if new.orgID != old.orgID { what.append("org=\(orgCode ?? "-")") }
+        if new.isActive != old.isActive { what.append(new.isActive ? "enabled" : "disabled") }
+        return what
+    }
+
     static func orgProblems(role: Role, orgCode: String?, org: Org?) -> [FieldProblem] {
         if role.allowedOrgKinds.isEmpty {
             return orgCode == nil ? [] : [FieldProblem(field: "org", reason: LocalizedText(zh: "居民账号不属于任何机构", en: "a resident account belongs to no organisation"))]
