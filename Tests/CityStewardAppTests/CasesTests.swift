@@ -32,6 +32,12 @@ func act(_ app: Application, _ token: String, _ id: String, _ action: String, _ 
     return try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(token), json: body)
 }
 
+/// What a step leaves on record: handling (处置完成) carries a note of what was done and a photo after, as the
+/// shipped classes ask; the other steps nothing.
+func evidence(for action: String, note: String = "已处置") -> [String: Any] {
+    action == "handle" ? ["note": note, "photos": [["data": TestImages.pngWithText().base64EncodedString()]]] : [:]
+}
+
 func caseCount(_ app: Application) async throws -> Int {
     // Counted on the table itself (not through the tallies the queue reads).
     try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM cases").first(decodingColumn: "n", as: Int.self) ?? 0
@@ -157,7 +163,7 @@ struct CasesHTTPTests {
             #expect(try await act(app, patrol, id, "passVerification").status == .forbidden)
             #expect(try await act(app, dispatcher, id, "failVerification").status == .badRequest)   // needs a reason
             #expect(try await act(app, dispatcher, id, "failVerification", ["note": "仍有残留"]).json["state"] as? String == "reworked")
-            #expect(try await act(app, patrol, id, "handle", ["note": "二次清理"]).status == .ok)
+            #expect(try await act(app, patrol, id, "handle", evidence(for: "handle", note: "二次清理")).status == .ok)
             #expect(try await act(app, dispatcher, id, "passVerification").status == .ok)
             let closed = try await act(app, dispatcher, id, "close")
             #expect(closed.json["state"] as? String == "closed")
@@ -169,7 +175,7 @@ struct CasesHTTPTests {
             let street = try await token(app, "street-minzhi")
             let build = try #require(try await report(app, patrol, category: "06001", at: p).json["id"] as? String)
             for action in ["file", "dispatch", "accept", "handle", "passVerification", "close"] {
-                let r = try await act(app, street, build, action)
+                let r = try await act(app, street, build, action, evidence(for: action))
                 #expect(r.status == .ok, "\(action): \(r.text)")
             }
             // Notifications went to the outbox.
@@ -359,6 +365,49 @@ struct CasesHTTPTests {
         }
     }
 
+    @Test func handlingNeedsANoteAndAPhotoAfterUnlessTheClassSaysOtherwise() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol"), dispatcher = try await token(app, "steward-dispatch")
+            let admin = try await token(app, "district-admin")
+            let p = try await gridCentre(app, songziyuan, 2)
+            let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept")] {
+                #expect(try await act(app, who, id, action).status == .ok)
+            }
+            // Neither: one 400 naming both, and the case stays where it was.
+            let bare = try await act(app, patrol, id, "handle")
+            #expect(bare.status == .badRequest && bare.json["field"] as? String == "note,photo", "\(bare.text)")
+            #expect((bare.json["detail"] as? String)?.contains("处置后的照片") == true)
+            var inEnglish = bearer(patrol)
+            inEnglish.add(name: .acceptLanguage, value: "en")
+            let english = try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: inEnglish,
+                                         json: ["action": "handle", "note": "cleared"])
+            #expect(english.status == .badRequest && english.json["field"] as? String == "photo")
+            #expect((english.json["detail"] as? String)?.contains("add a photo taken after handling") == true, "\(english.text)")
+            // A photo sent as evidence of another kind is not a photo after.
+            let evidencePhoto = try await act(app, patrol, id, "handle", ["note": "已清理", "photos": [["data": TestImages.pngWithText().base64EncodedString(), "role": "evidence"]]])
+            #expect(evidencePhoto.status == .badRequest && evidencePhoto.json["field"] as? String == "photo")
+            #expect(photoFiles(app).isEmpty, "a refused handling stores no photo")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "accepted")
+            let handled = try await act(app, patrol, id, "handle", evidence(for: "handle", note: "已清理并冲洗"))
+            #expect(handled.status == .ok && handled.json["state"] as? String == "handled")
+            #expect(try await CaseStore(db: app.db).photos(of: try #require(UUID(uuidString: id))).map(\.role) == ["after"])
+
+            // The district office lets one class be handled with a note only; the class shows it.
+            let edit = try await send(app, .PUT, "/api/v1/categories/06012", headers: bearer(admin),
+                                      json: ["handlingEvidence": ["note": true, "afterPhoto": false], "note": "无须拍照"])
+            #expect(edit.status == .ok, "\(edit.text)")
+            let shown = try #require(edit.json["category"] as? [String: Any])
+            #expect((shown["handlingEvidence"] as? [String: Bool]) == ["note": true, "afterPhoto": false])
+            let other = try #require(try await report(app, patrol, category: "06012", at: p.offset(eastMetres: 60, northMetres: 0)).json["id"] as? String)
+            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept")] {
+                #expect(try await act(app, who, other, action).status == .ok)
+            }
+            #expect(try await act(app, patrol, other, "handle").json["field"] as? String == "note")
+            #expect(try await act(app, patrol, other, "handle", ["note": "已清理"]).status == .ok)
+        }
+    }
+
     @Test func taxonomyEditsAreVersioned() async throws {
         try await withTestApp { app in
             let patrol = try await token(app, "steward-patrol")
@@ -388,6 +437,44 @@ struct CasesHTTPTests {
 
 @Suite("Case console")
 struct CaseConsoleTests {
+    @Test func aRefusedHandlingComesBackAsTheFormWithWhatWasTyped() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol"), dispatcher = try await token(app, "steward-dispatch")
+            let id = try #require(try await report(app, patrol, category: "06010", at: try await gridCentre(app, songziyuan, 3)).json["id"] as? String)
+            for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept")] {
+                #expect(try await act(app, who, id, action).status == .ok)
+            }
+            let (cookie, _) = try await webLogin(app, "steward-patrol")
+            let page = try await send(app, .GET, "/cases/\(id)", headers: ["Cookie": cookie])
+            // The form says what handling needs, and the browser asks for both before sending.
+            #expect(page.text.contains("处置说明") && page.text.contains("处置后照片") && page.text.contains("id=\"handle-photo\" type=\"file\" name=\"photo\" accept=\"image/jpeg,image/png,image/webp\" capture=\"environment\" required"))
+            let csrf = try #require(page.csrfToken), revision = try #require(page.hidden("revision"))
+            // A photo but no note: the page again (400), the handling form with the message by the note, the photo to choose again.
+            var noNote = MultipartForm()
+            noNote.field("_csrf", csrf); noNote.field("action", "handle"); noNote.field("revision", revision); noNote.field("note", " ")
+            noNote.file("photo", TestImages.decodablePNG(), "image/png")
+            let refused = try await noNote.send(app, "/cases/\(id)/actions", cookie: cookie)
+            #expect(refused.status == .badRequest, "\(refused.status) \(refused.text.prefix(300))")
+            #expect(refused.text.contains("id=\"handle-note-error\">请填写处置说明（做了什么）</p>") && refused.text.contains("aria-invalid=\"true\" aria-describedby=\"handle-note-error\""))
+            #expect(refused.text.contains("id=\"handle-photo-error\">请重新选择照片"))
+            #expect(!refused.text.contains("id=\"handle-photo-error\">请上传处置后的照片"))
+            // A note but no photo: the note is kept, the message is by the photo, in English when asked.
+            var noPhoto = MultipartForm()
+            noPhoto.field("_csrf", csrf); noPhoto.field("action", "handle"); noPhoto.field("revision", revision); noPhoto.field("note", "巷口已清理")
+            let kept = try await noPhoto.send(app, "/cases/\(id)/actions?lang=en", cookie: cookie)
+            #expect(kept.status == .badRequest)
+            #expect(kept.text.contains("value=\"巷口已清理\"") && kept.text.contains("id=\"handle-photo-error\">add a photo taken after handling</p>"))
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "accepted")
+            // Both: handled, back to the case.
+            var both = MultipartForm()
+            both.field("_csrf", csrf); both.field("action", "handle"); both.field("revision", revision); both.field("note", "巷口已清理")
+            both.file("photo", TestImages.decodablePNG(), "image/png")
+            let done = try await both.send(app, "/cases/\(id)/actions", cookie: cookie)
+            #expect(done.status == .seeOther, "\(done.status) \(done.text.prefix(300))")
+            #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "handled")
+        }
+    }
+
     @Test func pagesRenderForEachRole() async throws {
         try await withTestApp { app in
             try await DemoCases.load(app)

@@ -76,7 +76,7 @@ struct ContractsTests {
             ids.append(try #require(try await report(app, dispatcher, category: "08001", at: try await gridCentre(app, songziyuan, 3)).json["id"] as? String))
             let patrol = try await token(app, "steward-patrol")
             for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle")] {
-                #expect(try await act(app, who, ids[3], action).status == .ok, "\(action)")
+                #expect(try await act(app, who, ids[3], action, evidence(for: action)).status == .ok, "\(action)")
             }
             #expect(try await act(app, dispatcher, ids[3], "failVerification", ["note": "现场仍有废料"]).status == .ok)
             // The new case routed after activation was not handled either, but its deadline is days away.

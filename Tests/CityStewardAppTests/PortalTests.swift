@@ -42,7 +42,7 @@ func workToClosure(_ app: Application, _ caseID: UUID) async throws {
     let id = caseID.uuidString.lowercased()
     for (who, action) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"),
                           (dispatcher, "passVerification"), (dispatcher, "close")] {
-        #expect(try await act(app, who, id, action).status == .ok, "\(action)")
+        #expect(try await act(app, who, id, action, evidence(for: action)).status == .ok, "\(action)")
     }
 }
 
@@ -132,7 +132,7 @@ struct PortalTests {
             let dispatcher = try await token(app, "steward-dispatch"), patrol = try await token(app, "steward-patrol")
             let id = row.id.uuidString.lowercased()
             for (who, action) in [(patrol, "accept"), (patrol, "handle"), (dispatcher, "passVerification"), (dispatcher, "close")] {
-                #expect(try await act(app, who, id, action).status == .ok, "\(action)")
+                #expect(try await act(app, who, id, action, evidence(for: action)).status == .ok, "\(action)")
             }
             #expect(try await send(app, .POST, "/t/\(link)/reopen", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": "还是满"]).status == .conflict)
 

@@ -44,6 +44,52 @@ struct CaseChangeTests {
         #expect(change.after.revision == c.revision, "the store counts the revision when it saves")
     }
 
+    @Test func handlingLeavesWhatTheClassAsksForOnRecord() throws {
+        let c = aCase(.accepted)
+        let handler = CaseActor(id: UUID(), name: "巡查员", capacities: [.handler])
+        func refusal(_ request: CaseActionRequest, _ evidence: HandlingEvidence) -> DomainError? {
+            do {
+                _ = try CaseWorkflow.apply(request, to: c, by: handler, limit: nil, dispatchCentre: village, evidence: evidence, now: now, calendar: calendar)
+                return nil
+            } catch { return error }
+        }
+        // Neither: both fields named at once, one reason each, in the reader's language.
+        let both = try #require(refusal(CaseActionRequest(action: .handle, note: "  "), .required))
+        #expect(both == .invalid(field: "note,photo", LocalizedText(zh: "请填写处置说明（做了什么）；请上传处置后的照片", en: "say what was done; add a photo taken after handling")))
+        #expect(both.messagesByField(.en).map(\.field) == ["note", "photo"])
+        #expect(both.messagesByField(.zhHans).map(\.message) == ["请填写处置说明（做了什么）", "请上传处置后的照片"])
+        // A photo of another role is not a photo after.
+        #expect(refusal(CaseActionRequest(action: .handle, note: "已清理", photoRoles: [.evidence]), .required) ==
+                .invalid(field: "photo", LocalizedText(zh: "请上传处置后的照片", en: "add a photo taken after handling")))
+        #expect(refusal(CaseActionRequest(action: .handle, photoRoles: [.after]), .required)?.messagesByField(.en).map(\.field) == ["note"])
+        let change = try CaseWorkflow.apply(CaseActionRequest(action: .handle, note: "已清理", photoRoles: [.after]), to: c, by: handler, limit: nil,
+                                            dispatchCentre: village, evidence: .required, now: now, calendar: calendar)
+        #expect(change.after.state == .handled && change.event.note == "已清理" && change.notices.map(\.orgID) == [village])
+        // A class that asks only for the note.
+        #expect(refusal(CaseActionRequest(action: .handle, note: "读数正常"), HandlingEvidence(note: true, afterPhoto: false)) == nil)
+        #expect(refusal(CaseActionRequest(action: .handle), HandlingEvidence(note: true, afterPhoto: false))?.messagesByField(.en).map(\.field) == ["note"])
+        // The rule is for handling only, and a handler who may not act hears that first.
+        #expect(refusal(CaseActionRequest(action: .requestPostpone, note: "等材料", hours: 8), .required) == nil)
+        let stranger = CaseActor(id: UUID(), name: "居民", capacities: [])
+        var forbidden = false
+        do {
+            _ = try CaseWorkflow.apply(CaseActionRequest(action: .handle), to: c, by: stranger, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
+        } catch {
+            if case .forbidden = error { forbidden = true }
+        }
+        #expect(forbidden)
+    }
+
+    @Test func aShippedClassAsksForBothAndAStoredOneKeepsWhatItSaid() throws {
+        let decoder = JSONDecoder()
+        let old = try decoder.decode(CaseCategory.self, from: Data(#"{"code":"06010","kind":"event","name":"暴露垃圾"}"#.utf8))
+        #expect(old.handlingEvidence == .required)
+        var edited = old
+        edited.handlingEvidence = HandlingEvidence(note: true, afterPhoto: false)
+        let back = try decoder.decode(CaseCategory.self, from: try JSONEncoder().encode(edited))
+        #expect(back.handlingEvidence == HandlingEvidence(note: true, afterPhoto: false))
+    }
+
     @Test func aDispatchByHandNamesTheNewPartyAndWhy() throws {
         let c = aCase(.filed)
         var request = CaseActionRequest(action: .dispatch, dispatchTo: streetOffice)
@@ -91,7 +137,7 @@ struct CaseChangeTests {
     @Test func handlingTellsTheDispatchCentreAndClosingStampsTheTime() throws {
         let centre = UUID()
         let handler = CaseActor(id: UUID(), name: "保洁员", capacities: [.handler])
-        let handled = try CaseWorkflow.apply(CaseActionRequest(action: .handle), to: aCase(.accepted), by: handler, limit: nil, dispatchCentre: centre,
+        let handled = try CaseWorkflow.apply(CaseActionRequest(action: .handle, note: "已清扫", photoRoles: [.after]), to: aCase(.accepted), by: handler, limit: nil, dispatchCentre: centre,
                                              now: now, calendar: calendar)
         #expect(handled.after.state == .handled && handled.notices.map(\.orgID) == [centre] && handled.after.workflow.handledBy == handler.id)
         let closed = try CaseWorkflow.apply(CaseActionRequest(action: .close), to: aCase(.verified), by: dispatcher, limit: nil, dispatchCentre: centre,

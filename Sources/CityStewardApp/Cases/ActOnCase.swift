@@ -88,7 +88,8 @@ struct ActOnCase {
             throw CaseConflict(error: .conflict(LocalizedText(zh: "案件已被他人更新，请刷新后重试", en: "the case was changed by someone else; reload and retry")),
                                state: current.state, revision: current.revision)
         }
-        var request = CaseActionRequest(action: input.action, note: input.note, hours: input.hours, position: input.position)
+        var request = CaseActionRequest(action: input.action, note: input.note, hours: input.hours, position: input.position,
+                                        photoRoles: input.photos.map(\.role))
         switch input.action {
         case .file:
             if let code = input.category, code != current.category.code {
@@ -119,7 +120,9 @@ struct ActOnCase {
         do {
             change = try CaseWorkflow.apply(request, to: current, by: CaseActor(id: party.actorID, name: party.name, capacities: capacities),
                                             limit: reference.handlingLimit(for: current),
-                                            dispatchCentre: reference.dispatchCentre(village: current.place.villageID, street: current.place.streetID), now: now, calendar: reference.calendar)
+                                            dispatchCentre: reference.dispatchCentre(village: current.place.villageID, street: current.place.streetID),
+                                            evidence: reference.taxonomy.eventCategory(current.category.code)?.handlingEvidence ?? .required,
+                                            now: now, calendar: reference.calendar)
         } catch {
             if case .conflict = error { throw CaseConflict(error: error, state: current.state, revision: current.revision) }
             throw error

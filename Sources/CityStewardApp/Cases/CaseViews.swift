@@ -160,6 +160,7 @@ struct CategoryResponse: Content {
     var ownerDepartment: String?
     var matter: String?
     var legacyCodes: [String]
+    var handlingEvidence: HandlingEvidence
 
     init(_ c: CaseCategory, version: Int, language: Language) {
         code = c.code
@@ -180,6 +181,7 @@ struct CategoryResponse: Content {
         ownerDepartment = c.ownerDepartment
         matter = c.matter
         legacyCodes = c.legacyCodes
+        handlingEvidence = c.handlingEvidence
     }
 }
 

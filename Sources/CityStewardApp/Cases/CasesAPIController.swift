@@ -474,6 +474,8 @@ struct CasesAPIController: RouteCollection {
         var clearOwnerDepartment: Bool?
         var matter: String?
         var clearMatter: Bool?
+        /// What handling a case of the class must leave on record (a note, a photo after).
+        var handlingEvidence: HandlingEvidence?
         var note: String?
     }
 
@@ -598,6 +600,7 @@ struct EditCategory {
             }
         }
         if let v = body.beyondStewardAuthority { category.beyondStewardAuthority = v }
+        if let v = body.handlingEvidence { category.handlingEvidence = v }
         if body.clearOwnerDepartment == true { category.ownerDepartment = nil } else if let v = body.ownerDepartment, !v.isEmpty { category.ownerDepartment = v }
         if body.clearMatter == true { category.matter = nil } else if let v = body.matter, !v.isEmpty { category.matter = v }
         let problems = category.problems(knownDepartments: Set(reference.departments.keys), knownMatters: Set(reference.taxonomy.matters.map(\.code)))

@@ -145,12 +145,28 @@ struct CasesWebController: RouteCollection {
         var action: String
         var label: String
         var needsNote: Bool
+        var noteRequired: Bool
         var needsHours: Bool
         var chooseResponsible: Bool
         var chooseCategory: Bool
         var chooseMerge: Bool
         var takesPhoto: Bool
+        var photoRequired: Bool
         var danger: Bool
+        /// What was typed into this form when it was refused.
+        var note: String?
+        var hours: String
+        var category: String?
+        var mergeInto: String?
+        /// Messages by field (`note`, `photo`, `hours`, `category`, `mergeInto`, `responsible`; `form` for the rest).
+        var errors: [String: String]
+        var hadPhoto: Bool
+    }
+
+    /// An action form that was refused: shown again, open, with what was typed and each message by its field.
+    struct RefusedAction {
+        var body: ActionFormBody
+        var error: DomainError
     }
 
     struct EventView: Encodable {
@@ -195,17 +211,42 @@ struct CasesWebController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
+        try await casePage(req, refused: nil)
+    }
+
+    /// The fields an action form has; a message for any other field is shown at the top of the form.
+    static let actionFields: Set<String> = ["note", "photo", "hours", "category", "mergeInto", "responsible"]
+
+    func casePage(_ req: Request, refused: RefusedAction?) async throws -> Response {
         let actor = try req.consoleActor()
         let row = try await req.cases.find(try CasesAPIController.caseID(req), scope: CaseAccess.scope(for: actor))
         let language = req.language
         let reference = try await req.caseReference()
         let now = req.now
         let capacities = CaseAccess.capacities(of: actor, on: row.parties)
+        let evidence = reference.taxonomy.eventCategory(row.categoryCode)?.handlingEvidence ?? .required
         let actions = CaseWorkflow.available(on: row.snapshot, as: capacities).filter { $0 != .selfHandle }.map { a in
-            ActionForm(action: a.rawValue, label: a.label.text(language), needsNote: a.needsNote || a == .dispatch, needsHours: a == .requestPostpone,
-                       chooseResponsible: a == .dispatch, chooseCategory: a == .file, chooseMerge: a == .merge,
-                       takesPhoto: [.handle, .passVerification, .failVerification].contains(a),
-                       danger: [.reject, .merge, .failVerification, .returnCase, .denyRequest].contains(a))
+            var errors: [String: String] = [:]
+            var typed: ActionFormBody?
+            if let refused, refused.body.action == a.rawValue {
+                typed = refused.body
+                switch refused.error {
+                case .tooLarge, .unsupportedType: errors["photo"] = refused.error.message(language)
+                default:
+                    for (field, message) in refused.error.messagesByField(language) {
+                        errors[field.flatMap { Self.actionFields.contains($0) ? $0 : nil } ?? "form"] = message
+                    }
+                }
+            }
+            return ActionForm(action: a.rawValue, label: a.label.text(language), needsNote: a.needsNote || a == .dispatch || a == .handle,
+                              noteRequired: a.needsNote || (a == .handle && evidence.note), needsHours: a == .requestPostpone,
+                              chooseResponsible: a == .dispatch, chooseCategory: a == .file, chooseMerge: a == .merge,
+                              takesPhoto: [.handle, .passVerification, .failVerification].contains(a),
+                              photoRequired: a == .handle && evidence.afterPhoto,
+                              danger: [.reject, .merge, .failVerification, .returnCase, .denyRequest].contains(a),
+                              note: typed?.note, hours: typed?.hours ?? "8", category: typed?.category ?? row.categoryCode,
+                              mergeInto: typed?.mergeInto, errors: errors,
+                              hadPhoto: typed.map { Self.fileData($0.photo) != nil } ?? false)
         }
         let events = try await req.cases.events(of: row.id).map { e in
             let action = CaseEvent.label(action: e.action).text(language)
@@ -225,9 +266,10 @@ struct CasesWebController: RouteCollection {
             svg = map.map { MapSVG.render($0, label: outline.displayName(language)) }
         }
         let limit: TimeLimit? = reference.handlingLimit(for: row.case)
+        let chosenResponsible = refused?.body.responsible.flatMap(UUID.init(uuidString:)) ?? row.responsibleId
         let orgs = reference.orgs.values.filter { [.steward, .streetOffice, .department, .districtOffice].contains($0.kind) }
             .sorted { ($0.kind.rawValue, $0.code) < ($1.kind.rawValue, $1.code) }
-            .map { Choice(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == row.responsibleId) }
+            .map { Choice(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == chosenResponsible) }
         var duplicateNumber: String?
         if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: CaseAccess.scope(for: actor)))?.number }
         let page = CasePage(
@@ -243,7 +285,7 @@ struct CasesWebController: RouteCollection {
             mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
             provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year),
             position: String(format: "%.6f, %.6f", row.lat, row.long))
-        return try await req.page("case", page)
+        return try await req.page("case", page, status: refused?.error.status ?? .ok)
     }
 
     struct ActionFormBody: Content {
@@ -267,6 +309,19 @@ struct CasesWebController: RouteCollection {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.casesWork, actor)
         let body = try req.content.decode(ActionFormBody.self)
+        do {
+            return try await act(req, body, actor: actor)
+        } catch let error as DomainError {
+            // What the person can fix comes back as the case page with this form open and what was typed kept; a
+            // case they may not see, or one changed meanwhile, keeps its own answer.
+            switch error {
+            case .invalid, .unprocessable, .tooLarge, .unsupportedType: return try await casePage(req, refused: RefusedAction(body: body, error: error))
+            default: throw error
+            }
+        }
+    }
+
+    private func act(_ req: Request, _ body: ActionFormBody, actor: Actor) async throws -> Response {
         guard let action = CaseAction(rawValue: body.action) else {
             throw DomainError.invalid("action", zh: "未知操作", en: "unknown action")
         }
@@ -551,6 +606,8 @@ struct CasesWebController: RouteCollection {
         var urgentAmount: String?
         var urgentUnit: String?
         var beyond: String?
+        var evidenceNote: String?
+        var evidencePhoto: String?
         var ownerDepartment: String?
         var matter: String?
         var note: String?
@@ -572,6 +629,7 @@ struct CasesWebController: RouteCollection {
         let body = CasesAPIController.EditBody(name: form.name, nameEn: form.nameEn, group: form.group, limits: limits,
                                                beyondStewardAuthority: form.beyond == "on", ownerDepartment: form.ownerDepartment,
                                                clearOwnerDepartment: form.ownerDepartment == "", matter: form.matter, clearMatter: form.matter == "",
+                                               handlingEvidence: HandlingEvidence(note: form.evidenceNote == "on", afterPhoto: form.evidencePhoto == "on"),
                                                note: form.note)
         _ = try await EditCategory(request: req).run(code: code, body: body, actor: actor)
         return req.redirect(to: "/taxonomy/\(code)", redirectType: .normal)

@@ -58,16 +58,22 @@ enum DemoCases {
         }
         if let first = residentCases.first {
             for (action, byPatrol) in [(CaseAction.file, false), (.dispatch, false), (.accept, true), (.handle, true), (.passVerification, false), (.close, false)] {
-                _ = try await ActOnCase(app: app).run(caseID: first.id, input: ActOnCase.Input(action: action, note: action == .handle ? "已疏通" : nil),
+                _ = try await ActOnCase(app: app).run(caseID: first.id, input: Self.input(action, note: "已疏通"),
                                                       actor: byPatrol ? actor : dispatcher, now: app.clock.now)
             }
         }
         for step in steps where step.index < created.count {
             for (action, byPatrol) in step.actions {
                 _ = try await ActOnCase(app: app).run(caseID: created[step.index].id,
-                                                      input: ActOnCase.Input(action: action, note: action == .handle ? "已清理完毕" : nil),
+                                                      input: Self.input(action, note: "已清理完毕"),
                                                       actor: byPatrol ? actor : dispatcher, now: app.clock.now)
             }
         }
+    }
+
+    /// A demo step; handling leaves what the class asks for on record (a note of what was done, a photo after).
+    private static func input(_ action: CaseAction, note: String) -> ActOnCase.Input {
+        guard action == .handle else { return ActOnCase.Input(action: action) }
+        return ActOnCase.Input(action: action, note: note, photos: [(DemoPhoto.png(width: 320, height: 240), .after)])
     }
 }

@@ -75,7 +75,8 @@ struct SyntheticCases {
                     t = t.addingTimeInterval(1_800 + rng.unit() * 14_400)
                     guard t < now, let change = try? CaseWorkflow.apply(
                         CaseActionRequest(action: action, note: action == .reject ? "非城管问题" : nil), to: c, by: everyone,
-                        limit: reference.handlingLimit(for: c), dispatchCentre: located.dispatchCentre, now: t, calendar: reference.calendar) else { break }
+                        // A measured year of history, not a record of work: it carries no photos to show.
+                        limit: reference.handlingLimit(for: c), dispatchCentre: located.dispatchCentre, evidence: .none, now: t, calendar: reference.calendar) else { break }
                     c = change.after
                     events.append(change.event)
                     notices += change.notices.map { ($0, t) }

@@ -227,9 +227,11 @@ public struct CaseActionRequest: Sendable {
     public var dispatchTo: Org?
     /// `merge`: the case this one duplicates (nil: none was named).
     public var mergeInto: Case?
+    /// The roles of the photos sent with the action (`handle` needs an after photo where the class asks for one).
+    public var photoRoles: [PhotoRole]
 
     public init(action: CaseAction, note: String? = nil, hours: Double? = nil, position: GeoPoint? = nil, refile: Refile? = nil,
-                dispatchTo: Org? = nil, mergeInto: Case? = nil) {
+                dispatchTo: Org? = nil, mergeInto: Case? = nil, photoRoles: [PhotoRole] = []) {
         self.action = action
         self.note = note
         self.hours = hours
@@ -237,6 +239,7 @@ public struct CaseActionRequest: Sendable {
         self.refile = refile
         self.dispatchTo = dispatchTo
         self.mergeInto = mergeInto
+        self.photoRoles = photoRoles
     }
 }
 
@@ -245,9 +248,11 @@ extension CaseWorkflow {
     /// a corrected class re-routes the case and restarts its deadline from the report; a dispatch by hand names
     /// the new party and why; a merge names the case it duplicates — with the timeline row and the notices.
     /// `limit` is the case's current class's time limit; `dispatchCentre` the organisation that dispatches in
-    /// the case's place (the steward holding the village, else the street office).
+    /// the case's place (the steward holding the village, else the street office); `evidence` what the class asks
+    /// a handling to leave on record.
     public static func apply(_ request: CaseActionRequest, to c: Case, by actor: CaseActor, limit: TimeLimit?, dispatchCentre: UUID?,
-                             now: Date, calendar: WorkingCalendar, limits: StepLimits = .standard) throws(DomainError) -> CaseChange {
+                             evidence: HandlingEvidence = .required, now: Date, calendar: WorkingCalendar,
+                             limits: StepLimits = .standard) throws(DomainError) -> CaseChange {
         let action = request.action
         let moved = try decide(action, on: c.workflow, as: actor.capacities, by: actor.id ?? c.reporterID ?? c.id,
                                input: CaseActionInput(note: request.note, hours: request.hours, limit: limit), now: now, calendar: calendar, limits: limits)
@@ -308,6 +313,10 @@ extension CaseWorkflow {
                  zh: "报告人不满意，重新办理：\(c.number) \(next.category.name)，时限 \(BeijingTime.minute(next.workflow.deadline))",
                  en: "Reopened by the reporter: \(c.number) \(next.category.nameEn), due \(BeijingTime.minute(next.workflow.deadline))")
         case .handle, .returnCase:
+            if action == .handle {
+                let missing = evidence.missing(note: request.note, photos: request.photoRoles)
+                if !missing.isEmpty { throw .invalid(missing) }
+            }
             if let dispatchCentre {
                 tell(dispatchCentre, action.rawValue, zh: "\(action.label.zh)：\(c.number) \(c.category.name)", en: "\(action.label.en): \(c.number) \(c.category.nameEn)")
             }

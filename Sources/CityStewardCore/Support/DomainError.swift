@@ -36,6 +36,28 @@ public enum DomainError: Error, Equatable, Sendable {
         .invalid(field: field, LocalizedText(zh: zh, en: en))
     }
 
+    /// Several problems of one input as one refusal: the fields joined by commas, the reasons in the same order.
+    public static func invalid(_ problems: [FieldProblem]) -> DomainError {
+        .invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
+            zh: problems.map(\.reason.zh).joined(separator: zhSeparator), en: problems.map(\.reason.en).joined(separator: enSeparator)))
+    }
+
+    private static let zhSeparator = "；"
+    private static let enSeparator = "; "
+
+    /// The refusal's message by field, for a form that shows each by its field (one refusal of several problems
+    /// made by `invalid(_:)` gives one message each); nil field: the message has no field of its own.
+    public func messagesByField(_ language: Language) -> [(field: String?, message: String)] {
+        let text = message(language)
+        let fields: [String] = switch self {
+        case .invalid(let f, _), .unprocessable(let f, _): (f ?? "").split(separator: ",").map(String.init)
+        default: []
+        }
+        guard !fields.isEmpty else { return [(nil, text)] }
+        let parts = text.components(separatedBy: language == .en ? Self.enSeparator : Self.zhSeparator)
+        return fields.enumerated().map { ($0.element, parts.count == fields.count ? parts[$0.offset] : text) }
+    }
+
     public static func notFound(zh: String, en: String) -> DomainError {
         .notFound(LocalizedText(zh: zh, en: en))
     }

@@ -21,6 +21,8 @@ struct CategoryRow: Codable, Sendable {
     var beyondAuthority: Bool
     var limits: String
     var legacyCodes: String
+    var handlingNote: Bool
+    var handlingAfterPhoto: Bool
     var editedBy: UUID?
     var note: String?
     var createdAt: Date
@@ -44,6 +46,8 @@ struct CategoryRow: Codable, Sendable {
         encoder.outputFormatting = .sortedKeys
         limits = String(decoding: try encoder.encode(Dictionary(uniqueKeysWithValues: c.limits.map { ($0.key.rawValue, $0.value) })), as: UTF8.self)
         legacyCodes = String(decoding: try encoder.encode(c.legacyCodes), as: UTF8.self)
+        handlingNote = c.handlingEvidence.note
+        handlingAfterPhoto = c.handlingEvidence.afterPhoto
         self.editedBy = editedBy
         self.note = note
         createdAt = at
@@ -57,7 +61,8 @@ struct CategoryRow: Codable, Sendable {
         return CaseCategory(code: code, kind: CategoryKind(rawValue: kind) ?? .event, name: name, nameEn: nameEn, majorCode: majorCode,
                             majorName: majorName, majorNameEn: majorNameEn, limits: limits, beyondStewardAuthority: beyondAuthority,
                             ownerDepartment: ownerDepartment, matter: matterCode, group: CategoryGroup(rawValue: groupCode) ?? .other,
-                            legacyCodes: (try? decoder.decode([String].self, from: Data(legacyCodes.utf8))) ?? [])
+                            legacyCodes: (try? decoder.decode([String].self, from: Data(legacyCodes.utf8))) ?? [],
+                            handlingEvidence: HandlingEvidence(note: handlingNote, afterPhoto: handlingAfterPhoto))
     }
 }
 

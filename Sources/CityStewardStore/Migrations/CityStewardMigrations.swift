@@ -36,5 +36,6 @@ public enum CityStewardMigrations {
         IndexCaseQueues(),
         CreatePhoneChallenges(),
         AddEntrustmentTimeLimits(),
+        AddCategoryHandlingEvidence(),
     ]
 }
