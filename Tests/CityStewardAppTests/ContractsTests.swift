@@ -193,6 +193,30 @@ struct ContractsTests {
         }
     }
 
+    @Test func aRefusedContractFormComesBackFilledInWithTheReasonByItsField() async throws {
+        try await withTestApp { app in
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let path = "/contracts/\(demo.id.uuidString.lowercased())"
+            let page = try await send(app, .GET, path, headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("id=\"act-terminate\""), "\(page.text.prefix(200))")
+            let csrf = try #require(page.csrfToken)
+            // Terminating without a reason: the page again, the date kept, the reason asked for by its field.
+            let refused = try await send(app, .POST, "\(path)/actions/terminate", headers: ["Cookie": cookie],
+                                         form: ["_csrf": csrf, "note": " ", "date": "2026-12-31"])
+            #expect(refused.status == .badRequest, "\(refused.status) \(refused.text.prefix(300))")
+            #expect(refused.text.contains("id=\"terminate-note-error\">请写明理由</p>") && refused.text.contains("value=\"2026-12-31\""))
+            #expect(refused.text.contains("aria-invalid=\"true\" aria-describedby=\"terminate-note-error\""))
+            #expect(!refused.text.contains("lines[") && !refused.text.contains("字段"))
+            // Billing an impossible month: the typed period stays with the message under it, in English when asked.
+            let billing = try await send(app, .POST, "\(path)/billing?lang=en", headers: ["Cookie": cookie], form: ["_csrf": csrf, "period": "2026-13"])
+            #expect(billing.status == .badRequest)
+            #expect(billing.text.contains("value=\"2026-13\"") && billing.text.contains("id=\"billing-period-error\">"), "\(billing.text.prefix(300))")
+            // Nothing changed.
+            #expect(try await ContractStore(db: app.db).find(demo.id, scope: .all).state == demo.state)
+        }
+    }
+
     /// The contract's agreed limit for a matter sets the deadline of the cases routed to it (working hours, urgent
     /// half), from intake through refiling and reopening; a case the contract did not route keeps its category's.
     @Test func aContractsTimeLimitSetsItsCasesDeadlines() async throws {

@@ -72,12 +72,42 @@ struct FinanceWebController: RouteCollection {
     struct DetailPage: Encodable {
         var page: PageChrome
         var d: ContractsController.Detail
-        var actions: [Choice]
+        var actions: [ActionForm]
         var runs: [FinanceController.RunView]
         var canBill: Bool
         var defaultPeriod: String
+        var billingErrors: [String: String]
         var error: String?
         var takeovers: [ContractsController.TakeoverView]
+    }
+
+    /// One action form of a contract; a refused one comes back with what was typed and its reasons by field.
+    struct ActionForm: Encodable {
+        var value: String
+        var label: String
+        var needsReason: Bool
+        var needsDate: Bool
+        var note: String?
+        var date: String?
+        var errors: [String: String]
+    }
+
+    /// A refused form of the contract page: which one (`action:NAME` or `billing`), what was typed, the refusal.
+    struct Refused {
+        var form: String
+        var note: String?
+        var date: String?
+        var period: String?
+        var error: DomainError
+    }
+
+    /// The refusal's messages by the fields a form has; the rest under `form`.
+    static func messages(_ error: DomainError, fields: Set<String>, _ language: Language) -> [String: String] {
+        var out: [String: String] = [:]
+        for (field, message) in error.messagesByField(language) {
+            out[field.flatMap { fields.contains($0) ? $0 : nil } ?? "form"] = message
+        }
+        return out
     }
 
     @Sendable func detail(req: Request) async throws -> Response {
@@ -90,7 +120,7 @@ struct FinanceWebController: RouteCollection {
         return try await renderDetail(req, template: "contract-print")
     }
 
-    func renderDetail(_ req: Request, template: String) async throws -> Response {
+    func renderDetail(_ req: Request, template: String, refused: Refused? = nil) async throws -> Response {
         let c = try await ContractsController.context(req)
         let r = try await ContractsController.contract(req.parameters.get("id"), c)
         let d = try await ContractsController.detail(req, c, r)
@@ -105,40 +135,57 @@ struct FinanceWebController: RouteCollection {
         }
         let page = DetailPage(
             page: PageChrome(request: req, title: "\(r.number) · \(r.terms.title)"), d: d,
-            actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { Choice(value: $0.rawValue, label: $0.label.text(req.language), selected: $0 == .terminate || $0 == .returnToDraft) },
+            actions: d.actions.compactMap { ContractAction(rawValue: $0) }.map { a in
+                let mine = refused?.form == "action:\(a.rawValue)" ? refused : nil
+                return ActionForm(value: a.rawValue, label: a.label.text(req.language), needsReason: a == .terminate || a == .returnToDraft,
+                                  needsDate: a == .terminate, note: mine?.note, date: mine?.date,
+                                  errors: mine.map { Self.messages($0.error, fields: ["note", "date"], req.language) } ?? [:])
+            },
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
-            defaultPeriod: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req), takeovers: takeovers)
-        return try await req.page(template, page)
+            defaultPeriod: refused?.form == "billing" ? refused?.period ?? "" : LedgerMonth(LocalDate.beijing(req.now)).description,
+            billingErrors: refused.flatMap { $0.form == "billing" ? Self.messages($0.error, fields: ["period"], req.language) : nil } ?? [:],
+            error: refused.map { $0.form == "amend" ? $0.error.message(req.language) : nil } ?? Self.error(req), takeovers: takeovers)
+        return try await req.page(template, page, status: refused?.error.status ?? .ok)
+    }
+
+    /// What the person can fix comes back as the contract page with the form filled in; the rest keeps its answer.
+    static func mayComeBack(_ error: DomainError) -> Bool {
+        switch error {
+        case .invalid, .unprocessable, .conflict: true
+        default: false
+        }
     }
 
     @Sendable func act(req: Request) async throws -> Response {
-        let back = "/contracts/\(req.parameters.get("id") ?? "")"
-        return try await Self.form(req, back: back) {
-            _ = try await ContractsService(req: req).act(id: req.parameters.get("id"), action: req.parameters.get("action") ?? "",
-                                                         (try? req.content.decode(ContractsController.ActionBody.self)) ?? .init())
+        _ = try req.consoleActor()
+        let action = req.parameters.get("action") ?? ""
+        let body = (try? req.content.decode(ContractsController.ActionBody.self)) ?? .init()
+        do {
+            _ = try await ContractsService(req: req).act(id: req.parameters.get("id"), action: action, body)
+            return req.redirect(to: "/contracts/\(req.parameters.get("id") ?? "")")
+        } catch let e as DomainError where Self.mayComeBack(e) {
+            return try await renderDetail(req, template: "contract", refused: Refused(form: "action:\(action)", note: body.note, date: body.date, error: e))
         }
     }
 
     @Sendable func amend(req: Request) async throws -> Response {
         _ = try req.consoleActor()
-        let back = "/contracts/\(req.parameters.get("id") ?? "")"
         do {
             let draft = try await ContractsService(req: req).amend(id: req.parameters.get("id"))
             return req.redirect(to: "/contracts/\(draft.contract.id)")
-        } catch let e as DomainError {
-            return Self.refused(req, back: back, e)
+        } catch let e as DomainError where Self.mayComeBack(e) {
+            return try await renderDetail(req, template: "contract", refused: Refused(form: "amend", error: e))
         }
     }
 
     @Sendable func runBilling(req: Request) async throws -> Response {
         _ = try req.consoleActor()
-        let back = "/contracts/\(req.parameters.get("id") ?? "")"
+        let body = try req.content.decode(FinanceController.BillingBody.self)
         do {
-            let body = try req.content.decode(FinanceController.BillingBody.self)
             let run = try await FinanceService(req: req).runBilling(contractID: req.parameters.get("id"), body)
             return req.redirect(to: "/billing/\(run.id)")
-        } catch let e as DomainError {
-            return Self.refused(req, back: back, e)
+        } catch let e as DomainError where Self.mayComeBack(e) {
+            return try await renderDetail(req, template: "contract", refused: Refused(form: "billing", period: body.period, error: e))
         }
     }
 
