@@ -141,3 +141,88 @@ struct GateRetentionTests {
         }
     }
 }
+
+@Suite("Device register: register, new key, retire")
+struct DeviceRegisterHTTPTests {
+    func post(_ app: Application, _ key: String, device: String, _ id: String) async throws -> Reply {
+        let at = ISO8601DateFormatter().string(from: app.clock.now.addingTimeInterval(-60))
+        var headers: HTTPHeaders = ["X-API-Key": key]
+        headers.contentType = .json
+        return try await send(app, .POST, "/api/v1/device-events", headers: headers,
+                              raw: #"[{"clientId":"\#(id)","device":"\#(device)","type":"ai","at":"\#(at)","event":"890","confidence":0.4}]"#)
+    }
+
+    func gridCode(_ app: Application, _ village: String) async throws -> String {
+        let store = AreaStore(db: app.db)
+        let v = try #require(try await store.find(code: village))
+        return try #require(try await store.children(of: v.id).filter { $0.kind == .grid }.map(\.code).sorted().first)
+    }
+
+    @Test func devicesAreRegisteredRekeyedAndRetiredByThoseWhoWorkThere() async throws {
+        try await withTestApp { app in
+            let dispatcher = try await token(app, "steward-dispatch")
+            let grid = try await gridCode(app, songziyuan)
+            // Everything wrong at once: one 400, every field named, nothing stored.
+            let bad = try await send(app, .POST, "/api/v1/devices", headers: bearer(dispatcher),
+                                     json: ["code": "", "kind": "drone", "area": "X", "keyHolder": "nobody"])
+            #expect(bad.status == .badRequest)
+            let named = Set((bad.json["field"] as? String ?? "").split(separator: ",").map(String.init))
+            #expect(named == ["code", "kind", "area", "keyHolder"], "\(bad.text)")
+            #expect(try await DeviceStore(db: app.db).all().isEmpty)
+            // Registered: 201 with the key, shown once; the key sends.
+            let made = try await send(app, .POST, "/api/v1/devices", headers: bearer(dispatcher),
+                                      json: ["code": "cam-t-01", "kind": "camera", "vendor": "dahua", "area": grid, "keyHolder": "steward-patrol"])
+            #expect(made.status == .created, "\(made.text)")
+            let key = try #require(made.json["key"] as? String)
+            #expect((made.json["device"] as? [String: Any])?["code"] as? String == "CAM-T-01")
+            #expect(try await post(app, key, device: "CAM-T-01", "e-1").json["stored"] as? Int == 1)
+            #expect(try await send(app, .POST, "/api/v1/devices", headers: bearer(dispatcher),
+                                   json: ["code": "CAM-T-01", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).status == .badRequest)
+            // Staff do not register; another street's officer does not see the device.
+            #expect(try await send(app, .POST, "/api/v1/devices", headers: bearer(try await token(app, "steward-patrol")),
+                                   json: ["code": "CAM-T-02", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).status == .forbidden)
+            let guanlan = try await token(app, "street-guanlan")
+            #expect(try await send(app, .POST, "/api/v1/devices/CAM-T-01/retire", headers: bearer(guanlan)).status == .notFound)
+            #expect(try await send(app, .POST, "/api/v1/devices", headers: bearer(guanlan),
+                                   json: ["code": "CAM-T-03", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).json["field"] as? String == "area",
+                    "a grid outside the officer's street is answered like a missing one")
+            // A new key: the old one stops at once.
+            let rekeyed = try await send(app, .POST, "/api/v1/devices/CAM-T-01/key", headers: bearer(dispatcher))
+            let newKey = try #require(rekeyed.json["key"] as? String)
+            #expect(newKey != key)
+            #expect(try await post(app, key, device: "CAM-T-01", "e-2").status == .unauthorized)
+            #expect(try await post(app, newKey, device: "CAM-T-01", "e-3").json["stored"] as? Int == 1)
+            // Retired: the key stops, what it sent stays, and it cannot be retired twice.
+            let retired = try await send(app, .POST, "/api/v1/devices/CAM-T-01/retire", headers: bearer(dispatcher))
+            #expect(retired.status == .ok && retired.json["status"] as? String == "retired")
+            #expect(try await post(app, newKey, device: "CAM-T-01", "e-4").status == .unauthorized)
+            #expect(try await send(app, .POST, "/api/v1/devices/CAM-T-01/retire", headers: bearer(dispatcher)).status == .conflict)
+            #expect(try await DeviceStore(db: app.db).events(limit: 10).count == 2)
+            let audit = try await AuditStore(db: app.db).list(AuditStore.Filter(), limit: 50).rows.map(\.detail)
+            #expect(audit.contains { $0.contains("device=CAM-T-01 registered") } && audit.contains { $0.contains("retired") })
+        }
+    }
+
+    @Test func theConsoleRegistersWithTheFormKeptAndShowsTheKeyOnce() async throws {
+        try await withTestApp { app in
+            let grid = try await gridCode(app, songziyuan)
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let page = try await send(app, .GET, "/devices", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("登记设备"))
+            let csrf = try #require(page.csrfToken)
+            let refused = try await send(app, .POST, "/devices", headers: ["Cookie": cookie],
+                                         form: ["_csrf": csrf, "code": "GATE-T-01", "kind": "gate", "area": "440309002001V01G999", "keyHolder": "steward-patrol", "name": "东门"])
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("value=\"GATE-T-01\"") && refused.text.contains("value=\"东门\"") && refused.text.contains("id=\"device-area-error\""))
+            let made = try await send(app, .POST, "/devices", headers: ["Cookie": cookie],
+                                      form: ["_csrf": csrf, "code": "GATE-T-01", "kind": "gate", "area": grid, "keyHolder": "steward-patrol", "name": "东门"])
+            #expect(made.status == .created && made.text.contains("class=\"secret\">csk_"), "\(made.text.prefix(300))")
+            #expect(made.headers.first(name: .cacheControl)?.contains("no-store") == true)
+            let listed = try await send(app, .GET, "/devices", headers: ["Cookie": cookie])
+            #expect(listed.text.contains("GATE-T-01") && !listed.text.contains("class=\"secret\""), "the key is not shown again")
+            let retired = try await send(app, .POST, "/devices/GATE-T-01/retire", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(retired.status == .seeOther)
+            #expect(try await DeviceStore(db: app.db).find(code: "GATE-T-01")?.status == "retired")
+        }
+    }
+}

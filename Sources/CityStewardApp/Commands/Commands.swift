@@ -20,8 +20,8 @@ func registerCommands(_ app: Application) {
 }
 
 struct DevicesCommand: AsyncCommandGroup {
-    var help: String { "The register of access gates and cameras: add (with the device's own key), list." }
-    var commands: [String: any AnyAsyncCommand] { ["add": Add(), "list": List()] }
+    var help: String { "The register of access gates and cameras: add (with the device's own key), retire, new-key, list." }
+    var commands: [String: any AnyAsyncCommand] { ["add": Add(), "retire": Retire(), "new-key": NewKey(), "list": List()] }
 
     struct Add: AsyncCommand {
         struct Signature: CommandSignature {
@@ -36,24 +36,41 @@ struct DevicesCommand: AsyncCommandGroup {
         }
         var help: String { "Registers a device and issues its key (devices:send), shown once." }
         func run(using context: CommandContext, signature: Signature) async throws {
-            guard let code = signature.code, !code.isEmpty, let kindText = signature.kind, let kind = DeviceKind(rawValue: kindText),
-                  let areaCode = signature.area, let username = signature.user else {
-                throw CommandFailure(description: "--code, --kind (gate|camera), --area and --user are required")
+            let input = DeviceRegistration(code: signature.code ?? "", kind: signature.kind ?? "", name: signature.name ?? "", vendor: signature.vendor ?? "",
+                                           areaCode: signature.area ?? "", lat: signature.lat.map { String($0) } ?? "",
+                                           long: signature.long.map { String($0) } ?? "", keyHolder: signature.user ?? "")
+            let made = try await OrgsCommand.perform(context) {
+                try await DeviceRegister(app: context.application, operator: OrgsCommand.operator).register(input)
             }
-            let db = context.application.db
-            guard let area = try await AreaStore(db: db).find(code: areaCode) else { throw CommandFailure(description: "no area \(areaCode)") }
-            let position = signature.lat.flatMap { lat in signature.long.map { GeoPoint(lat: lat, long: $0) } } ?? area.centre
-            guard let position, area.shape?.locate(position) != .outside else { throw CommandFailure(description: "the position is not inside \(areaCode)") }
-            let directory = DirectoryStore(db: db)
-            guard let user = try await directory.user(username: username) else { throw CommandFailure(description: "no user \(username)") }
-            guard Permission.granted(to: user.role).contains(.devicesSend) else { throw CommandFailure(description: "the role \(user.role.rawValue) may not send device events") }
-            guard try await DeviceStore(db: db).find(codes: [code]).isEmpty else { throw CommandFailure(description: "a device \(code) is registered already") }
-            let (secret, info) = try await directory.issueToken(userID: user.id, kind: .apiKey, name: "device \(code)", scopes: [.devicesSend], expiresAt: nil)
-            try await DeviceStore(db: db).add(DeviceRow(code: code, kind: kind, name: signature.name ?? code, vendor: signature.vendor ?? "generic",
-                                                        area: area, position: position, tokenID: info.id, createdAt: context.application.clock.now))
-            try await auditCommand(context, .apiKeyCreated, subject: "apikey:\(info.id.uuidString.lowercased())", detail: "device=\(code); user=\(username)")
-            context.console.print("registered \(kind.rawValue) \(code) in \(area.name); its key (shown once):")
-            context.console.print(secret)
+            context.console.print("registered \(made.device.kind) \(made.device.code); its key (shown once):")
+            context.console.print(made.key)
+        }
+    }
+
+    struct Retire: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "code", help: "the device's code") var code: String?
+        }
+        var help: String { "Retires a device: its key stops working, its events are refused; what it sent stays." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let device = try await OrgsCommand.perform(context) {
+                try await DeviceRegister(app: context.application, operator: OrgsCommand.operator).retire(code: signature.code ?? "")
+            }
+            context.console.print("retired \(device.code)")
+        }
+    }
+
+    struct NewKey: AsyncCommand {
+        struct Signature: CommandSignature {
+            @Option(name: "code", help: "the device's code") var code: String?
+        }
+        var help: String { "Gives a device a new key (shown once); the old one stops working at once." }
+        func run(using context: CommandContext, signature: Signature) async throws {
+            let made = try await OrgsCommand.perform(context) {
+                try await DeviceRegister(app: context.application, operator: OrgsCommand.operator).rotateKey(code: signature.code ?? "")
+            }
+            context.console.print("new key of \(made.device.code) (shown once):")
+            context.console.print(made.key)
         }
     }
 

@@ -11,8 +11,14 @@ import Vapor
 struct DevicesController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("devices", use: page)
+        routes.post("devices", use: registerForm)
+        routes.post("devices", ":code", "retire", use: retireForm)
+        routes.post("devices", ":code", "key", use: rotateForm)
         let api = routes.grouped("api", "v1")
         api.get("devices", use: devices)
+        api.post("devices", use: register)
+        api.post("devices", ":code", "retire", use: retire)
+        api.post("devices", ":code", "key", use: rotate)
         api.on(.POST, "device-events", body: .collect(maxSize: "16mb"), use: ingest)
     }
 
@@ -40,6 +46,66 @@ struct DevicesController: RouteCollection {
             return DeviceView(id: d.id, code: d.code, kind: d.kind, name: d.name, vendor: d.vendor, status: d.status,
                               area: area.displayName(req.language), lat: d.lat, long: d.long)
         }
+    }
+
+    struct RegisterBody: Content {
+        var code: String?
+        var kind: String?
+        var name: String?
+        var vendor: String?
+        var area: String?
+        var lat: String?
+        var long: String?
+        var keyHolder: String?
+
+        var registration: DeviceRegistration {
+            DeviceRegistration(code: code ?? "", kind: kind ?? "", name: name ?? "", vendor: vendor ?? "", areaCode: area ?? "",
+                               lat: lat ?? "", long: long ?? "", keyHolder: keyHolder ?? "")
+        }
+    }
+
+    /// The API's registration: the position as numbers.
+    struct APIRegisterBody: Content {
+        var code: String?
+        var kind: String?
+        var name: String?
+        var vendor: String?
+        var area: String?
+        var lat: Double?
+        var long: Double?
+        var keyHolder: String?
+    }
+
+    /// A device and the key it sends with, shown this once.
+    struct Keyed: Content {
+        var device: DeviceView
+        var key: String
+    }
+
+    func view(_ d: DeviceRow, _ req: Request) async throws -> DeviceView {
+        let area = try await req.caseReference().areas[d.areaId]
+        return DeviceView(id: d.id, code: d.code, kind: d.kind, name: d.name, vendor: d.vendor, status: d.status,
+                          area: area?.displayName(req.language) ?? "", lat: d.lat, long: d.long)
+    }
+
+    @Sendable func register(req: Request) async throws -> Response {
+        let actor = try req.requireActor()
+        let api = try req.content.decode(APIRegisterBody.self)
+        let body = RegisterBody(code: api.code, kind: api.kind, name: api.name, vendor: api.vendor, area: api.area,
+                                lat: api.lat.map { String($0) }, long: api.long.map { String($0) }, keyHolder: api.keyHolder)
+        let made = try await DeviceRegister(app: req.application, actor: actor).register(body.registration)
+        return try await Keyed(device: try await view(made.device, req), key: made.key).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable func retire(req: Request) async throws -> DeviceView {
+        let actor = try req.requireActor()
+        return try await view(try await DeviceRegister(app: req.application, actor: actor).retire(code: req.parameters.get("code") ?? ""), req)
+    }
+
+    @Sendable func rotate(req: Request) async throws -> Keyed {
+        let actor = try req.requireActor()
+        let made = try await DeviceRegister(app: req.application, actor: actor).rotateKey(code: req.parameters.get("code") ?? "")
+        return Keyed(device: try await view(made.device, req), key: made.key)
     }
 
     struct Answer: Content {
@@ -154,6 +220,8 @@ struct DevicesController: RouteCollection {
         var name: String
         var vendor: String
         var status: String
+        var active: Bool
+        var mayManage: Bool
         var area: String
         var lastEvent: String?
         var recent: Int
@@ -179,9 +247,50 @@ struct DevicesController: RouteCollection {
         var page: PageChrome
         var devices: [DeviceLine]
         var consumers: [ConsumerLine]
+        var canManage: Bool
+        var form: RegisterBody
+        var kinds: [Choice]
+        var vendors: [Choice]
+        var errors: [String: String]
+        /// A key just issued (registration or a new key), shown this once.
+        var issued: IssuedKey?
+    }
+
+    struct IssuedKey: Encodable {
+        var code: String
+        var key: String
     }
 
     @Sendable func page(req: Request) async throws -> Response {
+        try await page(req, form: RegisterBody(), errors: [:], issued: nil)
+    }
+
+    @Sendable func registerForm(req: Request) async throws -> Response {
+        let actor = try req.consoleActor()
+        let body = try req.content.decode(RegisterBody.self)
+        do {
+            let made = try await DeviceRegister(app: req.application, actor: actor).register(body.registration)
+            return try await page(req, form: RegisterBody(), errors: [:], issued: IssuedKey(code: made.device.code, key: made.key), status: .created)
+        } catch let problems as FieldProblems {
+            var errors: [String: String] = [:]
+            for p in problems.problems { errors[p.field] = p.reason.text(req.language) }
+            return try await page(req, form: body, errors: errors, issued: nil, status: .badRequest)
+        }
+    }
+
+    @Sendable func retireForm(req: Request) async throws -> Response {
+        let actor = try req.consoleActor()
+        _ = try await DeviceRegister(app: req.application, actor: actor).retire(code: req.parameters.get("code") ?? "")
+        return req.redirect(to: "/devices")
+    }
+
+    @Sendable func rotateForm(req: Request) async throws -> Response {
+        let actor = try req.consoleActor()
+        let made = try await DeviceRegister(app: req.application, actor: actor).rotateKey(code: req.parameters.get("code") ?? "")
+        return try await page(req, form: RegisterBody(), errors: [:], issued: IssuedKey(code: made.device.code, key: made.key))
+    }
+
+    func page(_ req: Request, form: RegisterBody, errors: [String: String], issued: IssuedKey?, status: HTTPStatus = .ok) async throws -> Response {
         let actor = try req.consoleActor()
         // Staff see the register of their areas; a consumer's account sees its own feed's state, not the devices.
         guard ExchangeAccess.mayViewDevices(actor) || actor.can(.feedsRead) else {
@@ -196,7 +305,8 @@ struct DevicesController: RouteCollection {
             guard let area = reference.areas[d.areaId], scope.includes(area) else { return nil }
             let a = activity[d.id]
             return DeviceLine(code: d.code, kind: DeviceKind(rawValue: d.kind)?.label.text(language) ?? d.kind, name: d.name, vendor: d.vendor,
-                              status: d.status, area: area.displayName(language), lastEvent: a.map { Timestamp.beijing($0.last) },
+                              status: d.status == "active" ? (language == .en ? "in service" : "在用") : (language == .en ? "retired" : "已停用"),
+                              active: d.status == "active", mayManage: ExchangeAccess.mayManageDevices(actor, in: area), area: area.displayName(language), lastEvent: a.map { Timestamp.beijing($0.last) },
                               recent: a?.recent ?? 0, silent: d.status == "active" && (a.map { now.timeIntervalSince($0.last) > 86_400 } ?? true))
         }
         // Consumers: all for district admins, one's own for a consumer's account, none for others.
@@ -212,7 +322,11 @@ struct DevicesController: RouteCollection {
                                               failures: hook?.failures, lastError: hook?.lastError, nextAttempt: hook.map { Timestamp.beijing($0.nextAttemptAt) }))
             }
         }
-        let page = Page(page: PageChrome(request: req, title: language == .en ? "Devices and data sharing" : "设备与数据共享"), devices: devices, consumers: consumers)
-        return try await req.page("devices", page)
+        let page = Page(page: PageChrome(request: req, title: language == .en ? "Devices and data sharing" : "设备与数据共享"), devices: devices, consumers: consumers,
+                        canManage: ExchangeAccess.managesDevices(actor), form: form,
+                        kinds: DeviceKind.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.kind) },
+                        vendors: DeviceRules.vendors.map { Choice(value: $0, label: $0, selected: $0 == (form.vendor ?? "generic")) },
+                        errors: errors, issued: issued)
+        return try await req.page("devices", page, status: status)
     }
 }

@@ -111,6 +111,20 @@ public struct DeviceStore: Sendable {
         try await sql.select().column("*").from("devices").orderBy("code").all(decoding: DeviceRow.self)
     }
 
+    public func find(code: String) async throws -> DeviceRow? {
+        try await sql.select().column("*").from("devices").where("code", .equal, code).first(decoding: DeviceRow.self)
+    }
+
+    /// A retired device's events are refused from now on; its rows and history stay.
+    public func retire(_ id: UUID) async throws {
+        try await sql.update("devices").set("status", to: "retired").where("id", .equal, id).run()
+    }
+
+    /// The key the device sends with from now on.
+    public func setKey(_ id: UUID, tokenID: UUID) async throws {
+        try await sql.update("devices").set("token_id", to: tokenID).where("id", .equal, id).run()
+    }
+
     public func find(codes: [String]) async throws -> [String: DeviceRow] {
         guard !codes.isEmpty else { return [:] }
         var out: [String: DeviceRow] = [:]

@@ -211,6 +211,11 @@ public struct DirectoryStore: Sendable {
         return Self.info(record)
     }
 
+    /// The account a credential acts as.
+    public func tokenOwner(_ id: UUID) async throws -> UUID? {
+        try await APITokenRecord.find(id, on: db)?.userID
+    }
+
     public func revokeToken(id: UUID, now: Date) async throws -> Bool {
         guard let record = try await APITokenRecord.find(id, on: db), record.revokedAt == nil else { return false }
         record.revokedAt = now
