@@ -58,22 +58,28 @@ struct DevicesController: RouteCollection {
         var long: String?
         var keyHolder: String?
 
+        init(code: String? = nil, kind: String? = nil, name: String? = nil, vendor: String? = nil, area: String? = nil, lat: String? = nil,
+             long: String? = nil, keyHolder: String? = nil) {
+            (self.code, self.kind, self.name, self.vendor, self.area, self.lat, self.long, self.keyHolder) = (code, kind, name, vendor, area, lat, long, keyHolder)
+        }
+
+        enum CodingKeys: String, CodingKey { case code, kind, name, vendor, area, lat, long, keyHolder }
+
+        /// The form sends the position as text, the API as numbers; either is taken.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func text(_ key: CodingKeys) throws -> String? {
+                if let text = try? c.decodeIfPresent(String.self, forKey: key) { return text }
+                return try c.decodeIfPresent(Double.self, forKey: key).map { String($0) }
+            }
+            self.init(code: try text(.code), kind: try text(.kind), name: try text(.name), vendor: try text(.vendor), area: try text(.area),
+                      lat: try text(.lat), long: try text(.long), keyHolder: try text(.keyHolder))
+        }
+
         var registration: DeviceRegistration {
             DeviceRegistration(code: code ?? "", kind: kind ?? "", name: name ?? "", vendor: vendor ?? "", areaCode: area ?? "",
                                lat: lat ?? "", long: long ?? "", keyHolder: keyHolder ?? "")
         }
-    }
-
-    /// The API's registration: the position as numbers.
-    struct APIRegisterBody: Content {
-        var code: String?
-        var kind: String?
-        var name: String?
-        var vendor: String?
-        var area: String?
-        var lat: Double?
-        var long: Double?
-        var keyHolder: String?
     }
 
     /// A device and the key it sends with, shown this once.
@@ -90,9 +96,7 @@ struct DevicesController: RouteCollection {
 
     @Sendable func register(req: Request) async throws -> Response {
         let actor = try req.requireActor()
-        let api = try req.content.decode(APIRegisterBody.self)
-        let body = RegisterBody(code: api.code, kind: api.kind, name: api.name, vendor: api.vendor, area: api.area,
-                                lat: api.lat.map { String($0) }, long: api.long.map { String($0) }, keyHolder: api.keyHolder)
+        let body = try req.content.decode(RegisterBody.self)
         let made = try await DeviceRegister(app: req.application, actor: actor).register(body.registration)
         return try await Keyed(device: try await view(made.device, req), key: made.key).encodeResponse(status: .created, for: req)
     }
