@@ -465,6 +465,9 @@ struct CaseConsoleTests {
             #expect(kept.status == .badRequest)
             #expect(kept.text.contains("value=\"巷口已清理\"") && kept.text.contains("id=\"handle-photo-error\">add a photo taken after handling</p>"))
             #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "accepted")
+            // An action the page does not offer has no form to stand by: its own 400 page says why.
+            let unknown = try await send(app, .POST, "/cases/\(id)/actions", headers: ["Cookie": cookie], form: ["_csrf": csrf, "action": "teleport"])
+            #expect(unknown.status == .badRequest && unknown.text.contains("未知操作"))
             // Both: handled, back to the case.
             var both = MultipartForm()
             both.field("_csrf", csrf); both.field("action", "handle"); both.field("revision", revision); both.field("note", "巷口已清理")

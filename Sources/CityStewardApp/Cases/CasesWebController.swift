@@ -248,6 +248,8 @@ struct CasesWebController: RouteCollection {
                               mergeInto: typed?.mergeInto, errors: errors,
                               hadPhoto: typed.map { Self.fileData($0.photo) != nil } ?? false)
         }
+        // A refusal of an action this page does not offer (an unknown one) has no form to stand by: its own page.
+        if let refused, !actions.contains(where: { $0.action == refused.body.action }) { throw refused.error }
         let events = try await req.cases.events(of: row.id).map { e in
             let action = CaseEvent.label(action: e.action).text(language)
             return EventView(at: Timestamp.beijing(e.at), actor: e.actorName, action: action,

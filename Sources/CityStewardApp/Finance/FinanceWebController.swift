@@ -144,8 +144,13 @@ struct FinanceWebController: RouteCollection {
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
             defaultPeriod: refused?.form == "billing" ? refused?.period ?? "" : LedgerMonth(LocalDate.beijing(req.now)).description,
             billingErrors: refused.flatMap { $0.form == "billing" ? Self.messages($0.error, fields: ["period"], req.language) : nil } ?? [:],
-            error: refused.map { $0.form == "amend" ? $0.error.message(req.language) : nil } ?? Self.error(req), takeovers: takeovers)
-        return try await req.page(template, page, status: refused?.error.status ?? .ok)
+            error: Self.error(req), takeovers: takeovers)
+        // A refusal with no form of its own on the page (an amendment, an action not offered now) shows on top.
+        var shown = page
+        if let refused, !(page.actions.contains { "action:\($0.value)" == refused.form } || (refused.form == "billing" && page.canBill)) {
+            shown.error = refused.error.message(req.language)
+        }
+        return try await req.page(template, shown, status: refused?.error.status ?? .ok)
     }
 
     /// What the person can fix comes back as the contract page with the form filled in; the rest keeps its answer.
