@@ -99,6 +99,7 @@ struct AccessibilitySweepTests {
             try await DemoCases.load(app)
             try await loadDemoResidents(app, count: 30)
             try await DemoFinance.load(app)
+            _ = try await DemoDevices.load(app)
             let someCase = try #require(try await CaseStore(db: app.db).queue(scope: .everything, filter: .init(), limit: 1, offset: 0, now: app.clock.now).page.rows.first)
             let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first)
             let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: contract.number).first)
@@ -110,7 +111,8 @@ struct AccessibilitySweepTests {
             let consolePages = ["/", "/cases", "/cases/map", "/cases/\(someCase.id.uuidString.lowercased())", "/tasks", "/patrol", "/taxonomy",
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
-                                "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users"]
+                                "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users", "/consumers",
+                                "/consumers/district-platform"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -123,6 +123,9 @@ struct AccessTableTests {
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], ExchangeAccess.mayChangeRules, "change desensitization rules")
         #expect(!ExchangeAccess.mayChangeRules(actor(.districtAdmin, keyScopes: [.feedsRead])), "a district key narrowed to reading feeds")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], ExchangeAccess.mayManageConsumers, "create consumers and change their scope")
+        #expect(!ExchangeAccess.mayManageConsumers(actor(.districtAdmin, keyScopes: [.feedsRead])), "a district key narrowed to reading feeds")
     }
 
     @Test func money() {

@@ -252,6 +252,8 @@ struct DevicesController: RouteCollection {
         var devices: [DeviceLine]
         var consumers: [ConsumerLine]
         var canManage: Bool
+        /// Whether the data consumers' section (and its link to their pages) shows.
+        var canSeeConsumers: Bool
         var form: RegisterBody
         var kinds: [Choice]
         var vendors: [Choice]
@@ -327,7 +329,7 @@ struct DevicesController: RouteCollection {
             }
         }
         let page = Page(page: PageChrome(request: req, title: language == .en ? "Devices and data sharing" : "设备与数据共享"), devices: devices, consumers: consumers,
-                        canManage: ExchangeAccess.managesDevices(actor), form: form,
+                        canManage: ExchangeAccess.managesDevices(actor), canSeeConsumers: actor.can(.feedsRead), form: form,
                         kinds: DeviceKind.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.kind) },
                         vendors: DeviceRules.vendors.map { Choice(value: $0, label: $0, selected: $0 == (form.vendor ?? "generic")) },
                         errors: errors, issued: issued)

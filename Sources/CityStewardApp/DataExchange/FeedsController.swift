@@ -22,11 +22,8 @@ struct FeedsController: RouteCollection {
     static let maxLimit = 1000
 
     func consumer(_ req: Request, _ actor: Actor) async throws -> DataConsumer {
-        let code = req.parameters.get("consumer") ?? ""
         // Another consumer's feed answers 404, exactly as a missing one.
-        guard let consumer = try await ConsumerStore(db: req.db).find(code: code),
-              ExchangeAccess.mayUse(consumerOwnedBy: consumer.userID, actor) else { throw ConsumerStore.notFound }
-        return consumer
+        try await ConsumerRegister(app: req.application, actor: actor).find(req.parameters.get("consumer") ?? "")
     }
 
     @Sendable func events(req: Request) async throws -> FeedPage {
@@ -68,31 +65,10 @@ struct FeedsController: RouteCollection {
     }
 
     @Sendable func changeRules(req: Request) async throws -> RulesView {
-        let actor = try req.requireActor()
-        guard ExchangeAccess.mayChangeRules(actor) else {
-            throw DomainError.forbidden(LocalizedText(zh: "只有区管理员可以修改脱敏规则", en: "only district admins change desensitization rules"))
-        }
-        let consumer = try await consumer(req, actor)
-        let body = try req.content.decode(RulesBody.self)
-        var rules: [FieldKind: Technique] = [:]
-        for (k, v) in body.rules {
-            guard let kind = FieldKind(rawValue: k) else {
-                throw DomainError.invalid("rules.\(k)", zh: "没有字段类型 \(k)", en: "no field kind \(k)")
-            }
-            guard let technique = Technique(rawValue: v) else {
-                throw DomainError.invalid("rules.\(k)", zh: "没有脱敏方法 \(v)", en: "no technique \(v)")
-            }
-            rules[kind] = technique
-        }
-        let candidate = DesensitizationRules(consumer: consumer.code, version: consumer.rules.version + 1, rules: rules)
-        let problems = candidate.problems()
-        guard problems.isEmpty else {
-            throw DomainError.invalid(field: problems.map { "rules." + $0.field }.joined(separator: ","), LocalizedText(
-                zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
-        }
-        let saved = try await ConsumerStore(db: req.db).changeRules(consumer, to: rules, by: actor.user.username, at: req.now)
-        try await req.audit(.ruleChanged, subject: "consumer:\(consumer.code)", detail: "rules=v\(saved.version)")
-        return Self.view(saved, history: try await ConsumerStore(db: req.db).ruleVersions(consumer).map(\.version))
+        let register = ConsumerRegister(app: req.application, actor: try req.requireActor())
+        let code = req.parameters.get("consumer") ?? ""
+        let saved = try await register.changeRules(code, to: try req.content.decode(RulesBody.self).rules)
+        return Self.view(saved, history: try await register.store.ruleVersions(try await register.find(code)).map(\.version))
     }
 
     struct WebhookView: Content {
@@ -147,27 +123,15 @@ struct FeedsController: RouteCollection {
     /// The consumer's own account or a district admin sets where its events are pushed.
     @Sendable func setWebhook(req: Request) async throws -> WebhookView {
         let actor = try req.require(.feedsRead)
-        let consumer = try await consumer(req, actor)
         let body = try req.content.decode(WebhookBody.self)
-        let url = body.url.trimmingCharacters(in: .whitespaces)
-        if let problem = FeedPush.validate(url: url) { throw DomainError.invalid(field: "url", problem) }
-        if let secret = body.secret, let problem = FeedPush.validate(secret: secret) { throw DomainError.invalid(field: "secret", problem) }
-        if let after = body.after, after < 0 {
-            throw DomainError.invalid("after", zh: "after 应为非负整数游标", en: "after is a cursor (a whole number ≥ 0)")
-        }
-        let generated = body.secret == nil ? FeedPusher.generateSecret() : nil
-        let secret = body.secret ?? generated!
-        let hook = try await ConsumerStore(db: req.db).setWebhook(consumer, url: url, secretSealed: try req.application.fieldCipher.seal(secret),
-                                                                  cursor: body.after ?? 0, by: actor.user.username, now: req.now)
-        try await req.audit(.webhookChanged, subject: "consumer:\(consumer.code)", detail: "url=\(url); after=\(hook.cursor)")
-        return WebhookView(consumer, hook, secret: generated)
+        let set = try await ConsumerRegister(app: req.application, actor: actor)
+            .setWebhook(req.parameters.get("consumer") ?? "", url: body.url, secret: body.secret, after: body.after)
+        return WebhookView(set.consumer, set.hook, secret: set.secret)
     }
 
     @Sendable func removeWebhook(req: Request) async throws -> HTTPStatus {
         let actor = try req.require(.feedsRead)
-        let consumer = try await consumer(req, actor)
-        guard try await ConsumerStore(db: req.db).removeWebhook(consumer) else { throw Self.noWebhook }
-        try await req.audit(.webhookChanged, subject: "consumer:\(consumer.code)", detail: "removed")
+        try await ConsumerRegister(app: req.application, actor: actor).removeWebhook(req.parameters.get("consumer") ?? "")
         return .noContent
     }
 }

@@ -10,6 +10,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case userCreated = "user.created", passwordChanged = "user.password"
     case orgChanged = "org.changed", userChanged = "user.changed"
     case ruleChanged = "rule.changed"
+    case consumerChanged = "consumer.changed"
     case webhookChanged = "webhook.changed"
     case contractChanged = "contract.changed"
     case financeChanged = "finance.changed"
@@ -32,6 +33,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .orgChanged: LocalizedText(zh: "机构变更", en: "Organisation changed")
         case .userChanged: LocalizedText(zh: "账号变更", en: "Account changed")
         case .ruleChanged: LocalizedText(zh: "规则变更", en: "Rule changed")
+        case .consumerChanged: LocalizedText(zh: "数据使用方变更", en: "Data consumer changed")
         case .webhookChanged: LocalizedText(zh: "推送回调变更", en: "Webhook changed")
         case .contractChanged: LocalizedText(zh: "合同变更", en: "Contract changed")
         case .financeChanged: LocalizedText(zh: "财务变更", en: "Finance changed")

@@ -16,6 +16,11 @@ public enum ExchangeAccess {
         actor.can(.feedsRead) && (owner == actor.user.id || actor.role == .districtAdmin)
     }
 
+    /// Creating data consumers and changing which villages and kinds they receive: the district office only.
+    public static func mayManageConsumers(_ actor: Actor) -> Bool {
+        actor.can(.feedsManage)
+    }
+
     /// Changing a consumer's desensitization rules: the district office only.
     public static func mayChangeRules(_ actor: Actor) -> Bool {
         actor.can(.feedsManage)

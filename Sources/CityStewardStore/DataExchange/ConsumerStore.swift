@@ -15,6 +15,13 @@ public struct DataConsumer: Sendable, Equatable {
     public var rules: DesensitizationRules
 }
 
+/// One version of a consumer's rules.
+public struct RuleVersion: Sendable, Equatable {
+    public var rules: DesensitizationRules
+    public var changedBy: String
+    public var changedAt: Date
+}
+
 public struct ConsumerStore: Sendable {
     let db: any Database
     var sql: any SQLDatabase { db as! any SQLDatabase }
@@ -80,6 +87,15 @@ public struct ConsumerStore: Sendable {
         try await sql.select().column("*").from("data_consumers").orderBy("code").all(decoding: Row.self).map(consumer)
     }
 
+    /// What the consumer receives from now on (its cursor stays: events already read are not sent again).
+    public func changeScope(_ consumer: DataConsumer, name: String, areaIDs: [UUID], kinds: [String]) async throws -> DataConsumer {
+        try await sql.update("data_consumers").set("name", to: name).set("area_ids", to: areaIDs.map(\.uuidString).joined(separator: ","))
+            .set("kinds", to: kinds.joined(separator: ",")).where("id", .equal, consumer.id).run()
+        var changed = consumer
+        (changed.name, changed.areaIDs, changed.kinds) = (name, areaIDs, kinds)
+        return changed
+    }
+
     /// A new version of the rules; the old ones stay in `consumer_rules`.
     public func changeRules(_ consumer: DataConsumer, to rules: [FieldKind: Technique], by: String, at now: Date) async throws -> DesensitizationRules {
         try await db.transaction { tx in
@@ -98,6 +114,15 @@ public struct ConsumerStore: Sendable {
     public func ruleVersions(_ consumer: DataConsumer) async throws -> [DesensitizationRules] {
         try await sql.select().column("version").column("rules").from("consumer_rules").where("consumer_id", .equal, consumer.id).orderBy("version").all()
             .map { Self.decode(try $0.decode(column: "rules", as: String.self), consumer: consumer.code, version: try $0.decode(column: "version", as: Int.self)) }
+    }
+
+    /// Every version of the rules with who set it and when, oldest first.
+    public func ruleHistory(_ consumer: DataConsumer) async throws -> [RuleVersion] {
+        try await sql.select().columns("version", "rules", "changed_by", "changed_at").from("consumer_rules").where("consumer_id", .equal, consumer.id)
+            .orderBy("version").all().map { row in
+                RuleVersion(rules: Self.decode(try row.decode(column: "rules", as: String.self), consumer: consumer.code, version: try row.decode(column: "version", as: Int.self)),
+                            changedBy: try row.decode(column: "changed_by", as: String.self), changedAt: try row.decode(column: "changed_at", as: Date.self))
+            }
     }
 
     /// Events after `cursor` in the consumer's villages and kinds, in cursor order.
