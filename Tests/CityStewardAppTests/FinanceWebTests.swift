@@ -73,7 +73,7 @@ struct FinanceWebTests {
             // The ledger page: the chart, the month's bill under government service purchase, the entry form.
             let ledger = try await send(app, .GET, "/ledger?village=\(ContractsTests.village)", headers: ["Cookie": cookie])
             #expect(ledger.status == .ok && ledger.text.contains("<svg") && ledger.text.contains("class=\"chart\"") && ledger.text.contains("政府购买服务"))
-            let entered = try await send(app, .POST, "/ledger/entries", headers: ["Cookie": cookie, "Referer": "http://localhost/ledger?village=\(ContractsTests.village)"],
+            let entered = try await send(app, .POST, "/ledger/entries?village=\(ContractsTests.village)", headers: ["Cookie": cookie],
                                          form: ["_csrf": csrf, "village": ContractsTests.village, "month": month, "kind": "income:parking", "amountYuan": "800.50"])
             #expect(location(entered) == "/ledger?village=\(ContractsTests.village)", "\(location(entered))")
             let sums = try await send(app, .GET, "/api/v1/ledger?village=\(ContractsTests.village)&months=1", headers: bearer(try await token(app, "street-minzhi")))
@@ -117,8 +117,83 @@ struct FinanceWebTests {
             #expect(location(priced) == "/catalog")
             #expect(try await ContractStore(db: app.db).prices().first { $0.matterCode == "M-SAN-01" }?.benchmarkFen == 90)
             let negative = try await send(app, .POST, "/catalog/M-SAN-01", headers: ["Cookie": admin], form: ["_csrf": adminCSRF, "benchmarkYuan": "-1", "unit": "m²"])
-            #expect(location(negative).contains("error="))
+            #expect(negative.status == .badRequest && negative.text.contains("id=\"price-M-SAN-01-error\"") && negative.text.contains("value=\"-1\""))
+            #expect(try await ContractStore(db: app.db).prices().first { $0.matterCode == "M-SAN-01" }?.benchmarkFen == 90, "nothing saved")
             #expect(try await send(app, .GET, "/contracts", headers: ["Cookie": try await webLogin(app, "data-platform").cookie]).status == .forbidden)
+        }
+    }
+
+    /// Every money form refused for what was typed comes back as its page: the form as typed, each reason by its field, nothing saved.
+    @Test func refusedMoneyFormsComeBackFilledInWithEachReasonByItsField() async throws {
+        try await withTestApp { app in
+            let village = ContractsTests.village
+            _ = try await loadDemoResidents(app)
+            let (street, _) = try await webLogin(app, "street-minzhi")
+            let csrf = try #require(try await send(app, .GET, "/ledger?village=\(village)", headers: ["Cookie": street]).csrfToken)
+            let ledgerToken = try await token(app, "street-minzhi")
+            func sums() async throws -> [Int?] {
+                let j = try await send(app, .GET, "/api/v1/ledger?village=\(village)&months=1", headers: bearer(ledgerToken)).json
+                return [j["incomeFen"] as? Int, j["costFen"] as? Int]
+            }
+            let before = try await sums()
+
+            // Ledger entry: an amount with three decimals and a month that is not one.
+            let entry = try await send(app, .POST, "/ledger/entries?village=\(village)&lang=en", headers: ["Cookie": street],
+                                       form: ["_csrf": csrf, "village": village, "month": "2026-13", "kind": "cost:materials", "amountYuan": "12.345", "memo": "水泥"])
+            #expect(entry.status == .badRequest)
+            #expect(entry.text.contains("id=\"entry-amount-error\"") && entry.text.contains("at most two decimals") && entry.text.contains("value=\"12.345\""))
+            #expect(entry.text.contains("value=\"水泥\"") && entry.text.contains("<option value=\"cost:materials\" selected>"))
+            let month = try await send(app, .POST, "/ledger/entries?village=\(village)", headers: ["Cookie": street],
+                                       form: ["_csrf": csrf, "village": village, "month": "2026-13", "kind": "income:parking", "amountYuan": "10"])
+            #expect(month.status == .badRequest && month.text.contains("id=\"entry-month-error\"") && month.text.contains("value=\"2026-13\""))
+            #expect(try await sums() == before && before.allSatisfy { $0 != nil }, "nothing entered")
+
+            // Closing a month that has not passed.
+            let thisMonth = LedgerMonth(LocalDate.beijing(app.clock.now)).description
+            let close = try await send(app, .POST, "/ledger/close?village=\(village)", headers: ["Cookie": street],
+                                       form: ["_csrf": csrf, "street": "440309002", "month": thisMonth])
+            #expect(close.status == .badRequest && close.text.contains("id=\"close-month-error\"") && close.text.contains("只能结已过去的月份"))
+
+            // Fees: a schedule amount that is not money, a bill for a future month, a payment that is not money.
+            let fees = try await send(app, .POST, "/fees/schedule?village=\(village)", headers: ["Cookie": street],
+                                      form: ["_csrf": csrf, "village": village, "from": thisMonth, "yuanPerHousehold": "三十"])
+            #expect(fees.status == .badRequest && fees.text.contains("id=\"schedule-amount-error\"") && fees.text.contains("value=\"三十\""))
+            let future = LedgerMonth(LocalDate.beijing(app.clock.now)).next.description
+            let issue = try await send(app, .POST, "/fees/bills?village=\(village)", headers: ["Cookie": street], form: ["_csrf": csrf, "village": village, "month": future])
+            #expect(issue.status == .badRequest && issue.text.contains("id=\"issue-month-error\"") && issue.text.contains("value=\"\(future)\""))
+            // Set right and issued, a bill to pay.
+            let scheduled = try await send(app, .POST, "/fees/schedule?village=\(village)", headers: ["Cookie": street],
+                                           form: ["_csrf": csrf, "village": village, "from": thisMonth, "yuanPerHousehold": "50"])
+            #expect(scheduled.location == "/fees?village=\(village)")
+            let issued = try await send(app, .POST, "/fees/bills?village=\(village)", headers: ["Cookie": street], form: ["_csrf": csrf, "village": village, "month": thisMonth])
+            #expect(issued.location == "/fees?village=\(village)")
+            let villageArea = try #require(try await AreaStore(db: app.db).find(code: village))
+            let bill = try #require(try await FeeStore(db: app.db).bills(villageIDs: [villageArea.id], limit: 200).first { $0.outstandingFen > 0 })
+            let billID = bill.id.uuidString.lowercased()
+            let pay = try await send(app, .POST, "/fees/bills/\(billID)/payments?village=\(village)", headers: ["Cookie": street],
+                                     form: ["_csrf": csrf, "village": village, "amountYuan": "abc", "method": "alipay"])
+            #expect(pay.status == .badRequest && pay.text.contains("id=\"pay-\(bill.id.uuidString)-error\""), "\(pay.status)"); #expect(pay.text.contains("aria-invalid") && pay.text.contains("value=\"abc\""))
+            #expect(pay.text.contains("<option value=\"alipay\" selected>"))
+            #expect(try await FeeStore(db: app.db).bills(villageIDs: [villageArea.id], limit: 200).first { $0.id == bill.id }?.paidFen == bill.paidFen)
+
+            // Subsidies: a request without a reason keeps the title and amount; approving more than asked is refused by the amount.
+            let (steward, _) = try await webLogin(app, "steward-dispatch")
+            let stewardCSRF = try #require(try await send(app, .GET, "/subsidies", headers: ["Cookie": steward]).csrfToken)
+            let ask = try await send(app, .POST, "/subsidies", headers: ["Cookie": steward],
+                                     form: ["_csrf": stewardCSRF, "kind": "policy", "village": village, "title": "暴雨抢险", "reason": "太短", "amountYuan": "3000"])
+            #expect(ask.status == .badRequest && ask.text.contains("id=\"policy-reason-error\"") && !ask.text.contains("id=\"policy-title-error\""))
+            #expect(ask.text.contains("value=\"暴雨抢险\"") && ask.text.contains(">太短</textarea>") && ask.text.contains("value=\"3000\""))
+            #expect(try await SubsidyStore(db: app.db).list(villageIDs: [villageArea.id]).allSatisfy { $0.title != "暴雨抢险" })
+            let asked = try await send(app, .POST, "/subsidies", headers: ["Cookie": steward],
+                                       form: ["_csrf": stewardCSRF, "kind": "policy", "village": village, "title": "暴雨抢险", "reason": "暴雨后清淤和临时排水，属合同外突发任务", "amountYuan": "3000"])
+            #expect(location(asked) == "/subsidies")
+            let id = try #require(try await SubsidyStore(db: app.db).list(villageIDs: [villageArea.id]).first { $0.title == "暴雨抢险" }?.id)
+            let (admin, _) = try await webLogin(app, "district-admin")
+            let adminCSRF = try #require(try await send(app, .GET, "/subsidies", headers: ["Cookie": admin]).csrfToken)
+            let tooMuch = try await send(app, .POST, "/subsidies/\(id)/decision", headers: ["Cookie": admin],
+                                         form: ["_csrf": adminCSRF, "decision": "approve", "amountYuan": "5000", "note": "按实结算"])
+            #expect(tooMuch.status == .badRequest && tooMuch.text.contains("id=\"decide-\(id.uuidString)-amount-error\""), "\(tooMuch.status)"); #expect(tooMuch.text.contains("aria-invalid") && tooMuch.text.contains("value=\"按实结算\""))
+            #expect(try await SubsidyStore(db: app.db).find(id)?.state == "requested")
         }
     }
 }

@@ -31,33 +31,12 @@ struct FinanceWebController: RouteCollection {
         routes.post("fees", "bills", ":id", "payments", use: pay)
     }
 
-    /// Runs a form's use case and goes back to `back`; a refusal travels in `?error=` to be shown there.
-    static func form(_ req: Request, back: String, _ body: () async throws -> Void) async throws -> Response {
-        _ = try req.consoleActor()
-        do {
-            try await body()
-            return req.redirect(to: back)
-        } catch let e as DomainError {
-            return refused(req, back: back, e)
-        }
-    }
-
-    /// Back to `back` with the refusal's reason for the page to show.
-    static func refused(_ req: Request, back: String, _ e: DomainError) -> Response {
-        let message = e.message(req.language).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return req.redirect(to: back + (back.contains("?") ? "&" : "?") + "error=" + message)
-    }
-
-    static func error(_ req: Request) -> String? { (try? req.query.get(String.self, at: "error"))?.nilIfBlank }
-
-
     // MARK: Contracts
 
     struct ListPage: Encodable {
         var page: PageChrome
         var contracts: [ContractsController.ContractView]
         var canCreate: Bool
-        var error: String?
     }
 
     @Sendable func list(req: Request) async throws -> Response {
@@ -65,7 +44,7 @@ struct FinanceWebController: RouteCollection {
         let c = try await ContractsController.context(req)
         let contracts = try await c.store.list(scope: ContractAccess.scope(for: c.actor)).map { ContractsController.view($0, c.reference, req.language) }
         let page = ListPage(page: PageChrome(request: req, title: req.language == .en ? "Service contracts" : "服务合同"), contracts: contracts,
-                            canCreate: c.actor.can(.contractsManage), error: Self.error(req))
+                            canCreate: c.actor.can(.contractsManage))
         return try await req.page("contracts", page)
     }
 
@@ -144,7 +123,7 @@ struct FinanceWebController: RouteCollection {
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
             defaultPeriod: refused?.form == "billing" ? refused?.period ?? "" : LedgerMonth(LocalDate.beijing(req.now)).description,
             billingErrors: refused.flatMap { $0.form == "billing" ? Self.messages($0.error, fields: ["period"], req.language) : nil } ?? [:],
-            error: Self.error(req), takeovers: takeovers)
+            error: nil, takeovers: takeovers)
         // A refusal with no form of its own on the page (an amendment, an action not offered now) shows on top.
         var shown = page
         if let refused, !(page.actions.contains { "action:\($0.value)" == refused.form } || (refused.form == "billing" && page.canBill)) {
@@ -250,7 +229,7 @@ struct FinanceWebController: RouteCollection {
                 let p = prices[m.code]
                 return Choice(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
             },
-            today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: error ?? Self.error(req))
+            today: today.description, yearEnd: LocalDate(year: today.year + 2, month: 12, day: 31).description, error: error)
         var shown = page
         if let f = typed {
             shown.form = Typed(title: f.title, street: f.street ?? "", steward: f.steward, procurement: f.procurement, areas: f.areas ?? [],
@@ -306,49 +285,45 @@ struct FinanceWebController: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         _ = try req.consoleActor()
+        let f = try req.content.decode(NewForm.self)
+        var lines: [ContractBody.Line] = []
+        for (i, code) in (f.matter ?? []).enumerated() where !code.isEmpty {
+            let q = f.quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+            lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Money.typedYuan(f.unitPriceYuan?[safe: i]),
+                                           priceReason: f.priceReason?[safe: i]?.nilIfBlank, timeLimitHours: nil))
+        }
+        var deductions: [ContractBody.Deduction] = []
+        if let o = Money.typedYuan(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(f.overdueCapYuan))) }
+        if let v = Money.typedYuan(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
+        var checks: [ContractBody.Check] = []
+        if let item = f.checkItem?.nilIfBlank {
+            checks.append(.init(item: item, passed: f.checkPassed == "on" || f.checkPassed == "true", checker: f.checker ?? "", date: f.checkDate ?? "", attachment: nil))
+        }
+        let notice = f.noticeText?.nilIfBlank.map { ContractBody.Notice(date: f.noticeDate ?? "", channel: f.noticeChannel ?? "", text: $0) }
+        let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
+                                start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
+                                guaranteeText: f.guaranteeText, guaranteeFen: Money.typedYuan(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
         do {
-            let f = try req.content.decode(NewForm.self)
-            var lines: [ContractBody.Line] = []
-            for (i, code) in (f.matter ?? []).enumerated() where !code.isEmpty {
-                let q = f.quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
-                lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Money.typedYuan(f.unitPriceYuan?[safe: i]),
-                                               priceReason: f.priceReason?[safe: i]?.nilIfBlank, timeLimitHours: nil))
-            }
-            var deductions: [ContractBody.Deduction] = []
-            if let o = Money.typedYuan(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(f.overdueCapYuan))) }
-            if let v = Money.typedYuan(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
-            var checks: [ContractBody.Check] = []
-            if let item = f.checkItem?.nilIfBlank {
-                checks.append(.init(item: item, passed: f.checkPassed == "on" || f.checkPassed == "true", checker: f.checker ?? "", date: f.checkDate ?? "", attachment: nil))
-            }
-            let notice = f.noticeText?.nilIfBlank.map { ContractBody.Notice(date: f.noticeDate ?? "", channel: f.noticeChannel ?? "", text: $0) }
-            let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
-                                    start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
-                                    guaranteeText: f.guaranteeText, guaranteeFen: Money.typedYuan(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
-            do {
-                let created = try await ContractsService(req: req).create(body)
-                return req.redirect(to: "/contracts/\(created.contract.id)")
-            } catch let problems as FieldProblems {
-                // The API's field names (`lines[0].priceReason`) are the form's: the matter rows by their slot.
-                let slots = (f.matter ?? []).enumerated().filter { !$0.element.isEmpty }.map(\.offset)
-                var errors: [String: String] = [:], rowErrors: [Int: String] = [:]
-                let language = req.language
-                for p in problems.problems {
-                    let reason = p.reason.text(language)
-                    if p.field.hasPrefix("lines["), let close = p.field.firstIndex(of: "]"),
-                       let i = Int(p.field[p.field.index(p.field.startIndex, offsetBy: 6)..<close]), let slot = slots[safe: i] {
-                        rowErrors[slot] = [rowErrors[slot], reason].compactMap { $0 }.joined(separator: "；")
-                        continue
-                    }
-                    let field = Self.formField[String(p.field.prefix { $0 != "[" && $0 != "." })] ?? String(p.field.prefix { $0 != "[" && $0 != "." })
-                    errors[field] = [errors[field], reason].compactMap { $0 }.joined(separator: "；")
+            let created = try await ContractsService(req: req).create(body)
+            return req.redirect(to: "/contracts/\(created.contract.id)")
+        } catch let problems as FieldProblems {
+            // The API's field names (`lines[0].priceReason`) are the form's: the matter rows by their slot.
+            let slots = (f.matter ?? []).enumerated().filter { !$0.element.isEmpty }.map(\.offset)
+            var errors: [String: String] = [:], rowErrors: [Int: String] = [:]
+            let language = req.language
+            for p in problems.problems {
+                let reason = p.reason.text(language)
+                if p.field.hasPrefix("lines["), let close = p.field.firstIndex(of: "]"),
+                   let i = Int(p.field[p.field.index(p.field.startIndex, offsetBy: 6)..<close]), let slot = slots[safe: i] {
+                    rowErrors[slot] = [rowErrors[slot], reason].compactMap { $0 }.joined(separator: "；")
+                    continue
                 }
-                return try await newFormPage(req, typed: f, errors: errors, rowErrors: rowErrors, status: .badRequest)
-            } catch let e as DomainError {
-                return try await newFormPage(req, typed: f, error: e.message(req.language), status: e.status)
+                let field = Self.formField[String(p.field.prefix { $0 != "[" && $0 != "." })] ?? String(p.field.prefix { $0 != "[" && $0 != "." })
+                errors[field] = [errors[field], reason].compactMap { $0 }.joined(separator: "；")
             }
+            return try await newFormPage(req, typed: f, errors: errors, rowErrors: rowErrors, status: .badRequest)
         } catch let e as DomainError {
-            return Self.refused(req, back: "/contracts/new", e)
+            return try await newFormPage(req, typed: f, error: e.message(req.language), status: e.status)
         }
     }
 
@@ -374,33 +349,111 @@ struct FinanceWebController: RouteCollection {
         return try await req.page("billing", page)
     }
 
+    // MARK: Refused forms of the money pages
+
+    /// A refused form of a money page: which form, what was typed, each reason by the field it belongs to (`form`:
+    /// a reason with no field of its own on that form).
+    struct RefusedForm: Encodable {
+        var form: String
+        var values: [String: String]
+        var errors: [String: String]
+    }
+
+    /// The refusal as the form shows it, when it is about what was typed (400, 409, 422); nil for the rest (a
+    /// forbidden or missing record answers as such). `rename` maps the use case's field names to the form's.
+    static func refusedForm(_ error: any Error, form: String, values: [String: String], rename: [String: String], _ language: Language) -> RefusedForm? {
+        let domain: DomainError
+        switch error {
+        case let problems as FieldProblems: domain = problems.domainError
+        case let e as DomainError where mayComeBack(e): domain = e
+        default: return nil
+        }
+        var errors: [String: String] = [:]
+        for (field, message) in domain.messagesByField(language) {
+            let named = field.map { rename[$0] ?? $0 }
+            let slot = named.flatMap { values.keys.contains($0) ? $0 : nil } ?? "form"
+            errors[slot] = [errors[slot], message].compactMap { $0 }.joined(separator: language == .en ? "; " : "；")
+        }
+        return RefusedForm(form: form, values: values, errors: errors)
+    }
+
+    /// Runs a money form's use case: done, back to `back` (post/redirect/get); refused for what was typed, `page`
+    /// renders the page again with the form as typed and each reason by its field (400).
+    static func submit(_ req: Request, back: String, form: String, values: [String: String], rename: [String: String] = [:],
+                       page: (RefusedForm) async throws -> Response, _ body: () async throws -> Void) async throws -> Response {
+        _ = try req.consoleActor()
+        do {
+            try await body()
+            return req.redirect(to: back)
+        } catch {
+            guard let refused = refusedForm(error, form: form, values: values, rename: rename, req.language) else { throw error }
+            return try await page(refused)
+        }
+    }
+
+    /// An amount in yuan as typed on a form, in fen (what the use cases take); nil when left empty, for the use case to
+    /// say whether it may be. Anything that is not yuan with at most two decimals is refused by its field.
+    static func fen(_ text: String?, field: String) throws -> Double? {
+        guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        guard let fen = Money.typedYuan(t), fen.isFinite, fen.rounded() == fen else {
+            throw FieldProblems([FieldProblem(field: field, reason: LocalizedText(zh: "金额以元为单位，最多两位小数，如 1280.50", en: "an amount in yuan with at most two decimals, e.g. 1280.50"))])
+        }
+        return fen
+    }
+
+    /// Lets a form field with a refused value render it back (`form.field` in the templates).
+    static func typed(_ refused: RefusedForm?, _ form: String) -> [String: String]? {
+        refused?.form == form ? refused?.values : nil
+    }
+
+    static func errors(_ refused: RefusedForm?, _ form: String) -> [String: String] {
+        refused?.form == form ? refused?.errors ?? [:] : [:]
+    }
+
     // MARK: Catalog
 
     struct CatalogPage: Encodable {
         var page: PageChrome
-        var prices: [ContractsController.PriceView]
+        var prices: [PriceRow]
         var canEdit: Bool
         var error: String?
     }
 
+    /// A matter's price row; a refused edit keeps what was typed.
+    struct PriceRow: Encodable {
+        var p: ContractsController.PriceView
+        var benchmark: String
+        var unit: String
+        var errors: [String: String]
+    }
+
     @Sendable func catalog(req: Request) async throws -> Response {
+        try await catalogPage(req, refused: nil)
+    }
+
+    func catalogPage(_ req: Request, refused: RefusedForm?) async throws -> Response {
         let actor = try req.consoleActor()
-        let prices = try await ContractsService(req: req).prices()
+        let prices = try await ContractsService(req: req).prices().map { p in
+            let typed = Self.typed(refused, "price:\(p.matterCode)")
+            return PriceRow(p: p, benchmark: typed?["benchmarkYuan"] ?? p.benchmark, unit: typed?["unit"] ?? p.unit, errors: Self.errors(refused, "price:\(p.matterCode)"))
+        }
         let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
-                               prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: Self.error(req))
-        return try await req.page("catalog", page)
+                               prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: refused?.errors["form"])
+        return try await req.page("catalog", page, status: refused == nil ? .ok : .badRequest)
     }
 
     struct PriceForm: Content {
-        var unit: String
-        var benchmarkYuan: String
+        var unit: String?
+        var benchmarkYuan: String?
     }
 
     @Sendable func setPrice(req: Request) async throws -> Response {
-        try await Self.form(req, back: "/catalog") {
-            let f = try req.content.decode(PriceForm.self)
-            _ = try await ContractsService(req: req).setPrice(matter: req.parameters.get("matter") ?? "",
-                                                              .init(unit: f.unit, benchmarkFen: Money.typedYuan(f.benchmarkYuan) ?? .nan))
+        let f = try req.content.decode(PriceForm.self)
+        let matter = req.parameters.get("matter") ?? ""
+        return try await Self.submit(req, back: "/catalog", form: "price:\(matter)", values: ["unit": f.unit ?? "", "benchmarkYuan": f.benchmarkYuan ?? ""],
+                                     rename: ["benchmarkFen": "benchmarkYuan"], page: { try await catalogPage(req, refused: $0) }) {
+            let fen = try Self.fen(f.benchmarkYuan, field: "benchmarkYuan") ?? .nan
+            _ = try await ContractsService(req: req).setPrice(matter: matter, .init(unit: f.unit ?? "", benchmarkFen: fen))
         }
     }
 
@@ -422,8 +475,11 @@ struct FinanceWebController: RouteCollection {
         var query: String
         var canEnter: Bool
         var canClose: Bool
-        var thisMonth: String
-        var lastMonth: String
+        var entryKinds: [Choice]
+        var entry: [String: String]
+        var entryErrors: [String: String]
+        var closing: [String: String]
+        var closeErrors: [String: String]
         var entryVillage: String
         var error: String?
     }
@@ -439,6 +495,17 @@ struct FinanceWebController: RouteCollection {
     }
 
     @Sendable func ledger(req: Request) async throws -> Response {
+        try await ledgerPage(req, refused: nil)
+    }
+
+    /// The kinds of entry the ledger form offers (`direction:category`).
+    static let entryKinds: [(value: String, key: String)] = [
+        ("income:parking", "ledger.parking"), ("income:maintenanceFund", "ledger.maintenanceFund"), ("cost:staff", "ledger.costStaff"),
+        ("cost:materials", "ledger.costMaterials"), ("cost:subcontract", "ledger.costSubcontract"), ("cost:equipment", "ledger.costEquipment"),
+        ("cost:other", "ledger.costOther"),
+    ]
+
+    func ledgerPage(_ req: Request, refused: RefusedForm?) async throws -> Response {
         let actor = try req.consoleActor()
         let language = req.language
         let (s, villages, closed, reference) = try await FinanceController.summary(req)
@@ -449,6 +516,8 @@ struct FinanceWebController: RouteCollection {
         let title = villages.count == 1 ? villages[0].displayName(language)
             : q.street.flatMap { reference.areasByCode[$0]?.displayName(language) } ?? (language == .en ? "All villages in scope" : "辖区全部城中村")
         let this = LedgerMonth(LocalDate.beijing(req.now))
+        let entry = Self.typed(refused, "entry") ?? ["month": this.description]
+        let closing = Self.typed(refused, "close") ?? ["month": this.previous.description, "street": q.street ?? ""]
         let page = LedgerPage(
             page: PageChrome(request: req, title: (language == .en ? "Ledger · " : "台账 · ") + title), svg: LedgerChart.svg(s, language), title: title,
             months: s.months.reversed().map { m in
@@ -462,40 +531,46 @@ struct FinanceWebController: RouteCollection {
                 Choice(value: reference.departments[d.key]?.name ?? d.key, label: Money.yuan(d.value))
             },
             villages: allVillages.map { Choice(value: $0.code, label: $0.displayName(language), selected: villages.count == 1 && villages[0].id == $0.id) },
-            streets: streets.map { Choice(value: $0.code, label: $0.displayName(language), selected: q.street == $0.code) },
+            streets: streets.map { Choice(value: $0.code, label: $0.displayName(language), selected: closing["street"] == $0.code) },
             query: req.url.query ?? "", canEnter: actor.can(.financeManage) && villages.count == 1,
             canClose: actor.can(.financeManage) && streets.contains { ContractAccess.mayManage(actor, streetID: $0.id) },
-            thisMonth: this.description, lastMonth: this.previous.description, entryVillage: villages.count == 1 ? villages[0].code : "", error: Self.error(req))
-        return try await req.page("ledger", page)
+            entryKinds: Self.entryKinds.map { Choice(value: $0.value, label: req.application.localizer.text($0.key, language), selected: $0.value == entry["kind"]) },
+            entry: entry, entryErrors: Self.errors(refused, "entry"), closing: closing, closeErrors: Self.errors(refused, "close"),
+            entryVillage: villages.count == 1 ? villages[0].code : "", error: refused?.errors["form"])
+        return try await req.page("ledger", page, status: refused == nil ? .ok : .badRequest)
     }
 
-    static func back(_ req: Request, _ path: String) -> String {
-        let referer = req.headers.first(name: .referer).flatMap { URLComponents(string: $0) }
-        guard let r = referer, r.path == path else { return path }
-        let items = (r.queryItems ?? []).filter { $0.name != "error" }
-        return path + (items.isEmpty ? "" : "?" + items.map { "\($0.name)=\($0.value?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    /// The ledger as it was filtered: the forms post with the page's query, so a refusal renders the same page and
+    /// success returns to it.
+    static func ledgerBack(_ req: Request) -> String {
+        req.url.query.map { "/ledger?" + $0 } ?? "/ledger"
     }
 
     struct EntryForm: Content {
-        var village: String
-        var month: String
-        var kind: String
-        var amountYuan: String
+        var village: String?
+        var month: String?
+        var kind: String?
+        var amountYuan: String?
         var memo: String?
     }
 
     @Sendable func enter(req: Request) async throws -> Response {
-        try await Self.form(req, back: Self.back(req, "/ledger")) {
-            let f = try req.content.decode(EntryForm.self)
-            let parts = f.kind.split(separator: ":").map(String.init)
-            try await FinanceService(req: req).enterLedgerItem(.init(village: f.village, month: f.month, direction: parts.first ?? "", category: parts.last ?? "",
-                                                                     amountFen: Money.typedYuan(f.amountYuan) ?? .nan, memo: f.memo))
+        let f = try req.content.decode(EntryForm.self)
+        let values = ["month": f.month ?? "", "kind": f.kind ?? "", "amountYuan": f.amountYuan ?? "", "memo": f.memo ?? ""]
+        return try await Self.submit(req, back: Self.ledgerBack(req), form: "entry", values: values,
+                                     rename: ["amountFen": "amountYuan", "direction": "kind", "category": "kind"], page: { try await ledgerPage(req, refused: $0) }) {
+            let parts = (f.kind ?? "").split(separator: ":").map(String.init)
+            let fen = try Self.fen(f.amountYuan, field: "amountYuan") ?? .nan
+            try await FinanceService(req: req).enterLedgerItem(.init(village: f.village ?? "", month: f.month ?? "", direction: parts.first ?? "",
+                                                                     category: parts.last ?? "", amountFen: fen, memo: f.memo))
         }
     }
 
     @Sendable func close(req: Request) async throws -> Response {
-        try await Self.form(req, back: Self.back(req, "/ledger")) {
-            try await FinanceService(req: req).closePeriod(try req.content.decode(FinanceController.CloseBody.self))
+        let f = try req.content.decode(FinanceController.CloseBody.self)
+        return try await Self.submit(req, back: Self.ledgerBack(req), form: "close", values: ["month": f.month, "street": f.street ?? ""],
+                                     page: { try await ledgerPage(req, refused: $0) }) {
+            try await FinanceService(req: req).closePeriod(f)
         }
     }
 
@@ -504,9 +579,13 @@ struct FinanceWebController: RouteCollection {
     struct SubsidiesPage: Encodable {
         var page: PageChrome
         var rows: [Row]
-        var villages: [Choice]
+        var policyVillages: [Choice]
+        var introductionVillages: [Choice]
         var canRequestPolicy: Bool
         var canRequestIntroduction: Bool
+        var policy: [String: String]
+        var policyErrors: [String: String]
+        var introductionErrors: [String: String]
         var error: String?
 
         struct Row: Encodable {
@@ -514,10 +593,17 @@ struct FinanceWebController: RouteCollection {
             var amount: String
             var approved: String?
             var canDecide: Bool
+            var typedAmount: String
+            var typedNote: String
+            var errors: [String: String]
         }
     }
 
     @Sendable func subsidies(req: Request) async throws -> Response {
+        try await subsidiesPage(req, refused: nil)
+    }
+
+    func subsidiesPage(_ req: Request, refused: RefusedForm?) async throws -> Response {
         let actor = try req.consoleActor()
         let language = req.language
         let list = try await FinanceService(req: req).subsidies(state: try? req.query.get(String.self, at: "state"))
@@ -526,42 +612,56 @@ struct FinanceWebController: RouteCollection {
         let rows = list.map { s -> SubsidiesPage.Row in
             let street = reference.areasByCode[s.village].flatMap(reference.street(of:))
             let may = s.state == "requested" && (s.kind == "policy" ? actor.can(.subsidiesDecide) : street.map { ContractAccess.mayManage(actor, streetID: $0) } ?? false)
-            return SubsidiesPage.Row(s: s, amount: Money.yuan(s.amountFen), approved: s.approvedFen.map(Money.yuan), canDecide: may)
+            let form = "decision:\(s.id.uuidString.lowercased())"
+            let typed = Self.typed(refused, form)
+            return SubsidiesPage.Row(s: s, amount: Money.yuan(s.amountFen), approved: s.approvedFen.map(Money.yuan), canDecide: may,
+                                     typedAmount: typed?["amountYuan"] ?? Money.yuan(s.amountFen), typedNote: typed?["note"] ?? "",
+                                     errors: Self.errors(refused, form))
         }
+        let policy = Self.typed(refused, "request:policy") ?? [:]
+        let introduction = Self.typed(refused, "request:introduction") ?? [:]
         let page = SubsidiesPage(page: PageChrome(request: req, title: language == .en ? "Subsidies" : "补贴申请与审批"), rows: rows,
-                                 villages: villages.map { Choice(value: $0.code, label: $0.displayName(language)) },
+                                 policyVillages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.code == policy["village"]) },
+                                 introductionVillages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.code == introduction["village"]) },
                                  canRequestPolicy: FinanceAccess.mayEver(.requestPolicySubsidy, actor),
-                                 canRequestIntroduction: actor.can(.contractsManage) && actor.can(.financeManage), error: Self.error(req))
-        return try await req.page("subsidies", page)
+                                 canRequestIntroduction: actor.can(.contractsManage) && actor.can(.financeManage),
+                                 policy: policy, policyErrors: Self.errors(refused, "request:policy"),
+                                 introductionErrors: Self.errors(refused, "request:introduction"), error: refused?.errors["form"])
+        return try await req.page("subsidies", page, status: refused == nil ? .ok : .badRequest)
     }
 
     struct RequestForm: Content {
-        var kind: String
-        var village: String
+        var kind: String?
+        var village: String?
         var title: String?
         var reason: String?
         var amountYuan: String?
     }
 
     @Sendable func request(req: Request) async throws -> Response {
-        try await Self.form(req, back: "/subsidies") {
-            let f = try req.content.decode(RequestForm.self)
-            _ = try await FinanceService(req: req).requestSubsidy(.init(kind: f.kind, village: f.village, title: f.title, reason: f.reason,
-                                                                        amountFen: Money.typedYuan(f.amountYuan)))
+        let f = try req.content.decode(RequestForm.self)
+        let kind = f.kind == "introduction" ? "introduction" : "policy"
+        let values = ["village": f.village ?? "", "title": f.title ?? "", "reason": f.reason ?? "", "amountYuan": f.amountYuan ?? ""]
+        return try await Self.submit(req, back: "/subsidies", form: "request:\(kind)", values: values, rename: ["amountFen": "amountYuan"],
+                                     page: { try await subsidiesPage(req, refused: $0) }) {
+            let fen = try Self.fen(f.amountYuan, field: "amountYuan")
+            _ = try await FinanceService(req: req).requestSubsidy(.init(kind: f.kind ?? "", village: f.village ?? "", title: f.title, reason: f.reason, amountFen: fen))
         }
     }
 
     struct DecisionForm: Content {
-        var decision: String
+        var decision: String?
         var amountYuan: String?
         var note: String?
     }
 
     @Sendable func decide(req: Request) async throws -> Response {
-        try await Self.form(req, back: "/subsidies") {
-            let f = try req.content.decode(DecisionForm.self)
-            _ = try await FinanceService(req: req).decideSubsidy(id: req.parameters.get("id"),
-                                                                 .init(approve: f.decision == "approve", amountFen: Money.typedYuan(f.amountYuan), note: f.note))
+        let f = try req.content.decode(DecisionForm.self)
+        let id = req.parameters.get("id") ?? ""
+        return try await Self.submit(req, back: "/subsidies", form: "decision:\(id.lowercased())", values: ["amountYuan": f.amountYuan ?? "", "note": f.note ?? ""],
+                                     rename: ["amountFen": "amountYuan"], page: { try await subsidiesPage(req, refused: $0) }) {
+            let fen = try Self.fen(f.amountYuan, field: "amountYuan")
+            _ = try await FinanceService(req: req).decideSubsidy(id: id, .init(approve: f.decision == "approve", amountFen: fen, note: f.note))
         }
     }
 
@@ -580,7 +680,10 @@ struct FinanceWebController: RouteCollection {
         var schedule: [Choice]
         var canSetSchedule: Bool
         var canManage: Bool
-        var thisMonth: String
+        var scheduling: [String: String]
+        var scheduleErrors: [String: String]
+        var issuing: [String: String]
+        var issueErrors: [String: String]
         var error: String?
 
         struct Bill: Encodable {
@@ -592,10 +695,22 @@ struct FinanceWebController: RouteCollection {
             var paid: String
             var outstanding: String
             var owing: Bool
+            var typedAmount: String
+            var methods: [Choice]
+            var errors: [String: String]
+            /// Every reason of a refused payment, shown under its row.
+            var error: String?
         }
     }
 
+    static let paymentMethods: [(value: String, zh: String, en: String)] = [("wechat", "微信", "WeChat Pay"), ("alipay", "支付宝", "Alipay"),
+                                                                           ("bank", "银行", "Bank"), ("cash", "现金", "Cash")]
+
     @Sendable func fees(req: Request) async throws -> Response {
+        try await feesPage(req, refused: nil)
+    }
+
+    func feesPage(_ req: Request, refused: RefusedForm?) async throws -> Response {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.financeRead, actor)
         let language = req.language
@@ -606,47 +721,73 @@ struct FinanceWebController: RouteCollection {
         let store = FeeStore(db: req.db)
         let bills = try await store.bills(villageIDs: [v.id], limit: 200)
         let totals = try await store.totals(villageIDs: [v.id])
+        let thisMonth = LedgerMonth(LocalDate.beijing(req.now)).description
         let page = FeesPage(
             page: PageChrome(request: req, title: (language == .en ? "Property fees · " : "物业费 · ") + v.displayName(language)), village: v.code,
             villageName: v.displayName(language), villages: villages.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.id == v.id) },
-            bills: bills.map { FeesPage.Bill(id: $0.id, building: $0.buildingCode, unit: $0.unit, month: $0.month, amount: Money.yuan($0.amountFen),
-                                             paid: Money.yuan($0.paidFen), outstanding: Money.yuan($0.outstandingFen), owing: $0.outstandingFen > 0) },
+            bills: bills.map { b in
+                let form = "pay:\(b.id.uuidString.lowercased())"
+                let typed = Self.typed(refused, form)
+                return FeesPage.Bill(id: b.id, building: b.buildingCode, unit: b.unit, month: b.month, amount: Money.yuan(b.amountFen),
+                                     paid: Money.yuan(b.paidFen), outstanding: Money.yuan(b.outstandingFen), owing: b.outstandingFen > 0,
+                                     typedAmount: typed?["amountYuan"] ?? Money.yuan(b.outstandingFen),
+                                     methods: Self.paymentMethods.map { Choice(value: $0.value, label: language == .en ? $0.en : $0.zh, selected: $0.value == typed?["method"]) },
+                                     errors: Self.errors(refused, form),
+                                     error: Self.errors(refused, form).sorted { $0.key < $1.key }.map(\.value).joined(separator: " ").nilIfBlank)
+            },
             billed: Money.yuan(totals.billed), paid: Money.yuan(totals.paid), arrears: Money.yuan(totals.billed - totals.paid), householdsOwing: totals.households,
             schedule: try await store.schedule(villageID: v.id).map { Choice(value: $0.from, label: Money.yuan($0.fen)) },
             canSetSchedule: actor.can(.financeManage) && ContractAccess.mayManage(actor, streetID: street), canManage: actor.can(.financeManage),
-            thisMonth: LedgerMonth(LocalDate.beijing(req.now)).description, error: Self.error(req))
-        return try await req.page("fees", page)
+            scheduling: Self.typed(refused, "schedule") ?? ["from": thisMonth], scheduleErrors: Self.errors(refused, "schedule"),
+            issuing: Self.typed(refused, "issue") ?? ["month": thisMonth], issueErrors: Self.errors(refused, "issue"), error: refused?.errors["form"])
+        return try await req.page("fees", page, status: refused == nil ? .ok : .badRequest)
+    }
+
+    /// The fees page of the village the form was for: its forms post with `?village=`, so a refusal renders it again.
+    static func feesBack(_ req: Request) -> String {
+        req.url.query.map { "/fees?" + $0 } ?? "/fees"
     }
 
     struct ScheduleForm: Content {
-        var village: String
-        var from: String
-        var yuanPerHousehold: String
+        var village: String?
+        var from: String?
+        var yuanPerHousehold: String?
     }
 
     @Sendable func schedule(req: Request) async throws -> Response {
         let f = try req.content.decode(ScheduleForm.self)
-        return try await Self.form(req, back: "/fees?village=\(f.village)") {
-            _ = try await FinanceService(req: req).setFeeSchedule(villageCode: f.village,
-                                                                  .init(from: f.from, fenPerHousehold: Money.typedYuan(f.yuanPerHousehold) ?? .nan))
+        return try await Self.submit(req, back: Self.feesBack(req), form: "schedule", values: ["from": f.from ?? "", "yuanPerHousehold": f.yuanPerHousehold ?? ""],
+                                     rename: ["fenPerHousehold": "yuanPerHousehold", "amountFen": "yuanPerHousehold"], page: { try await feesPage(req, refused: $0) }) {
+            let fen = try Self.fen(f.yuanPerHousehold, field: "yuanPerHousehold") ?? .nan
+            _ = try await FinanceService(req: req).setFeeSchedule(villageCode: f.village ?? "", .init(from: f.from ?? "", fenPerHousehold: fen))
         }
     }
 
+    struct IssueForm: Content {
+        var village: String?
+        var month: String?
+    }
+
     @Sendable func issue(req: Request) async throws -> Response {
-        let f = try req.content.decode(FeesAndSubsidiesController.IssueBody.self)
-        return try await Self.form(req, back: "/fees?village=\(f.village)") { _ = try await FinanceService(req: req).issueFeeBills(f) }
+        let f = try req.content.decode(IssueForm.self)
+        return try await Self.submit(req, back: Self.feesBack(req), form: "issue", values: ["month": f.month ?? ""], page: { try await feesPage(req, refused: $0) }) {
+            _ = try await FinanceService(req: req).issueFeeBills(.init(village: f.village ?? "", month: f.month ?? ""))
+        }
     }
 
     struct PayForm: Content {
-        var village: String
-        var amountYuan: String
+        var village: String?
+        var amountYuan: String?
         var method: String?
     }
 
     @Sendable func pay(req: Request) async throws -> Response {
         let f = try req.content.decode(PayForm.self)
-        return try await Self.form(req, back: "/fees?village=\(f.village)") {
-            _ = try await FinanceService(req: req).payFeeBill(id: req.parameters.get("id"), .init(amountFen: Money.typedYuan(f.amountYuan) ?? .nan, paidOn: nil, method: f.method))
+        let id = (req.parameters.get("id") ?? "").lowercased()
+        return try await Self.submit(req, back: Self.feesBack(req), form: "pay:\(id)", values: ["amountYuan": f.amountYuan ?? "", "method": f.method ?? ""],
+                                     rename: ["amountFen": "amountYuan"], page: { try await feesPage(req, refused: $0) }) {
+            let fen = try Self.fen(f.amountYuan, field: "amountYuan") ?? .nan
+            _ = try await FinanceService(req: req).payFeeBill(id: id, .init(amountFen: fen, paidOn: nil, method: f.method))
         }
     }
 }
