@@ -93,6 +93,12 @@ struct SetupJourneyTests {
                 "qualificationChecks": [["item": "保洁作业资质", "passed": true, "checker": "民治街道办", "date": "2026-10-20"]],
                 "notice": ["date": "2026-10-25", "channel": "村务公开栏", "text": "松仔园村环境卫生由城市管家承担。"],
             ]
+            // No contract before the street has drawn up its list of entrusted matters from the catalog.
+            let early = try await send(app, .POST, "/api/v1/contracts?lang=en", headers: street, json: contract)
+            #expect(early.status == .badRequest && early.text.contains("no list of entrusted matters yet"), Comment(rawValue: early.text))
+            let list = try await send(app, .PUT, "/api/v1/streets/440309002/matter-list", headers: street,
+                                      json: ["matters": ["M-SAN-01", "M-PAT-01"], "note": "首批委托保洁与巡查"])
+            #expect(list.status == .ok && list.json["version"] as? Int == 1, Comment(rawValue: list.text))
             let created = try await send(app, .POST, "/api/v1/contracts", headers: street, json: contract)
             #expect(created.status == .created, Comment(rawValue: created.text))
             let id = try #require((created.json["contract"] as? [String: Any])?["id"] as? String)

@@ -155,6 +155,10 @@ struct AccessTableTests {
                .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayManage($0, streetID: street) }, "manage a contract of one's street")
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayManage($0, streetID: otherStreet) }, "manage another street's")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: true], { ContractAccess.mayReadMatterList($0, streetID: street) }, "read one's street's matter list")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: true], { ContractAccess.mayReadMatterList($0, streetID: otherStreet) }, "read another street's list")
         #expect(ContractAccess.scope(for: actor(.stewardDispatcher)) == .steward(steward.id))
         #expect(ContractAccess.scope(for: actor(.resident)) == .nothing && ContractAccess.scope(for: actor(.departmentOfficer)) == .all)
     }

@@ -258,13 +258,21 @@ struct ContractsController: RouteCollection {
     static func terms(_ req: Request, _ body: ContractBody, _ c: Context, street: Area) async throws -> ContractTerms {
         let catalog = try await Self.catalog(req)
         let office = c.reference.streetOffices[street.id]?.name ?? street.name
-        let terms: ContractTerms
+        var terms: ContractTerms
         switch body.terms(catalog: catalog, streetOffice: office) {
         case .success(let t): terms = t
         case .failure(let p): throw p
         }
+        let matters = MatterCatalogStore(db: req.db)
+        let catalogTerms = Dictionary(uniqueKeysWithValues: try await matters.catalog().map { ($0.code, $0) })
+        // A line that agrees no time limit of its own takes the catalog's.
+        for i in terms.lines.indices where terms.lines[i].timeLimitHours == nil {
+            terms.lines[i].timeLimitHours = catalogTerms[terms.lines[i].matterCode]?.timeLimitHours
+        }
+        let list = try await matters.streetLists()[street.id]
         let known = Set(c.reference.areas.values.filter { $0.path.contains(street.id) && $0.kind == .village }.map(\.code))
-        let problems = ContractRules.problems(terms, catalog: catalog, knownAreas: known)
+        let problems = ContractRules.problems(terms, catalog: catalog, knownAreas: known,
+                                              mayEntrust: { MatterRules.entrustRefusal($0, streetList: list, catalog: catalogTerms) })
         guard problems.isEmpty else { throw FieldProblems(problems) }
         return terms
     }

@@ -25,26 +25,19 @@ struct ContractsService {
         }
     }
 
+    /// A new benchmark price is a new version of the matter (its reason: the price was adjusted).
     func setPrice(matter code: String, _ body: ContractsController.PriceBody) async throws -> PriceView {
-        let c = try await ContractsController.context(req)
-        guard ContractAccess.maySetPrices(c.actor) else {
+        let catalog = MatterCatalogService(req: req)
+        let actor = try req.require(.contractsRead)
+        guard ContractAccess.maySetPrices(actor) else {
             throw DomainError.forbidden(LocalizedText(zh: "行业管养单价由区专项办维护", en: "the district office keeps the benchmark prices"))
         }
-        guard let matter = c.reference.taxonomy.matters.first(where: { $0.code == code }) else {
-            throw DomainError.notFound(zh: "可委托事项清单中没有 \(code)", en: "the catalog has no matter \(code)")
-        }
-        let fen: Int
-        switch Money.fen(body.benchmarkFen, field: "benchmarkFen") {
-        case .success(let f): fen = f
-        case .failure(let p): throw p.domainError
-        }
-        let unit = body.unit.trimmingCharacters(in: .whitespaces)
-        guard !unit.isEmpty, unit.count <= 10 else { throw DomainError.invalid("unit", zh: "计价单位应为 1~10 个字", en: "the unit is 1 to 10 characters") }
-        let old = try await ContractsController.catalog(req)[code]
-        try await c.store.setPrice(CatalogPrice(matterCode: code, unit: unit, benchmarkFen: fen), by: c.actor.user.displayName, at: req.now)
-        try await req.audit(.ruleChanged, subject: "price:\(code)", detail: "\(old.map { "\($0.benchmarkFen) fen/\($0.unit)" } ?? "none") → \(fen) fen/\(unit)")
-        return PriceView(matterCode: code, name: req.language == .en ? matter.nameEn : matter.name, domain: matter.domain.rawValue,
-                         ownerDepartment: matter.ownerDepartment, unit: unit, benchmarkFen: fen, benchmark: Money.yuan(fen))
+        var input = MatterCatalogService.input(try await catalog.find(code).terms, note: "行业管养单价调整")
+        input.unit = body.unit
+        input.benchmarkFen = body.benchmarkFen
+        let saved = try await catalog.edit(code, input).terms
+        return PriceView(matterCode: saved.code, name: req.language == .en ? saved.nameEn : saved.name, domain: saved.domain.rawValue,
+                         ownerDepartment: saved.ownerDepartment, unit: saved.unit, benchmarkFen: saved.benchmarkFen, benchmark: Money.yuan(saved.benchmarkFen))
     }
 
     func create(_ body: ContractBody) async throws -> Detail {

@@ -417,29 +417,56 @@ struct FinanceWebController: RouteCollection {
         var prices: [PriceRow]
         var canEdit: Bool
         var error: String?
+        /// The new-matter form (shared with the matter page as `matter-fields`).
+        var form: MatterCatalogController.MatterForm
+        var beyond: Bool
+        var errors: [String: String]
+        var choices: MatterCatalogController.FormChoices
+        var streets: [StreetRow]
     }
 
-    /// A matter's price row; a refused edit keeps what was typed.
+    /// A matter's row: its terms, and the price form (a refused edit keeps what was typed).
     struct PriceRow: Encodable {
         var p: ContractsController.PriceView
+        var limit: String
+        var beyond: Bool
         var benchmark: String
         var unit: String
         var errors: [String: String]
     }
 
-    @Sendable func catalog(req: Request) async throws -> Response {
-        try await catalogPage(req, refused: nil)
+    /// A street whose list the reader may open, with the version in force.
+    struct StreetRow: Encodable {
+        var code: String
+        var name: String
+        var version: Int?
+        var count: Int
     }
 
-    func catalogPage(_ req: Request, refused: RefusedForm?) async throws -> Response {
+    @Sendable func catalog(req: Request) async throws -> Response {
+        try await Self.catalogPage(req, refused: nil)
+    }
+
+    static func catalogPage(_ req: Request, refused: RefusedForm?, newMatter: MatterCatalogController.MatterForm? = nil,
+                            newErrors: [String: String] = [:]) async throws -> Response {
         let actor = try req.consoleActor()
+        let language = req.language
+        let terms = Dictionary(uniqueKeysWithValues: try await MatterCatalogService(req: req).catalog().map { ($0.code, $0) })
         let prices = try await ContractsService(req: req).prices().map { p in
             let typed = Self.typed(refused, "price:\(p.matterCode)")
-            return PriceRow(p: p, benchmark: typed?["benchmarkYuan"] ?? p.benchmark, unit: typed?["unit"] ?? p.unit, errors: Self.errors(refused, "price:\(p.matterCode)"))
+            let t = terms[p.matterCode]
+            return PriceRow(p: p, limit: t?.timeLimitHours.map { language == .en ? "\($0) h" : "\($0) 工作小时" } ?? "—", beyond: t?.beyondAuthority ?? false,
+                            benchmark: typed?["benchmarkYuan"] ?? p.benchmark, unit: typed?["unit"] ?? p.unit, errors: Self.errors(refused, "price:\(p.matterCode)"))
         }
-        let page = CatalogPage(page: PageChrome(request: req, title: req.language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
-                               prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: refused?.errors["form"])
-        return try await req.page("catalog", page, status: refused == nil ? .ok : .badRequest)
+        let reference = try await req.caseReference()
+        let lists = try await MatterCatalogStore(db: req.db).streetLists()
+        let streets = reference.areas.values.filter { $0.kind == .street && ContractAccess.mayReadMatterList(actor, streetID: $0.id) }.sorted { $0.code < $1.code }
+            .map { StreetRow(code: $0.code, name: $0.displayName(language), version: lists[$0.id]?.version, count: lists[$0.id]?.matters.count ?? 0) }
+        let form = newMatter ?? MatterCatalogController.MatterForm(domain: ServiceDomain.entrusted.rawValue)
+        let page = CatalogPage(page: PageChrome(request: req, title: language == .en ? "Entrustable matters and benchmark prices" : "可委托事项与行业管养单价"),
+                               prices: prices, canEdit: ContractAccess.maySetPrices(actor), error: refused?.errors["form"], form: form, beyond: form.beyond,
+                               errors: newErrors, choices: try await MatterCatalogController.choices(req, form: form), streets: streets)
+        return try await req.page("catalog", page, status: refused == nil && newErrors.isEmpty ? .ok : .badRequest)
     }
 
     struct PriceForm: Content {
@@ -451,7 +478,7 @@ struct FinanceWebController: RouteCollection {
         let f = try req.content.decode(PriceForm.self)
         let matter = req.parameters.get("matter") ?? ""
         return try await Self.submit(req, back: "/catalog", form: "price:\(matter)", values: ["unit": f.unit ?? "", "benchmarkYuan": f.benchmarkYuan ?? ""],
-                                     rename: ["benchmarkFen": "benchmarkYuan"], page: { try await catalogPage(req, refused: $0) }) {
+                                     rename: ["benchmarkFen": "benchmarkYuan"], page: { try await Self.catalogPage(req, refused: $0) }) {
             let fen = try Self.fen(f.benchmarkYuan, field: "benchmarkYuan") ?? .nan
             _ = try await ContractsService(req: req).setPrice(matter: matter, .init(unit: f.unit ?? "", benchmarkFen: fen))
         }

@@ -253,14 +253,32 @@ public struct Matter: Sendable, Hashable, Codable {
     /// Org code of the delegating department (谁委托谁监管).
     public var ownerDepartment: String?
     public var categories: [String]
+    /// The catalog's handling limit in working hours, taken by a contract line that sets none (nil: the categories' own).
+    public var timeLimitHours: Int?
+    /// Beyond the steward's authority: its cases go to the street office, and no contract entrusts it.
+    public var beyondAuthority: Bool
 
-    public init(code: String, name: String, nameEn: String, domain: ServiceDomain, ownerDepartment: String?, categories: [String]) {
+    public init(code: String, name: String, nameEn: String, domain: ServiceDomain, ownerDepartment: String?, categories: [String],
+                timeLimitHours: Int? = nil, beyondAuthority: Bool = false) {
         self.code = code
         self.name = name
         self.nameEn = nameEn
         self.domain = domain
         self.ownerDepartment = ownerDepartment
         self.categories = categories
+        self.timeLimitHours = timeLimitHours
+        self.beyondAuthority = beyondAuthority
+    }
+
+    enum CodingKeys: String, CodingKey { case code, name, nameEn, domain, ownerDepartment, categories, timeLimitHours, beyondAuthority }
+
+    /// The shipped file names neither limit nor flag: none and false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(code: try c.decode(String.self, forKey: .code), name: try c.decode(String.self, forKey: .name), nameEn: try c.decode(String.self, forKey: .nameEn),
+                  domain: try c.decode(ServiceDomain.self, forKey: .domain), ownerDepartment: try c.decodeIfPresent(String.self, forKey: .ownerDepartment),
+                  categories: try c.decodeIfPresent([String].self, forKey: .categories) ?? [],
+                  timeLimitHours: try c.decodeIfPresent(Int.self, forKey: .timeLimitHours), beyondAuthority: try c.decodeIfPresent(Bool.self, forKey: .beyondAuthority) ?? false)
     }
 
     public func displayName(_ language: Language) -> String { language == .en ? nameEn : name }
@@ -316,11 +334,13 @@ public struct Taxonomy: Sendable {
     }
 
     /// The routing view of a category, with the owner department resolved to a party.
+    /// A class is beyond the steward's authority when it is flagged itself or its catalog matter is.
     public func routingCategory(_ category: CaseCategory, departments: [String: PartyRef], language: Language = .zhHans) -> RoutingCategory {
-        RoutingCategory(code: category.code, name: category.displayName(language), matterCode: category.matter,
-                        beyondStewardAuthority: category.beyondStewardAuthority,
-                        ownerDepartment: category.ownerDepartment.flatMap { departments[$0] },
-                        matterName: category.matter.flatMap { m in matters.first { $0.code == m } }?.displayName(language))
+        let matter = category.matter.flatMap { m in matters.first { $0.code == m } }
+        return RoutingCategory(code: category.code, name: category.displayName(language), matterCode: category.matter,
+                               beyondStewardAuthority: category.beyondStewardAuthority || matter?.beyondAuthority == true,
+                               ownerDepartment: category.ownerDepartment.flatMap { departments[$0] },
+                               matterName: matter?.displayName(language))
     }
 }
 

@@ -35,7 +35,18 @@ public enum ContractAccess {
         return actor.role == .districtAdmin || (actor.role == .streetOfficer && actor.orgAreas.contains(streetID))
     }
 
-    /// The benchmark prices of the matter catalog (行业管养单价) are the district office's.
+    /// A street's own list of entrusted matters: whoever reads that street's contracts, and the stewards, who take
+    /// them on (the lists are what the streets offer, not a secret of either party).
+    public static func mayReadMatterList(_ actor: Actor, streetID: UUID) -> Bool {
+        switch scope(for: actor) {
+        case .all, .steward: true
+        case .streets(let ids): ids.contains(streetID)
+        case .nothing: false
+        }
+    }
+
+    /// The matter catalog (可委托事项清单: matters, owners, limits, the beyond-authority flag) and its benchmark prices
+    /// (行业管养单价) are the district office's.
     public static func maySetPrices(_ actor: Actor) -> Bool {
         actor.can(.contractsManage) && actor.role == .districtAdmin
     }

@@ -246,7 +246,9 @@ public struct CatalogPrice: Sendable, Codable, Equatable {
 
 public enum ContractRules {
     /// Problems with the terms themselves; an empty list means they can be saved.
-    public static func problems(_ t: ContractTerms, catalog: [String: CatalogPrice], knownAreas: Set<String>) -> [FieldProblem] {
+    /// `mayEntrust` says why a matter may not be entrusted by this street (its own list, the steward's authority).
+    public static func problems(_ t: ContractTerms, catalog: [String: CatalogPrice], knownAreas: Set<String>,
+                                mayEntrust: (String) -> LocalizedText? = { _ in nil }) -> [FieldProblem] {
         var out: [FieldProblem] = []
         func add(_ field: String, _ zh: String, _ en: String) { out.append(FieldProblem(field: field, reason: LocalizedText(zh: zh, en: en))) }
         if t.title.trimmingCharacters(in: .whitespaces).isEmpty { add("title", "合同名称不能为空", "the title is required") }
@@ -265,6 +267,7 @@ public enum ContractRules {
                 continue
             }
             if !seen.insert(l.matterCode).inserted { add(f + ".matterCode", "事项 \(l.matterCode) 重复", "matter \(l.matterCode) appears twice") }
+            if let refusal = mayEntrust(l.matterCode) { out.append(FieldProblem(field: f + ".matterCode", reason: refusal)) }
             if l.quantity <= 0 { add(f + ".quantity", "数量应为正整数", "the quantity is a whole number above 0") }
             if l.unitPriceFen < 0 { add(f + ".unitPriceFen", "单价不能为负", "the unit price cannot be negative") }
             if l.unitPriceFen != price.benchmarkFen, (l.priceReason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {

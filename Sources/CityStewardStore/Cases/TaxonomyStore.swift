@@ -84,6 +84,9 @@ struct MatterRow: Codable, Sendable {
     var domain: String
     var ownerDepartment: String?
     var createdAt: Date
+    var timeLimitHours: Int?
+    var beyondAuthority: Bool = false
+    var version: Int = 1
 }
 
 struct EntrustedMatterRow: Codable, Sendable {
@@ -123,7 +126,7 @@ public struct TaxonomyStore: Sendable {
             }
             let matters = taxonomy.matters.map {
                 MatterRow(id: UUID(), code: $0.code, name: $0.name, nameEn: $0.nameEn, domain: $0.domain.rawValue,
-                          ownerDepartment: $0.ownerDepartment, createdAt: now)
+                          ownerDepartment: $0.ownerDepartment, createdAt: now, timeLimitHours: $0.timeLimitHours, beyondAuthority: $0.beyondAuthority)
             }
             if !matters.isEmpty { try await sql.insert(into: "matters").models(matters, with: CaseStore.encoder).run() }
         }
@@ -141,7 +144,8 @@ public struct TaxonomyStore: Sendable {
         let matterRows = try await sql.select().column("*").from("matters").orderBy("code").all(decoding: MatterRow.self, with: CaseStore.decoder)
         let matters = matterRows.map { m in
             Matter(code: m.code, name: m.name, nameEn: m.nameEn, domain: ServiceDomain(rawValue: m.domain) ?? .entrusted,
-                   ownerDepartment: m.ownerDepartment, categories: categories.filter { $0.kind == .event && $0.matter == m.code }.map(\.code))
+                   ownerDepartment: m.ownerDepartment, categories: categories.filter { $0.kind == .event && $0.matter == m.code }.map(\.code),
+                   timeLimitHours: m.timeLimitHours, beyondAuthority: m.beyondAuthority)
         }
         return Taxonomy(categories: categories, matters: matters, deviceEvents: deviceEvents, versions: versions)
     }

@@ -106,9 +106,13 @@ extension DemoLoader {
         guard let steward = try await directory.org(code: DemoDistrict.stewardCode) else { return }
         let contracts = ContractStore(db: db)
         for p in DemoDistrict.prices { try await contracts.setPrice(p, by: "演示数据", at: now) }
+        let catalog = MatterCatalogStore(db: db)
         var villageIndex = 0
         for (streetCode, villageCodes) in DemoDistrict.streetsWithVillages {
             guard let street = try await areas.find(code: streetCode) else { continue }
+            // Each street office's own list first: its contract entrusts only what the list holds.
+            _ = try await catalog.setStreetList(street.id, matters: taxonomy.matters.filter { !$0.beyondAuthority }.map(\.code).sorted(), by: "演示数据", at: now,
+                                                note: "演示：试点事项全部委托")
             var ids: [String: UUID] = [:]
             for code in villageCodes {
                 guard let village = try await areas.find(code: code) else { continue }

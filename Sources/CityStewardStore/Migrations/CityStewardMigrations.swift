@@ -37,5 +37,8 @@ public enum CityStewardMigrations {
         CreatePhoneChallenges(),
         AddEntrustmentTimeLimits(),
         AddCategoryHandlingEvidence(),
+        AddMatterTerms(),
+        CreateMatterVersions(),
+        CreateStreetMatterLists(),
     ]
 }
