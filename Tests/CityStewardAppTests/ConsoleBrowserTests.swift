@@ -112,7 +112,7 @@ struct AccessibilitySweepTests {
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
                                 "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users", "/consumers",
-                                "/consumers/district-platform"]
+                                "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")
