@@ -53,7 +53,7 @@ struct ContractsTests {
             // The demo's own contract of 2026 is 001.
             #expect(number == "HT-440309002-2026-002" && contract["state"] as? String == "draft")
             #expect((contract["lines"] as? [[String: Any]])?.first?["unitPriceFen"] as? Int == 300_000, "the catalog's benchmark price")
-            #expect(created.json["actions"] as? [String] == ["submit"])
+            #expect(created.json["actions"] as? [String] == ["submit", "withdraw"])
             // Signing needs review first; activation needs signing.
             #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/activate", headers: bearer(minzhi)).status == .conflict)
             for action in ["submit", "sign", "activate"] {

@@ -46,8 +46,8 @@ struct FinanceWebTests {
                                               ("areas[]", ContractsTests.village), ("start", "2026-10-01"), ("end", "2027-09-30"),
                                               ("matter[]", "M-CON-01"), ("quantity[]", "2"), ("unitPriceYuan[]", ""), ("priceReason[]", ""),
                                               ("matter[]", ""), ("quantity[]", ""), ("unitPriceYuan[]", ""), ("priceReason[]", ""),
-                                              ("overdueYuan", "200"), ("overdueCapYuan", "5000"), ("failedYuan", "100"), ("checkItem", "资格"), ("checkPassed", "on"),
-                                              ("checker", "街道办"), ("checkDate", "2026-09-20"), ("noticeDate", "2026-09-25"), ("noticeChannel", "公告栏"), ("noticeText", "告知")]
+                                              ("overdueYuan", "200"), ("overdueCapYuan", "5000"), ("failedYuan", "100"), ("checkItem[]", "资格"), ("checkResult[]", "passed"),
+                                              ("checker[]", "街道办"), ("checkDate[]", "2026-09-20"), ("noticeDate", "2026-09-25"), ("noticeChannel", "公告栏"), ("noticeText", "告知")]
             let made = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(fields))
             #expect(location(made).hasPrefix("/contracts/") && !location(made).contains("error"), "\(location(made))")
             let draft = try await send(app, .GET, location(made), headers: ["Cookie": cookie])
@@ -194,6 +194,65 @@ struct FinanceWebTests {
                                          form: ["_csrf": adminCSRF, "decision": "approve", "amountYuan": "5000", "note": "按实结算"])
             #expect(tooMuch.status == .badRequest && tooMuch.text.contains("id=\"decide-\(id.uuidString)-amount-error\""), "\(tooMuch.status)"); #expect(tooMuch.text.contains("aria-invalid") && tooMuch.text.contains("value=\"按实结算\""))
             #expect(try await SubsidyStore(db: app.db).find(id)?.state == "requested")
+        }
+    }
+
+    /// A draft is edited on the form (rows added, checks kept), withdrawn when not pursued; an amendment opens as a form.
+    @Test func draftsAndAmendmentsAreEditedOnTheFormAndADraftCanBeWithdrawn() async throws {
+        try await withTestApp { app in
+            let (cookie, _) = try await webLogin(app, "street-minzhi")
+            let csrf = try #require(try await send(app, .GET, "/contracts/new", headers: ["Cookie": cookie]).csrfToken)
+            var headers: HTTPHeaders = ["Cookie": cookie]
+            headers.contentType = .urlEncodedForm
+            func encode(_ pairs: [(String, String)]) -> String {
+                pairs.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+            }
+            let base: [(String, String)] = [("_csrf", csrf), ("title", "施工巡查合同"), ("steward", "LH-STEWARD-01"), ("procurement", "directEntrustment"),
+                                            ("areas[]", ContractsTests.village), ("start", "2027-01-01"), ("end", "2027-12-31"),
+                                            ("matter[]", "M-CON-01"), ("quantity[]", "2"), ("unitPriceYuan[]", ""), ("timeLimitHours[]", "24"), ("priceReason[]", ""),
+                                            ("guaranteeText", "兜底完成"), ("guaranteeYuan", "10000"),
+                                            ("checkItem[]", "人员资格"), ("checkResult[]", "passed"), ("checker[]", "街道办"), ("checkDate[]", "2026-12-01"),
+                                            ("checkItem[]", "设备"), ("checkResult[]", "failed"), ("checker[]", "街道办"), ("checkDate[]", "2026-12-01")]
+            let made = try await send(app, .POST, "/contracts/new", headers: headers, raw: encode(base))
+            let path = location(made)
+            #expect(path.hasPrefix("/contracts/"), "\(made.status) \(made.text.prefix(300))")
+            let page = try await send(app, .GET, path, headers: ["Cookie": cookie])
+            #expect(page.text.contains("10,000.00") && page.text.contains("href=\"\(path)/edit\"") && page.text.contains("actions/withdraw"))
+            #expect(page.text.contains("<td>24</td>"), "the line's own limit is shown")
+
+            // The edit form holds the draft: its row, both checks (one failed), two empty rows more.
+            let form = try await send(app, .GET, path + "/edit", headers: ["Cookie": cookie])
+            #expect(form.status == .ok && form.text.contains("action=\"\(path)/edit\"") && form.text.contains("value=\"施工巡查合同\""))
+            #expect(form.text.components(separatedBy: "name=\"matter[]\"").count - 1 == 3)
+            #expect(form.text.contains("value=\"设备\"") && form.text.contains("<option value=\"failed\" selected>"))
+            // A second matter row added, a refusal by its row keeps everything, then saved.
+            var edited = base.filter { $0.0 != "_csrf" } + [("_csrf", csrf), ("matter[]", "M-SAN-01"), ("quantity[]", "0"), ("unitPriceYuan[]", ""), ("timeLimitHours[]", ""), ("priceReason[]", "")]
+            edited[edited.firstIndex { $0.0 == "title" }!].1 = "施工巡查与保洁合同"
+            let refused = try await send(app, .POST, path + "/edit", headers: headers, raw: encode(edited))
+            #expect(refused.status == .badRequest && refused.text.contains("value=\"施工巡查与保洁合同\"") && refused.text.contains("<option value=\"M-SAN-01\" selected>"))
+            edited[edited.lastIndex { $0.0 == "quantity[]" }!].1 = "1000"
+            let saved = try await send(app, .POST, path + "/edit", headers: headers, raw: encode(edited))
+            #expect(location(saved) == path, "\(saved.status) \(saved.text.prefix(300))")
+            let id = try #require(UUID(uuidString: String(path.dropFirst("/contracts/".count))))
+            let record = try await ContractStore(db: app.db).find(id, scope: .all)
+            #expect(record.terms.title == "施工巡查与保洁合同" && record.terms.lines.map(\.matterCode) == ["M-CON-01", "M-SAN-01"])
+            #expect(record.terms.qualificationChecks.map(\.passed) == [true, false] && record.terms.guaranteeFen == 1_000_000)
+
+            // Withdrawn: kept in the history, out of the way, no longer editable.
+            let withdrawn = try await send(app, .POST, path + "/actions/withdraw", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(location(withdrawn) == path || withdrawn.status == .ok, "\(withdrawn.status)")
+            #expect(try await ContractStore(db: app.db).find(id, scope: .all).state == .withdrawn)
+            #expect(try await send(app, .GET, path + "/edit", headers: ["Cookie": cookie]).status == .conflict)
+
+            // An amendment of the demo's contract opens as its form; withdrawn, the list shows the version in force.
+            let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
+            let amended = try await send(app, .POST, "/contracts/\(demo.id)/amend", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(location(amended).hasSuffix("/edit"), "\(location(amended))")
+            let amendment = String(location(amended).dropLast("/edit".count))
+            #expect(try await send(app, .GET, location(amended), headers: ["Cookie": cookie]).text.contains("v2"))
+            _ = try await send(app, .POST, amendment + "/actions/withdraw", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            let listed = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == demo.number })
+            #expect(listed.state == .active && listed.version == demo.version)
         }
     }
 }

@@ -98,6 +98,10 @@ struct ContractsFinanceTests {
         #expect(ContractAction.terminate.refusal(sampleTerms(), state: .active, today: today, terminationDate: nil) != nil)
         #expect(ContractAction.terminate.refusal(sampleTerms(), state: .active, today: today, terminationDate: LocalDate(year: 2027, month: 3, day: 1)) == nil)
         #expect(ContractState.allCases.filter(\.claimsTerm) == [.underReview, .signed, .active])
+        // Only a draft is withdrawn (one under review is returned first); a withdrawn version goes nowhere and claims nothing.
+        #expect(ContractAction.withdraw.refusal(sampleTerms(), state: .draft, today: today, terminationDate: nil) == nil)
+        #expect(ContractAction.withdraw.refusal(sampleTerms(), state: .underReview, today: today, terminationDate: nil) != nil)
+        #expect(ContractAction.allCases.filter { $0.from.contains(.withdrawn) }.isEmpty && ContractAction.withdraw.to == .withdrawn)
         #expect(sampleTerms().overlaps(sampleTerms(start: LocalDate(year: 2027, month: 11, day: 9), end: LocalDate(year: 2028, month: 1, day: 1))))
         #expect(!sampleTerms().overlaps(sampleTerms(start: LocalDate(year: 2027, month: 11, day: 10), end: LocalDate(year: 2028, month: 1, day: 1))))
     }

@@ -11,6 +11,8 @@ struct FinanceWebController: RouteCollection {
         routes.get("contracts", use: list)
         routes.get("contracts", "new", use: newForm)
         routes.post("contracts", "new", use: create)
+        routes.get("contracts", ":id", "edit", use: editForm)
+        routes.post("contracts", ":id", "edit", use: edit)
         routes.get("contracts", ":id", use: detail)
         routes.get("contracts", ":id", "print", use: print)
         routes.post("contracts", ":id", "actions", ":action", use: act)
@@ -58,6 +60,9 @@ struct FinanceWebController: RouteCollection {
         var billingErrors: [String: String]
         var error: String?
         var takeovers: [ContractsController.TakeoverView]
+        /// A draft its street office may still change.
+        var canEdit: Bool = false
+        var guarantee: String = ""
     }
 
     /// One action form of a contract; a refused one comes back with what was typed and its reasons by field.
@@ -123,7 +128,8 @@ struct FinanceWebController: RouteCollection {
             runs: runs, canBill: ContractAccess.mayManage(c.actor, streetID: r.streetID) && c.actor.can(.financeManage) && RunBilling.inForce.contains(r.state),
             defaultPeriod: refused?.form == "billing" ? refused?.period ?? "" : LedgerMonth(LocalDate.beijing(req.now)).description,
             billingErrors: refused.flatMap { $0.form == "billing" ? Self.messages($0.error, fields: ["period"], req.language) : nil } ?? [:],
-            error: nil, takeovers: takeovers)
+            error: nil, takeovers: takeovers, canEdit: r.state == .draft && ContractAccess.mayManage(c.actor, streetID: r.streetID),
+            guarantee: Money.yuan(r.terms.guaranteeFen))
         // A refusal with no form of its own on the page (an amendment, an action not offered now) shows on top.
         var shown = page
         if let refused, !(page.actions.contains { "action:\($0.value)" == refused.form } || (refused.form == "billing" && page.canBill)) {
@@ -156,7 +162,8 @@ struct FinanceWebController: RouteCollection {
         _ = try req.consoleActor()
         do {
             let draft = try await ContractsService(req: req).amend(id: req.parameters.get("id"))
-            return req.redirect(to: "/contracts/\(draft.contract.id)")
+            // An amendment is made to be changed: straight to its form.
+            return req.redirect(to: "/contracts/\(draft.contract.id)/edit")
         } catch let e as DomainError where Self.mayComeBack(e) {
             return try await renderDetail(req, template: "contract", refused: Refused(form: "amend", error: e))
         }
@@ -175,6 +182,12 @@ struct FinanceWebController: RouteCollection {
 
     struct NewPage: Encodable {
         var page: PageChrome
+        /// Where the form posts: `/contracts/new`, or `/contracts/{id}/edit` for a draft.
+        var action: String
+        var heading: String
+        /// The draft being edited (its number and version), if any.
+        var editing: String?
+        var contractID: String?
         var villages: [Choice]
         var streets: [Choice]
         var stewards: [Choice]
@@ -182,8 +195,10 @@ struct FinanceWebController: RouteCollection {
         var today: String
         var yearEnd: String
         var error: String?
-        /// The matter rows, with what was typed in them after a refusal.
+        /// The matter rows, with what was typed in them after a refusal; always two empty ones more for new lines.
         var rows: [LineRow] = (0..<3).map { _ in LineRow() }
+        /// The qualification checks, likewise.
+        var checks: [CheckRow] = (0..<2).map { _ in CheckRow() }
         /// What was typed, when the form comes back refused; the page's defaults otherwise.
         var form = Typed()
         /// A message per field of the form (`errors.title` …), in the reader's language.
@@ -195,6 +210,15 @@ struct FinanceWebController: RouteCollection {
         var quantity = ""
         var unitPriceYuan = ""
         var priceReason = ""
+        var timeLimitHours = ""
+        var error: String?
+    }
+
+    struct CheckRow: Encodable {
+        var item = ""
+        var passed = true
+        var checker = ""
+        var date = ""
         var error: String?
     }
 
@@ -202,16 +226,34 @@ struct FinanceWebController: RouteCollection {
         var title = "", street = "", steward = "", procurement = "directEntrustment", areas: [String] = []
         var start = "", end = "", overdueYuan = "200", overdueCapYuan = "5000", failedYuan = "100"
         var rightsAndDuties = "", breachLiability = "", guaranteeText = "", guaranteeYuan = ""
-        var checkItem = "", checkPassed = false, checker = "", checkDate = "", noticeDate = "", noticeChannel = "", noticeText = ""
+        var noticeDate = "", noticeChannel = "", noticeText = ""
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
         try await newFormPage(req)
     }
 
-    /// The new-contract form; after a refusal, with everything typed kept and each message by its field.
-    func newFormPage(_ req: Request, typed: NewForm? = nil, errors: [String: String] = [:], rowErrors: [Int: String] = [:], error: String? = nil,
-                     status: HTTPStatus = .ok) async throws -> Response {
+    /// A draft's terms on the form.
+    static func typed(_ r: ContractRecord, streetCode: String, stewardCode: String) -> (Typed, [LineRow], [CheckRow]) {
+        let t = r.terms
+        let overdue = t.deductions.first { $0.basis == .overdueCase }, failed = t.deductions.first { $0.basis == .failedVerification }
+        let form = Typed(title: t.title, street: streetCode, steward: stewardCode, procurement: t.procurement.rawValue, areas: t.areas, start: t.start.description,
+                         end: t.end.description, overdueYuan: overdue.map { Money.yuan($0.amountFen) } ?? "", overdueCapYuan: overdue?.capFen.map(Money.yuan) ?? "",
+                         failedYuan: failed.map { Money.yuan($0.amountFen) } ?? "", rightsAndDuties: t.rightsAndDuties, breachLiability: t.breachLiability,
+                         guaranteeText: t.guaranteeText, guaranteeYuan: t.guaranteeFen > 0 ? Money.yuan(t.guaranteeFen) : "",
+                         noticeDate: t.notice?.date.description ?? "", noticeChannel: t.notice?.channel ?? "", noticeText: t.notice?.text ?? "")
+        let lines = t.lines.map { l in
+            LineRow(matter: l.matterCode, quantity: l.quantity.formatted(.number.grouping(.never)), unitPriceYuan: Money.yuan(l.unitPriceFen),
+                    priceReason: l.priceReason ?? "", timeLimitHours: l.timeLimitHours.map(String.init) ?? "")
+        }
+        let checks = t.qualificationChecks.map { CheckRow(item: $0.item, passed: $0.passed, checker: $0.checker, date: $0.date.description) }
+        return (form, lines, checks)
+    }
+
+    /// The contract form: new, or a draft's terms to edit; after a refusal, with everything typed kept and each message
+    /// by its field or row.
+    func newFormPage(_ req: Request, typed: NewForm? = nil, errors: [String: String] = [:], rowErrors: [Int: String] = [:], checkErrors: [Int: String] = [:],
+                     error: String? = nil, editing: ContractRecord? = nil, status: HTTPStatus = .ok) async throws -> Response {
         _ = try req.consoleActor()
         let c = try await ContractsController.context(req)
         try AccessPolicy.require(.contractsManage, c.actor)
@@ -220,12 +262,14 @@ struct FinanceWebController: RouteCollection {
         let villages = c.reference.areas.values.filter { v in v.kind == .village && streets.contains { v.path.contains($0.id) } }.sorted { $0.code < $1.code }
         let prices = try await ContractsController.catalog(req)
         let today = LocalDate.beijing(req.now)
+        let heading = editing.map { (language == .en ? "Edit draft " : "修改草稿 ") + "\($0.number) v\($0.version)" } ?? (language == .en ? "New service contract" : "新建服务合同")
         let page = NewPage(
-            page: PageChrome(request: req, title: language == .en ? "New service contract" : "新建服务合同"),
+            page: PageChrome(request: req, title: heading), action: editing.map { "/contracts/\($0.id)/edit" } ?? "/contracts/new", heading: heading,
+            editing: editing.map { "\($0.number) v\($0.version)" }, contractID: editing?.id.uuidString,
             villages: villages.map { Choice(value: $0.code, label: $0.displayName(language)) },
             streets: streets.map { Choice(value: $0.code, label: $0.displayName(language)) },
             stewards: c.reference.orgs.values.filter { $0.kind == .steward }.sorted { $0.code < $1.code }.map { Choice(value: $0.code, label: $0.displayName(language)) },
-            matters: c.reference.taxonomy.matters.map { m in
+            matters: c.reference.taxonomy.matters.filter { !$0.beyondAuthority }.map { m in
                 let p = prices[m.code]
                 return Choice(value: m.code, label: "\(m.code) \(language == .en ? m.nameEn : m.name)" + (p.map { " · \(Money.yuan($0.benchmarkFen))/\($0.unit)" } ?? ""))
             },
@@ -235,13 +279,23 @@ struct FinanceWebController: RouteCollection {
             shown.form = Typed(title: f.title, street: f.street ?? "", steward: f.steward, procurement: f.procurement, areas: f.areas ?? [],
                                start: f.start, end: f.end, overdueYuan: f.overdueYuan ?? "", overdueCapYuan: f.overdueCapYuan ?? "", failedYuan: f.failedYuan ?? "",
                                rightsAndDuties: f.rightsAndDuties ?? "", breachLiability: f.breachLiability ?? "", guaranteeText: f.guaranteeText ?? "",
-                               guaranteeYuan: f.guaranteeYuan ?? "", checkItem: f.checkItem ?? "", checkPassed: f.checkPassed == "on" || f.checkPassed == "true",
-                               checker: f.checker ?? "", checkDate: f.checkDate ?? "", noticeDate: f.noticeDate ?? "", noticeChannel: f.noticeChannel ?? "",
+                               guaranteeYuan: f.guaranteeYuan ?? "", noticeDate: f.noticeDate ?? "", noticeChannel: f.noticeChannel ?? "",
                                noticeText: f.noticeText ?? "")
             shown.rows = (0..<max(3, f.matter?.count ?? 0)).map { i in
                 LineRow(matter: f.matter?[safe: i] ?? "", quantity: f.quantity?[safe: i] ?? "", unitPriceYuan: f.unitPriceYuan?[safe: i] ?? "",
-                        priceReason: f.priceReason?[safe: i] ?? "", error: rowErrors[i])
+                        priceReason: f.priceReason?[safe: i] ?? "", timeLimitHours: f.timeLimitHours?[safe: i] ?? "", error: rowErrors[i])
             }
+            shown.checks = (0..<max(2, f.checkItem?.count ?? 0)).map { i in
+                CheckRow(item: f.checkItem?[safe: i] ?? "", passed: f.checkResult?[safe: i] != "failed", checker: f.checker?[safe: i] ?? "",
+                         date: f.checkDate?[safe: i] ?? "", error: checkErrors[i])
+            }
+        } else if let editing {
+            let streetCode = c.reference.areas[editing.streetID]?.code ?? ""
+            let stewardCode = c.reference.orgs[editing.stewardID]?.code ?? ""
+            let (form, lines, checks) = Self.typed(editing, streetCode: streetCode, stewardCode: stewardCode)
+            shown.form = form
+            shown.rows = lines + (0..<2).map { _ in LineRow() }
+            shown.checks = checks + (0..<max(1, 2 - checks.count)).map { _ in CheckRow() }
         } else {
             shown.form.start = page.today
             shown.form.end = page.yearEnd
@@ -254,7 +308,7 @@ struct FinanceWebController: RouteCollection {
         return try await req.page("contract-new", shown, status: status)
     }
 
-    /// The form's flat fields (three matter rows) as the API's body.
+    /// The form's fields (matter rows and checks as arrays) as the API's body.
     struct NewForm: Content {
         var title: String
         var street: String?
@@ -267,6 +321,7 @@ struct FinanceWebController: RouteCollection {
         var quantity: [String]?
         var unitPriceYuan: [String]?
         var priceReason: [String]?
+        var timeLimitHours: [String]?
         var overdueYuan: String?
         var overdueCapYuan: String?
         var failedYuan: String?
@@ -274,56 +329,87 @@ struct FinanceWebController: RouteCollection {
         var breachLiability: String?
         var guaranteeText: String?
         var guaranteeYuan: String?
-        var checkItem: String?
-        var checkPassed: String?
-        var checker: String?
-        var checkDate: String?
+        var checkItem: [String]?
+        var checkResult: [String]?
+        var checker: [String]?
+        var checkDate: [String]?
         var noticeDate: String?
         var noticeChannel: String?
         var noticeText: String?
+
+        /// The rows that were filled in, by the slot they were typed in.
+        var lineSlots: [Int] { (matter ?? []).enumerated().filter { !$0.element.isEmpty }.map(\.offset) }
+        var checkSlots: [Int] { (checkItem ?? []).enumerated().filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }.map(\.offset) }
+
+        var body: ContractBody {
+            let lines = lineSlots.map { i in
+                ContractBody.Line(matterCode: matter![i], quantity: quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0, unit: nil,
+                                  unitPriceFen: Money.typedYuan(unitPriceYuan?[safe: i]), priceReason: priceReason?[safe: i]?.nilIfBlank,
+                                  timeLimitHours: timeLimitHours?[safe: i].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+            }
+            var deductions: [ContractBody.Deduction] = []
+            if let o = Money.typedYuan(overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(overdueCapYuan))) }
+            if let v = Money.typedYuan(failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
+            let checks = checkSlots.map { i in
+                ContractBody.Check(item: checkItem![i], passed: checkResult?[safe: i] != "failed", checker: checker?[safe: i] ?? "", date: checkDate?[safe: i] ?? "", attachment: nil)
+            }
+            let notice = noticeText?.nilIfBlank.map { ContractBody.Notice(date: noticeDate ?? "", channel: noticeChannel ?? "", text: $0) }
+            return ContractBody(title: title, street: street?.nilIfBlank, steward: steward, procurement: procurement, areas: areas ?? [], lines: lines,
+                                start: start, end: end, rightsAndDuties: rightsAndDuties, breachLiability: breachLiability, deductions: deductions,
+                                guaranteeText: guaranteeText, guaranteeFen: Money.typedYuan(guaranteeYuan), qualificationChecks: checks, notice: notice)
+        }
     }
 
     @Sendable func create(req: Request) async throws -> Response {
         _ = try req.consoleActor()
         let f = try req.content.decode(NewForm.self)
-        var lines: [ContractBody.Line] = []
-        for (i, code) in (f.matter ?? []).enumerated() where !code.isEmpty {
-            let q = f.quantity?[safe: i].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
-            lines.append(ContractBody.Line(matterCode: code, quantity: q, unit: nil, unitPriceFen: Money.typedYuan(f.unitPriceYuan?[safe: i]),
-                                           priceReason: f.priceReason?[safe: i]?.nilIfBlank, timeLimitHours: nil))
-        }
-        var deductions: [ContractBody.Deduction] = []
-        if let o = Money.typedYuan(f.overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(f.overdueCapYuan))) }
-        if let v = Money.typedYuan(f.failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
-        var checks: [ContractBody.Check] = []
-        if let item = f.checkItem?.nilIfBlank {
-            checks.append(.init(item: item, passed: f.checkPassed == "on" || f.checkPassed == "true", checker: f.checker ?? "", date: f.checkDate ?? "", attachment: nil))
-        }
-        let notice = f.noticeText?.nilIfBlank.map { ContractBody.Notice(date: f.noticeDate ?? "", channel: f.noticeChannel ?? "", text: $0) }
-        let body = ContractBody(title: f.title, street: f.street?.nilIfBlank, steward: f.steward, procurement: f.procurement, areas: f.areas ?? [], lines: lines,
-                                start: f.start, end: f.end, rightsAndDuties: f.rightsAndDuties, breachLiability: f.breachLiability, deductions: deductions,
-                                guaranteeText: f.guaranteeText, guaranteeFen: Money.typedYuan(f.guaranteeYuan), qualificationChecks: checks, notice: notice)
+        return try await saveContract(req, f, editing: nil) { try await ContractsService(req: req).create(f.body).contract.id }
+    }
+
+    @Sendable func editForm(req: Request) async throws -> Response {
+        let c = try await ContractsController.context(req)
+        let r = try await ContractsController.contract(req.parameters.get("id"), c)
+        try ContractsController.requireManage(c, streetID: r.streetID)
+        if let refusal = ContractRules.editRefusal(state: r.state) { throw DomainError.conflict(refusal) }
+        return try await newFormPage(req, editing: r)
+    }
+
+    @Sendable func edit(req: Request) async throws -> Response {
+        let c = try await ContractsController.context(req)
+        let r = try await ContractsController.contract(req.parameters.get("id"), c)
+        let f = try req.content.decode(NewForm.self)
+        return try await saveContract(req, f, editing: r) { try await ContractsService(req: req).update(id: r.id.uuidString, f.body).contract.id }
+    }
+
+    /// Saves the form through its use case and opens the contract; a refusal comes back as the form, each message by
+    /// its field or by the row it belongs to.
+    func saveContract(_ req: Request, _ f: NewForm, editing: ContractRecord?, _ save: () async throws -> UUID) async throws -> Response {
         do {
-            let created = try await ContractsService(req: req).create(body)
-            return req.redirect(to: "/contracts/\(created.contract.id)")
+            return req.redirect(to: "/contracts/\(try await save())")
         } catch let problems as FieldProblems {
-            // The API's field names (`lines[0].priceReason`) are the form's: the matter rows by their slot.
-            let slots = (f.matter ?? []).enumerated().filter { !$0.element.isEmpty }.map(\.offset)
-            var errors: [String: String] = [:], rowErrors: [Int: String] = [:]
+            // The API's field names (`lines[0].priceReason`) are the form's: the rows by their slot.
+            var errors: [String: String] = [:], rowErrors: [Int: String] = [:], checkErrors: [Int: String] = [:]
             let language = req.language
+            func slot(_ field: String, _ prefix: String) -> Int? {
+                guard field.hasPrefix(prefix + "["), let close = field.firstIndex(of: "]") else { return nil }
+                return Int(field[field.index(field.startIndex, offsetBy: prefix.count + 1)..<close])
+            }
             for p in problems.problems {
                 let reason = p.reason.text(language)
-                if p.field.hasPrefix("lines["), let close = p.field.firstIndex(of: "]"),
-                   let i = Int(p.field[p.field.index(p.field.startIndex, offsetBy: 6)..<close]), let slot = slots[safe: i] {
-                    rowErrors[slot] = [rowErrors[slot], reason].compactMap { $0 }.joined(separator: "；")
+                if let i = slot(p.field, "lines"), let s = f.lineSlots[safe: i] {
+                    rowErrors[s] = [rowErrors[s], reason].compactMap { $0 }.joined(separator: "；")
+                    continue
+                }
+                if let i = slot(p.field, "qualificationChecks"), let s = f.checkSlots[safe: i] {
+                    checkErrors[s] = [checkErrors[s], reason].compactMap { $0 }.joined(separator: "；")
                     continue
                 }
                 let field = Self.formField[String(p.field.prefix { $0 != "[" && $0 != "." })] ?? String(p.field.prefix { $0 != "[" && $0 != "." })
                 errors[field] = [errors[field], reason].compactMap { $0 }.joined(separator: "；")
             }
-            return try await newFormPage(req, typed: f, errors: errors, rowErrors: rowErrors, status: .badRequest)
+            return try await newFormPage(req, typed: f, errors: errors, rowErrors: rowErrors, checkErrors: checkErrors, editing: editing, status: .badRequest)
         } catch let e as DomainError {
-            return try await newFormPage(req, typed: f, error: e.message(req.language), status: e.status)
+            return try await newFormPage(req, typed: f, error: e.message(req.language), editing: editing, status: e.status)
         }
     }
 

@@ -300,6 +300,8 @@ public enum ContractState: String, Sendable, Codable, CaseIterable {
     case draft, underReview, signed, active, expired, terminated
     /// Replaced by an amendment that became active.
     case superseded
+    /// A draft its street office gave up (a new contract not pursued, an amendment dropped); kept in the history.
+    case withdrawn
 
     public var label: LocalizedText {
         switch self {
@@ -310,6 +312,7 @@ public enum ContractState: String, Sendable, Codable, CaseIterable {
         case .expired: LocalizedText(zh: "已到期", en: "Expired")
         case .terminated: LocalizedText(zh: "已终止", en: "Terminated")
         case .superseded: LocalizedText(zh: "已被变更取代", en: "Superseded")
+        case .withdrawn: LocalizedText(zh: "已撤回", en: "Withdrawn")
         }
     }
 
@@ -318,7 +321,7 @@ public enum ContractState: String, Sendable, Codable, CaseIterable {
 }
 
 public enum ContractAction: String, Sendable, Codable, CaseIterable {
-    case submit, returnToDraft = "return", sign, activate, terminate
+    case submit, returnToDraft = "return", sign, activate, terminate, withdraw
 
     public var label: LocalizedText {
         switch self {
@@ -327,6 +330,7 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         case .sign: LocalizedText(zh: "签订", en: "Sign")
         case .activate: LocalizedText(zh: "生效", en: "Activate")
         case .terminate: LocalizedText(zh: "终止", en: "Terminate")
+        case .withdraw: LocalizedText(zh: "撤回草稿", en: "Withdraw the draft")
         }
     }
 
@@ -337,6 +341,7 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         case .sign: [.underReview]
         case .activate: [.signed]
         case .terminate: [.signed, .active]
+        case .withdraw: [.draft]
         }
     }
 
@@ -347,6 +352,7 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         case .sign: .signed
         case .activate: .active
         case .terminate: .terminated
+        case .withdraw: .withdrawn
         }
     }
 

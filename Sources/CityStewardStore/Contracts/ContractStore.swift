@@ -116,8 +116,13 @@ public struct ContractStore: Sendable {
         let q = sql.select().column("*").from("contracts")
         guard scoped(q, scope) else { return [] }
         let rows = try await q.orderBy("number").orderBy("version", .descending).all(decoding: Row.self)
-        var seen = Set<String>()
-        return try rows.filter { seen.insert($0.number).inserted }.map { try $0.record() }.sorted { ($0.terms.start, $0.number) > ($1.terms.start, $1.number) }
+        // A contract is listed as its latest version that was not withdrawn (a dropped amendment leaves the one in force).
+        var chosen: [String: Row] = [:]
+        for row in rows {
+            guard let held = chosen[row.number] else { chosen[row.number] = row; continue }
+            if held.state == ContractState.withdrawn.rawValue, row.state != ContractState.withdrawn.rawValue { chosen[row.number] = row }
+        }
+        return try chosen.values.map { try $0.record() }.sorted { ($0.terms.start, $0.number) > ($1.terms.start, $1.number) }
     }
 
     public func find(_ id: UUID, scope: ContractScope) async throws -> ContractRecord {
