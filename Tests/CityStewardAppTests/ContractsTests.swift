@@ -56,10 +56,19 @@ struct ContractsTests {
             #expect(created.json["actions"] as? [String] == ["submit", "withdraw"])
             // Signing needs review first; activation needs signing.
             #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/activate", headers: bearer(minzhi)).status == .conflict)
-            for action in ["submit", "sign", "activate"] {
-                let r = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/\(action)", headers: bearer(minzhi), json: [:])
-                #expect(r.status == .ok, "\(action): \(r.text)")
-            }
+            // Two signatures besides the drafter's: the steward countersigns, another officer of the street signs.
+            let countersigner = try await token(app, "steward-dispatch"), lead = try await token(app, "street-minzhi-lead")
+            #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/submit", headers: bearer(minzhi), json: [:]).status == .ok)
+            let early = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/sign?lang=en", headers: bearer(lead), json: [:])
+            #expect(early.status == .conflict && early.text.contains("countersigns before"), "\(early.text)")
+            #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/countersign", headers: bearer(minzhi), json: [:]).status == .forbidden)
+            let countersigned = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/countersign", headers: bearer(countersigner), json: [:])
+            #expect(countersigned.status == .ok && countersigned.json["actions"] as? [String] == [], "\(countersigned.text)")
+            #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/countersign", headers: bearer(countersigner), json: [:]).status == .conflict)
+            let selfSigned = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/sign?lang=en", headers: bearer(minzhi), json: [:])
+            #expect(selfSigned.status == .conflict && selfSigned.text.contains("another approver"), "\(selfSigned.text)")
+            #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/sign", headers: bearer(lead), json: [:]).status == .ok)
+            #expect(try await send(app, .POST, "/api/v1/contracts/\(id)/actions/activate", headers: bearer(minzhi), json: [:]).status == .ok)
             // Facts for the month: three cases reported on the 2nd and not handled (their two working days ran out
             // long ago); one handled in time that failed verification.
             var ids: [String] = []
@@ -289,8 +298,9 @@ struct ContractsTests {
             let v2id = try #require(v2["id"] as? String)
             let edited = try await send(app, .PUT, "/api/v1/contracts/\(v2id)", headers: bearer(minzhi), json: b)
             #expect(edited.status == .ok, Comment(rawValue: edited.text))
-            for action in ["submit", "sign", "activate"] {
-                let r = try await send(app, .POST, "/api/v1/contracts/\(v2id)/actions/\(action)", headers: bearer(minzhi), json: [:])
+            let signers = ["submit": minzhi, "countersign": try await token(app, "steward-dispatch"), "sign": try await token(app, "street-minzhi-lead"), "activate": minzhi]
+            for action in ["submit", "countersign", "sign", "activate"] {
+                let r = try await send(app, .POST, "/api/v1/contracts/\(v2id)/actions/\(action)", headers: bearer(signers[action]!), json: [:])
                 #expect(r.status == .ok, "\(action): \(r.text)")
             }
             let versions = try await ContractStore(db: app.db).versions(number: demo.number)
@@ -307,7 +317,7 @@ struct ContractsTests {
             let after = try await TaxonomyStore(db: app.db).entrustments().filter { $0.contract == demo.number }
             #expect(after.allSatisfy { ($0.validTo ?? .distantFuture) <= LocalDate(year: 2027, month: 6, day: 30).beijingMidnight })
             let history = try await send(app, .GET, "/api/v1/contracts/\(v2id)", headers: bearer(minzhi))
-            #expect((history.json["events"] as? [[String: Any]])?.count == 6, "amend, edit, submit, sign, activate, terminate: \(history.text.prefix(300))")
+            #expect((history.json["events"] as? [[String: Any]])?.count == 7, "amend, edit, submit, countersign, sign, activate, terminate: \(history.text.prefix(300))")
         }
     }
 }

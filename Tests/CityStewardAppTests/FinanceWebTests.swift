@@ -255,4 +255,32 @@ struct FinanceWebTests {
             #expect(listed.state == .active && listed.version == demo.version)
         }
     }
+
+    /// Under review, the steward's dispatcher sees the countersign form; then another officer of the street, not the
+    /// one who submitted, sees the sign form.
+    @Test func theContractPageOffersEachSignatureToItsSigner() async throws {
+        try await withTestApp { app in
+            let minzhi = try await token(app, "street-minzhi")
+            let body: [String: Any] = [
+                "title": "保洁合同", "steward": DemoDistrict.stewardCode, "procurement": "directEntrustment", "areas": [ContractsTests.village],
+                "lines": [["matterCode": "M-CON-01", "quantity": 2]], "start": "2027-01-01", "end": "2027-12-31", "rightsAndDuties": "按月结算。",
+                "breachLiability": "扣款。", "guaranteeText": "兜底。", "guaranteeFen": 0,
+                "qualificationChecks": [["item": "资质", "passed": true, "checker": "街道办", "date": "2027-12-01"]]]
+            let made = try await send(app, .POST, "/api/v1/contracts", headers: bearer(minzhi), json: body)
+            let id = try #require((made.json["contract"] as? [String: Any])?["id"] as? String)
+            let submitted = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/submit", headers: bearer(minzhi), json: [:])
+            #expect(submitted.status == .ok, Comment(rawValue: submitted.text))
+            let (drafter, _) = try await webLogin(app, "street-minzhi")
+            let (dispatcher, _) = try await webLogin(app, "steward-dispatch")
+            let (lead, _) = try await webLogin(app, "street-minzhi-lead")
+            #expect(!(try await send(app, .GET, "/contracts/\(id)", headers: ["Cookie": drafter]).text.contains("id=\"act-sign\"")))
+            let stewardPage = try await send(app, .GET, "/contracts/\(id)", headers: ["Cookie": dispatcher])
+            #expect(stewardPage.text.contains("id=\"act-countersign\"") && !stewardPage.text.contains("id=\"act-return\""))
+            let signed = try await send(app, .POST, "/contracts/\(id)/actions/countersign", headers: ["Cookie": dispatcher], form: ["_csrf": try #require(stewardPage.csrfToken)])
+            #expect(signed.status == .seeOther || signed.status == .found || signed.status == .ok, "\(signed.status)")
+            #expect(!(try await send(app, .GET, "/contracts/\(id)", headers: ["Cookie": drafter]).text.contains("id=\"act-sign\"")), "not the drafter's")
+            let leadPage = try await send(app, .GET, "/contracts/\(id)", headers: ["Cookie": lead])
+            #expect(leadPage.text.contains("id=\"act-sign\"") && leadPage.text.contains("管家调度中心"), "the countersignature in the history")
+        }
+    }
 }

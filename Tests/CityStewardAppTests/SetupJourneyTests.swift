@@ -69,6 +69,7 @@ struct SetupJourneyTests {
             // 4. People: the street's officer, the steward's dispatcher and patroller, a resident.
             for user: [String: Any] in [
                 ["username": "li-wei", "displayName": "李伟", "role": "streetOfficer", "orgCode": "LH-ST-002", "password": Self.password],
+                ["username": "zhou-lead", "displayName": "周主任", "role": "streetOfficer", "orgCode": "LH-ST-002", "password": Self.password],
                 ["username": "zhao-dispatch", "displayName": "赵调度", "role": "stewardDispatcher", "orgCode": "LH-STEWARD-09", "password": Self.password],
                 ["username": "qian-patrol", "displayName": "钱巡查", "role": "stewardStaff", "orgCode": "LH-STEWARD-09", "password": Self.password],
                 ["username": "sun-resident", "displayName": "孙女士", "role": "resident", "password": Self.password],
@@ -102,8 +103,10 @@ struct SetupJourneyTests {
             let created = try await send(app, .POST, "/api/v1/contracts", headers: street, json: contract)
             #expect(created.status == .created, Comment(rawValue: created.text))
             let id = try #require((created.json["contract"] as? [String: Any])?["id"] as? String)
-            for action in ["submit", "sign", "activate"] {
-                let reply = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/\(action)", headers: street, json: [:])
+            // Submitted by one officer, countersigned by the steward, signed by another officer, activated.
+            let dispatcher = try await signIn(app, "zhao-dispatch", Self.password), lead = try await signIn(app, "zhou-lead", Self.password)
+            for (action, who) in [("submit", street), ("countersign", dispatcher), ("sign", lead), ("activate", street)] {
+                let reply = try await send(app, .POST, "/api/v1/contracts/\(id)/actions/\(action)", headers: who, json: [:])
                 #expect(reply.status == .ok, Comment(rawValue: "\(action): \(reply.text)"))
             }
 

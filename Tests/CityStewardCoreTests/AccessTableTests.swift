@@ -159,6 +159,10 @@ struct AccessTableTests {
                .resident: false, .dataConsumer: false, .auditor: true], { ContractAccess.mayReadMatterList($0, streetID: street) }, "read one's street's matter list")
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: true], { ContractAccess.mayReadMatterList($0, streetID: otherStreet) }, "read another street's list")
+        table([.districtAdmin: false, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayCountersign($0, stewardID: steward.id) }, "countersign its steward's contract")
+        table([.districtAdmin: false, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { ContractAccess.mayCountersign($0, stewardID: UUID()) }, "countersign another steward's")
         #expect(ContractAccess.scope(for: actor(.stewardDispatcher)) == .steward(steward.id))
         #expect(ContractAccess.scope(for: actor(.resident)) == .nothing && ContractAccess.scope(for: actor(.departmentOfficer)) == .all)
     }

@@ -98,6 +98,16 @@ struct ContractsFinanceTests {
         #expect(ContractAction.terminate.refusal(sampleTerms(), state: .active, today: today, terminationDate: nil) != nil)
         #expect(ContractAction.terminate.refusal(sampleTerms(), state: .active, today: today, terminationDate: LocalDate(year: 2027, month: 3, day: 1)) == nil)
         #expect(ContractState.allCases.filter(\.claimsTerm) == [.underReview, .signed, .active])
+        // Two people sign besides the steward: the steward countersigns once, then an officer who did not submit it signs.
+        let drafter = UUID(), approver = UUID()
+        let submitted = ContractSignatures(submittedBy: drafter, countersignedBy: nil, countersigned: false)
+        #expect(submitted.refusal(.sign, by: approver)?.en.contains("countersigns before") == true)
+        #expect(submitted.refusal(.countersign, by: UUID()) == nil)
+        let countersigned = ContractSignatures(submittedBy: drafter, countersignedBy: UUID(), countersigned: true)
+        #expect(countersigned.refusal(.countersign, by: UUID()) != nil, "once")
+        #expect(countersigned.refusal(.sign, by: drafter)?.en.contains("another approver") == true)
+        #expect(countersigned.refusal(.sign, by: approver) == nil && countersigned.refusal(.activate, by: drafter) == nil)
+        #expect(ContractAction.countersign.from == [.underReview] && ContractAction.countersign.to == .underReview)
         // Only a draft is withdrawn (one under review is returned first); a withdrawn version goes nowhere and claims nothing.
         #expect(ContractAction.withdraw.refusal(sampleTerms(), state: .draft, today: today, terminationDate: nil) == nil)
         #expect(ContractAction.withdraw.refusal(sampleTerms(), state: .underReview, today: today, terminationDate: nil) != nil)

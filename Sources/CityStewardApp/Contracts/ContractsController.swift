@@ -225,8 +225,19 @@ struct ContractsController: RouteCollection {
                                                  start: $0.terms.start.description, end: $0.terms.end.description, monthly: Money.yuan($0.terms.monthlyFen)) },
             events: events.map { EventView(at: Timestamp.beijing($0.at), action: ContractAction.label(event: $0.action).text(language),
                                            from: $0.from?.label.text(language), to: $0.to.label.text(language), actor: $0.actorName, note: $0.note) },
-            actions: manage ? ContractAction.allCases.filter { $0.from.contains(r.state) }.map(\.rawValue) : [],
+            actions: actions(c.actor, r, manage: manage, signatures: try await c.store.signatures(r.id)).map(\.rawValue),
             mayAmend: manage && (r.state == .active || r.state == .signed) && !versions.contains { $0.state == .draft || $0.state == .underReview })
+    }
+
+    /// What the caller can do to the version now: the street office its steps (signing once the steward has
+    /// countersigned), the steward's dispatcher its countersignature.
+    static func actions(_ actor: Actor, _ r: ContractRecord, manage: Bool, signatures: ContractSignatures) -> [ContractAction] {
+        ContractAction.allCases.filter { a in
+            guard a.from.contains(r.state) else { return false }
+            if a == .countersign { return ContractAccess.mayCountersign(actor, stewardID: r.stewardID) && signatures.refusal(a, by: actor.user.id) == nil }
+            if a == .sign { return manage && signatures.refusal(a, by: actor.user.id) == nil }
+            return manage
+        }
     }
 
     @Sendable func one(req: Request) async throws -> Detail {

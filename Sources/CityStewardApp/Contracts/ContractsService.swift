@@ -64,9 +64,16 @@ struct ContractsService {
     func act(id: String?, action name: String, _ body: ActionBody) async throws -> Detail {
         let c = try await ContractsController.context(req)
         let r = try await ContractsController.contract(id, c)
-        try ContractsController.requireManage(c, streetID: r.streetID)
         guard let action = ContractAction(rawValue: name) else {
             throw DomainError.invalid("action", zh: "没有这个操作：\(name)", en: "no such action: \(name)")
+        }
+        // The steward countersigns its own contracts; every other step is the street office's.
+        if action == .countersign {
+            guard ContractAccess.mayCountersign(c.actor, stewardID: r.stewardID) else {
+                throw DomainError.forbidden(LocalizedText(zh: "只有合同乙方（城市管家）的调度人员可以会签", en: "only the steward's dispatchers countersign its contracts"))
+            }
+        } else {
+            try ContractsController.requireManage(c, streetID: r.streetID)
         }
         var date: LocalDate?
         if let text = body.date, !text.isEmpty {
@@ -78,7 +85,7 @@ struct ContractsService {
         }
         let areaIDs = Dictionary(uniqueKeysWithValues: r.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (code, $0.id) } })
         let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: ContractsController.today(req), terminationDate: date, note: body.note,
-                                             by: c.actor.user.displayName, at: req.now)
+                                             by: c.actor.user.displayName, actorID: c.actor.user.id, at: req.now)
         if action == .activate || action == .terminate { req.application.caseReference.invalidate() }
         try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "v\(r.version) \(r.state.rawValue) → \(done.state.rawValue)"
                             + (body.note.map { "; \($0)" } ?? ""))

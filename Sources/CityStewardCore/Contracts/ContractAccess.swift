@@ -35,6 +35,11 @@ public enum ContractAccess {
         return actor.role == .districtAdmin || (actor.role == .streetOfficer && actor.orgAreas.contains(streetID))
     }
 
+    /// The steward's countersignature on a contract under review: a dispatcher of that steward.
+    public static func mayCountersign(_ actor: Actor, stewardID: UUID) -> Bool {
+        actor.can(.contractsRead) && actor.role == .stewardDispatcher && actor.org?.id == stewardID
+    }
+
     /// A street's own list of entrusted matters: whoever reads that street's contracts, and the stewards, who take
     /// them on (the lists are what the streets offer, not a secret of either party).
     public static func mayReadMatterList(_ actor: Actor, streetID: UUID) -> Bool {

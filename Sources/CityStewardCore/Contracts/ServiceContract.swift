@@ -321,12 +321,13 @@ public enum ContractState: String, Sendable, Codable, CaseIterable {
 }
 
 public enum ContractAction: String, Sendable, Codable, CaseIterable {
-    case submit, returnToDraft = "return", sign, activate, terminate, withdraw
+    case submit, returnToDraft = "return", countersign, sign, activate, terminate, withdraw
 
     public var label: LocalizedText {
         switch self {
         case .submit: LocalizedText(zh: "提交审核", en: "Submit for review")
         case .returnToDraft: LocalizedText(zh: "退回修改", en: "Return for changes")
+        case .countersign: LocalizedText(zh: "城市管家会签", en: "Countersign (steward)")
         case .sign: LocalizedText(zh: "签订", en: "Sign")
         case .activate: LocalizedText(zh: "生效", en: "Activate")
         case .terminate: LocalizedText(zh: "终止", en: "Terminate")
@@ -338,6 +339,7 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         switch self {
         case .submit: [.draft]
         case .returnToDraft: [.underReview]
+        case .countersign: [.underReview]
         case .sign: [.underReview]
         case .activate: [.signed]
         case .terminate: [.signed, .active]
@@ -349,6 +351,7 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         switch self {
         case .submit: .underReview
         case .returnToDraft: .draft
+        case .countersign: .underReview
         case .sign: .signed
         case .activate: .active
         case .terminate: .terminated
@@ -381,6 +384,35 @@ public enum ContractAction: String, Sendable, Codable, CaseIterable {
         default: break
         }
         return nil
+    }
+}
+
+/// Who has put their name to a version under review since it was last submitted.
+public struct ContractSignatures: Sendable, Equatable {
+    /// The account that submitted it (nil: the system, e.g. the demo loader).
+    public var submittedBy: UUID?
+    /// The steward's countersignature, if given.
+    public var countersignedBy: UUID?
+    public var countersigned: Bool
+
+    public init(submittedBy: UUID?, countersignedBy: UUID?, countersigned: Bool) {
+        (self.submittedBy, self.countersignedBy, self.countersigned) = (submittedBy, countersignedBy, countersigned)
+    }
+
+    /// Why `action` may not be taken by `actor` (an account; nil: the system) given the signatures so far. Signing needs
+    /// two people besides the steward: the street office's approver is not the one who submitted it, and the steward
+    /// has countersigned first.
+    public func refusal(_ action: ContractAction, by actor: UUID?) -> LocalizedText? {
+        switch action {
+        case .countersign where countersigned:
+            return LocalizedText(zh: "城市管家已会签此版本", en: "the steward has already countersigned this version")
+        case .sign where !countersigned:
+            return LocalizedText(zh: "签订前须由城市管家会签", en: "the steward countersigns before the street office signs")
+        case .sign where actor != nil && actor == submittedBy:
+            return LocalizedText(zh: "提交审核的人不能同时签订：请由街道办另一位审批人签订", en: "whoever submitted it cannot also sign it: another approver of the street office signs")
+        default:
+            return nil
+        }
     }
 }
 

@@ -241,10 +241,13 @@ public enum DemoDistrict {
         villages.map { ($0.communityCode + "V01", $0.street) }
     }
 
-    /// One login per role (DESIGN §2); all use `password`.
+    /// One login per role (DESIGN §2), and a second street officer of 民治 who signs what the first submits; all use
+    /// `password`.
     public static let users: [UserSeed] = [
         UserSeed(username: "district-admin", displayName: "区专项办管理员", role: .districtAdmin, orgCode: "LH-OFFICE"),
         UserSeed(username: "street-minzhi", displayName: "民治街道工作人员", role: .streetOfficer, orgCode: "LH-ST-002"),
+        // A contract is signed by a second person of the street office, not the one who submitted it.
+        UserSeed(username: "street-minzhi-lead", displayName: "民治街道分管领导", role: .streetOfficer, orgCode: "LH-ST-002"),
         UserSeed(username: "street-guanlan", displayName: "观澜街道工作人员", role: .streetOfficer, orgCode: "LH-ST-006"),
         UserSeed(username: "dept-housing", displayName: "区住房建设局工作人员", role: .departmentOfficer, orgCode: "LH-ZJJ"),
         UserSeed(username: "steward-dispatch", displayName: "管家调度中心", role: .stewardDispatcher, orgCode: "LH-STEWARD-01"),

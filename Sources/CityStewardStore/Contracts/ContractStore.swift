@@ -187,12 +187,31 @@ public struct ContractStore: Sendable {
         }
     }
 
-    static func event(_ sql: any SQLDatabase, _ id: UUID, action: String, from: ContractState?, to: ContractState, by: String, at: Date, note: String?) async throws {
+    static func event(_ sql: any SQLDatabase, _ id: UUID, action: String, from: ContractState?, to: ContractState, by: String, actorID: UUID? = nil,
+                      at: Date, note: String?) async throws {
         let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "m").from("contract_events").where("contract_id", .equal, id)
             .first(decodingColumn: "m", as: Int?.self) ?? nil
-        try await sql.insert(into: "contract_events").columns("contract_id", "seq", "action", "from_state", "to_state", "actor_name", "at", "note")
+        try await sql.insert(into: "contract_events").columns("contract_id", "seq", "action", "from_state", "to_state", "actor_name", "at", "note", "actor_id")
             .values(SQLBind(id), SQLBind((last ?? 0) + 1), SQLBind(action), from.map { SQLBind($0.rawValue) as any SQLExpression } ?? SQLLiteral.null,
-                    SQLBind(to.rawValue), SQLBind(by), SQLBind(at), note.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null).run()
+                    SQLBind(to.rawValue), SQLBind(by), SQLBind(at), note.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null,
+                    actorID.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null).run()
+    }
+
+    /// The signatures a version has gathered since it was last submitted.
+    static func signatures(_ sql: any SQLDatabase, _ id: UUID) async throws -> ContractSignatures {
+        let rows = try await sql.select().columns("seq", "action", "actor_id").from("contract_events").where("contract_id", .equal, id).orderBy("seq").all()
+        var result = ContractSignatures(submittedBy: nil, countersignedBy: nil, countersigned: false)
+        for r in rows {
+            let action = try r.decode(column: "action", as: String.self)
+            let actor = try r.decode(column: "actor_id", as: UUID?.self)
+            if action == ContractAction.submit.rawValue { result = ContractSignatures(submittedBy: actor, countersignedBy: nil, countersigned: false) }
+            if action == ContractAction.countersign.rawValue { result.countersigned = true; result.countersignedBy = actor }
+        }
+        return result
+    }
+
+    public func signatures(_ id: UUID) async throws -> ContractSignatures {
+        try await Self.signatures(sql, id)
     }
 
     /// The contracts whose stored term overlaps `r`'s and whose state claims it (the rule itself is Core's).
@@ -207,7 +226,7 @@ public struct ContractStore: Sendable {
     /// from its start day); an activated amendment supersedes the version before it, whose rows end where the
     /// amendment starts; termination ends the rows on its date. All in one transaction.
     public func perform(_ action: ContractAction, on id: UUID, areaIDs: [String: UUID], today: LocalDate, terminationDate: LocalDate?,
-                        note: String?, by: String, at now: Date) async throws -> ContractRecord {
+                        note: String?, by: String, actorID: UUID? = nil, at now: Date) async throws -> ContractRecord {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
@@ -215,6 +234,7 @@ public struct ContractStore: Sendable {
             if let refusal = action.refusal(r.terms, state: r.state, today: today, terminationDate: terminationDate) {
                 throw DomainError.conflict(refusal)
             }
+            if let refusal = try await Self.signatures(sql, id).refusal(action, by: actorID) { throw DomainError.conflict(refusal) }
             if action.to.claimsTerm, let other = ContractRules.overlap(of: r.asVersion, among: try await claimsOverlapping(sql, r)) {
                 throw DomainError.conflict(ContractRules.overlapRefusal(r.asVersion, other))
             }
@@ -247,7 +267,7 @@ public struct ContractStore: Sendable {
             default: break
             }
             try await sql.update("contracts").set("state", to: action.to.rawValue).set("updated_at", to: now).where("id", .equal, id).run()
-            try await Self.event(sql, id, action: action.rawValue, from: from, to: action.to, by: by, at: now,
+            try await Self.event(sql, id, action: action.rawValue, from: from, to: action.to, by: by, actorID: actorID, at: now,
                                  note: [note, terminationDate.map { "terminated on \($0)" }].compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
             r.state = action.to
             r.updatedAt = now

@@ -122,7 +122,8 @@ extension DemoLoader {
             }
             let terms = DemoDistrict.contractTerms(street: streetCode, villages: villageCodes.filter { ids[$0] != nil })
             let draft = try await contracts.create(terms, streetID: street.id, streetCode: streetCode, stewardID: steward.id, by: "演示数据", at: now)
-            for action in [ContractAction.submit, .sign, .activate] {
+            // The demo's contracts went through both signatures: the steward's countersignature, then the street's.
+            for action in [ContractAction.submit, .countersign, .sign, .activate] {
                 _ = try await contracts.perform(action, on: draft.id, areaIDs: ids, today: LocalDate.beijing(now), terminationDate: nil, note: nil,
                                                 by: "演示数据", at: now)
             }

@@ -40,5 +40,6 @@ public enum CityStewardMigrations {
         AddMatterTerms(),
         CreateMatterVersions(),
         CreateStreetMatterLists(),
+        AddContractEventActors(),
     ]
 }
