@@ -283,4 +283,30 @@ struct FinanceWebTests {
             #expect(leadPage.text.contains("id=\"act-sign\"") && leadPage.text.contains("管家调度中心"), "the countersignature in the history")
         }
     }
+
+    /// The street office records a village's takeover mode on the village's page; a refusal keeps what was typed.
+    @Test func theTakeoverModeIsRecordedOnTheVillagesPage() async throws {
+        try await withTestApp { app in
+            let village = try #require(try await AreaStore(db: app.db).find(code: ContractsTests.village))
+            let path = "/areas/\(village.id.uuidString.lowercased())"
+            let before = try #require(try await ContractStore(db: app.db).takeover(villageID: village.id))
+            let (street, _) = try await webLogin(app, "street-minzhi")
+            let page = try await send(app, .GET, path, headers: ["Cookie": street])
+            #expect(page.text.contains("action=\"\(path)/takeover\"") && page.text.contains("<option value=\"\(before.mode.rawValue)\" selected>"))
+            let csrf = try #require(page.csrfToken)
+            let refused = try await send(app, .POST, path + "/takeover?lang=en", headers: ["Cookie": street],
+                                         form: ["_csrf": csrf, "mode": "merger", "since": "2026-03-01", "formerCompany": "", "note": "兼并"])
+            #expect(refused.status == .badRequest && refused.text.contains("id=\"takeover-former-error\"") && refused.text.contains("value=\"兼并\""))
+            #expect(refused.text.contains("<option value=\"merger\" selected>"))
+            let saved = try await send(app, .POST, path + "/takeover", headers: ["Cookie": street],
+                                       form: ["_csrf": csrf, "mode": "merger", "since": "2026-03-01", "formerCompany": "松仔园物业公司", "note": "兼并"])
+            #expect(saved.location == path)
+            let after = try #require(try await ContractStore(db: app.db).takeover(villageID: village.id))
+            #expect(after.mode == .merger && after.formerCompany == "松仔园物业公司" && after.contracts == before.contracts, "the contracts kept")
+            // Another street's officer sees no form and cannot post one.
+            let (guanlan, _) = try await webLogin(app, "street-guanlan")
+            #expect(try await send(app, .POST, path + "/takeover", headers: ["Cookie": guanlan],
+                                   form: ["_csrf": try #require(try await send(app, .GET, "/", headers: ["Cookie": guanlan]).csrfToken), "mode": "fullTakeover", "since": "2026-03-01"]).status == .notFound)
+        }
+    }
 }

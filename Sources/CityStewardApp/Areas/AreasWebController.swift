@@ -8,6 +8,7 @@ struct AreasWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get(use: home)
         routes.get("areas", ":areaID", use: show)
+        routes.post("areas", ":areaID", "takeover", use: setTakeover)
         routes.get("areas", ":areaID", "geojson", use: geojson)
     }
 
@@ -81,6 +82,17 @@ struct AreasWebController: RouteCollection {
         var takeover: String?
         var takeoverDetail: String?
         var contracts: [Link] = []
+        /// The form to record how the village came to the steward, for its street office (as typed after a refusal).
+        var takeoverForm: TakeoverForm?
+        var takeoverModes: [Choice] = []
+        var takeoverErrors: [String: String] = [:]
+    }
+
+    struct TakeoverForm: Content {
+        var mode: String?
+        var since: String?
+        var formerCompany: String?
+        var note: String?
     }
 
     struct Link: Encodable {
@@ -91,6 +103,38 @@ struct AreasWebController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
+        try await render(req, takeover: nil, errors: [:])
+    }
+
+    /// Records a village's takeover mode from its page (the street office); a refusal comes back as the page with the
+    /// form as typed and each reason by its field.
+    @Sendable func setTakeover(req: Request) async throws -> Response {
+        let form = try req.content.decode(TakeoverForm.self)
+        let actor = try req.consoleActor()
+        guard let id = req.parameters.get("areaID").flatMap(UUID.init(uuidString:)),
+              let village = try? await req.areas.find(id, scope: AccessPolicy.areaScope(for: actor), includeShape: false), village.kind == .village else {
+            throw DomainError.notFound(zh: "没有这个城中村", en: "no such village")
+        }
+        // The form records the mode; the contracts that go with it (entered through the API) are kept.
+        let kept = try await ContractStore(db: req.db).takeover(villageID: village.id)?.contracts.map {
+            ContractsController.TakeoverContractView(counterparty: $0.counterparty.rawValue, kind: $0.kind.rawValue, reference: $0.reference,
+                                                     signedOn: $0.signedOn.description, from: $0.from.description, to: $0.to?.description)
+        }
+        do {
+            _ = try await ContractsService(req: req).setTakeover(villageCode: village.code, .init(mode: form.mode ?? "", since: form.since ?? "",
+                                                                                                 formerCompany: form.formerCompany, contracts: kept, note: form.note))
+            return req.redirect(to: Self.href(village))
+        } catch let e as DomainError where FinanceWebController.mayComeBack(e) {
+            var errors: [String: String] = [:]
+            for (field, message) in e.messagesByField(req.language) {
+                let slot = field.flatMap { ["mode", "since", "formerCompany", "note"].contains($0) ? $0 : nil } ?? "form"
+                errors[slot] = [errors[slot], message].compactMap { $0 }.joined(separator: req.language == .en ? "; " : "；")
+            }
+            return try await render(req, takeover: form, errors: errors, status: .badRequest)
+        }
+    }
+
+    func render(_ req: Request, takeover typed: TakeoverForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
         guard let actor = req.actor else {
             return req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/"))
         }
@@ -149,8 +193,16 @@ struct AreasWebController: RouteCollection {
             withMoney.contracts = try await store.list(scope: ContractAccess.scope(for: actor)).filter { $0.terms.areas.contains(area.code) }.map {
                 Link(name: "\($0.number) \($0.terms.title)", code: $0.number, kind: $0.state.label.text(language), href: "/contracts/\($0.id)")
             }
+            if let street = area.streetID, ContractAccess.mayManage(actor, streetID: street) {
+                let current = try await store.takeover(villageID: area.id)
+                let form = typed ?? TakeoverForm(mode: current?.mode.rawValue, since: current?.since.description ?? LocalDate.beijing(req.now).description,
+                                                 formerCompany: current?.formerCompany, note: current?.note)
+                withMoney.takeoverForm = form
+                withMoney.takeoverModes = TakeoverMode.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.mode) }
+                withMoney.takeoverErrors = errors
+            }
         }
-        return try await req.page("area", withMoney)
+        return try await req.page("area", withMoney, status: status)
     }
 
     /// The console's GeoJSON download (the session-authenticated twin of the API's).
