@@ -127,3 +127,41 @@ struct GeoJSONTests {
     }
 }
 
+
+@Suite("Area import plans")
+struct AreaImportPlanTests {
+    let street = UUID()
+    func square(_ lat: Double, _ long: Double) -> AreaShape {
+        AreaShape(polygons: [.rectangle(GeoBox(minLat: lat, minLong: long, maxLat: lat + 0.001, maxLong: long + 0.001))])
+    }
+
+    @Test func anImportAddsReplacesInPlaceOrRefusesWhatItMayNotTouch() throws {
+        let village = Area(id: UUID(), kind: .village, code: "440309002001V01", name: "松仔园村", parentID: UUID(), streetID: street, path: [street],
+                           shape: nil, centre: nil)
+        let grid = Area(id: UUID(), kind: .grid, code: "440309002001001", name: "网格 001", parentID: village.id, streetID: street,
+                        path: [street, village.id], shape: square(22.62, 114.03), centre: nil)
+        let elsewhere = Area(id: UUID(), kind: .grid, code: "440309002001009", name: "网格 009", parentID: UUID(), streetID: street, path: [street],
+                             shape: square(22.60, 114.00), centre: nil)
+        let existing = [grid.code: grid, elsewhere.code: elsewhere]
+        let same = AreaFeature(index: 0, code: grid.code, name: grid.name, nameEn: nil, kind: .grid, shape: grid.shape!)
+        let surveyed = AreaFeature(index: 1, code: grid.code, name: "网格 001（测绘）", nameEn: nil, kind: .grid, shape: square(22.621, 114.031))
+        let fresh = AreaFeature(index: 2, code: "440309002001002", name: "网格 002", nameEn: nil, kind: .grid, shape: square(22.63, 114.03))
+        let moved = AreaFeature(index: 3, code: elsewhere.code, name: "网格 009", nameEn: nil, kind: .grid, shape: square(22.60, 114.00))
+
+        // Without replace, a stored code is a problem; a new one is added.
+        #expect(throws: GeoJSONProblems.self) { try AreaImport.plan([same, fresh], existing: existing, parent: village, replace: false).get() }
+        let added = try AreaImport.plan([fresh], existing: existing, parent: village, replace: false).get()
+        #expect(added.creates.map(\.code) == [fresh.code] && added.changes.isEmpty)
+        // With replace, the same terms stay, a new outline and name replace the stored ones in place.
+        #expect(try AreaImport.plan([same], existing: existing, parent: village, replace: true).get().writesNothing)
+        let replaced = try AreaImport.plan([surveyed, fresh], existing: existing, parent: village, replace: true).get()
+        #expect(replaced.changes.count == 1 && replaced.changes[0].current.id == grid.id && replaced.changes[0].reshaped && replaced.changes[0].renamed)
+        #expect(replaced.creates.map(\.code) == [fresh.code])
+        // An area under another parent is never moved by an import.
+        guard case .failure(let problems) = AreaImport.plan([moved], existing: existing, parent: village, replace: true) else {
+            Issue.record("moving an area was planned")
+            return
+        }
+        #expect(problems.problems.map(\.featureIndex) == [3])
+    }
+}

@@ -86,6 +86,8 @@ struct AreasWebController: RouteCollection {
         var takeoverForm: TakeoverForm?
         var takeoverModes: [Choice] = []
         var takeoverErrors: [String: String] = [:]
+        /// Whether the page offers an import of children from GeoJSON (the district office).
+        var canImport = false
     }
 
     struct TakeoverForm: Content {
@@ -184,6 +186,7 @@ struct AreasWebController: RouteCollection {
             svg: map.map { MapSVG.render($0, label: area.displayName(language)) },
             geojsonURL: "/areas/\(area.id.uuidString.lowercased())/geojson")
         var withMoney = page
+        withMoney.canImport = actor.can(.areasManage) && area.kind != .building
         if area.kind == .village, let actor = req.actor {
             let store = ContractStore(db: req.db)
             if let t = try await store.takeover(villageID: area.id) {

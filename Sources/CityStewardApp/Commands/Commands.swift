@@ -353,6 +353,8 @@ struct AreasCommand: AsyncCommandGroup {
         struct Signature: CommandSignature {
             @Argument(name: "file", help: "a GeoJSON FeatureCollection (properties: code, name, optional name_en and kind)") var file: String
             @Option(name: "parent", help: "the code of the area the features belong to") var parent: String?
+            @Flag(name: "replace", help: "replace the outline and name of areas already under the parent (they keep their cases)") var replace: Bool
+            @Flag(name: "dry-run", help: "only print what the import would add and change; write nothing") var dryRun: Bool
         }
         var help: String { "Imports areas from FILE.geojson under --parent CODE; a file with any problem imports nothing." }
 
@@ -363,10 +365,21 @@ struct AreasCommand: AsyncCommandGroup {
             guard let size else { throw CommandFailure(description: "cannot read \(signature.file)") }
             guard size <= 200 * 1024 * 1024 else { throw CommandFailure(description: "\(signature.file) is larger than 200 MB") }
             let data = try Data(contentsOf: url)
-            switch try await ImportAreas(store: AreaStore(db: context.application.db))(data, parentCode: parent) {
-            case .success(let areas):
-                context.application.gridLocator.invalidate()
-                context.console.print("imported \(areas.count) area(s) under \(parent)")
+            switch try await ImportAreas(store: AreaStore(db: context.application.db)).run(data, parentCode: parent, replace: signature.replace, dryRun: signature.dryRun) {
+            case .success(let outcome):
+                let plan = outcome.plan
+                for f in plan.creates { context.console.print("add     \(f.code) \(f.name)") }
+                for c in plan.changes {
+                    context.console.print("replace \(c.feature.code) \(c.feature.name)" + (c.reshaped ? " (outline)" : "") + (c.renamed ? " (name, was \(c.current.name))" : ""))
+                }
+                let summary = "\(plan.creates.count) new, \(plan.changes.count) changed, \(plan.unchanged.count) unchanged under \(parent)"
+                if outcome.applied {
+                    context.application.gridLocator.invalidate()
+                    if !plan.writesNothing { try await auditCommand(context, .importData, subject: "areas:\(parent)", detail: summary) }
+                    context.console.print("imported: \(summary)")
+                } else {
+                    context.console.print("dry run, nothing written: \(summary)")
+                }
             case .failure(let failure):
                 for problem in failure.problems { context.console.error(problem.describe(.en)) }
                 throw CommandFailure(description: "nothing imported: \(failure.problems.count) problem(s) in \(signature.file)")

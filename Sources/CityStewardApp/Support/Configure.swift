@@ -135,6 +135,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: FeedsController())
     try app.register(collection: ConsumersController())
     try app.register(collection: MatterCatalogController())
+    try app.register(collection: AreaImportController())
     try app.register(collection: ContractsController())
     try app.register(collection: FinanceController())
     try app.register(collection: FeesAndSubsidiesController())

@@ -87,6 +87,50 @@ public struct AreaStore: Sendable {
         }
     }
 
+    /// The stored areas that have any of `codes`, with their shapes, by code.
+    public func areas(codes: [String]) async throws -> [String: Area] {
+        var out: [String: Area] = [:]
+        for chunk in stride(from: 0, to: codes.count, by: 500) {
+            let slice = Array(codes[chunk..<min(chunk + 500, codes.count)])
+            for r in try await AreaRecord.query(on: db).filter(\.$code ~~ slice).all() { out[r.code] = r.toArea(includeShape: true) }
+        }
+        return out
+    }
+
+    /// Carries out an import plan under `parent` in one transaction: the new areas inserted, the changed ones updated in
+    /// place (same id, so their cases keep them). Returns what was created and what was changed.
+    public func apply(_ plan: AreaImportPlan, under parent: Area) async throws -> (created: [Area], changed: [Area]) {
+        try await db.transaction { tx in
+            var created: [Area] = []
+            for feature in plan.creates {
+                let id = UUID()
+                let area = Area(id: id, kind: feature.kind, code: feature.code, name: feature.name, nameEn: feature.nameEn,
+                                parentID: parent.id, streetID: parent.kind == .district ? id : parent.streetID,
+                                path: parent.path + [id], shape: feature.shape, centre: feature.shape.labelPoint)
+                try await AreaRecord(area).create(on: tx)
+                created.append(area)
+            }
+            var changed: [Area] = []
+            for change in plan.changes {
+                guard let record = try await AreaRecord.find(change.current.id, on: tx) else { continue }
+                var area = change.current
+                area.name = change.feature.name
+                area.nameEn = change.feature.nameEn ?? change.current.nameEn
+                area.shape = change.feature.shape
+                area.centre = change.feature.shape.labelPoint
+                let fresh = AreaRecord(area)
+                record.name = fresh.name
+                record.nameEn = fresh.nameEn
+                record.geometry = fresh.geometry
+                (record.minLat, record.minLong, record.maxLat, record.maxLong) = (fresh.minLat, fresh.minLong, fresh.maxLat, fresh.maxLong)
+                (record.centreLat, record.centreLong) = (fresh.centreLat, fresh.centreLong)
+                try await record.update(on: tx)
+                changed.append(area)
+            }
+            return (created, changed)
+        }
+    }
+
     /// Inserts one area (the demo loader and tests); the caller gives a complete `Area`.
     public func insert(_ area: Area) async throws {
         try await AreaRecord(area).create(on: db)
