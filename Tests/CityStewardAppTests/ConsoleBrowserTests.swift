@@ -104,6 +104,9 @@ struct AccessibilitySweepTests {
             let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first)
             let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: contract.number).first)
             let resident = try #require(try await ResidentStore(db: app.db).list(scope: .everything, limit: 1).rows.first)
+            let building = try #require(try await AreaStore(db: app.db).find(code: resident.buildingCode))
+            let house = try await HouseStore(db: app.db).create(HouseTerms(building: building.code, unit: resident.unit, addressCode: nil, use: .rental, rooms: 2,
+                                                                           floorArea: 48), in: building, at: app.clock.now)
             let village = try await areaID(app, code: "440309002001V01")
             let tracking = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
             let publicPages = ["/login", "/report", "/report/new", "/find?phone=\(DemoCases.residentPhone)", "/t/\(tracking)",
@@ -112,7 +115,8 @@ struct AccessibilitySweepTests {
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
                                 "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users", "/consumers",
-                                "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002"]
+                                "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002",
+                                "/houses?building=\(resident.buildingCode)", "/houses/\(house.id.uuidString.lowercased())"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")
@@ -122,7 +126,7 @@ struct AccessibilitySweepTests {
                     try await b.fill("input[name=password]", DemoDistrict.password)
                     _ = try await b.click("form button[type=submit]")
                     for path in consolePages {
-                        try await b.open(base + path + "?lang=\(language)")
+                        try await b.open(base + path + (path.contains("?") ? "&" : "?") + "lang=\(language)")
                         let status = try await b.evaluate("performance.getEntriesByType('navigation')[0].responseStatus") as? Int
                         #expect(status == 200, "\(path) answered \(status.map(String.init) ?? "?")")
                         let width = try await b.evaluate("document.documentElement.scrollWidth") as? Int ?? 0

@@ -141,10 +141,14 @@ struct ResidentsTests {
             let partial = try await send(app, .POST, "/api/v1/residents/import?partial=true", headers: headers, raw: csv)
             #expect(partial.status == .created && partial.json["imported"] as? Int == 2)
             #expect(try await ResidentStore(db: app.db).count() == 2)
-            // Once registered, an ID number is refused on the next import.
-            let again = try await send(app, .POST, "/api/v1/residents/import?partial=true", headers: headers, raw: csv)
-            #expect(again.json["imported"] as? Int == 0)
-            #expect((again.json["problems"] as? [[String: Any]])?.contains { $0["row"] as? Int == 2 && ($0["reason"] as? String)?.contains("已登记") == true } == true)
+            // Once registered, a person in the next import is brought up to date, not registered twice.
+            let moved = csv.replacingOccurrences(of: "\(building),1-101,2024-03-01,\n", with: "\(building),1-102,2024-03-01,2026-06-30\n")
+            let again = try await send(app, .POST, "/api/v1/residents/import?partial=true", headers: headers, raw: moved)
+            #expect(again.json["imported"] as? Int == 0 && again.json["updated"] as? Int == 2, "\(again.text)")
+            #expect(try await ResidentStore(db: app.db).count() == 2)
+            let index = app.fieldCipher.blindIndex(good1[0].idNumber)
+            let updated = try #require(try await ResidentStore(db: app.db).rows(idIndexes: [index])[index])
+            #expect(updated.unit == "1-102" && updated.moveOut == "2026-06-30")
             // A header without the needed columns, an empty body, a caller who may not import.
             #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "foo,bar\n1,2").status == .badRequest)
             #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "").status == .badRequest)
@@ -152,7 +156,8 @@ struct ResidentsTests {
             staff.contentType = HTTPMediaType(type: "text", subType: "csv")
             #expect(try await send(app, .POST, "/api/v1/residents/import", headers: staff, raw: csv).status == .forbidden)
             // The import is audited.
-            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "import")).rows.map(\.detail) == ["imported=0; refused rows=6", "imported=2; refused rows=4"])
+            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "import")).rows.map(\.detail)
+                    == ["imported=0; updated=2; refused rows=4", "imported=2; updated=0; refused rows=4"])
             // The console's import page reports the rows too.
             let (cookie, _) = try await webLogin(app, "street-minzhi")
             let form = try await send(app, .GET, "/residents/import", headers: ["Cookie": cookie])

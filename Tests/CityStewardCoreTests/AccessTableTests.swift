@@ -128,6 +128,11 @@ struct AccessTableTests {
         #expect(!ExchangeAccess.mayManageConsumers(actor(.districtAdmin, keyScopes: [.feedsRead])), "a district key narrowed to reading feeds")
     }
 
+    @Test func households() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], HouseholdAccess.mayManage, "register houses and residents")
+    }
+
     @Test func money() {
         table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: true], { FinanceAccess.mayEver(.read, $0) }, "read money")

@@ -88,6 +88,8 @@ struct AreasWebController: RouteCollection {
         var takeoverErrors: [String: String] = [:]
         /// Whether the page offers an import of children from GeoJSON (the district office).
         var canImport = false
+        /// A building's houses and residents, for those who read the register.
+        var housesHref: String?
     }
 
     struct TakeoverForm: Content {
@@ -187,6 +189,7 @@ struct AreasWebController: RouteCollection {
             geojsonURL: "/areas/\(area.id.uuidString.lowercased())/geojson")
         var withMoney = page
         withMoney.canImport = actor.can(.areasManage) && area.kind != .building
+        if area.kind == .building, actor.can(.residentsRead) { withMoney.housesHref = "/houses?building=\(area.code)" }
         if area.kind == .village, let actor = req.actor {
             let store = ContractStore(db: req.db)
             if let t = try await store.takeover(villageID: area.id) {

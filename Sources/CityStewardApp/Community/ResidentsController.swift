@@ -38,13 +38,19 @@ struct ResidentsController: RouteCollection {
         var birthYear: Int
         var moveIn: String
         var moveOut: String?
+        var relation: String?
+        var relationLabel: String?
+        var residence: String?
+        var residenceLabel: String?
     }
 
     static func view(_ r: ResidentRow, _ reference: CaseReference, _ language: Language) -> ResidentView {
         ResidentView(id: r.id, name: r.nameMasked, idNumber: r.idMasked, phone: r.phoneMasked, role: r.role,
                      roleLabel: ResidentRole(rawValue: r.role)?.label.text(language) ?? r.role, building: r.buildingCode,
                      buildingName: reference.areas[r.areaId]?.displayName(language) ?? r.buildingCode, unit: r.unit, birthYear: r.birthYear,
-                     moveIn: r.moveIn, moveOut: r.moveOut)
+                     moveIn: r.moveIn, moveOut: r.moveOut, relation: r.relation,
+                     relationLabel: r.relation.flatMap(HouseholdRelation.init(rawValue:))?.label.text(language),
+                     residence: r.residence, residenceLabel: r.residence.flatMap(ResidenceStatus.init(rawValue:))?.label.text(language))
     }
 
     struct Query: Content {
@@ -147,6 +153,8 @@ struct ResidentsController: RouteCollection {
 
     struct ImportAnswer: Content {
         var imported: Int
+        /// People already registered whose rows the file brought up to date (door, phone, role, dates).
+        var updated: Int = 0
         var rows: Int
         var problems: [Problem]
 
@@ -166,22 +174,41 @@ struct ResidentsController: RouteCollection {
         let byCode = Dictionary(uniqueKeysWithValues: buildings.map { ($0.code, $0) })
         var (valid, problems) = ResidentCSV.parse(text, knownBuildings: Set(byCode.keys))
         let cipher = req.application.fieldCipher
-        let registered = try await ResidentStore(db: req.db).existing(idIndexes: valid.flatMap { cipher.blindIndexes($0.resident.idNumber.value) })
+        // A person already registered is brought up to date, not registered twice (matched by the ID number's index
+        // under every key of the ring).
+        let store = ResidentStore(db: req.db)
+        let registered = try await store.rows(idIndexes: valid.flatMap { cipher.blindIndexes($0.resident.idNumber.value) })
+        let scopePaths = scope
+        var updates: [ResidentRow] = []
         valid.removeAll { v in
-            guard !registered.isDisjoint(with: cipher.blindIndexes(v.resident.idNumber.value)) else { return false }
-            problems.append(ResidentCSV.RowProblem(row: v.row, field: "idNumber", reason: LocalizedText(zh: "该身份证号已登记", en: "this ID number is already registered")))
+            guard let current = cipher.blindIndexes(v.resident.idNumber.value).lazy.compactMap({ registered[$0] }).first else { return false }
+            guard scopePaths.includes(path: Area.decodePath(current.areaPath)) else {
+                problems.append(ResidentCSV.RowProblem(row: v.row, field: "idNumber", reason: LocalizedText(
+                    zh: "该身份证号已在辖区外登记", en: "this ID number is registered outside your areas")))
+                return true
+            }
+            guard let building = byCode[v.resident.building], let fresh = try? ResidentStore.row(v.resident, in: building, cipher: cipher, now: req.now) else { return true }
+            var row = current
+            (row.areaId, row.areaPath, row.streetId, row.buildingCode, row.unit, row.role) = (fresh.areaId, fresh.areaPath, fresh.streetId, fresh.buildingCode, fresh.unit, fresh.role)
+            if fresh.phoneSealed != nil { (row.phoneSealed, row.phoneMasked, row.phoneIndex) = (fresh.phoneSealed, fresh.phoneMasked, fresh.phoneIndex) }
+            (row.moveIn, row.moveOut) = (fresh.moveIn, fresh.moveOut)
+            updates.append(row)
             return true
         }
         problems.sort { ($0.row, $0.field) < ($1.row, $1.field) }
         let language = req.language
         let report = problems.map { ImportAnswer.Problem(row: $0.row, field: $0.field, reason: $0.reason.text(language)) }
-        let total = valid.count + Set(problems.map(\.row)).count
-        guard problems.isEmpty || partial else { return ImportAnswer(imported: 0, rows: total, problems: report) }
+        let total = valid.count + updates.count + Set(problems.map(\.row)).count
+        guard problems.isEmpty || partial else { return ImportAnswer(imported: 0, updated: 0, rows: total, problems: report) }
         let now = req.now
         let rows = try valid.map { try ResidentStore.row($0.resident, in: byCode[$0.resident.building]!, cipher: cipher, now: now) }
-        try await ResidentStore(db: req.db).insert(rows)
-        try await req.audit(.importData, subject: "residents", detail: "imported=\(rows.count); refused rows=\(Set(problems.map(\.row)).count)")
-        return ImportAnswer(imported: rows.count, rows: total, problems: report)
+        let changed = updates
+        try await req.db.transaction { tx in
+            try await ResidentStore(db: tx).insert(rows)
+            for row in changed { try await ResidentStore(db: tx).update(row) }
+        }
+        try await req.audit(.importData, subject: "residents", detail: "imported=\(rows.count); updated=\(updates.count); refused rows=\(Set(problems.map(\.row)).count)")
+        return ImportAnswer(imported: rows.count, updated: updates.count, rows: total, problems: report)
     }
 
     @Sendable func importAPI(req: Request) async throws -> Response {
@@ -239,17 +266,46 @@ struct ResidentsController: RouteCollection {
         var fields: [Choice]
         var revealedField: String?
         var revealedValue: String?
+        /// The change form (phone, role, relation, residence, door, move-out), for those who register residents, as typed
+        /// after a refusal.
+        var canChange: Bool = false
+        var change: HouseholdsController.ChangeBody = .init()
+        var roles: [Choice] = []
+        var relations: [Choice] = []
+        var residences: [Choice] = []
+        var errors: [String: String] = [:]
+        var houseHref: String?
     }
 
-    func renderDetail(_ req: Request, actor: Actor, row: ResidentRow, revealed: (PersonalField, String)?) async throws -> Response {
+    func renderDetail(_ req: Request, actor: Actor, row: ResidentRow, revealed: (PersonalField, String)?, typed: HouseholdsController.ChangeBody? = nil,
+                      errors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
         let language = req.language
         let view = Self.view(row, try await req.caseReference(), language)
         let fields = PersonalField.allCases.filter { row.sealed($0) != nil }.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: false) }
-        let page = DetailPage(page: PageChrome(request: req, title: view.name), r: view, canReveal: actor.can(.residentsReveal), fields: fields,
+        var page = DetailPage(page: PageChrome(request: req, title: view.name), r: view, canReveal: actor.can(.residentsReveal), fields: fields,
                               revealedField: revealed?.0.label.text(language), revealedValue: revealed?.1)
-        let response = try await req.page("resident", page)
+        if HouseholdAccess.mayManage(actor), row.moveOut == nil {
+            let change = typed ?? HouseholdsController.ChangeBody(role: row.role, relation: row.relation, residence: row.residence, unit: row.unit)
+            page.canChange = true
+            page.change = change
+            page.roles = HouseholdsController.roles(change.role, language)
+            page.relations = HouseholdsController.relations(change.relation, language)
+            page.residences = HouseholdsController.residences(change.residence, language)
+            page.errors = errors
+        }
+        if let house = try await HouseStore(db: req.db).list(buildingCode: row.buildingCode).first(where: { $0.unit == row.unit }) {
+            page.houseHref = "/houses/\(house.id.uuidString.lowercased())"
+        }
+        let response = try await req.page("resident", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
+    }
+
+    /// A refused change comes back as the resident's page with the form as typed and each reason by its field.
+    func changeRefused(_ req: Request, typed: HouseholdsController.ChangeBody, errors: [String: String]) async throws -> Response {
+        let actor = try req.consoleActor()
+        let row = try await resident(req, actor)
+        return try await renderDetail(req, actor: actor, row: row, revealed: nil, typed: typed, errors: errors, status: .badRequest)
     }
 
     /// The session's one-time pass to show a value just revealed (post/redirect/get): which resident and field,

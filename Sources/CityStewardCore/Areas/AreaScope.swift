@@ -14,5 +14,13 @@ public enum AreaScope: Sendable, Equatable {
         }
     }
 
+    /// Whether a record filed under an area with this path (its ids from the root) lies in the scope.
+    public func includes(path: [UUID]) -> Bool {
+        switch self {
+        case .everything: true
+        case .subtrees(let roots): roots.contains { path.contains($0) }
+        }
+    }
+
     public var isEverything: Bool { self == .everything }
 }

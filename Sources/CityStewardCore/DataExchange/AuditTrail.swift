@@ -17,6 +17,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case export
     case keysRotated = "keys.rotated"
     case importData = "import"
+    case residentChanged = "resident.changed"
     case retention
 
     public var label: LocalizedText {
@@ -40,6 +41,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .export: LocalizedText(zh: "数据导出", en: "Data export")
         case .keysRotated: LocalizedText(zh: "密钥轮换", en: "Keys rotated")
         case .importData: LocalizedText(zh: "数据导入", en: "Data import")
+        case .residentChanged: LocalizedText(zh: "实有人口与房屋登记", en: "Residents and houses registered")
         case .retention: LocalizedText(zh: "到期数据清理", en: "Retention")
         }
     }

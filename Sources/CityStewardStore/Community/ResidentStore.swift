@@ -26,9 +26,13 @@ public struct ResidentRow: Codable, Sendable, Equatable {
     public var moveOut: String?
     public var keyVersion: String
     public var createdAt: Date
+    /// Relation to the head of the household (`HouseholdRelation`), when recorded.
+    public var relation: String?
+    /// How the person lives here (`ResidenceStatus`), when recorded.
+    public var residence: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, unit, role, male
+        case id, unit, role, male, relation, residence
         case areaId = "area_id", areaPath = "area_path", streetId = "street_id", buildingCode = "building_code"
         case nameSealed = "name_sealed", nameMasked = "name_masked", idSealed = "id_sealed", idMasked = "id_masked", idIndex = "id_index"
         case phoneSealed = "phone_sealed", phoneMasked = "phone_masked", phoneIndex = "phone_index", birthYear = "birth_year"
@@ -72,7 +76,7 @@ public struct ResidentStore: Sendable {
             idSealed: try cipher.seal(r.idNumber.value), idMasked: Masking.identityNumber(r.idNumber.value), idIndex: cipher.blindIndex(r.idNumber.value),
             phoneSealed: try phone.map(cipher.seal), phoneMasked: phone.map(Masking.phone), phoneIndex: phone.map(cipher.blindIndex),
             birthYear: r.idNumber.birthDate.year, male: r.idNumber.isMale, moveIn: r.moveIn.description, moveOut: r.moveOut?.description,
-            keyVersion: cipher.keyVersion, createdAt: now)
+            keyVersion: cipher.keyVersion, createdAt: now, relation: nil, residence: nil)
     }
 
     /// Writes all rows or none. An ID number already registered is refused (unique blind index).
@@ -149,6 +153,31 @@ public struct ResidentStore: Sendable {
         let q = sql.select().column("*").from("residents").where("id", .equal, id)
         guard try await scoped(q, scope), let row = try await q.first(decoding: ResidentRow.self) else { throw Self.notFound }
         return row
+    }
+
+    /// The residents registered at one door of a building, those living there first, then those who moved out.
+    public func occupants(buildingCode: String, unit: String) async throws -> [ResidentRow] {
+        try await sql.select().column("*").from("residents").where("building_code", .equal, buildingCode).where("unit", .equal, unit)
+            .orderBy("move_in").all(decoding: ResidentRow.self)
+            .sorted { ($0.moveOut == nil ? 0 : 1, $0.moveIn) < ($1.moveOut == nil ? 0 : 1, $1.moveIn) }
+    }
+
+    /// Writes a resident's changed fields (the row as it should be now).
+    public func update(_ row: ResidentRow) async throws {
+        try await sql.update("residents").set("phone_sealed", to: row.phoneSealed).set("phone_masked", to: row.phoneMasked).set("phone_index", to: row.phoneIndex)
+            .set("role", to: row.role).set("relation", to: row.relation).set("residence", to: row.residence).set("unit", to: row.unit)
+            .set("building_code", to: row.buildingCode).set("area_id", to: row.areaId).set("area_path", to: row.areaPath).set("street_id", to: row.streetId)
+            .set("move_in", to: row.moveIn).set("move_out", to: row.moveOut).where("id", .equal, row.id).run()
+    }
+
+    /// The registered residents whose ID-number index is one of these, by index.
+    public func rows(idIndexes: [String]) async throws -> [String: ResidentRow] {
+        var out: [String: ResidentRow] = [:]
+        for chunk in stride(from: 0, to: idIndexes.count, by: 500) {
+            let part = Array(idIndexes[chunk..<min(idIndexes.count, chunk + 500)])
+            for row in try await sql.select().column("*").from("residents").where("id_index", .in, part).all(decoding: ResidentRow.self) { out[row.idIndex] = row }
+        }
+        return out
     }
 
     public func count() async throws -> Int {

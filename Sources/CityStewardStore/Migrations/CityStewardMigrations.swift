@@ -41,5 +41,7 @@ public enum CityStewardMigrations {
         CreateMatterVersions(),
         CreateStreetMatterLists(),
         AddContractEventActors(),
+        CreateHouses(),
+        AddResidentHouseholdFields(),
     ]
 }
