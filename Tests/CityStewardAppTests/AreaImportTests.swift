@@ -110,4 +110,35 @@ struct AreaImportTests {
             #expect(!(try await send(app, .GET, path, headers: ["Cookie": street]).text.contains("/import\"")))
         }
     }
+
+    @Test func theDistrictOfficeAddsAndRenamesAreasOnTheirPages() async throws {
+        try await withTestApp { app in
+            let store = AreaStore(db: app.db)
+            let village = try #require(try await store.find(code: songziyuan))
+            let grid = try #require(try await store.children(of: village.id).filter { $0.kind == .grid }.sorted { $0.code < $1.code }.first)
+            let (admin, _) = try await webLogin(app, "district-admin")
+            let path = "/areas/\(grid.id.uuidString.lowercased())"
+            let page = try await send(app, .GET, path, headers: ["Cookie": admin])
+            #expect(page.text.contains("action=\"\(path)/children\"") && page.text.contains("<option value=\"building\" selected>"))
+            let csrf = try #require(page.csrfToken)
+            // A code that does not extend the grid's is refused by its field, the rest kept.
+            let bad = try await send(app, .POST, path + "/children?lang=en", headers: ["Cookie": admin],
+                                     form: ["_csrf": csrf, "kind": "building", "code": "440309002001999B01", "name": "7 栋"])
+            #expect(bad.status == .badRequest && bad.text.contains("id=\"child-code-error\"") && bad.text.contains("value=\"7 栋\""))
+            let made = try await send(app, .POST, path + "/children", headers: ["Cookie": admin],
+                                      form: ["_csrf": csrf, "kind": "building", "code": grid.code + "B77", "name": "7 栋"])
+            let building = try #require(try await store.find(code: grid.code + "B77"))
+            #expect(made.location == "/areas/\(building.id.uuidString.lowercased())" && building.parentID == grid.id && building.path == grid.path + [building.id])
+            // Renamed: the code and the place stay; an empty name is refused.
+            #expect(try await send(app, .POST, path + "/name", headers: ["Cookie": admin], form: ["_csrf": csrf, "name": " "]).status == .badRequest)
+            let renamed = try await send(app, .POST, path + "/name", headers: ["Cookie": admin], form: ["_csrf": csrf, "name": "松仔园村第一网格", "nameEn": "Grid 1"])
+            #expect(renamed.location == path)
+            let now = try #require(try await store.find(code: grid.code))
+            #expect(now.name == "松仔园村第一网格" && now.nameEn == "Grid 1" && now.id == grid.id && now.shape == grid.shape)
+            // The API does the same for the district office only.
+            let api = try await send(app, .PATCH, "/api/v1/areas/\(grid.id.uuidString)", headers: bearer(try await token(app, "district-admin")), json: ["name": "网格一"])
+            #expect(api.status == .ok && api.json["name"] as? String == "网格一" && api.json["nameEn"] as? String == "Grid 1")
+            #expect(try await send(app, .PATCH, "/api/v1/areas/\(grid.id.uuidString)", headers: bearer(try await token(app, "street-minzhi")), json: ["name": "x"]).status == .forbidden)
+        }
+    }
 }

@@ -9,6 +9,10 @@ struct AreasWebController: RouteCollection {
         routes.get(use: home)
         routes.get("areas", ":areaID", use: show)
         routes.post("areas", ":areaID", "takeover", use: setTakeover)
+        routes.post("areas", ":areaID", "children", use: addChildForm)
+        routes.post("areas", ":areaID", "name", use: renameForm)
+        routes.post("api", "v1", "areas", ":areaID", "children", use: addChildAPI)
+        routes.patch("api", "v1", "areas", ":areaID", use: renameAPI)
         routes.get("areas", ":areaID", "geojson", use: geojson)
     }
 
@@ -90,6 +94,22 @@ struct AreasWebController: RouteCollection {
         var canImport = false
         /// A building's houses and residents, for those who read the register.
         var housesHref: String?
+        /// The district office's forms: a child added, the area renamed (as typed after a refusal).
+        var canEdit = false
+        var childKinds: [Choice] = []
+        var child: AreaForm = .init()
+        var childErrors: [String: String] = [:]
+        var rename: AreaForm = .init()
+        var renameErrors: [String: String] = [:]
+    }
+
+    struct AreaForm: Content {
+        var code: String?
+        var kind: String?
+        var name: String?
+        var nameEn: String?
+
+        var draft: AreaDraft { AreaDraft(code: code ?? "", kind: kind ?? "", name: name ?? "", nameEn: nameEn ?? "") }
     }
 
     struct TakeoverForm: Content {
@@ -108,6 +128,48 @@ struct AreasWebController: RouteCollection {
 
     @Sendable func show(req: Request) async throws -> Response {
         try await render(req, takeover: nil, errors: [:])
+    }
+
+    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] {
+        var out: [String: String] = [:]
+        for p in problems.problems { out[p.field] = [out[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；") }
+        return out
+    }
+
+    @Sendable func addChildForm(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let form = try req.content.decode(AreaForm.self)
+        do {
+            let child = try await EditAreas(req: req).addChild(under: req.parameters.get("areaID"), form.draft)
+            return req.redirect(to: Self.href(child))
+        } catch let problems as FieldProblems {
+            return try await render(req, takeover: nil, errors: [:], child: form, childErrors: Self.messages(problems, req.language), status: .badRequest)
+        }
+    }
+
+    @Sendable func renameForm(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let form = try req.content.decode(AreaForm.self)
+        do {
+            let area = try await EditAreas(req: req).rename(req.parameters.get("areaID"), form.draft)
+            return req.redirect(to: Self.href(area))
+        } catch let problems as FieldProblems {
+            return try await render(req, takeover: nil, errors: [:], rename: form, renameErrors: Self.messages(problems, req.language), status: .badRequest)
+        }
+    }
+
+    @Sendable func addChildAPI(req: Request) async throws -> Response {
+        let child = try await EditAreas(req: req).addChild(under: req.parameters.get("areaID"), try req.content.decode(AreaForm.self).draft)
+        return try await AreasAPIController.AreaResponse(child, language: req.language).encodeResponse(status: .created, for: req)
+    }
+
+    /// A new name (and English name); left out, the English name stays.
+    @Sendable func renameAPI(req: Request) async throws -> AreasAPIController.AreaResponse {
+        var form = try req.content.decode(AreaForm.self)
+        let (_, current) = try await EditAreas(req: req).area(req.parameters.get("areaID"))
+        if form.name == nil { form.name = current.name }
+        if form.nameEn == nil { form.nameEn = current.nameEn }
+        return AreasAPIController.AreaResponse(try await EditAreas(req: req).rename(req.parameters.get("areaID"), form.draft), language: req.language)
     }
 
     /// Records a village's takeover mode from its page (the street office); a refusal comes back as the page with the
@@ -138,7 +200,8 @@ struct AreasWebController: RouteCollection {
         }
     }
 
-    func render(_ req: Request, takeover typed: TakeoverForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+    func render(_ req: Request, takeover typed: TakeoverForm?, errors: [String: String], child: AreaForm? = nil, childErrors: [String: String] = [:],
+                rename: AreaForm? = nil, renameErrors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
         guard let actor = req.actor else {
             return req.redirect(to: "/login?next=" + (req.url.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/"))
         }
@@ -190,6 +253,15 @@ struct AreasWebController: RouteCollection {
         var withMoney = page
         withMoney.canImport = actor.can(.areasManage) && area.kind != .building
         if area.kind == .building, actor.can(.residentsRead) { withMoney.housesHref = "/houses?building=\(area.code)" }
+        if actor.can(.areasManage) {
+            withMoney.canEdit = true
+            let childForm = child ?? AreaForm(kind: area.kind.defaultChild?.rawValue)
+            withMoney.child = childForm
+            withMoney.childKinds = area.kind.allowedChildren.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == childForm.kind) }
+            withMoney.childErrors = childErrors
+            withMoney.rename = rename ?? AreaForm(name: area.name, nameEn: area.nameEn)
+            withMoney.renameErrors = renameErrors
+        }
         if area.kind == .village, let actor = req.actor {
             let store = ContractStore(db: req.db)
             if let t = try await store.takeover(villageID: area.id) {

@@ -131,6 +131,14 @@ public struct AreaStore: Sendable {
         }
     }
 
+    /// Renames an area (its code, place and outline stay).
+    public func rename(_ id: UUID, name: String, nameEn: String?) async throws {
+        guard let record = try await AreaRecord.find(id, on: db) else { throw Self.notFound }
+        record.name = name
+        record.nameEn = nameEn
+        try await record.update(on: db)
+    }
+
     /// Inserts one area (the demo loader and tests); the caller gives a complete `Area`.
     public func insert(_ area: Area) async throws {
         try await AreaRecord(area).create(on: db)
