@@ -130,11 +130,7 @@ struct AreasWebController: RouteCollection {
         try await render(req, takeover: nil, errors: [:])
     }
 
-    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] {
-        var out: [String: String] = [:]
-        for p in problems.problems { out[p.field] = [out[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；") }
-        return out
-    }
+    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] { problems.messagesByField(language) }
 
     @Sendable func addChildForm(req: Request) async throws -> Response {
         _ = try req.consoleActor()

@@ -143,11 +143,7 @@ struct HouseholdsController: RouteCollection {
         }
     }
 
-    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] {
-        var out: [String: String] = [:]
-        for p in problems.problems { out[p.field] = [out[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；") }
-        return out
-    }
+    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] { problems.messagesByField(language) }
 
     static func uses(_ chosen: String?, _ language: Language) -> [Choice] {
         HouseUse.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == chosen) }

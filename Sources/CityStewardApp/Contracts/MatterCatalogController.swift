@@ -203,12 +203,7 @@ struct MatterCatalogController: RouteCollection {
     }
 
     static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] {
-        var out: [String: String] = [:]
-        for p in problems.problems {
-            let field = p.field == "benchmarkFen" ? "benchmarkYuan" : p.field
-            out[field] = [out[field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；")
-        }
-        return out
+        problems.messagesByField(language, rename: ["benchmarkFen": "benchmarkYuan"])
     }
 
     struct FormChoices: Encodable {

@@ -121,14 +121,9 @@ struct ConsumersController: RouteCollection {
         var errors: [String: String]
     }
 
+    /// A rule's problem sits by its own row of the rules form (`rules.phone` → `phone`).
     static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] {
-        var out: [String: String] = [:]
-        for p in problems.problems {
-            // A rule's problem sits by its own row of the rules form (`rules.phone` → `phone`).
-            let field = p.field.hasPrefix("rules.") ? String(p.field.dropFirst(6)) : p.field
-            out[field] = [out[field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；")
-        }
-        return out
+        problems.messagesByField(language, rename: Dictionary(uniqueKeysWithValues: FieldKind.allCases.map { ("rules.\($0.rawValue)", $0.rawValue) }))
     }
 
     /// The district's villages as checkboxes, by street, those chosen ticked.

@@ -73,11 +73,7 @@ struct DirectoryWebController: RouteCollection {
         var notice: String?
     }
 
-    static func messages(_ problems: FieldProblems, _ language: Language) -> FieldMessages {
-        var out: FieldMessages = [:]
-        for p in problems.problems { out[p.field] = [out[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: "；") }
-        return out
-    }
+    static func messages(_ problems: FieldProblems, _ language: Language) -> [String: String] { problems.messagesByField(language) }
 
     func requireAdmin(_ req: Request) throws -> Actor {
         let actor = try req.consoleActor()

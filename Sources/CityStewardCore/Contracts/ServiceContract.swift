@@ -476,6 +476,17 @@ extension FieldProblems {
         self.problems = problems
     }
 
+    /// The reasons by field, for a form that shows each by its field (several reasons of one field joined); `rename`
+    /// maps a use case's field names to the form's.
+    public func messagesByField(_ language: Language, rename: [String: String] = [:]) -> [String: String] {
+        var out: [String: String] = [:]
+        for p in problems {
+            let field = rename[p.field] ?? p.field
+            out[field] = [out[field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；")
+        }
+        return out
+    }
+
     /// One invalid-input error naming every field and reason.
     public var domainError: DomainError {
         .invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
