@@ -219,3 +219,32 @@ import VaporTesting
         }
     }
 }
+
+@Suite("Case search by number or words") struct CaseSearchTests {
+    @Test func aCaseIsFoundByItsNumberOrTheWordsOfItsDescription() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol"), dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 1)
+            let first = try await report(app, patrol, category: "06010", at: p, extra: ["description": "巷口垃圾桶满溢_100%"])
+            let second = try await report(app, patrol, category: "06010", at: p, extra: ["description": "巷口路灯不亮"])
+            let number = try #require(first.json["number"] as? String)
+            _ = second
+            func search(_ q: String) async throws -> (numbers: [String], total: Int?) {
+                let reply = try await send(app, .GET, "/api/v1/cases?q=\(q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", headers: bearer(dispatcher))
+                #expect(reply.status == .ok, "\(reply.text)")
+                return (((reply.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["number"] as? String }, reply.json["total"] as? Int)
+            }
+            #expect(try await search(number.lowercased()).numbers == [number], "a number, in any case")
+            let both = try await search("巷口")
+            #expect(both.numbers.count == 2 && both.total == 2, "the counts follow the search")
+            #expect(try await search("垃圾桶").numbers == [number])
+            // The pattern's wildcards are looked for as typed.
+            #expect(try await search("_100%").numbers == [number])
+            #expect(try await send(app, .GET, "/api/v1/cases?q=a", headers: bearer(dispatcher)).status == .badRequest)
+            // The console keeps what was searched, in the field and the pages' links.
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let page = try await send(app, .GET, "/cases?q=%E5%B7%B7%E5%8F%A3", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("value=\"巷口\"") && page.text.contains(number))
+        }
+    }
+}

@@ -227,6 +227,8 @@ struct CasesAPIController: RouteCollection {
         var after: String?
         /// The console's way back: the page that ends just before this cursor.
         var before: String?
+        /// A case number (`LH-2026-000123`), or words its description contains.
+        var q: String?
 
         init(state: String? = nil, overdue: Bool? = nil, area: UUID? = nil, category: String? = nil, source: String? = nil, supervised: Bool? = nil,
              limit: Int? = nil, offset: Int? = nil, after: String? = nil, before: String? = nil) {
@@ -269,6 +271,7 @@ struct CasesAPIController: RouteCollection {
             offset = try number(.offset)
             after = try text(.after)
             before = try text(.before)
+            q = try text(.q)
         }
     }
 
@@ -315,8 +318,20 @@ struct CasesAPIController: RouteCollection {
             guard let s = CaseSource(rawValue: text) else { throw DomainError.invalid("source", zh: "未知来源 \(text)", en: "unknown source \(text)") }
             source = s
         }
-        return CaseFilter(states: states, overdueAt: q.overdue == true ? now : nil, areaID: q.area,
-                          categoryCode: (q.category ?? "").isEmpty ? nil : q.category, source: source, supervisedOnly: q.supervised == true)
+        var filter = CaseFilter(states: states, overdueAt: q.overdue == true ? now : nil, areaID: q.area,
+                                categoryCode: (q.category ?? "").isEmpty ? nil : q.category, source: source, supervisedOnly: q.supervised == true)
+        let search = (q.q ?? "").trimmingCharacters(in: .whitespaces)
+        if !search.isEmpty {
+            if search.range(of: #"^[A-Za-z]{2}-\d{4}-\d{6}$"#, options: .regularExpression) != nil {
+                filter.numbers = [search.uppercased()]
+            } else if search.count < 2 || search.count > 50 {
+                throw DomainError.invalid("q", zh: "请输入完整的案件编号（如 LH-2026-000123）或 2~50 个字的描述关键词",
+                                          en: "give a whole case number (e.g. LH-2026-000123) or 2–50 characters of its description")
+            } else {
+                filter.words = search
+            }
+        }
+        return filter
     }
 
     @Sendable func list(req: Request) async throws -> CaseList {

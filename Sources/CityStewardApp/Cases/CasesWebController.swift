@@ -76,6 +76,8 @@ struct CasesWebController: RouteCollection {
         var areas: [Choice]
         var sources: [Choice]
         var category: String
+        /// The search as typed: a case number or words of the description.
+        var search: String
         var overdue: Bool
         var prev: String?
         var next: String?
@@ -106,6 +108,7 @@ struct CasesWebController: RouteCollection {
             if let a = q.area { items["area"] = a.uuidString.lowercased() }
             if let c = q.category, !c.isEmpty { items["category"] = c }
             if let s = q.source, !s.isEmpty { items["source"] = s }
+            if let w = q.q, !w.isEmpty { items["q"] = w }
             for (k, v) in changes { items[k] = v }
             let query = items.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)" }
             return "/cases" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
@@ -131,7 +134,7 @@ struct CasesWebController: RouteCollection {
             areas: [Choice(value: "", label: language == .en ? "Every area" : "全部区域", selected: q.area == nil)] + areaOptions,
             sources: [Choice(value: "", label: language == .en ? "Any source" : "全部来源", selected: q.source == nil)]
                 + CaseSource.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: q.source == $0.rawValue) },
-            category: q.category ?? "", overdue: q.overdue == true,
+            category: q.category ?? "", search: q.q ?? "", overdue: q.overdue == true,
             prev: listed.previous.map { link(["before": $0.token]) },
             next: listed.next.map { link(["after": $0.token]) },
             canReport: actor.can(.casesReport),

@@ -236,6 +236,11 @@ extension CaseStore {
         // Written as the partial index's own condition, so both databases use it.
         if filter.supervisedOnly { query.where(SQLIdentifier("supervised")) }
         if !filter.numbers.isEmpty { query.where("number", .in, filter.numbers) }
+        if let words = filter.words {
+            // The pattern's own wildcards escaped: what was typed is looked for as it is.
+            let escaped = words.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            query.where(SQLQueryString("description LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'"))
+        }
         if !filter.categoryCodes.isEmpty { query.where("category_code", .in, filter.categoryCodes) }
         if let t = filter.reportedFrom { query.where("reported_at", .greaterThanOrEqual, t) }
         if let t = filter.reportedBefore { query.where("reported_at", .lessThanOrEqual, t) }
@@ -265,7 +270,7 @@ extension CaseStore {
         guard parts.any, !resolved.unknownArea else { return CaseCounts() }
         let narrowing = resolved.area?.path
         var byState: [CaseState: Int] = [:]
-        let tallied = !f.supervisedOnly && f.numbers.isEmpty && f.reportedFrom == nil && f.reportedBefore == nil && f.updatedAfter == nil && f.updatedBefore == nil
+        let tallied = !f.supervisedOnly && f.numbers.isEmpty && f.words == nil && f.reportedFrom == nil && f.reportedBefore == nil && f.updatedAfter == nil && f.updatedBefore == nil
         // A reporter's cases by reporter and place (SQLite is told: see `table(for:)`).
         let reporterIndex: any SQLExpression = sql.dialect.name == "sqlite" ? SQLRaw("cases INDEXED BY cases_reporter_place_idx") : SQLIdentifier("cases")
         if tallied {

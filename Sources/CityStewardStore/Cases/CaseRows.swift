@@ -334,6 +334,9 @@ public struct CaseFilter: Sendable, Equatable {
     public var reportedBefore: Date?
     public var updatedAfter: Date?
     public var updatedBefore: Date?
+    /// Words the description contains (a scan of the scope's cases, bounded by the statement timeout; counts are then
+    /// counted, not read from the tallies).
+    public var words: String?
 
     public init(states: [CaseState] = [], overdueAt: Date? = nil, areaID: UUID? = nil, categoryCode: String? = nil,
                 source: CaseSource? = nil, responsibleID: UUID? = nil, supervisedOnly: Bool = false) {
