@@ -248,3 +248,41 @@ import VaporTesting
         }
     }
 }
+
+@Suite("Bulk dispatch") struct BulkDispatchTests {
+    @Test func selectedCasesAreDispatchedEachOnItsOwnAndRefusalsSayWhy() async throws {
+        try await withTestApp { app in
+            let patrol = try await token(app, "steward-patrol"), admin = try await token(app, "district-admin")
+            var ids: [String] = []
+            for n in 0..<3 {
+                let r = try await report(app, patrol, category: "06010", at: try await gridCentre(app, songziyuan, n), extra: ["description": "批量派遣测试 \(n)"])
+                ids.append(try #require(r.json["id"] as? String))
+            }
+            // Two filed; the third is left as reported, which cannot be dispatched yet.
+            for id in ids.prefix(2) {
+                let filed = try await act(app, admin, id, "file")
+                #expect(filed.status == .ok, "\(filed.text)")
+            }
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let queue = try await send(app, .GET, "/cases?q=%E6%89%B9%E9%87%8F%E6%B4%BE%E9%81%A3", headers: ["Cookie": cookie])
+            #expect(queue.text.contains("name=\"ids[]\" value=\"\(ids[0].lowercased())\"") && !queue.text.contains("name=\"ids[]\" value=\"\(ids[2].lowercased())\""),
+                    "only what may be dispatched has a box")
+            var headers: HTTPHeaders = ["Cookie": cookie]
+            headers.contentType = .urlEncodedForm
+            let body = (["_csrf=\(try #require(queue.csrfToken))", "back=%2Fcases%3Fq%3Dx"] + ids.map { "ids%5B%5D=\($0)" }).joined(separator: "&")
+            let done = try await send(app, .POST, "/cases/dispatch", headers: headers, raw: body)
+            #expect(done.location == "/cases?q=x")
+            let page = try await send(app, .GET, "/cases", headers: ["Cookie": cookie])
+            #expect(page.text.contains("已派遣 2 件") && page.text.contains("未派遣 1 件"), "\(page.text.prefix(0))")
+            #expect(!(try await send(app, .GET, "/cases", headers: ["Cookie": cookie]).text.contains("已派遣 2 件")), "said once")
+            for id in ids.prefix(2) {
+                #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(admin)).json["state"] as? String == "dispatched")
+            }
+            // The API: each refusal with its reason; an empty list is a 400.
+            let again = try await send(app, .POST, "/api/v1/cases/dispatch?lang=en", headers: bearer(admin), json: ["ids": ids])
+            #expect(again.status == .ok && (again.json["dispatched"] as? [String])?.isEmpty == true && (again.json["refused"] as? [[String: Any]])?.count == 3)
+            #expect(try await send(app, .POST, "/api/v1/cases/dispatch", headers: bearer(admin), json: ["ids": [String]()]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/cases/dispatch", headers: bearer(try await token(app, "resident-demo")), json: ["ids": ids]).status == .forbidden)
+        }
+    }
+}

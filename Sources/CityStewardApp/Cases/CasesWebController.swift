@@ -11,6 +11,8 @@ struct CasesWebController: RouteCollection {
         routes.get("cases", "map", use: map)
         routes.get("cases", ":caseID", use: show)
         routes.on(.POST, "cases", ":caseID", "actions", body: .collect(maxSize: "64mb"), use: act)
+        routes.post("cases", "dispatch", use: dispatchForm)
+        routes.post("api", "v1", "cases", "dispatch", use: dispatchAPI)
         routes.get("tasks", use: tasks)
         routes.get("patrol", use: patrolForm)
         routes.on(.POST, "patrol", body: .collect(maxSize: "64mb"), use: patrol)
@@ -39,6 +41,8 @@ struct CasesWebController: RouteCollection {
         var duplicate: Bool
         var source: String
         var pending: String?
+        /// The caller may dispatch it now (a box to tick for bulk dispatch).
+        var selectable = false
 
         init(_ r: CaseRow, language: Language, now: Date) {
             id = r.id.uuidString.lowercased()
@@ -83,6 +87,49 @@ struct CasesWebController: RouteCollection {
         var next: String?
         var canReport: Bool
         var provisionalYear: String?
+        /// Some row may be dispatched: the table is a bulk-dispatch form.
+        var canDispatch = false
+        /// The query of this page, for the bulk form to come back to it.
+        var query = ""
+        /// What the last bulk dispatch did (shown once).
+        var dispatchResult: String?
+    }
+
+    /// The bulk dispatch's summary travels to the page it returns to in the session, once.
+    static let dispatchResultKey = "bulkDispatch"
+
+    struct DispatchForm: Content {
+        var ids: [String]?
+        var back: String?
+    }
+
+    @Sendable func dispatchForm(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let form = try req.content.decode(DispatchForm.self)
+        let language = req.language
+        let summary: String
+        do {
+            let o = try await DispatchCases(req: req).run(form.ids ?? [], responsibleID: nil)
+            let refused = o.refused.map { "\($0.number ?? $0.id)：\($0.reason)" }.joined(separator: language == .en ? "; " : "；")
+            summary = (language == .en ? "Dispatched \(o.dispatched.count)" : "已派遣 \(o.dispatched.count) 件")
+                + (o.refused.isEmpty ? "" : (language == .en ? "; not dispatched \(o.refused.count): " : "；未派遣 \(o.refused.count) 件：") + refused)
+        } catch let e as DomainError {
+            summary = e.message(language)
+        }
+        req.session.data[Self.dispatchResultKey] = summary
+        // Back to the queue as it was filtered (only a path of the queue is taken).
+        let back = form.back.flatMap { $0.hasPrefix("/cases") && !$0.hasPrefix("//") ? $0 : nil } ?? "/cases"
+        return req.redirect(to: back)
+    }
+
+    struct DispatchBody: Content {
+        var ids: [String]
+        var responsible: UUID?
+    }
+
+    @Sendable func dispatchAPI(req: Request) async throws -> DispatchCases.Outcome {
+        let body = try req.content.decode(DispatchBody.self)
+        return try await DispatchCases(req: req).run(body.ids, responsibleID: body.responsible)
     }
 
     @Sendable func queue(req: Request) async throws -> Response {
@@ -125,9 +172,14 @@ struct CasesWebController: RouteCollection {
             .map { Choice(value: $0.id.uuidString.lowercased(), label: ($0.kind == .village ? "　" : "") + $0.displayName(language), selected: $0.id == q.area) }
         let calendar = req.application.caseReference.calendar
         let year = calendar.localDate(now).year
-        let page = QueuePage(
+        let shown = rows.map { r -> Row in
+            var row = Row(r, language: language, now: now)
+            row.selectable = CaseWorkflow.available(on: r.snapshot, as: CaseAccess.capacities(of: actor, on: r.parties)).contains(.dispatch)
+            return row
+        }
+        var page = QueuePage(
             page: PageChrome(request: req, title: language == .en ? "Case queue" : "案件调度"),
-            rows: rows.map { Row($0, language: language, now: now) }, total: total, chips: chips, overdueCount: counts.overdue,
+            rows: shown, total: total, chips: chips, overdueCount: counts.overdue,
             states: [Choice(value: "", label: language == .en ? "Any state" : "全部状态", selected: q.state == nil),
                      Choice(value: "open", label: language == .en ? "Open" : "未结", selected: q.state == "open")]
                 + CaseState.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: q.state == $0.rawValue) },
@@ -139,6 +191,12 @@ struct CasesWebController: RouteCollection {
             next: listed.next.map { link(["after": $0.token]) },
             canReport: actor.can(.casesReport),
             provisionalYear: calendar.isProvisional(year: year) ? String(year) : nil)
+        page.canDispatch = shown.contains { $0.selectable }
+        page.query = req.url.string.hasPrefix("/cases") ? req.url.string : "/cases"
+        if let result = req.session.data[Self.dispatchResultKey] {
+            req.session.data[Self.dispatchResultKey] = nil
+            page.dispatchResult = result
+        }
         return try await req.page("cases", page)
     }
 
