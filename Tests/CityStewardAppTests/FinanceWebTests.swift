@@ -228,6 +228,10 @@ struct FinanceWebTests {
             // A second matter row added, a refusal by its row keeps everything, then saved.
             var edited = base.filter { $0.0 != "_csrf" } + [("_csrf", csrf), ("matter[]", "M-SAN-01"), ("quantity[]", "0"), ("unitPriceYuan[]", ""), ("timeLimitHours[]", ""), ("priceReason[]", "")]
             edited[edited.firstIndex { $0.0 == "title" }!].1 = "施工巡查与保洁合同"
+            var halfDay = edited
+            halfDay[halfDay.firstIndex { $0.0 == "timeLimitHours[]" }!].1 = "半天"
+            let notHours = try await send(app, .POST, path + "/edit", headers: headers, raw: encode(halfDay))
+            #expect(notHours.status == .badRequest && notHours.text.contains("时限应为整数个工作小时") && notHours.text.contains("value=\"半天\""))
             let refused = try await send(app, .POST, path + "/edit", headers: headers, raw: encode(edited))
             #expect(refused.status == .badRequest && refused.text.contains("value=\"施工巡查与保洁合同\"") && refused.text.contains("<option value=\"M-SAN-01\" selected>"))
             edited[edited.lastIndex { $0.0 == "quantity[]" }!].1 = "1000"

@@ -384,6 +384,17 @@ struct FinanceWebController: RouteCollection {
     /// Saves the form through its use case and opens the contract; a refusal comes back as the form, each message by
     /// its field or by the row it belongs to.
     func saveContract(_ req: Request, _ f: NewForm, editing: ContractRecord?, _ save: () async throws -> UUID) async throws -> Response {
+        // A limit typed that is not a whole number of hours ("半天") is refused by its row, not taken as none.
+        var limitErrors: [Int: String] = [:]
+        for slot in f.lineSlots {
+            let typed = (f.timeLimitHours?[safe: slot] ?? "").trimmingCharacters(in: .whitespaces)
+            if !typed.isEmpty, (Int(typed) ?? 0) <= 0 {
+                limitErrors[slot] = req.language == .en ? "the time limit is a whole number of working hours (e.g. 24)" : "时限应为整数个工作小时（如 24）"
+            }
+        }
+        guard limitErrors.isEmpty else {
+            return try await newFormPage(req, typed: f, rowErrors: limitErrors, editing: editing, status: .badRequest)
+        }
         do {
             return req.redirect(to: "/contracts/\(try await save())")
         } catch let problems as FieldProblems {
@@ -802,6 +813,8 @@ struct FinanceWebController: RouteCollection {
         struct Bill: Encodable {
             var id: UUID
             var building: String
+            /// The building's name (its code beside it, small).
+            var buildingName: String
             var unit: String
             var month: String
             var amount: String
@@ -841,7 +854,7 @@ struct FinanceWebController: RouteCollection {
             bills: bills.map { b in
                 let form = "pay:\(b.id.uuidString.lowercased())"
                 let typed = Self.typed(refused, form)
-                return FeesPage.Bill(id: b.id, building: b.buildingCode, unit: b.unit, month: b.month, amount: Money.yuan(b.amountFen),
+                return FeesPage.Bill(id: b.id, building: b.buildingCode, buildingName: reference.areasByCode[b.buildingCode]?.displayName(language) ?? b.buildingCode, unit: b.unit, month: b.month, amount: Money.yuan(b.amountFen),
                                      paid: Money.yuan(b.paidFen), outstanding: Money.yuan(b.outstandingFen), owing: b.outstandingFen > 0,
                                      typedAmount: typed?["amountYuan"] ?? Money.yuan(b.outstandingFen),
                                      methods: Self.paymentMethods.map { Choice(value: $0.value, label: language == .en ? $0.en : $0.zh, selected: $0.value == typed?["method"]) },
