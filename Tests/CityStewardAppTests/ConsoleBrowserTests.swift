@@ -115,7 +115,7 @@ struct AccessibilitySweepTests {
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
                                 "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users", "/consumers",
-                                "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002",
+                                "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002", "/me/keys",
                                 "/houses?building=\(resident.buildingCode)", "/houses/\(house.id.uuidString.lowercased())"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {

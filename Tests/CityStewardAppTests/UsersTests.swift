@@ -180,3 +180,58 @@ struct DirectoryConsoleTests {
         }
     }
 }
+
+@Suite("The directory's row forms and one's own keys in the console")
+struct DirectoryConsoleFormsTests {
+    @Test func areasAreAddedToAnOrganisationAndAnAccountChangesRoleOnItsRow() async throws {
+        try await withTestApp { app in
+            let (admin, _) = try await webLogin(app, "district-admin")
+            let orgs = try await send(app, .GET, "/directory/orgs", headers: ["Cookie": admin])
+            let csrf = try #require(orgs.csrfToken)
+            #expect(orgs.text.contains("action=\"/directory/orgs/LH-ST-002/areas\""))
+            // A street office may not serve a village: refused on its row, the codes kept.
+            let bad = try await send(app, .POST, "/directory/orgs/LH-ST-002/areas", headers: ["Cookie": admin], form: ["_csrf": csrf, "areaCodes": "440309002001V01"])
+            #expect(bad.status == .badRequest && bad.text.contains("id=\"areas-LH-ST-002-error\"") && bad.text.contains("value=\"440309002001V01\""))
+            let good = try await send(app, .POST, "/directory/orgs/LH-ST-002/areas", headers: ["Cookie": admin], form: ["_csrf": csrf, "areaCodes": "440309001"])
+            #expect(good.location == "/directory/orgs")
+            let org = try #require(try await DirectoryStore(db: app.db).org(code: "LH-ST-002"))
+            let served = try await DirectoryStore(db: app.db).areaIDs(ofOrg: org.id)
+            let dalang = try #require(try await AreaStore(db: app.db).find(code: "440309001"))
+            #expect(served.contains(dalang.id))
+
+            // An account's role and organisation from its row; a resident with an organisation is refused by the row.
+            let changed = try await send(app, .POST, "/directory/users/street-guanlan", headers: ["Cookie": admin],
+                                         form: ["_csrf": csrf, "role": "departmentOfficer", "orgCode": "LH-ZJJ"])
+            #expect(changed.status == .ok && changed.text.contains("已修改 street-guanlan"))
+            #expect(try await DirectoryStore(db: app.db).user(username: "street-guanlan")?.role == .departmentOfficer)
+            let refused = try await send(app, .POST, "/directory/users/street-guanlan", headers: ["Cookie": admin],
+                                         form: ["_csrf": csrf, "role": "streetOfficer", "orgCode": "LH-ZJJ"])
+            #expect(refused.status == .badRequest && refused.text.contains("id=\"user-street-guanlan-error\""))
+            #expect(try await DirectoryStore(db: app.db).user(username: "street-guanlan")?.role == .departmentOfficer, "nothing changed")
+        }
+    }
+
+    @Test func everyoneKeepsTheirOwnKeysInTheConsole() async throws {
+        try await withTestApp { app in
+            let (street, _) = try await webLogin(app, "street-minzhi")
+            let home = try await send(app, .GET, "/cases", headers: ["Cookie": street])
+            #expect(home.text.contains("href=\"/me/keys\""))
+            let page = try await send(app, .GET, "/me/keys", headers: ["Cookie": street])
+            let csrf = try #require(page.csrfToken)
+            #expect(page.status == .ok && page.text.contains("value=\"cases:read\"") && !page.text.contains("value=\"users:manage\""), "only what the role grants")
+            var headers: HTTPHeaders = ["Cookie": street]
+            headers.contentType = .urlEncodedForm
+            let refused = try await send(app, .POST, "/me/keys", headers: headers, raw: "_csrf=\(csrf)&name=%E5%A4%A7%E5%B1%8F&expiresDays=forever")
+            #expect(refused.status == .badRequest && refused.text.contains("id=\"key-days-error\"") && refused.text.contains("value=\"大屏\""))
+            let made = try await send(app, .POST, "/me/keys", headers: headers, raw: "_csrf=\(csrf)&name=%E5%A4%A7%E5%B1%8F&scopes%5B%5D=cases%3Aread&expiresDays=30")
+            #expect(made.status == .created && made.text.contains("class=\"secret\""))
+            let secret = try #require(made.text.range(of: "<code class=\"secret\">").map { String(made.text[$0.upperBound...].prefix { $0 != "<" }) })
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": secret]).status == .ok, "the key works")
+            let owner = try #require(try await DirectoryStore(db: app.db).user(username: "street-minzhi"))
+            let key = try #require(try await DirectoryStore(db: app.db).apiKeys(userID: owner.id).first)
+            let revoked = try await send(app, .POST, "/me/keys/\(key.id.uuidString.lowercased())/revoke", headers: ["Cookie": street], form: ["_csrf": csrf])
+            #expect(revoked.location == "/me/keys")
+            #expect(try await send(app, .GET, "/api/v1/cases", headers: ["X-API-Key": secret]).status == .unauthorized)
+        }
+    }
+}

@@ -12,6 +12,8 @@ struct DirectoryWebController: RouteCollection {
         directory.post("orgs", use: createOrg)
         directory.get("users", use: users)
         directory.post("users", use: createUser)
+        directory.post("orgs", ":code", "areas", use: assignAreas)
+        directory.post("users", ":username", use: changeUser)
         directory.post("users", ":username", "active", use: toggleActive)
         directory.post("users", ":username", "password", use: resetPassword)
     }
@@ -21,6 +23,9 @@ struct DirectoryWebController: RouteCollection {
         var name: String
         var kind: String
         var areas: String
+        /// Areas typed into the row's form after a refusal, and why.
+        var typedAreas: String?
+        var error: String?
     }
 
     struct OrgForm: Content {
@@ -46,6 +51,10 @@ struct DirectoryWebController: RouteCollection {
     struct UserRow: Encodable {
         var username: String
         var displayName: String
+        /// The row's role and organisation as choices for its change form (as typed after a refusal).
+        var roleChoices: [Choice] = []
+        var orgChoices: [Choice] = []
+        var error: String?
         var role: String
         var org: String
         var isActive: Bool
@@ -83,15 +92,25 @@ struct DirectoryWebController: RouteCollection {
 
     // MARK: Organisations
 
-    func orgsPage(_ req: Request, form: OrgForm = OrgForm(), errors: FieldMessages = [:], created: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+    /// A refused row form: which row, what was typed, why.
+    struct RowRefusal {
+        var key: String
+        var typed: [String: String]
+        var message: String
+    }
+
+    func orgsPage(_ req: Request, form: OrgForm = OrgForm(), errors: FieldMessages = [:], created: String? = nil, refusal: RowRefusal? = nil,
+                  status: HTTPStatus = .ok) async throws -> Response {
         let language = req.language
         let directory = DirectoryStore(db: req.db)
         let codes = Dictionary(uniqueKeysWithValues: try await req.areas.list(scope: .everything).map { ($0.id, $0.code) })
         var rows: [OrgRow] = []
         for org in try await directory.orgs() {
             let served = try await directory.areaIDs(ofOrg: org.id).compactMap { codes[$0] }.sorted()
+            let mine = refusal?.key == org.code ? refusal : nil
             rows.append(OrgRow(code: org.code, name: org.displayName(language), kind: org.kind.label.text(language),
-                               areas: served.isEmpty ? (org.kind.servesEntrustedAreas ? (language == .en ? "by its contracts" : "按合同") : "—") : served.joined(separator: ", ")))
+                               areas: served.isEmpty ? (org.kind.servesEntrustedAreas ? (language == .en ? "by its contracts" : "按合同") : "—") : served.joined(separator: ", "),
+                               typedAreas: mine?.typed["areaCodes"], error: mine?.message))
         }
         let page = OrgsPage(page: PageChrome(request: req, title: language == .en ? "Organisations" : "机构"), rows: rows,
                             kinds: OrgKind.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.kind) },
@@ -117,17 +136,40 @@ struct DirectoryWebController: RouteCollection {
         }
     }
 
+    /// More areas for an organisation (a street office's streets, a department's district): the use case the API and
+    /// `citysteward orgs assign` run.
+    @Sendable func assignAreas(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        let code = req.parameters.get("code") ?? ""
+        let typed = (try req.content.decode(OrgForm.self)).areaCodes ?? ""
+        let codes = typed.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "，" || $0.isNewline }).map(String.init)
+        do {
+            _ = try await AssignOrgAreas(app: req.application)(orgCode: code, areaCodes: codes, by: actor.user.displayName, actorID: actor.user.id)
+            return req.redirect(to: "/directory/orgs", redirectType: .normal)
+        } catch let problems as FieldProblems {
+            let message = problems.messagesByField(req.language).values.sorted().joined(separator: req.language == .en ? "; " : "；")
+            return try await orgsPage(req, refusal: RowRefusal(key: code.uppercased(), typed: ["areaCodes": typed], message: message), status: .badRequest)
+        }
+    }
+
     // MARK: Accounts
 
     func usersPage(_ req: Request, actor: Actor, form: UserForm = UserForm(), errors: FieldMessages = [:], shownPassword: String? = nil,
-                   shownFor: String? = nil, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+                   shownFor: String? = nil, notice: String? = nil, refusal: RowRefusal? = nil, status: HTTPStatus = .ok) async throws -> Response {
         let language = req.language
         let directory = DirectoryStore(db: req.db)
         let orgs = try await directory.orgs()
         let byID = Dictionary(uniqueKeysWithValues: orgs.map { ($0.id, $0) })
         let rows = try await directory.users().map { u in
-            UserRow(username: u.username, displayName: u.displayName, role: u.role.label.text(language),
-                    org: u.orgID.flatMap { byID[$0] }.map { "\($0.displayName(language)) (\($0.code))" } ?? "—", isActive: u.isActive, isSelf: u.id == actor.user.id)
+            let mine = refusal?.key == u.username ? refusal : nil
+            let role = mine?.typed["role"] ?? u.role.rawValue
+            let orgCode = mine?.typed["orgCode"] ?? u.orgID.flatMap { byID[$0] }?.code ?? ""
+            return UserRow(username: u.username, displayName: u.displayName,
+                           roleChoices: Role.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == role) },
+                           orgChoices: [Choice(value: "", label: language == .en ? "— none —" : "— 无 —", selected: orgCode.isEmpty)]
+                               + orgs.map { Choice(value: $0.code, label: $0.code, selected: $0.code == orgCode) },
+                           error: mine?.message, role: u.role.label.text(language),
+                           org: u.orgID.flatMap { byID[$0] }.map { "\($0.displayName(language)) (\($0.code))" } ?? "—", isActive: u.isActive, isSelf: u.id == actor.user.id)
         }
         var form = form
         form.password = nil   // never sent back
@@ -157,6 +199,29 @@ struct DirectoryWebController: RouteCollection {
                                        notice: (language == .en ? "Created " : "已创建 ") + created.user.username, status: .created)
         } catch let problems as FieldProblems {
             return try await usersPage(req, actor: actor, form: form, errors: Self.messages(problems, req.language), status: .badRequest)
+        }
+    }
+
+    struct ChangeForm: Content {
+        var role: String?
+        var orgCode: String?
+    }
+
+    /// A new role or organisation for an account (one's own role stays: `DirectoryAccess.selfChangeRefusal`).
+    @Sendable func changeUser(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        let username = req.parameters.get("username") ?? ""
+        let form = try req.content.decode(ChangeForm.self)
+        do {
+            let user = try await UsersService(app: req.application, actor: actor).update(username: username, .init(role: form.role, orgCode: form.orgCode ?? ""))
+            return try await usersPage(req, actor: actor, notice: (req.language == .en ? "Changed " : "已修改 ") + user.username)
+        } catch let problems as FieldProblems {
+            let message = problems.messagesByField(req.language).values.sorted().joined(separator: req.language == .en ? "; " : "；")
+            return try await usersPage(req, actor: actor, refusal: RowRefusal(key: username, typed: ["role": form.role ?? "", "orgCode": form.orgCode ?? ""], message: message),
+                                       status: .badRequest)
+        } catch let e as DomainError where FinanceWebController.mayComeBack(e) {
+            return try await usersPage(req, actor: actor, refusal: RowRefusal(key: username, typed: ["role": form.role ?? "", "orgCode": form.orgCode ?? ""],
+                                                                              message: e.message(req.language)), status: e.status)
         }
     }
 

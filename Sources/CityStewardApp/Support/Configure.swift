@@ -137,6 +137,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: MatterCatalogController())
     try app.register(collection: AreaImportController())
     try app.register(collection: HouseholdsController())
+    try app.register(collection: OwnKeysWebController())
     try app.register(collection: ContractsController())
     try app.register(collection: FinanceController())
     try app.register(collection: FeesAndSubsidiesController())
