@@ -189,6 +189,19 @@ final class Browser: @unchecked Sendable {
     /// Serves `app` on a free loopback port and opens a headless Chromium of the given size for `body`, with the
     /// server's base URL; both are closed afterwards, also when `body` throws.
     static func with(_ app: Application, width: Int, height: Int, _ body: (Browser, String) async throws -> Void) async throws {
+        // One Chromium at a time across every suite: each is hundreds of MB and a few cores' worth of work, and on a
+        // 2-core machine two or more at once (suites run in parallel) time out waiting for pages.
+        await BrowserGate.shared.acquire()
+        do {
+            try await withGate(app, width: width, height: height, body)
+        } catch {
+            await BrowserGate.shared.release()
+            throw error
+        }
+        await BrowserGate.shared.release()
+    }
+
+    private static func withGate(_ app: Application, width: Int, height: Int, _ body: (Browser, String) async throws -> Void) async throws {
         try await app.http.server.shared.start(address: .hostname("127.0.0.1", port: 0))
         let base = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
         var browser: Browser?
@@ -220,5 +233,24 @@ final class Browser: @unchecked Sendable {
 
     static func js(_ text: String) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
+    }
+}
+
+/// Lets one browser test run at a time (an async mutex: waiters queue without holding a thread).
+actor BrowserGate {
+    static let shared = BrowserGate()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
     }
 }

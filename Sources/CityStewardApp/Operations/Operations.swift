@@ -74,6 +74,9 @@ extension Application {
         get { storage[MetricsKey.self]! }
         set { storage[MetricsKey.self] = newValue }
     }
+
+    /// The metrics while the application runs; nil once it has shut down (a request still in flight then is not counted).
+    var metricsIfRunning: AppMetrics? { storage[MetricsKey.self] }
 }
 
 /// `/healthz` (the process answers), `/readyz` (the database answers), `/metrics` (Prometheus text).

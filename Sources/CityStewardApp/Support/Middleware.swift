@@ -34,8 +34,8 @@ struct RequestContextMiddleware: Middleware {
             }
             .map { response in
                 self.decorate(response, request: request, id: id)
-                request.application.metrics.record(method: request.method, route: request.route, status: response.status.code,
-                                                   duration: ContinuousClock.now - start)
+                request.application.metricsIfRunning?.record(method: request.method, route: request.route, status: response.status.code,
+                                                             duration: ContinuousClock.now - start)
                 return response
             }
     }
