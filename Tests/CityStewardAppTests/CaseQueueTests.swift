@@ -282,6 +282,9 @@ import VaporTesting
             let again = try await send(app, .POST, "/api/v1/cases/dispatch?lang=en", headers: bearer(admin), json: ["ids": ids])
             #expect(again.status == .ok && (again.json["dispatched"] as? [String])?.isEmpty == true && (again.json["refused"] as? [[String: Any]])?.count == 3)
             #expect(try await send(app, .POST, "/api/v1/cases/dispatch", headers: bearer(admin), json: ["ids": [String]()]).status == .badRequest)
+            // Another street's case is not found for its officer, as if it did not exist.
+            let other = try await send(app, .POST, "/api/v1/cases/dispatch?lang=en", headers: bearer(try await token(app, "street-guanlan")), json: ["ids": [ids[2]]])
+            #expect((other.json["refused"] as? [[String: Any]])?.first?["reason"] as? String == "no such case" && (other.json["refused"] as? [[String: Any]])?.first?["number"] == nil)
             #expect(try await send(app, .POST, "/api/v1/cases/dispatch", headers: bearer(try await token(app, "resident-demo")), json: ["ids": ids]).status == .forbidden)
         }
     }

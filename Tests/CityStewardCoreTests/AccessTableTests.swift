@@ -126,6 +126,11 @@ struct AccessTableTests {
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], ExchangeAccess.mayManageConsumers, "create consumers and change their scope")
         #expect(!ExchangeAccess.mayManageConsumers(actor(.districtAdmin, keyScopes: [.feedsRead])), "a district key narrowed to reading feeds")
+        table([.districtAdmin: false, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: true, .auditor: false], { ExchangeAccess.mayReadAsConsumer($0.user) }, "be a consumer's reading account")
+        var disabled = consumerAccount.user
+        disabled.isActive = false
+        #expect(!ExchangeAccess.mayReadAsConsumer(disabled), "a disabled account reads nothing")
     }
 
     @Test func households() {

@@ -107,12 +107,9 @@ struct AreaImportController: RouteCollection {
     }
 
     @Sendable func importForm(req: Request) async throws -> Response {
-        let actor = try req.consoleActor()
-        try AccessPolicy.require(.areasManage, actor)
-        guard let id = req.parameters.get("areaID").flatMap(UUID.init(uuidString:)),
-              let parent = try? await AreaStore(db: req.db).find(id, scope: AccessPolicy.areaScope(for: actor), includeShape: true) else {
-            throw DomainError.notFound(zh: "没有这个区域", en: "no such area")
-        }
+        _ = try req.consoleActor()
+        let (_, parent) = try await EditAreas(req: req).area(req.parameters.get("areaID"))
+        let id = parent.id
         let form = try req.content.decode(ImportForm.self)
         let text: String
         if let file = form.file, file.data.readableBytes > 0 { text = String(buffer: file.data) } else { text = form.geojson ?? "" }

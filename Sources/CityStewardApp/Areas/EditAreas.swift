@@ -8,10 +8,11 @@ import Vapor
 struct EditAreas {
     let req: Request
 
+    /// An area the district office may change (its outline loaded); any other answers as missing.
     func area(_ idText: String?) async throws -> (Actor, Area) {
         let actor = try req.require(.areasManage)
         guard let id = idText.flatMap(UUID.init(uuidString:)),
-              let area = try? await AreaStore(db: req.db).find(id, scope: AccessPolicy.areaScope(for: actor), includeShape: false) else {
+              let area = try? await AreaStore(db: req.db).find(id, scope: AccessPolicy.areaScope(for: actor), includeShape: true) else {
             throw AreaStore.notFound
         }
         return (actor, area)

@@ -37,8 +37,7 @@ struct ConsumerRegister {
         let code = input.code.trimmingCharacters(in: .whitespaces).lowercased()
         let taken = code.isEmpty ? false : try await store.find(code: code) != nil
         let account = try await DirectoryStore(db: app.db).user(username: input.account.trimmingCharacters(in: .whitespaces))
-        // A consumer reads with an account of its own, never a staff one: its rights are the feed and nothing else.
-        let mayRead = account.map { $0.isActive && $0.role == .dataConsumer } ?? false
+        let mayRead = account.map(ExchangeAccess.mayReadAsConsumer) ?? false
         let valid: (code: String, scope: ValidConsumerScope)
         switch ConsumerRules.validate(input, villages: try await villages(), codeTaken: taken, accountMayRead: mayRead) {
         case .failure(let problems): throw problems

@@ -21,6 +21,12 @@ public enum ExchangeAccess {
         actor.can(.feedsManage)
     }
 
+    /// The account a consumer reads with: an active account of a data consumer, never a staff one (its rights are the
+    /// feed and nothing else).
+    public static func mayReadAsConsumer(_ account: User) -> Bool {
+        account.isActive && account.role == .dataConsumer
+    }
+
     /// Changing a consumer's desensitization rules: the district office only.
     public static func mayChangeRules(_ actor: Actor) -> Bool {
         actor.can(.feedsManage)
