@@ -112,7 +112,7 @@ import VaporTesting
                         try await store.save(change, seq: seq, expectedRevision: row.revision) { _ in throw Refused() }
                     }
                 } else {
-                    #expect(try await store.save(change, seq: seq, expectedRevision: row.revision))
+                    #expect(try await store.save(change, seq: seq, expectedRevision: row.revision)?.revision == row.revision + 1)
                 }
                 moved += 1
             }

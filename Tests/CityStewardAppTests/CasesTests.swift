@@ -303,8 +303,8 @@ struct CasesHTTPTests {
             let grid = try await areas.children(of: village.id).filter { $0.kind == .grid }.sorted { $0.code < $1.code }[5]
             let street = try #require(try await areas.find(code: "440309002"))
             let devices = DeviceStore(db: app.db)
-            try await devices.add(DeviceRow(code: "CAM-LK-01", kind: .camera, name: "浪口 1 号", vendor: "dahua", area: grid, position: p, tokenID: nil, createdAt: app.clock.now))
-            try await devices.add(DeviceRow(code: "CAM-MZ-09", kind: .camera, name: "民治街道 9 号", vendor: "dahua", area: street, position: p, tokenID: nil, createdAt: app.clock.now))
+            try await devices.add(ValidDevice(code: "CAM-LK-01", kind: .camera, name: "浪口 1 号", vendor: "dahua", area: grid, position: p), tokenID: nil, at: app.clock.now)
+            try await devices.add(ValidDevice(code: "CAM-MZ-09", kind: .camera, name: "民治街道 9 号", vendor: "dahua", area: street, position: p), tokenID: nil, at: app.clock.now)
             let body: [String: Any] = ["eventId": "evt-1", "device": "CAM-LK-01", "vendor": "dahua", "type": "890", "lat": p.lat, "long": p.long, "confidence": 0.93]
             let first = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: body)
             #expect(first.status == .created, "\(first.text)")
@@ -720,7 +720,7 @@ struct IntakeAnswerTests {
             let id = try #require(UUID(uuidString: idText))
             let row = try await CaseStore(db: app.db).find(id, scope: nil)
             for language in [Language.zhHans, .en] {
-                var answer = CaseResponse(row, language: language, now: app.clock.now)
+                var answer = CaseResponse(row.case, language: language, now: app.clock.now)
                 answer.duplicateOf = .init(id: UUID(), number: "LH-2026-000001")
                 answer.pendingHours = 8.5
                 let encoded = try JSONEncoder().encode(answer)

@@ -55,18 +55,18 @@ struct ActOnCase {
         }
     }
 
-    func run(caseID: UUID, input: Input, actor: Actor, now: Date) async throws -> CaseRow {
+    func run(caseID: UUID, input: Input, actor: Actor, now: Date) async throws -> Case {
         try await run(caseID: caseID, input: input, party: .staff(actor), now: now)
     }
 
     /// The reporter's own action (reopening); the tracking link has already identified the case.
-    func run(caseID: UUID, input: Input, reporter: ResidentReportRow, now: Date) async throws -> CaseRow {
+    func run(caseID: UUID, input: Input, reporter: ResidentReportRow, now: Date) async throws -> Case {
         try await run(caseID: caseID, input: input, party: .reporter(reporter), now: now)
     }
 
     /// Load → decide → save: the case and what the action names are looked up here, `CaseWorkflow.apply` decides,
     /// the store writes the change if nobody acted first.
-    private func run(caseID: UUID, input: Input, party: Party, now: Date) async throws -> CaseRow {
+    private func run(caseID: UUID, input: Input, party: Party, now: Date) async throws -> Case {
         let store = CaseStore(db: db)
         let reference = try await app.caseReference.get(db)
         let scope: CaseScope?
@@ -132,7 +132,7 @@ struct ActOnCase {
         change.photos = prepared.map(\.casePhoto)
         let seq = try await store.nextEventSeq(of: current.id)
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
-        let won: Bool
+        let won: CaseRow?
         do {
             let id = current.id
             let also: (@Sendable (any SQLDatabase) async throws -> Void)? = input.action == .reopen
@@ -142,14 +142,14 @@ struct ActOnCase {
             await app.photoStorage.remove(created)
             throw error
         }
-        guard won else {
+        guard won != nil else {
             await app.photoStorage.remove(created)
             let latest = try await store.find(current.id, scope: nil)
             throw CaseConflict(error: .conflict(LocalizedText(
                 zh: "案件刚被他人处理，当前为“\(latest.caseState.label.zh)”", en: "someone acted on the case first; it is now \(latest.caseState.label.en.lowercased())")),
                 state: latest.caseState, revision: latest.revision)
         }
-        var saved = CaseRow(change.after)
+        var saved = change.after
         saved.revision = current.revision + 1
         return saved
     }

@@ -92,33 +92,34 @@ struct CaseResponse: Content {
         var detail: [String: String]?
     }
 
-    init(_ row: CaseRow, language: Language, now: Date) {
-        id = row.id
-        number = row.number
-        state = row.state
-        stateLabel = row.caseState.label.text(language)
-        revision = row.revision
-        category = Category(code: row.categoryCode, name: language == .en ? row.categoryNameEn : row.categoryName, version: row.categoryVersion)
-        urgency = row.urgency
-        source = row.source
-        description = row.description
-        lat = row.lat
-        long = row.long
-        area = Place(id: row.areaId, name: row.areaName, placeCode: row.placeCode)
-        responsible = Party(id: row.responsibleId, name: row.responsibleName, kind: row.responsibleKind)
-        routing = Routing(rule: row.routingRule, ruleLabel: (RoutingRule(rawValue: row.routingRule)?.label ?? LocalizedText(zh: row.routingRule, en: row.routingRule)).text(language),
-                          explanation: row.routingExplanation.text(language), contractReference: row.contractReference)
-        reportedAt = Timestamp.iso(row.reportedAt)
-        deadline = Timestamp.iso(row.deadline)
-        stepDue = Timestamp.iso(row.stepDue)
-        overdue = row.isOverdue(at: now)
-        escalation = row.escalation
-        supervised = row.supervised
-        pending = row.pending
-        pendingHours = row.pendingHours
-        duplicateOf = row.duplicateOf.map { Ref(id: $0, number: nil) }
-        mergedInto = row.mergedInto.map { Ref(id: $0, number: nil) }
-        closedAt = Timestamp.iso(row.closedAt)
+    init(_ c: Case, language: Language, now: Date) {
+        let w = c.workflow
+        id = c.id
+        number = c.number
+        state = w.state.rawValue
+        stateLabel = w.state.label.text(language)
+        revision = c.revision
+        category = Category(code: c.category.code, name: language == .en ? c.category.nameEn : c.category.name, version: c.category.version)
+        urgency = w.urgency.rawValue
+        source = c.source.rawValue
+        description = c.description
+        lat = c.position.lat
+        long = c.position.long
+        area = Place(id: c.place.areaID, name: c.place.areaName, placeCode: c.place.placeCode)
+        responsible = Party(id: c.responsible.id, name: c.responsible.name, kind: c.responsible.kind.rawValue)
+        routing = Routing(rule: c.routing.rule.rawValue, ruleLabel: c.routing.rule.label.text(language),
+                          explanation: c.routing.explanation.text(language), contractReference: c.routing.contractReference)
+        reportedAt = Timestamp.iso(w.reportedAt)
+        deadline = Timestamp.iso(w.deadline)
+        stepDue = Timestamp.iso(w.stepDue)
+        overdue = c.isOverdue(at: now)
+        escalation = w.escalation
+        supervised = w.supervised
+        pending = w.pending?.rawValue
+        pendingHours = w.pendingHours
+        duplicateOf = c.duplicateOf.map { Ref(id: $0, number: nil) }
+        mergedInto = c.mergedInto.map { Ref(id: $0, number: nil) }
+        closedAt = Timestamp.iso(c.closedAt)
     }
 
     static func events(_ rows: [CaseEventRow]) -> [Event] {

@@ -146,9 +146,9 @@ struct CasesAPIController: RouteCollection {
                                      selfHandled: body.selfHandled ?? false, handledNote: body.handledNote,
                                      idempotencyKey: req.headers.first(name: "Idempotency-Key").map { "\(actor.user.id):\($0)" })
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-        var answer = CaseResponse(outcome.row, language: req.language, now: req.now)
+        var answer = CaseResponse(outcome.saved, language: req.language, now: req.now)
         answer.duplicateOf = outcome.duplicateOf.flatMap { dup in
-            CaseAccess.mayNameNearbyCase(actor, outcome.row.parties) ? .init(id: dup.id, number: dup.number) : nil
+            CaseAccess.mayNameNearbyCase(actor, outcome.saved.parties) ? .init(id: dup.id, number: dup.number) : nil
         }
         return Self.intakeResponse(answer, created: outcome.created)
     }
@@ -207,8 +207,8 @@ struct CasesAPIController: RouteCollection {
                                      idempotencyKey: "device:\(actor.user.id):\(body.device!):\(body.eventId!)",
                                      reporterName: "设备 \(body.device!)")
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-        var answer = CaseResponse(outcome.row, language: req.language, now: req.now)
-        if !CaseAccess.mayNameNearbyCase(actor, outcome.row.parties) { answer.duplicateOf = nil }
+        var answer = CaseResponse(outcome.saved, language: req.language, now: req.now)
+        if !CaseAccess.mayNameNearbyCase(actor, outcome.saved.parties) { answer.duplicateOf = nil }
         return Self.intakeResponse(answer, created: outcome.created)
     }
 
@@ -346,7 +346,7 @@ struct CasesAPIController: RouteCollection {
         let scope = CaseAccess.scope(for: actor)
         let (offset, after, _) = try Self.start(q)
         let (page, counts) = try await req.cases.queue(scope: scope, filter: filter, limit: limit, offset: offset, after: after, now: now)
-        return CaseList(items: page.rows.map { CaseResponse($0, language: req.language, now: now) },
+        return CaseList(items: page.rows.map { CaseResponse($0.case, language: req.language, now: now) },
                         total: counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil),
                         counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue,
                         next: page.next?.token)
@@ -360,20 +360,20 @@ struct CasesAPIController: RouteCollection {
     @Sendable func show(req: Request) async throws -> CaseResponse {
         let actor = try req.requireAny([.casesRead, .casesReport])
         let row = try await req.cases.find(try Self.caseID(req), scope: CaseAccess.scope(for: actor))
-        return try await Self.detail(row, actor: actor, req: req)
+        return try await Self.detail(row.case, actor: actor, req: req)
     }
 
-    static func detail(_ row: CaseRow, actor: Actor, req: Request) async throws -> CaseResponse {
-        var answer = CaseResponse(row, language: req.language, now: req.now)
-        answer.events = CaseResponse.events(try await req.cases.events(of: row.id))
-        answer.photos = CaseResponse.photos(try await req.cases.photos(of: row.id), staff: actor.can(.casesRead))
-        answer.actions = CaseWorkflow.available(on: row.snapshot, as: CaseAccess.capacities(of: actor, on: row.parties)).map(\.rawValue)
+    static func detail(_ c: Case, actor: Actor, req: Request) async throws -> CaseResponse {
+        var answer = CaseResponse(c, language: req.language, now: req.now)
+        answer.events = CaseResponse.events(try await req.cases.events(of: c.id))
+        answer.photos = CaseResponse.photos(try await req.cases.photos(of: c.id), staff: actor.can(.casesRead))
+        answer.actions = CaseWorkflow.available(on: c.workflow, as: CaseAccess.capacities(of: actor, on: c.parties)).map(\.rawValue)
         // A linked case is named only to a caller who may open it.
         let scope = CaseAccess.scope(for: actor)
-        if let dup = row.duplicateOf {
+        if let dup = c.duplicateOf {
             if let other = try? await req.cases.find(dup, scope: scope) { answer.duplicateOf?.number = other.number } else { answer.duplicateOf = nil }
         }
-        if let merged = row.mergedInto {
+        if let merged = c.mergedInto {
             if let other = try? await req.cases.find(merged, scope: scope) { answer.mergedInto?.number = other.number } else { answer.mergedInto = nil }
         }
         return answer
@@ -405,8 +405,8 @@ struct CasesAPIController: RouteCollection {
                                     mergeInto: body.mergeInto, position: try Self.position(lat: body.lat, long: body.long, crs: nil),
                                     photos: try PhotoUpload.decode(body.photos, defaultRole: action == .handle ? .after : .evidence),
                                     expectedRevision: body.revision)
-        let row = try await ActOnCase(request: req).run(caseID: try Self.caseID(req), input: input, actor: actor, now: req.now)
-        return try await Self.detail(row, actor: actor, req: req)
+        let acted = try await ActOnCase(request: req).run(caseID: try Self.caseID(req), input: input, actor: actor, now: req.now)
+        return try await Self.detail(acted, actor: actor, req: req)
     }
 
     /// A photo file: the public copy for anyone who may see the case; the original (with its metadata) for staff.

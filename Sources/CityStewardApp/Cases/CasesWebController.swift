@@ -44,22 +44,22 @@ struct CasesWebController: RouteCollection {
         /// The caller may dispatch it now (a box to tick for bulk dispatch).
         var selectable = false
 
-        init(_ r: CaseRow, language: Language, now: Date) {
-            id = r.id.uuidString.lowercased()
-            number = r.number
-            category = language == .en ? r.categoryNameEn : r.categoryName
-            categoryCode = r.categoryCode
-            area = r.areaName
-            responsible = r.responsibleName
-            state = r.state
-            stateLabel = r.caseState.label.text(language)
-            deadline = Timestamp.beijing(r.deadline)
-            overdue = r.isOverdue(at: now)
-            escalation = r.escalation
-            supervised = r.supervised
-            duplicate = r.duplicateOf != nil
-            source = (CaseSource(rawValue: r.source)?.label ?? LocalizedText(zh: r.source, en: r.source)).text(language)
-            pending = r.pending.flatMap(PendingRequest.init(rawValue:))?.label.text(language)
+        init(_ c: Case, language: Language, now: Date) {
+            id = c.id.uuidString.lowercased()
+            number = c.number
+            category = language == .en ? c.category.nameEn : c.category.name
+            categoryCode = c.category.code
+            area = c.place.areaName
+            responsible = c.responsible.name
+            state = c.state.rawValue
+            stateLabel = c.state.label.text(language)
+            deadline = Timestamp.beijing(c.workflow.deadline)
+            overdue = c.isOverdue(at: now)
+            escalation = c.workflow.escalation
+            supervised = c.workflow.supervised
+            duplicate = c.duplicateOf != nil
+            source = c.source.label.text(language)
+            pending = c.workflow.pending?.label.text(language)
         }
     }
 
@@ -173,7 +173,7 @@ struct CasesWebController: RouteCollection {
         let calendar = req.application.caseReference.calendar
         let year = calendar.localDate(now).year
         let shown = rows.map { r -> Row in
-            var row = Row(r, language: language, now: now)
+            var row = Row(r.case, language: language, now: now)
             row.selectable = CaseWorkflow.available(on: r.snapshot, as: CaseAccess.capacities(of: actor, on: r.parties)).contains(.dispatch)
             return row
         }
@@ -336,7 +336,7 @@ struct CasesWebController: RouteCollection {
         var duplicateNumber: String?
         if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: CaseAccess.scope(for: actor)))?.number }
         let page = CasePage(
-            page: PageChrome(request: req, title: row.number), c: CaseResponse(row, language: language, now: now), row: Row(row, language: language, now: now),
+            page: PageChrome(request: req, title: row.number), c: CaseResponse(row.case, language: language, now: now), row: Row(row.case, language: language, now: now),
             category: "\(row.categoryCode) \(language == .en ? row.categoryNameEn : row.categoryName) (v\(row.categoryVersion))",
             urgency: row.caseUrgency.label.text(language),
             source: (CaseSource(rawValue: row.source)?.label ?? LocalizedText(zh: row.source, en: row.source)).text(language),
@@ -428,9 +428,9 @@ struct CasesWebController: RouteCollection {
             .filter { CaseAccess.capacities(of: actor, on: $0.parties).contains(.verifier) }
         let mine = try await req.cases.page(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
         let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"),
-                             todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0, language: language, now: now) },
-                             verify: handled.map { Row($0, language: language, now: now) },
-                             reported: mine.map { Row($0, language: language, now: now) })
+                             todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0.case, language: language, now: now) },
+                             verify: handled.map { Row($0.case, language: language, now: now) },
+                             reported: mine.map { Row($0.case, language: language, now: now) })
         return try await req.page("tasks", page)
     }
 
@@ -502,7 +502,7 @@ struct CasesWebController: RouteCollection {
         let input = ReportCase.Input(report: report, source: .patrol, photos: photos, selfHandled: selfHandled,
                                      handledNote: body.handledNote, idempotencyKey: body.formKey.map { "\(actor.user.id):form:\($0)" })
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-        return req.redirect(to: "/cases/\(outcome.row.id.uuidString.lowercased())", redirectType: .normal)
+        return req.redirect(to: "/cases/\(outcome.saved.id.uuidString.lowercased())", redirectType: .normal)
     }
 
     // MARK: Map of open cases

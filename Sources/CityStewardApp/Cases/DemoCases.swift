@@ -28,13 +28,13 @@ enum DemoCases {
         guard let patroller = try await DirectoryStore(db: app.db).user(username: "steward-patrol"),
               let actor = try await DirectoryStore(db: app.db).actor(userID: patroller.id, now: app.clock.now) else { return }
         let reference = try await app.caseReference.get(app.db)
-        var created: [CaseRow] = []
+        var created: [Case] = []
         for r in reports {
             guard let village = reference.areasByCode[r.village] else { continue }
             let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
             guard !grids.isEmpty, let centre = grids[min(r.grid, grids.count - 1)].centre else { continue }
             let report = CaseReport(category: r.category, position: centre, placeCode: nil, description: r.text, urgency: r.urgent ? "urgent" : nil)
-            created.append(try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor, now: app.clock.now).row)
+            created.append(try await ReportCase(app: app).run(ReportCase.Input(report: report, source: .patrol), actor: actor, now: app.clock.now).saved)
         }
         // Carry a few along so every queue has something: the steward's dispatcher files and dispatches, the
         // patroller accepts one and handles another.
@@ -46,7 +46,7 @@ enum DemoCases {
             (4, [(.file, false), (.dispatch, false), (.accept, true), (.handle, true)]),
             (6, [(.file, false), (.dispatch, false)]),
         ]
-        var residentCases: [CaseRow] = []
+        var residentCases: [Case] = []
         let facilities = reference.facilities.values.sorted { $0.code < $1.code }
         for (i, key) in residentFormKeys.enumerated() {
             guard let facility = facilities.first(where: { $0.componentCode == (i == 0 ? "03001" : "01037") }) else { continue }
@@ -54,7 +54,7 @@ enum DemoCases {
                                     description: i == 0 ? "公厕洗手池堵塞，地面积水" : "这盏路灯晚上不亮", urgency: nil)
             let input = ReportCase.Input(report: report, source: .resident, idempotencyKey: "portal:\(key)", reporterName: "居民 138****8000",
                                          resident: .init(phone: PhoneNumber.parse(residentPhone), language: .zhHans, formKey: key))
-            residentCases.append(try await ReportCase(app: app).run(input, actor: nil, now: app.clock.now).row)
+            residentCases.append(try await ReportCase(app: app).run(input, actor: nil, now: app.clock.now).saved)
         }
         if let first = residentCases.first {
             for (action, byPatrol) in [(CaseAction.file, false), (.dispatch, false), (.accept, true), (.handle, true), (.passVerification, false), (.close, false)] {

@@ -27,7 +27,7 @@ struct OverdueSweeper {
             let level = CaseWorkflow.escalationLevel(stepDue: c.workflow.stepDue, now: now, calendar: reference.calendar)
             let target = (level == 1 ? centre : streetOffice).flatMap { reference.orgs[$0] }
             guard let change = CaseWorkflow.escalate(c, now: now, calendar: reference.calendar, target: target) else { continue }
-            if try await store.save(change, seq: try await store.nextEventSeq(of: c.id), expectedRevision: c.revision) { escalated += 1 }
+            if try await store.save(change, seq: try await store.nextEventSeq(of: c.id), expectedRevision: c.revision) != nil { escalated += 1 }
         }
         try await JobLeases(db: db).recordRun(Self.jobName, at: now)
         // The same lease holder relays the outbox, so a notification is handed over by one instance only.

@@ -29,7 +29,8 @@ struct ReportCase {
     }
 
     struct Outcome: Sendable {
-        var row: CaseRow
+        /// The case as stored (numbered).
+        var saved: Case
         var duplicateOf: RecentCases.Entry?
         var created: Bool
         /// The secret of the tracking link (`/t/{token}`), for a resident's report; shown once, stored hashed.
@@ -67,7 +68,7 @@ struct ReportCase {
         let reference = try await app.caseReference.get(db)
         let token = input.resident.map { contact in contact.formKey.map { app.fieldCipher.derivedToken("tracking", $0) } ?? Self.trackingToken() }
         if let key = input.idempotencyKey, let existing = try await CaseStore(db: db).find(idempotencyKey: key) {
-            return Outcome(row: existing, duplicateOf: nil, created: false, trackingToken: token)
+            return Outcome(saved: existing.case, duplicateOf: nil, created: false, trackingToken: token)
         }
         let code = input.report.category!
         guard let category = reference.taxonomy.eventCategory(code) else {
@@ -115,22 +116,23 @@ struct ReportCase {
                                          origin: .init(source: input.source, reporter: actor, reporterName: input.reporterName, selfHandled: input.selfHandled,
                                                        handledNote: input.handledNote, idempotencyKey: input.idempotencyKey),
                                          photos: prepared.map(\.casePhoto), now: now, calendar: reference.calendar)
-        var resident: ResidentReportRow?
+        var resident: ResidentTracking?
         if let contact = input.resident, let secret = token {
             let cipher = app.fieldCipher
-            resident = ResidentReportRow(caseId: id, trackingHash: ResidentReportRow.hash(token: secret),
-                                         phoneSealed: try contact.phone.map { try cipher.seal($0.digits) },
-                                         phoneIndex: contact.phone.map { cipher.blindIndex($0.digits) },
-                                         phoneMasked: contact.phone?.masked, language: contact.language.rawValue, createdAt: now)
+            resident = ResidentTracking(token: secret, phone: try contact.phone.map {
+                ResidentTracking.SealedPhone(sealed: try cipher.seal($0.digits), index: cipher.blindIndex($0.digits), masked: $0.masked)
+            }, language: contact.language)
         }
         let new = CaseStore.NewCase(opened, resident: resident)
 
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
         let year = reference.calendar.localDate(now).year
         do {
-            let saved = try await app.intakeBatcher.submit(new, year: year, on: eventLoop).get()
-            app.recentCases.insert([(saved.categoryCode, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position, reportedAt: saved.reportedAt))])
-            return Outcome(row: saved, duplicateOf: duplicate, created: true, trackingToken: token)
+            var saved = opened.opened
+            saved.number = try await app.intakeBatcher.submit(new, year: year, on: eventLoop).get().number
+            app.recentCases.insert([(saved.category.code, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position,
+                                                                            reportedAt: saved.workflow.reportedAt))])
+            return Outcome(saved: saved, duplicateOf: duplicate, created: true, trackingToken: token)
         } catch {
             // Nothing half written: the transaction rolled back; remove the files this request created.
             let store = CaseStore(db: db)
@@ -141,7 +143,7 @@ struct ReportCase {
             }
             await app.photoStorage.remove(orphans)
             if let key = input.idempotencyKey, let existing = try await store.find(idempotencyKey: key) {
-                return Outcome(row: existing, duplicateOf: nil, created: false, trackingToken: token)   // the same form, posted twice at once
+                return Outcome(saved: existing.case, duplicateOf: nil, created: false, trackingToken: token)   // the same form, posted twice at once
             }
             throw error
         }

@@ -81,9 +81,7 @@ struct SyntheticCases {
                     events.append(change.event)
                     notices += change.notices.map { ($0, t) }
                 }
-                let id = c.id
-                let new = CaseStore.NewCase(row: CaseRow(c), events: events.enumerated().map { CaseEventRow($0.element, caseID: id, seq: $0.offset + 1) },
-                                            photos: [], notifications: notices.map { NotificationRow($0.0, caseID: id, at: $0.1) })
+                let new = CaseStore.NewCase(c, history: events, notices: notices)
                 outcome.events += events.count
                 batch.append((new, reference.calendar.localDate(at).year))
             }

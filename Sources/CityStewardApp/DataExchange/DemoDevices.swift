@@ -18,10 +18,10 @@ enum DemoDevices {
             let grids = reference.areas.values.filter { $0.parentID == village.id && $0.kind == .grid }.sorted { $0.code < $1.code }
             guard let gate = grids.first, let camera = grids.dropFirst(2).first ?? grids.last, let g = gate.centre, let c = camera.centre else { continue }
             let short = String(format: "%02d", n + 1)
-            try await store.add(DeviceRow(code: "GATE-\(short)", kind: .gate, name: "\(village.name)东门门禁", vendor: "hikvision", area: gate, position: g,
-                                          tokenID: info.id, createdAt: now))
-            try await store.add(DeviceRow(code: "CAM-\(short)", kind: .camera, name: "\(village.name)垃圾点 AI 摄像头", vendor: "dahua", area: camera, position: c,
-                                          tokenID: info.id, createdAt: now))
+            try await store.add(ValidDevice(code: "GATE-\(short)", kind: .gate, name: "\(village.name)东门门禁", vendor: "hikvision", area: gate, position: g),
+                                tokenID: info.id, at: now)
+            try await store.add(ValidDevice(code: "CAM-\(short)", kind: .camera, name: "\(village.name)垃圾点 AI 摄像头", vendor: "dahua", area: camera, position: c),
+                                tokenID: info.id, at: now)
         }
         // Two consumers of the same events, each with its own rules and pseudonym key.
         if let platform = try await directory.user(username: "data-platform") {

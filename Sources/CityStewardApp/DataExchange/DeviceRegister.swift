@@ -51,9 +51,7 @@ struct DeviceRegister {
         return try await app.db.transaction { tx in
             let (secret, info) = try await DirectoryStore(db: tx).issueToken(userID: holder.id, kind: .apiKey, name: "device \(valid.code)",
                                                                             scopes: [.devicesSend], expiresAt: nil)
-            let row = DeviceRow(code: valid.code, kind: valid.kind, name: valid.name, vendor: valid.vendor, area: valid.area, position: valid.position,
-                                tokenID: info.id, createdAt: now)
-            try await DeviceStore(db: tx).add(row)
+            let row = try await DeviceStore(db: tx).add(valid, tokenID: info.id, at: now)
             try await AuditStore(db: tx).append(action: AuditAction.apiKeyCreated.rawValue, subject: "apikey:\(info.id.uuidString.lowercased())",
                                                 detail: "device=\(valid.code) registered in \(valid.area.code); user=\(holder.username)",
                                                 actorID: actor?.user.id, actorName: actorName, at: now)

@@ -163,7 +163,7 @@ struct DevicesController: RouteCollection {
         let devices = try await store.find(codes: Array(Set(valid.map(\.event.device))))
         let reference = try await req.caseReference()
         let cipher = req.application.fieldCipher
-        var rows: [DeviceEventRow] = []
+        var kept: [(event: SealedDeviceEvent, device: DeviceRow)] = []
         var aiCandidates: [UUID: (device: DeviceRow, event: DeviceEvent, category: CaseCategory)] = [:]
         for (i, e) in valid {
             guard let device = devices[e.device] else {
@@ -174,30 +174,25 @@ struct DevicesController: RouteCollection {
                 rejected.append(.init(index: i, field: "device", reason: language == .en ? "this key may not send for \(e.device)" : "该密钥不能代表设备 \(e.device) 发送"))
                 continue
             }
-            var row = DeviceEventRow(deviceId: device.id, clientId: e.clientID, kind: "gate", at: e.at, receivedAt: now,
-                                     areaPath: device.areaPath, streetId: device.streetId)
+            let body: SealedDeviceEvent.Body
+            var candidate: CaseCategory?
             switch e.body {
             case .gate(let direction, let method, let person, let plate):
-                row.direction = direction.rawValue
-                row.method = method.rawValue
-                row.personSealed = try person.map(cipher.seal)
-                row.plateSealed = try plate.map(cipher.seal)
-                row.plateMasked = plate.map(Masking.plate)
+                body = .gate(direction: direction, method: method, personSealed: try person.map(cipher.seal), plateSealed: try plate.map(cipher.seal),
+                             plateMasked: plate.map(Masking.plate))
             case .ai(let type, let confidence, let image):
                 guard let category = reference.taxonomy.deviceEvent(vendor: device.vendor, code: type) else {
                     rejected.append(.init(index: i, field: "event", reason: language == .en ? "unknown event type \(type) for \(device.vendor)" : "无法识别的事件类型 \(type)（\(device.vendor)）"))
                     continue
                 }
-                row.kind = "ai"
-                row.eventType = type
-                row.categoryCode = category.code
-                row.confidence = confidence
-                row.imageRef = image
-                if confidence >= req.config.aiCaseConfidence { aiCandidates[row.id] = (device, e, category) }
+                body = .ai(type: type, category: category.code, confidence: confidence, image: image)
+                if confidence >= req.config.aiCaseConfidence { candidate = category }
             }
-            rows.append(row)
+            let event = SealedDeviceEvent(clientID: e.clientID, at: e.at, receivedAt: now, body: body)
+            if let candidate { aiCandidates[event.id] = (device, e, candidate) }
+            kept.append((event, device))
         }
-        let stored = try await store.insert(rows)
+        let stored = try await store.insert(kept)
         // New AI events over the threshold become cases (the intake flags duplicates; a retry answers the same case).
         var cases: [String] = []
         for (id, c) in aiCandidates where stored.nonGateIDs.contains(id) {
@@ -207,12 +202,12 @@ struct DevicesController: RouteCollection {
             let input = ReportCase.Input(report: report, source: .device, idempotencyKey: "device:\(c.device.code):\(c.event.clientID)",
                                          reporterName: "设备 \(c.device.code)")
             let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-            try await store.setCase(eventID: id, caseID: outcome.row.id)
-            cases.append(outcome.row.number)
+            try await store.setCase(eventID: id, caseID: outcome.saved.id)
+            cases.append(outcome.saved.number)
         }
         rejected.sort { ($0.index, $0.field ?? "") < ($1.index, $1.field ?? "") }
-        let answer = Answer(received: objects.count, stored: stored.count, duplicates: rows.count - stored.count, rejected: rejected, cases: cases.sorted())
-        let status: HTTPResponseStatus = rows.isEmpty && !rejected.isEmpty ? .badRequest : .ok
+        let answer = Answer(received: objects.count, stored: stored.count, duplicates: kept.count - stored.count, rejected: rejected, cases: cases.sorted())
+        let status: HTTPResponseStatus = kept.isEmpty && !rejected.isEmpty ? .badRequest : .ok
         return try await answer.encodeResponse(status: status, for: req)
     }
 

@@ -238,12 +238,12 @@ struct Open311Controller: RouteCollection {
                                      reporterName: reporterName.isEmpty ? (actor == nil ? "Open311 居民" : nil) : reporterName,
                                      resident: actor == nil || phone != nil ? .init(phone: phone, language: req.language, formKey: nil) : nil)
         let outcome = try await ReportCase(request: req).run(input, actor: actor, now: req.now)
-        let row = outcome.row
+        let saved = outcome.saved
         let notice = req.language == .en
-            ? "Routed to \(row.responsibleName); expected by \(Open311Projection.datetime(row.deadline))."
-            : "已派给\(row.responsibleName)，预计 \(Timestamp.beijing(row.deadline)) 前处理。"
+            ? "Routed to \(saved.responsible.name); expected by \(Open311Projection.datetime(saved.workflow.deadline))."
+            : "已派给\(saved.responsible.name)，预计 \(Timestamp.beijing(saved.workflow.deadline)) 前处理。"
         let doc = Open311Document(root: "service_requests", value: .list(item: "request", [.object([
-            ("service_request_id", .string(row.number)),
+            ("service_request_id", .string(saved.number)),
             ("service_notice", .string(notice)),
             ("account_id", .string(body.account_id)),
         ])]))
@@ -252,28 +252,28 @@ struct Open311Controller: RouteCollection {
 
     // MARK: GET requests
 
-    func record(_ row: CaseRow, base: String, reference: CaseReference, language: Language, note: String?, media: String?) -> Open311Value {
-        let path = reference.areas[row.areaId].map { reference.path(of: $0).filter { $0.kind != .district }.map { $0.displayName(language) } } ?? []
+    func record(_ c: Case, base: String, reference: CaseReference, language: Language, note: String?, media: String?) -> Open311Value {
+        let path = reference.areas[c.place.areaID].map { reference.path(of: $0).filter { $0.kind != .district }.map { $0.displayName(language) } } ?? []
         var address = path.joined(separator: " ")
-        if let place = row.placeCode.flatMap(reference.place), place.facility != nil { address += " " + place.name(language) }
-        let open = !row.caseState.isFinal
+        if let place = c.place.placeCode.flatMap(reference.place), place.facility != nil { address += " " + place.name(language) }
+        let w = c.workflow
         return .object([
-            ("service_request_id", .string(row.number)),
-            ("status", .string(Open311Projection.status(row.caseState))),
+            ("service_request_id", .string(c.number)),
+            ("status", .string(Open311Projection.status(w.state))),
             ("status_notes", .string(note)),
-            ("service_name", .string(language == .en ? row.categoryNameEn : row.categoryName)),
-            ("service_code", .string(row.categoryCode)),
-            ("description", .string(row.description)),
-            ("agency_responsible", .string(row.responsibleName)),
-            ("service_notice", .string(language == .en ? "\(row.caseState.label.en); \(row.routingExplanationEn)" : "\(row.caseState.label.zh)；\(row.routingExplanationZh)")),
-            ("requested_datetime", .string(Open311Projection.datetime(row.reportedAt))),
-            ("updated_datetime", .string(Open311Projection.datetime(open ? row.updatedAt : (row.closedAt ?? row.updatedAt)))),
-            ("expected_datetime", .string(Open311Projection.datetime(row.deadline))),
+            ("service_name", .string(language == .en ? c.category.nameEn : c.category.name)),
+            ("service_code", .string(c.category.code)),
+            ("description", .string(c.description)),
+            ("agency_responsible", .string(c.responsible.name)),
+            ("service_notice", .string(language == .en ? "\(w.state.label.en); \(c.routing.explanation.en)" : "\(w.state.label.zh)；\(c.routing.explanation.zh)")),
+            ("requested_datetime", .string(Open311Projection.datetime(w.reportedAt))),
+            ("updated_datetime", .string(Open311Projection.datetime(w.state.isFinal ? (c.closedAt ?? c.updatedAt) : c.updatedAt))),
+            ("expected_datetime", .string(Open311Projection.datetime(w.deadline))),
             ("address", .string(address)),
-            ("address_id", .string(row.placeCode)),
+            ("address_id", .string(c.place.placeCode)),
             ("zipcode", .string(nil)),
-            ("lat", .double(row.lat)),
-            ("long", .double(row.long)),
+            ("lat", .double(c.position.lat)),
+            ("long", .double(c.position.long)),
             ("media_url", .string(media.map { base + $0 })),
         ])
     }
@@ -291,7 +291,7 @@ struct Open311Controller: RouteCollection {
             let note = events.reversed().first { Open311Projection.extendedStatus(action: $0.action) != nil && !($0.note ?? "").isEmpty && $0.action != "report" }?.note
             let photo = (photosByCase[row.id] ?? []).first(where: \.showsTheProblem)
             let media = photo.map { "/public/photos/\($0.publicHash).\(PhotoFormat(rawValue: $0.format)?.fileExtension ?? "jpg")" }
-            items.append(record(row, base: base, reference: reference, language: req.language, note: note, media: media))
+            items.append(record(row.case, base: base, reference: reference, language: req.language, note: note, media: media))
         }
         return Open311Document(root: "service_requests", value: .list(item: "request", items))
     }

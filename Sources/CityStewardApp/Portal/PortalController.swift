@@ -416,7 +416,7 @@ struct PortalController: RouteCollection {
         let steps = PlainTimeline.steps(events.map {
             PlainTimeline.Event(action: $0.action, at: $0.at, note: $0.note, responsibleName: row.responsibleName)
         }).map { StepView(at: Timestamp.beijing($0.at), text: $0.text.text(language)) }
-        let photos = try await req.cases.photos(of: row.id).filter { $0.role == PhotoRole.report.rawValue || $0.role == PhotoRole.after.rawValue }
+        let photos = try await req.cases.photos(of: row.id).filter(\.showsTheProblem)
             .map { PhotoView(url: "/public/photos/\($0.publicHash).\(PhotoFormat(rawValue: $0.format)?.fileExtension ?? "jpg")") }
         let state = row.caseState
         let isOwner = token != nil

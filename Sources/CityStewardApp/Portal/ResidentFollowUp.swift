@@ -21,7 +21,7 @@ struct ResidentFollowUp {
         let change = ResidentFeedback.rated(row.case, rating: rating, comment: comment, now: now)
         let seq = try await store.nextEventSeq(of: row.id)
         let caseID = row.id
-        let won: Bool
+        let won: CaseRow?
         do {
             won = try await store.save(change, seq: seq, expectedRevision: row.revision, also: {
                 try await ResidentReportStore.rate(caseID: caseID, rating: rating, comment: comment, at: now, on: $0)
@@ -29,6 +29,6 @@ struct ResidentFollowUp {
         } catch is ResidentReportStore.Refused {
             throw Self.alreadyRated
         }
-        guard won else { throw Self.alreadyRated }
+        guard won != nil else { throw Self.alreadyRated }
     }
 }

@@ -106,6 +106,9 @@ public struct Case: Sendable, Equatable, Identifiable {
     public var state: CaseState { workflow.state }
     public var urgency: Urgency { workflow.urgency }
 
+    /// Overdue: the current step's due time has passed (only while a step is running).
+    public func isOverdue(at now: Date) -> Bool { workflow.stepDue.map { now > $0 } ?? false }
+
     /// What access decisions look at.
     public var parties: CaseParties {
         CaseParties(responsibleID: responsible.id, areaPath: place.areaPath, ownerDepartmentID: ownerDepartmentID, reporterID: reporterID,

@@ -29,6 +29,29 @@ public struct DeviceEvent: Sendable, Equatable {
     public var body: Body
 }
 
+/// A checked event as it is kept: what names a person sealed by the caller (who holds the key), a plate's masked
+/// form beside its sealed one, an AI event with the class its type stands for.
+public struct SealedDeviceEvent: Sendable, Equatable {
+    public enum Body: Sendable, Equatable {
+        case gate(direction: GateDirection, method: GateMethod, personSealed: String?, plateSealed: String?, plateMasked: String?)
+        case ai(type: String, category: String, confidence: Double, image: String?)
+    }
+
+    public var id: UUID
+    public var clientID: String
+    public var at: Date
+    public var receivedAt: Date
+    public var body: Body
+
+    public init(id: UUID = .random(), clientID: String, at: Date, receivedAt: Date, body: Body) {
+        self.id = id
+        self.clientID = clientID
+        self.at = at
+        self.receivedAt = receivedAt
+        self.body = body
+    }
+}
+
 /// Parses a batch (a JSON array, or NDJSON: one object a line) into events and per-line problems; a bad line never
 /// stops the good ones.
 public enum DeviceEventBatch {

@@ -34,6 +34,15 @@ public struct ValidDevice: Sendable, Equatable {
     public var vendor: String
     public var area: Area
     public var position: GeoPoint
+
+    public init(code: String, kind: DeviceKind, name: String, vendor: String, area: Area, position: GeoPoint) {
+        self.code = code
+        self.kind = kind
+        self.name = name
+        self.vendor = vendor
+        self.area = area
+        self.position = position
+    }
 }
 
 public enum DeviceRules {

@@ -247,3 +247,30 @@ public enum ShortNumber {
         return nil
     }
 }
+
+/// What is kept to follow a resident's report up: the tracking link's secret (stored only as its hash), the phone
+/// sealed with its blind index and masked form (sealing is the caller's: the key never reaches Core), the language
+/// the resident wrote in.
+public struct ResidentTracking: Sendable, Equatable {
+    public struct SealedPhone: Sendable, Equatable {
+        public var sealed: String
+        public var index: String
+        public var masked: String
+
+        public init(sealed: String, index: String, masked: String) {
+            self.sealed = sealed
+            self.index = index
+            self.masked = masked
+        }
+    }
+
+    public var token: String
+    public var phone: SealedPhone?
+    public var language: Language
+
+    public init(token: String, phone: SealedPhone?, language: Language) {
+        self.token = token
+        self.phone = phone
+        self.language = language
+    }
+}

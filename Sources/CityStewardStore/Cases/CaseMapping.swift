@@ -55,23 +55,43 @@ extension NotificationRow {
 }
 
 extension CaseStore {
-    /// Saves a decided change if nobody changed the case since `expectedRevision` (false: someone did, nothing was
-    /// written). The event is the case's `seq`-th; `also` runs in the same transaction.
+    /// Saves a decided change if nobody changed the case since `expectedRevision`: the case as stored, or nil when
+    /// someone did (nothing was written). The event is the case's `seq`-th; `also` runs in the same transaction.
+    @discardableResult
     public func save(_ change: CaseChange, seq: Int, expectedRevision: Int,
-                     also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Bool {
+                     also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> CaseRow? {
         let id = change.after.id, at = change.event.at
-        return try await update(CaseRow(change.after), expectedRevision: expectedRevision, event: CaseEventRow(change.event, caseID: id, seq: seq),
-                                photos: change.photos.map { CasePhotoRow($0, caseID: id, eventSeq: seq, at: at) },
-                                notifications: change.notices.map { NotificationRow($0, caseID: id, at: at) }, also: also)
+        var row = CaseRow(change.after)
+        guard try await update(row, expectedRevision: expectedRevision, event: CaseEventRow(change.event, caseID: id, seq: seq),
+                               photos: change.photos.map { CasePhotoRow($0, caseID: id, eventSeq: seq, at: at) },
+                               notifications: change.notices.map { NotificationRow($0, caseID: id, at: at) }, also: also) else { return nil }
+        row.revision = expectedRevision + 1
+        return row
     }
 }
 
 extension CaseStore.NewCase {
     /// The rows of a case the intake opened (`CaseIntake.open`), with its photos and a resident's follow-up.
-    public init(_ new: CityStewardCore.NewCase, resident: ResidentReportRow?) {
+    public init(_ new: CityStewardCore.NewCase, resident: ResidentTracking?) {
         let id = new.opened.id, at = new.opened.workflow.reportedAt
         self.init(row: CaseRow(new.opened), events: new.events.enumerated().map { CaseEventRow($0.element, caseID: id, seq: $0.offset + 1) },
                   photos: new.photos.map { CasePhotoRow($0.photo, caseID: id, eventSeq: $0.eventSeq, at: at) },
-                  notifications: new.notices.map { NotificationRow($0, caseID: id, at: at) }, resident: resident)
+                  notifications: new.notices.map { NotificationRow($0, caseID: id, at: at) },
+                  resident: resident.map { ResidentReportRow($0, caseID: id, at: at) })
+    }
+
+    /// A case with the history it already has (a measured year of synthetic cases): its events in order, each
+    /// notice at the time of the step that sent it.
+    public init(_ c: Case, history: [CaseEvent], notices: [(StaffNotice, Date)]) {
+        let id = c.id
+        self.init(row: CaseRow(c), events: history.enumerated().map { CaseEventRow($0.element, caseID: id, seq: $0.offset + 1) },
+                  photos: [], notifications: notices.map { NotificationRow($0.0, caseID: id, at: $0.1) })
+    }
+}
+
+extension ResidentReportRow {
+    public init(_ t: ResidentTracking, caseID: UUID, at: Date) {
+        self.init(caseId: caseID, trackingHash: Self.hash(token: t.token), phoneSealed: t.phone?.sealed, phoneIndex: t.phone?.index,
+                  phoneMasked: t.phone?.masked, language: t.language.rawValue, createdAt: at)
     }
 }

@@ -41,6 +41,27 @@ public struct DeviceRow: Codable, Sendable, Equatable {
 }
 
 /// An event as stored.
+extension DeviceEventRow {
+    public init(_ e: SealedDeviceEvent, device: DeviceRow) {
+        self.init(id: e.id, deviceId: device.id, clientId: e.clientID, kind: "gate", at: e.at, receivedAt: e.receivedAt, areaPath: device.areaPath,
+                  streetId: device.streetId)
+        switch e.body {
+        case .gate(let direction, let method, let person, let plate, let masked):
+            self.direction = direction.rawValue
+            self.method = method.rawValue
+            personSealed = person
+            plateSealed = plate
+            plateMasked = masked
+        case .ai(let type, let category, let confidence, let image):
+            kind = "ai"
+            eventType = type
+            categoryCode = category
+            self.confidence = confidence
+            imageRef = image
+        }
+    }
+}
+
 public struct DeviceEventRow: Codable, Sendable, Equatable {
     public var id: UUID
     /// Assigned when stored.
@@ -103,8 +124,13 @@ public struct DeviceStore: Sendable {
         self.db = db
     }
 
-    public func add(_ device: DeviceRow) async throws {
-        try await sql.insert(into: "devices").model(device, with: Self.encoder).run()
+    /// Registers a checked device, sending with the key `tokenID`; the stored row.
+    @discardableResult
+    public func add(_ device: ValidDevice, tokenID: UUID?, at now: Date) async throws -> DeviceRow {
+        let row = DeviceRow(code: device.code, kind: device.kind, name: device.name, vendor: device.vendor, area: device.area,
+                            position: device.position, tokenID: tokenID, createdAt: now)
+        try await sql.insert(into: "devices").model(row, with: Self.encoder).run()
+        return row
     }
 
     public func all() async throws -> [DeviceRow] {
@@ -145,6 +171,11 @@ public struct DeviceStore: Sendable {
 
     /// Stores new events; an event whose (device, client id) is stored already is skipped. One transaction: all of a
     /// batch or none.
+    /// Stores checked events from the devices that sent them (see `insert(_:)` for what is answered).
+    public func insert(_ events: [(event: SealedDeviceEvent, device: DeviceRow)]) async throws -> Stored {
+        try await insert(events.map { DeviceEventRow($0.event, device: $0.device) })
+    }
+
     public func insert(_ events: [DeviceEventRow]) async throws -> Stored {
         guard !events.isEmpty else { return Stored(count: 0, nonGateIDs: []) }
         // Refused for another writer's lock: the transaction rolled back, so it is tried again whole.
