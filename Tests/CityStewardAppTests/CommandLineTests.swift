@@ -32,6 +32,29 @@ struct CommandLineTests {
         #expect(throws: CityStewardMain.UsageError.self) { try CityStewardMain.parse(["citysteward", "demo", "--data"]) }
     }
 
+    /// Help and the version answer from the commands' descriptions: no configuration, no database, no data folder.
+    @Test func helpAndVersionHaveNoSideEffects() async throws {
+        let directory = NSTemporaryDirectory() + "citysteward-help-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for arguments in [["--help"], ["-h"], ["help"], ["users", "create", "--help"], ["help", "devices"], ["serve", "--help"], ["--version"], ["version"]] {
+            #expect(await run(arguments, data: directory) == 0, "\(arguments)")
+            #expect(!FileManager.default.fileExists(atPath: directory), "\(arguments) made the data folder")
+        }
+        let top = try #require(await Usage.answer(["citysteward", "--help"]))
+        for command in ["serve", "demo", "init", "migrate", "users", "orgs", "apikey", "areas", "devices", "keys", "audit"] {
+            #expect(top.text.contains("\n" + String(repeating: " ", count: max(0, 12 - command.count)) + command + " "), "\(command) listed")
+        }
+        let create = try #require(await Usage.answer(["citysteward", "users", "create", "--help", "--data", "/nowhere"]))
+        #expect(create.status == 0 && create.text.contains("--username") && create.text.contains("password-stdin"))
+        #expect(try #require(await Usage.answer(["citysteward", "help", "devices"])).text.contains("new-key"))
+        #expect(try #require(await Usage.answer(["citysteward", "--version"])).text.hasPrefix("citysteward \(Usage.version) "))
+        let unknown = try #require(await Usage.answer(["citysteward", "help", "frobnicate"]))
+        #expect(unknown.status == 64 && unknown.text.contains("--help"))
+        #expect(await run(["help", "frobnicate"], data: directory) == 64)
+        #expect(await Usage.answer(["citysteward", "serve", "--port", "8081"]) == nil)   // not a question: the server starts
+        #expect(await Usage.answer(["citysteward"]) == nil)
+    }
+
     @Test func configurationFromTheEnvironment() throws {
         let sqlite = try AppConfig.load(environment: ["CITYSTEWARD_DATA_DIR": "/srv/cs", "PORT": "9090", "LOG_FORMAT": "json"], production: true)
         #expect(sqlite.database == .sqliteFile(path: "/srv/cs/citysteward.sqlite"))

@@ -5,18 +5,25 @@ import Foundation
 import Crypto
 import Vapor
 
+/// The commands Vapor's runner takes, by name (`serve` and `demo` are started by `CityStewardMain` itself).
+func cityStewardCommands() -> [(name: String, command: any AnyAsyncCommand)] {
+    [
+        // Replaces Fluent's interactive `migrate`: deploy scripts run it unattended.
+        ("migrate", MigrateCommand()),
+        ("init", InitCommand()),
+        ("users", UsersCommand()),
+        ("orgs", OrgsCommand()),
+        ("apikey", APIKeyCommand()),
+        ("areas", AreasCommand()),
+        ("devices", DevicesCommand()),
+        ("keys", KeysCommand()),
+        ("audit", AuditCommand()),
+        ("synthesize", SynthesizeCommand()),
+    ]
+}
+
 func registerCommands(_ app: Application) {
-    // Replaces Fluent's interactive `migrate`: deploy scripts run it unattended.
-    app.asyncCommands.use(MigrateCommand(), as: "migrate")
-    app.asyncCommands.use(UsersCommand(), as: "users")
-    app.asyncCommands.use(APIKeyCommand(), as: "apikey")
-    app.asyncCommands.use(AreasCommand(), as: "areas")
-    app.asyncCommands.use(AuditCommand(), as: "audit")
-    app.asyncCommands.use(KeysCommand(), as: "keys")
-    app.asyncCommands.use(DevicesCommand(), as: "devices")
-    app.asyncCommands.use(SynthesizeCommand(), as: "synthesize")
-    app.asyncCommands.use(InitCommand(), as: "init")
-    app.asyncCommands.use(OrgsCommand(), as: "orgs")
+    for (name, command) in cityStewardCommands() { app.asyncCommands.use(command, as: name) }
 }
 
 struct DevicesCommand: AsyncCommandGroup {

@@ -20,6 +20,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     }
     try DatabaseSetup.register(config.database, on: app.databases, statementTimeoutMilliseconds: config.statementTimeoutMilliseconds)
     for migration in CityStewardMigrations.all { app.migrations.add(migration) }
+    // Forty migrations are not news at every start (LOG_LEVEL=debug shows them); `migrate` prints what it applied.
+    app.fluent.migrationLogLevel = .debug
     app.migrations.add(SessionRecord.migration)
     if config.database.isSQLite {
         try await DatabaseSetup.prepareSQLite(app.databases, eventLoopGroup: app.eventLoopGroup, logger: app.logger,

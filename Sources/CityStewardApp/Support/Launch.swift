@@ -66,6 +66,11 @@ public enum CityStewardMain {
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            bootstrapLogging: Bool = true,
                            standardInput: @escaping @Sendable () -> String? = { readLine(strippingNewline: true) }) async -> Int32 {
+        // Help and the version before anything is read or opened.
+        if let usage = await Usage.answer(arguments) {
+            (usage.status == 0 ? FileHandle.standardOutput : FileHandle.standardError).write(Data(usage.text.utf8))
+            return usage.status
+        }
         let invocation: Invocation
         do {
             invocation = try parse(arguments)
