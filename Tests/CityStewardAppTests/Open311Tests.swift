@@ -171,6 +171,43 @@ struct Open311Tests {
         }
     }
 
+    /// Contact numbers as people write them: a Shenzhen landline in international form, a number abroad, one
+    /// with an extension; a number nobody can read is kept sealed as written and flagged, never a reason to refuse.
+    @Test func contactNumbersAsPeopleWriteThem() async throws {
+        try await withOpen311App { app in
+            let p = try await gridCentre(app, songziyuan, 3)
+            func post(_ phone: String, _ text: String) async throws -> CaseRow {
+                let posted = try await open311(app, .POST, "requests.json", form: [
+                    "service_code": "06010", "lat": String(p.lat), "long": String(p.long), "description": text, "phone": phone,
+                ])
+                #expect(posted.status == .ok, "\(phone): \(posted.text)")
+                return try await CaseStore(db: app.db).find(number: try #require(jsonArray(posted).first?["service_request_id"] as? String), scope: nil)
+            }
+            let cipher = app.fieldCipher
+            for (written, sealed, masked) in [("+86 755 2345 6789", "+8675523456789", "075*****6789"), ("+852 2345 6789", "+85223456789", "+852****6789"),
+                                              ("0755-2345 6789 转 123", "+8675523456789;ext=123", "075*****6789")] {
+                let row = try await post(written, "电话 \(written)")
+                let kept = try #require(try await ResidentReportStore(db: app.db).find(caseID: row.id))
+                #expect(try cipher.open(try #require(kept.phoneSealed)) == sealed, "\(written)")
+                #expect(kept.phoneMasked == masked && kept.phoneIndex == cipher.blindIndex(sealed.components(separatedBy: ";")[0]), "\(written)")
+                #expect(try await CaseStore(db: app.db).events(of: row.id).first?.detail?.contains("unreadable") != true)
+            }
+            // Unreadable: stored, sealed as written, found by no search, and the dispatch centre is told.
+            let row = try await post("找物业王师傅", "电话写错了")
+            let kept = try #require(try await ResidentReportStore(db: app.db).find(caseID: row.id))
+            #expect(try cipher.open(try #require(kept.phoneSealed)) == "找物业王师傅" && kept.phoneIndex == nil && kept.phoneMasked == "找物**师傅 (?)")
+            #expect(try await CaseStore(db: app.db).events(of: row.id).first?.detail?.contains("\"contact\":\"unreadable\"") == true)
+            let sql = app.db as! any SQLDatabase
+            let kinds = try await sql.select().column("kind").from("notifications").where("case_id", .equal, row.id).all(decodingColumn: "kind", as: String.self)
+            #expect(kinds.contains("contactUnreadable") && kinds.contains("reported"))
+            // A number kept before numbers were E.164 (national digits) is still found by its owner, written either way.
+            let legacy = try await post("13912345678", "旧号码")
+            try await sql.update("resident_reports").set("phone_index", to: cipher.blindIndex("13912345678"))
+                .where("case_id", .equal, legacy.id).run()
+            #expect(try await verifiedFind(app, phone: "+86 139 1234 5678").text.contains(legacy.number))
+        }
+    }
+
     @Test func postErrorsFollowTheSpec() async throws {
         try await withOpen311App { app in
             let p = try await gridCentre(app, songziyuan, 2)

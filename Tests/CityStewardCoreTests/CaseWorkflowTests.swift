@@ -104,8 +104,46 @@ struct ResidentFeedbackTests {
         #expect((try? ResidentFeedback.checkRating(5, comment: "好", state: .closed, alreadyRated: false)) != nil)
     }
 
+    /// Numbers as people write them, each to its E.164 form (and extension).
+    @Test func phoneNumbersAsPeopleWriteThem() {
+        let cases: [(String, String, String?)] = [
+            ("13800138000", "+8613800138000", nil), ("138 0013 8000", "+8613800138000", nil), ("138-0013-8000", "+8613800138000", nil),
+            ("+86 138 0013 8000", "+8613800138000", nil), ("0086 13800138000", "+8613800138000", nil), ("+86-138-0013-8000", "+8613800138000", nil),
+            ("１３８００１３８０００", "+8613800138000", nil), ("＋８６ １３８ ００１３ ８０００", "+8613800138000", nil),
+            ("+86 755 2345 6789", "+8675523456789", nil), ("0755-2345 6789", "+8675523456789", nil), ("(0755) 23456789", "+8675523456789", nil),
+            ("（0755）2345-6789", "+8675523456789", nil), ("+86 (0)755 2345 6789", "+8675523456789", nil), ("0086-755-23456789", "+8675523456789", nil),
+            ("010-6552 9988", "+861065529988", nil), ("020 8888 1234", "+862088881234", nil), ("0769-2345678", "+867692345678", nil),
+            ("0755-2345 6789 转 123", "+8675523456789", "123"), ("0755 23456789 分机 8001", "+8675523456789", "8001"),
+            ("0755-23456789 ext. 12", "+8675523456789", "12"), ("0755-23456789x12", "+8675523456789", "12"), ("0755-23456789#3", "+8675523456789", "3"),
+            ("tel:+86-755-2345-6789;ext=55", "+8675523456789", "55"),
+            ("+852 2345 6789", "+85223456789", nil), ("00852 2345 6789", "+85223456789", nil), ("+1 (415) 555-2671", "+14155552671", nil),
+            ("+44 20 7946 0958", "+442079460958", nil), ("+81 3-1234-5678", "+81312345678", nil),
+        ]
+        for (written, e164, ext) in cases {
+            let n = PhoneNumber.parse(written)
+            #expect(n?.e164 == e164, "\(written)")
+            #expect(n?.extensionDigits == ext, "\(written)")
+        }
+        #expect(PhoneNumber.parse("0755-2345 6789 转 123")?.sealedForm == "+8675523456789;ext=123")
+        #expect(PhoneNumber.parse("+86 755 2345 6789")?.national == "075523456789")
+        #expect(PhoneNumber.parse("+86 755 2345 6789")?.indexForms == ["+8675523456789", "075523456789"])
+        #expect(PhoneNumber.parse("+852 2345 6789")?.indexForms == ["+85223456789"])
+        #expect(PhoneNumber.parse("+852 2345 6789")?.masked == "+852****6789")
+        #expect(PhoneNumber.parse("+852 2345 6789")?.dialable == "+85223456789")
+        // Not numbers: too short, a local number without its area code, letters, an extension that is not digits.
+        for bad in ["2345 6789", "75523456789", "+86 12345", "+0 123456789", "138001380OO", "0755-23456789 转 abc", "+1234567890123456"] {
+            #expect(PhoneNumber.parse(bad) == nil, "\(bad)")
+        }
+        // A report keeps what it cannot read, sealed, its masked form showing almost nothing.
+        #expect(ContactNumber.read("  ") == nil)
+        #expect(ContactNumber.read("+852 2345 6789") == .number(PhoneNumber.parse("+85223456789")!))
+        #expect(ContactNumber.read("call 2345 6789 evenings") == .unreadable("call 2345 6789 evenings"))
+        #expect(ContactNumber.read("call 2345 6789 evenings")?.masked == "ca********gs (?)")
+    }
+
     @Test func phoneNumbersAreParsedAndMasked() {
-        #expect(PhoneNumber.parse("+86 138-0013-8000")?.digits == "13800138000")
+        #expect(PhoneNumber.parse("+86 138-0013-8000")?.national == "13800138000")
+        #expect(PhoneNumber.parse("+86 138-0013-8000")?.e164 == "+8613800138000")
         #expect(PhoneNumber.parse("13800138000")?.masked == "138****8000")
         #expect(PhoneNumber.parse("0755-2345 6789")?.masked == "075*****6789")
         for bad in ["12345", "12800138000", "1380013800a", "", "00755123"] { #expect(PhoneNumber.parse(bad) == nil, "\(bad)") }

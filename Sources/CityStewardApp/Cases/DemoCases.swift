@@ -53,7 +53,7 @@ enum DemoCases {
             let report = CaseReport(category: facility.reportCategory, position: nil, placeCode: facility.code,
                                     description: i == 0 ? "公厕洗手池堵塞，地面积水" : "这盏路灯晚上不亮", urgency: nil)
             let input = ReportCase.Input(report: report, source: .resident, idempotencyKey: "portal:\(key)", reporterName: "居民 138****8000",
-                                         resident: .init(phone: PhoneNumber.parse(residentPhone), language: .zhHans, formKey: key))
+                                         resident: .init(phone: ContactNumber.read(residentPhone), language: .zhHans, formKey: key))
             residentCases.append(try await ReportCase(app: app).run(input, actor: nil, now: app.clock.now).saved)
         }
         if let first = residentCases.first {

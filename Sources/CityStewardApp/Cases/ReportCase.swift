@@ -22,7 +22,7 @@ struct ReportCase {
     }
 
     struct ResidentContact: Sendable {
-        var phone: PhoneNumber?
+        var phone: ContactNumber?
         var language: Language
         /// The form's key: the tracking token is derived from it, so a form posted twice answers with the same link.
         var formKey: String?
@@ -114,13 +114,17 @@ struct ReportCase {
         let id = UUID.timeOrdered(at: now)
         let opened = try CaseIntake.open(input.report, id: id, located: located,
                                          origin: .init(source: input.source, reporter: actor, reporterName: input.reporterName, selfHandled: input.selfHandled,
-                                                       handledNote: input.handledNote, idempotencyKey: input.idempotencyKey),
+                                                       handledNote: input.handledNote, idempotencyKey: input.idempotencyKey,
+                                                       contactUnreadable: input.resident?.phone.map { $0.number == nil } ?? false),
                                          photos: prepared.map(\.casePhoto), now: now, calendar: reference.calendar)
         var resident: ResidentTracking?
         if let contact = input.resident, let secret = token {
             let cipher = app.fieldCipher
-            resident = ResidentTracking(token: secret, phone: try contact.phone.map {
-                ResidentTracking.SealedPhone(sealed: try cipher.seal($0.digits), index: cipher.blindIndex($0.digits), masked: $0.masked)
+            resident = ResidentTracking(token: secret, phone: try contact.phone.map { phone in
+                switch phone {
+                case .number(let n): ResidentTracking.SealedPhone(sealed: try cipher.seal(n.sealedForm), index: cipher.blindIndex(n.e164), masked: n.masked)
+                case .unreadable(let text): ResidentTracking.SealedPhone(sealed: try cipher.seal(text), index: nil, masked: phone.masked)
+                }
             }, language: contact.language)
         }
         let new = CaseStore.NewCase(opened, resident: resident)

@@ -111,8 +111,7 @@ struct HouseholdsService {
         }
         let cipher = req.application.fieldCipher
         if let phone = valid.phone {
-            let digits = phone?.digits
-            (row.phoneSealed, row.phoneMasked, row.phoneIndex) = (try digits.map(cipher.seal), digits.map(Masking.phone), digits.map(cipher.blindIndex))
+            (row.phoneSealed, row.phoneMasked, row.phoneIndex) = (try phone.map { try cipher.seal($0.sealedForm) }, phone?.masked, phone.map { cipher.blindIndex($0.e164) })
         }
         if let r = valid.role { row.role = r.rawValue }
         if let r = valid.relation { row.relation = r.rawValue }

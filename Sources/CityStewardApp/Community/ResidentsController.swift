@@ -67,7 +67,7 @@ struct ResidentsController: RouteCollection {
         let cipher = req.application.fieldCipher
         if let text = q.phone, !text.isEmpty {
             guard let phone = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
-            f.phoneIndexes = cipher.blindIndexes(phone.digits)
+            f.phoneIndexes = phone.indexForms.flatMap { cipher.blindIndexes($0) }
         }
         if let text = q.idNumber, !text.isEmpty {
             switch IdentityNumber.parse(text) {

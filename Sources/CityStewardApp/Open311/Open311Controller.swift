@@ -216,11 +216,8 @@ struct Open311Controller: RouteCollection {
             }
             urgency = u
         }
-        var phone: PhoneNumber?
-        if let p = body.phone, !p.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let parsed = PhoneNumber.parse(p) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
-            phone = parsed
-        }
+        // Never refused for its contact number: what cannot be read is kept as written, sealed, and flagged.
+        let phone = ContactNumber.read(body.phone)
         var description = text.isEmpty ? category.name : text
         if let media = body.media_url, !media.isEmpty {
             // Remote media are not fetched (the server sends no requests outside); the link is kept with the report.

@@ -346,11 +346,8 @@ struct PortalController: RouteCollection {
         guard let category = reference.taxonomy.eventCategory(code) else {
             throw DomainError.invalid("category", zh: "没有这个问题类型：\(code)", en: "unknown problem type \(code)")
         }
-        var phone: PhoneNumber?
-        if let text = body.phone, !text.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let parsed = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
-            phone = parsed
-        }
+        // Never refused for its contact number: what cannot be read is kept as written, sealed, and flagged.
+        let phone = ContactNumber.read(body.phone)
         let position = try CasesAPIController.position(lat: try CasesAPIController.decimal(body.lat, field: "lat"),
                                                        long: try CasesAPIController.decimal(body.long, field: "long"), crs: nil)
         let placeCode = position == nil ? ((body.placeCode ?? "").isEmpty ? body.village : body.placeCode) : body.placeCode
@@ -596,7 +593,7 @@ struct PortalController: RouteCollection {
             return try await findPage(req, phone: typed, errors: ["phone": PhoneNumber.problem.text(language)], status: .badRequest)
         }
         let cipher = req.application.fieldCipher
-        let index = cipher.blindIndex(phone.digits)
+        let index = cipher.blindIndex(phone.e164)
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
         let store = PhoneChallengeStore(db: req.db)
         switch PhoneVerification.send(previous: try await store.find(index), phoneIndex: index,
@@ -609,12 +606,12 @@ struct PortalController: RouteCollection {
             try await store.save(challenge)
             let text = "【龙华城市管家】验证码 \(code)，10 分钟内有效，用于查询您反映的问题。Your code: \(code) (10 minutes)."
             do {
-                try await gateway.send(SMSMessage(phone: phone.digits, text: text), client: req.client, logger: req.logger)
+                try await gateway.send(SMSMessage(phone: phone.dialable, text: text), client: req.client, logger: req.logger)
             } catch {
                 return try await findPage(req, phone: typed, errors: ["phone": language == .en
                     ? "The text message could not be sent just now; try again in a minute." : "短信暂时发送失败，请稍后再试。"], status: .serviceUnavailable)
             }
-            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked)
+            return try await findPage(req, phone: phone.dialable, phoneStep: "code", maskedPhone: phone.masked)
         }
     }
 
@@ -626,26 +623,26 @@ struct PortalController: RouteCollection {
             return try await findPage(req, phone: body.phone ?? "", errors: ["phone": PhoneNumber.problem.text(language)], status: .badRequest)
         }
         guard let code = PhoneVerification.normalize(body.code ?? "") else {
-            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked,
+            return try await findPage(req, phone: phone.dialable, phoneStep: "code", maskedPhone: phone.masked,
                                       errors: ["code": language == .en ? "the code is 6 digits" : "验证码为 6 位数字"], status: .badRequest)
         }
         let cipher = req.application.fieldCipher
-        let index = cipher.blindIndex(phone.digits)
+        let index = cipher.blindIndex(phone.e164)
         let store = PhoneChallengeStore(db: req.db)
         let challenge = try await store.find(index)
         switch PhoneVerification.check(challenge, codeHash: cipher.derivedToken("find-code", index + ":" + code), now: req.now) {
         case .verified:
             if let challenge { try await store.spend(challenge) }
-            req.session.data[Self.verifiedPhoneKey] = cipher.blindIndexes(phone.digits).joined(separator: ",")
+            req.session.data[Self.verifiedPhoneKey] = phone.indexForms.flatMap { cipher.blindIndexes($0) }.joined(separator: ",")
             req.session.data[Self.verifiedUntilKey] = String(req.now.addingTimeInterval(PhoneVerification.verifiedFor).timeIntervalSince1970)
             req.session.data[Self.verifiedMaskKey] = phone.masked
             return req.redirect(to: "/find", redirectType: .normal)
         case .wrong(let counted):
             try await store.save(counted)
-            return try await findPage(req, phone: phone.digits, phoneStep: "code", maskedPhone: phone.masked,
+            return try await findPage(req, phone: phone.dialable, phoneStep: "code", maskedPhone: phone.masked,
                                       errors: ["code": PhoneVerification.wrongCode.text(language)], status: .badRequest)
         case .refused(let reason):
-            return try await findPage(req, phone: phone.digits, errors: ["phone": reason.text(language)], status: .badRequest)
+            return try await findPage(req, phone: phone.dialable, errors: ["phone": reason.text(language)], status: .badRequest)
         }
     }
 

@@ -174,9 +174,12 @@ public enum CaseIntake {
         public var selfHandled: Bool
         public var handledNote: String?
         public var idempotencyKey: String?
+        /// The resident left a contact number that could not be read (kept as written, sealed): staff are told.
+        public var contactUnreadable = false
 
         public init(source: CaseSource, reporter: Actor?, reporterName: String?, selfHandled: Bool = false, handledNote: String? = nil,
-                    idempotencyKey: String? = nil) {
+                    idempotencyKey: String? = nil, contactUnreadable: Bool = false) {
+            self.contactUnreadable = contactUnreadable
             self.source = source
             self.reporter = reporter
             self.reporterName = reporterName
@@ -215,7 +218,8 @@ public enum CaseIntake {
         let reporterName = origin.reporterName ?? origin.reporter?.user.displayName
         var events = [CaseEvent(action: "report", from: nil, to: .reported, actorID: origin.reporter?.user.id,
                                 actorName: reporterName ?? origin.source.label.zh, at: now, note: report.description, position: l.position,
-                                detail: ["source": origin.source.rawValue, "rule": l.routing.rule.rawValue])]
+                                detail: ["source": origin.source.rawValue, "rule": l.routing.rule.rawValue]
+                                    .merging(origin.contactUnreadable ? ["contact": "unreadable"] : [:]) { a, _ in a })]
         if origin.selfHandled {
             guard photos.contains(where: { $0.role == .before }), photos.contains(where: { $0.role == .after }) else {
                 throw .invalid(field: "photos", LocalizedText(zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo"))
@@ -237,8 +241,12 @@ public enum CaseIntake {
             reporterID: origin.reporter?.user.id, reporterName: reporterName, workflow: workflow, duplicateOf: l.duplicateOf, mergedInto: nil,
             closedAt: nil, updatedAt: now, idempotencyKey: origin.idempotencyKey)
         // The dispatch centre of the place hears of every new report; the responsible party once it is dispatched.
-        let notices = l.dispatchCentre.map { [StaffNotice(orgID: $0, kind: "reported", text: LocalizedText(
+        var notices = l.dispatchCentre.map { [StaffNotice(orgID: $0, kind: "reported", text: LocalizedText(
             zh: "新案件：\(l.category.name)（\(l.area.name)）", en: "New case: \(l.category.nameEn) (\(l.area.nameEn ?? l.area.name))"))] } ?? []
+        if origin.contactUnreadable, let centre = l.dispatchCentre {
+            notices.append(StaffNotice(orgID: centre, kind: "contactUnreadable", text: LocalizedText(
+                zh: "新案件的居民联系电话无法识别，已按原样加密保存，回访前请核实", en: "A resident's contact number on a new case could not be read; it is kept sealed as written: check it before calling back")))
+        }
         return NewCase(opened: opened, events: events, notices: notices, photos: photos.map { ($0, $0.role == .after ? events.count : 1) })
     }
 }

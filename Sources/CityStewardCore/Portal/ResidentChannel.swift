@@ -1,29 +1,134 @@
 import Foundation
 
-/// A phone number a resident leaves for follow-up: a mainland mobile number (11 digits, 1[3-9]…) or a fixed line
-/// with its area code (0 + 2–3 digits + 7–8 digits). Spaces, dashes and a +86/0086 prefix are dropped.
+/// A phone number as people write it: a mainland mobile (138 0013 8000) or fixed line with its area code
+/// (0755-2345 6789, (0755) 23456789), with or without +86 / 0086 (and the trunk 0 written after it, +86 (0)755 …),
+/// an extension (转 123, 分机 123, ext. 123, x123, #123), or a number abroad in international form (+852 2345 6789,
+/// 00 1 415 555 2671). Spaces, dashes, dots, slashes and brackets, full-width or not, are dropped. It is kept in
+/// E.164 (`+8613800138000`), the extension beside it.
 public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
-    public let digits: String
+    /// E.164: + country code + national significant number.
+    public let e164: String
+    /// Digits to dial after the number is answered.
+    public let extensionDigits: String?
 
-    public static func parse(_ text: String) -> PhoneNumber? {
-        var d = text.filter { !" -()".contains($0) }
-        if d.hasPrefix("+86") { d.removeFirst(3) } else if d.hasPrefix("0086") { d.removeFirst(4) }
-        guard d.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        let chars = Array(d)
-        if chars.count == 11, chars[0] == "1", ("3"..."9").contains(chars[1]) { return PhoneNumber(digits: d) }
-        if chars.count >= 10, chars.count <= 12, chars[0] == "0", chars[1] != "0" { return PhoneNumber(digits: d) }
-        return nil
+    /// A mainland number as written at home (13800138000, 075523456789): what an SMS gateway in China takes, and
+    /// what numbers were sealed and indexed as before they were kept in E.164 (still searched for).
+    public var national: String? {
+        guard e164.hasPrefix("+86") else { return nil }
+        let nsn = e164.dropFirst(3)
+        return nsn.first == "1" && nsn.count == 11 ? String(nsn) : "0" + nsn
     }
 
-    /// Shown everywhere but to the reporter's own eyes: the first 3 and last 4 digits (`138****8000`,
-    /// domain-standards §8).
+    /// What is sealed: E.164 and the extension in RFC 3966's way (`+8675523456789;ext=123`).
+    public var sealedForm: String { e164 + (extensionDigits.map { ";ext=" + $0 } ?? "") }
+
+    /// Every form a stored blind index of this number may have been made from: E.164, and the national digits of
+    /// a mainland number (rows written before E.164).
+    public var indexForms: [String] { [e164] + (national.map { [$0] } ?? []) }
+
+    /// What a gateway dials (the national number at home, E.164 abroad).
+    public var dialable: String { national ?? e164 }
+
+    public static func parse(_ text: String) -> PhoneNumber? {
+        var number = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        if number.hasPrefix("tel:") { number = number.dropFirst(4) }
+        // The extension, after its marker.
+        var ext: String?
+        for marker in [";ext=", "分机号", "分机", "转", "ext.", "ext", "EXT", "Ext", "x", "X", "#", ",", "，"] {
+            if let r = number.range(of: marker), r.lowerBound > number.startIndex {
+                let tail = normalised(number[r.upperBound...])
+                guard !tail.isEmpty, tail.count <= 6, tail.allSatisfy(\.isASCIIDigit) else { return nil }
+                ext = tail
+                number = number[..<r.lowerBound]
+                break
+            }
+        }
+        var d = normalised(number)
+        var international = false
+        if d.hasPrefix("+") { d.removeFirst(); international = true } else if d.hasPrefix("00") { d.removeFirst(2); international = true }
+        guard !d.isEmpty, d.allSatisfy(\.isASCIIDigit) else { return nil }
+        var nsn: String
+        if international {
+            guard d.hasPrefix("86") else {
+                // Abroad: E.164 allows 15 digits at most; fewer than 8 is no full number anywhere.
+                guard (8...15).contains(d.count), d.first != "0" else { return nil }
+                return PhoneNumber(e164: "+" + d, extensionDigits: ext)
+            }
+            nsn = String(d.dropFirst(2))
+            if nsn.hasPrefix("0") { nsn.removeFirst() }   // +86 (0)755 …
+        } else if d.hasPrefix("0") {
+            nsn = String(d.dropFirst())
+        } else {
+            nsn = d
+        }
+        let c = Array(nsn)
+        if c.count == 11, c[0] == "1", ("3"..."9").contains(c[1]) { return PhoneNumber(e164: "+86" + nsn, extensionDigits: ext) }
+        // A fixed line: area code (10, 2x, or three digits from 3) and 7–8 digits; written at home with its trunk 0.
+        let landline = (9...11).contains(c.count) && (c[0] != "0") && (c[0] != "1" || (c[1] == "0" && c.count == 10))
+        guard landline, international || d.hasPrefix("0") else { return nil }
+        return PhoneNumber(e164: "+86" + nsn, extensionDigits: ext)
+    }
+
+    /// Full-width digits and plus to ASCII; separators dropped.
+    private static func normalised(_ text: Substring) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0xFF10...0xFF19: out.unicodeScalars.append(Unicode.Scalar(scalar.value - 0xFF10 + 0x30)!)
+            case 0xFF0B: out.append("+")
+            default:
+                if " \t-‐‑–—.·/()（）［］[]\u{3000}".unicodeScalars.contains(scalar) { continue }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Shown everywhere but to the reporter's own eyes: the first 3 and last 4 digits of a number at home
+    /// (`138****8000`, domain-standards §8), the country code and last 4 of one abroad (`+852****6789`).
     public var masked: String {
-        String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 7) + String(digits.suffix(4))
+        let shown = national ?? e164
+        let head = national == nil ? 4 : 3
+        return String(shown.prefix(head)) + String(repeating: "*", count: max(0, shown.count - head - 4)) + String(shown.suffix(4))
     }
 
     public var description: String { masked }
 
-    public static let problem = LocalizedText(zh: "手机号应为 11 位（如 13800138000），固话需带区号", en: "a mobile number has 11 digits (e.g. 13800138000); a fixed line needs its area code")
+    public static let problem = LocalizedText(zh: "无法识别的电话号码：手机号 11 位（如 138 0013 8000），固话带区号（如 0755-2345 6789），境外号码以 + 和国家代码开头",
+                                              en: "not a phone number we can read: a mobile has 11 digits (138 0013 8000), a fixed line its area code (0755-2345 6789), a number abroad starts with + and its country code")
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// What a resident wrote as a contact number: a number that could be read, or the text as written (kept sealed
+/// and flagged for staff: a report is never refused for its contact number).
+public enum ContactNumber: Sendable, Hashable {
+    case number(PhoneNumber)
+    case unreadable(String)
+
+    /// Nil for nothing written.
+    public static func read(_ text: String?) -> ContactNumber? {
+        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return PhoneNumber.parse(text).map(ContactNumber.number) ?? .unreadable(String(text.prefix(60)))
+    }
+
+    public var number: PhoneNumber? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
+    /// A number as `PhoneNumber.masked`; text that could not be read as its first and last characters only.
+    public var masked: String {
+        switch self {
+        case .number(let n): return n.masked
+        case .unreadable(let text):
+            let chars = Array(text)
+            guard chars.count > 4 else { return "(?)" }
+            return String(chars.prefix(2)) + String(repeating: "*", count: min(8, chars.count - 4)) + String(chars.suffix(2)) + " (?)"
+        }
+    }
 }
 
 /// What a resident picks from: plain words, each standing for one national class, in the five groups of the
@@ -254,10 +359,11 @@ public enum ShortNumber {
 public struct ResidentTracking: Sendable, Equatable {
     public struct SealedPhone: Sendable, Equatable {
         public var sealed: String
-        public var index: String
+        /// Nil for a number that could not be read (kept as written, found by nobody's search).
+        public var index: String?
         public var masked: String
 
-        public init(sealed: String, index: String, masked: String) {
+        public init(sealed: String, index: String?, masked: String) {
             self.sealed = sealed
             self.index = index
             self.masked = masked

@@ -69,12 +69,12 @@ public struct ResidentStore: Sendable {
 
     /// Seals one resident for storing in `building`.
     public static func row(_ r: ValidResident, in building: Area, cipher: FieldCipher, now: Date) throws -> ResidentRow {
-        let phone = r.phone?.digits
+        let phone = r.phone
         return ResidentRow(
             id: UUID(), areaId: building.id, areaPath: Area.encodePath(building.path), streetId: building.streetID, buildingCode: building.code,
             unit: r.unit, role: r.role.rawValue, nameSealed: try cipher.seal(r.name), nameMasked: Masking.name(r.name),
             idSealed: try cipher.seal(r.idNumber.value), idMasked: Masking.identityNumber(r.idNumber.value), idIndex: cipher.blindIndex(r.idNumber.value),
-            phoneSealed: try phone.map(cipher.seal), phoneMasked: phone.map(Masking.phone), phoneIndex: phone.map(cipher.blindIndex),
+            phoneSealed: try phone.map { try cipher.seal($0.sealedForm) }, phoneMasked: phone?.masked, phoneIndex: phone.map { cipher.blindIndex($0.e164) },
             birthYear: r.idNumber.birthDate.year, male: r.idNumber.isMale, moveIn: r.moveIn.description, moveOut: r.moveOut?.description,
             keyVersion: cipher.keyVersion, createdAt: now, relation: nil, residence: nil)
     }
