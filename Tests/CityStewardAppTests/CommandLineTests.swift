@@ -331,6 +331,12 @@ struct CommandLineTests {
             // Search by the new index finds them; a ring with only the new key opens them.
             let someone = plain[0]
             #expect(try await ResidentStore(db: db).list(scope: .everything, filter: .init(idIndexes: [after.blindIndex(someone)])).total == 1)
+            // A phone too: its index is the E.164 number's, whatever form it was sealed in.
+            let withPhone = try #require(newRows.first { $0.phoneSealed != nil })
+            let sealedPhone = try #require(withPhone.phoneSealed)
+            let number = try #require(PhoneNumber.parse(try after.open(sealedPhone)))
+            let byPhone = try await ResidentStore(db: db).list(scope: .everything, filter: .init(phoneIndexes: after.blindIndexes(number.e164)))
+            #expect(byPhone.rows.contains { $0.id == withPhone.id })
             let v2 = try #require(FieldCipher.parseRing(try String(contentsOfFile: keyFile, encoding: .utf8))?.first { $0.version == "v2" }?.key)
             let onlyNew = FieldCipher(ring: [("v2", v2)])
             #expect(try onlyNew.open(newRows[0].idSealed) == (try after.open(newRows[0].idSealed)))

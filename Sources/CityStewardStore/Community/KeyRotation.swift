@@ -13,6 +13,12 @@ public enum KeyRotation {
         public var webhookSecrets = 0
     }
 
+    /// A phone's blind index from its sealed text: the E.164 number's (an extension is not searched; a number
+    /// sealed as national digits gets the E.164 index on the way), none for text kept because it could not be read.
+    static func phoneIndex(_ cipher: FieldCipher) -> @Sendable (String) -> String? {
+        { text in PhoneNumber.parse(text).map { cipher.blindIndex($0.e164) } }
+    }
+
     public static func reseal(_ db: any Database, cipher: FieldCipher, batch: Int = 200) async throws -> Outcome {
         let sql = db as! any SQLDatabase
         let current = cipher.keyVersion
@@ -28,7 +34,7 @@ public enum KeyRotation {
                 try await sql.update("residents")
                     .set("name_sealed", to: try cipher.seal(name)).set("id_sealed", to: try cipher.seal(id))
                     .set("id_index", to: cipher.blindIndex(id))
-                    .set("phone_sealed", to: try phone.map(cipher.seal)).set("phone_index", to: phone.map(cipher.blindIndex))
+                    .set("phone_sealed", to: try phone.map(cipher.seal)).set("phone_index", to: phone.flatMap(Self.phoneIndex(cipher)))
                     .set("key_version", to: current)
                     .where("id", .equal, r.id).where("key_version", .equal, r.keyVersion).run()
                 outcome.residents += 1
@@ -45,7 +51,7 @@ public enum KeyRotation {
             for row in rows {
                 let caseID = try row.decode(column: "case_id", as: UUID.self), sealed = try row.decode(column: "phone_sealed", as: String.self)
                 let phone = try cipher.open(sealed)
-                try await sql.update("resident_reports").set("phone_sealed", to: try cipher.seal(phone)).set("phone_index", to: cipher.blindIndex(phone))
+                try await sql.update("resident_reports").set("phone_sealed", to: try cipher.seal(phone)).set("phone_index", to: Self.phoneIndex(cipher)(phone))
                     .where("case_id", .equal, caseID).where("phone_sealed", .equal, sealed).run()
                 outcome.residentReports += 1
             }
