@@ -349,6 +349,16 @@ struct FinanceAPIRefusalsTests {
             #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 0.5]).status == .badRequest)
             #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-NOPE", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 90]).status == .notFound)
             #expect(try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(admin), json: ["unit": "m²", "benchmarkFen": 90]).json["benchmarkFen"] as? Int == 90)
+            // The price endpoints are deprecated for the matter catalog: every answer says so, refusals too.
+            for answer in [try await send(app, .GET, "/api/v1/catalog/prices", headers: bearer(admin)),
+                           try await send(app, .PUT, "/api/v1/catalog/prices/M-SAN-01", headers: bearer(minzhi), json: ["unit": "m²", "benchmarkFen": 90]),
+                           try await send(app, .GET, "/api/v1/catalog/prices")] {
+                #expect(answer.headers.first(name: "Deprecation") == "@1796515200", "\(answer.status)")
+                #expect(answer.headers.first(name: "Sunset") == "Wed, 30 Jun 2027 00:00:00 GMT")
+                #expect(answer.headers.first(name: .link) == "</api/v1/catalog/matters>; rel=\"successor-version\"")
+            }
+            #expect(try await send(app, .GET, "/api/v1/catalog/prices").status == .unauthorized)
+            #expect(try await send(app, .GET, "/api/v1/catalog/matters", headers: bearer(admin)).headers.first(name: "Deprecation") == nil)
             // A billing run is seen by its street, not by another's.
             let demo = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.number == DemoDistrict.contractNumber(streetCode: "440309002") })
             let run = try await send(app, .POST, "/api/v1/contracts/\(demo.id)/billing", headers: bearer(minzhi), json: ["period": LedgerMonth(LocalDate.beijing(app.clock.now)).description])

@@ -9,8 +9,10 @@ import Vapor
 struct ContractsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let api = routes.grouped("api", "v1")
-        api.get("catalog", "prices", use: prices)
-        api.put("catalog", "prices", ":matter", use: setPrice)
+        // Superseded by the matter catalog (GET|PUT /api/v1/catalog/matters[/{code}]), which carries the price too.
+        let deprecated = api.grouped(Deprecation.catalogPrices)
+        deprecated.get("catalog", "prices", use: prices)
+        deprecated.put("catalog", "prices", ":matter", use: setPrice)
         api.get("contracts", use: list)
         api.post("contracts", use: create)
         api.get("contracts", ":id", use: one)
