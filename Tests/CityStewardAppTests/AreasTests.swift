@@ -290,6 +290,39 @@ struct OperationsTests {
         }
     }
 
+    /// A path that exists but not with this method: 405 with the methods it takes, before any credential is asked.
+    @Test func otherMethodsOnAKnownPathAre405() async throws {
+        try await withTestApp { app in
+            let admin = try await token(app, "district-admin")
+            for method in [HTTPMethod.TRACE, .DELETE, .PATCH] {
+                let reply = try await send(app, method, "/api/v1/areas", headers: bearer(admin))
+                #expect(reply.status == .methodNotAllowed && reply.headers.first(name: .allow) == "GET, HEAD", "\(method)")
+                #expect(reply.headers.contentType?.subType == "problem+json")
+            }
+            let some = try await send(app, .TRACE, "/api/v1/areas/\(UUID())")
+            #expect(some.status == .methodNotAllowed && some.headers.first(name: .allow) == "GET, HEAD, PATCH")
+            #expect(try await send(app, .PUT, "/api/v1/cases/\(UUID())/actions").headers.first(name: .allow) == "POST")
+            // The most exact route names the path: /cases/dispatch is the dispatch route's, not a case read by id.
+            #expect(try await send(app, .OPTIONS, "/api/v1/cases/dispatch").headers.first(name: .allow) == "POST")
+            #expect(try await send(app, .TRACE, "/api/v1/nothing-here").status == .notFound)
+        }
+    }
+
+    /// The API names its languages; a page falls back to the default instead.
+    @Test func anUnknownLanguageIsRefusedByTheAPI() async throws {
+        try await withTestApp { app in
+            let admin = try await token(app, "district-admin")
+            let refused = try await send(app, .GET, "/api/v1/areas?lang=AAA", headers: bearer(admin))
+            #expect(refused.status == .badRequest && refused.json["field"] as? String == "lang")
+            #expect(try await send(app, .GET, "/api/v1/areas?lang=zh-!", headers: bearer(admin)).status == .badRequest)
+            for tag in ["en", "zh-Hans", "zh-CN", "en_US", "EN"] {
+                #expect(try await send(app, .GET, "/api/v1/areas?lang=\(tag)", headers: bearer(admin)).status == .ok, "\(tag)")
+            }
+            #expect(try await send(app, .GET, "/api/v1/areas?lang=en", headers: bearer(admin)).text.contains("Longhua District"))
+            #expect(try await send(app, .GET, "/login?lang=AAA").status == .ok)
+        }
+    }
+
     @Test func openAPIDocumentIsServed() async throws {
         try await withTestApp { app in
             let reply = try await send(app, .GET, "/openapi.json")

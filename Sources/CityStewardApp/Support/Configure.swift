@@ -115,6 +115,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.routes.defaultMaxBodySize = "2mb"
 
     try routes(app)
+    app.allowedMethods = AllowedMethods(app.routes.all)
     registerCommands(app)
 }
 

@@ -103,6 +103,13 @@ struct ErrorRenderer: Sendable {
         case let decoding as DecodingError:
             status = .badRequest
             detail = Self.describe(decoding, language)
+        case is RouteNotFound where !request.application.allowedMethods.methods(for: request.url.path).isEmpty:
+            // The path exists, with other methods.
+            let allowed = request.application.allowedMethods.methods(for: request.url.path)
+            status = .methodNotAllowed
+            headers = ["Allow": allowed.joined(separator: ", ")]
+            detail = language == .en ? "\(request.method.rawValue) is not answered here; use \(allowed.joined(separator: ", "))"
+                : "此地址不接受 \(request.method.rawValue)，可用：\(allowed.joined(separator: "、"))"
         case _ where DatabaseSetup.isStatementTimeout(error):
             // The database gave up on a statement that ran past the timeout: the request asked too much at once.
             status = .serviceUnavailable

@@ -28,7 +28,10 @@ struct RequestContextMiddleware: Middleware {
             request.logger[metadataKey: "request-id"] = .string(id)
         }
         let errors = self.errors
-        return next.respond(to: request)
+        // The API names its languages: an unknown `lang` is a client's mistake worth hearing about (pages fall back).
+        let refused = request.url.query?.contains("lang=") == true && ErrorRenderer.isAPI(request)
+            && (try? request.query.get(String.self, at: "lang")).map { !Self.isLanguageTag($0) } == true
+        return (refused ? request.eventLoop.makeFailedFuture(Self.unknownLanguage) : next.respond(to: request))
             .flatMapError { error in
                 request.eventLoop.makeFutureWithTask { await errors.render(error, for: request) }
             }
@@ -38,6 +41,17 @@ struct RequestContextMiddleware: Middleware {
                                                              duration: ContinuousClock.now - start)
                 return response
             }
+    }
+
+    static let unknownLanguage = DomainError.invalid("lang", zh: "lang 应为 zh-Hans 或 en（也可写 zh、zh-CN、en-US 等）",
+                                                     en: "lang must be zh-Hans or en (zh, zh-CN, en-US and the like are read too)")
+
+    /// A tag of one of the product's languages, well formed (what the document's pattern says): zh or en, then
+    /// subtags of 1–8 letters or digits after - or _.
+    static func isLanguageTag(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).flatMap { $0.split(separator: "_", omittingEmptySubsequences: false) }
+        guard let first = parts.first, ["zh", "en"].contains(first.lowercased()) else { return false }
+        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
 
     static func isValidRequestID(_ text: String) -> Bool {
