@@ -134,7 +134,8 @@ final class Browser: @unchecked Sendable {
     }
 
     /// Waits until the page at a location other than `previous` has loaded (after a navigation, link or submit).
-    func waitForPage(leaving previous: String?, timeout: Duration = .seconds(15)) async throws -> String {
+    /// (Generous: on two cores with every PostgreSQL suite running beside it, a login has taken over 15 s.)
+    func waitForPage(leaving previous: String?, timeout: Duration = .seconds(45)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))

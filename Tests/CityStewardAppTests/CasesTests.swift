@@ -806,6 +806,12 @@ struct CaseEndpointTests {
             #expect(categories.status == .ok && categories.text.contains("06010") && !categories.text.contains("09009"))
             #expect(try await send(app, .GET, "/api/v1/categories/06010", headers: bearer(patrol)).status == .ok)
             #expect(try await send(app, .GET, "/api/v1/categories/99999", headers: bearer(patrol)).status == .notFound)
+            // Components by kind; a kind that does not exist is the client's mistake, not a quiet list of events.
+            let components = try await send(app, .GET, "/api/v1/categories?kind=component", headers: bearer(patrol))
+            let listed = jsonArray(components)
+            #expect(components.status == .ok && !listed.isEmpty && listed.allSatisfy { $0["kind"] as? String == "component" })
+            let unknownKind = try await send(app, .GET, "/api/v1/categories?kind=AAA", headers: bearer(patrol))
+            #expect(unknownKind.status == .badRequest && unknownKind.json["field"] as? String == "kind")
             let bad = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(try await token(app, "district-admin")),
                                      json: ["limits": ["normal": ["amount": 2, "unit": "fortnights"]]])
             #expect(bad.status == .badRequest)

@@ -52,7 +52,7 @@ struct SetupBrowserJourneyTests {
                     _ = try await b.evaluate("window.__before = 1")
                     let found = try await b.evaluate("(() => { const e = document.querySelector(\(Browser.js(selector))); if (!e) return false; e.click(); return true })()") as? Bool
                     #expect(found == true, "nothing matches \(selector)")
-                    for _ in 0..<150 {
+                    for _ in 0..<450 {   // up to 45 s, as `waitForPage`
                         try await Task.sleep(for: .milliseconds(100))
                         if (try? await b.string("(typeof window.__before === 'undefined' ? 'new ' : 'old ') + document.readyState")) == "new complete" { return }
                     }

@@ -442,7 +442,13 @@ struct CasesAPIController: RouteCollection {
             guard let c = reference.taxonomy.fromLegacy(legacy) else { return [] }
             return [CategoryResponse(c, version: reference.taxonomy.version(of: c.code), language: req.language)]
         }
-        let kind = q.kind.flatMap(CategoryKind.init(rawValue:)) ?? .event
+        var kind = CategoryKind.event
+        if let text = q.kind {
+            guard let k = CategoryKind(rawValue: text) else {
+                throw DomainError.invalid("kind", zh: "kind 应为 event（事件）或 component（部件）", en: "kind is event or component")
+            }
+            kind = k
+        }
         return reference.taxonomy.categories.filter { c in
             c.kind == kind && (q.group == nil || c.group.rawValue == q.group)
                 && (q.q.map { t in c.name.contains(t) || c.nameEn.localizedCaseInsensitiveContains(t) || c.code.hasPrefix(t) } ?? true)
