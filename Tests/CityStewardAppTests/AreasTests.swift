@@ -305,6 +305,10 @@ struct OperationsTests {
             // The most exact route names the path: /cases/dispatch is the dispatch route's, not a case read by id.
             #expect(try await send(app, .OPTIONS, "/api/v1/cases/dispatch").headers.first(name: .allow) == "POST")
             #expect(try await send(app, .TRACE, "/api/v1/nothing-here").status == .notFound)
+            // Outside the API too: a method no route takes is 405, not a forged form refused (403).
+            let health = try await send(app, .TRACE, "/healthz")
+            #expect(health.status == .methodNotAllowed && health.headers.first(name: .allow) == "GET, HEAD")
+            #expect(try await send(app, .POST, "/cases/dispatch").status == .forbidden)   // a real form without its token still is
         }
     }
 

@@ -812,6 +812,7 @@ struct CaseEndpointTests {
             #expect(components.status == .ok && !listed.isEmpty && listed.allSatisfy { $0["kind"] as? String == "component" })
             let unknownKind = try await send(app, .GET, "/api/v1/categories?kind=AAA", headers: bearer(patrol))
             #expect(unknownKind.status == .badRequest && unknownKind.json["field"] as? String == "kind")
+            #expect(try await send(app, .GET, "/api/v1/categories?kind=x&legacy=", headers: bearer(patrol)).status == .badRequest)
             let bad = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(try await token(app, "district-admin")),
                                      json: ["limits": ["normal": ["amount": 2, "unit": "fortnights"]]])
             #expect(bad.status == .badRequest)

@@ -62,6 +62,9 @@ struct MatterCatalogHTTPTests {
             let detail = try decode(Detail.self, edited)
             #expect(detail.matter.version == 2 && detail.matter.benchmarkFen == 350 && detail.matter.unit == "户")
             #expect(detail.versions.map(\.version) == [2, 1] && detail.versions[0].note == "2027 年标准" && detail.versions[0].changedBy == "区专项办管理员")
+            // Nothing changed, but a note too long for the history is still refused (not a quiet no-op).
+            let longNote = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["note": String(repeating: "长", count: 501)])
+            #expect(longNote.status == .badRequest && longNote.json["field"] as? String == "note")
             let again = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["benchmarkFen": 350])
             #expect(try decode(Detail.self, again).matter.version == 2)
             // The price endpoint is an edit too: a shipped matter's first change keeps the version it replaces.

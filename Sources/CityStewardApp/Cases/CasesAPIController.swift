@@ -437,17 +437,17 @@ struct CasesAPIController: RouteCollection {
     @Sendable func categories(req: Request) async throws -> [CategoryResponse] {
         _ = try req.requireAny([.casesRead, .casesReport])
         let q = try req.query.decode(CategoryQuery.self)
-        let reference = try await req.caseReference()
-        if let legacy = q.legacy {
-            guard let c = reference.taxonomy.fromLegacy(legacy) else { return [] }
-            return [CategoryResponse(c, version: reference.taxonomy.version(of: c.code), language: req.language)]
-        }
         var kind = CategoryKind.event
         if let text = q.kind {
             guard let k = CategoryKind(rawValue: text) else {
                 throw DomainError.invalid("kind", zh: "kind 应为 event（事件）或 component（部件）", en: "kind is event or component")
             }
             kind = k
+        }
+        let reference = try await req.caseReference()
+        if let legacy = q.legacy {
+            guard let c = reference.taxonomy.fromLegacy(legacy) else { return [] }
+            return [CategoryResponse(c, version: reference.taxonomy.version(of: c.code), language: req.language)]
         }
         return reference.taxonomy.categories.filter { c in
             c.kind == kind && (q.group == nil || c.group.rawValue == q.group)

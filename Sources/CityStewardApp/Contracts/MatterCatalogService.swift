@@ -60,7 +60,7 @@ struct MatterCatalogService {
         switch MatterRules.validate(input, existing: current.terms, codeTaken: false, departments: try await departments()) {
         case .failure(let problems):
             // The same terms again, without a reason, are no change at all.
-            if problems.problems.map(\.field) == ["note"], (try? MatterRules.validate(withNote(input), existing: current.terms, codeTaken: false,
+            if problems.problems.map(\.field) == ["note"], input.note.trimmingCharacters(in: .whitespaces).isEmpty, (try? MatterRules.validate(withNote(input), existing: current.terms, codeTaken: false,
                                                                                        departments: try await departments()).get()) == current.terms {
                 return current
             }

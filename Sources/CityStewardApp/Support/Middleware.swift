@@ -117,6 +117,10 @@ struct CSRFMiddleware: Middleware {
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let unsafe = ![.GET, .HEAD, .OPTIONS].contains(request.method)
         guard unsafe && !ErrorRenderer.isAPI(request) else { return next.respond(to: request) }
+        // A method no route takes here is answered by routing (405 or 404), not refused as a forged form.
+        guard request.application.allowedMethods.methods(for: request.url.path).contains(request.method.rawValue) else {
+            return next.respond(to: request)
+        }
         // The token is in the body: collect it first (a form with photos arrives in several parts).
         return request.body.collect(max: Self.maxFormBytes).flatMap { _ in
             let expected = request.hasSession ? request.session.data[Self.sessionKey] : nil
