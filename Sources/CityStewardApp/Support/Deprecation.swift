@@ -9,6 +9,17 @@ struct Deprecation: Middleware {
     var since: Date
     var sunset: Date
     var successor: String
+    /// The header values, written once rather than per answer.
+    private let deprecationValue: String
+    private let sunsetValue: String
+
+    init(since: Date, sunset: Date, successor: String) {
+        self.since = since
+        self.sunset = sunset
+        self.successor = successor
+        deprecationValue = "@\(Int(since.timeIntervalSince1970))"
+        sunsetValue = Self.httpDate(sunset)
+    }
 
     static let catalogPrices = Deprecation(since: Date(timeIntervalSince1970: 1_796_515_200),    // 2026-12-06
                                            sunset: Date(timeIntervalSince1970: 1_814_313_600),   // 2027-06-30
@@ -19,8 +30,8 @@ struct Deprecation: Middleware {
             // Refusals carry the notice too: the client that is refused is the one still calling.
             request.eventLoop.makeFutureWithTask { await ErrorRenderer().render(error, for: request) }
         }.map { response in
-            response.headers.replaceOrAdd(name: "Deprecation", value: "@\(Int(since.timeIntervalSince1970))")
-            response.headers.replaceOrAdd(name: "Sunset", value: Self.httpDate(sunset))
+            response.headers.replaceOrAdd(name: "Deprecation", value: deprecationValue)
+            response.headers.replaceOrAdd(name: "Sunset", value: sunsetValue)
             response.headers.add(name: .link, value: "<\(successor)>; rel=\"successor-version\"")
             return response
         }

@@ -78,6 +78,14 @@ struct ErrorRenderer: Sendable {
         var items: [Problem.Item]?
         var currentState: String?
         var revision: Int?
+        // Only for an unrouted request, and worked out once.
+        var allowedMethods: [String]?
+        func allowed() -> [String] {
+            if let allowedMethods { return allowedMethods }
+            let found = request.application.allowedMethods.methods(for: request.url.path)
+            allowedMethods = found
+            return found
+        }
         switch error {
         case let domain as DomainError:
             status = domain.status
@@ -103,9 +111,9 @@ struct ErrorRenderer: Sendable {
         case let decoding as DecodingError:
             status = .badRequest
             detail = Self.describe(decoding, language)
-        case is RouteNotFound where !request.application.allowedMethods.methods(for: request.url.path).isEmpty:
+        case is RouteNotFound where !allowed().isEmpty:
             // The path exists, with other methods.
-            let allowed = request.application.allowedMethods.methods(for: request.url.path)
+            let allowed = allowed()
             status = .methodNotAllowed
             headers = ["Allow": allowed.joined(separator: ", ")]
             detail = language == .en ? "\(request.method.rawValue) is not answered here; use \(allowed.joined(separator: ", "))"
