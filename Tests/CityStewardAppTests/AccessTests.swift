@@ -41,7 +41,7 @@ struct AccessTests {
             let resident = try await token(app, "resident-demo")
             let p = try await gridCentre(app, songziyuan, 1)
             let claimed = try await report(app, resident, category: "06010", at: p, extra: ["source": "patrol"])
-            #expect(claimed.status == .badRequest && claimed.text.contains("source"), "\(claimed.text)")
+            #expect(claimed.status == .unprocessableEntity && claimed.text.contains("source"), "\(claimed.text)")
             #expect(try await report(app, resident, category: "06010", at: p, extra: ["source": "device"]).status == .badRequest)
             // Without a source the report is the resident's; staff may say a report came from the 12345 hotline.
             let own = try await report(app, resident, category: "06010", at: p)

@@ -43,7 +43,7 @@ struct AreaImportTests {
 
             // Without replace the stored code is refused; a street officer may not import at all.
             let refused = try await post(app, "parent=\(songziyuan)", file, admin)
-            #expect(refused.status == .badRequest && refused.text.contains("already exists") == false && refused.text.contains("已存在"), "\(refused.text.prefix(300))")
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("already exists") == false && refused.text.contains("已存在"), "\(refused.text.prefix(300))")
             #expect(try await post(app, "parent=\(songziyuan)&replace=true", file, bearer(try await token(app, "street-minzhi"))).status == .forbidden)
             // A dry run says what would happen and writes nothing.
             let preview = try await post(app, "parent=\(songziyuan)&replace=true&dryRun=true", file, admin)

@@ -336,6 +336,26 @@ struct OperationsTests {
             for path in ["/api/v1/areas", "/api/v1/areas/{id}", "/api/v1/areas/{id}/geojson", "/api/v1/areas/locate", "/api/v1/auth/token", "/api/v1/me", "/healthz", "/api/v1/orgs", "/api/v1/orgs/{code}/areas"] {
                 #expect(paths[path] != nil, "\(path)")
             }
+            // Every API operation the server routes is in the document, and the document names no other: the same
+            // methods on the same paths (parameters compared by position, not name). The routes that only answer 405
+            // for a method a constant path does not take (`AllowedMethods.shadowed`) are not operations.
+            func shape(_ path: String) -> String {
+                path.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }.joined(separator: "/")
+            }
+            let shadowed = Set(app.allowedMethods.shadowed().map { "\($0.method) \(shape($0.path.map(\.description).joined(separator: "/")))" })
+            let routed = Set(app.routes.all.compactMap { route -> String? in
+                let path = route.path.map(\.description).joined(separator: "/")
+                guard path.hasPrefix("api/v1/"), route.method != .HEAD else { return nil }
+                return "\(route.method.rawValue) \(shape(path))"
+            }).subtracting(shadowed)
+            var documented = Set<String>()
+            for (path, item) in paths where path.hasPrefix("/api/v1/") {
+                for method in (item as? [String: Any] ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                    documented.insert("\(method.uppercased()) \(shape(path))")
+                }
+            }
+            #expect(routed.subtracting(documented).sorted() == [], "routed, not documented")
+            #expect(documented.subtracting(routed).sorted() == [], "documented, not routed")
         }
     }
 }

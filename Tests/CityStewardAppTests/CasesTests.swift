@@ -93,7 +93,7 @@ struct CasesHTTPTests {
             let patrol = try await token(app, "steward-patrol")
             let p = try await gridCentre(app, songziyuan)
             let unknown = try await report(app, patrol, category: "99999", at: p)
-            #expect(unknown.status == .badRequest && unknown.text.contains("99999"))
+            #expect(unknown.status == .unprocessableEntity && unknown.text.contains("99999"))
             let outside = try await report(app, patrol, category: "06010", at: GeoPoint(lat: 39.9, long: 116.4))
             #expect(outside.status == .unprocessableEntity && outside.text.contains("龙华区"))
             let missing = try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol), json: ["urgency": "soon"])
@@ -161,7 +161,7 @@ struct CasesHTTPTests {
             #expect(handled.status == .ok)
             // The patroller who handled it cannot verify it.
             #expect(try await act(app, patrol, id, "passVerification").status == .forbidden)
-            #expect(try await act(app, dispatcher, id, "failVerification").status == .badRequest)   // needs a reason
+            #expect(try await act(app, dispatcher, id, "failVerification").status == .unprocessableEntity)   // needs a reason
             #expect(try await act(app, dispatcher, id, "failVerification", ["note": "仍有残留"]).json["state"] as? String == "reworked")
             #expect(try await act(app, patrol, id, "handle", evidence(for: "handle", note: "二次清理")).status == .ok)
             #expect(try await act(app, dispatcher, id, "passVerification").status == .ok)
@@ -251,7 +251,7 @@ struct CasesHTTPTests {
             let other = try await report(app, patrol, category: "06012", at: p)
             #expect(other.json["duplicateOf"] == nil)
             let secondID = try #require(second.json["id"] as? String)
-            #expect(try await act(app, dispatcher, secondID, "merge").status == .badRequest)   // a reason is required
+            #expect(try await act(app, dispatcher, secondID, "merge").status == .unprocessableEntity)   // a reason is required
             let merged = try await act(app, dispatcher, secondID, "merge", ["note": "同一处垃圾", "mergeInto": first.json["number"] as? String ?? ""])
             #expect(merged.status == .ok && merged.json["state"] as? String == "rejected")
             #expect(((merged.json["mergedInto"] as? [String: Any])?["id"] as? String)?.lowercased() == firstID.lowercased())
@@ -314,13 +314,13 @@ struct CasesHTTPTests {
             #expect(try await caseCount(app) == 1)
             var unknown = body
             unknown["type"] = "999"
-            #expect(try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: unknown).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: unknown).status == .unprocessableEntity)
             for (device, why) in [("CAM-XX-99", "not registered"), ("CAM-MZ-09", "outside the steward's villages")] {
                 var other = body
                 other["device"] = device
                 other["eventId"] = "evt-\(device)"
                 let refused = try await send(app, .POST, "/api/v1/device-alerts", headers: ["X-API-Key": key], json: other)
-                #expect(refused.status == .badRequest && refused.text.contains("device"), "\(why): \(refused.text)")
+                #expect(refused.status == .unprocessableEntity && refused.text.contains("device"), "\(why): \(refused.text)")
             }
             #expect(try await caseCount(app) == 1)
             // The key only reports: it does not work cases, list them or open the one it raised (the patroller it
@@ -376,17 +376,17 @@ struct CasesHTTPTests {
             }
             // Neither: one 400 naming both, and the case stays where it was.
             let bare = try await act(app, patrol, id, "handle")
-            #expect(bare.status == .badRequest && bare.json["field"] as? String == "note,photo", "\(bare.text)")
+            #expect(bare.status == .unprocessableEntity && bare.json["field"] as? String == "note,photo", "\(bare.text)")
             #expect((bare.json["detail"] as? String)?.contains("处置后的照片") == true)
             var inEnglish = bearer(patrol)
             inEnglish.add(name: .acceptLanguage, value: "en")
             let english = try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: inEnglish,
                                          json: ["action": "handle", "note": "cleared"])
-            #expect(english.status == .badRequest && english.json["field"] as? String == "photo")
+            #expect(english.status == .unprocessableEntity && english.json["field"] as? String == "photo")
             #expect((english.json["detail"] as? String)?.contains("add a photo taken after handling") == true, "\(english.text)")
             // A photo sent as evidence of another kind is not a photo after.
             let evidencePhoto = try await act(app, patrol, id, "handle", ["note": "已清理", "photos": [["data": TestImages.pngWithText().base64EncodedString(), "role": "evidence"]]])
-            #expect(evidencePhoto.status == .badRequest && evidencePhoto.json["field"] as? String == "photo")
+            #expect(evidencePhoto.status == .unprocessableEntity && evidencePhoto.json["field"] as? String == "photo")
             #expect(photoFiles(app).isEmpty, "a refused handling stores no photo")
             #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "accepted")
             let handled = try await act(app, patrol, id, "handle", evidence(for: "handle", note: "已清理并冲洗"))
@@ -416,7 +416,7 @@ struct CasesHTTPTests {
             let old = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
             #expect(try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(patrol), json: ["name": "x"]).status == .forbidden)
             let bad = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(admin), json: ["limits": ["normal": ["amount": -2, "unit": "workingHours"]], "ownerDepartment": "LH-NOPE"])
-            #expect(bad.status == .badRequest && (bad.json["field"] as? String)?.contains("ownerDepartment") == true)
+            #expect(bad.status == .unprocessableEntity && (bad.json["field"] as? String)?.contains("ownerDepartment") == true)
             let edited = try await send(app, .PUT, "/api/v1/categories/06010", headers: bearer(admin),
                                         json: ["limits": ["normal": ["amount": 2, "unit": "workingHours"]], "note": "合同约定 2 个工作时"])
             #expect(edited.status == .ok, "\(edited.text)")
@@ -454,7 +454,7 @@ struct CaseConsoleTests {
             noNote.field("_csrf", csrf); noNote.field("action", "handle"); noNote.field("revision", revision); noNote.field("note", " ")
             noNote.file("photo", TestImages.decodablePNG(), "image/png")
             let refused = try await noNote.send(app, "/cases/\(id)/actions", cookie: cookie)
-            #expect(refused.status == .badRequest, "\(refused.status) \(refused.text.prefix(300))")
+            #expect(refused.status == .unprocessableEntity, "\(refused.status) \(refused.text.prefix(300))")
             #expect(refused.text.contains("id=\"handle-note-error\">请填写处置说明（做了什么）</p>") && refused.text.contains("aria-invalid=\"true\" aria-describedby=\"handle-note-error\""))
             #expect(refused.text.contains("id=\"handle-photo-error\">请重新选择照片"))
             #expect(!refused.text.contains("id=\"handle-photo-error\">请上传处置后的照片"))
@@ -462,7 +462,7 @@ struct CaseConsoleTests {
             var noPhoto = MultipartForm()
             noPhoto.field("_csrf", csrf); noPhoto.field("action", "handle"); noPhoto.field("revision", revision); noPhoto.field("note", "巷口已清理")
             let kept = try await noPhoto.send(app, "/cases/\(id)/actions?lang=en", cookie: cookie)
-            #expect(kept.status == .badRequest)
+            #expect(kept.status == .unprocessableEntity)
             #expect(kept.text.contains("value=\"巷口已清理\"") && kept.text.contains("id=\"handle-photo-error\">add a photo taken after handling</p>"))
             #expect(try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(patrol)).json["state"] as? String == "accepted")
             // An action the page does not offer has no form to stand by: its own 400 page says why.
@@ -558,7 +558,7 @@ struct CaseConsoleTests {
             let reply = try await send(app, .POST, "/api/v1/cases", headers: bearer(try await token(app, "steward-patrol")),
                                        json: ["category": "06010", "lat": p.lat, "long": p.long, "description": "x", "selfHandled": true,
                                               "photos": [["data": TestImages.pngWithText().base64EncodedString(), "role": "before"]]])
-            #expect(reply.status == .badRequest)
+            #expect(reply.status == .unprocessableEntity)
             #expect(try await caseCount(app) == 1)
         }
     }
@@ -827,12 +827,12 @@ struct CaseEndpointTests {
             let id = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
             #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(dispatcher), json: [:]).status == .badRequest)
             #expect(try await act(app, dispatcher, id, "teleport").status == .badRequest)
-            #expect(try await act(app, dispatcher, id, "file", ["category": "99999"]).status == .badRequest)
+            #expect(try await act(app, dispatcher, id, "file", ["category": "99999"]).status == .unprocessableEntity)
             #expect(try await send(app, .POST, "/api/v1/cases/\(id)/actions", headers: bearer(dispatcher), raw: "{not json").status == .badRequest)
             #expect(try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol), raw: "{not json").status == .badRequest)
             #expect(try await report(app, patrol, category: "06010", at: p, extra: ["crs": "bd09"]).status == .badRequest)
             #expect(try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol),
-                                   json: ["category": "06010", "placeCode": "NOPE", "description": "x"]).status == .badRequest)
+                                   json: ["category": "06010", "placeCode": "NOPE", "description": "x"]).status == .unprocessableEntity)
             let placed = try await send(app, .POST, "/api/v1/cases", headers: bearer(patrol),
                                         json: ["category": "06010", "placeCode": songziyuan, "description": "村口"])
             #expect(placed.status == .created && (placed.json["area"] as? [String: Any])?["placeCode"] as? String == songziyuan)

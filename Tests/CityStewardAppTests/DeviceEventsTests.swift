@@ -75,7 +75,7 @@ struct DeviceEventsTests {
             let patroller = try #require(try await directory.user(username: "steward-patrol"))
             let (other, _) = try await directory.issueToken(userID: patroller.id, kind: .apiKey, name: "other", scopes: [.devicesSend], expiresAt: nil)
             let refused = try await post(app, other, one)
-            #expect(refused.status == .badRequest && (refused.json["rejected"] as? [[String: Any]])?.first?["field"] as? String == "device")
+            #expect(refused.status == .unprocessableEntity && (refused.json["rejected"] as? [[String: Any]])?.first?["field"] as? String == "device")
             // A caller without the permission; not JSON; empty; too many.
             #expect(try await post(app, try await token(app, "street-minzhi"), one).status == .forbidden)
             #expect(try await post(app, key, "hello").status == .badRequest)
@@ -165,7 +165,7 @@ struct DeviceRegisterHTTPTests {
             // Everything wrong at once: one 400, every field named, nothing stored.
             let bad = try await send(app, .POST, "/api/v1/devices", headers: bearer(dispatcher),
                                      json: ["code": "", "kind": "drone", "area": "X", "keyHolder": "nobody"])
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .unprocessableEntity)
             let named = Set((bad.json["field"] as? String ?? "").split(separator: ",").map(String.init))
             #expect(named == ["code", "kind", "area", "keyHolder"], "\(bad.text)")
             #expect(try await DeviceStore(db: app.db).all().isEmpty)
@@ -177,7 +177,7 @@ struct DeviceRegisterHTTPTests {
             #expect((made.json["device"] as? [String: Any])?["code"] as? String == "CAM-T-01")
             #expect(try await post(app, key, device: "CAM-T-01", "e-1").json["stored"] as? Int == 1)
             #expect(try await send(app, .POST, "/api/v1/devices", headers: bearer(dispatcher),
-                                   json: ["code": "CAM-T-01", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).status == .badRequest)
+                                   json: ["code": "CAM-T-01", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).status == .unprocessableEntity)
             // Staff do not register; another street's officer does not see the device.
             #expect(try await send(app, .POST, "/api/v1/devices", headers: bearer(try await token(app, "steward-patrol")),
                                    json: ["code": "CAM-T-02", "kind": "camera", "area": grid, "keyHolder": "steward-patrol"]).status == .forbidden)

@@ -186,10 +186,10 @@ struct FeedPushTests {
                 var headers = bearer(platform)
                 headers.add(name: .acceptLanguage, value: "zh-CN")
                 let r = try await send(app, .PUT, "/api/v1/feeds/district-platform/webhook", headers: headers, json: body)
-                #expect(r.status == .badRequest && r.text.contains(field), "\(body): \(r.text)")
+                #expect(r.status == .unprocessableEntity && r.text.contains(field), "\(body): \(r.text)")
             }
             let negative = try await send(app, .PUT, "/api/v1/feeds/district-platform/webhook", headers: bearer(platform), json: ["url": "http://127.0.0.1:9/x", "after": -3])
-            #expect(negative.status == .badRequest)
+            #expect(negative.status == .unprocessableEntity)
             #expect(try await send(app, .GET, "/api/v1/feeds/district-platform/webhook", headers: bearer(platform)).status == .notFound)
             #expect(try await send(app, .PUT, "/api/v1/feeds/nobody/webhook", headers: bearer(platform), json: ["url": "http://127.0.0.1:9/x"]).status == .notFound)
             #expect(try await send(app, .PUT, "/api/v1/feeds/district-platform/webhook", headers: bearer(try await token(app, "street-minzhi")),

@@ -18,14 +18,14 @@ struct HouseholdsTests {
             let street = bearer(try await token(app, "street-minzhi"))
             // Every problem of a house at once; then registered; the door is the building's once.
             let bad = try await send(app, .POST, "/api/v1/houses", headers: street, json: ["building": b.code, "unit": "", "use": "palace", "rooms": 0, "floorArea": -5])
-            #expect(bad.status == .badRequest && bad.json["field"] as? String == "unit,use,rooms,floorArea", "\(bad.text)")
+            #expect(bad.status == .unprocessableEntity && bad.json["field"] as? String == "unit,use,rooms,floorArea", "\(bad.text)")
             let made = try await send(app, .POST, "/api/v1/houses", headers: street,
                                       json: ["building": b.code, "unit": "2-301", "use": "rental", "rooms": 3, "floorArea": 86.456, "addressCode": "4403090020010070012"])
             #expect(made.status == .created, "\(made.text)")
             let house = try #require(made.json["house"] as? [String: Any])
             let houseID = try #require(house["id"] as? String)
             #expect(house["floorArea"] as? Double == 86.46 && house["useLabel"] as? String == "出租")
-            #expect(try await send(app, .POST, "/api/v1/houses", headers: street, json: ["building": b.code, "unit": "2-301", "use": "rental"]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/houses", headers: street, json: ["building": b.code, "unit": "2-301", "use": "rental"]).status == .unprocessableEntity)
             // Out of scope: another street's officer does not find it; line staff may not register.
             #expect(try await send(app, .GET, "/api/v1/houses/\(houseID)", headers: bearer(try await token(app, "street-guanlan"))).status == .notFound)
             #expect(try await send(app, .POST, "/api/v1/houses", headers: bearer(try await token(app, "steward-patrol")),
@@ -40,7 +40,7 @@ struct HouseholdsTests {
             #expect(head.json["relationLabel"] as? String == "户主" && (head.json["name"] as? String)?.contains("*") == true, "masked")
             let twice = try await send(app, .POST, "/api/v1/residents", headers: street,
                                        json: ["name": people[0].name, "idNumber": people[0].idNumber, "role": "owner", "building": b.code, "unit": "2-301", "moveIn": "2020-05-01"])
-            #expect(twice.status == .badRequest && twice.json["field"] as? String == "idNumber")
+            #expect(twice.status == .unprocessableEntity && twice.json["field"] as? String == "idNumber")
             let tenant = try await send(app, .POST, "/api/v1/residents", headers: street,
                                         json: ["name": people[1].name, "idNumber": people[1].idNumber, "role": "tenant", "relation": "other", "residence": "floating",
                                                "building": b.code, "unit": "2-301", "moveIn": "2025-09-01"])
@@ -51,10 +51,10 @@ struct HouseholdsTests {
             // A change; then the move-out keeps the record, read-only; a move-out before the move-in is refused.
             let changed = try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["residence": "temporary", "phone": "+86 139-0000-1111"])
             #expect(changed.status == .ok && changed.json["residence"] as? String == "temporary" && changed.json["phone"] as? String == "139****1111", "\(changed.text)")
-            #expect(try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["moveOut": "2025-01-01"]).status == .badRequest)
+            #expect(try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["moveOut": "2025-01-01"]).status == .unprocessableEntity)
             let out = try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["moveOut": "2026-10-31"])
             #expect(out.status == .ok && out.json["moveOut"] as? String == "2026-10-31")
-            #expect(try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["role": "owner"]).status == .badRequest)
+            #expect(try await send(app, .PATCH, "/api/v1/residents/\(tenantID)", headers: street, json: ["role": "owner"]).status == .unprocessableEntity)
             let after = try await send(app, .GET, "/api/v1/houses/\(houseID)", headers: street)
             #expect((after.json["occupants"] as? [[String: Any]])?.map { $0["moveOut"] as? String } == [nil, "2026-10-31"], "still on record, after those living there")
             let trail = try await AuditStore(db: app.db).list(AuditStore.Filter(action: "resident.changed")).rows.map(\.detail)

@@ -47,7 +47,7 @@ struct MatterCatalogHTTPTests {
             // A new matter: every problem at once, then made.
             let bad = try await send(app, .POST, "/api/v1/catalog/matters?lang=en", headers: admin,
                                      json: ["code": "SAN", "name": "", "domain": "x", "unit": "户", "benchmarkFen": -1])
-            #expect(bad.status == .badRequest && bad.json["field"] as? String == "code,name,domain,benchmarkFen", Comment(rawValue: bad.text))
+            #expect(bad.status == .unprocessableEntity && bad.json["field"] as? String == "code,name,domain,benchmarkFen", Comment(rawValue: bad.text))
             let made = try await send(app, .POST, "/api/v1/catalog/matters", headers: admin,
                                       json: ["code": "M-SAN-02", "name": "垃圾分类督导", "nameEn": "Waste sorting supervision", "domain": "sanitation",
                                              "ownerDepartment": "LH-CGJ", "unit": "户", "benchmarkFen": 300, "timeLimitHours": 48])
@@ -57,14 +57,14 @@ struct MatterCatalogHTTPTests {
                                    json: ["code": "M-SAN-03", "name": "x", "domain": "sanitation", "unit": "户", "benchmarkFen": 1]).status == .forbidden)
 
             // An edit needs its reason and makes version 2; the same again changes nothing.
-            #expect(try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["benchmarkFen": 350]).status == .badRequest)
+            #expect(try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["benchmarkFen": 350]).status == .unprocessableEntity)
             let edited = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["benchmarkFen": 350, "note": "2027 年标准"])
             let detail = try decode(Detail.self, edited)
             #expect(detail.matter.version == 2 && detail.matter.benchmarkFen == 350 && detail.matter.unit == "户")
             #expect(detail.versions.map(\.version) == [2, 1] && detail.versions[0].note == "2027 年标准" && detail.versions[0].changedBy == "区专项办管理员")
             // Nothing changed, but a note too long for the history is still refused (not a quiet no-op).
             let longNote = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["note": String(repeating: "长", count: 501)])
-            #expect(longNote.status == .badRequest && longNote.json["field"] as? String == "note")
+            #expect(longNote.status == .unprocessableEntity && longNote.json["field"] as? String == "note")
             let again = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-02", headers: admin, json: ["benchmarkFen": 350])
             #expect(try decode(Detail.self, again).matter.version == 2)
             // The price endpoint is an edit too: a shipped matter's first change keeps the version it replaces.
@@ -87,7 +87,7 @@ struct MatterCatalogHTTPTests {
             let flag = try await send(app, .PUT, "/api/v1/catalog/matters/M-SAN-01", headers: admin, json: ["beyondAuthority": true, "note": "试行：由街道执法"])
             #expect(flag.status == .ok, Comment(rawValue: flag.text))
             let refused = try await send(app, .PUT, "/api/v1/streets/440309002/matter-list?lang=en", headers: minzhi, json: ["matters": ["M-SAN-01"]])
-            #expect(refused.status == .badRequest && refused.text.contains("beyond the steward's authority"))
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("beyond the steward's authority"))
             let patrolToken = try await token(app, "steward-patrol")
             let garbage = try await report(app, patrolToken, category: "06010", at: try await gridCentre(app, songziyuan, 4))
             #expect((garbage.json["routing"] as? [String: Any])?["rule"] as? String == "beyondAuthority", Comment(rawValue: garbage.text))
@@ -106,7 +106,7 @@ struct MatterCatalogHTTPTests {
                  "rightsAndDuties": "按月结算。", "breachLiability": "超期按件扣款。", "guaranteeText": "兜底完成。", "guaranteeFen": 0]
             }
             let off = try await send(app, .POST, "/api/v1/contracts?lang=en", headers: minzhi, json: contract("M-SAN-02"))
-            #expect(off.status == .badRequest && off.json["field"] as? String == "lines[0].matterCode" && off.text.contains("not on the street's list"), Comment(rawValue: off.text))
+            #expect(off.status == .unprocessableEntity && off.json["field"] as? String == "lines[0].matterCode" && off.text.contains("not on the street's list"), Comment(rawValue: off.text))
             let list = try JSONDecoder().decode(ListView.self, from: Data(try await send(app, .GET, "/api/v1/streets/440309002/matter-list", headers: minzhi).text.utf8))
             _ = try await send(app, .PUT, "/api/v1/streets/440309002/matter-list", headers: minzhi, json: ["matters": list.matters + ["M-SAN-02"]])
             let made = try await send(app, .POST, "/api/v1/contracts", headers: minzhi, json: contract("M-SAN-02"))

@@ -42,13 +42,13 @@ struct OrgsTests {
             let bad = try await send(app, .POST, "/api/v1/orgs", headers: admin.merging(["Accept-Language": "en"]), json: [
                 "code": "LH-ST-002", "name": "", "kind": "club", "areaCodes": ["NOPE"],
             ])
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .unprocessableEntity)
             let problem = try decode(Problem.self, bad)
             #expect(problem.field == "code,name,kind,areas")
             #expect(problem.detail.contains("code LH-ST-002 already exists") && problem.detail.contains("name:") && problem.detail.contains("kind:"))
             // A street office cannot serve a village; an unknown organisation is 404.
             let wrongKind = try await send(app, .POST, "/api/v1/orgs/LH-ST-002/areas", headers: admin, json: ["areaCodes": ["440309002001V01"]])
-            #expect(wrongKind.status == .badRequest)
+            #expect(wrongKind.status == .unprocessableEntity)
             #expect(try await send(app, .POST, "/api/v1/orgs/NOPE/areas", headers: admin, json: ["areaCodes": ["440309002"]]).status == .notFound)
             #expect(try await send(app, .POST, "/api/v1/orgs/LH-ST-002/areas", headers: admin, json: ["areaCodes": []]).status == .badRequest)
             let org = try #require(try await DirectoryStore(db: app.db).org(code: "LH-ST-002"))

@@ -119,7 +119,7 @@ struct PortalTests {
             #expect(try await CaseStore(db: app.db).events(of: row.id).last?.action == "rate")
 
             // Reopen once, with a reason: back to the same steward with a fresh deadline.
-            #expect(try await send(app, .POST, "/t/\(link)/reopen", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": ""]).status == .badRequest)
+            #expect(try await send(app, .POST, "/t/\(link)/reopen", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": ""]).status == .unprocessableEntity)
             let reopened = try await send(app, .POST, "/t/\(link)/reopen", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": "又满了"])
             #expect(reopened.status == .seeOther, "\(reopened.text.prefix(300))")
             let afterReopen = try await CaseStore(db: app.db).find(row.id, scope: nil)

@@ -63,7 +63,7 @@ struct ResidentsTests {
             #expect((byPhone.json["items"] as? [[String: Any]])?.contains { $0["phone"] as? String == Masking.phone(someone.phone) } == true)
             let byID = try await send(app, .GET, "/api/v1/residents?idNumber=\(someone.idNumber)", headers: bearer(minzhi))
             #expect(byID.json["total"] as? Int == 1)
-            #expect(try await send(app, .GET, "/api/v1/residents?idNumber=440309199001011234", headers: bearer(minzhi)).status == .badRequest)
+            #expect(try await send(app, .GET, "/api/v1/residents?idNumber=440309199001011234", headers: bearer(minzhi)).status == .unprocessableEntity)
             // Another street's resident is not found from here.
             let elsewhere = try #require(people.first { !songziyuanBuildings.contains($0.building) })
             #expect(try await send(app, .GET, "/api/v1/residents?idNumber=\(elsewhere.idNumber)", headers: bearer(minzhi)).json["total"] as? Int == 0)
@@ -127,7 +127,7 @@ struct ResidentsTests {
             var headers = bearer(manager)
             headers.contentType = HTTPMediaType(type: "text", subType: "csv")
             let refused = try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: csv)
-            #expect(refused.status == .badRequest)
+            #expect(refused.status == .unprocessableEntity)
             #expect(refused.json["imported"] as? Int == 0)
             let problems = try #require(refused.json["problems"] as? [[String: Any]])
             func has(_ row: Int, _ field: String) -> Bool { problems.contains { $0["row"] as? Int == row && $0["field"] as? String == field } }
@@ -150,8 +150,8 @@ struct ResidentsTests {
             let updated = try #require(try await ResidentStore(db: app.db).rows(idIndexes: [index])[index])
             #expect(updated.unit == "1-102" && updated.moveOut == "2026-06-30")
             // A header without the needed columns, an empty body, a caller who may not import.
-            #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "foo,bar\n1,2").status == .badRequest)
-            #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "").status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "foo,bar\n1,2").status == .unprocessableEntity)
+            #expect(try await send(app, .POST, "/api/v1/residents/import", headers: headers, raw: "").status == .unprocessableEntity)
             var staff = bearer(try await token(app, "steward-patrol"))
             staff.contentType = HTTPMediaType(type: "text", subType: "csv")
             #expect(try await send(app, .POST, "/api/v1/residents/import", headers: staff, raw: csv).status == .forbidden)

@@ -55,12 +55,12 @@ struct CaseChangeTests {
         }
         // Neither: both fields named at once, one reason each, in the reader's language.
         let both = try #require(refusal(CaseActionRequest(action: .handle, note: "  "), .required))
-        #expect(both == .invalid(field: "note,photo", LocalizedText(zh: "请填写处置说明（做了什么）；请上传处置后的照片", en: "say what was done; add a photo taken after handling")))
+        #expect(both == .unprocessable(field: "note,photo", LocalizedText(zh: "请填写处置说明（做了什么）；请上传处置后的照片", en: "say what was done; add a photo taken after handling")))
         #expect(both.messagesByField(.en).map(\.field) == ["note", "photo"])
         #expect(both.messagesByField(.zhHans).map(\.message) == ["请填写处置说明（做了什么）", "请上传处置后的照片"])
         // A photo of another role is not a photo after.
         #expect(refusal(CaseActionRequest(action: .handle, note: "已清理", photoRoles: [.evidence]), .required) ==
-                .invalid(field: "photo", LocalizedText(zh: "请上传处置后的照片", en: "add a photo taken after handling")))
+                .unprocessable(field: "photo", LocalizedText(zh: "请上传处置后的照片", en: "add a photo taken after handling")))
         #expect(refusal(CaseActionRequest(action: .handle, photoRoles: [.after]), .required)?.messagesByField(.en).map(\.field) == ["note"])
         let change = try CaseWorkflow.apply(CaseActionRequest(action: .handle, note: "已清理", photoRoles: [.after]), to: c, by: handler, limit: nil,
                                             dispatchCentre: village, evidence: .required, now: now, calendar: calendar)
@@ -120,7 +120,7 @@ struct CaseChangeTests {
                 _ = try CaseWorkflow.apply(request, to: c, by: dispatcher, limit: nil, dispatchCentre: nil, now: now, calendar: calendar)
                 return nil
             } catch {
-                if case .invalid(let field, _) = error { return field }
+                if case .unprocessable(let field, _) = error { return field }
                 return "\(error)"
             }
         }
@@ -209,7 +209,7 @@ struct CaseIntakeOpenTests {
                 return nil
             } catch {
                 switch error {
-                case .invalid(let field, _): return field
+                case .unprocessable(let field, _): return field
                 case .forbidden: return "forbidden"
                 default: return "\(error)"
                 }

@@ -20,8 +20,7 @@ struct ImportAreas {
 
     func run(_ data: Data, parentCode: String, replace: Bool, dryRun: Bool) async throws -> Result<Outcome, GeoJSONProblems> {
         guard let parent = try await store.find(code: parentCode) else {
-            return .failure(GeoJSONProblems([GeoJSONProblem(featureIndex: nil, reason: LocalizedText(
-                zh: "找不到上级区域 \(parentCode)", en: "no area with code \(parentCode)"))]))
+            throw DomainError.notFound(zh: "找不到上级区域 \(parentCode)", en: "no area with code \(parentCode)")
         }
         let features: [AreaFeature]
         switch AreaGeoJSON.parse(data, parentKind: parent.kind, parentCode: parent.code) {

@@ -94,7 +94,7 @@ struct ActOnCase {
         case .file:
             if let code = input.category, code != current.category.code {
                 guard let category = reference.taxonomy.eventCategory(code) else {
-                    throw DomainError.invalid("category", zh: "没有类别代码 \(code)", en: "unknown category \(code)")
+                    throw DomainError.refused("category", zh: "没有类别代码 \(code)", en: "unknown category \(code)")
                 }
                 guard let area = reference.areas[current.place.areaID] else { throw CaseStore.notFound }
                 request.refile = .init(category: category, version: reference.taxonomy.version(of: code),

@@ -43,7 +43,7 @@ struct CasesAPIController: RouteCollection {
     static func position(lat: Double?, long: Double?, crs: String?) throws -> GeoPoint? {
         guard let lat, let long else {
             if lat != nil || long != nil {
-                throw DomainError.invalid("lat,long", zh: "lat 和 long 需要同时提供", en: "lat and long go together")
+                throw DomainError.refused("lat,long", zh: "lat 和 long 需要同时提供", en: "lat and long go together")
             }
             return nil
         }
@@ -133,9 +133,14 @@ struct CasesAPIController: RouteCollection {
         let allowed = CaseAccess.sources(for: actor)
         var source = allowed.first ?? .api
         if let text = body.source {
-            guard let s = CaseSource(rawValue: text), allowed.contains(s) else {
-                let names = allowed.map(\.rawValue)
+            let names = allowed.map(\.rawValue)
+            // Not a source anyone may claim (the document's enum) is malformed (400); one this caller may not claim is
+            // refused by rule (422).
+            guard let s = CaseSource(rawValue: text), s != .device else {
                 throw DomainError.invalid("source", zh: "source 应为 \(names.joined(separator: "、"))", en: "source must be \(names.joined(separator: ", "))")
+            }
+            guard allowed.contains(s) else {
+                throw DomainError.refused("source", zh: "source 应为 \(names.joined(separator: "、"))", en: "source must be \(names.joined(separator: ", "))")
             }
             source = s
         }
@@ -190,16 +195,16 @@ struct CasesAPIController: RouteCollection {
         // Only a registered device in the caller's areas raises alerts: sources count in the assessment.
         guard let device = try await DeviceStore(db: req.db).find(codes: [body.device!])[body.device!],
               let deviceArea = reference.areas[device.areaId], CaseAccess.mayRaiseAlert(actor, deviceAreaPath: deviceArea.path) else {
-            throw DomainError.invalid("device", zh: "设备 \(body.device!) 不在本单位的设备登记中", en: "device \(body.device!) is not in your organisation's device register")
+            throw DomainError.refused("device", zh: "设备 \(body.device!) 不在本单位的设备登记中", en: "device \(body.device!) is not in your organisation's device register")
         }
         guard let category = reference.taxonomy.deviceEvent(vendor: body.vendor, code: body.type!) else {
-            throw DomainError.invalid("type", zh: "无法识别的设备事件类型 \(body.type!)", en: "unknown device event type \(body.type!)")
+            throw DomainError.refused("type", zh: "无法识别的设备事件类型 \(body.type!)", en: "unknown device event type \(body.type!)")
         }
         if let c = body.confidence, !(0...1).contains(c) {
             throw DomainError.invalid("confidence", zh: "置信度应在 0~1 之间", en: "confidence is between 0 and 1")
         }
         let confidence = body.confidence.map { String(format: "%.2f", $0) } ?? "—"
-        let description = body.description ?? "设备 \(body.device!) 告警：\(body.type!)（\(category.name)，置信度 \(confidence)）"
+        let description = body.description.flatMap { $0.trimmedWhitespace.isEmpty ? nil : $0 } ?? "设备 \(body.device!) 告警：\(body.type!)（\(category.name)，置信度 \(confidence)）"
         let report = CaseReport(category: category.code, position: try Self.position(lat: body.lat, long: body.long, crs: body.crs),
                                 placeCode: nil, description: description, urgency: nil)
         let photos = try PhotoUpload.decode(body.image.map { [PhotoUpload(data: $0, role: "report")] }, defaultRole: .report)
@@ -605,8 +610,8 @@ struct EditCategory {
         try AccessPolicy.require(.taxonomyManage, actor)
         let reference = try await request.caseReference()
         guard var category = reference.taxonomy.eventCategory(code) else { throw CaseStore.notFoundCategory(code) }
-        if let v = body.name { category.name = v.trimmingCharacters(in: .whitespaces) }
-        if let v = body.nameEn { category.nameEn = v.trimmingCharacters(in: .whitespaces) }
+        if let v = body.name { category.name = v.trimmedWhitespace }
+        if let v = body.nameEn { category.nameEn = v.trimmedWhitespace }
         if let v = body.group {
             guard let g = CategoryGroup(rawValue: v) else { throw DomainError.invalid("group", zh: "未知分组 \(v)", en: "unknown group \(v)") }
             category.group = g
@@ -626,7 +631,7 @@ struct EditCategory {
         if body.clearMatter == true { category.matter = nil } else if let v = body.matter, !v.isEmpty { category.matter = v }
         let problems = category.problems(knownDepartments: Set(reference.departments.keys), knownMatters: Set(reference.taxonomy.matters.map(\.code)))
         if !problems.isEmpty {
-            throw DomainError.invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
+            throw DomainError.unprocessable(field: problems.map(\.field).joined(separator: ","), LocalizedText(
                 zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
         }
         let version = try await request.taxonomyStore.save(category, editedBy: actor.user.id, note: body.note, at: request.now)

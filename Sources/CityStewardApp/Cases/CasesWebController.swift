@@ -123,13 +123,14 @@ struct CasesWebController: RouteCollection {
     }
 
     struct DispatchBody: Content {
-        var ids: [String]
+        /// Case ids: one that is not a UUID makes the body unreadable (400), as the document says.
+        var ids: [UUID]
         var responsible: UUID?
     }
 
     @Sendable func dispatchAPI(req: Request) async throws -> DispatchCases.Outcome {
         let body = try req.content.decode(DispatchBody.self)
-        return try await DispatchCases(req: req).run(body.ids, responsibleID: body.responsible)
+        return try await DispatchCases(req: req).run(body.ids.map(\.uuidString), responsibleID: body.responsible)
     }
 
     @Sendable func queue(req: Request) async throws -> Response {

@@ -72,7 +72,7 @@ struct ReportCase {
         }
         let code = input.report.category!
         guard let category = reference.taxonomy.eventCategory(code) else {
-            throw DomainError.invalid("category", zh: "没有类别代码 \(code)（应为 GB/T 47678.5 的 5 位事项代码，如 06010 暴露垃圾）",
+            throw DomainError.refused("category", zh: "没有类别代码 \(code)（应为 GB/T 47678.5 的 5 位事项代码，如 06010 暴露垃圾）",
                                       en: "unknown category \(code) (a 5-digit GB/T 47678.5 matter code, e.g. 06010 exposed garbage)")
         }
         let districtName = reference.district?.name ?? "龙华区"
@@ -90,7 +90,7 @@ struct ReportCase {
         } else {
             let placeCode = input.report.placeCode!
             guard let place = reference.place(placeCode) else {
-                throw DomainError.invalid("placeCode", zh: "没有地点代码 \(placeCode)", en: "unknown placeCode \(placeCode)")
+                throw DomainError.refused("placeCode", zh: "没有地点代码 \(placeCode)", en: "unknown placeCode \(placeCode)")
             }
             guard let centre = place.position else {
                 throw DomainError.unprocessable(field: "placeCode", LocalizedText(zh: "地点 \(placeCode) 没有坐标，请提供 lat/long", en: "place \(placeCode) has no position; send lat and long"))

@@ -66,24 +66,26 @@ struct ResidentsController: RouteCollection {
         var f = ResidentStore.Filter()
         let cipher = req.application.fieldCipher
         if let text = q.phone, !text.isEmpty {
-            guard let phone = PhoneNumber.parse(text) else { throw DomainError.invalid(field: "phone", PhoneNumber.problem) }
+            guard let phone = PhoneNumber.parse(text) else { throw DomainError.unprocessable(field: "phone", PhoneNumber.problem) }
             f.phoneIndexes = phone.indexForms.flatMap { cipher.blindIndexes($0) }
         }
         if let text = q.idNumber, !text.isEmpty {
             switch IdentityNumber.parse(text) {
             case .success(let id): f.idIndexes = cipher.blindIndexes(id.value)
-            case .failure(let problem): throw DomainError.invalid(field: "idNumber", problem.message)
+            case .failure(let problem): throw DomainError.unprocessable(field: "idNumber", problem.message)
             }
         }
         if let code = q.area, !code.isEmpty {
-            guard let area = reference.areasByCode[code] else { throw DomainError.invalid("area", zh: "没有区域代码 \(code)", en: "no area has the code \(code)") }
+            guard let area = reference.areasByCode[code] else { throw DomainError.refused("area", zh: "没有区域代码 \(code)", en: "no area has the code \(code)") }
             f.underPath = Area.encodePath(area.path)
         }
-        if let p = q.page, p < 1 { throw DomainError.invalid("page", zh: "page 应从 1 开始", en: "page starts at 1") }
+        if let p = q.page, !(1...Self.maxPage).contains(p) { throw DomainError.invalid("page", zh: "page 应为 1~\(Self.maxPage)", en: "page is 1 to \(Self.maxPage)") }
         return (f, q)
     }
 
     static let pageSize = 50
+    /// The deepest page a list answers (the document says the same).
+    static let maxPage = 100_000
 
     struct ListAnswer: Content {
         var items: [ResidentView]
@@ -214,11 +216,11 @@ struct ResidentsController: RouteCollection {
     @Sendable func importAPI(req: Request) async throws -> Response {
         let actor = try req.require(.residentsManage)
         guard let body = req.body.data, body.readableBytes > 0 else {
-            throw DomainError.invalid("body", zh: "请求体应为 CSV 文本", en: "the body must be CSV text")
+            throw DomainError.refused("body", zh: "文件是空的：请求体应为带表头的 CSV 文本", en: "the file is empty: the body is CSV text with its header row")
         }
-        let partial = (try? req.query.get(Bool.self, at: "partial")) ?? false
+        let partial = try req.flag("partial")
         let answer = try await importCSV(req, actor: actor, text: String(buffer: body), partial: partial)
-        let status: HTTPResponseStatus = answer.problems.isEmpty ? .created : (partial ? .created : .badRequest)
+        let status: HTTPResponseStatus = answer.problems.isEmpty ? .created : (partial ? .created : .unprocessableEntity)
         return try await answer.encodeResponse(status: status, for: req)
     }
 

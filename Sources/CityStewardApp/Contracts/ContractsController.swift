@@ -252,18 +252,18 @@ struct ContractsController: RouteCollection {
         let street: Area
         if let code = body.street, !code.isEmpty {
             guard let a = c.reference.areasByCode[code], a.kind == .street else {
-                throw DomainError.invalid("street", zh: "没有街道 \(code)", en: "no street \(code)")
+                throw DomainError.refused("street", zh: "没有街道 \(code)", en: "no street \(code)")
             }
             street = a
         } else {
             guard let id = c.reference.street(of: c.actor), let a = c.reference.areas[id] else {
-                throw DomainError.invalid("street", zh: "请写明街道代码", en: "name the street (its area code)")
+                throw DomainError.refused("street", zh: "请写明街道代码", en: "name the street (its area code)")
             }
             street = a
         }
         try requireManage(c, streetID: street.id)
         guard let steward = c.reference.orgs.values.first(where: { $0.code == body.steward }), steward.kind == .steward else {
-            throw DomainError.invalid("steward", zh: "没有城市管家运营企业 \(body.steward)", en: "no steward operator \(body.steward)")
+            throw DomainError.refused("steward", zh: "没有城市管家运营企业 \(body.steward)", en: "no steward operator \(body.steward)")
         }
         return (street, steward)
     }

@@ -81,7 +81,7 @@ struct ContractsService {
             date = d
         }
         if action == .returnToDraft || action == .terminate, (body.note ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            throw DomainError.invalid("note", zh: "请写明理由", en: "give the reason")
+            throw DomainError.refused("note", zh: "请写明理由", en: "give the reason")
         }
         let areaIDs = Dictionary(uniqueKeysWithValues: r.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (code, $0.id) } })
         let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: ContractsController.today(req), terminationDate: date, note: body.note,

@@ -148,7 +148,8 @@ struct MatterCatalogController: RouteCollection {
     }
 
     struct ListBody: Content {
-        var matters: [String]?
+        /// Required: a PUT without it would empty the list.
+        var matters: [String]
         var note: String?
     }
 
@@ -161,7 +162,7 @@ struct MatterCatalogController: RouteCollection {
         let body = try req.content.decode(ListBody.self)
         let code = req.parameters.get("code") ?? ""
         let service = MatterCatalogService(req: req)
-        _ = try await service.setStreetList(code, matters: body.matters ?? [], note: body.note ?? "")
+        _ = try await service.setStreetList(code, matters: body.matters, note: body.note ?? "")
         let found = try await service.streetList(code)
         return ListView(found.street, found.history, req.language)
     }

@@ -32,6 +32,8 @@ struct AuditController: RouteCollection {
     }
 
     static let pageSize = 100
+    /// The deepest page a list answers (the document says the same).
+    static let maxPage = 100_000
 
     func filter(_ req: Request) async throws -> (AuditStore.Filter, Query) {
         let q = try req.query.decode(Query.self)
@@ -44,7 +46,7 @@ struct AuditController: RouteCollection {
         }
         if let name = q.actor, !name.isEmpty {
             guard let user = try await req.directory.user(username: name.lowercased()) else {
-                throw DomainError.invalid("actor", zh: "没有用户 \(name)", en: "no user \(name)")
+                throw DomainError.refused("actor", zh: "没有用户 \(name)", en: "no user \(name)")
             }
             f.actorID = user.id
         }
@@ -56,7 +58,7 @@ struct AuditController: RouteCollection {
         }
         f.from = try day(q.from, "from")
         f.to = try day(q.to, "to").map { $0.addingTimeInterval(86_400) }
-        if let p = q.page, p < 1 { throw DomainError.invalid("page", zh: "page 应从 1 开始", en: "page starts at 1") }
+        if let p = q.page, !(1...Self.maxPage).contains(p) { throw DomainError.invalid("page", zh: "page 应为 1~\(Self.maxPage)", en: "page is 1 to \(Self.maxPage)") }
         return (f, q)
     }
 

@@ -207,7 +207,7 @@ struct DevicesController: RouteCollection {
         }
         rejected.sort { ($0.index, $0.field ?? "") < ($1.index, $1.field ?? "") }
         let answer = Answer(received: objects.count, stored: stored.count, duplicates: kept.count - stored.count, rejected: rejected, cases: cases.sorted())
-        let status: HTTPResponseStatus = kept.isEmpty && !rejected.isEmpty ? .badRequest : .ok
+        let status: HTTPResponseStatus = kept.isEmpty && !rejected.isEmpty ? .unprocessableEntity : .ok
         return try await answer.encodeResponse(status: status, for: req)
     }
 

@@ -117,7 +117,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         }
         let monthText = try? req.query.get(String.self, at: "month")
         if let m = monthText, !m.isEmpty { _ = try Self.month(m) }
-        let unpaid = (try? req.query.get(Bool.self, at: "unpaid")) ?? false
+        let unpaid = try req.flag("unpaid")
         let store = FeeStore(db: req.db)
         let list = try await store.bills(villageIDs: villages.map(\.id), month: monthText?.isEmpty == false ? monthText : nil, unpaidOnly: unpaid)
         let totals = try await store.totals(villageIDs: villages.map(\.id))
@@ -213,7 +213,7 @@ struct FeesAndSubsidiesController: RouteCollection {
         let (v, _) = try village(req, code: code, actor, ref)
         let monthText = (try? req.query.get(String.self, at: "month"))?.nilIfBlank
         if let m = monthText { _ = try month(m) }
-        let unpaid = (try? req.query.get(Bool.self, at: "unpaid")) ?? false
+        let unpaid = try req.flag("unpaid")
         let bills = try await FeeStore(db: req.db).bills(villageIDs: [v.id], month: monthText, unpaidOnly: unpaid, limit: 100_000)
         try await req.audit(.export, subject: "fee-bills:\(v.code)", detail: "rows=\(bills.count)" + (monthText.map { "; month=\($0)" } ?? "") + (unpaid ? "; unpaid" : ""))
         return (billsWorkbook(bills, village: v.code, req.language), "fee-bills-\(v.code)\(monthText.map { "-\($0)" } ?? "")")

@@ -26,7 +26,7 @@ struct FinanceService {
         }
         let today = LocalDate.beijing(req.now)
         guard period.first <= today else {
-            throw DomainError.invalid("period", zh: "结算期尚未开始", en: "the period has not begun")
+            throw DomainError.refused("period", zh: "结算期尚未开始", en: "the period has not begun")
         }
         let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: req.now)
         let villages = contract.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (id: $0.id, code: code) } }
@@ -83,11 +83,11 @@ struct FinanceService {
         guard let month = LedgerMonth(body.month) else { throw DomainError.invalid("month", zh: "月份应为 YYYY-MM", en: "a month is YYYY-MM") }
         let streetID: UUID
         if let code = body.street, !code.isEmpty {
-            guard let s = reference.areasByCode[code], s.kind == .street else { throw DomainError.invalid("street", zh: "没有街道 \(code)", en: "no street \(code)") }
+            guard let s = reference.areasByCode[code], s.kind == .street else { throw DomainError.refused("street", zh: "没有街道 \(code)", en: "no street \(code)") }
             streetID = s.id
         } else {
             guard let s = reference.street(of: actor) else {
-                throw DomainError.invalid("street", zh: "请写明街道代码", en: "name the street (its area code)")
+                throw DomainError.refused("street", zh: "请写明街道代码", en: "name the street (its area code)")
             }
             streetID = s
         }
@@ -95,7 +95,7 @@ struct FinanceService {
             throw DomainError.forbidden(LocalizedText(zh: "只有本街道办或区专项办可以结账", en: "only the street office or the district office closes a month"))
         }
         guard month < LedgerMonth(LocalDate.beijing(req.now)) else {
-            throw DomainError.invalid("month", zh: "只能结已过去的月份", en: "only a past month can be closed")
+            throw DomainError.refused("month", zh: "只能结已过去的月份", en: "only a past month can be closed")
         }
         try await FinanceStore(db: req.db).close(month: month, streetID: streetID, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "period:\(reference.areas[streetID]?.code ?? ""):\(month)", detail: "closed")
@@ -120,7 +120,7 @@ struct FinanceService {
         let (v, street) = try FeesAndSubsidiesController.village(req, code: body.village, actor, try await req.caseReference())
         let month = try FeesAndSubsidiesController.month(body.month)
         guard month <= LedgerMonth(LocalDate.beijing(req.now)) else {
-            throw DomainError.invalid("month", zh: "不能为未来月份出账", en: "bills are not issued for a future month")
+            throw DomainError.refused("month", zh: "不能为未来月份出账", en: "bills are not issued for a future month")
         }
         let n = try await FeeStore(db: req.db).issue(village: v, streetID: street, month: month, at: req.now)
         try await req.audit(.financeChanged, subject: "fee-bills:\(v.code):\(month)", detail: "issued=\(n)")
@@ -139,7 +139,7 @@ struct FinanceService {
         var paidOn = today
         if let text = body.paidOn, !text.isEmpty {
             guard let d = LocalDate(text), d <= today else {
-                throw DomainError.invalid("paidOn", zh: "缴费日期应为不晚于今天的 YYYY-MM-DD", en: "paidOn is a date YYYY-MM-DD, not in the future")
+                throw DomainError.refused("paidOn", zh: "缴费日期应为不晚于今天的 YYYY-MM-DD", en: "paidOn is a date YYYY-MM-DD, not in the future")
             }
             paidOn = d
         }
@@ -241,15 +241,16 @@ struct FinanceService {
             }
         }
         let note = (body.note ?? "").trimmingCharacters(in: .whitespaces)
+        guard note.count <= 500 else { throw DomainError.invalid("note", zh: "理由最多 500 字", en: "the reason is at most 500 characters") }
         var approved: Int?
         if let a = body.amountFen {
             approved = try FeesAndSubsidiesController.fen(a, "amountFen", positive: true)
             guard approved! <= r.amountFen else {
-                throw DomainError.invalid("amountFen", zh: "批准金额不能超过申请金额", en: "the approved amount cannot exceed the request")
+                throw DomainError.refused("amountFen", zh: "批准金额不能超过申请金额", en: "the approved amount cannot exceed the request")
             }
         }
         if !body.approve || (approved.map { $0 < r.amountFen } ?? false), note.isEmpty {
-            throw DomainError.invalid("note", zh: "不批准或核减时须写明理由", en: "a rejection or a reduced amount gives the reason")
+            throw DomainError.refused("note", zh: "不批准或核减时须写明理由", en: "a rejection or a reduced amount gives the reason")
         }
         let decided = try await SubsidyStore(db: req.db).decide(id, approve: body.approve, approvedFen: approved, note: note, by: actor.user.displayName, at: req.now)
         try await req.audit(.financeChanged, subject: "subsidy:\(id.uuidString.lowercased())", detail: "\(decided.state) \(decided.approvedFen ?? 0) fen; \(note)")

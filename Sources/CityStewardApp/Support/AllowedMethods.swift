@@ -25,6 +25,26 @@ struct AllowedMethods: Sendable {
         return found.sorted()
     }
 
+    /// The methods that would reach a parameter route on a path whose constant route does not take them:
+    /// `PATCH /api/v1/areas/locate` would be `PATCH /api/v1/areas/{id}` with "locate" as an id. The router matches per
+    /// method, so these get a route of their own that answers as unrouted (405 with the constant route's `Allow`).
+    func shadowed() -> [(method: String, path: [PathComponent])] {
+        let methods = Set(routes.map(\.method))
+        var out: [(method: String, path: [PathComponent])] = []
+        var seen = Set<String>()
+        for route in routes where route.path.allSatisfy({ if case .constant = $0 { true } else { false } }) {
+            let segments = route.path.map(\.description)
+            let key = segments.joined(separator: "/")
+            guard seen.insert(key).inserted else { continue }
+            let answered = Set(self.methods(for: key))
+            for method in methods.subtracting(answered).sorted()
+            where routes.contains(where: { $0.method == method && Self.match($0.path, segments) != nil }) {
+                out.append((method, route.path))
+            }
+        }
+        return out
+    }
+
     /// How exactly each segment matched (2 a constant, 1 a parameter, 0 a catch-all), or nil for no match.
     private static func match(_ pattern: [PathComponent], _ segments: [String]) -> [Int]? {
         var exactness: [Int] = []
@@ -43,6 +63,9 @@ struct AllowedMethods: Sendable {
         return exactness.count == segments.count ? exactness : nil
     }
 }
+
+/// A method that reached a parameter route on a constant route's path (`AllowedMethods.shadowed`): answered as unrouted.
+struct ShadowedRoute: Error {}
 
 extension Application {
     private struct AllowedMethodsKey: StorageKey { typealias Value = AllowedMethods }

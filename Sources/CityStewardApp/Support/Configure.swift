@@ -116,6 +116,9 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
     try routes(app)
     app.allowedMethods = AllowedMethods(app.routes.all)
+    for (method, path) in app.allowedMethods.shadowed() {
+        app.on(HTTPMethod(rawValue: method), path) { _ -> Response in throw ShadowedRoute() }
+    }
     registerCommands(app)
 }
 

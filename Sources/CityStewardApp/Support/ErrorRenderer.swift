@@ -37,7 +37,7 @@ struct CaseConflict: Error {
     var revision: Int
 }
 
-/// Several problems at once (an import file): 400 with every problem listed.
+/// Several problems at once (an import file that was read, with features the rules refuse): 422 with every problem listed.
 struct ValidationProblems: Error {
     var summary: LocalizedText
     var problems: [GeoJSONProblem]
@@ -59,6 +59,8 @@ struct Problem: Content {
 
     struct Item: Content {
         var featureIndex: Int?
+        /// The field a refusal of several fields names (422).
+        var field: String?
         var detail: String
     }
 }
@@ -93,6 +95,10 @@ struct ErrorRenderer: Sendable {
             headers = domain.headers
             if case .invalid(let f, _) = domain { field = f }
             if case .unprocessable(let f, _) = domain { field = f }
+            // A refusal of several fields also lists them one by one, for a client to put each by its input.
+            if field?.contains(",") == true {
+                items = domain.messagesByField(language).map { Problem.Item(field: $0.field, detail: $0.message) }
+            }
         case let conflict as CaseConflict:
             status = .conflict
             detail = conflict.error.message(language)
@@ -103,15 +109,16 @@ struct ErrorRenderer: Sendable {
             let error = problems.domainError
             status = error.status
             detail = error.message(language)
-            if case .invalid(let f, _) = error { field = f }
+            if case .unprocessable(let f, _) = error { field = f }
+            items = problems.problems.map { Problem.Item(field: $0.field, detail: $0.reason.text(language)) }
         case let problems as ValidationProblems:
-            status = .badRequest
+            status = .unprocessableEntity
             detail = problems.summary.text(language)
             items = problems.problems.map { Problem.Item(featureIndex: $0.featureIndex, detail: $0.reason.text(language)) }
         case let decoding as DecodingError:
             status = .badRequest
             detail = Self.describe(decoding, language)
-        case is RouteNotFound where !allowed().isEmpty:
+        case is RouteNotFound where !allowed().isEmpty, is ShadowedRoute:
             // The path exists, with other methods.
             let allowed = allowed()
             status = .methodNotAllowed

@@ -153,3 +153,23 @@ struct CSRFMiddleware: Middleware {
         return difference == 0
     }
 }
+
+extension Request {
+    /// A yes/no query parameter: absent or empty is no; anything but true/false (1/0) is refused with its name, not
+    /// read as no.
+    func flag(_ name: String) throws -> Bool {
+        guard let text = query[String.self, at: name], !text.isEmpty else {
+            // Present but not one value (`?unpaid=a&unpaid=b`): refused like a value that is not a flag.
+            if url.query?.split(separator: "&").contains(where: { $0 == name || $0.hasPrefix(name + "=") }) == true,
+               query[String.self, at: name] == nil {
+                throw DomainError.invalid(name, zh: "\(name) 应为 true 或 false", en: "\(name) is true or false")
+            }
+            return false
+        }
+        switch text.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw DomainError.invalid(name, zh: "\(name) 应为 true 或 false", en: "\(name) is true or false")
+        }
+    }
+}

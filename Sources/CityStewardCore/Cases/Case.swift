@@ -283,10 +283,10 @@ extension CaseWorkflow {
         case .dispatch:
             if let org = request.dispatchTo, org.id != c.responsible.id {
                 guard org.kind != .shareholdingCompany, org.kind != .partyCommittee else {
-                    throw .invalid(field: "responsible", LocalizedText(zh: "没有可派遣的单位 \(org.id)", en: "no organisation \(org.id) to dispatch to"))
+                    throw .unprocessable(field: "responsible", LocalizedText(zh: "没有可派遣的单位 \(org.id)", en: "no organisation \(org.id) to dispatch to"))
                 }
                 guard let reason = request.note, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    throw .invalid(field: "note", LocalizedText(zh: "人工改派需要填写原因", en: "dispatching by hand needs a reason"))
+                    throw .unprocessable(field: "note", LocalizedText(zh: "人工改派需要填写原因", en: "dispatching by hand needs a reason"))
                 }
                 next.responsible = PartyRef(id: org.id, name: org.name, kind: org.kind)
                 next.routing = Case.Routing(rule: .manual, explanation: LocalizedText(
@@ -294,17 +294,17 @@ extension CaseWorkflow {
                     contractReference: nil)
                 detail["responsible"] = org.id.uuidString
             } else if c.state == .returned {
-                throw .invalid(field: "responsible", LocalizedText(zh: "回退的案件需要改派给其他单位", en: "a returned case must be dispatched to another party"))
+                throw .unprocessable(field: "responsible", LocalizedText(zh: "回退的案件需要改派给其他单位", en: "a returned case must be dispatched to another party"))
             }
             tell(next.responsible.id, "dispatched",
                  zh: "派遣：\(c.number) \(next.category.name)（\(c.place.areaName)），时限 \(BeijingTime.minute(next.workflow.deadline))",
                  en: "Dispatched: \(c.number) \(next.category.nameEn) (\(c.place.areaName)), due \(BeijingTime.minute(next.workflow.deadline))")
         case .merge:
             guard let into = request.mergeInto else {
-                throw .invalid(field: "mergeInto", LocalizedText(zh: "请指定要合并到的案件", en: "name the case to merge into"))
+                throw .unprocessable(field: "mergeInto", LocalizedText(zh: "请指定要合并到的案件", en: "name the case to merge into"))
             }
             guard into.id != c.id, into.state != .rejected else {
-                throw .invalid(field: "mergeInto", LocalizedText(zh: "不能合并到该案件", en: "cannot merge into that case"))
+                throw .unprocessable(field: "mergeInto", LocalizedText(zh: "不能合并到该案件", en: "cannot merge into that case"))
             }
             next.mergedInto = into.id
             detail["mergedInto"] = into.number
@@ -318,7 +318,7 @@ extension CaseWorkflow {
         case .handle, .returnCase:
             if action == .handle {
                 let missing = evidence.missing(note: request.note, photos: request.photoRoles)
-                if !missing.isEmpty { throw .invalid(missing) }
+                if !missing.isEmpty { throw .refused(missing) }
             }
             if let dispatchCentre {
                 tell(dispatchCentre, action.rawValue, zh: "\(action.label.zh)：\(c.number) \(c.category.name)", en: "\(action.label.en): \(c.number) \(c.category.nameEn)")

@@ -95,7 +95,7 @@ public struct CaseReport: Sendable {
             out.append(("category", LocalizedText(zh: "缺少类别 category", en: "category is required")))
         }
         if position == nil, (placeCode ?? "").isEmpty {
-            out.append(("lat", LocalizedText(zh: "缺少位置：lat/long 或 placeCode", en: "a position is required: lat and long, or placeCode")))
+            out.append(("lat", Self.positionMissing))
         }
         if let p = position, !(p.lat >= -90 && p.lat <= 90 && p.long >= -180 && p.long <= 180) {
             out.append(("lat", LocalizedText(zh: "坐标超出范围", en: "lat/long out of range")))
@@ -112,11 +112,18 @@ public struct CaseReport: Sendable {
         return out
     }
 
-    /// Throws one 400 naming every problem.
+    /// Neither lat/long nor a place code: each is optional on its own, so a report without both is refused by rule.
+    public static let positionMissing = LocalizedText(zh: "缺少位置：lat/long 或 placeCode", en: "a position is required: lat and long, or placeCode")
+
+    /// Throws one refusal naming every problem: 400 for fields that are malformed, 422 when the only problem is the
+    /// missing position (every field as documented, the rule across them unmet).
     public func validate() throws(DomainError) {
         let problems = problems()
         guard !problems.isEmpty else { return }
         let fields = problems.map(\.field)
+        if problems.allSatisfy({ $0.reason == Self.positionMissing }) {
+            throw .unprocessable(field: fields.joined(separator: ","), Self.positionMissing)
+        }
         throw .invalid(field: fields.joined(separator: ","), LocalizedText(
             zh: problems.map(\.reason.zh).joined(separator: "；"), en: problems.map(\.reason.en).joined(separator: "; ")))
     }
@@ -222,7 +229,7 @@ public enum CaseIntake {
                                     .merging(origin.contactUnreadable ? ["contact": "unreadable"] : [:]) { a, _ in a })]
         if origin.selfHandled {
             guard photos.contains(where: { $0.role == .before }), photos.contains(where: { $0.role == .after }) else {
-                throw .invalid(field: "photos", LocalizedText(zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo"))
+                throw .unprocessable(field: "photos", LocalizedText(zh: "现场自处置需要处置前和处置后的照片", en: "handling on the spot needs a before and an after photo"))
             }
             guard let actor = origin.reporter else { throw .forbidden(LocalizedText(zh: "需要登录", en: "sign-in required")) }
             let parties = CaseParties(responsibleID: l.routing.responsible.id, areaPath: l.area.path, ownerDepartmentID: nil,

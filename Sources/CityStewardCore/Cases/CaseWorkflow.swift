@@ -246,7 +246,7 @@ public enum CaseWorkflow {
             throw .forbidden(LocalizedText(zh: "您不能对该案件执行“\(action.label.zh)”", en: "you may not \(action.label.en.lowercased()) this case"))
         }
         if action.needsNote, (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw .invalid(field: "note", LocalizedText(zh: "请填写原因", en: "a reason is required"))
+            throw .unprocessable(field: "note", LocalizedText(zh: "请填写原因", en: "a reason is required"))
         }
     }
 

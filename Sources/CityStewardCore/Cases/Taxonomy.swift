@@ -205,6 +205,8 @@ public struct CaseCategory: Sendable, Hashable, Codable {
         }
         if name.trimmingCharacters(in: .whitespaces).isEmpty { out.append(("name", LocalizedText(zh: "请填写中文名称", en: "the Chinese name is required"))) }
         if nameEn.trimmingCharacters(in: .whitespaces).isEmpty { out.append(("nameEn", LocalizedText(zh: "请填写英文名称", en: "the English name is required"))) }
+        if name.count > 100 { out.append(("name", LocalizedText(zh: "中文名称最多 100 字", en: "the Chinese name is at most 100 characters"))) }
+        if nameEn.count > 200 { out.append(("nameEn", LocalizedText(zh: "英文名称最多 200 字", en: "the English name is at most 200 characters"))) }
         if kind == .event {
             for urgency in Urgency.allCases {
                 guard let limit = limits[urgency] else {

@@ -487,9 +487,9 @@ extension FieldProblems {
         return out
     }
 
-    /// One invalid-input error naming every field and reason.
+    /// One refusal naming every field and reason: the input had the documented form, and these rules refuse it (422).
     public var domainError: DomainError {
-        .invalid(field: problems.map(\.field).joined(separator: ","), LocalizedText(
+        .unprocessable(field: problems.map(\.field).joined(separator: ","), LocalizedText(
             zh: problems.map { "\($0.field)：\($0.reason.zh)" }.joined(separator: "；"),
             en: problems.map { "\($0.field): \($0.reason.en)" }.joined(separator: "; ")))
     }

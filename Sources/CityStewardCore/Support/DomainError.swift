@@ -42,6 +42,12 @@ public enum DomainError: Error, Equatable, Sendable {
             zh: problems.map(\.reason.zh).joined(separator: zhSeparator), en: problems.map(\.reason.en).joined(separator: enSeparator)))
     }
 
+    /// Several rule refusals of one input as one (422), in the same form as `invalid(_:)`.
+    public static func refused(_ problems: [FieldProblem]) -> DomainError {
+        guard case .invalid(let field, let text) = invalid(problems) else { return invalid(problems) }
+        return .unprocessable(field: field, text)
+    }
+
     private static let zhSeparator = "；"
     private static let enSeparator = "; "
 
@@ -56,6 +62,11 @@ public enum DomainError: Error, Equatable, Sendable {
         guard !fields.isEmpty else { return [(nil, text)] }
         let parts = text.components(separatedBy: language == .en ? Self.enSeparator : Self.zhSeparator)
         return fields.enumerated().map { ($0.element, parts.count == fields.count ? parts[$0.offset] : text) }
+    }
+
+    /// Input of the documented form that a rule of the domain, or the data as it stands, refuses (422), naming its field.
+    public static func refused(_ field: String?, zh: String, en: String) -> DomainError {
+        .unprocessable(field: field, LocalizedText(zh: zh, en: en))
     }
 
     public static func notFound(zh: String, en: String) -> DomainError {
