@@ -132,11 +132,16 @@ struct ActOnCase {
         change.photos = prepared.map(\.casePhoto)
         let seq = try await store.nextEventSeq(of: current.id)
         let created = prepared.isEmpty ? [] : try await app.photoStorage.write(prepared)
+        // A 12345 ticket's case tells the hotline the steps it waits for, in the same transaction as the change.
+        let hotline = try await hotlineMessage(for: current, after: change.after, input: input, now: now)
         let won: CaseRow?
         do {
             let id = current.id
-            let also: (@Sendable (any SQLDatabase) async throws -> Void)? = input.action == .reopen
-                ? { @Sendable sql in try await ResidentReportStore.countReopen(caseID: id, on: sql) } : nil
+            let reopen = input.action == .reopen
+            let also: (@Sendable (any SQLDatabase) async throws -> Void)? = reopen || hotline != nil ? { @Sendable sql in
+                if reopen { try await ResidentReportStore.countReopen(caseID: id, on: sql) }
+                if let hotline { try await HotlineStore.enqueue(hotline.0, ticket: hotline.1, at: now, on: sql) }
+            } : nil
             won = try await store.save(change, seq: seq, expectedRevision: current.revision, also: also)
         } catch {
             await app.photoStorage.remove(created)
@@ -152,5 +157,21 @@ struct ActOnCase {
         var saved = change.after
         saved.revision = current.revision + 1
         return saved
+    }
+
+    /// The hotline's step for this change (`HotlineBridge.step`), with what it says: the handling note, the checked
+    /// result as the reply to the caller, the reason of a return.
+    private func hotlineMessage(for current: Case, after: Case, input: Input, now: Date) async throws -> (HotlineMessage, HotlineTicketRow)? {
+        guard current.source == .hotline, let step = HotlineBridge.step(after: input.action, to: after.state),
+              let ticket = try await HotlineStore(db: db).ticket(caseID: current.id) else { return nil }
+        var text = input.note
+        if step == .replied || step == .closed {
+            // The answer for the caller is what was done, as handled (and checked); the verifier's remark follows.
+            let handled = try await CaseStore(db: db).events(of: current.id).last { $0.action == CaseAction.handle.rawValue || $0.action == CaseAction.selfHandle.rawValue }?.note
+            text = [handled, input.note].compactMap { $0?.trimmedWhitespace.isEmpty == false ? $0 : nil }.joined(separator: "\n")
+        }
+        let message = HotlineMessage(ticketNumber: ticket.ticketNumber, step: step, at: now, caseNumber: current.number,
+                                     caseState: after.state.rawValue, text: text?.isEmpty == true ? nil : text)
+        return (message, ticket)
     }
 }

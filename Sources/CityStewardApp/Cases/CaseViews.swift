@@ -78,6 +78,46 @@ struct CaseResponse: Content {
     var photos: [Photo]?
     var actions: [String]?
     var events: [Event]?
+    /// A 12345 ticket's case: the ticket and each step sent back to the hotline, with how its delivery stands.
+    var hotline: Hotline?
+
+    struct Hotline: Content {
+        var ticketNumber: String
+        var nature: String?
+        var natureLabel: String?
+        var categoryText: String?
+        var address: String?
+        var dueAt: Date?
+        var receivedAt: Date
+        var pushes: [Push]
+
+        struct Push: Content {
+            var step: String
+            var stepLabel: String
+            /// delivered, pending (not tried yet) or retrying (the hotline has not taken it yet).
+            var state: String
+            var queuedAt: Date
+            var attempts: Int
+            var deliveredAt: Date?
+            var lastStatus: Int?
+            var lastError: String?
+        }
+
+        init(_ t: HotlineTicketRow, pushes: [HotlinePushRow], language: Language) {
+            ticketNumber = t.ticketNumber
+            nature = t.nature
+            natureLabel = t.nature.flatMap(HotlineNature.init(rawValue:))?.label.text(language)
+            categoryText = t.categoryText
+            address = t.address
+            dueAt = t.dueAt
+            receivedAt = t.receivedAt
+            self.pushes = pushes.map { p in
+                Push(step: p.step, stepLabel: HotlineStep(rawValue: p.step)?.label.text(language) ?? p.step,
+                     state: p.deliveredAt != nil ? "delivered" : p.attempts == 0 ? "pending" : "retrying",
+                     queuedAt: p.createdAt, attempts: p.attempts, deliveredAt: p.deliveredAt, lastStatus: p.lastStatus, lastError: p.lastError)
+            }
+        }
+    }
 
     struct Event: Content {
         var seq: Int

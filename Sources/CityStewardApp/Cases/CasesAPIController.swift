@@ -373,6 +373,9 @@ struct CasesAPIController: RouteCollection {
         answer.events = CaseResponse.events(try await req.cases.events(of: c.id))
         answer.photos = CaseResponse.photos(try await req.cases.photos(of: c.id), staff: actor.can(.casesRead))
         answer.actions = CaseWorkflow.available(on: c.workflow, as: CaseAccess.capacities(of: actor, on: c.parties)).map(\.rawValue)
+        if c.source == .hotline, actor.can(.casesRead), let ticket = try await HotlineStore(db: req.db).ticket(caseID: c.id) {
+            answer.hotline = .init(ticket, pushes: try await HotlineStore(db: req.db).pushes(ticketID: ticket.id), language: req.language)
+        }
         // A linked case is named only to a caller who may open it.
         let scope = CaseAccess.scope(for: actor)
         if let dup = c.duplicateOf {

@@ -312,12 +312,27 @@ struct CasesWebController: RouteCollection {
         }
         // A refusal of an action this page does not offer (an unknown one) has no form to stand by: its own page.
         if let refused, !actions.contains(where: { $0.action == refused.body.action }) { throw refused.error }
-        let events = try await req.cases.events(of: row.id).map { e in
+        var timeline: [(at: Date, view: EventView)] = try await req.cases.events(of: row.id).map { e in
             let action = CaseEvent.label(action: e.action).text(language)
-            return EventView(at: Timestamp.beijing(e.at), actor: e.actorName, action: action,
-                             state: (CaseState(rawValue: e.toState)?.label ?? LocalizedText(zh: e.toState, en: e.toState)).text(language),
-                             note: e.note, detail: e.detail)
+            return (e.at, EventView(at: Timestamp.beijing(e.at), actor: e.actorName, action: action,
+                                    state: (CaseState(rawValue: e.toState)?.label ?? LocalizedText(zh: e.toState, en: e.toState)).text(language),
+                                    note: e.note, detail: e.detail))
         }
+        // A 12345 ticket's case: each step sent back to the hotline stands in the timeline, with how its delivery stands.
+        if row.case.source == .hotline, actor.can(.casesRead), let ticket = try await HotlineStore(db: req.db).ticket(caseID: row.id) {
+            for push in CaseResponse.Hotline(ticket, pushes: try await HotlineStore(db: req.db).pushes(ticketID: ticket.id), language: language).pushes {
+                let at = push.deliveredAt ?? push.queuedAt
+                let state = switch push.state {
+                case "delivered": language == .en ? "delivered" : "已送达"
+                case "pending": language == .en ? "queued" : "待发送"
+                default: language == .en ? "retrying (\(push.attempts) failed)" : "重试中（已失败 \(push.attempts) 次）"
+                }
+                timeline.append((at, EventView(at: Timestamp.beijing(at), actor: "12345 \(ticket.ticketNumber)",
+                                               action: (language == .en ? "To the 12345 hotline: " : "回传 12345：") + push.stepLabel,
+                                               state: state, note: push.lastError, detail: nil)))
+            }
+        }
+        let events = timeline.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element.view)
         let photos = try await req.cases.photos(of: row.id).map { p in
             PhotoView(url: "/photos/\(actor.can(.casesRead) ? p.hash : p.publicHash).\(PhotoFormat(rawValue: p.format)?.fileExtension ?? "jpg")", role: (PhotoRole(rawValue: p.role)?.label ?? LocalizedText(zh: p.role, en: p.role)).text(language))
         }

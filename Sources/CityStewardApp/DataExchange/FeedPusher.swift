@@ -77,14 +77,23 @@ struct FeedPusher {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let body = Array(try encoder.encode(page))
-            let timestamp = Int64(at.timeIntervalSince1970)
-            var headers = HTTPHeaders()
-            headers.contentType = .json
-            headers.add(name: FeedPush.signatureHeader, value: Self.signature(secret: secret, timestamp: timestamp, body: body))
-            headers.add(name: "X-CitySteward-Consumer", value: consumer.code)
-            headers.add(name: "X-CitySteward-Delivery", value: "\(after)-\(page.next)")
-            headers.add(name: .userAgent, value: "CitySteward-FeedPush/1")
-            let response = try await app.client.post(URI(string: hook.url), headers: headers) { request in
+            return await Self.post(body, to: hook.url, secret: secret, at: at, app: app, timeout: timeout,
+                                   headers: ["X-CitySteward-Consumer": consumer.code, "X-CitySteward-Delivery": "\(after)-\(page.next)",
+                                             "User-Agent": "CitySteward-FeedPush/1"])
+        } catch {
+            return (nil, String(describing: error))
+        }
+    }
+
+    /// One signed JSON POST (the feeds' webhooks, the 12345 hotline): `X-CitySteward-Signature` over the exact bytes;
+    /// the status, or nil with why when there was no HTTP answer.
+    static func post(_ body: [UInt8], to url: String, secret: String, at: Date, app: Application, timeout: TimeAmount,
+                     headers extra: HTTPHeaders) async -> (status: Int?, error: String) {
+        var headers = extra
+        headers.contentType = .json
+        headers.add(name: FeedPush.signatureHeader, value: signature(secret: secret, timestamp: Int64(at.timeIntervalSince1970), body: body))
+        do {
+            let response = try await app.client.post(URI(string: url), headers: headers) { request in
                 request.body = ByteBuffer(bytes: body)
                 request.timeout = timeout
             }

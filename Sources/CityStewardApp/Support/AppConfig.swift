@@ -40,6 +40,12 @@ public struct AppConfig: Sendable {
     public var aiCaseConfidence: Double = 0.8
     /// `CITYSTEWARD_FEED_PUSH_INTERVAL`: seconds between webhook pushes to data consumers (0: no pusher here).
     public var feedPushInterval: TimeInterval = 5
+    /// `CITYSTEWARD_HOTLINE_URL`: where the 12345 hotline takes the steps of its tickets back (none: they queue).
+    public var hotlineURL: String?
+    /// `CITYSTEWARD_HOTLINE_SECRET`: the key the pushes are signed with (32–256 ASCII characters, agreed with the hotline).
+    public var hotlineSecret: String?
+    /// `CITYSTEWARD_HOTLINE_PUSH_INTERVAL`: seconds between rounds of hotline pushes (0: no pusher here).
+    public var hotlinePushInterval: TimeInterval = 5
     /// `CITYSTEWARD_INTRODUCTION_SUBSIDY`: the introduction subsidy per service year, in yuan, comma-separated and not
     /// decreasing (default 200000,250000,300000,350000,400000).
     public var introductionSubsidy: IntroductionSubsidySchedule = .standard
@@ -204,6 +210,19 @@ public struct AppConfig: Sendable {
                 problems.append("CITYSTEWARD_INTRODUCTION_SUBSIDY must be whole yuan per service year, comma-separated, above 0 and not decreasing (got \(text))")
             } else { subsidy = candidate }
         }
+        var hotlineURL: String?
+        if let text = env["CITYSTEWARD_HOTLINE_URL"].nonEmpty {
+            if let problem = FeedPush.validate(url: text) { problems.append("CITYSTEWARD_HOTLINE_URL: \(problem.en) (got \(text))") } else { hotlineURL = text }
+        }
+        let hotlineSecret = env["CITYSTEWARD_HOTLINE_SECRET"].nonEmpty
+        if let secret = hotlineSecret, let problem = FeedPush.validate(secret: secret) { problems.append("CITYSTEWARD_HOTLINE_SECRET: \(problem.en)") }
+        if hotlineURL != nil, hotlineSecret == nil { problems.append("CITYSTEWARD_HOTLINE_URL needs CITYSTEWARD_HOTLINE_SECRET: every push is signed") }
+        var hotlineInterval: TimeInterval = 5
+        if let text = env["CITYSTEWARD_HOTLINE_PUSH_INTERVAL"].nonEmpty {
+            if let v = Double(text), v >= 0, v <= 3600 { hotlineInterval = v } else {
+                problems.append("CITYSTEWARD_HOTLINE_PUSH_INTERVAL must be 0 (off) to 3600 seconds (got \(text))")
+            }
+        }
         var smsURL: String?
         if let text = env["CITYSTEWARD_SMS_URL"].nonEmpty {
             if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil { smsURL = text } else {
@@ -226,6 +245,9 @@ public struct AppConfig: Sendable {
                 $0.publicRatePerMinute = publicRate
                 $0.introductionSubsidy = subsidy
                 $0.smsURL = smsURL
+                $0.hotlineURL = hotlineURL
+                $0.hotlineSecret = hotlineSecret
+                $0.hotlinePushInterval = hotlineInterval
                 $0.smsToken = env["CITYSTEWARD_SMS_TOKEN"].nonEmpty
             }
     }
@@ -243,6 +265,7 @@ public struct AppConfig: Sendable {
         config.bcryptCost = 4
         config.sweepInterval = 0
         config.feedPushInterval = 0
+        config.hotlinePushInterval = 0
         // The test clock stands still, so a bucket would never refill; the limit has a test of its own.
         config.publicRatePerMinute = 0
         return config

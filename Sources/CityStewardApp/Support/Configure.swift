@@ -97,6 +97,11 @@ public func configure(_ app: Application, config: AppConfig) async throws {
             try await FeedPusher(app: app, holder: holder).run(leaseSeconds: lease)
         })
     }
+    if config.hotlinePushInterval > 0 {
+        app.lifecycle.use(PeriodicJob(name: "Hotline push", interval: config.hotlinePushInterval) { app, holder, lease in
+            try await HotlinePusher(app: app, holder: holder).run(leaseSeconds: lease)
+        })
+    }
 
     // Middleware, outermost first.
     var middleware = Middlewares()
@@ -148,6 +153,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: FinanceController())
     try app.register(collection: FeesAndSubsidiesController())
     try app.register(collection: FinanceWebController())
+    try app.register(collection: HotlineController())
     app.get("openapi.json") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.json"
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .json)

@@ -95,6 +95,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case financeManage = "finance:manage"
     /// Decide policy subsidies (the district office).
     case subsidiesDecide = "subsidies:decide"
+    /// Hand the steward 12345 hotline tickets (the hotline platform's key, held by the district office).
+    case hotlineSend = "hotline:send"
 
     /// `granted(to:)` for every role, made once.
     static let grantedByRole = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0, granted(to: $0)) })

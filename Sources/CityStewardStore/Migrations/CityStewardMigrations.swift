@@ -43,5 +43,7 @@ public enum CityStewardMigrations {
         AddContractEventActors(),
         CreateHouses(),
         AddResidentHouseholdFields(),
+        CreateHotlineTickets(),
+        CreateHotlinePushes(),
     ]
 }
