@@ -55,6 +55,17 @@ struct ResidentsTests {
             }
             let all = try await send(app, .GET, "/api/v1/residents?page=1", headers: bearer(try await token(app, "district-admin")))
             #expect(all.json["total"] as? Int == 300)
+            // Paged the one way every long list pages: `after` the `next` of the page before, until there is none.
+            let adminToken = try await token(app, "district-admin")
+            var seen = Set<String>(), after: String? = nil, pages = 0
+            repeat {
+                let page = try await send(app, .GET, "/api/v1/residents" + (after.map { "?after=\($0)" } ?? ""), headers: bearer(adminToken))
+                seen.formUnion((page.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+                after = page.json["next"] as? String
+                pages += 1
+            } while after != nil && pages < 20
+            #expect(seen.count == 300 && pages == 6)
+            #expect(try await send(app, .GET, "/api/v1/residents?after=x", headers: bearer(adminToken)).status == .badRequest)
             #expect(try await send(app, .GET, "/api/v1/residents", headers: bearer(try await token(app, "dept-housing"))).status == .forbidden)
 
             // Exact search by phone or ID number through the blind index.

@@ -58,6 +58,8 @@ struct ResidentsController: RouteCollection {
         var idNumber: String?
         var area: String?
         var page: Int?
+        /// The `next` of the page before (the same as its page number).
+        var after: String?
     }
 
     /// The filter from the query: exact phone or ID number (through the blind index), an area code.
@@ -79,7 +81,7 @@ struct ResidentsController: RouteCollection {
             guard let area = reference.areasByCode[code] else { throw DomainError.refused("area", zh: "没有区域代码 \(code)", en: "no area has the code \(code)") }
             f.underPath = Area.encodePath(area.path)
         }
-        if let p = q.page, !(1...Self.maxPage).contains(p) { throw DomainError.invalid("page", zh: "page 应为 1~\(Self.maxPage)", en: "page is 1 to \(Self.maxPage)") }
+        _ = try PageToken.page(page: q.page, after: q.after, max: Self.maxPage)
         return (f, q)
     }
 
@@ -91,16 +93,19 @@ struct ResidentsController: RouteCollection {
         var items: [ResidentView]
         var total: Int
         var page: Int
+        /// Pass as `after` for the page after this one; absent on the last.
+        var next: String?
     }
 
     @Sendable func list(req: Request) async throws -> ListAnswer {
         let actor = try req.require(.residentsRead)
         let reference = try await req.caseReference()
         let (f, q) = try filter(req, reference)
-        let page = q.page ?? 1
+        let page = try PageToken.page(page: q.page, after: q.after, max: Self.maxPage)
         let (rows, total) = try await ResidentStore(db: req.db).list(scope: AccessPolicy.areaScope(for: actor), filter: f,
                                                                     limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
-        return ListAnswer(items: rows.map { Self.view($0, reference, req.language) }, total: total, page: page)
+        return ListAnswer(items: rows.map { Self.view($0, reference, req.language) }, total: total, page: page,
+                          next: PageToken.next(after: page, total: total, size: Self.pageSize))
     }
 
     func resident(_ req: Request, _ actor: Actor) async throws -> ResidentRow {

@@ -29,6 +29,8 @@ struct AuditController: RouteCollection {
         var from: String?
         var to: String?
         var page: Int?
+        /// The `next` of the page before (the same as its page number).
+        var after: String?
     }
 
     static let pageSize = 100
@@ -58,7 +60,7 @@ struct AuditController: RouteCollection {
         }
         f.from = try day(q.from, "from")
         f.to = try day(q.to, "to").map { $0.addingTimeInterval(86_400) }
-        if let p = q.page, !(1...Self.maxPage).contains(p) { throw DomainError.invalid("page", zh: "page 应为 1~\(Self.maxPage)", en: "page is 1 to \(Self.maxPage)") }
+        _ = try PageToken.page(page: q.page, after: q.after, max: Self.maxPage)
         return (f, q)
     }
 
@@ -84,14 +86,17 @@ struct AuditController: RouteCollection {
         var items: [EntryView]
         var total: Int
         var page: Int
+        /// Pass as `after` for the page after this one; absent on the last.
+        var next: String?
     }
 
     @Sendable func api(req: Request) async throws -> APIPage {
         _ = try req.require(.auditRead)
         let (f, q) = try await filter(req)
-        let page = q.page ?? 1
+        let page = try PageToken.page(page: q.page, after: q.after, max: Self.maxPage)
         let (rows, total) = try await AuditStore(db: req.db).list(f, limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
-        return APIPage(items: rows.map { Self.view($0, req.language) }, total: total, page: page)
+        return APIPage(items: rows.map { Self.view($0, req.language) }, total: total, page: page,
+                       next: PageToken.next(after: page, total: total, size: Self.pageSize))
     }
 
     struct Page: Encodable {

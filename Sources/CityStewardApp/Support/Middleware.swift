@@ -173,3 +173,29 @@ extension Request {
         }
     }
 }
+
+/// The one way a list pages (docs/api.md, "Lists"): an answer carries `next` while there is more, and the request
+/// after it passes that token as `after`. The numbered lists (audit, residents) keep `page` as well.
+enum PageToken {
+    /// The page asked for: `after` (a `next` token) or `page`, the first by default; out of 1…`max` is a 400.
+    static func page(page: Int?, after: String?, max: Int) throws -> Int {
+        let asked: Int
+        if let after, !after.isEmpty {
+            guard let n = Int(after) else {
+                throw DomainError.invalid("after", zh: "after 应为上一页返回的 next", en: "after must be the next value of a page")
+            }
+            asked = n
+        } else {
+            asked = page ?? 1
+        }
+        guard (1...max).contains(asked) else {
+            throw DomainError.invalid(after?.isEmpty == false ? "after" : "page", zh: "页码应为 1~\(max)", en: "the page is 1 to \(max)")
+        }
+        return asked
+    }
+
+    /// The token of the page after `page`, or nil when `page` is the last of `total` rows in pages of `size`.
+    static func next(after page: Int, total: Int, size: Int) -> String? {
+        page * size < total ? String(page + 1) : nil
+    }
+}
