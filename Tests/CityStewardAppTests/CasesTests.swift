@@ -201,7 +201,8 @@ struct CasesHTTPTests {
             }
             #expect(replies.filter { $0.status == .ok }.count == 1)
             let losers = replies.filter { $0.status != .ok }
-            #expect(losers.count == 3 && losers.allSatisfy { $0.status == .conflict && $0.json["state"] as? String == "accepted" })
+            #expect(losers.count == 3 && losers.allSatisfy { $0.status == .conflict && $0.json["state"] as? String == "accepted" },
+                    "\(losers.map { "\($0.status.code) \($0.text.prefix(200))" })")
             let events = try await CaseStore(db: app.db).events(of: try #require(UUID(uuidString: id)))
             #expect(events.filter { $0.action == "accept" }.count == 1)
             // A stale revision is a conflict too.

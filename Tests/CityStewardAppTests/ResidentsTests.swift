@@ -81,7 +81,7 @@ struct ResidentsTests {
 
             // Revealing: the street officer may, with a reason, and it is audited; the steward's dispatcher may not.
             let id = try #require((byID.json["items"] as? [[String: Any]])?.first?["id"] as? String)
-            #expect(try await send(app, .POST, "/api/v1/residents/\(id)/reveal", headers: bearer(minzhi), json: ["field": "idNumber"]).status == .badRequest)
+            #expect(try await send(app, .POST, "/api/v1/residents/\(id)/reveal", headers: bearer(minzhi), json: ["field": "idNumber"]).status == .badRequest)   // no reason at all
             let revealed = try await send(app, .POST, "/api/v1/residents/\(id)/reveal", headers: bearer(minzhi), json: ["field": "idNumber", "reason": "办理居住证核验"])
             #expect(revealed.status == .ok && revealed.json["value"] as? String == someone.idNumber)
             #expect(revealed.headers.first(name: .cacheControl) == "no-store")

@@ -45,7 +45,7 @@ public func withTestDatabase<T: Sendable>(at given: DatabaseLocation? = nil, _ b
     let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    try DatabaseSetup.register(location, on: databases, postgresPoolSize: 2)
+    try DatabaseSetup.register(location, on: databases, postgresPoolSize: 2, poolTimeoutSeconds: 60)   // parallel suites on busy cores
     let db = databases.database(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())!
     do {
         try await TestDatabase.prepare(location, on: db)

@@ -136,9 +136,11 @@ struct ResidentsController: RouteCollection {
         guard let field = body.field.flatMap(PersonalField.init(rawValue:)) else {
             throw DomainError.invalid("field", zh: "field 应为 name、idNumber 或 phone", en: "field is name, idNumber or phone")
         }
-        let reason = (body.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        // No reason at all does not follow the document (400); one too short once trimmed is refused by rule (422).
+        guard let given = body.reason else { throw DomainError.invalid("reason", zh: "缺少字段 reason", en: "reason is required") }
+        let reason = given.trimmingCharacters(in: .whitespacesAndNewlines)
         guard reason.count >= 2, reason.count <= 200 else {
-            throw DomainError.invalid("reason", zh: "请写明查看明文的理由（2~200 字）", en: "state why the full value is needed (2–200 characters)")
+            throw DomainError.refused("reason", zh: "请写明查看明文的理由（2~200 字）", en: "state why the full value is needed (2–200 characters)")
         }
         guard let sealed = row.sealed(field) else {
             throw DomainError.notFound(zh: "该居民没有登记\(field.label.zh)", en: "this resident has no \(field.label.en.lowercased())")

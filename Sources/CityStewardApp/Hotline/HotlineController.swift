@@ -21,15 +21,45 @@ struct HotlineController: RouteCollection {
         var pushes: [CaseResponse.Hotline.Push]
     }
 
+    /// The ticket as sent: times as ISO 8601 text with their offset (an empty one is none).
+    struct TicketBody: Content {
+        var ticketNumber: String
+        var nature: String?
+        var category: String?
+        var categoryText: String?
+        var description: String
+        var lat: Double?
+        var long: Double?
+        var crs: String?
+        var placeCode: String?
+        var address: String?
+        var dueAt: String?
+        var receivedAt: String?
+        var callerName: String?
+        var callerPhone: String?
+
+        func input() throws -> HotlineTicketInput {
+            func time(_ text: String?, _ field: String) throws -> Date? {
+                guard let text, !text.isEmpty else { return nil }
+                guard let date = Open311Projection.parseDatetime(text) else {
+                    throw DomainError.invalid(field, zh: "\(field) 应为带时区的 ISO 8601 时间", en: "\(field) is an ISO 8601 time with its offset")
+                }
+                return date
+            }
+            return HotlineTicketInput(ticketNumber: ticketNumber, nature: nature, category: category, categoryText: categoryText, description: description,
+                                      lat: lat, long: long, crs: crs, placeCode: placeCode, address: address,
+                                      dueAt: try time(dueAt, "dueAt"), receivedAt: try time(receivedAt, "receivedAt"),
+                                      callerName: callerName, callerPhone: callerPhone)
+        }
+    }
+
     /// 201 for a new ticket, 200 with the same case for one sent again.
     @Sendable func receive(req: Request) async throws -> Response {
-        let input = try req.content.decode(HotlineTicketInput.self, using: Self.decoder)
+        let input = try req.content.decode(TicketBody.self).input()
         let outcome = try await ReceiveHotlineTicket(req: req).run(input)
         let answer = try await Self.answer(outcome.ticket, state: outcome.saved.state, req: req)
-        var headers = HTTPHeaders()
-        headers.add(name: .location, value: "/api/v1/hotline/tickets/\(outcome.ticket.ticketNumber)")
         let response = try await answer.encodeResponse(status: outcome.created ? .created : .ok, for: req)
-        response.headers.add(contentsOf: headers)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/hotline/tickets/\(outcome.ticket.ticketNumber)")
         return response
     }
 
@@ -48,15 +78,4 @@ struct HotlineController: RouteCollection {
         return TicketAnswer(ticketNumber: ticket.ticketNumber, caseId: ticket.caseId, caseNumber: ticket.caseNumber, state: state.rawValue,
                             stateLabel: state.label.text(req.language), pushes: view.pushes)
     }
-
-    /// Times as ISO 8601 (with or without fractions), as the hotline writes them.
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = Open311Projection.parseDatetime(text) { return date }
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(text) is not an ISO 8601 time with its offset"))
-        }
-        return d
-    }()
 }

@@ -53,6 +53,8 @@ public struct AppConfig: Sendable {
     /// database cancels it (default 5000; 0: none), so no request holds the database for seconds. Commands
     /// (`migrate`, `synthesize`, …) run without it: building an index on a million rows takes longer.
     public var statementTimeoutMilliseconds: Int = 5_000
+    /// How long a request waits for a PostgreSQL connection of the pool (a busy server answers 500 after it, not never).
+    public var databasePoolTimeoutSeconds: Int64 = 10
     /// `CITYSTEWARD_PUBLIC_RATE_PER_MINUTE`: anonymous reads of the public lists and pages per client address and
     /// minute (bursts of half as many more; 0: no limit).
     public var publicRatePerMinute: Int = 120
@@ -266,6 +268,9 @@ public struct AppConfig: Sendable {
         config.sweepInterval = 0
         config.feedPushInterval = 0
         config.hotlinePushInterval = 0
+        // The suites run in parallel on PostgreSQL, each test on a schema of its own: on 2 busy cores a connection
+        // can take longer than 10 s to come; waiting is no failure of the code under test.
+        config.databasePoolTimeoutSeconds = 60
         // The test clock stands still, so a bucket would never refill; the limit has a test of its own.
         config.publicRatePerMinute = 0
         return config

@@ -18,7 +18,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true)
     }
-    try DatabaseSetup.register(config.database, on: app.databases, statementTimeoutMilliseconds: config.statementTimeoutMilliseconds)
+    try DatabaseSetup.register(config.database, on: app.databases, statementTimeoutMilliseconds: config.statementTimeoutMilliseconds,
+                               poolTimeoutSeconds: config.databasePoolTimeoutSeconds)
     for migration in CityStewardMigrations.all { app.migrations.add(migration) }
     // Forty migrations are not news at every start (LOG_LEVEL=debug shows them); `migrate` prints what it applied.
     app.fluent.migrationLogLevel = .debug

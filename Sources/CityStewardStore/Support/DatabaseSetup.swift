@@ -37,8 +37,9 @@ public enum DatabaseSetup {
     /// Registers the database with Fluent as the default.
     /// `statementTimeoutMilliseconds` (PostgreSQL; 0: none): the server cancels a statement that runs longer, so
     /// one request cannot hold the database. SQLite has no such setting; its reads are bounded by their queries.
+    /// `poolTimeoutSeconds`: how long a request waits for a PostgreSQL connection before it fails.
     public static func register(_ location: DatabaseLocation, on databases: Databases, postgresPoolSize: Int = 4,
-                                statementTimeoutMilliseconds: Int = 0) throws {
+                                statementTimeoutMilliseconds: Int = 0, poolTimeoutSeconds: Int64 = 10) throws {
         switch location {
         case .sqliteFile(let path):
             databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
@@ -51,7 +52,7 @@ public enum DatabaseSetup {
                 configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
             }
             databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: postgresPoolSize,
-                                    connectionPoolTimeout: .seconds(10), sqlLogLevel: .debug), as: .psql)
+                                    connectionPoolTimeout: .seconds(poolTimeoutSeconds), sqlLogLevel: .debug), as: .psql)
         }
     }
 
