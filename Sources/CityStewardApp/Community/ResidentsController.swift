@@ -212,7 +212,7 @@ struct ResidentsController: RouteCollection {
         let now = req.now
         let rows = try valid.map { try ResidentStore.row($0.resident, in: byCode[$0.resident.building]!, cipher: cipher, now: now) }
         let changed = updates
-        try await req.db.transaction { tx in
+        try await req.db.writeTransaction { tx in
             try await ResidentStore(db: tx).insert(rows)
             for row in changed { try await ResidentStore(db: tx).update(row) }
         }

@@ -45,7 +45,7 @@ struct ConsumerRegister {
         }
         guard let account else { throw ConsumerStore.notFound }
         let now = app.clock.now
-        return try await app.db.transaction { tx in
+        return try await app.db.writeTransaction { tx in
             let made = try await ConsumerStore(db: tx).create(code: valid.code, name: valid.scope.name, userID: account.id, areaIDs: valid.scope.villages.map(\.id),
                                                               kinds: valid.scope.kinds.map(\.rawValue), rules: .standard(consumer: valid.code),
                                                               by: actor.user.username, at: now)
@@ -67,7 +67,7 @@ struct ConsumerRegister {
         case .failure(let problems): throw problems
         case .success(let checked): valid = checked
         }
-        return try await app.db.transaction { tx in
+        return try await app.db.writeTransaction { tx in
             let changed = try await ConsumerStore(db: tx).changeScope(consumer, name: valid.name, areaIDs: valid.villages.map(\.id), kinds: valid.kinds.map(\.rawValue))
             try await audit(.consumerChanged, changed, "scope: villages=\(Self.codes(valid)); kinds=\(changed.kinds.joined(separator: ","))", tx)
             return changed
@@ -86,7 +86,7 @@ struct ConsumerRegister {
         case .success(let parsed): rules = parsed
         }
         let now = app.clock.now
-        return try await app.db.transaction { tx in
+        return try await app.db.writeTransaction { tx in
             let saved = try await ConsumerStore(db: tx).changeRules(consumer, to: rules.rules, by: actor.user.username, at: now)
             try await audit(.ruleChanged, consumer, "rules=v\(saved.version)", tx)
             return saved
@@ -108,7 +108,7 @@ struct ConsumerRegister {
         let generated = secret == nil ? FeedPusher.generateSecret() : nil
         let sealed = try app.fieldCipher.seal(secret ?? generated!)
         let now = app.clock.now
-        let hook = try await app.db.transaction { tx in
+        let hook = try await app.db.writeTransaction { tx in
             let hook = try await ConsumerStore(db: tx).setWebhook(consumer, url: url, secretSealed: sealed, cursor: after ?? 0, by: actor.user.username, now: now)
             try await audit(.webhookChanged, consumer, "url=\(url); after=\(hook.cursor)", tx)
             return hook
@@ -118,7 +118,7 @@ struct ConsumerRegister {
 
     func removeWebhook(_ code: String) async throws {
         let consumer = try await find(code)
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             guard try await ConsumerStore(db: tx).removeWebhook(consumer) else { throw FeedsController.noWebhook }
             try await audit(.webhookChanged, consumer, "removed", tx)
         }

@@ -48,7 +48,7 @@ struct DeviceRegister {
         }
         guard let holder else { throw Self.notFound }
         let now = app.clock.now
-        return try await app.db.transaction { tx in
+        return try await app.db.writeTransaction { tx in
             let (secret, info) = try await DirectoryStore(db: tx).issueToken(userID: holder.id, kind: .apiKey, name: "device \(valid.code)",
                                                                             scopes: [.devicesSend], expiresAt: nil)
             let row = try await DeviceStore(db: tx).add(valid, tokenID: info.id, at: now)
@@ -66,7 +66,7 @@ struct DeviceRegister {
             throw DomainError.conflict(zh: "设备 \(device.code) 已停用", en: "the device \(device.code) is retired already")
         }
         let now = app.clock.now
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             try await DeviceStore(db: tx).retire(device.id)
             if let key = device.tokenId, try await Self.onlyUser(of: key, device.id, tx) { _ = try await DirectoryStore(db: tx).revokeToken(id: key, now: now) }
             try await AuditStore(db: tx).append(action: AuditAction.apiKeyRevoked.rawValue, subject: "device:\(device.code)",
@@ -90,7 +90,7 @@ struct DeviceRegister {
             throw DomainError.conflict(zh: "设备 \(device.code) 没有密钥持有账号，请重新登记", en: "the device \(device.code) has no key holder; register it again")
         }
         let now = app.clock.now
-        let (secret, newKey) = try await app.db.transaction { tx in
+        let (secret, newKey) = try await app.db.writeTransaction { tx in
             let (secret, info) = try await DirectoryStore(db: tx).issueToken(userID: holderID, kind: .apiKey, name: "device \(device.code)",
                                                                             scopes: [.devicesSend], expiresAt: nil)
             if let old = device.tokenId, try await Self.onlyUser(of: old, device.id, tx) { _ = try await DirectoryStore(db: tx).revokeToken(id: old, now: now) }

@@ -20,7 +20,7 @@ struct SaveOrg {
         case .success(let checked): valid = checked
         }
         let now = app.clock.now
-        return try await app.db.transaction { tx in
+        return try await app.db.writeTransaction { tx in
             let directory = DirectoryStore(db: tx)
             let org = try await directory.createOrg(code: valid.code, name: valid.name, nameEn: valid.nameEn, kind: valid.kind)
             for area in valid.areas { try await directory.assign(orgID: org.id, area: area) }
@@ -46,7 +46,7 @@ struct AssignOrgAreas {
         case .success(let checked): areas = checked
         }
         let now = app.clock.now
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             let directory = DirectoryStore(db: tx)
             for area in areas { try await directory.assign(orgID: org.id, area: area) }
             try await AuditStore(db: tx).append(action: AuditAction.orgChanged.rawValue, subject: "org:\(org.code)",

@@ -48,7 +48,7 @@ struct UsersService {
         let plain = password ?? Self.randomPassword()
         let hash = try await app.password.async.hash(plain)
         let now = app.clock.now, actorID = actor?.user.id, actorName = actorName
-        let user = try await app.db.transaction { tx in
+        let user = try await app.db.writeTransaction { tx in
             let user = try await DirectoryStore(db: tx).createUser(username: valid.username, displayName: valid.displayName, passwordHash: hash,
                                                                   role: valid.role, orgID: valid.org?.id)
             try await AuditStore(db: tx).append(action: AuditAction.userCreated.rawValue, subject: "user:\(user.username)",
@@ -86,7 +86,7 @@ struct UsersService {
         }
         let active = change.isActive ?? user.isActive
         let now = app.clock.now, actorID = actor?.user.id, actorName = actorName
-        let updated = try await app.db.transaction { tx in
+        let updated = try await app.db.writeTransaction { tx in
             let updated = try await DirectoryStore(db: tx).updateUser(user.id, displayName: valid.displayName, role: valid.role, orgID: valid.org?.id, isActive: active)
             let what = UserRules.changes(from: user, to: updated, orgCode: valid.org?.code)
             if !what.isEmpty {
@@ -106,7 +106,7 @@ struct UsersService {
         let password = Self.randomPassword()
         let hash = try await app.password.async.hash(password)
         let now = app.clock.now, actorID = actor?.user.id, actorName = actorName
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             try await DirectoryStore(db: tx).setPassword(userID: user.id, passwordHash: hash)
             try await AuditStore(db: tx).append(action: AuditAction.passwordChanged.rawValue, subject: "user:\(user.username)",
                                                 detail: "reset", actorID: actorID, actorName: actorName, at: now)

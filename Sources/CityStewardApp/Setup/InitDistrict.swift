@@ -52,7 +52,7 @@ struct InitDistrict {
         let actorName = "command line (\(request.by))"
         let (stored, passwordHash) = (byCode, hash)
         do {
-            try await db.transaction { tx in
+            try await db.writeTransaction { tx in
                 let areas = AreaStore(db: tx), directory = DirectoryStore(db: tx), audit = AuditStore(db: tx)
                 var district = stored[reference.district.code]
                 for place in plan.createAreas {

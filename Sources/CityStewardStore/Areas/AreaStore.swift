@@ -62,7 +62,7 @@ public struct AreaStore: Sendable {
     /// Inserts children under `parent` in one transaction: all or nothing. Codes already in the database are
     /// reported with the feature index, like the file's own problems.
     public func importFeatures(_ features: [AreaFeature], under parent: Area) async throws -> Result<[Area], GeoJSONProblems> {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let codes = features.map(\.code)
             var existing: Set<String> = []
             for chunk in stride(from: 0, to: codes.count, by: 500) {
@@ -100,7 +100,7 @@ public struct AreaStore: Sendable {
     /// Carries out an import plan under `parent` in one transaction: the new areas inserted, the changed ones updated in
     /// place (same id, so their cases keep them). Returns what was created and what was changed.
     public func apply(_ plan: AreaImportPlan, under parent: Area) async throws -> (created: [Area], changed: [Area]) {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             var created: [Area] = []
             for feature in plan.creates {
                 let id = UUID()

@@ -217,7 +217,7 @@ public struct CaseStore: Sendable {
     public func update(_ row: CaseRow, expectedRevision: Int, event: CaseEventRow?, photos: [CasePhotoRow] = [],
                        notifications: [NotificationRow] = [],
                        also: (@Sendable (any SQLDatabase) async throws -> Void)? = nil) async throws -> Bool {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             var next = row
             next.revision = expectedRevision + 1

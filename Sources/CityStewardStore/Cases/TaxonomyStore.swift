@@ -118,7 +118,7 @@ public struct TaxonomyStore: Sendable {
         let existing = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("categories")
             .first(decodingColumn: "n", as: Int.self) ?? 0
         guard existing == 0 else { return false }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let rows = try taxonomy.categories.map { try CategoryRow($0, version: 1, editedBy: nil, note: nil, at: now) }
             for chunk in stride(from: 0, to: rows.count, by: 100) {
@@ -160,7 +160,7 @@ public struct TaxonomyStore: Sendable {
 
     /// Saves an edit as a new version (the old one stays, for the cases filed under it). Returns the new version.
     public func save(_ category: CaseCategory, editedBy: UUID, note: String?, at now: Date) async throws -> Int {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("version")), as: "v").from("categories")
                 .where("kind", .equal, category.kind.rawValue).where("code", .equal, category.code)

@@ -82,7 +82,7 @@ public struct ResidentStore: Sendable {
     /// Writes all rows or none. An ID number already registered is refused (unique blind index).
     public func insert(_ rows: [ResidentRow]) async throws {
         guard !rows.isEmpty else { return }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             for chunk in stride(from: 0, to: rows.count, by: 200) {
                 try await sql.insert(into: "residents").models(Array(rows[chunk..<min(rows.count, chunk + 200)]), with: Self.encoder).run()

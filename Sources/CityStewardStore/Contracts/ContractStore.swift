@@ -89,7 +89,7 @@ public struct ContractStore: Sendable {
     }
 
     public func setPrice(_ p: CatalogPrice, by: String, at now: Date) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "matter_prices").where("matter_code", .equal, p.matterCode).run()
             try await sql.insert(into: "matter_prices").columns("matter_code", "unit", "benchmark_fen", "changed_by", "changed_at")
@@ -158,7 +158,7 @@ public struct ContractStore: Sendable {
 
     /// A new contract, in draft.
     public func create(_ terms: ContractTerms, streetID: UUID, streetCode: String, stewardID: UUID, by: String, at now: Date) async throws -> ContractRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let number = try await nextNumber(sql, streetCode: streetCode, year: terms.start.year)
             let row = Row(id: UUID(), number: number, version: 1, state: ContractState.draft.rawValue, streetId: streetID, stewardId: stewardID,
@@ -172,7 +172,7 @@ public struct ContractStore: Sendable {
 
     /// Changes a draft's terms.
     public func update(_ id: UUID, terms: ContractTerms, by: String, at now: Date) async throws -> ContractRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
             if let refusal = ContractRules.editRefusal(state: try row.record().state) { throw DomainError.conflict(refusal) }
@@ -227,7 +227,7 @@ public struct ContractStore: Sendable {
     /// amendment starts; termination ends the rows on its date. All in one transaction.
     public func perform(_ action: ContractAction, on id: UUID, areaIDs: [String: UUID], today: LocalDate, terminationDate: LocalDate?,
                         note: String?, by: String, actorID: UUID? = nil, at now: Date) async throws -> ContractRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
             var r = try row.record()
@@ -285,7 +285,7 @@ public struct ContractStore: Sendable {
     /// An amendment: a new draft version with the active version's terms, to be changed and taken through review,
     /// signing and activation again. The history keeps every version.
     public func amend(_ id: UUID, by: String, at now: Date) async throws -> ContractRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard let row = try await sql.select().column("*").from("contracts").where("id", .equal, id).first(decoding: Row.self) else { throw Self.notFound }
             let open = try await sql.select().column("id").from("contracts").where("number", .equal, row.number)
@@ -337,7 +337,7 @@ public struct ContractStore: Sendable {
 
     public func setTakeover(_ t: VillageTakeover, villageID: UUID, by: String, at now: Date) async throws {
         let contracts = String(decoding: try JSONEncoder().encode(t.contracts), as: UTF8.self)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "village_takeovers").where("village_id", .equal, villageID).run()
             try await sql.insert(into: "village_takeovers").columns("village_id", "mode", "since", "former_company", "contracts", "note", "changed_by", "changed_at")

@@ -63,7 +63,7 @@ public struct MatterCatalogStore: Sendable {
 
     /// A new matter, version 1.
     public func create(_ t: MatterTerms, by: String, at now: Date, note: String?) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: "matters")
                 .columns("id", "code", "name", "name_en", "domain", "owner_department", "created_at", "time_limit_hours", "beyond_authority", "version")
@@ -76,7 +76,7 @@ public struct MatterCatalogStore: Sendable {
 
     /// The terms as changed, a new version (the old ones stay). Returns the new version.
     public func update(_ t: MatterTerms, by: String, at now: Date, note: String?) async throws -> Int {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard let last = try await sql.select().column("version").from("matters").where("code", .equal, t.code).first(decodingColumn: "version", as: Int.self) else {
                 throw Self.notFound
@@ -146,7 +146,7 @@ public struct MatterCatalogStore: Sendable {
 
     /// A new version of a street's list.
     public func setStreetList(_ streetID: UUID, matters: [String], by: String, at now: Date, note: String?) async throws -> StreetMatterList {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let last = try await sql.select().column(SQLFunction("MAX", args: SQLColumn("version")), as: "v").from("street_matter_lists")
                 .where("street_id", .equal, streetID).first(decodingColumn: "v", as: Int?.self) ?? nil

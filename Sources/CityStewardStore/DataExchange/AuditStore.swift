@@ -46,7 +46,7 @@ public struct AuditStore: Sendable {
         var lastError: (any Error)?
         for attempt in 0..<20 {
             do {
-                return try await db.transaction { tx in
+                return try await db.writeTransaction { tx in
                     let sql = tx as! any SQLDatabase
                     let last = try await sql.select().column("seq").column("hash").from("audit_log").orderBy("seq", .descending).limit(1).first()
                     let seq = (try last?.decode(column: "seq", as: Int64.self) ?? 0) + 1

@@ -70,7 +70,7 @@ public struct ConsumerStore: Sendable {
     public func create(code: String, name: String, userID: UUID, areaIDs: [UUID], kinds: [String], rules: DesensitizationRules, by: String, at now: Date) async throws -> DataConsumer {
         let row = Row(id: UUID(), code: code, name: name, userId: userID, areaIds: areaIDs.map(\.uuidString).joined(separator: ","),
                       kinds: kinds.joined(separator: ","), rules: try Self.encode(rules), rulesVersion: 1, createdAt: now)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: "data_consumers").model(row, with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()
             try await sql.insert(into: "consumer_rules").columns("consumer_id", "version", "rules", "changed_by", "changed_at")
@@ -98,7 +98,7 @@ public struct ConsumerStore: Sendable {
 
     /// A new version of the rules; the old ones stay in `consumer_rules`.
     public func changeRules(_ consumer: DataConsumer, to rules: [FieldKind: Technique], by: String, at now: Date) async throws -> DesensitizationRules {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let current = try await sql.select().column("rules_version").from("data_consumers").where("id", .equal, consumer.id)
                 .first(decodingColumn: "rules_version", as: Int.self) ?? consumer.rules.version
@@ -172,7 +172,7 @@ extension ConsumerStore {
     public func setWebhook(_ consumer: DataConsumer, url: String, secretSealed: String, cursor: Int64, by: String, now: Date) async throws -> ConsumerWebhook {
         let hook = ConsumerWebhook(consumerId: consumer.id, url: url, secretSealed: secretSealed, cursor: cursor, failures: 0, nextAttemptAt: now,
                                    lastAttemptAt: nil, lastStatus: nil, lastError: nil, deliveredAt: nil, deliveredEvents: 0, changedBy: by, changedAt: now)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "consumer_webhooks").where("consumer_id", .equal, consumer.id).run()
             try await sql.insert(into: "consumer_webhooks").model(hook, with: SQLQueryEncoder(nilEncodingStrategy: .asNil)).run()

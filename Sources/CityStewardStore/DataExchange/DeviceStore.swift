@@ -194,7 +194,7 @@ public struct DeviceStore: Sendable {
     }
 
     private func insertOnce(_ events: [DeviceEventRow]) async throws -> Stored {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             // One writer at a time takes the next cursor positions and commits them, so positions become visible in
             // order (SQLite serializes writers already; readers are not blocked on PostgreSQL).

@@ -29,7 +29,7 @@ public enum DemoLoader {
             try await UserRecord.query(on: db).filter(\.$username == $0.username).count() == 0
         }
         let hash = usersToCreate.isEmpty ? "" : try await hashPassword(DemoDistrict.password)
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             var summary = Summary(areasCreated: 0, orgsCreated: 0, usersCreated: 0)
             var byCode: [String: Area] = [:]
             let areas = AreaStore(db: tx)

@@ -123,7 +123,7 @@ public struct DirectoryStore: Sendable {
 
     /// Counts a failed password; locks the account when the limit is reached. Returns the lock end, if locked.
     public func recordFailedLogin(userID: UUID, now: Date, throttle: LoginThrottle) async throws -> Date? {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             guard let record = try await UserRecord.find(userID, on: tx) else { return nil }
             record.failedLogins += 1
             if record.failedLogins >= throttle.maxFailuresPerAccount {
@@ -254,7 +254,7 @@ public struct DirectoryStore: Sendable {
     public func hitClient(_ key: String, now: Date, throttle: LoginThrottle) async throws -> Int? {
         for attempt in 0..<2 {
             do {
-                return try await db.transaction { tx -> Int? in
+                return try await db.writeTransaction { tx -> Int? in
                     if let record = try await LoginThrottleRecord.query(on: tx).filter(\.$clientKey == key).first() {
                         let elapsed = now.timeIntervalSince(record.windowStart)
                         // A small negative elapsed time is rounding of the stored time, not a clock going back.

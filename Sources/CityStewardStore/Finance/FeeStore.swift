@@ -35,7 +35,7 @@ public struct FeeStore: Sendable {
     }
 
     public func setSchedule(villageID: UUID, from month: LedgerMonth, fenPerHousehold: Int, by: String, at now: Date) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "fee_schedules").where("village_id", .equal, villageID).where("from_month", .equal, month.description).run()
             try await sql.insert(into: "fee_schedules").columns("village_id", "from_month", "fen_per_household", "changed_by", "changed_at")
@@ -52,7 +52,7 @@ public struct FeeStore: Sendable {
     /// Bills every household of the village for the month at the schedule in force; households billed already are
     /// skipped, so issuing twice changes nothing. Returns the bills made now.
     public func issue(village: Area, streetID: UUID, month: LedgerMonth, at now: Date) async throws -> Int {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await FinanceStore.requireOpen(sql, streetID: streetID, months: [month.description])
             let schedule = try await sql.select().column("fen_per_household").from("fee_schedules").where("village_id", .equal, village.id)
@@ -107,7 +107,7 @@ public struct FeeStore: Sendable {
 
     /// Records a payment (no more than what is outstanding) and its ledger income, in one transaction.
     public func pay(_ billID: UUID, amountFen: Int, paidOn: LocalDate, method: String, by: String, at now: Date) async throws -> FeeBill {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard var bill = try await sql.select().column("*").from("fee_bills").where("id", .equal, billID).first(decoding: FeeBill.self) else {
                 throw DomainError.notFound(zh: "没有这张账单", en: "no such bill")
@@ -210,7 +210,7 @@ public struct SubsidyStore: Sendable {
 
     /// Decides a request still open; an approval is income in the ledger of the decision's month. One transaction.
     public func decide(_ id: UUID, approve: Bool, approvedFen: Int?, note: String, by: String, at now: Date) async throws -> SubsidyRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             guard var r = try await sql.select().column("*").from("subsidies").where("id", .equal, id).first(decoding: SubsidyRecord.self) else { throw Self.notFound }
             guard r.state == SubsidyState.requested.rawValue else {

@@ -127,7 +127,7 @@ public struct FinanceStore: Sendable {
     /// month. Refused when any month of the period is closed. One transaction.
     public func saveRun(contract: ContractRecord, statement: BillingStatement, facts: BillingFacts, villages: [(id: UUID, code: String)],
                         departments: [String: String], by: String, at now: Date) async throws -> BillingRun {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let months = statement.period.monthList.map { LedgerMonth(year: $0.year, month: $0.month).description }
             try await Self.requireOpen(sql, streetID: contract.streetID, months: months)
@@ -196,7 +196,7 @@ public struct FinanceStore: Sendable {
 
     /// A hand-entered item (parking income, maintenance fund, a cost), refused in a closed month.
     public func enter(_ entry: LedgerEntry, villageID: UUID, streetID: UUID, memo: String, by: String, at now: Date) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await Self.requireOpen(sql, streetID: streetID, months: [entry.month.description])
             try await Self.insertEntry(sql, villageID: villageID, streetID: streetID, entry: entry, reference: nil, memo: memo, by: by, at: now)

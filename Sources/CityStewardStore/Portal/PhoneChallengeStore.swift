@@ -29,7 +29,7 @@ public struct PhoneChallengeStore: Sendable {
     }
 
     public func save(_ c: PhoneChallenge) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.delete(from: "phone_challenges").where("phone_index", .equal, c.phoneIndex).run()
             try await sql.insert(into: "phone_challenges").model(Row(phone_index: c.phoneIndex, code_hash: c.codeHash, expires_at: c.expiresAt,

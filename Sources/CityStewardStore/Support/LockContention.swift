@@ -1,3 +1,4 @@
+import FluentKit
 import Foundation
 
 /// Writes that meet another writer's lock and are refused instead of waiting: SQLite's shared-cache memory
@@ -20,5 +21,14 @@ public enum LockContention {
                 try await Task.sleep(for: .milliseconds(5 + attempt * 2))
             }
         }
+    }
+}
+
+extension Database {
+    /// A transaction run again when SQLite refuses it for a lock: one that began by reading cannot write once another
+    /// connection (the batch writer, a job's lease) has committed since (SQLITE_BUSY_SNAPSHOT), and waiting does not
+    /// clear that; the whole transaction is retried instead. PostgreSQL's errors say neither word, so it runs once.
+    public func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await LockContention.retrying { try await self.transaction(body) }
     }
 }
