@@ -176,4 +176,26 @@ struct AccessTableTests {
         #expect(ContractAccess.scope(for: actor(.stewardDispatcher)) == .steward(steward.id))
         #expect(ContractAccess.scope(for: actor(.resident)) == .nothing && ContractAccess.scope(for: actor(.departmentOfficer)) == .all)
     }
+
+    @Test func operations() {
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.mayPlan($0, stewardID: steward.id) }, "plan the steward's work")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.mayPlan($0, stewardID: UUID()) }, "plan another steward's work")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.worker($0, stewardID: steward.id, teams: []) != nil }, "work the steward's tasks")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.worker($0, stewardID: steward.id, teams: [])?.dispatches == true }, "dispatch the steward's tasks")
+        table([.districtAdmin: false, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], OperationsAccess.listsOwnWorkOnly, "sees only its own tasks")
+        #expect(OperationsAccess.scope(for: actor(.districtAdmin)) == .all && OperationsAccess.scope(for: actor(.auditor)) == .all)
+        #expect(OperationsAccess.scope(for: actor(.streetOfficer)) == .areas([street]))
+        #expect(OperationsAccess.scope(for: actor(.departmentOfficer)) == .department(code: "LH-ZJJ"))
+        #expect(OperationsAccess.scope(for: actor(.stewardStaff)) == .steward(steward.id))
+        #expect(OperationsAccess.scope(for: actor(.resident)) == .nothing && OperationsAccess.scope(for: actor(.dataConsumer)) == .nothing)
+        // A key that only reports sees no plans and works no task.
+        let key = actor(.stewardDispatcher, keyScopes: [.casesReport])
+        #expect(OperationsAccess.scope(for: key) == .nothing && OperationsAccess.worker(key, stewardID: steward.id, teams: []) == nil)
+        #expect(!OperationsAccess.mayPlan(key, stewardID: steward.id))
+    }
 }

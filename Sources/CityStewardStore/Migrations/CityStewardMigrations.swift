@@ -45,5 +45,6 @@ public enum CityStewardMigrations {
         AddResidentHouseholdFields(),
         CreateHotlineTickets(),
         CreateHotlinePushes(),
+        CreateOperations(),
     ]
 }

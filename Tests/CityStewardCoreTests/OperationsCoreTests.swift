@@ -1,0 +1,152 @@
+import CityStewardCore
+import Foundation
+import Testing
+
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let calendar: WorkingCalendar = try! WorkingCalendarData.decode(try! Data(contentsOf: root.appendingPathComponent("Resources/Calendars/china-holidays.json")))
+
+/// Work plans on the working calendar, their versions, the tasks they make and what people do with them (issue 18 §2).
+@Suite("Operations: plans, schedules and tasks")
+struct OperationsCoreTests {
+    let village = Area(id: UUID(), kind: .village, code: "440309005001001", name: "上塘村", parentID: nil, streetID: nil, path: [], shape: nil, centre: nil)
+    let team = UUID(), person = UUID(), stranger = UUID()
+
+    func reference() -> PlanningReference {
+        PlanningReference(areas: [village.code: village], teams: [team], people: [person], matters: ["ENV-CLEAN"])
+    }
+
+    func terms(_ recurrence: Recurrence, _ holidays: HolidayRule = .keep, starts: String = "2026-09-28", ends: String? = nil) -> WorkPlanTerms {
+        WorkPlanTerms(name: "主街清扫", kind: .cleaning, areaID: village.id, recurrence: recurrence, holidays: holidays,
+                      window: TimeWindow(start: 7 * 60, end: 9 * 60), assignee: .team(team), starts: LocalDate(starts)!, ends: ends.flatMap(LocalDate.init), matter: nil)
+    }
+
+    func days(_ occurrences: [Occurrence]) -> [String] { occurrences.map(\.date.description) }
+
+    @Test func recurrenceFallsOnItsDays() {
+        let from = LocalDate("2026-09-28")!   // a Monday
+        #expect(Recurrence.everyDays(3).falls(on: from, anchor: from))
+        #expect(!Recurrence.everyDays(3).falls(on: from.adding(days: 2), anchor: from))
+        #expect(Recurrence.everyDays(3).falls(on: from.adding(days: 6), anchor: from))
+        #expect(!Recurrence.everyDays(3).falls(on: from.adding(days: -3), anchor: from))   // nothing before the anchor
+        #expect(Recurrence.weekly([1, 4]).falls(on: from, anchor: from))
+        #expect(Recurrence.weekly([1, 4]).falls(on: LocalDate("2026-10-01")!, anchor: from))
+        #expect(!Recurrence.weekly([1, 4]).falls(on: LocalDate("2026-09-30")!, anchor: from))
+        // Day 31 is the month's last day: February's 28th, April's 30th.
+        #expect(Recurrence.monthly(31).falls(on: LocalDate("2027-02-28")!, anchor: from))
+        #expect(Recurrence.monthly(31).falls(on: LocalDate("2026-04-30")!, anchor: from))
+        #expect(!Recurrence.monthly(31).falls(on: LocalDate("2026-04-29")!, anchor: from))
+        #expect(Recurrence.monthly(15).falls(on: LocalDate("2026-11-15")!, anchor: from))
+    }
+
+    /// National Day week 2026: 10-01…10-07 off, Saturday 10-10 a working day.
+    @Test func holidaysAreKeptSkippedOrMovedAsThePlanSays() {
+        let from = LocalDate("2026-09-28")!, through = LocalDate("2026-10-11")!
+        let daily = [WorkPlanVersion(number: 1, effectiveFrom: from, terms: terms(.everyDays(1)), reason: nil)]
+        #expect(WorkPlanSchedule.occurrences(daily, calendar: calendar, from: from, through: through).count == 14)
+        let noHolidays = [WorkPlanVersion(number: 1, effectiveFrom: from, terms: terms(.everyDays(1), .skipHolidays), reason: nil)]
+        #expect(days(WorkPlanSchedule.occurrences(noHolidays, calendar: calendar, from: from, through: through))
+                == ["2026-09-28", "2026-09-29", "2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10", "2026-10-11"])
+        let workingOnly = [WorkPlanVersion(number: 1, effectiveFrom: from, terms: terms(.everyDays(1), .skip), reason: nil)]
+        #expect(days(WorkPlanSchedule.occurrences(workingOnly, calendar: calendar, from: from, through: through))
+                == ["2026-09-28", "2026-09-29", "2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10"])
+        // A monthly fire-equipment check due on the 1st of October moves to the 8th, or back to 30 September.
+        let monthly = [WorkPlanVersion(number: 1, effectiveFrom: from, terms: terms(.monthly(1), .nextWorkingDay), reason: nil)]
+        let moved = WorkPlanSchedule.occurrences(monthly, calendar: calendar, from: from, through: through)
+        #expect(moved.map(\.nominal.description) == ["2026-10-01"] && days(moved) == ["2026-10-08"])
+        let earlier = [WorkPlanVersion(number: 1, effectiveFrom: from, terms: terms(.monthly(1), .previousWorkingDay), reason: nil)]
+        #expect(days(WorkPlanSchedule.occurrences(earlier, calendar: calendar, from: from, through: through)) == ["2026-09-30"])
+        // The window is Beijing time on the day the work is done.
+        #expect(moved[0].windowStart == ISO8601DateFormatter().date(from: "2026-10-07T23:00:00Z"))
+        #expect(moved[0].windowEnd == ISO8601DateFormatter().date(from: "2026-10-08T01:00:00Z"))
+    }
+
+    @Test func aChangeAppliesFromItsDateAndNeverDoublesADay() {
+        let v1 = WorkPlanVersion(number: 1, effectiveFrom: LocalDate("2026-11-02")!, terms: terms(.everyDays(1), starts: "2026-11-02"), reason: nil)
+        var changed = terms(.weekly([1, 3, 5]), starts: "2026-11-02")
+        changed.assignee = .person(person)
+        let v2 = WorkPlanVersion(number: 2, effectiveFrom: LocalDate("2026-11-05")!, terms: changed, reason: "改为隔日")
+        let all = WorkPlanSchedule.occurrences([v1, v2], calendar: calendar, from: LocalDate("2026-11-02")!, through: LocalDate("2026-11-09")!)
+        #expect(all.map { "\($0.date)@\($0.version)" } == ["2026-11-02@1", "2026-11-03@1", "2026-11-04@1", "2026-11-06@2", "2026-11-09@2"])
+        #expect(all.last?.assignee == .person(person))
+        // A Friday already done under v1 is not made again under v2.
+        let kept = WorkPlanSchedule.occurrences([v1, v2], calendar: calendar, from: LocalDate("2026-11-05")!, through: LocalDate("2026-11-09")!,
+                                                taken: [LocalDate("2026-11-06")!])
+        #expect(days(kept) == ["2026-11-09"])
+        // An end date stops the plan.
+        var ending = changed
+        ending.ends = LocalDate("2026-11-06")
+        let v3 = WorkPlanVersion(number: 3, effectiveFrom: LocalDate("2026-11-06")!, terms: ending, reason: "合同到期")
+        #expect(days(WorkPlanSchedule.occurrences([v1, v2, v3], calendar: calendar, from: LocalDate("2026-11-05")!, through: LocalDate("2026-11-30")!)) == ["2026-11-06"])
+    }
+
+    @Test func aPlanIsCheckedWholeAndEachProblemNamesItsField() {
+        let today = LocalDate("2026-11-02")!
+        let good = WorkPlanInput(name: "消防器材月检", kind: "fireCheck", area: village.code, repeats: "monthly", monthDay: "1", holidays: "nextWorkingDay",
+                                 windowStart: "09:00", windowEnd: "17:00", assignee: "team:\(team.uuidString)", starts: "2026-11-02", matter: "ENV-CLEAN")
+        guard case .success(let t) = WorkPlanRules.validate(good, reference: reference(), today: today) else { Issue.record("refused"); return }
+        #expect(t.recurrence == .monthly(1) && t.window == TimeWindow(start: 540, end: 1020) && t.assignee == .team(team) && t.matter == "ENV-CLEAN")
+        let bad = WorkPlanInput(name: "", kind: "sweeping", area: "440309999", repeats: "weekly", weekdays: ["8"], holidays: "sometimes",
+                                windowStart: "9:00", windowEnd: "08:00", assignee: "person:\(stranger.uuidString)", starts: "2026-11-01", ends: "2026-10-01", matter: "NOPE")
+        guard case .failure(let problems) = WorkPlanRules.validate(bad, reference: reference(), today: today) else { Issue.record("accepted"); return }
+        #expect(problems.problems.map(\.field) == ["name", "kind", "area", "weekdays", "holidays", "windowStart", "assignee", "starts", "ends", "matter"])
+        let reversed = WorkPlanInput(name: "x", kind: "cleaning", area: village.code, repeats: "days", every: "0", holidays: "keep",
+                                     windowStart: "10:00", windowEnd: "09:00", starts: "2026-11-02")
+        guard case .failure(let p2) = WorkPlanRules.validate(reversed, reference: reference(), today: today) else { Issue.record("accepted"); return }
+        #expect(p2.problems.map(\.field) == ["every", "windowEnd"])
+        // A change from a past date, or without a reason, is refused.
+        let current = WorkPlanVersion(number: 1, effectiveFrom: today, terms: t, reason: nil)
+        guard case .failure(let p3) = WorkPlanRules.validateChange(from: "2026-11-01", reason: "", current: current, today: today) else { Issue.record("accepted"); return }
+        #expect(p3.problems.map(\.field) == ["effectiveFrom", "reason"])
+        guard case .success(let ok) = WorkPlanRules.validateChange(from: "2026-11-10", reason: "改期", current: current, today: today) else { Issue.record("refused"); return }
+        #expect(ok.0 == LocalDate("2026-11-10") && ok.1 == "改期")
+        // The input made back from terms reads to the same terms.
+        #expect(WorkPlanRules.validate(WorkPlanInput(t, areaCode: village.code), reference: reference(), today: today) == .success(t))
+    }
+
+    func task(_ state: WorkTaskState = .scheduled, assignee: Assignee? = nil) -> WorkTask {
+        let date = LocalDate("2026-11-02")!
+        let w = TimeWindow(start: 7 * 60, end: 9 * 60).instants(on: date)
+        return WorkTask(id: UUID(), planID: UUID(), planVersion: 1, orgID: UUID(), areaID: village.id, kind: .cleaning, name: "主街清扫", nominal: date, date: date,
+                        windowStart: w.start, windowEnd: w.end, assignee: assignee ?? .team(team), state: state)
+    }
+
+    @Test func peopleDoTheirOwnTasksAndTheDispatcherReassigns() throws {
+        let t = task()
+        let member = TaskWorker(userID: person, teams: [team], dispatches: false)
+        let outsider = TaskWorker(userID: stranger, teams: [], dispatches: false)
+        let dispatcher = TaskWorker(userID: UUID(), teams: [], dispatches: true)
+        let during = t.windowStart.addingTimeInterval(1800), after = t.windowEnd.addingTimeInterval(3600)
+        // Someone not on the team may not touch it; a member starts and completes it, in its window: on time.
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(t, .start, by: outsider, now: during).get() }
+        let started = try WorkTaskWorkflow.apply(t, .start, by: member, now: during).get()
+        #expect(started.state == .started && started.startedAt == during && !started.isLate(at: during))
+        let done = try WorkTaskWorkflow.apply(started, .complete(note: " 已清扫 "), by: member, now: during.addingTimeInterval(600)).get()
+        #expect(done.state == .done && done.onTime == true && done.note == "已清扫" && done.doneBy == person)
+        #expect(throws: DomainError.conflict(zh: "任务已完成", en: "the task is done already")) { try WorkTaskWorkflow.apply(done, .complete(note: nil), by: member, now: after).get() }
+        // After the window: late, still allowed until a day after; then missed.
+        #expect(t.isLate(at: after))
+        #expect(try WorkTaskWorkflow.apply(t, .complete(note: nil), by: member, now: after).get().onTime == false)
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(t, .complete(note: nil), by: member, now: t.missedAt).get() }
+        // Not before its day.
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(t, .start, by: member, now: t.windowStart.addingTimeInterval(-86_400)).get() }
+        // Reassigning: the dispatcher only, within the company, an open task only.
+        let to = Assignee.person(person)
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(t, .reassign(to), by: member, assignable: [to], now: during).get() }
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(t, .reassign(.person(stranger)), by: dispatcher, assignable: [to], now: during).get() }
+        #expect(try WorkTaskWorkflow.apply(t, .reassign(to), by: dispatcher, assignable: [to], now: during).get().assignee == to)
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(done, .reassign(to), by: dispatcher, assignable: [to], now: during).get() }
+        // A task given to one person is theirs, not their team's.
+        #expect(!member.isAssigned(task(assignee: .person(stranger))) && member.isAssigned(task(assignee: .person(person))))
+        #expect(throws: DomainError.self) { try WorkTaskWorkflow.apply(task(.superseded), .start, by: dispatcher, now: during).get() }
+    }
+
+    @Test func aTeamHoldsOnlyTheCompanysPeople() {
+        let staff: Set<UUID> = [person, team]
+        guard case .success(let t) = TeamRules.validate(TeamInput(name: " 保洁一组 ", kind: "cleaning", members: [person.uuidString, person.uuidString], lead: person.uuidString),
+                                                         staff: staff, nameTaken: false) else { Issue.record("refused"); return }
+        #expect(t.name == "保洁一组" && t.members == [person] && t.lead == person)
+        guard case .failure(let p) = TeamRules.validate(TeamInput(name: "保洁一组", kind: "dancing", members: [stranger.uuidString], lead: UUID().uuidString),
+                                                         staff: staff, nameTaken: true) else { Issue.record("accepted"); return }
+        #expect(p.problems.map(\.field) == ["name", "kind", "members", "lead"])
+    }
+}
