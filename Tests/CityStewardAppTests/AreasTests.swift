@@ -232,7 +232,7 @@ struct AreasTests {
 }
 
 @Suite("Operations and errors")
-struct OperationsTests {
+struct ServerOperationsTests {
     @Test func healthReadinessAndMetrics() async throws {
         try await withTestApp { app in
             let health = try await send(app, .GET, "/healthz")

@@ -88,6 +88,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.lifecycle.use(PeriodicJob(name: "Gate retention", interval: config.sweepInterval) { app, holder, lease in
             try await GateRetentionJob(app: app, holder: holder).run(now: app.clock.now, leaseSeconds: lease)
         })
+        // Work plans' tasks made as far ahead as needed; tasks nobody did marked missed.
+        app.lifecycle.use(PeriodicJob(name: "Work tasks", interval: config.sweepInterval) { app, holder, lease in
+            _ = try await TaskScheduling.round(app, holder: holder, leaseSeconds: lease)
+        })
         // Contracts past their term become expired (their entrusted matters already end with the term).
         app.lifecycle.use(PeriodicJob(name: "Contract expiry", interval: config.sweepInterval) { app, _, _ in
             if try await ContractStore(db: app.db).expire(today: LocalDate.beijing(app.clock.now), at: app.clock.now) > 0 { app.caseReference.invalidate() }
@@ -129,7 +133,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 }
 
 func routes(_ app: Application) throws {
-    try app.register(collection: OperationsController())
+    try app.register(collection: HealthController())
+    try app.register(collection: OperationsAPIController())
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
     try app.register(collection: OrgsAPIController())

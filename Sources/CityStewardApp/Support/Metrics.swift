@@ -80,7 +80,7 @@ extension Application {
 }
 
 /// `/healthz` (the process answers), `/readyz` (the database answers), `/metrics` (Prometheus text).
-struct OperationsController: RouteCollection {
+struct HealthController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         // Synchronous on purpose: no task hop, so /healthz measures the framework floor.
         routes.get("healthz") { _ in Health(status: "ok") }

@@ -19,6 +19,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case importData = "import"
     case residentChanged = "resident.changed"
     case retention
+    case planChanged = "plan.changed"
+    case teamChanged = "team.changed"
 
     public var label: LocalizedText {
         switch self {
@@ -43,6 +45,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .importData: LocalizedText(zh: "数据导入", en: "Data import")
         case .residentChanged: LocalizedText(zh: "实有人口与房屋登记", en: "Residents and houses registered")
         case .retention: LocalizedText(zh: "到期数据清理", en: "Retention")
+        case .planChanged: LocalizedText(zh: "作业计划变更", en: "Work plan changed")
+        case .teamChanged: LocalizedText(zh: "班组变更", en: "Team changed")
         }
     }
 }

@@ -56,11 +56,12 @@ public enum TeamRules {
         if kind == nil { problem("kind", "请选择班组类别", "choose the kind of team") }
         let ids = input.members.map { UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }
         var members: [UUID] = []
-        if ids.contains(nil) || ids.compactMap({ $0 }).contains(where: { !staff.contains($0) }) {
+        if ids.count > maxMembers {
+            problem("members", "一个班组最多 \(maxMembers) 人", "a team has at most \(maxMembers) members")
+        } else if ids.contains(nil) || ids.compactMap({ $0 }).contains(where: { !staff.contains($0) }) {
             problem("members", "成员只能是本单位在职人员", "members are active staff of your company")
         } else {
             for id in ids.compactMap({ $0 }) where !members.contains(id) { members.append(id) }
-            if members.count > maxMembers { problem("members", "一个班组最多 \(maxMembers) 人", "a team has at most \(maxMembers) members") }
         }
         var lead: UUID?
         let leadText = input.lead.trimmingCharacters(in: .whitespaces)

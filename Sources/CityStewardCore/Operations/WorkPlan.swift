@@ -87,7 +87,7 @@ public struct TimeWindow: Sendable, Equatable, Codable {
 
     /// "HH:MM" into minutes after midnight; "24:00" is the day's end.
     public static func minutes(_ text: String) -> Int? {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
               (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440 else { return nil }
         return h * 60 + m
@@ -243,7 +243,7 @@ public enum WorkPlanRules {
             }
         case "weekly":
             let days = input.weekdays.compactMap { Int($0) }
-            if days.isEmpty || days.count != input.weekdays.count || days.contains(where: { !(1...7).contains($0) }) {
+            if days.isEmpty || days.count != input.weekdays.count || days.count > 7 || days.contains(where: { !(1...7).contains($0) }) {
                 problem("weekdays", "请选择每周哪几天", "choose the days of the week")
             } else { recurrence = .weekly(Array(Set(days)).sorted()) }
         case "monthly":

@@ -174,6 +174,16 @@ public enum OperationsAccess {
         }
     }
 
+    /// Who can be given the steward's tasks and be in its teams: its active dispatchers and staff.
+    public static func mayBeAssigned(_ user: User, stewardID: UUID) -> Bool {
+        user.isActive && user.orgID == stewardID && (user.role == .stewardStaff || user.role == .stewardDispatcher)
+    }
+
+    /// Whether the caller plans any steward's work at all (before it is known which steward).
+    public static func mayPlanAny(_ actor: Actor) -> Bool {
+        actor.can(.casesWork) && (actor.role == .districtAdmin || actor.role == .stewardDispatcher)
+    }
+
     /// Acting on the steward's tasks: its people (the workflow then asks whether the task is theirs).
     public static func worker(_ actor: Actor, stewardID: UUID, teams: Set<UUID>) -> TaskWorker? {
         guard actor.can(.casesWork) else { return nil }

@@ -93,4 +93,22 @@ public struct TeamStore: Sendable {
     public func teams(of user: UUID) async throws -> Set<UUID> {
         Set(try await sql.select().column("team_id").from("team_members").where("user_id", .equal, user).all().map { try $0.decode(column: "team_id", as: UUID.self) })
     }
+
+    /// Which steward serves each area: assigned to it, or entrusted to it by a contract in force at `instant`
+    /// (area id → the steward's org id).
+    public func stewardAreas(at instant: Date) async throws -> [UUID: UUID] {
+        var out: [UUID: UUID] = [:]
+        for row in try await sql.select().column(SQLColumn("area_id", table: "oa")).column(SQLColumn("org_id", table: "oa")).from(SQLAlias(SQLIdentifier("org_areas"), as: SQLIdentifier("oa")))
+            .join(SQLAlias(SQLIdentifier("orgs"), as: SQLIdentifier("o")), on: SQLColumn("id", table: "o"), .equal, SQLColumn("org_id", table: "oa"))
+            .where(SQLColumn("kind", table: "o"), .equal, SQLBind(OrgKind.steward.rawValue)).all() {
+            out[try row.decode(column: "area_id", as: UUID.self)] = try row.decode(column: "org_id", as: UUID.self)
+        }
+        for row in try await sql.select().distinct().column("area_id").column("steward_id").from("entrusted_matters")
+            .where("valid_from", .lessThanOrEqual, instant)
+            .where { $0.where("valid_to", .is, SQLLiteral.null).orWhere("valid_to", .greaterThan, instant) }.all() {
+            let area = try row.decode(column: "area_id", as: UUID.self)
+            if out[area] == nil { out[area] = try row.decode(column: "steward_id", as: UUID.self) }
+        }
+        return out
+    }
 }

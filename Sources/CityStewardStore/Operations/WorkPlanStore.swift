@@ -73,6 +73,14 @@ public struct WorkTaskRow: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    public init(id: UUID, planId: UUID, planVersion: Int, orgId: UUID, areaId: UUID, areaPath: String, kind: String, name: String, nominal: String,
+                date: String, windowStart: Date, windowEnd: Date, teamId: UUID?, userId: UUID?, state: String, startedAt: Date?, doneAt: Date?,
+                doneBy: UUID?, note: String?, createdAt: Date, updatedAt: Date) {
+        (self.id, self.planId, self.planVersion, self.orgId, self.areaId, self.areaPath, self.kind) = (id, planId, planVersion, orgId, areaId, areaPath, kind)
+        (self.name, self.nominal, self.date, self.windowStart, self.windowEnd, self.teamId, self.userId) = (name, nominal, date, windowStart, windowEnd, teamId, userId)
+        (self.state, self.startedAt, self.doneAt, self.doneBy, self.note, self.createdAt, self.updatedAt) = (state, startedAt, doneAt, doneBy, note, createdAt, updatedAt)
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, kind, name, nominal, date, state, note
         case planId = "plan_id", planVersion = "plan_version", orgId = "org_id", areaId = "area_id", areaPath = "area_path"
@@ -97,11 +105,13 @@ public struct TaskFilter: Sendable {
     public var state: WorkTaskState?
     public var plan: UUID?
     public var underPath: String?
+    /// The last task of the page before.
+    public var after: WorkTaskRow?
     public var limit: Int
 
     public init(from: LocalDate, through: LocalDate, worker: (user: UUID, teams: Set<UUID>)? = nil, state: WorkTaskState? = nil, plan: UUID? = nil,
-                underPath: String? = nil, limit: Int = 500) {
-        (self.from, self.through, self.worker, self.state, self.plan, self.underPath, self.limit) = (from, through, worker, state, plan, underPath, limit)
+                underPath: String? = nil, after: WorkTaskRow? = nil, limit: Int = 200) {
+        (self.from, self.through, self.worker, self.state, self.plan, self.underPath, self.after, self.limit) = (from, through, worker, state, plan, underPath, after, limit)
     }
 }
 
@@ -274,9 +284,29 @@ public struct WorkPlanStore: Sendable {
 
     // MARK: Tasks
 
+    /// A page of tasks in (date, window start, id) order, after `f.after` when given.
     public func tasks(_ scope: OperationsScope, _ f: TaskFilter) async throws -> [WorkTaskRow] {
         let q = sql.select().column("*").from("work_tasks")
-        guard try await scoped(q, scope, tasks: true) else { return [] }
+        guard try await narrowed(q, scope, f) else { return [] }
+        if let a = f.after {
+            q.where { g in
+                g.where("date", .greaterThan, a.date)
+                    .orWhere { $0.where("date", .equal, a.date).where("window_start", .greaterThan, a.windowStart) }
+                    .orWhere { $0.where("date", .equal, a.date).where("window_start", .equal, a.windowStart).where("id", .greaterThan, a.id) }
+            }
+        }
+        return try await q.orderBy("date").orderBy("window_start").orderBy("id").limit(f.limit).all(decoding: WorkTaskRow.self)
+    }
+
+    /// How many tasks the filter holds (every page).
+    public func countTasks(_ scope: OperationsScope, _ f: TaskFilter) async throws -> Int {
+        let q = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("work_tasks")
+        guard try await narrowed(q, scope, f) else { return 0 }
+        return try await q.first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    private func narrowed(_ q: SQLSelectBuilder, _ scope: OperationsScope, _ f: TaskFilter) async throws -> Bool {
+        guard try await scoped(q, scope, tasks: true) else { return false }
         q.where("date", .greaterThanOrEqual, f.from.description).where("date", .lessThanOrEqual, f.through.description)
         if let w = f.worker {
             q.where { group in
@@ -288,7 +318,7 @@ public struct WorkPlanStore: Sendable {
         if let s = f.state { q.where("state", .equal, s.rawValue) }
         if let p = f.plan { q.where("plan_id", .equal, p) }
         if let p = f.underPath { q.where("area_path", .greaterThanOrEqual, p).where("area_path", .lessThan, p + "\u{FFFF}") }
-        return try await q.orderBy("date").orderBy("window_start").orderBy("name").orderBy("id").limit(f.limit).all(decoding: WorkTaskRow.self)
+        return true
     }
 
     public func task(_ id: UUID, _ scope: OperationsScope) async throws -> WorkTaskRow {

@@ -1,0 +1,443 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The steward's operations in the API: `/api/v1/teams`, `/api/v1/work-plans`, `/api/v1/tasks` and
+/// `/api/v1/operations/completion`, on `OperationsService`.
+struct OperationsAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let api = routes.grouped("api", "v1")
+        api.get("teams", use: listTeams)
+        api.post("teams", use: createTeam)
+        api.get("teams", ":id", use: showTeam)
+        api.patch("teams", ":id", use: editTeam)
+        api.get("work-plans", use: listPlans)
+        api.post("work-plans", use: createPlan)
+        api.get("work-plans", ":id", use: showPlan)
+        api.post("work-plans", ":id", "versions", use: changePlan)
+        api.get("tasks", use: listTasks)
+        api.get("tasks", ":id", use: showTask)
+        api.post("tasks", ":id", "actions", use: actOnTask)
+        api.get("operations", "completion", use: completion)
+    }
+
+    // MARK: Views
+
+    struct AreaRef: Content {
+        var id: UUID
+        var code: String
+        var name: String
+    }
+
+    struct PersonRef: Content {
+        var id: UUID
+        var name: String
+    }
+
+    struct AssigneeView: Content {
+        /// `team` or `person`.
+        var kind: String
+        var id: UUID
+        var name: String
+        /// The form `assignee` takes: `team:<id>` or `person:<id>`.
+        var token: String
+    }
+
+    /// Names of the things views refer to, looked up once per answer.
+    struct Names {
+        var areas: [UUID: Area]
+        var users: [UUID: User]
+        var teams: [UUID: TeamRow]
+        var orgs: [UUID: Org]
+        var language: Language
+
+        static func load(_ req: Request) async throws -> Names {
+            let reference = try await req.caseReference()
+            let users = try await DirectoryStore(db: req.db).users()
+            let teams = try await TeamStore(db: req.db).list(orgs: nil)
+            return Names(areas: reference.areas, users: Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) }),
+                         teams: Dictionary(uniqueKeysWithValues: teams.map { ($0.row.id, $0.row) }), orgs: reference.orgs, language: req.language)
+        }
+
+        func area(_ id: UUID) -> AreaRef {
+            AreaRef(id: id, code: areas[id]?.code ?? "", name: areas[id]?.displayName(language) ?? "—")
+        }
+
+        func person(_ id: UUID) -> PersonRef { PersonRef(id: id, name: users[id]?.displayName ?? "—") }
+
+        func assignee(_ a: Assignee?) -> AssigneeView? {
+            switch a {
+            case .team(let id)?: AssigneeView(kind: "team", id: id, name: teams[id]?.name ?? "—", token: a!.token)
+            case .person(let id)?: AssigneeView(kind: "person", id: id, name: users[id]?.displayName ?? "—", token: a!.token)
+            case nil: nil
+            }
+        }
+    }
+
+    struct TeamView: Content {
+        var id: UUID
+        var name: String
+        var kind: String
+        var kindLabel: String
+        var steward: String
+        var lead: PersonRef?
+        var members: [PersonRef]
+
+        init(_ t: Team, _ n: Names) {
+            (id, name, kind) = (t.row.id, t.row.name, t.row.kind)
+            kindLabel = TeamKind(rawValue: t.row.kind)?.label.text(n.language) ?? t.row.kind
+            steward = n.orgs[t.row.orgId]?.code ?? ""
+            lead = t.row.leadId.map(n.person)
+            members = t.members.map(n.person)
+        }
+    }
+
+    struct PlanView: Content {
+        var id: UUID
+        var name: String
+        var kind: String
+        var kindLabel: String
+        var area: AreaRef
+        var steward: String
+        var version: Int
+        /// `days`, `weekly` or `monthly`, with `every`, `weekdays` or `monthDay`.
+        var repeats: String
+        var every: Int?
+        var weekdays: [Int]?
+        var monthDay: Int?
+        var schedule: String
+        var holidays: String
+        var holidaysLabel: String
+        var windowStart: String
+        var windowEnd: String
+        var assignee: AssigneeView?
+        var starts: String
+        var ends: String?
+        var matter: String?
+        var generatedThrough: String?
+
+        init(_ p: WorkPlanRow, _ t: WorkPlanTerms, _ n: Names) {
+            (id, name, kind, version, generatedThrough) = (p.id, t.name, t.kind.rawValue, p.version, p.generatedThrough)
+            kindLabel = t.kind.label.text(n.language)
+            area = n.area(p.areaId)
+            steward = n.orgs[p.orgId]?.code ?? ""
+            switch t.recurrence {
+            case .everyDays(let d): (repeats, every) = ("days", d)
+            case .weekly(let days): (repeats, weekdays) = ("weekly", days)
+            case .monthly(let d): (repeats, monthDay) = ("monthly", d)
+            }
+            schedule = t.recurrence.summary.text(n.language)
+            (holidays, holidaysLabel) = (t.holidays.rawValue, t.holidays.label.text(n.language))
+            (windowStart, windowEnd) = (TimeWindow.text(t.window.start), TimeWindow.text(t.window.end))
+            assignee = n.assignee(t.assignee)
+            (starts, ends, matter) = (t.starts.description, t.ends?.description, t.matter)
+        }
+    }
+
+    struct VersionView: Content {
+        var number: Int
+        var effectiveFrom: String
+        var reason: String?
+        var schedule: String
+        var window: String
+        var assignee: AssigneeView?
+        var createdBy: PersonRef
+        var createdAt: Date
+    }
+
+    struct PlanDetail: Content {
+        var plan: PlanView
+        var versions: [VersionView]
+        /// The next dates the plan's work falls on (after holidays), from today: up to ten.
+        var upcoming: [String]
+        /// Tasks superseded by the change just made (only in the answer to a change).
+        var superseded: Int?
+    }
+
+    struct TaskView: Content {
+        var id: UUID
+        var plan: UUID
+        var planVersion: Int
+        var name: String
+        var kind: String
+        var kindLabel: String
+        var area: AreaRef
+        var date: String
+        /// The day the plan's rule fell on, before a holiday moved it.
+        var nominal: String
+        var windowStart: Date
+        var windowEnd: Date
+        var assignee: AssigneeView?
+        var state: String
+        var stateLabel: String
+        /// Open past its window.
+        var late: Bool
+        var onTime: Bool?
+        var startedAt: Date?
+        var doneAt: Date?
+        var doneBy: PersonRef?
+        var note: String?
+
+        init(_ r: WorkTaskRow, _ n: Names, now: Date) {
+            let t = r.task
+            (id, plan, planVersion, name, kind) = (r.id, r.planId, r.planVersion, r.name, r.kind)
+            kindLabel = t.kind.label.text(n.language)
+            area = n.area(r.areaId)
+            (date, nominal, windowStart, windowEnd) = (r.date, r.nominal, r.windowStart, r.windowEnd)
+            assignee = n.assignee(t.assignee)
+            (state, stateLabel, late, onTime) = (r.state, t.state.label.text(n.language), t.isLate(at: now), t.onTime)
+            (startedAt, doneAt, doneBy, note) = (r.startedAt, r.doneAt, r.doneBy.map(n.person), r.note)
+        }
+    }
+
+    struct TaskPage: Content {
+        var items: [TaskView]
+        var total: Int
+        var next: String?
+    }
+
+    // MARK: Teams
+
+    struct TeamBody: Content {
+        var name: String?
+        var kind: String?
+        var members: [String]?
+        var lead: String?
+        /// The steward's organisation code (the district office names it; a dispatcher's is its own).
+        var steward: String?
+    }
+
+    @Sendable func listTeams(req: Request) async throws -> [TeamView] {
+        let teams = try await OperationsService(req: req).listTeams()
+        let names = try await Names.load(req)
+        return teams.map { TeamView($0, names) }
+    }
+
+    @Sendable func createTeam(req: Request) async throws -> Response {
+        let b = try req.content.decode(TeamBody.self)
+        let made = try await OperationsService(req: req).createTeam(TeamInput(name: b.name ?? "", kind: b.kind ?? "", members: b.members ?? [], lead: b.lead ?? ""),
+                                                                    steward: b.steward)
+        return try await TeamView(made, try await Names.load(req)).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable func showTeam(req: Request) async throws -> TeamView {
+        let team = try await OperationsService(req: req).team(req.parameters.get("id") ?? "")
+        return TeamView(team, try await Names.load(req))
+    }
+
+    /// What is left out keeps its value.
+    @Sendable func editTeam(req: Request) async throws -> TeamView {
+        let service = OperationsService(req: req)
+        let id = req.parameters.get("id") ?? ""
+        let current = try await service.team(id)
+        let b = try req.content.decode(TeamBody.self)
+        let changed = try await service.editTeam(id, TeamInput(name: b.name ?? current.row.name, kind: b.kind ?? current.row.kind,
+                                                               members: b.members ?? current.members.map(\.uuidString),
+                                                               lead: b.lead ?? current.row.leadId?.uuidString ?? ""))
+        return TeamView(changed, try await Names.load(req))
+    }
+
+    // MARK: Plans
+
+    struct PlanBody: Content {
+        var name: String?
+        var kind: String?
+        var area: String?
+        var repeats: String?
+        var every: Int?
+        var weekdays: [Int]?
+        var monthDay: Int?
+        var holidays: String?
+        var windowStart: String?
+        var windowEnd: String?
+        var assignee: String?
+        var starts: String?
+        var ends: String?
+        var matter: String?
+        /// For a change: the first day the new terms apply, and why.
+        var effectiveFrom: String?
+        var reason: String?
+
+        /// The input, with what is left out taken from `base` (a change restates only what changes).
+        func input(over base: WorkPlanInput = WorkPlanInput()) -> WorkPlanInput {
+            var i = base
+            if let name { i.name = name }
+            if let kind { i.kind = kind }
+            if let area { i.area = area }
+            if let repeats { i.repeats = repeats }
+            if let every { i.every = String(every) }
+            if let weekdays { i.weekdays = weekdays.map(String.init) }
+            if let monthDay { i.monthDay = String(monthDay) }
+            if let holidays { i.holidays = holidays }
+            if let windowStart { i.windowStart = windowStart }
+            if let windowEnd { i.windowEnd = windowEnd }
+            if let assignee { i.assignee = assignee }
+            if let starts { i.starts = starts }
+            if let ends { i.ends = ends }
+            if let matter { i.matter = matter }
+            return i
+        }
+    }
+
+    @Sendable func listPlans(req: Request) async throws -> [PlanView] {
+        let area = try req.query.get(String?.self, at: "area")
+        let service = OperationsService(req: req)
+        let rows = try await service.listPlans(area: area)
+        let versions = try await WorkPlanStore(db: req.db).versions(of: rows.map(\.id))
+        let names = try await Names.load(req)
+        return rows.compactMap { p in versions[p.id]?.max(by: { $0.number < $1.number }).map { PlanView(p, $0.terms, names) } }
+    }
+
+    static func detail(_ req: Request, _ id: String, superseded: Int? = nil) async throws -> PlanDetail {
+        let found = try await OperationsService(req: req).plan(id)
+        let names = try await Names.load(req)
+        let calendar = try await req.caseReference().calendar
+        let today = LocalDate.beijing(req.now)
+        let all = found.versions.map(\.version)
+        let upcoming = WorkPlanSchedule.occurrences(all, calendar: calendar, from: today, through: today.adding(days: 400)).prefix(10).map(\.date.description)
+        let current = found.versions.last!.version
+        return PlanDetail(
+            plan: PlanView(found.plan, current.terms, names),
+            versions: found.versions.map {
+                VersionView(number: $0.version.number, effectiveFrom: $0.version.effectiveFrom.description, reason: $0.version.reason,
+                            schedule: $0.version.terms.recurrence.summary.text(req.language) + " · " + $0.version.terms.holidays.label.text(req.language),
+                            window: $0.version.terms.window.description, assignee: names.assignee($0.version.terms.assignee),
+                            createdBy: names.person($0.createdBy), createdAt: $0.createdAt)
+            },
+            upcoming: Array(upcoming), superseded: superseded)
+    }
+
+    @Sendable func createPlan(req: Request) async throws -> Response {
+        let made = try await OperationsService(req: req).createPlan(try req.content.decode(PlanBody.self).input())
+        return try await Self.detail(req, made.id.uuidString).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable func showPlan(req: Request) async throws -> PlanDetail {
+        try await Self.detail(req, req.parameters.get("id") ?? "")
+    }
+
+    /// The new terms restate only what changes; `effectiveFrom` and `reason` are required.
+    @Sendable func changePlan(req: Request) async throws -> Response {
+        let id = req.parameters.get("id") ?? ""
+        let service = OperationsService(req: req)
+        let current = try await service.plan(id)
+        let b = try req.content.decode(PlanBody.self)
+        let base = WorkPlanInput(current.versions.last!.version.terms, areaCode: "")
+        let changed = try await service.changePlan(id, b.input(over: base), effectiveFrom: b.effectiveFrom ?? "", reason: b.reason ?? "")
+        return try await Self.detail(req, id, superseded: changed.superseded).encodeResponse(status: .created, for: req)
+    }
+
+    // MARK: Tasks
+
+    static func date(_ req: Request, _ name: String) throws -> LocalDate? {
+        guard let text = try req.query.get(String?.self, at: name), !text.isEmpty else { return nil }
+        guard text.count == 10, let d = LocalDate(text) else { throw DomainError.invalid(name, zh: "\(name) 应为 YYYY-MM-DD", en: "\(name) must be YYYY-MM-DD") }
+        return d
+    }
+
+    @Sendable func listTasks(req: Request) async throws -> TaskPage {
+        var state: WorkTaskState?
+        if let s = try req.query.get(String?.self, at: "state"), !s.isEmpty {
+            guard let parsed = WorkTaskState(rawValue: s) else { throw DomainError.invalid("state", zh: "没有这个任务状态", en: "no such task state") }
+            state = parsed
+        }
+        var plan: UUID?
+        if let p = try req.query.get(String?.self, at: "plan"), !p.isEmpty {
+            guard let id = UUID(uuidString: p) else { throw DomainError.invalid("plan", zh: "plan 应为计划编号", en: "plan must be a plan id") }
+            plan = id
+        }
+        let limit = try req.query.get(Int?.self, at: "limit") ?? 200
+        guard (1...500).contains(limit) else { throw DomainError.invalid("limit", zh: "limit 为 1~500", en: "limit is 1 to 500") }
+        let page = try await OperationsService(req: req).listTasks(from: try Self.date(req, "from"), through: try Self.date(req, "through"), state: state,
+                                                                   plan: plan, mine: try req.flag("mine"), area: try req.query.get(String?.self, at: "area"),
+                                                                   after: try req.query.get(String?.self, at: "after"), limit: limit)
+        let names = try await Names.load(req)
+        return TaskPage(items: page.items.map { TaskView($0, names, now: req.now) }, total: page.total, next: page.next)
+    }
+
+    @Sendable func showTask(req: Request) async throws -> TaskView {
+        let row = try await OperationsService(req: req).task(req.parameters.get("id") ?? "")
+        return TaskView(row, try await Names.load(req), now: req.now)
+    }
+
+    struct ActionBody: Content {
+        /// `start`, `complete` or `reassign`.
+        var action: String
+        var note: String?
+        var assignee: String?
+    }
+
+    static func action(_ b: ActionBody) throws -> WorkTaskAction {
+        switch b.action {
+        case "start": return .start
+        case "complete": return .complete(note: b.note)
+        case "reassign":
+            guard let to = b.assignee.flatMap(Assignee.parse) else {
+                throw DomainError.invalid("assignee", zh: "assignee 应为 team:<编号> 或 person:<编号>", en: "assignee is team:<id> or person:<id>")
+            }
+            return .reassign(to)
+        default: throw DomainError.invalid("action", zh: "action 应为 start、complete 或 reassign", en: "action is start, complete or reassign")
+        }
+    }
+
+    @Sendable func actOnTask(req: Request) async throws -> TaskView {
+        let b = try req.content.decode(ActionBody.self)
+        let row = try await OperationsService(req: req).act(req.parameters.get("id") ?? "", try Self.action(b))
+        return TaskView(row, try await Names.load(req), now: req.now)
+    }
+
+    // MARK: Figures
+
+    struct CompletionRow: Content {
+        var area: AreaRef
+        var kind: String
+        var kindLabel: String
+        /// Tasks due in the period (superseded ones not counted).
+        var due: Int
+        var done: Int
+        var doneOnTime: Int
+        var missed: Int
+        var open: Int
+        /// done ÷ due, and done in their window ÷ due, in per cent to one decimal (nil with nothing due).
+        var completionRate: Double?
+        var onTimeRate: Double?
+    }
+
+    struct Completion: Content {
+        var from: String
+        var through: String
+        var rows: [CompletionRow]
+    }
+
+    static func completion(_ tallies: [CompletionTally], _ names: Names) -> [CompletionRow] {
+        struct Key: Hashable { var area: UUID; var kind: String }
+        var rows: [Key: CompletionRow] = [:]
+        for t in tallies where t.state != WorkTaskState.superseded.rawValue {
+            let key = Key(area: t.areaId, kind: t.kind)
+            var r = rows[key] ?? CompletionRow(area: names.area(t.areaId), kind: t.kind, kindLabel: WorkKind(rawValue: t.kind)?.label.text(names.language) ?? t.kind,
+                                               due: 0, done: 0, doneOnTime: 0, missed: 0, open: 0)
+            r.due += t.count
+            switch WorkTaskState(rawValue: t.state) {
+            case .done?: r.done += t.count; r.doneOnTime += t.onTime
+            case .missed?: r.missed += t.count
+            default: r.open += t.count
+            }
+            rows[key] = r
+        }
+        func percent(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : (Double(a) * 1000 / Double(b)).rounded() / 10 }
+        return rows.values.map {
+            var r = $0
+            (r.completionRate, r.onTimeRate) = (percent(r.done, r.due), percent(r.doneOnTime, r.due))
+            return r
+        }.sorted { ($0.area.code, $0.kind) < ($1.area.code, $1.kind) }
+    }
+
+    @Sendable func completion(req: Request) async throws -> Completion {
+        let today = LocalDate.beijing(req.now)
+        let from = try Self.date(req, "from") ?? LocalDate(year: today.year, month: today.month, day: 1)
+        let through = try Self.date(req, "through") ?? today
+        let tallies = try await OperationsService(req: req).completion(from: from, through: through)
+        return Completion(from: from.description, through: through.description, rows: Self.completion(tallies, try await Names.load(req)))
+    }
+}
