@@ -144,4 +144,55 @@ struct OperationsTests {
                                    json: ["name": "x", "kind": "cleaning", "area": village]).status == .forbidden)
         }
     }
+
+    @Test func theConsoleShowsCompletionKeepsWhatWasTypedAndTheStaffDoTheirDayOnTheTaskList() async throws {
+        try await withTestApp { app in
+            #expect(try await DemoOperations.load(app))
+            #expect(!(try await DemoOperations.load(app)), "loaded once")
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let overview = try await send(app, .GET, "/operations", headers: ["Cookie": cookie])
+            #expect(overview.status == .ok && overview.text.contains("主街巷道清扫保洁") && overview.text.contains("id=\"completion\""), "\(overview.status)")
+            #expect(overview.text.contains("href=\"/operations\""), "the navigation links it")
+            let csrf = try #require(overview.csrfToken)
+            let (village, _) = try await stewardVillage(app, bearer(try await token(app, "steward-dispatch")))
+            var form = ["_csrf": csrf, "name": "公厕消杀", "kind": "disinfection", "area": village, "repeats": "weekly", "holidays": "keep",
+                        "windowStart": "14:00", "windowEnd": "13:00", "starts": "2026-11-18", "assignee": ""]
+            let refused = try await send(app, .POST, "/work-plans", headers: ["Cookie": cookie], form: form)
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("id=\"plan-weekdays-error\"") && refused.text.contains("id=\"plan-window-end-error\""))
+            #expect(refused.text.contains("value=\"公厕消杀\"") && refused.text.contains("<option value=\"disinfection\" selected>"), "what was typed is kept")
+            form["windowEnd"] = "16:00"
+            form["weekdays[]"] = "2"
+            let made = try await send(app, .POST, "/work-plans", headers: ["Cookie": cookie], form: form)
+            let path = try #require(made.location, "\(made.status) \(made.text.prefix(300))")
+            let page = try await send(app, .GET, path, headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("公厕消杀") && page.text.contains("2026-11-24"), "Tuesdays: the next is 24 November")
+            let change = try await send(app, .POST, path + "/versions", headers: ["Cookie": cookie],
+                                        form: ["_csrf": csrf, "name": "公厕消杀", "kind": "disinfection", "repeats": "weekly", "weekdays[]": "4", "holidays": "keep",
+                                               "windowStart": "14:00", "windowEnd": "16:00", "starts": "2026-11-18", "effectiveFrom": "2026-11-19", "reason": "x"])
+            #expect(change.status == .unprocessableEntity && change.text.contains("id=\"plan-reason-error\"") && change.text.contains("<input type=\"checkbox\" name=\"weekdays[]\" value=\"4\" checked>"))
+
+            // The team page and a team made from the form.
+            let teams = try await send(app, .GET, "/teams", headers: ["Cookie": cookie])
+            #expect(teams.status == .ok && teams.text.contains("保洁一组"))
+            let patrolUser = try #require(try await DirectoryStore(db: app.db).user(username: "steward-patrol"))
+            let team = try await send(app, .POST, "/teams", headers: ["Cookie": cookie],
+                                      form: ["_csrf": csrf, "name": "维修班", "kind": "repair", "members[]": patrolUser.id.uuidString, "lead": patrolUser.id.uuidString])
+            #expect(team.location?.hasPrefix("/teams/") == true, "\(team.status)")
+
+            // The patroller's day: today's cleaning round on the task list, completed from there; a second send changes nothing.
+            let (patrolCookie, _) = try await webLogin(app, "steward-patrol")
+            let day = try await send(app, .GET, "/tasks", headers: ["Cookie": patrolCookie])
+            #expect(day.status == .ok && day.text.contains("主街巷道清扫保洁") && day.text.contains("action=\"/work-tasks/"))
+            let todays = try await WorkPlanStore(db: app.db).tasks(.all, TaskFilter(from: LocalDate("2026-11-18")!, through: LocalDate("2026-11-18")!, state: .scheduled))
+            let cleaning = try #require(todays.first { $0.name == "主街巷道清扫保洁" })
+            let patrolCSRF = try #require(day.csrfToken)
+            for _ in 0..<2 {
+                let done = try await send(app, .POST, "/work-tasks/\(cleaning.id.uuidString.lowercased())/actions", headers: ["Cookie": patrolCookie],
+                                          form: ["_csrf": patrolCSRF, "action": "complete", "note": "已完成"])
+                #expect(done.status == .seeOther && done.location == "/tasks#task-\(cleaning.id.uuidString.lowercased())", "\(done.status)")
+            }
+            let stored = try await WorkPlanStore(db: app.db).task(cleaning.id, .all)
+            #expect(stored.state == "done" && stored.note == "已完成")
+        }
+    }
 }

@@ -425,6 +425,8 @@ struct CasesWebController: RouteCollection {
 
     struct TasksPage: Encodable {
         var page: PageChrome
+        /// Today's planned work given to the caller or its teams (operations), when it works the steward's tasks.
+        var planned: [OperationsWebController.TaskRow]?
         var todo: [Row]
         var verify: [Row]
         var reported: [Row]
@@ -443,7 +445,13 @@ struct CasesWebController: RouteCollection {
         let handled = try await req.cases.page(scope: scope, filter: CaseFilter(states: [.handled]), limit: 100).rows
             .filter { CaseAccess.capacities(of: actor, on: $0.parties).contains(.verifier) }
         let mine = try await req.cases.page(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
-        let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"),
+        var planned: [OperationsWebController.TaskRow]?
+        if let org = actor.org, OperationsAccess.worker(actor, stewardID: org.id, teams: []) != nil {
+            let today = try await OperationsService(req: req).listTasks(from: nil, through: nil, state: nil, plan: nil, mine: true, area: nil, limit: 100)
+            let names = try await OperationsAPIController.Names.load(req)
+            planned = today.items.map { OperationsWebController.taskRow($0, names, now: now) }
+        }
+        let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"), planned: planned,
                              todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0.case, language: language, now: now) },
                              verify: handled.map { Row($0.case, language: language, now: now) },
                              reported: mine.map { Row($0.case, language: language, now: now) })

@@ -323,20 +323,18 @@ enum TaskScheduling {
         }
         let earliest = plans.map(start).min() ?? today
         let taken = try await store.taken(plans: ids, from: earliest)
-        var rows: [WorkTaskRow] = []
+        var made = 0
         for plan in plans {
+            var tasks: [WorkTask] = []
             for o in WorkPlanSchedule.occurrences(versions[plan.id] ?? [], calendar: calendar, from: start(plan), through: through, taken: taken[plan.id] ?? []) {
-                let terms = versions[plan.id]?.first { $0.number == o.version }?.terms
-                rows.append(WorkTaskRow(id: UUID(), planId: plan.id, planVersion: o.version, orgId: plan.orgId, areaId: plan.areaId, areaPath: plan.areaPath,
-                                        kind: terms?.kind.rawValue ?? plan.kind, name: terms?.name ?? plan.name, nominal: o.nominal.description,
-                                        date: o.date.description, windowStart: o.windowStart, windowEnd: o.windowEnd, teamId: o.assignee?.teamID,
-                                        userId: o.assignee?.personID, state: WorkTaskState.scheduled.rawValue, startedAt: nil, doneAt: nil, doneBy: nil,
-                                        note: nil, createdAt: now, updatedAt: now))
+                guard let terms = versions[plan.id]?.first(where: { $0.number == o.version })?.terms else { continue }
+                tasks.append(.scheduled(o, plan: plan.id, org: plan.orgId, area: plan.areaId, terms: terms))
             }
+            try await store.insert(tasks, of: plan, at: now)
+            made += tasks.count
         }
-        try await store.insert(rows)
         try await store.setGenerated(ids, through: through, at: now)
-        return rows.count
+        return made
     }
 
     /// One round of the job: make what is due, mark what was missed. Returns (made, missed).

@@ -135,6 +135,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 func routes(_ app: Application) throws {
     try app.register(collection: HealthController())
     try app.register(collection: OperationsAPIController())
+    try app.register(collection: OperationsWebController())
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
     try app.register(collection: OrgsAPIController())

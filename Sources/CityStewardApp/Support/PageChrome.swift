@@ -24,6 +24,8 @@ struct PageChrome: Encodable {
     /// Whether the navigation shows the case pages (queue, tasks, map, categories) and the patrol form.
     var canSeeCases = false
     var canPatrol = false
+    /// Whether the navigation shows operations (work plans, teams).
+    var canSeeOperations = false
     /// Whether the header links to one's own API keys (signed in, not with a key).
     var canOwnKeys = false
     var otherLanguageURL: String
@@ -45,6 +47,7 @@ struct PageChrome: Encodable {
             canManageDirectory = DirectoryAccess.may(actor, .manageDirectory)
             canSeeCases = actor.can(.casesRead)
             canPatrol = CaseAccess.mayPatrol(actor)
+            canSeeOperations = OperationsAccess.scope(for: actor) != .nothing
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }
         let other: Language = language == .en ? .zhHans : .en

@@ -53,6 +53,12 @@ public struct WorkTask: Sendable, Equatable {
         (self.startedAt, self.doneAt, self.doneBy, self.note) = (startedAt, doneAt, doneBy, note)
     }
 
+    /// The task an occurrence of a plan's version makes, not begun.
+    public static func scheduled(_ o: Occurrence, plan: UUID, org: UUID, area: UUID, terms: WorkPlanTerms) -> WorkTask {
+        WorkTask(id: UUID(), planID: plan, planVersion: o.version, orgID: org, areaID: area, kind: terms.kind, name: terms.name, nominal: o.nominal,
+                 date: o.date, windowStart: o.windowStart, windowEnd: o.windowEnd, assignee: o.assignee, state: .scheduled)
+    }
+
     /// Past its window and not done.
     public func isLate(at now: Date) -> Bool { state.isOpen && now > windowEnd }
 

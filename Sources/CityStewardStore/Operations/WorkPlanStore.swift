@@ -73,7 +73,7 @@ public struct WorkTaskRow: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UUID, planId: UUID, planVersion: Int, orgId: UUID, areaId: UUID, areaPath: String, kind: String, name: String, nominal: String,
+    init(id: UUID, planId: UUID, planVersion: Int, orgId: UUID, areaId: UUID, areaPath: String, kind: String, name: String, nominal: String,
                 date: String, windowStart: Date, windowEnd: Date, teamId: UUID?, userId: UUID?, state: String, startedAt: Date?, doneAt: Date?,
                 doneBy: UUID?, note: String?, createdAt: Date, updatedAt: Date) {
         (self.id, self.planId, self.planVersion, self.orgId, self.areaId, self.areaPath, self.kind) = (id, planId, planVersion, orgId, areaId, areaPath, kind)
@@ -86,6 +86,13 @@ public struct WorkTaskRow: Codable, Sendable, Equatable {
         case planId = "plan_id", planVersion = "plan_version", orgId = "org_id", areaId = "area_id", areaPath = "area_path"
         case windowStart = "window_start", windowEnd = "window_end", teamId = "team_id", userId = "user_id", startedAt = "started_at"
         case doneAt = "done_at", doneBy = "done_by", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    init(_ t: WorkTask, areaPath: String, at now: Date) {
+        self.init(id: t.id, planId: t.planID, planVersion: t.planVersion, orgId: t.orgID, areaId: t.areaID, areaPath: areaPath, kind: t.kind.rawValue,
+                  name: t.name, nominal: t.nominal.description, date: t.date.description, windowStart: t.windowStart, windowEnd: t.windowEnd,
+                  teamId: t.assignee?.teamID, userId: t.assignee?.personID, state: t.state.rawValue, startedAt: t.startedAt, doneAt: t.doneAt,
+                  doneBy: t.doneBy, note: t.note, createdAt: now, updatedAt: now)
     }
 
     public var task: WorkTask {
@@ -269,8 +276,12 @@ public struct WorkPlanStore: Sendable {
         return out
     }
 
-    /// Stores tasks, many rows a statement; one already made (same plan, version and day) is left as it is.
-    public func insert(_ tasks: [WorkTaskRow]) async throws {
+    /// Stores a plan's tasks, many rows a statement; one already made (same plan, version and day) is left as it is.
+    public func insert(_ tasks: [WorkTask], of plan: WorkPlanRow, at now: Date) async throws {
+        try await insert(tasks.map { WorkTaskRow($0, areaPath: plan.areaPath, at: now) })
+    }
+
+    func insert(_ tasks: [WorkTaskRow]) async throws {
         for chunk in stride(from: 0, to: tasks.count, by: 200).map({ Array(tasks[$0..<min($0 + 200, tasks.count)]) }) {
             try await sql.insert(into: "work_tasks").models(chunk, with: Self.encoder).ignoringConflicts(with: ["plan_id", "plan_version", "nominal"]).run()
         }

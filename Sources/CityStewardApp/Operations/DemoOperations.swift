@@ -1,0 +1,61 @@
+import CityStewardCore
+import CityStewardStore
+import FluentKit
+import Foundation
+import SQLKit
+import Vapor
+
+/// The demo steward's operations (once, when it has no team): a cleaning team with the patroller, and in its first
+/// village a daily street-cleaning round, garbage collection three times a week and the monthly fire-equipment check,
+/// each since the first of last month, with that history worked — most tasks done in their window, some late, a few
+/// missed — so the completion figures have something to show. Synthetic.
+enum DemoOperations {
+    @discardableResult
+    static func load(_ app: Application) async throws -> Bool {
+        let directory = DirectoryStore(db: app.db)
+        guard let steward = try await directory.org(code: DemoDistrict.stewardCode),
+              let patrol = try await directory.user(username: "steward-patrol"),
+              let dispatcher = try await directory.user(username: "steward-dispatch") else { return false }
+        let teams = TeamStore(db: app.db)
+        guard try await teams.list(orgs: [steward.id]).isEmpty else { return false }
+        let now = app.clock.now
+        let today = LocalDate.beijing(now)
+        let reference = try await app.caseReference.get(app.db)
+        let served = try await teams.stewardAreas(at: now).filter { $0.value == steward.id }.keys
+        guard let village = served.compactMap({ reference.areas[$0] }).filter({ $0.kind == .village }).min(by: { $0.code < $1.code }) else { return false }
+        let team = try await teams.create(TeamTerms(name: "保洁一组", kind: .cleaning, members: [patrol.id], lead: patrol.id), org: steward.id, at: now)
+        let lastMonth = today.month == 1 ? LocalDate(year: today.year - 1, month: 12, day: 1) : LocalDate(year: today.year, month: today.month - 1, day: 1)
+        let plans: [WorkPlanTerms] = [
+            WorkPlanTerms(name: "主街巷道清扫保洁", kind: .cleaning, areaID: village.id, recurrence: .everyDays(1), holidays: .keep,
+                          window: TimeWindow(start: 6 * 60 + 30, end: 9 * 60), assignee: .team(team.row.id), starts: lastMonth, ends: nil, matter: nil),
+            WorkPlanTerms(name: "生活垃圾收运", kind: .garbage, areaID: village.id, recurrence: .weekly([1, 3, 5]), holidays: .keep,
+                          window: TimeWindow(start: 18 * 60, end: 20 * 60), assignee: .team(team.row.id), starts: lastMonth, ends: nil, matter: nil),
+            WorkPlanTerms(name: "消防器材月检", kind: .fireCheck, areaID: village.id, recurrence: .monthly(5), holidays: .nextWorkingDay,
+                          window: TimeWindow(start: 9 * 60, end: 17 * 60), assignee: .person(patrol.id), starts: lastMonth, ends: nil, matter: nil),
+        ]
+        let store = WorkPlanStore(db: app.db)
+        for (p, terms) in plans.enumerated() {
+            let plan = try await store.create(terms, org: steward.id, area: village, by: dispatcher.id, at: now)
+            let version = WorkPlanVersion(number: 1, effectiveFrom: terms.starts, terms: terms, reason: nil)
+            var tasks: [WorkTask] = []
+            for (i, o) in WorkPlanSchedule.occurrences([version], calendar: reference.calendar, from: terms.starts,
+                                                       through: today.adding(days: TaskScheduling.horizonDays)).enumerated() {
+                var task = WorkTask.scheduled(o, plan: plan.id, org: steward.id, area: village.id, terms: terms)
+                // The past as worked: one in twenty-three missed, one in eleven done late, the rest in the window.
+                if o.windowEnd.addingTimeInterval(WorkTaskWorkflow.missedAfter) < now {
+                    let wave = (i * 7 + p * 3) % 23
+                    if wave == 0 {
+                        task.state = .missed
+                    } else {
+                        let done = wave % 11 == 0 ? o.windowEnd.addingTimeInterval(3 * 3600) : o.windowStart.addingTimeInterval(Double(20 + wave * 3) * 60)
+                        (task.state, task.startedAt, task.doneAt, task.doneBy) = (.done, o.windowStart, done, patrol.id)
+                    }
+                }
+                tasks.append(task)
+            }
+            try await store.insert(tasks, of: plan, at: now)
+            try await store.setGenerated([plan.id], through: today.adding(days: TaskScheduling.horizonDays), at: now)
+        }
+        return true
+    }
+}
