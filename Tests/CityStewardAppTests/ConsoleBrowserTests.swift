@@ -103,6 +103,7 @@ struct AccessibilitySweepTests {
             try await DemoOperations.load(app)
             let plan = try #require(try await WorkPlanStore(db: app.db).plans(.all).first)
             let team = try #require(try await TeamStore(db: app.db).list(orgs: nil).first)
+            let route = try #require(try await PatrolStore(db: app.db).routes(.all).first)
             let someCase = try #require(try await CaseStore(db: app.db).queue(scope: .everything, filter: .init(), limit: 1, offset: 0, now: app.clock.now).page.rows.first)
             let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first)
             let run = try #require(try await FinanceStore(db: app.db).runs(contractNumber: contract.number).first)
@@ -120,7 +121,9 @@ struct AccessibilitySweepTests {
                                 "/catalog", "/ledger", "/fees", "/subsidies", "/audit", "/directory/orgs", "/directory/users", "/consumers",
                                 "/consumers/district-platform", "/catalog/matters/M-SAN-01", "/catalog/streets/440309002", "/me/keys",
                                 "/houses?building=\(resident.buildingCode)", "/houses/\(house.id.uuidString.lowercased())",
-                                "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())"]
+                                "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())",
+                                "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
+                                "/k/\(route.checkpoints[0].code)"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -150,3 +150,75 @@ struct OperationsCoreTests {
         #expect(p.problems.map(\.field) == ["name", "kind", "members", "lead"])
     }
 }
+
+/// Patrol check-ins are judged, never refused (issue 18 §3).
+@Suite("Operations: patrol check-ins")
+struct PatrolCoreTests {
+    let gate = GeoPoint(lat: 22.6500, long: 114.0300)
+
+    func route() -> [Checkpoint] {
+        [gate, gate.offset(eastMetres: 200, northMetres: 0), gate.offset(eastMetres: 200, northMetres: 200)].enumerated().map {
+            Checkpoint(id: UUID(), code: "K\($0.offset)", name: "点\($0.offset + 1)", position: $0.element, radiusMetres: 30, order: $0.offset + 1,
+                       dueWithinMinutes: $0.offset == 2 ? 30 : nil, photoRequired: false)
+        }
+    }
+
+    @Test func eachKindOfSuspiciousScanIsFlagged() {
+        let points = route()
+        let start = Date(timeIntervalSince1970: 1_794_960_000)
+        let window = (start: start, end: start.addingTimeInterval(3600))
+        let t0 = start.addingTimeInterval(60)
+        // A good scan at the first point, within its radius, the phone's clock right.
+        let good = CheckinReport(position: gate.offset(eastMetres: 10, northMetres: 5), accuracy: 8, deviceTime: t0)
+        #expect(CheckinAssessment.flags(good, at: points[0], route: points, earlier: [], window: window, now: t0).isEmpty)
+        // 60 m away with ±10 m accuracy: outside a 30 m radius; with ±40 m it could be inside.
+        let far = CheckinReport(position: gate.offset(eastMetres: 60, northMetres: 0), accuracy: 10, deviceTime: t0)
+        #expect(CheckinAssessment.flags(far, at: points[0], route: points, earlier: [], window: window, now: t0) == [.outsideRadius])
+        #expect(CheckinAssessment.flags(CheckinReport(position: far.position, accuracy: 40, deviceTime: t0), at: points[0], route: points, earlier: [], window: window, now: t0).isEmpty)
+        // No position; a phone clock ten minutes off; before the round opens.
+        #expect(CheckinAssessment.flags(CheckinReport(position: nil, accuracy: nil, deviceTime: t0), at: points[0], route: points, earlier: [], window: window, now: t0) == [.noPosition])
+        #expect(CheckinAssessment.flags(CheckinReport(position: good.position, accuracy: 8, deviceTime: t0.addingTimeInterval(-600)), at: points[0], route: points,
+                                        earlier: [], window: window, now: t0) == [.clockSkew])
+        #expect(CheckinAssessment.flags(good, at: points[0], route: points, earlier: [], window: window, now: start.addingTimeInterval(-60)) == [.outsideWindow])
+        let first = RecordedCheckin(checkpointID: points[0].id, position: good.position, serverTime: t0)
+        // The second point 200 m on, 10 s later: 20 m/s is no patrol on foot.
+        let t1 = t0.addingTimeInterval(10)
+        #expect(CheckinAssessment.flags(CheckinReport(position: points[1].position, accuracy: 5, deviceTime: t1), at: points[1], route: points, earlier: [first],
+                                        window: window, now: t1) == [.impossibleSpeed])
+        // Its code scanned from where the first was (printed codes taken to one place): outside the radius and one spot.
+        let t2 = t0.addingTimeInterval(300)
+        #expect(CheckinAssessment.flags(CheckinReport(position: good.position, accuracy: 5, deviceTime: t2), at: points[1], route: points, earlier: [first],
+                                        window: window, now: t2) == [.outsideRadius, .sameSpot])
+        // The third point before the second: out of order; and after its own 30-minute limit.
+        let t3 = start.addingTimeInterval(40 * 60)
+        #expect(CheckinAssessment.flags(CheckinReport(position: points[2].position, accuracy: 5, deviceTime: t3), at: points[2], route: points, earlier: [first],
+                                        window: window, now: t3) == [.outOfOrder, .outsideWindow])
+        // Walked properly: no flags.
+        let t4 = t0.addingTimeInterval(240)
+        #expect(CheckinAssessment.flags(CheckinReport(position: points[1].position, accuracy: 5, deviceTime: t4), at: points[1], route: points, earlier: [first],
+                                        window: window, now: t4).isEmpty)
+    }
+
+    @Test func aRoundIsCompleteWhenEveryCheckpointWasScanned() {
+        let points = route()
+        let partial = RoundProgress(route: points, checkins: [(points[0].id, []), (points[0].id, [.sameSpot]), (points[2].id, [.outOfOrder])])
+        #expect(partial.visited == 2 && partial.total == 3 && partial.flagged == 2 && partial.missing == ["点2"] && !partial.complete && partial.percent == 66.7)
+        let full = RoundProgress(route: points, checkins: points.map { ($0.id, []) })
+        #expect(full.complete && full.percent == 100 && full.missing.isEmpty)
+    }
+
+    @Test func aRouteIsCheckedWhole() {
+        let village = Area(id: UUID(), kind: .village, code: "440309005001001", name: "上塘村", parentID: nil, streetID: nil, path: [], shape: nil, centre: nil)
+        let box = GeoBox(minLat: 22.64, minLong: 114.02, maxLat: 22.66, maxLong: 114.04)
+        var n = 0
+        let ok = PatrolRouteRules.validate(name: "夜间巡更", area: village, checkpoints: [CheckpointInput(name: "东门", lat: "22.65", long: "114.03"),
+                                                                                         CheckpointInput(name: "祠堂", lat: "22.651", long: "114.031", radius: "50", dueWithinMinutes: "20")],
+                                           within: box) { n += 1; return "C\(n)" }
+        guard case .success(let route) = ok else { Issue.record("refused"); return }
+        #expect(route.checkpoints.map(\.code) == ["C1", "C2"] && route.checkpoints.map(\.order) == [1, 2] && route.checkpoints[0].radiusMetres == 30)
+        let bad = PatrolRouteRules.validate(name: "", area: nil, checkpoints: [CheckpointInput(name: "", lat: "91", long: "114"),
+                                                                              CheckpointInput(name: "远处", lat: "23.5", long: "114.03", radius: "2")], within: box) { "X" }
+        guard case .failure(let p) = bad else { Issue.record("accepted"); return }
+        #expect(p.problems.map(\.field) == ["name", "area", "checkpoints[0].name", "checkpoints[0].position", "checkpoints[1].position", "checkpoints[1].radius"])
+    }
+}

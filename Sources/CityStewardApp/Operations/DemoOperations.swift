@@ -56,6 +56,21 @@ enum DemoOperations {
             try await store.insert(tasks, of: plan, at: now)
             try await store.setGenerated([plan.id], through: today.adding(days: TaskScheduling.horizonDays), at: now)
         }
+        // A night patrol route of four checkpoints around the village's centre, walked daily 20:00–22:00 by the patroller.
+        if let centre = try await AreaStore(db: app.db).find(code: village.code).flatMap({ $0.centre ?? $0.shape?.boundingBox?.centre }) {
+            let names = ["村口东门", "文化广场", "祠堂", "消防站点"]
+            let offsets: [(Double, Double)] = [(0, 0), (150, 40), (160, 190), (-20, 170)]
+            let points = zip(names, offsets).enumerated().map { i, p in
+                Checkpoint(id: UUID(), code: PatrolService.newCode(), name: p.0, position: centre.offset(eastMetres: p.1.0, northMetres: p.1.1), radiusMetres: 30,
+                           order: i + 1, dueWithinMinutes: nil, photoRequired: false)
+            }
+            let route = try await PatrolStore(db: app.db).create(PatrolRouteTerms(name: "夜间巡更路线", areaID: village.id, checkpoints: points), org: steward.id,
+                                                                 area: village, by: dispatcher.id, at: now)
+            let terms = WorkPlanTerms(name: "夜间巡更", kind: .patrol, areaID: village.id, recurrence: .everyDays(1), holidays: .keep,
+                                      window: TimeWindow(start: 20 * 60, end: 22 * 60), assignee: .person(patrol.id), starts: today, ends: nil, matter: nil, route: route.id)
+            let plan = try await store.create(terms, org: steward.id, area: village, by: dispatcher.id, at: now)
+            try await TaskScheduling.generate(plans: [plan], on: app.db, calendar: reference.calendar, now: now)
+        }
         return true
     }
 }

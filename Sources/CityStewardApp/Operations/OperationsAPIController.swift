@@ -115,6 +115,8 @@ struct OperationsAPIController: RouteCollection {
         var starts: String
         var ends: String?
         var matter: String?
+        /// A patrol plan's route: each task is a round of it.
+        var route: UUID?
         var generatedThrough: String?
 
         init(_ p: WorkPlanRow, _ t: WorkPlanTerms, _ n: Names) {
@@ -131,7 +133,7 @@ struct OperationsAPIController: RouteCollection {
             (holidays, holidaysLabel) = (t.holidays.rawValue, t.holidays.label.text(n.language))
             (windowStart, windowEnd) = (TimeWindow.text(t.window.start), TimeWindow.text(t.window.end))
             assignee = n.assignee(t.assignee)
-            (starts, ends, matter) = (t.starts.description, t.ends?.description, t.matter)
+            (starts, ends, matter, route) = (t.starts.description, t.ends?.description, t.matter, t.route)
         }
     }
 
@@ -255,6 +257,7 @@ struct OperationsAPIController: RouteCollection {
         var starts: String?
         var ends: String?
         var matter: String?
+        var route: String?
         /// For a change: the first day the new terms apply, and why.
         var effectiveFrom: String?
         var reason: String?
@@ -276,6 +279,7 @@ struct OperationsAPIController: RouteCollection {
             if let starts { i.starts = starts }
             if let ends { i.ends = ends }
             if let matter { i.matter = matter }
+            if let route { i.route = route }
             return i
         }
     }
@@ -374,7 +378,7 @@ struct OperationsAPIController: RouteCollection {
         case "complete": return .complete(note: b.note)
         case "reassign":
             guard let to = b.assignee.flatMap(Assignee.parse) else {
-                throw DomainError.invalid("assignee", zh: "assignee 应为 team:<编号> 或 person:<编号>", en: "assignee is team:<id> or person:<id>")
+                throw DomainError.refused("assignee", zh: "assignee 应为 team:<编号> 或 person:<编号>", en: "assignee is team:<id> or person:<id>")
             }
             return .reassign(to)
         default: throw DomainError.invalid("action", zh: "action 应为 start、complete 或 reassign", en: "action is start, complete or reassign")
@@ -383,7 +387,10 @@ struct OperationsAPIController: RouteCollection {
 
     @Sendable func actOnTask(req: Request) async throws -> TaskView {
         let b = try req.content.decode(ActionBody.self)
-        let row = try await OperationsService(req: req).act(req.parameters.get("id") ?? "", try Self.action(b))
+        let service = OperationsService(req: req)
+        let id = req.parameters.get("id") ?? ""
+        _ = try await service.task(id)   // the task the path names first: 404 before anything the body says
+        let row = try await service.act(id, try Self.action(b))
         return TaskView(row, try await Names.load(req), now: req.now)
     }
 

@@ -53,7 +53,9 @@ struct OperationsService {
         let teamIDs = try await teams.list(orgs: [steward]).map(\.row.id)
         let people = try await staff(of: steward).map(\.id)
         let matters = try await MatterCatalogStore(db: req.db).catalog().map(\.code)
-        return PlanningReference(areas: areas.filter { $0.value.steward == steward }.mapValues(\.area), teams: Set(teamIDs), people: Set(people), matters: Set(matters))
+        let routes = try await PatrolStore(db: req.db).routes(.steward(steward))
+        return PlanningReference(areas: areas.filter { $0.value.steward == steward }.mapValues(\.area), teams: Set(teamIDs), people: Set(people), matters: Set(matters),
+                                 routes: Dictionary(uniqueKeysWithValues: routes.map { ($0.id, $0.areaId) }))
     }
 
     // MARK: Teams

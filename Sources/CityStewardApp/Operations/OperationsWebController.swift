@@ -38,18 +38,20 @@ struct OperationsWebController: RouteCollection {
         var starts: String?
         var ends: String?
         var matter: String?
+        var route: String?
         var effectiveFrom: String?
         var reason: String?
 
         var input: WorkPlanInput {
             WorkPlanInput(name: name ?? "", kind: kind ?? "", area: area ?? "", repeats: repeats ?? "", every: every ?? "", weekdays: weekdays ?? [],
                           monthDay: monthDay ?? "", holidays: holidays ?? "", windowStart: windowStart ?? "", windowEnd: windowEnd ?? "",
-                          assignee: assignee ?? "", starts: starts ?? "", ends: ends ?? "", matter: matter ?? "")
+                          assignee: assignee ?? "", starts: starts ?? "", ends: ends ?? "", matter: matter ?? "", route: route ?? "")
         }
 
         init(_ i: WorkPlanInput) {
             (name, kind, area, repeats, every, weekdays, monthDay) = (i.name, i.kind, i.area, i.repeats, i.every, i.weekdays, i.monthDay)
             (holidays, windowStart, windowEnd, assignee, starts, ends, matter) = (i.holidays, i.windowStart, i.windowEnd, i.assignee, i.starts, i.ends, i.matter)
+            route = i.route
         }
     }
 
@@ -61,8 +63,10 @@ struct OperationsWebController: RouteCollection {
         var weekdays: [Choice]
         var holidays: [Choice]
         var assignees: [Choice]
+        var routes: [Choice]
 
-        static func make(_ form: PlanForm, areas: [(code: String, name: String)], assignees: [(token: String, name: String)], _ language: Language) -> PlanChoices {
+        static func make(_ form: PlanForm, areas: [(code: String, name: String)], assignees: [(token: String, name: String)], routes: [PatrolRoute] = [],
+                         _ language: Language) -> PlanChoices {
             let dayNames = language == .en ? ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] : ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
             let chosenDays = Set(form.weekdays ?? [])
             return PlanChoices(
@@ -73,7 +77,9 @@ struct OperationsWebController: RouteCollection {
                 weekdays: (1...7).map { Choice(value: String($0), label: dayNames[$0 - 1], selected: chosenDays.contains(String($0))) },
                 holidays: HolidayRule.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.holidays) },
                 assignees: [Choice(value: "", label: language == .en ? "— the dispatcher assigns each task" : "— 由调度逐项派工", selected: (form.assignee ?? "").isEmpty)]
-                    + assignees.map { Choice(value: $0.token, label: $0.name, selected: $0.token == form.assignee) })
+                    + assignees.map { Choice(value: $0.token, label: $0.name, selected: $0.token == form.assignee) },
+                routes: [Choice(value: "", label: "—", selected: (form.route ?? "").isEmpty)]
+                    + routes.map { Choice(value: $0.id.uuidString.lowercased(), label: $0.name, selected: $0.id.uuidString.lowercased() == form.route?.lowercased()) })
         }
     }
 
@@ -85,6 +91,11 @@ struct OperationsWebController: RouteCollection {
         let people = try await service.staff(of: steward)
         let team = req.language == .en ? "Team: " : "班组："
         return teams.map { (Assignee.team($0.row.id).token, team + $0.row.name) } + people.map { (Assignee.person($0.id).token, $0.displayName) }
+    }
+
+    static func routes(_ req: Request, steward: UUID?) async throws -> [PatrolRoute] {
+        guard let steward else { return [] }
+        return try await PatrolStore(db: req.db).routes(.steward(steward))
     }
 
     // MARK: Overview
@@ -140,7 +151,8 @@ struct OperationsWebController: RouteCollection {
         let areaChoices = plannable.values.sorted { $0.area.code < $1.area.code }.map { ($0.area.code, $0.area.displayName(language)) }
         let page = OverviewPage(page: PageChrome(request: req, title: language == .en ? "Operations" : "作业计划"), from: from.description, through: today.description,
                                 completion: completion, plans: plans, canPlan: !plannable.isEmpty, form: form,
-                                choices: PlanChoices.make(form, areas: areaChoices, assignees: try await Self.assignees(req, steward: steward), language), errors: errors)
+                                choices: PlanChoices.make(form, areas: areaChoices, assignees: try await Self.assignees(req, steward: steward),
+                                                          routes: try await Self.routes(req, steward: steward), language), errors: errors)
         let response = try await req.page("operations", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
@@ -213,7 +225,8 @@ struct OperationsWebController: RouteCollection {
         let page = PlanPage(page: PageChrome(request: req, title: detail.plan.name), detail: detail,
                             tasks: recent.items.reversed().map { Self.taskRow($0, names, now: req.now) },
                             canChange: OperationsAccess.mayPlan(actor, stewardID: found.plan.orgId), form: form,
-                            choices: PlanChoices.make(form, areas: [], assignees: try await Self.assignees(req, steward: found.plan.orgId), req.language), errors: errors)
+                            choices: PlanChoices.make(form, areas: [], assignees: try await Self.assignees(req, steward: found.plan.orgId),
+                                                      routes: try await Self.routes(req, steward: found.plan.orgId), req.language), errors: errors)
         let response = try await req.page("work-plan", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response

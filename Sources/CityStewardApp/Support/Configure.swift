@@ -136,6 +136,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: HealthController())
     try app.register(collection: OperationsAPIController())
     try app.register(collection: OperationsWebController())
+    try app.register(collection: PatrolController())
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())
     try app.register(collection: OrgsAPIController())

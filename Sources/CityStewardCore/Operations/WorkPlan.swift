@@ -127,18 +127,22 @@ public struct WorkPlanInput: Sendable, Equatable {
     public var starts: String
     public var ends: String
     public var matter: String
+    /// A patrol plan's route (its id): each task is a round of it.
+    public var route: String
 
     public init(name: String = "", kind: String = "", area: String = "", repeats: String = "", every: String = "", weekdays: [String] = [],
                 monthDay: String = "", holidays: String = "", windowStart: String = "", windowEnd: String = "", assignee: String = "",
-                starts: String = "", ends: String = "", matter: String = "") {
+                starts: String = "", ends: String = "", matter: String = "", route: String = "") {
         (self.name, self.kind, self.area, self.repeats, self.every, self.weekdays, self.monthDay) = (name, kind, area, repeats, every, weekdays, monthDay)
         (self.holidays, self.windowStart, self.windowEnd, self.assignee, self.starts, self.ends, self.matter) = (holidays, windowStart, windowEnd, assignee, starts, ends, matter)
+        self.route = route
     }
 
     public init(_ terms: WorkPlanTerms, areaCode: String) {
         self.init(name: terms.name, kind: terms.kind.rawValue, area: areaCode, holidays: terms.holidays.rawValue,
                   windowStart: TimeWindow.text(terms.window.start), windowEnd: TimeWindow.text(terms.window.end),
-                  assignee: terms.assignee?.token ?? "", starts: terms.starts.description, ends: terms.ends?.description ?? "", matter: terms.matter ?? "")
+                  assignee: terms.assignee?.token ?? "", starts: terms.starts.description, ends: terms.ends?.description ?? "", matter: terms.matter ?? "",
+                  route: terms.route.map { $0.uuidString.lowercased() } ?? "")
         switch terms.recurrence {
         case .everyDays(let n): (repeats, every) = ("days", String(n))
         case .weekly(let days): (repeats, weekdays) = ("weekly", days.map(String.init))
@@ -186,11 +190,13 @@ public struct WorkPlanTerms: Sendable, Equatable, Codable {
     public var ends: LocalDate?
     /// The entrusted matter the work is done under, when it is one (a department then supervises it).
     public var matter: String?
+    /// A patrol plan's route: each task is a round of it.
+    public var route: UUID?
 
     public init(name: String, kind: WorkKind, areaID: UUID, recurrence: Recurrence, holidays: HolidayRule, window: TimeWindow,
-                assignee: Assignee?, starts: LocalDate, ends: LocalDate?, matter: String?) {
+                assignee: Assignee?, starts: LocalDate, ends: LocalDate?, matter: String?, route: UUID? = nil) {
         (self.name, self.kind, self.areaID, self.recurrence, self.holidays, self.window) = (name, kind, areaID, recurrence, holidays, window)
-        (self.assignee, self.starts, self.ends, self.matter) = (assignee, starts, ends, matter)
+        (self.assignee, self.starts, self.ends, self.matter, self.route) = (assignee, starts, ends, matter, route)
     }
 }
 
@@ -214,9 +220,11 @@ public struct PlanningReference: Sendable {
     public var teams: Set<UUID>
     public var people: Set<UUID>
     public var matters: Set<String>
+    /// The steward's patrol routes, by id, with the area each runs in.
+    public var routes: [UUID: UUID]
 
-    public init(areas: [String: Area], teams: Set<UUID>, people: Set<UUID>, matters: Set<String>) {
-        (self.areas, self.teams, self.people, self.matters) = (areas, teams, people, matters)
+    public init(areas: [String: Area], teams: Set<UUID>, people: Set<UUID>, matters: Set<String>, routes: [UUID: UUID] = [:]) {
+        (self.areas, self.teams, self.people, self.matters, self.routes) = (areas, teams, people, matters, routes)
     }
 }
 
@@ -281,10 +289,18 @@ public enum WorkPlanRules {
         }
         let matterText = input.matter.trimmingCharacters(in: .whitespaces)
         if !matterText.isEmpty, !reference.matters.contains(matterText) { problem("matter", "没有这个委托事项", "no entrusted matter has this code") }
+        var route: UUID?
+        let routeText = input.route.trimmingCharacters(in: .whitespaces)
+        if !routeText.isEmpty {
+            if kind != .patrol { problem("route", "只有巡查巡更计划有巡更路线", "only a patrol plan has a route") }
+            else if let id = UUID(uuidString: routeText), let routeArea = reference.routes[id], area.map({ $0.id == routeArea || $0.path.contains(routeArea) }) ?? true {
+                route = id
+            } else { problem("route", "请选择本村的巡更路线", "choose a patrol route of this village") }
+        }
         guard problems.isEmpty, let kind, let area, let recurrence, let holidays, let start, let end, let starts else { return .failure(FieldProblems(problems)) }
         return .success(WorkPlanTerms(name: name, kind: kind, areaID: area.id, recurrence: recurrence, holidays: holidays,
                                       window: TimeWindow(start: start, end: end), assignee: assignee, starts: starts, ends: ends,
-                                      matter: matterText.isEmpty ? nil : matterText))
+                                      matter: matterText.isEmpty ? nil : matterText, route: route))
     }
 
     /// A change of terms from a date: not in the past (tasks already done or due stay as they were), not before

@@ -46,5 +46,6 @@ public enum CityStewardMigrations {
         CreateHotlineTickets(),
         CreateHotlinePushes(),
         CreateOperations(),
+        CreatePatrolRoutes(),
     ]
 }

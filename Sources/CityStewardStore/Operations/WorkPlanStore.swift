@@ -15,6 +15,7 @@ public struct WorkPlanRow: Codable, Sendable, Equatable {
     public var matterCode: String?
     public var version: Int
     public var generatedThrough: String?
+    public var routeId: UUID?
     public var createdBy: UUID
     public var createdAt: Date
     public var updatedAt: Date
@@ -22,7 +23,7 @@ public struct WorkPlanRow: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, kind, version
         case orgId = "org_id", areaId = "area_id", areaPath = "area_path", matterCode = "matter_code", generatedThrough = "generated_through"
-        case createdBy = "created_by", createdAt = "created_at", updatedAt = "updated_at"
+        case routeId = "route_id", createdBy = "created_by", createdAt = "created_at", updatedAt = "updated_at"
     }
 }
 
@@ -152,7 +153,7 @@ public struct WorkPlanStore: Sendable {
 
     public func create(_ terms: WorkPlanTerms, org: UUID, area: Area, by user: UUID, at now: Date) async throws -> WorkPlanRow {
         let row = WorkPlanRow(id: UUID(), orgId: org, areaId: area.id, areaPath: Area.encodePath(area.path), name: terms.name, kind: terms.kind.rawValue,
-                              matterCode: terms.matter, version: 1, generatedThrough: nil, createdBy: user, createdAt: now, updatedAt: now)
+                              matterCode: terms.matter, version: 1, generatedThrough: nil, routeId: terms.route, createdBy: user, createdAt: now, updatedAt: now)
         try await sql.insert(into: "work_plans").model(row, with: Self.encoder).run()
         try await insertVersion(row.id, WorkPlanVersion(number: 1, effectiveFrom: terms.starts, terms: terms, reason: nil), by: user, at: now)
         return row
@@ -182,9 +183,12 @@ public struct WorkPlanStore: Sendable {
         changed.kind = version.terms.kind.rawValue
         changed.matterCode = version.terms.matter
         changed.updatedAt = now
+        // The plan row keeps the newest version's route (a scan finds its round through it).
+        changed.routeId = version.terms.route
         if let through = plan.generatedThrough, through > back { changed.generatedThrough = back }
         try await sql.update("work_plans").set("version", to: changed.version).set("name", to: changed.name).set("kind", to: changed.kind)
-            .set("matter_code", to: changed.matterCode).set("generated_through", to: changed.generatedThrough).set("updated_at", to: now)
+            .set("matter_code", to: changed.matterCode).set("generated_through", to: changed.generatedThrough).set("route_id", to: changed.routeId)
+            .set("updated_at", to: now)
             .where("id", .equal, plan.id).run()
         return (changed, superseded)
     }
@@ -294,6 +298,14 @@ public struct WorkPlanStore: Sendable {
     }
 
     // MARK: Tasks
+
+    /// The rounds of a route on a day: tasks of its patrol plans, in window order.
+    public func rounds(route: UUID, on date: LocalDate) async throws -> [WorkTaskRow] {
+        let plans = try await sql.select().column("id").from("work_plans").where("route_id", .equal, route).all().map { try $0.decode(column: "id", as: UUID.self) }
+        guard !plans.isEmpty else { return [] }
+        return try await sql.select().column("*").from("work_tasks").where("plan_id", .in, plans).where("date", .equal, date.description)
+            .where("state", .notEqual, WorkTaskState.superseded.rawValue).orderBy("window_start").all(decoding: WorkTaskRow.self)
+    }
 
     /// A page of tasks in (date, window start, id) order, after `f.after` when given.
     public func tasks(_ scope: OperationsScope, _ f: TaskFilter) async throws -> [WorkTaskRow] {

@@ -1,0 +1,209 @@
+import CityStewardCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// A patrol route as stored, with its checkpoints in order.
+public struct PatrolRoute: Sendable, Equatable {
+    public var id: UUID
+    public var orgId: UUID
+    public var areaId: UUID
+    public var areaPath: String
+    public var name: String
+    public var createdAt: Date
+    public var checkpoints: [Checkpoint]
+}
+
+struct PatrolRouteRow: Codable, Sendable {
+    var id: UUID
+    var orgId: UUID
+    var areaId: UUID
+    var areaPath: String
+    var name: String
+    var createdBy: UUID
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case orgId = "org_id", areaId = "area_id", areaPath = "area_path", createdBy = "created_by", createdAt = "created_at"
+    }
+}
+
+struct CheckpointRow: Codable, Sendable {
+    var id: UUID
+    var routeId: UUID
+    var code: String
+    var name: String
+    var lat: Double
+    var long: Double
+    var radius: Int
+    var seq: Int
+    var dueWithin: Int?
+    var photoRequired: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, code, name, lat, long, radius, seq
+        case routeId = "route_id", dueWithin = "due_within", photoRequired = "photo_required"
+    }
+
+    var checkpoint: Checkpoint {
+        Checkpoint(id: id, code: code, name: name, position: GeoPoint(lat: lat, long: long), radiusMetres: radius, order: seq, dueWithinMinutes: dueWithin, photoRequired: photoRequired)
+    }
+}
+
+/// A check-in as stored.
+public struct CheckinRow: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var checkpointId: UUID
+    public var routeId: UUID
+    public var orgId: UUID
+    public var areaPath: String
+    public var taskId: UUID?
+    public var userId: UUID
+    public var serverTime: Date
+    public var deviceTime: Date?
+    public var lat: Double?
+    public var long: Double?
+    public var accuracy: Double?
+    /// Comma-separated `CheckinFlag`s; empty when nothing looked wrong.
+    public var flags: String
+    public var idempotencyKey: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, lat, long, accuracy, flags
+        case checkpointId = "checkpoint_id", routeId = "route_id", orgId = "org_id", areaPath = "area_path", taskId = "task_id", userId = "user_id"
+        case serverTime = "server_time", deviceTime = "device_time", idempotencyKey = "idempotency_key"
+    }
+
+    public var flagSet: Set<CheckinFlag> { Set(flags.split(separator: ",").compactMap { CheckinFlag(rawValue: String($0)) }) }
+    public var position: GeoPoint? { lat.flatMap { la in long.map { GeoPoint(lat: la, long: $0) } } }
+    public var recorded: RecordedCheckin { RecordedCheckin(checkpointID: checkpointId, position: position, serverTime: serverTime) }
+}
+
+/// A check-in to store: where and when, by whom, in which round, with its flags.
+public struct NewCheckin: Sendable {
+    public var checkpoint: Checkpoint
+    public var route: PatrolRoute
+    public var task: UUID?
+    public var user: UUID
+    public var report: CheckinReport
+    public var flags: Set<CheckinFlag>
+    public var idempotencyKey: String?
+
+    public init(checkpoint: Checkpoint, route: PatrolRoute, task: UUID?, user: UUID, report: CheckinReport, flags: Set<CheckinFlag>, idempotencyKey: String?) {
+        (self.checkpoint, self.route, self.task, self.user, self.report, self.flags, self.idempotencyKey) = (checkpoint, route, task, user, report, flags, idempotencyKey)
+    }
+}
+
+public struct PatrolStore: Sendable {
+    let db: any Database
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    public init(db: any Database) {
+        self.db = db
+    }
+
+    public static let routeNotFound = DomainError.notFound(zh: "没有这条巡更路线", en: "no such patrol route")
+    public static let checkpointNotFound = DomainError.notFound(zh: "没有这个巡更点", en: "no such checkpoint")
+    static let encoder = SQLQueryEncoder(nilEncodingStrategy: .asNil)
+
+    public func create(_ t: PatrolRouteTerms, org: UUID, area: Area, by user: UUID, at now: Date) async throws -> PatrolRoute {
+        let row = PatrolRouteRow(id: UUID(), orgId: org, areaId: area.id, areaPath: Area.encodePath(area.path), name: t.name, createdBy: user, createdAt: now)
+        try await sql.insert(into: "patrol_routes").model(row, with: Self.encoder).run()
+        let points = t.checkpoints.map {
+            CheckpointRow(id: $0.id, routeId: row.id, code: $0.code, name: $0.name, lat: $0.position.lat, long: $0.position.long, radius: $0.radiusMetres,
+                          seq: $0.order, dueWithin: $0.dueWithinMinutes, photoRequired: $0.photoRequired)
+        }
+        for chunk in stride(from: 0, to: points.count, by: 100).map({ Array(points[$0..<min($0 + 100, points.count)]) }) {
+            try await sql.insert(into: "checkpoints").models(chunk, with: Self.encoder).run()
+        }
+        return PatrolRoute(id: row.id, orgId: org, areaId: area.id, areaPath: row.areaPath, name: t.name, createdAt: now, checkpoints: t.checkpoints)
+    }
+
+    private func withCheckpoints(_ rows: [PatrolRouteRow]) async throws -> [PatrolRoute] {
+        guard !rows.isEmpty else { return [] }
+        var points: [UUID: [Checkpoint]] = [:]
+        for chunk in stride(from: 0, to: rows.count, by: 500).map({ Array(rows[$0..<min($0 + 500, rows.count)]) }) {
+            for p in try await sql.select().column("*").from("checkpoints").where("route_id", .in, chunk.map(\.id)).orderBy("seq").all(decoding: CheckpointRow.self) {
+                points[p.routeId, default: []].append(p.checkpoint)
+            }
+        }
+        return rows.map { PatrolRoute(id: $0.id, orgId: $0.orgId, areaId: $0.areaId, areaPath: $0.areaPath, name: $0.name, createdAt: $0.createdAt, checkpoints: points[$0.id] ?? []) }
+    }
+
+    /// The routes in scope, by village and name.
+    public func routes(_ scope: OperationsScope) async throws -> [PatrolRoute] {
+        let q = sql.select().column("*").from("patrol_routes")
+        switch scope {
+        case .all: break
+        case .nothing, .department: return []   // routes are the steward's own work, done under no matter
+        case .steward(let org): q.where("org_id", .equal, org)
+        case .areas:
+            guard try await WorkPlanStore(db: db).scoped(q, scope) else { return [] }
+        }
+        return try await withCheckpoints(q.orderBy("area_path").orderBy("name").limit(5_000).all(decoding: PatrolRouteRow.self))
+    }
+
+    public func route(_ id: UUID, _ scope: OperationsScope) async throws -> PatrolRoute {
+        guard let found = try await routes(scope).first(where: { $0.id == id }) else { throw Self.routeNotFound }
+        return found
+    }
+
+    /// The route a checkpoint's code belongs to, and the checkpoint.
+    public func checkpoint(code: String) async throws -> (PatrolRoute, Checkpoint)? {
+        guard let point = try await sql.select().column("*").from("checkpoints").where("code", .equal, code).first(decoding: CheckpointRow.self),
+              let row = try await sql.select().column("*").from("patrol_routes").where("id", .equal, point.routeId).first(decoding: PatrolRouteRow.self),
+              let route = try await withCheckpoints([row]).first else { return nil }
+        return (route, point.checkpoint)
+    }
+
+    public func checkin(idempotencyKey: String) async throws -> CheckinRow? {
+        try await sql.select().column("*").from("checkins").where("idempotency_key", .equal, idempotencyKey).first(decoding: CheckinRow.self)
+    }
+
+    /// A round's check-ins in the order made.
+    public func checkins(task: UUID) async throws -> [CheckinRow] {
+        try await sql.select().column("*").from("checkins").where("task_id", .equal, task).orderBy("server_time").orderBy("id").all(decoding: CheckinRow.self)
+    }
+
+    /// Check-ins of many rounds, by round.
+    public func checkins(tasks: [UUID]) async throws -> [UUID: [CheckinRow]] {
+        var out: [UUID: [CheckinRow]] = [:]
+        for chunk in stride(from: 0, to: tasks.count, by: 500).map({ Array(tasks[$0..<min($0 + 500, tasks.count)]) }) where !chunk.isEmpty {
+            for row in try await sql.select().column("*").from("checkins").where("task_id", .in, chunk).orderBy("server_time").all(decoding: CheckinRow.self) {
+                out[row.taskId!, default: []].append(row)
+            }
+        }
+        return out
+    }
+
+    /// The latest check-ins at a route (newest first), flagged only if asked.
+    public func recent(route: UUID, flaggedOnly: Bool = false, limit: Int = 50) async throws -> [CheckinRow] {
+        let q = sql.select().column("*").from("checkins").where("route_id", .equal, route)
+        if flaggedOnly { q.where("flags", .notEqual, "") }
+        return try await q.orderBy("server_time", .descending).limit(limit).all(decoding: CheckinRow.self)
+    }
+
+    public func insert(_ c: NewCheckin, at now: Date) async throws -> CheckinRow {
+        let row = CheckinRow(id: UUID(), checkpointId: c.checkpoint.id, routeId: c.route.id, orgId: c.route.orgId, areaPath: c.route.areaPath, taskId: c.task,
+                             userId: c.user, serverTime: now, deviceTime: c.report.deviceTime, lat: c.report.position?.lat, long: c.report.position?.long,
+                             accuracy: c.report.accuracy, flags: c.flags.sorted().map(\.rawValue).joined(separator: ","), idempotencyKey: c.idempotencyKey)
+        try await sql.insert(into: "checkins").model(row, with: Self.encoder).run()
+        return row
+    }
+
+    /// Flagged check-ins and all check-ins in scope from `from`, by village: for the oversight figures.
+    public func checkinTallies(_ scope: OperationsScope, since: Date) async throws -> [(areaPath: String, total: Int, flagged: Int)] {
+        let q = sql.select().column("area_path").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .column(SQLFunction("SUM", args: SQLRaw("CASE WHEN flags <> '' THEN 1 ELSE 0 END")), as: "flagged").from("checkins")
+        switch scope {
+        case .all: break
+        case .nothing, .department: return []
+        case .steward(let org): q.where("org_id", .equal, org)
+        case .areas: guard try await WorkPlanStore(db: db).scoped(q, scope) else { return [] }
+        }
+        return try await q.where("server_time", .greaterThanOrEqual, since).groupBy("area_path").all().map {
+            (try $0.decode(column: "area_path", as: String.self), try $0.decode(column: "n", as: Int.self), try $0.decode(column: "flagged", as: Int?.self) ?? 0)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import Vapor
+
+/// A patrol route walked on a phone (issue 18 §3): the dispatcher draws the route, a patrol plan makes today's round,
+/// the patroller scans each checkpoint — one from outside its radius, flagged, not refused — and the round is done
+/// with the last one; a resent scan is stored once; another company's people find nothing.
+@Suite("Patrol routes and check-ins")
+struct PatrolTests {
+    @Test func thePatrollerWalksARoundAndTheSuspiciousScanIsFlagged() async throws {
+        try await withTestApp { app in
+            let dispatcher = bearer(try await token(app, "steward-dispatch"))
+            let patrol = bearer(try await token(app, "steward-patrol"))
+            let patrolUser = try #require(try await DirectoryStore(db: app.db).user(username: "steward-patrol"))
+            let areas = try await send(app, .GET, "/api/v1/areas?kind=village", headers: dispatcher)
+            let code = try #require((areas.json["items"] as? [[String: Any]])?.compactMap { $0["code"] as? String }.sorted().first)
+            let village = try #require(try await AreaStore(db: app.db).find(code: code))
+            let centre = try #require(village.centre ?? village.shape?.boundingBox?.centre)
+            let points = [centre, centre.offset(eastMetres: 120, northMetres: 0), centre.offset(eastMetres: 120, northMetres: 120)]
+
+            // The route: refused whole first (a point far outside the village), then made; each checkpoint has a code.
+            let far = try await send(app, .POST, "/api/v1/patrol-routes", headers: dispatcher,
+                                     json: ["name": "夜间巡更", "area": code, "checkpoints": [["name": "东门", "lat": 23.5, "long": 114.0]]])
+            #expect(far.status == .unprocessableEntity && far.json["field"] as? String == "checkpoints[0].position", "\(far.text)")
+            #expect(try await send(app, .POST, "/api/v1/patrol-routes", headers: patrol, json: ["name": "x", "area": code]).status == .forbidden)
+            let made = try await send(app, .POST, "/api/v1/patrol-routes", headers: dispatcher,
+                                      json: ["name": "夜间巡更", "area": code, "checkpoints": points.enumerated().map { ["name": "点\($0.offset + 1)", "lat": $0.element.lat, "long": $0.element.long, "radius": 25] }])
+            #expect(made.status == .created, "\(made.text)")
+            let route = try #require(made.json["route"] as? [String: Any])
+            let routeID = try #require(route["id"] as? String)
+            let codes = try #require((route["checkpoints"] as? [[String: Any]])?.compactMap { $0["code"] as? String })
+            #expect(codes.count == 3 && Set(codes).count == 3)
+
+            // A patrol plan on it: one round 09:00–12:00 today for the patroller.
+            let plan = try await send(app, .POST, "/api/v1/work-plans", headers: dispatcher,
+                                      json: ["name": "日间巡更", "kind": "patrol", "area": code, "repeats": "days", "every": 1, "holidays": "keep", "windowStart": "09:00",
+                                             "windowEnd": "12:00", "starts": "2026-11-18", "assignee": "person:\(patrolUser.id.uuidString)", "route": routeID])
+            #expect(plan.status == .created && (plan.json["plan"] as? [String: Any])?["route"] as? String == routeID, "\(plan.text)")
+            let cleaning = try await send(app, .POST, "/api/v1/work-plans", headers: dispatcher,
+                                          json: ["name": "x", "kind": "cleaning", "area": code, "repeats": "days", "every": 1, "holidays": "keep", "windowStart": "09:00",
+                                                 "windowEnd": "12:00", "starts": "2026-11-18", "route": routeID])
+            #expect(cleaning.status == .unprocessableEntity && cleaning.json["field"] as? String == "route")
+
+            // 10:00: the first checkpoint, in place; the round starts.
+            func scan(_ i: Int, at p: GeoPoint, key: String, after minutes: Double) async throws -> Reply {
+                app.testClock.set(testStart.addingTimeInterval(minutes * 60))
+                return try await send(app, .POST, "/api/v1/checkins", headers: patrol.merging(["Idempotency-Key": key]),
+                                      json: ["checkpoint": codes[i], "lat": p.lat, "long": p.long, "accuracy": 6, "deviceTime": UTCTime.iso(app.clock.now)])
+            }
+            let first = try await scan(0, at: points[0].offset(eastMetres: 5, northMetres: 0), key: "a1", after: 0)
+            #expect(first.status == .created && (first.json["checkin"] as? [String: Any])?["flags"] as? [String] == [], "\(first.text)")
+            let round = try #require(first.json["round"] as? [String: Any])
+            #expect((round["task"] as? [String: Any])?["state"] as? String == "started" && (round["progress"] as? [String: Any])?["visited"] as? Int == 1)
+            // The same scan resent (poor signal): the stored one, 200.
+            let again = try await scan(0, at: points[0], key: "a1", after: 1)
+            #expect(again.status == .ok && (again.json["checkin"] as? [String: Any])?["id"] as? String == (first.json["checkin"] as? [String: Any])?["id"] as? String)
+            // The second from 80 m away: outside its 25 m radius — flagged, recorded.
+            let second = try await scan(1, at: points[1].offset(eastMetres: 80, northMetres: 0), key: "a2", after: 5)
+            #expect(second.status == .created && (second.json["checkin"] as? [String: Any])?["flags"] as? [String] == ["outsideRadius"], "\(second.text)")
+            // The third: the round is done.
+            let third = try await scan(2, at: points[2], key: "a3", after: 10)
+            let progress = try #require((third.json["round"] as? [String: Any])?["progress"] as? [String: Any])
+            #expect(progress["complete"] as? Bool == true && progress["flagged"] as? Int == 1, "\(third.text)")
+            #expect(((third.json["round"] as? [String: Any])?["task"] as? [String: Any])?["state"] as? String == "done")
+
+            // The dispatcher reads the route: today's round complete, the flagged scan first among the latest.
+            let detail = try await send(app, .GET, "/api/v1/patrol-routes/\(routeID)", headers: dispatcher)
+            #expect((detail.json["rounds"] as? [[String: Any]])?.first.flatMap { ($0["progress"] as? [String: Any])?["percent"] as? Double } == 100)
+            #expect((detail.json["recent"] as? [[String: Any]])?.count == 3)
+            // Others: another street's officer does not find the route; a resident scans nothing.
+            #expect(try await send(app, .GET, "/api/v1/patrol-routes/\(routeID)", headers: bearer(try await token(app, "street-guanlan"))).status == .notFound)
+            #expect(try await send(app, .POST, "/api/v1/checkins", headers: bearer(try await token(app, "resident-demo")), json: ["checkpoint": codes[0]]).status == .forbidden)
+            #expect(try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": "NOPE1234"]).status == .notFound)
+            #expect(try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": codes[0], "lat": 95, "long": 114]).status == .badRequest)
+
+            // On the phone: the checkpoint's page and its form; a scan without a position is recorded, flagged.
+            let (cookie, _) = try await webLogin(app, "steward-patrol")
+            let page = try await send(app, .GET, "/k/\(codes[1])", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("/js/checkin.js") && page.text.contains("action=\"/k/\(codes[1])\""), "\(page.status)")
+            let key = try #require(page.text.range(of: "name=\"key\" value=\"").map { String(page.text[$0.upperBound...].prefix(36)) })
+            for _ in 0..<2 {
+                let sent = try await send(app, .POST, "/k/\(codes[1])", headers: ["Cookie": cookie], form: ["_csrf": try #require(page.csrfToken), "key": key])
+                #expect(sent.status == .seeOther && sent.location?.hasPrefix("/k/\(codes[1])?done=") == true)
+                let shown = try await send(app, .GET, try #require(sent.location), headers: ["Cookie": cookie])
+                #expect(shown.text.contains("无定位"), "the page shows the flag")
+            }
+            let stored = try await PatrolStore(db: app.db).recent(route: try #require(UUID(uuidString: routeID)))
+            #expect(stored.count == 4, "the form sent twice is one check-in")
+            let sheet = try await send(app, .GET, "/patrol-routes/\(routeID)/codes", headers: ["Cookie": try await webLogin(app, "steward-dispatch").cookie])
+            #expect(sheet.status == .ok && sheet.text.components(separatedBy: "<svg").count == 4 && sheet.text.contains("/k/\(codes[2])"))
+        }
+    }
+}
