@@ -123,7 +123,7 @@ struct AccessibilitySweepTests {
                                 "/houses?building=\(resident.buildingCode)", "/houses/\(house.id.uuidString.lowercased())",
                                 "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())",
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
-                                "/k/\(route.checkpoints[0].code)"]
+                                "/k/\(route.checkpoints[0].code)", "/notifications"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -594,13 +594,15 @@ struct CasesAPIController: RouteCollection {
         var caseId: UUID?
         var createdAt: String
         var sentAt: String?
+        /// Whether the caller has read it (each person of an organisation reads its notices on their own).
+        var read: Bool
     }
 
     @Sendable func notifications(req: Request) async throws -> [NotificationResponse] {
-        let actor = try req.require(.casesRead)
-        return try await req.cases.notifications(orgID: actor.org?.id, userID: actor.user.id).map {
+        let inbox = try await NotificationsController.inbox(req)
+        return inbox.rows.map {
             NotificationResponse(id: $0.id, kind: $0.kind, text: req.language == .en ? $0.textEn : $0.textZh, caseId: $0.caseId,
-                                 createdAt: Timestamp.iso($0.createdAt), sentAt: Timestamp.iso($0.sentAt))
+                                 createdAt: Timestamp.iso($0.createdAt), sentAt: Timestamp.iso($0.sentAt), read: inbox.read.contains($0.id))
         }
     }
 }

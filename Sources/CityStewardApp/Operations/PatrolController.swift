@@ -166,7 +166,8 @@ struct PatrolController: RouteCollection {
         var lat: Double?
         var long: Double?
         var accuracy: Double?
-        var deviceTime: Date?
+        /// ISO 8601 with its offset; empty: not given.
+        var deviceTime: String?
     }
 
     static func report(lat: Double?, long: Double?, accuracy: Double?, deviceTime: Date?) throws -> CheckinReport {
@@ -195,7 +196,14 @@ struct PatrolController: RouteCollection {
         let b = try req.content.decode(CheckinBody.self)
         let key = req.headers.first(name: "Idempotency-Key").flatMap { $0.isEmpty ? nil : $0 }
         if let key, key.count > 100 { throw DomainError.invalid("Idempotency-Key", zh: "Idempotency-Key 不超过 100 个字符", en: "Idempotency-Key is at most 100 characters") }
-        let scan = try await PatrolService(req: req).checkIn(code: b.checkpoint, report: try Self.report(lat: b.lat, long: b.long, accuracy: b.accuracy, deviceTime: b.deviceTime),
+        var device: Date?
+        if let text = b.deviceTime, !text.isEmpty {
+            guard let date = Open311Projection.parseDatetime(text) else {
+                throw DomainError.invalid("deviceTime", zh: "deviceTime 应为带时区的 ISO 8601 时间", en: "deviceTime is an ISO 8601 time with its offset")
+            }
+            device = date
+        }
+        let scan = try await PatrolService(req: req).checkIn(code: b.checkpoint, report: try Self.report(lat: b.lat, long: b.long, accuracy: b.accuracy, deviceTime: device),
                                                              idempotencyKey: key)
         return try await Self.answer(req, scan).encodeResponse(status: scan.created ? .created : .ok, for: req)
     }

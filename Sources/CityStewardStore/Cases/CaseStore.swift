@@ -264,6 +264,21 @@ public struct CaseStore: Sendable {
         return rows.filter { seen.insert($0.id).inserted }.sorted { $0.createdAt > $1.createdAt }.prefix(limit).map { $0 }
     }
 
+    /// Which of `ids` the user has read.
+    public func readNotifications(user: UUID, among ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await sql.select().column("notification_id").from("notification_reads").where("user_id", .equal, user)
+            .where("notification_id", .in, ids).all().map { try $0.decode(column: "notification_id", as: UUID.self) })
+    }
+
+    /// Marks notifications read by the user (again: no change).
+    public func markNotificationsRead(user: UUID, ids: [UUID], at now: Date) async throws {
+        guard !ids.isEmpty else { return }
+        let insert = sql.insert(into: "notification_reads").columns("notification_id", "user_id", "read_at")
+        for id in Set(ids) { insert.values(SQLBind(id), SQLBind(user), SQLBind(now)) }
+        try await insert.ignoringConflicts(with: ["user_id", "notification_id"]).run()
+    }
+
     /// Outbox rows not yet handed to a notifier, oldest first, skipping those that failed `maxAttempts` times.
     public func unsentNotifications(limit: Int = 100, maxAttempts: Int = 10) async throws -> [NotificationRow] {
         try await sql.select().column("*").from("notifications").where("sent_at", .is, SQLLiteral.null)

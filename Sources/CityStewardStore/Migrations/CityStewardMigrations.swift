@@ -47,5 +47,6 @@ public enum CityStewardMigrations {
         CreateHotlinePushes(),
         CreateOperations(),
         CreatePatrolRoutes(),
+        CreateNotificationReads(),
     ]
 }
