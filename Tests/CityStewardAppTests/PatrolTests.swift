@@ -71,6 +71,12 @@ struct PatrolTests {
             let detail = try await send(app, .GET, "/api/v1/patrol-routes/\(routeID)", headers: dispatcher)
             #expect((detail.json["rounds"] as? [[String: Any]])?.first.flatMap { ($0["progress"] as? [String: Any])?["percent"] as? Double } == 100)
             #expect((detail.json["recent"] as? [[String: Any]])?.count == 3)
+            // The oversight figures: one round, complete, every checkpoint visited, one of three check-ins flagged.
+            let figures = try await send(app, .GET, "/api/v1/operations/completion?from=2026-11-18&through=2026-11-18", headers: bearer(try await token(app, "district-admin")))
+            let patrolRow = try #require((figures.json["patrol"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == code }, "\(figures.text)")
+            #expect(patrolRow["rounds"] as? Int == 1 && patrolRow["roundsComplete"] as? Int == 1 && patrolRow["checkpointsVisited"] as? Int == 3
+                    && patrolRow["checkpointsDue"] as? Int == 3 && patrolRow["missedCheckpoints"] as? Int == 0 && patrolRow["flagged"] as? Int == 1
+                    && patrolRow["checkins"] as? Int == 3, "\(patrolRow)")
             // Others: another street's officer does not find the route; a resident scans nothing.
             #expect(try await send(app, .GET, "/api/v1/patrol-routes/\(routeID)", headers: bearer(try await token(app, "street-guanlan"))).status == .notFound)
             #expect(try await send(app, .POST, "/api/v1/checkins", headers: bearer(try await token(app, "resident-demo")), json: ["checkpoint": codes[0]]).status == .forbidden)

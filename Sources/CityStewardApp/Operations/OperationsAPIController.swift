@@ -411,10 +411,31 @@ struct OperationsAPIController: RouteCollection {
         var onTimeRate: Double?
     }
 
+    struct PatrolFigure: Content {
+        var area: AreaRef
+        var rounds: Int
+        var roundsComplete: Int
+        var checkpointsDue: Int
+        var checkpointsVisited: Int
+        /// Checkpoints not scanned in rounds whose window has closed.
+        var missedCheckpoints: Int
+        var checkins: Int
+        var flagged: Int
+    }
+
     struct Completion: Content {
         var from: String
         var through: String
         var rows: [CompletionRow]
+        /// Patrol rounds per village (from patrol plans with a route).
+        var patrol: [PatrolFigure]
+    }
+
+    static func patrol(_ tallies: [OperationsService.PatrolTally], _ names: Names) -> [PatrolFigure] {
+        tallies.map {
+            PatrolFigure(area: names.area($0.area), rounds: $0.rounds, roundsComplete: $0.roundsComplete, checkpointsDue: $0.checkpointsDue,
+                         checkpointsVisited: $0.checkpointsVisited, missedCheckpoints: $0.missedCheckpoints, checkins: $0.checkins, flagged: $0.flagged)
+        }.sorted { $0.area.code < $1.area.code }
     }
 
     static func completion(_ tallies: [CompletionTally], _ names: Names) -> [CompletionRow] {
@@ -444,7 +465,10 @@ struct OperationsAPIController: RouteCollection {
         let today = LocalDate.beijing(req.now)
         let from = try Self.date(req, "from") ?? LocalDate(year: today.year, month: today.month, day: 1)
         let through = try Self.date(req, "through") ?? today
-        let tallies = try await OperationsService(req: req).completion(from: from, through: through)
-        return Completion(from: from.description, through: through.description, rows: Self.completion(tallies, try await Names.load(req)))
+        let service = OperationsService(req: req)
+        let tallies = try await service.completion(from: from, through: through)
+        let names = try await Names.load(req)
+        return Completion(from: from.description, through: through.description, rows: Self.completion(tallies, names),
+                          patrol: Self.patrol(try await service.patrolFigures(from: from, through: through), names))
     }
 }

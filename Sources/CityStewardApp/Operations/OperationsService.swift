@@ -296,6 +296,35 @@ struct OperationsService {
         }
         return try await plans.completion(scope, from: from, through: through)
     }
+
+    /// Patrol figures per village over a period: rounds, rounds complete, checkpoints due and visited, checkpoints
+    /// missed in rounds whose window has closed, check-ins and flagged check-ins.
+    struct PatrolTally {
+        var area: UUID
+        var rounds = 0, roundsComplete = 0, checkpointsDue = 0, checkpointsVisited = 0, missedCheckpoints = 0, checkins = 0, flagged = 0
+    }
+
+    func patrolFigures(from: LocalDate, through: LocalDate) async throws -> [PatrolTally] {
+        let (_, scope) = try actor()
+        let rounds = try await plans.rounds(scope, from: from, through: through)
+        let patrol = PatrolStore(db: req.db)
+        let sizes = try await patrol.checkpointCounts(routes: Array(Set(rounds.map(\.route))))
+        let tallies = try await patrol.roundTallies(tasks: rounds.map(\.task.id))
+        var out: [UUID: PatrolTally] = [:]
+        for (task, route) in rounds {
+            var t = out[task.areaId] ?? PatrolTally(area: task.areaId)
+            let total = sizes[route] ?? 0, scanned = tallies[task.id]
+            t.rounds += 1
+            t.checkpointsDue += total
+            t.checkpointsVisited += min(scanned?.visited ?? 0, total)
+            if total > 0, (scanned?.visited ?? 0) >= total { t.roundsComplete += 1 }
+            if task.windowEnd < req.now { t.missedCheckpoints += max(total - (scanned?.visited ?? 0), 0) }
+            t.checkins += scanned?.checkins ?? 0
+            t.flagged += scanned?.flagged ?? 0
+            out[task.areaId] = t
+        }
+        return Array(out.values)
+    }
 }
 
 /// Making the plans' tasks as far ahead as needed, and marking missed the ones nobody did — run by the

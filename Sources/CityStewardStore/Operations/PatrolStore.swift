@@ -206,4 +206,32 @@ public struct PatrolStore: Sendable {
             (try $0.decode(column: "area_path", as: String.self), try $0.decode(column: "n", as: Int.self), try $0.decode(column: "flagged", as: Int?.self) ?? 0)
         }
     }
+
+    /// Per round: the distinct checkpoints scanned, the check-ins and the flagged ones.
+    public func roundTallies(tasks: [UUID]) async throws -> [UUID: (visited: Int, checkins: Int, flagged: Int)] {
+        var out: [UUID: (visited: Int, checkins: Int, flagged: Int)] = [:]
+        for chunk in stride(from: 0, to: tasks.count, by: 500).map({ Array(tasks[$0..<min($0 + 500, tasks.count)]) }) where !chunk.isEmpty {
+            let rows = try await sql.select().column("task_id")
+                .column(SQLFunction("COUNT", args: SQLDistinct(SQLIdentifier("checkpoint_id"))), as: "visited")
+                .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+                .column(SQLFunction("SUM", args: SQLRaw("CASE WHEN flags <> '' THEN 1 ELSE 0 END")), as: "flagged")
+                .from("checkins").where("task_id", .in, chunk).groupBy("task_id").all()
+            for row in rows {
+                out[try row.decode(column: "task_id", as: UUID.self)] = (try row.decode(column: "visited", as: Int.self), try row.decode(column: "n", as: Int.self),
+                                                                         try row.decode(column: "flagged", as: Int?.self) ?? 0)
+            }
+        }
+        return out
+    }
+
+    /// How many checkpoints each route has.
+    public func checkpointCounts(routes: [UUID]) async throws -> [UUID: Int] {
+        guard !routes.isEmpty else { return [:] }
+        var out: [UUID: Int] = [:]
+        for row in try await sql.select().column("route_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("checkpoints")
+            .where("route_id", .in, routes).groupBy("route_id").all() {
+            out[try row.decode(column: "route_id", as: UUID.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return out
+    }
 }

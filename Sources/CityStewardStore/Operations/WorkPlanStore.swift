@@ -368,6 +368,23 @@ public struct WorkPlanStore: Sendable {
         return rows.count
     }
 
+    /// Patrol rounds (tasks of plans with a route) due from `from` through `through` in scope, with their route.
+    public func rounds(_ scope: OperationsScope, from: LocalDate, through: LocalDate) async throws -> [(task: WorkTaskRow, route: UUID)] {
+        let q = sql.select().column("*").from("work_tasks")
+        guard try await scoped(q, scope, tasks: true) else { return [] }
+        let tasks = try await q.where("kind", .equal, WorkKind.patrol.rawValue).where("date", .greaterThanOrEqual, from.description)
+            .where("date", .lessThanOrEqual, through.description).where("state", .notEqual, WorkTaskState.superseded.rawValue)
+            .limit(200_000).all(decoding: WorkTaskRow.self)
+        let plans = Array(Set(tasks.map(\.planId)))
+        var routes: [UUID: UUID] = [:]
+        for chunk in stride(from: 0, to: plans.count, by: 500).map({ Array(plans[$0..<min($0 + 500, plans.count)]) }) where !chunk.isEmpty {
+            for row in try await sql.select().column("id").column("route_id").from("work_plans").where("id", .in, chunk).all() {
+                if let route = try row.decode(column: "route_id", as: UUID?.self) { routes[try row.decode(column: "id", as: UUID.self)] = route }
+            }
+        }
+        return tasks.compactMap { t in routes[t.planId].map { (t, $0) } }
+    }
+
     /// Tasks due from `from` through `through` in scope, by village, kind and state, with how many were done in their window.
     public func completion(_ scope: OperationsScope, from: LocalDate, through: LocalDate) async throws -> [CompletionTally] {
         let q = sql.select().column("area_id").column("kind").column("state")
