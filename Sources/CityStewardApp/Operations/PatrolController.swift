@@ -177,7 +177,7 @@ struct PatrolController: RouteCollection {
             guard p.isValidWGS84 else { throw DomainError.invalid("lat", zh: "纬度、经度应为 WGS84 数值", en: "latitude and longitude are WGS84 numbers") }
             position = p
         } else if lat != nil || long != nil {
-            throw DomainError.invalid(lat == nil ? "lat" : "long", zh: "纬度和经度须同时提供", en: "give both latitude and longitude")
+            throw DomainError.refused(lat == nil ? "lat" : "long", zh: "纬度和经度须同时提供", en: "give both latitude and longitude")
         }
         if let accuracy, !(accuracy >= 0 && accuracy <= 100_000) {
             throw DomainError.invalid("accuracy", zh: "定位精度为 0~100000 米", en: "the accuracy is 0 to 100,000 metres")
