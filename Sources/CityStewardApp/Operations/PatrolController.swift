@@ -331,11 +331,11 @@ struct PatrolController: RouteCollection {
         let names = try await Names.load(req)
         var round: RoundView?
         if let r = try await service.round(of: found.route, for: found.worker, now: req.now) {
-            round = RoundView(task: .init(r, names, now: req.now), progress: ProgressView(service.progress(found.route, try await PatrolStore(db: req.db).checkins(task: r.id))))
+            round = RoundView(task: .init(r, names, now: req.now), progress: ProgressView(try await service.progress(found.route, task: r.id)))
         }
         var done: CheckinView?
         if let id = try req.query.get(String?.self, at: "done").flatMap(UUID.init(uuidString:)),
-           let row = try await PatrolStore(db: req.db).recent(route: found.route.id, limit: 200).first(where: { $0.id == id && $0.userId == found.worker.userID }) {
+           let row = try await PatrolStore(db: req.db).checkin(id), row.routeId == found.route.id, row.userId == found.worker.userID {
             done = CheckinView(row, found.route, names)
         }
         let page = ScanPage(page: PageChrome(request: req, title: found.checkpoint.name), code: found.checkpoint.code, checkpoint: found.checkpoint.name,

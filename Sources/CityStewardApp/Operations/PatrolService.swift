@@ -93,6 +93,11 @@ struct PatrolService {
         RoundProgress(route: route.checkpoints, checkins: checkins.map { ($0.checkpointId, $0.flagSet) })
     }
 
+    func progress(_ route: PatrolRoute, task: UUID) async throws -> RoundProgress {
+        let state = try await store.roundState(task: task)
+        return RoundProgress(route: route.checkpoints, visited: state.visited, flagged: state.flagged)
+    }
+
     /// Records a scan. The same idempotency key again answers the check-in already stored.
     func checkIn(code: String, report: CheckinReport, idempotencyKey: String?) async throws -> Scan {
         let found = try await checkpoint(code: code)
@@ -102,20 +107,20 @@ struct PatrolService {
             var progress: RoundProgress?
             if let task = existing.taskId {
                 round = try await WorkPlanStore(db: req.db).task(task, .all)
-                progress = self.progress(found.route, try await store.checkins(task: task))
+                progress = try await self.progress(found.route, task: task)
             }
             return Scan(checkin: existing, checkpoint: found.checkpoint, route: found.route, round: round, progress: progress, created: false)
         }
         let now = req.now
         let round = try await round(of: found.route, for: found.worker, now: now)
-        let earlier = round == nil ? [] : try await store.checkins(task: round!.id)
-        let flags = CheckinAssessment.flags(report, at: found.checkpoint, route: found.route.checkpoints, earlier: earlier.map(\.recorded),
+        let state = round == nil ? (last: nil, visited: [], flagged: 0) : try await store.roundState(task: round!.id)
+        let flags = CheckinAssessment.flags(report, at: found.checkpoint, route: found.route.checkpoints, last: state.last?.recorded, visited: state.visited,
                                             window: round.map { ($0.windowStart, $0.windowEnd) }, now: now)
         // The round starts with its first scan and is done with its last checkpoint (flagged scans count: they are
         // evidence for the dispatcher to judge, not refusals).
         var next = round?.task
         if let r = round, r.task.state.isOpen {
-            let visited = Set(earlier.map(\.checkpointId) + [found.checkpoint.id])
+            let visited = state.visited.union([found.checkpoint.id])
             let action: WorkTaskAction? = visited.count == found.route.checkpoints.count ? .complete(note: nil) : (r.task.state == .scheduled ? .start : nil)
             if let action, case .success(let t) = WorkTaskWorkflow.apply(r.task, action, by: found.worker, now: now) { next = t }
         }
@@ -126,7 +131,7 @@ struct PatrolService {
             if let r = round, let n = changed, n != r.task { _ = try await WorkPlanStore(db: tx).save(n, was: r, at: now) }
             return (row, round == nil ? nil : try await WorkPlanStore(db: tx).task(round!.id, .all))
         }
-        let progress = round == nil ? nil : self.progress(found.route, try await store.checkins(task: round!.id))
+        let progress = round == nil ? nil : try await self.progress(found.route, task: round!.id)
         return Scan(checkin: stored, checkpoint: found.checkpoint, route: found.route, round: task, progress: progress, created: true)
     }
 }

@@ -159,6 +159,13 @@ public enum CheckinAssessment {
     /// (`earlier`, in the order made). `route` is the route's checkpoints in order.
     public static func flags(_ report: CheckinReport, at checkpoint: Checkpoint, route: [Checkpoint], earlier: [RecordedCheckin],
                              window: (start: Date, end: Date)?, now: Date) -> Set<CheckinFlag> {
+        flags(report, at: checkpoint, route: route, last: earlier.last, visited: Set(earlier.map(\.checkpointID)), window: window, now: now)
+    }
+
+    /// The same from what a round's state comes to: its last check-in and the checkpoints it visited (all a judgement
+    /// needs, so a scan reads two small things whatever the round holds).
+    public static func flags(_ report: CheckinReport, at checkpoint: Checkpoint, route: [Checkpoint], last: RecordedCheckin?, visited done: Set<UUID>,
+                             window: (start: Date, end: Date)?, now: Date) -> Set<CheckinFlag> {
         var flags: Set<CheckinFlag> = []
         if let p = report.position {
             let allowance = min(max(report.accuracy ?? 0, 0), maxAccuracyAllowance)
@@ -171,7 +178,7 @@ public enum CheckinAssessment {
             let dueBy = checkpoint.dueWithinMinutes.map { w.start.addingTimeInterval(Double($0 * 60)) } ?? w.end
             if now < w.start || now > min(dueBy, w.end) { flags.insert(.outsideWindow) }
         }
-        if let last = earlier.last {
+        if let last {
             if let p = report.position, let q = last.position {
                 let metres = p.distance(to: q)
                 let seconds = max(now.timeIntervalSince(last.serverTime), 1)
@@ -183,7 +190,6 @@ public enum CheckinAssessment {
             }
         }
         // In order: the next checkpoint not yet scanned in this round.
-        let done = Set(earlier.map(\.checkpointID))
         if let next = route.sorted(by: { $0.order < $1.order }).first(where: { !done.contains($0.id) }), next.id != checkpoint.id, !done.contains(checkpoint.id) {
             flags.insert(.outOfOrder)
         }
@@ -203,10 +209,13 @@ public struct RoundProgress: Sendable, Equatable {
     public var percent: Double { total == 0 ? 0 : (Double(visited) * 1000 / Double(total)).rounded() / 10 }
 
     public init(route: [Checkpoint], checkins: [(checkpointID: UUID, flags: Set<CheckinFlag>)]) {
-        let seen = Set(checkins.map(\.checkpointID))
+        self.init(route: route, visited: Set(checkins.map(\.checkpointID)), flagged: checkins.filter { !$0.flags.isEmpty }.count)
+    }
+
+    public init(route: [Checkpoint], visited seen: Set<UUID>, flagged: Int) {
         total = route.count
         visited = route.filter { seen.contains($0.id) }.count
-        flagged = checkins.filter { !$0.flags.isEmpty }.count
+        self.flagged = flagged
         missing = route.sorted { $0.order < $1.order }.filter { !seen.contains($0.id) }.map(\.name)
     }
 }

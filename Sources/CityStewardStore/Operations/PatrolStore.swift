@@ -157,6 +157,10 @@ public struct PatrolStore: Sendable {
         return (route, point.checkpoint)
     }
 
+    public func checkin(_ id: UUID) async throws -> CheckinRow? {
+        try await sql.select().column("*").from("checkins").where("id", .equal, id).first(decoding: CheckinRow.self)
+    }
+
     public func checkin(idempotencyKey: String) async throws -> CheckinRow? {
         try await sql.select().column("*").from("checkins").where("idempotency_key", .equal, idempotencyKey).first(decoding: CheckinRow.self)
     }
@@ -164,6 +168,19 @@ public struct PatrolStore: Sendable {
     /// A round's check-ins in the order made.
     public func checkins(task: UUID) async throws -> [CheckinRow] {
         try await sql.select().column("*").from("checkins").where("task_id", .equal, task).orderBy("server_time").orderBy("id").all(decoding: CheckinRow.self)
+    }
+
+    /// What judging the next scan of a round needs: its last check-in, the checkpoints it visited and how many of its
+    /// check-ins were flagged — read through the round's index, whatever the round holds.
+    public func roundState(task: UUID) async throws -> (last: CheckinRow?, visited: Set<UUID>, flagged: Int) {
+        let last = try await sql.select().column("*").from("checkins").where("task_id", .equal, task)
+            .orderBy("server_time", .descending).orderBy("id", .descending).limit(1).first(decoding: CheckinRow.self)
+        guard last != nil else { return (nil, [], 0) }
+        let visited = Set(try await sql.select().distinct().column("checkpoint_id").from("checkins").where("task_id", .equal, task).all()
+            .map { try $0.decode(column: "checkpoint_id", as: UUID.self) })
+        let flagged = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("checkins").where("task_id", .equal, task)
+            .where("flags", .notEqual, "").first()?.decode(column: "n", as: Int.self) ?? 0
+        return (last, visited, flagged)
     }
 
     /// Check-ins of many rounds, by round.
