@@ -67,5 +67,14 @@ await shoot("steward-patrol", "/patrol?lang=en", "patrol-phone-en.png", 390, 844
 await shoot("district-admin", "/taxonomy/06010?lang=zh-Hans", "taxonomy-edit.png", 1280, 900, false);
 await shoot("district-admin", "/directory/users?lang=zh-Hans", "directory-users.png", 1280, 900, false);
 await shoot("district-admin", "/directory/orgs?lang=en", "directory-orgs-en.png", 390, 844, true);
+// Operations (docs/operations.md): completion per village, a patrol route with its rounds, a checkpoint on the phone.
+const dispatchToken = (await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "steward-dispatch", password: "demo1234" }) })).json()).token;
+const routes = await (await fetch(`${base}/api/v1/patrol-routes`, { headers: { authorization: "Bearer " + dispatchToken } })).json();
+await shoot("steward-dispatch", "/operations?lang=zh-Hans", "operations.png", 1280, 1000, false);
+if (routes.length > 0) {
+  await shoot("steward-dispatch", `/patrol-routes/${routes[0].id.toLowerCase()}?lang=zh-Hans`, "patrol-route.png", 1280, 900, false);
+  await shoot("steward-patrol", `/k/${routes[0].checkpoints[0].code}?lang=en`, "checkpoint-phone-en.png", 390, 844, true);
+}
+await shoot("steward-patrol", "/notifications?lang=zh-Hans", "notifications-phone.png", 390, 844, true);
 ws.close();
 browser.kill();

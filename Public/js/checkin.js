@@ -12,6 +12,6 @@
     set("long", p.coords.longitude.toFixed(6));
     set("accuracy", String(Math.round(p.coords.accuracy)));
     status.textContent = "±" + Math.round(p.coords.accuracy) + " m";
-  }, function () { status.textContent = ""; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 });
+  }, function () { status.textContent = status.getAttribute("data-none") || ""; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 });
   form.addEventListener("submit", function () { set("deviceTime", String(Date.now())); });
 })();
