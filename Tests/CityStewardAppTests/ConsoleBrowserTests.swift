@@ -101,6 +101,8 @@ struct AccessibilitySweepTests {
             try await DemoFinance.load(app)
             _ = try await DemoDevices.load(app)
             try await DemoOperations.load(app)
+            try await DemoAssets.load(app)
+            let asset = try #require(try await AssetStore(db: app.db).list(.all, AssetFilter(condition: "damaged")).first)
             let plan = try #require(try await WorkPlanStore(db: app.db).plans(.all).first)
             let team = try #require(try await TeamStore(db: app.db).list(orgs: nil).first)
             let route = try #require(try await PatrolStore(db: app.db).routes(.all).first)
@@ -123,7 +125,8 @@ struct AccessibilitySweepTests {
                                 "/houses?building=\(resident.buildingCode)", "/houses/\(house.id.uuidString.lowercased())",
                                 "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())",
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
-                                "/k/\(route.checkpoints[0].code)", "/notifications"]
+                                "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
+                                "/assets/\(asset.id.uuidString.lowercased())"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

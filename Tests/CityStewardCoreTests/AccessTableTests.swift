@@ -198,4 +198,14 @@ struct AccessTableTests {
         #expect(OperationsAccess.scope(for: key) == .nothing && OperationsAccess.worker(key, stewardID: steward.id, teams: []) == nil)
         #expect(!OperationsAccess.mayPlan(key, stewardID: steward.id))
     }
+    @Test func assets() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], AssetAccess.mayEdit, "keep the asset register")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: false], AssetAccess.mayLinkCases, "link a case to its component")
+        #expect(AssetAccess.scope(for: actor(.districtAdmin)) == .all && AssetAccess.scope(for: actor(.auditor)) == .all)
+        #expect(AssetAccess.scope(for: actor(.streetOfficer)) == .areas([street]))
+        #expect(AssetAccess.scope(for: actor(.departmentOfficer)) == .ownerDepartment("LH-ZJJ"))
+        #expect(AssetAccess.scope(for: actor(.resident)) == .nothing && AssetAccess.scope(for: actor(.dataConsumer)) == .nothing)
+    }
 }

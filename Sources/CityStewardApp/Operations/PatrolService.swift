@@ -53,7 +53,7 @@ struct PatrolService {
         let (now, who) = (req.now, actor)
         return try await req.db.writeTransaction { tx in
             let made = try await PatrolStore(db: tx).create(terms, org: chosen.steward, area: chosen.area, by: who.user.id, at: now)
-            try await AuditStore(db: tx).append(action: AuditAction.planChanged.rawValue, subject: "route:\(made.id.uuidString.lowercased())",
+            try await AuditStore(db: tx).append(action: AuditAction.routeChanged.rawValue, subject: "route:\(made.id.uuidString.lowercased())",
                                                 detail: "patrol route \(terms.name): \(terms.checkpoints.count) checkpoints", actorID: who.user.id,
                                                 actorName: who.user.displayName, at: now)
             return made

@@ -137,6 +137,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: OperationsAPIController())
     try app.register(collection: OperationsWebController())
     try app.register(collection: PatrolController())
+    try app.register(collection: AssetsController())
     try app.register(collection: NotificationsController())
     try app.register(collection: AuthController())
     try app.register(collection: AreasAPIController())

@@ -26,6 +26,7 @@ struct PageChrome: Encodable {
     var canPatrol = false
     /// Whether the navigation shows operations (work plans, teams).
     var canSeeOperations = false
+    var canSeeAssets = false
     /// Whether the header links to one's own API keys (signed in, not with a key).
     var canOwnKeys = false
     var otherLanguageURL: String
@@ -48,6 +49,7 @@ struct PageChrome: Encodable {
             canSeeCases = actor.can(.casesRead)
             canPatrol = CaseAccess.mayPatrol(actor)
             canSeeOperations = OperationsAccess.scope(for: actor) != .nothing
+            canSeeAssets = AssetAccess.scope(for: actor) != .nothing && actor.role != .resident
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }
         let other: Language = language == .en ? .zhHans : .en

@@ -21,6 +21,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case retention
     case planChanged = "plan.changed"
     case teamChanged = "team.changed"
+    case routeChanged = "route.changed"
+    case assetChanged = "asset.changed"
+    case inspectionSigned = "inspection.signed"
 
     public var label: LocalizedText {
         switch self {
@@ -47,6 +50,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .retention: LocalizedText(zh: "到期数据清理", en: "Retention")
         case .planChanged: LocalizedText(zh: "作业计划变更", en: "Work plan changed")
         case .teamChanged: LocalizedText(zh: "班组变更", en: "Team changed")
+        case .routeChanged: LocalizedText(zh: "巡更路线变更", en: "Patrol route changed")
+        case .assetChanged: LocalizedText(zh: "部件登记变更", en: "Asset register changed")
+        case .inspectionSigned: LocalizedText(zh: "巡检签字确认", en: "Inspection signed")
         }
     }
 }

@@ -48,5 +48,6 @@ public enum CityStewardMigrations {
         CreateOperations(),
         CreatePatrolRoutes(),
         CreateNotificationReads(),
+        CreateAssets(),
     ]
 }

@@ -105,7 +105,7 @@ public struct TeamStore: Sendable {
         }
         for row in try await sql.select().distinct().column("area_id").column("steward_id").from("entrusted_matters")
             .where("valid_from", .lessThanOrEqual, instant)
-            .where { $0.where("valid_to", .is, SQLLiteral.null).orWhere("valid_to", .greaterThan, instant) }.all() {
+            .where(group: { $0.where("valid_to", .is, SQLLiteral.null).orWhere("valid_to", .greaterThan, instant) }).all() {
             let area = try row.decode(column: "area_id", as: UUID.self)
             if out[area] == nil { out[area] = try row.decode(column: "steward_id", as: UUID.self) }
         }
