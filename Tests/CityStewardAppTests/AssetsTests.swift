@@ -142,6 +142,10 @@ struct AssetsTests {
             let (cookie, _) = try await webLogin(app, "steward-dispatch")
             let list = try await send(app, .GET, "/assets?area=\(gridCode)", headers: ["Cookie": cookie])
             #expect(list.status == .ok && list.text.contains("pin-asset-good") && list.text.contains("/assets/\(id.lowercased())"), "\(list.text.prefix(400))")
+            // The same layer on the village's own map.
+            let village = try #require(try await AreaStore(db: app.db).find(code: gridCode)?.parentID)
+            let villagePage = try await send(app, .GET, "/areas/\(village.uuidString.lowercased())", headers: ["Cookie": cookie])
+            #expect(villagePage.status == .ok && villagePage.text.contains("pin-asset-good") && villagePage.text.contains("LD-009"))
             let refused = try await send(app, .POST, "/assets", headers: ["Cookie": cookie],
                                          form: ["_csrf": try #require(list.csrfToken), "code": "LD-010", "name": "路灯十号", "component": "01037", "lat": "91", "long": "\(c.long)"])
             #expect(refused.status == .unprocessableEntity && refused.text.contains("value=\"路灯十号\"") && refused.text.contains("asset-lat-error"))

@@ -224,8 +224,15 @@ struct AreasWebController: RouteCollection {
                 }
             }
         case .village:
+            // The asset layer: the village's registered components, a pin each, coloured by condition.
+            let assetScope = AssetAccess.scope(for: actor)
+            let assets = assetScope == .nothing ? [] : try await AssetStore(db: req.db).list(assetScope, AssetFilter(underPath: Area.encodePath(area.path), limit: 500))
+            let pins = assets.map { a in
+                AreaMap.Pin(position: a.position, style: "asset-\(a.condition)", label: "\(a.code) \(a.name) · \(a.conditionValue.label.text(language))",
+                            href: "/assets/\(a.id.uuidString.lowercased())")
+            }
             map = AreaMap.draw(subtree.filter { $0.kind == .grid || $0.kind == .building }.map { AreaMap.Item(area: $0, href: Self.href($0)) },
-                               outline: area.shape == nil ? nil : area, width: 800, language: language)
+                               outline: area.shape == nil ? nil : area, width: 800, language: language, pins: pins)
         default:
             // Streets, communities, the district: their villages and any grids held directly by a community.
             let communities = Set(subtree.filter { $0.kind == .community }.map(\.id))
