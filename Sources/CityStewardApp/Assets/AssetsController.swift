@@ -414,6 +414,19 @@ struct AssetsController: RouteCollection {
         var conditions: [Choice]
         var linkCase: String
         var cases: [CaseLine]
+        var inspections: [InspectionLine]
+        /// The inspection just signed (`?inspection=`), shown at the top.
+        var signed: InspectionLine?
+        var canInspect: Bool
+    }
+
+    struct InspectionLine: Encodable {
+        var id: String
+        var at: String
+        var by: String
+        var failed: Int
+        var failedItems: [String]
+        var cases: [String]
     }
 
     struct CaseLine: Encodable {
@@ -449,11 +462,18 @@ struct AssetsController: RouteCollection {
                      state: CaseState(rawValue: c.state)?.label.text(language) ?? c.state, reported: Timestamp.beijing(c.reportedAt),
                      closed: c.closedAt.map { Timestamp.beijing($0) })
         }
+        let users = Dictionary(uniqueKeysWithValues: try await DirectoryStore(db: req.db).users().map { ($0.id, $0.displayName) })
+        let inspections = try await InspectionStore(db: req.db).inspections(asset: asset.id).map { i in
+            InspectionLine(id: i.id.uuidString.lowercased(), at: Timestamp.beijing(i.signedAt), by: users[i.userId] ?? i.signature, failed: i.failed,
+                           failedItems: i.resultList.filter { !$0.passed }.map { "\($0.label)（\($0.value)）" }, cases: i.cases)
+        }
+        let signedID = ((try? req.query.get(String?.self, at: "inspection")) ?? nil)?.lowercased()
         let page = AssetPage(page: PageChrome(request: req, title: asset.name), detail: detail, map: svg,
                              canEdit: AssetAccess.mayEdit(actor), canLink: AssetAccess.mayLinkCases(actor), form: form, errors: errors,
                              components: names.sorted { $0.key < $1.key }.map { Choice(value: $0.key, label: "\($0.key) \($0.value)", selected: $0.key == form.component) },
                              conditions: AssetCondition.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.condition) },
-                             linkCase: linkCase, cases: lines)
+                             linkCase: linkCase, cases: lines, inspections: inspections, signed: inspections.first { $0.id == signedID },
+                             canInspect: OperationsAccess.scope(for: actor) != .nothing && actor.can(.casesWork))
         let response = try await req.page("asset", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response

@@ -7,7 +7,8 @@ import Vapor
 
 /// The demo register (once, when it is empty): in each village the steward serves, its four QR-coded facilities as
 /// components, with the cases already reported from their codes linked so their history and repair times show; and in
-/// the steward's first village six fire-equipment boxes and four street lights around the centre, one box damaged.
+/// the steward's first village six fire-equipment boxes and four street lights around the centre, one box damaged; and
+/// the monthly fire-equipment checklist.
 /// Synthetic.
 enum DemoAssets {
     @discardableResult
@@ -46,6 +47,23 @@ enum DemoAssets {
                                    position: grid.centre!.offset(eastMetres: Double(25 - i * 8), northMetres: Double(i * 7 - 15)),
                                    condition: i == 2 ? .worn : .good, maintainer: steward.code, installedOn: LocalDate(year: 2019, month: 11, day: 20))
             rows.append(store.make(terms, area: grid, by: nil, at: now))
+        }
+        // The demo district put the villages' fire equipment (the micro fire stations' boxes) under the steward's
+        // facility upkeep: class 01013 joins matter M-FAC-01, so its cases route to the steward where that is entrusted.
+        if let admin = try await DirectoryStore(db: app.db).user(username: "district-admin"), var fire = reference.taxonomy.eventCategory("01013"),
+           fire.matter == nil, reference.taxonomy.matter("M-FAC-01") != nil {
+            fire.matter = "M-FAC-01"
+            _ = try await TaxonomyStore(db: app.db).save(fire, editedBy: admin.id, note: "演示：村内微型消防站器材由城市管家维护", at: now)
+            app.caseReference.invalidate()
+        }
+        // The monthly fire-equipment check (消防器材月检) as a checklist for class 01013.
+        if try await InspectionStore(db: app.db).checklists(component: "01013").isEmpty {
+            _ = try await InspectionStore(db: app.db).create(ChecklistTerms(name: "消防器材月检", component: "01013", items: [
+                ChecklistItem(label: "灭火器压力表指针在绿区", kind: .passFail),
+                ChecklistItem(label: "灭火器压力", kind: .number, min: 1.0, max: 1.4, unit: "MPa"),
+                ChecklistItem(label: "箱门、标识和封签完好", kind: .passFail),
+                ChecklistItem(label: "备注", kind: .text),
+            ]), by: nil, at: now)
         }
         let (saving, linking) = (rows, links)
         try await app.db.writeTransaction { tx in

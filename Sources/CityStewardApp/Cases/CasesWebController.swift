@@ -270,6 +270,10 @@ struct CasesWebController: RouteCollection {
         var revision: Int
         var provisional: Bool
         var position: String
+        /// Who within the responsible organisation has it (a team or a person), and the choices when the caller gives it out.
+        var assignee: String?
+        var assignChoices: [Choice]
+        var asset: Choice?
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -351,7 +355,7 @@ struct CasesWebController: RouteCollection {
             .map { Choice(value: $0.id.uuidString.lowercased(), label: $0.displayName(language), selected: $0.id == chosenResponsible) }
         var duplicateNumber: String?
         if let dup = row.duplicateOf { duplicateNumber = (try? await req.cases.find(dup, scope: CaseAccess.scope(for: actor)))?.number }
-        let page = CasePage(
+        var page = CasePage(
             page: PageChrome(request: req, title: row.number), c: CaseResponse(row.case, language: language, now: now), row: Row(row.case, language: language, now: now),
             category: "\(row.categoryCode) \(language == .en ? row.categoryNameEn : row.categoryName) (v\(row.categoryVersion))",
             urgency: row.caseUrgency.label.text(language),
@@ -363,7 +367,25 @@ struct CasesWebController: RouteCollection {
             duplicateHref: duplicateNumber == nil ? nil : row.duplicateOf.map { "/cases/\($0.uuidString.lowercased())" }, duplicateNumber: duplicateNumber,
             mergedHref: row.mergedInto.map { "/cases/\($0.uuidString.lowercased())" }, revision: row.revision,
             provisional: reference.calendar.isProvisional(year: reference.calendar.localDate(row.deadline).year),
-            position: String(format: "%.6f, %.6f", row.lat, row.long))
+            position: String(format: "%.6f, %.6f", row.lat, row.long), assignee: nil, assignChoices: [], asset: nil)
+        let current = try await InspectionStore(db: req.db).assignee(of: row.id)
+        let teams = try await TeamStore(db: req.db).list(orgs: [row.responsibleId])
+        let people = try await DirectoryStore(db: req.db).users().filter { OperationsAccess.mayBeAssigned($0, stewardID: row.responsibleId) }
+        func label(_ a: CaseAssignee) -> String? {
+            switch a {
+            case .team(let id): teams.first { $0.row.id == id }.map { $0.row.name }
+            case .person(let id): people.first { $0.id == id }?.displayName
+            }
+        }
+        page.assignee = current.flatMap(label)
+        if OperationsAccess.mayPlan(actor, stewardID: row.responsibleId), !(CaseState(rawValue: row.state)?.isFinal ?? true), !(teams.isEmpty && people.isEmpty) {
+            page.assignChoices = [Choice(value: "", label: language == .en ? "The organisation (no one)" : "负责单位（不分派）", selected: current == nil)]
+                + teams.map { Choice(value: CaseAssignee.team($0.row.id).text, label: $0.row.name, selected: current == .team($0.row.id)) }
+                + people.map { Choice(value: CaseAssignee.person($0.id).text, label: $0.displayName, selected: current == .person($0.id)) }
+        }
+        if let assetID = try await AssetStore(db: req.db).asset(ofCase: row.id), let a = try? await AssetStore(db: req.db).find(assetID, AssetAccess.scope(for: actor)) {
+            page.asset = Choice(value: "/assets/\(a.id.uuidString.lowercased())", label: "\(a.code) \(a.name)")
+        }
         return try await req.page("case", page, status: refused?.error.status ?? .ok)
     }
 
@@ -428,6 +450,9 @@ struct CasesWebController: RouteCollection {
         /// Today's planned work given to the caller or its teams (operations), when it works the steward's tasks.
         var planned: [OperationsWebController.TaskRow]?
         var todo: [Row]
+        /// Cases given to the caller or its teams (for a dispatcher, beside the whole queue).
+        var given: [Row]
+        var ownWorkOnly: Bool
         var verify: [Row]
         var reported: [Row]
     }
@@ -439,7 +464,11 @@ struct CasesWebController: RouteCollection {
         let now = req.now
         let scope = CaseAccess.scope(for: actor)
         var todo: [CaseRow] = []
-        if let org = actor.org?.id {
+        // Line staff see the cases given to them or their teams; a dispatcher the organisation's whole queue.
+        let given = try await InspectionService(req: req).myCases()
+        if OperationsAccess.listsOwnWorkOnly(actor) {
+            todo = given
+        } else if let org = actor.org?.id {
             todo = try await req.cases.page(scope: scope, filter: CaseFilter(states: [.dispatched, .accepted, .reworked], responsibleID: org), limit: 100).rows
         }
         let handled = try await req.cases.page(scope: scope, filter: CaseFilter(states: [.handled]), limit: 100).rows
@@ -453,6 +482,8 @@ struct CasesWebController: RouteCollection {
         }
         let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"), planned: planned,
                              todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0.case, language: language, now: now) },
+                             given: OperationsAccess.listsOwnWorkOnly(actor) ? [] : given.map { Row($0.case, language: language, now: now) },
+                             ownWorkOnly: OperationsAccess.listsOwnWorkOnly(actor),
                              verify: handled.map { Row($0.case, language: language, now: now) },
                              reported: mine.map { Row($0.case, language: language, now: now) })
         return try await req.page("tasks", page)

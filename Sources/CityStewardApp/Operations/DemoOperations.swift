@@ -5,7 +5,8 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// The demo steward's operations (once, when it has no team): a cleaning team with the patroller, and in its first
+/// The demo steward's operations (once, when it has no team): a cleaning team with the patroller, a repair team with
+/// the repairer, and in its first
 /// village a daily street-cleaning round, garbage collection three times a week and the monthly fire-equipment check,
 /// each since the first of last month, with that history worked — most tasks done in their window, some late, a few
 /// missed — so the completion figures have something to show. Synthetic.
@@ -24,6 +25,9 @@ enum DemoOperations {
         let served = try await teams.stewardAreas(at: now).filter { $0.value == steward.id }.keys
         guard let village = served.compactMap({ reference.areas[$0] }).filter({ $0.kind == .village }).min(by: { $0.code < $1.code }) else { return false }
         let team = try await teams.create(TeamTerms(name: "保洁一组", kind: .cleaning, members: [patrol.id], lead: patrol.id), org: steward.id, at: now)
+        if let repairer = try await directory.user(username: "steward-repair") {
+            _ = try await teams.create(TeamTerms(name: "维修一组", kind: .repair, members: [repairer.id], lead: repairer.id), org: steward.id, at: now)
+        }
         let lastMonth = today.month == 1 ? LocalDate(year: today.year - 1, month: 12, day: 1) : LocalDate(year: today.year, month: today.month - 1, day: 1)
         let plans: [WorkPlanTerms] = [
             WorkPlanTerms(name: "主街巷道清扫保洁", kind: .cleaning, areaID: village.id, recurrence: .everyDays(1), holidays: .keep,

@@ -252,6 +252,8 @@ public enum DemoDistrict {
         UserSeed(username: "dept-housing", displayName: "区住房建设局工作人员", role: .departmentOfficer, orgCode: "LH-ZJJ"),
         UserSeed(username: "steward-dispatch", displayName: "管家调度中心", role: .stewardDispatcher, orgCode: "LH-STEWARD-01"),
         UserSeed(username: "steward-patrol", displayName: "管家巡查员", role: .stewardStaff, orgCode: "LH-STEWARD-01"),
+        // The repair team's member: cases a failed inspection opens reach them.
+        UserSeed(username: "steward-repair", displayName: "管家维修员", role: .stewardStaff, orgCode: "LH-STEWARD-01"),
         UserSeed(username: "auditor", displayName: "纪检监督员", role: .auditor, orgCode: "LH-OFFICE"),
         UserSeed(username: "data-platform", displayName: "区大数据平台", role: .dataConsumer, orgCode: "LH-ZSJ"),
         UserSeed(username: "resident-demo", displayName: "浪口村居民", role: .resident, orgCode: nil),

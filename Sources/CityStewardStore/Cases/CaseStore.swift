@@ -264,6 +264,12 @@ public struct CaseStore: Sendable {
         return rows.filter { seen.insert($0.id).inserted }.sorted { $0.createdAt > $1.createdAt }.prefix(limit).map { $0 }
     }
 
+    /// Notices outside a case's own change (a case given to a team or a person).
+    public func addNotifications(_ rows: [NotificationRow]) async throws {
+        guard !rows.isEmpty else { return }
+        try await sql.insert(into: "notifications").models(rows, with: Self.rowEncoder).run()
+    }
+
     /// Which of `ids` the user has read.
     public func readNotifications(user: UUID, among ids: [UUID]) async throws -> Set<UUID> {
         guard !ids.isEmpty else { return [] }

@@ -49,5 +49,6 @@ public enum CityStewardMigrations {
         CreatePatrolRoutes(),
         CreateNotificationReads(),
         CreateAssets(),
+        CreateInspections(),
     ]
 }
