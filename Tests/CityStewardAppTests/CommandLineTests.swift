@@ -41,8 +41,10 @@ struct CommandLineTests {
             #expect(!FileManager.default.fileExists(atPath: directory), "\(arguments) made the data folder")
         }
         let top = try #require(await Usage.answer(["citysteward", "--help"]))
-        for command in ["serve", "demo", "init", "migrate", "users", "orgs", "apikey", "areas", "devices", "keys", "audit"] {
-            #expect(top.text.contains("\n" + String(repeating: " ", count: max(0, 12 - command.count)) + command + " "), "\(command) listed")
+        // Each command on a line of its own, names right-aligned to the longest.
+        let width = top.text.split(separator: "\n").filter { $0.hasPrefix("  ") }.map { $0.prefix { $0 == " " }.count + ($0.drop { $0 == " " }.prefix { $0 != " " }.count) }.max() ?? 0
+        for command in ["serve", "demo", "init", "migrate", "users", "orgs", "apikey", "areas", "devices", "keys", "audit", "synthesize", "synthesize-operations"] {
+            #expect(top.text.contains("\n" + String(repeating: " ", count: max(0, width - command.count)) + command + " "), "\(command) listed")
         }
         let create = try #require(await Usage.answer(["citysteward", "users", "create", "--help", "--data", "/nowhere"]))
         #expect(create.status == 0 && create.text.contains("--username") && create.text.contains("password-stdin"))

@@ -181,7 +181,7 @@ struct AssetService {
         let asset = try await asset(id)
         guard AssetAccess.mayLinkCases(actor) else { throw DomainError.forbidden(LocalizedText(zh: "无权关联案件", en: "not allowed to link cases")) }
         let number = caseNumber.trimmingCharacters(in: .whitespaces)
-        guard !number.isEmpty else { throw DomainError.invalid("case", zh: "请填写案件编号", en: "give the case number") }
+        guard !number.isEmpty else { throw DomainError.refused("case", zh: "请填写案件编号", en: "give the case number") }
         let found: CaseRow
         do {
             found = try await req.cases.find(number: number, scope: CaseAccess.scope(for: actor))

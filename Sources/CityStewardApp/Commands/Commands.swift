@@ -19,6 +19,7 @@ func cityStewardCommands() -> [(name: String, command: any AnyAsyncCommand)] {
         ("keys", KeysCommand()),
         ("audit", AuditCommand()),
         ("synthesize", SynthesizeCommand()),
+        ("synthesize-operations", SynthesizeOperationsCommand()),
     ]
 }
 

@@ -55,9 +55,10 @@ struct OperationsAPIController: RouteCollection {
         static func load(_ req: Request) async throws -> Names {
             let reference = try await req.caseReference()
             let users = try await DirectoryStore(db: req.db).users()
-            let teams = try await TeamStore(db: req.db).list(orgs: nil)
+            // Names only: the team rows, not their members (this is on every operations answer, a person's list included).
+            let teams = try await TeamStore(db: req.db).rows()
             return Names(areas: reference.areas, users: Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) }),
-                         teams: Dictionary(uniqueKeysWithValues: teams.map { ($0.row.id, $0.row) }), orgs: reference.orgs, language: req.language)
+                         teams: Dictionary(uniqueKeysWithValues: teams.map { ($0.id, $0) }), orgs: reference.orgs, language: req.language)
         }
 
         func area(_ id: UUID) -> AreaRef {
@@ -373,6 +374,8 @@ struct OperationsAPIController: RouteCollection {
     }
 
     static func action(_ b: ActionBody) throws -> WorkTaskAction {
+        // The note's limit holds whatever the action (a start ignores its note, but the body is still refused whole).
+        if let note = b.note, note.count > 500 { throw DomainError.invalid("note", zh: "备注不超过 500 个字", en: "the note is at most 500 characters") }
         switch b.action {
         case "start": return .start
         case "complete": return .complete(note: b.note)

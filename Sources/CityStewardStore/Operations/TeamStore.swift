@@ -75,6 +75,14 @@ public struct TeamStore: Sendable {
         return rows.map { Team(row: $0, members: members[$0.id] ?? []) }
     }
 
+    /// Team rows only (names for display), without their members.
+    public func rows(ids: [UUID]? = nil) async throws -> [TeamRow] {
+        if let ids, ids.isEmpty { return [] }
+        let q = sql.select().column("*").from("teams")
+        if let ids { q.where("id", .in, ids) }
+        return try await q.all(decoding: TeamRow.self)
+    }
+
     public func find(_ id: UUID) async throws -> Team? {
         guard let row = try await sql.select().column("*").from("teams").where("id", .equal, id).first(decoding: TeamRow.self) else { return nil }
         return Team(row: row, members: try await membership(teams: [id])[id] ?? [])
