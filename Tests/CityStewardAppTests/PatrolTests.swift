@@ -100,4 +100,33 @@ struct PatrolTests {
             #expect(sheet.status == .ok && sheet.text.components(separatedBy: "<svg").count == 4 && sheet.text.contains("/k/\(codes[2])"))
         }
     }
+
+    @Test func aCheckpointThatAsksForAPhotoFlagsAScanWithoutOneAndKeepsTheOneTaken() async throws {
+        try await withTestApp { app in
+            let dispatcher = bearer(try await token(app, "steward-dispatch"))
+            let patrol = bearer(try await token(app, "steward-patrol"))
+            let areas = try await send(app, .GET, "/api/v1/areas?kind=village", headers: dispatcher)
+            let code = try #require((areas.json["items"] as? [[String: Any]])?.compactMap { $0["code"] as? String }.sorted().first)
+            let village = try #require(try await AreaStore(db: app.db).find(code: code))
+            let centre = try #require(village.centre ?? village.shape?.boundingBox?.centre)
+            let made = try await send(app, .POST, "/api/v1/patrol-routes", headers: dispatcher,
+                                      json: ["name": "消防通道", "area": code, "checkpoints": [["name": "通道口", "lat": centre.lat, "long": centre.long, "photoRequired": true]]])
+            let point = try #require(((made.json["route"] as? [String: Any])?["checkpoints"] as? [[String: Any]])?.first?["code"] as? String, "\(made.text)")
+            let without = try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": point, "lat": centre.lat, "long": centre.long])
+            #expect(without.status == .created && ((without.json["checkin"] as? [String: Any])?["flags"] as? [String])?.contains("noPhoto") == true, "\(without.text)")
+            let photo = TestImages.jpegWithGPS().base64EncodedString()
+            let with = try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": point, "lat": centre.lat, "long": centre.long, "photo": photo])
+            let checkin = try #require(with.json["checkin"] as? [String: Any], "\(with.text)")
+            #expect(with.status == .created && (checkin["flags"] as? [String])?.contains("noPhoto") == false)
+            let url = try #require(checkin["photo"] as? String)
+            let (cookie, _) = try await webLogin(app, "steward-dispatch")
+            let shown = try await send(app, .GET, url, headers: ["Cookie": cookie])
+            #expect(shown.status == .ok && shown.headers.contentType?.subType == "jpeg")
+            #expect(try await send(app, .GET, url, headers: ["Cookie": try await webLogin(app, "street-guanlan").cookie]).status == .notFound)
+            let bad = try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": point, "photo": "not base64!"])
+            #expect(bad.status == .unprocessableEntity && bad.json["field"] as? String == "photo")
+            let notImage = try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": point, "photo": Data("hello".utf8).base64EncodedString()])
+            #expect(notImage.status == .unsupportedMediaType, "\(notImage.text)")
+        }
+    }
 }

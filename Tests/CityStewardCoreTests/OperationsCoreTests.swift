@@ -180,6 +180,13 @@ struct PatrolCoreTests {
         #expect(CheckinAssessment.flags(CheckinReport(position: good.position, accuracy: 8, deviceTime: t0.addingTimeInterval(-600)), at: points[0], route: points,
                                         earlier: [], window: window, now: t0) == [.clockSkew])
         #expect(CheckinAssessment.flags(good, at: points[0], route: points, earlier: [], window: window, now: start.addingTimeInterval(-60)) == [.outsideWindow])
+        // A checkpoint that asks for a photo: without one, flagged; with one, not.
+        var photoPoint = points[0]
+        photoPoint.photoRequired = true
+        #expect(CheckinAssessment.flags(good, at: photoPoint, route: points, earlier: [], window: window, now: t0) == [.noPhoto])
+        var withPhoto = good
+        withPhoto.hasPhoto = true
+        #expect(CheckinAssessment.flags(withPhoto, at: photoPoint, route: points, earlier: [], window: window, now: t0).isEmpty)
         let first = RecordedCheckin(checkpointID: points[0].id, position: good.position, serverTime: t0)
         // The second point 200 m on, 10 s later: 20 m/s is no patrol on foot.
         let t1 = t0.addingTimeInterval(10)

@@ -354,6 +354,10 @@ struct OperationsAPIController: RouteCollection {
         }
         let limit = try req.query.get(Int?.self, at: "limit") ?? 200
         guard (1...500).contains(limit) else { throw DomainError.invalid("limit", zh: "limit 为 1~500", en: "limit is 1 to 500") }
+        // The cursor's form is checked whatever else the query says (an unknown area answers an empty page early).
+        if let after = try req.query.get(String?.self, at: "after"), !after.isEmpty, UUID(uuidString: after) == nil {
+            throw DomainError.invalid("after", zh: "after 应为上一页返回的 next", en: "after must be the next value of a page")
+        }
         let page = try await OperationsService(req: req).listTasks(from: try Self.date(req, "from"), through: try Self.date(req, "through"), state: state,
                                                                    plan: plan, mine: try req.flag("mine"), area: try req.query.get(String?.self, at: "area"),
                                                                    after: try req.query.get(String?.self, at: "after"), limit: limit)

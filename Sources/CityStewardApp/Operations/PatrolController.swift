@@ -12,14 +12,15 @@ struct PatrolController: RouteCollection {
         api.get("patrol-routes", use: listAPI)
         api.post("patrol-routes", use: createAPI)
         api.get("patrol-routes", ":id", use: showAPI)
-        api.post("checkins", use: checkInAPI)
+        api.on(.POST, "checkins", body: .collect(maxSize: "12mb"), use: checkInAPI)
 
         routes.get("patrol-routes", use: listPage)
         routes.post("patrol-routes", use: createForm)
         routes.get("patrol-routes", ":id", use: routePage)
         routes.get("patrol-routes", ":id", "codes", use: codesPage)
         routes.get("k", ":code", use: scanPage)
-        routes.post("k", ":code", use: scanForm)
+        routes.on(.POST, "k", ":code", body: .collect(maxSize: "12mb"), use: scanForm)
+        routes.get("checkins", ":id", "photo", use: photo)
     }
 
     typealias Names = OperationsAPIController.Names
@@ -88,6 +89,8 @@ struct PatrolController: RouteCollection {
         var flags: [String]
         var flagLabels: [String]
         var round: UUID?
+        /// Where the photo taken with the scan is (when there is one).
+        var photo: String?
 
         init(_ c: CheckinRow, _ route: PatrolRoute, _ n: Names) {
             let point = route.checkpoints.first { $0.id == c.checkpointId }
@@ -95,6 +98,7 @@ struct PatrolController: RouteCollection {
             (serverTime, deviceTime, lat, long, accuracy, round) = (c.serverTime, c.deviceTime, c.lat, c.long, c.accuracy, c.taskId)
             let set = c.flagSet.sorted()
             (flags, flagLabels) = (set.map(\.rawValue), set.map { $0.label.text(n.language) })
+            photo = c.photo == nil ? nil : "/checkins/\(c.id.uuidString.lowercased())/photo"
         }
     }
 
@@ -168,6 +172,8 @@ struct PatrolController: RouteCollection {
         var accuracy: Double?
         /// ISO 8601 with its offset; empty: not given.
         var deviceTime: String?
+        /// A photo of the spot, base64 (JPEG, PNG or WebP), when the checkpoint asks for one.
+        var photo: String?
     }
 
     static func report(lat: Double?, long: Double?, accuracy: Double?, deviceTime: Date?) throws -> CheckinReport {
@@ -203,8 +209,13 @@ struct PatrolController: RouteCollection {
             }
             device = date
         }
+        var photo: Data?
+        if let text = b.photo, !text.isEmpty {
+            guard let data = Data(base64Encoded: text) else { throw DomainError.refused("photo", zh: "照片应为 base64", en: "the photo is base64") }
+            photo = data
+        }
         let scan = try await PatrolService(req: req).checkIn(code: b.checkpoint, report: try Self.report(lat: b.lat, long: b.long, accuracy: b.accuracy, deviceTime: device),
-                                                             idempotencyKey: key)
+                                                             idempotencyKey: key, photo: photo)
         return try await Self.answer(req, scan).encodeResponse(status: scan.created ? .created : .ok, for: req)
     }
 
@@ -322,6 +333,7 @@ struct PatrolController: RouteCollection {
         var key: String
         var round: RoundView?
         var done: CheckinView?
+        var photoRequired: Bool
     }
 
     @Sendable func scanPage(req: Request) async throws -> Response {
@@ -340,7 +352,7 @@ struct PatrolController: RouteCollection {
         }
         let page = ScanPage(page: PageChrome(request: req, title: found.checkpoint.name), code: found.checkpoint.code, checkpoint: found.checkpoint.name,
                             route: found.route.name, order: found.checkpoint.order, total: found.route.checkpoints.count,
-                            key: UUID().uuidString.lowercased(), round: round, done: done)
+                            key: UUID().uuidString.lowercased(), round: round, done: done, photoRequired: found.checkpoint.photoRequired)
         let response = try await req.page("checkpoint", page)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
@@ -353,6 +365,7 @@ struct PatrolController: RouteCollection {
         var accuracy: String?
         /// Milliseconds since 1970 by the phone's clock.
         var deviceTime: String?
+        var photo: File?
     }
 
     /// The scan from the checkpoint's page: the position the page's script read (none without it: flagged, still
@@ -364,7 +377,21 @@ struct PatrolController: RouteCollection {
         let device = number(f.deviceTime).map { Date(timeIntervalSince1970: $0 / 1000) }
         let report = try Self.report(lat: number(f.lat), long: number(f.long), accuracy: number(f.accuracy), deviceTime: device)
         let code = req.parameters.get("code") ?? ""
-        let scan = try await PatrolService(req: req).checkIn(code: code, report: report, idempotencyKey: f.key.flatMap { $0.isEmpty ? nil : "form:\($0.prefix(80))" })
+        let photo = f.photo.flatMap { $0.data.readableBytes > 0 ? Data(buffer: $0.data) : nil }
+        let scan = try await PatrolService(req: req).checkIn(code: code, report: report, idempotencyKey: f.key.flatMap { $0.isEmpty ? nil : "form:\($0.prefix(80))" },
+                                                             photo: photo)
         return req.redirect(to: "/k/\(scan.checkpoint.code)?done=\(scan.checkin.id.uuidString.lowercased())")
+    }
+
+    /// The photo taken with a check-in, for those who see its route.
+    @Sendable func photo(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let notFound = DomainError.notFound(zh: "没有这张照片", en: "no such photo")
+        guard let id = UUID(uuidString: req.parameters.get("id") ?? ""), let row = try await PatrolStore(db: req.db).checkin(id), let name = row.photo else { throw notFound }
+        _ = try await PatrolService(req: req).route(row.routeId.uuidString)
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count == 2, PhotoStorage.isValidName(parts[0]), let format = PhotoFormat.allCases.first(where: { $0.fileExtension == parts[1] }),
+              let data = try await req.application.photoStorage.read(hash: parts[0], format: format) else { throw notFound }
+        return CasesAPIController.photoResponse(data, format: format, cacheControl: "private, max-age=86400")
     }
 }

@@ -99,8 +99,10 @@ struct PatrolService {
     }
 
     /// Records a scan. The same idempotency key again answers the check-in already stored.
-    func checkIn(code: String, report: CheckinReport, idempotencyKey: String?) async throws -> Scan {
+    func checkIn(code: String, report given: CheckinReport, idempotencyKey: String?, photo: Data? = nil) async throws -> Scan {
         let found = try await checkpoint(code: code)
+        var report = given
+        report.hasPhoto = photo != nil
         let key = idempotencyKey.map { "\(found.worker.userID.uuidString.lowercased()):\($0)" }
         if let key, let existing = try await store.checkin(idempotencyKey: key) {
             var round: WorkTaskRow?
@@ -125,7 +127,15 @@ struct PatrolService {
             if let action, case .success(let t) = WorkTaskWorkflow.apply(r.task, action, by: found.worker, now: now) { next = t }
         }
         let changed = next
-        let new = NewCheckin(checkpoint: found.checkpoint, route: found.route, task: round?.id, user: found.worker.userID, report: report, flags: flags, idempotencyKey: key)
+        // The photo is checked (type, size) and stored before the row that names it.
+        var photoName: String?
+        if let photo {
+            let prepared = try PreparedPhoto.prepare([(photo, .evidence)], policy: .standard)
+            _ = try await req.application.photoStorage.write(prepared)
+            photoName = prepared.first.map { "\($0.hash).\($0.format.fileExtension)" }
+        }
+        let new = NewCheckin(checkpoint: found.checkpoint, route: found.route, task: round?.id, user: found.worker.userID, report: report, flags: flags, idempotencyKey: key,
+                             photo: photoName)
         let (stored, task) = try await req.db.writeTransaction { tx -> (CheckinRow, WorkTaskRow?) in
             let row = try await PatrolStore(db: tx).insert(new, at: now)
             if let r = round, let n = changed, n != r.task { _ = try await WorkPlanStore(db: tx).save(n, was: r, at: now) }

@@ -106,6 +106,8 @@ public enum CheckinFlag: String, Sendable, Codable, CaseIterable, Comparable {
     case outsideWindow
     /// Not the next checkpoint in the route's order.
     case outOfOrder
+    /// The checkpoint asks for a photo and none came.
+    case noPhoto
 
     public var label: LocalizedText {
         switch self {
@@ -116,6 +118,7 @@ public enum CheckinFlag: String, Sendable, Codable, CaseIterable, Comparable {
         case .clockSkew: LocalizedText(zh: "手机时间异常", en: "Device clock off")
         case .outsideWindow: LocalizedText(zh: "不在巡更时段", en: "Outside the window")
         case .outOfOrder: LocalizedText(zh: "未按顺序", en: "Out of order")
+        case .noPhoto: LocalizedText(zh: "须拍照未拍", en: "Photo missing")
         }
     }
 
@@ -128,9 +131,11 @@ public struct CheckinReport: Sendable, Equatable {
     /// Metres, as the phone reports (68 % confidence).
     public var accuracy: Double?
     public var deviceTime: Date?
+    /// A photo came with the scan.
+    public var hasPhoto: Bool
 
-    public init(position: GeoPoint?, accuracy: Double?, deviceTime: Date?) {
-        (self.position, self.accuracy, self.deviceTime) = (position, accuracy, deviceTime)
+    public init(position: GeoPoint?, accuracy: Double?, deviceTime: Date?, hasPhoto: Bool = false) {
+        (self.position, self.accuracy, self.deviceTime, self.hasPhoto) = (position, accuracy, deviceTime, hasPhoto)
     }
 }
 
@@ -167,6 +172,7 @@ public enum CheckinAssessment {
     public static func flags(_ report: CheckinReport, at checkpoint: Checkpoint, route: [Checkpoint], last: RecordedCheckin?, visited done: Set<UUID>,
                              window: (start: Date, end: Date)?, now: Date) -> Set<CheckinFlag> {
         var flags: Set<CheckinFlag> = []
+        if checkpoint.photoRequired && !report.hasPhoto { flags.insert(.noPhoto) }
         if let p = report.position {
             let allowance = min(max(report.accuracy ?? 0, 0), maxAccuracyAllowance)
             if p.distance(to: checkpoint.position) - allowance > Double(checkpoint.radiusMetres) { flags.insert(.outsideRadius) }

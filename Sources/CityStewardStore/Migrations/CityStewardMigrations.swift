@@ -50,5 +50,6 @@ public enum CityStewardMigrations {
         CreateNotificationReads(),
         CreateAssets(),
         CreateInspections(),
+        AddCheckinPhotos(),
     ]
 }

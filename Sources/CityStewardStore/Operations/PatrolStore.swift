@@ -68,9 +68,11 @@ public struct CheckinRow: Codable, Sendable, Equatable {
     /// Comma-separated `CheckinFlag`s; empty when nothing looked wrong.
     public var flags: String
     public var idempotencyKey: String?
+    /// The photo taken with the scan: its content hash and file extension (`<sha256>.jpg`).
+    public var photo: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, lat, long, accuracy, flags
+        case id, lat, long, accuracy, flags, photo
         case checkpointId = "checkpoint_id", routeId = "route_id", orgId = "org_id", areaPath = "area_path", taskId = "task_id", userId = "user_id"
         case serverTime = "server_time", deviceTime = "device_time", idempotencyKey = "idempotency_key"
     }
@@ -89,9 +91,12 @@ public struct NewCheckin: Sendable {
     public var report: CheckinReport
     public var flags: Set<CheckinFlag>
     public var idempotencyKey: String?
+    public var photo: String?
 
-    public init(checkpoint: Checkpoint, route: PatrolRoute, task: UUID?, user: UUID, report: CheckinReport, flags: Set<CheckinFlag>, idempotencyKey: String?) {
+    public init(checkpoint: Checkpoint, route: PatrolRoute, task: UUID?, user: UUID, report: CheckinReport, flags: Set<CheckinFlag>, idempotencyKey: String?,
+                photo: String? = nil) {
         (self.checkpoint, self.route, self.task, self.user, self.report, self.flags, self.idempotencyKey) = (checkpoint, route, task, user, report, flags, idempotencyKey)
+        self.photo = photo
     }
 }
 
@@ -204,7 +209,8 @@ public struct PatrolStore: Sendable {
     public func insert(_ c: NewCheckin, at now: Date) async throws -> CheckinRow {
         let row = CheckinRow(id: UUID(), checkpointId: c.checkpoint.id, routeId: c.route.id, orgId: c.route.orgId, areaPath: c.route.areaPath, taskId: c.task,
                              userId: c.user, serverTime: now, deviceTime: c.report.deviceTime, lat: c.report.position?.lat, long: c.report.position?.long,
-                             accuracy: c.report.accuracy, flags: c.flags.sorted().map(\.rawValue).joined(separator: ","), idempotencyKey: c.idempotencyKey)
+                             accuracy: c.report.accuracy, flags: c.flags.sorted().map(\.rawValue).joined(separator: ","), idempotencyKey: c.idempotencyKey,
+                             photo: c.photo)
         try await sql.insert(into: "checkins").model(row, with: Self.encoder).run()
         return row
     }
