@@ -106,6 +106,15 @@ struct OperationsTests {
             let row = try #require((figures.json["rows"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == village })
             #expect(row["due"] as? Int == 3 && row["done"] as? Int == 1 && row["missed"] as? Int == 1 && row["open"] as? Int == 1, "\(figures.text)")
             #expect(row["completionRate"] as? Double == 33.3 && row["onTimeRate"] as? Double == 33.3)
+
+            // Workload and staffing over the same days: the one task done, by one person; the period is bounded.
+            let load = try await send(app, .GET, "/api/v1/operations/workload?from=2026-11-18&through=2026-11-20", headers: bearer(try await token(app, "district-admin")))
+            let staffing = try #require((load.json["villages"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == village }, "\(load.text)")
+            #expect(staffing["tasksDue"] as? Int == 3 && staffing["tasksDone"] as? Int == 1 && staffing["people"] as? Int == 1 && staffing["tasksPerPerson"] as? Double == 1)
+            #expect((load.json["people"] as? [[String: Any]])?.first?["tasksDone"] as? Int == 1)
+            let tooLong = try await send(app, .GET, "/api/v1/operations/workload?from=2026-01-01&through=2026-11-20", headers: bearer(try await token(app, "district-admin")))
+            #expect(tooLong.status == .unprocessableEntity && tooLong.json["field"] as? String == "through")
+            #expect(try await send(app, .GET, "/api/v1/operations/workload", headers: bearer(try await token(app, "resident-demo"))).status == .forbidden)
         }
     }
 

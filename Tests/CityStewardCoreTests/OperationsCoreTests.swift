@@ -229,3 +229,26 @@ struct PatrolCoreTests {
         #expect(p.problems.map(\.field) == ["name", "area", "checkpoints[0].name", "checkpoints[0].position", "checkpoints[1].position", "checkpoints[1].radius"])
     }
 }
+
+@Suite("Workload and staffing")
+struct WorkloadTests {
+    @Test func peopleTeamsAndVillagesAreCountedFromTheTasks() {
+        let (v1, v2, team, a, b) = (UUID(), UUID(), UUID(), UUID(), UUID())
+        let t0 = Date(timeIntervalSince1970: 1_794_960_000)
+        func h(_ x: Double) -> Date { t0.addingTimeInterval(x * 3600) }
+        let tasks = [
+            WorkloadTask(area: v1, team: team, state: .done, windowEnd: h(2), startedAt: h(0), doneAt: h(1), doneBy: a),        // 60 min, on time
+            WorkloadTask(area: v1, team: team, state: .done, windowEnd: h(2), startedAt: h(24), doneAt: h(27), doneBy: a),      // 180 min, late
+            WorkloadTask(area: v1, team: team, state: .missed, windowEnd: h(50), startedAt: nil, doneAt: nil, doneBy: nil),
+            WorkloadTask(area: v2, team: nil, state: .done, windowEnd: h(2), startedAt: nil, doneAt: h(1), doneBy: b),          // never started: no minutes
+            WorkloadTask(area: v2, team: nil, state: .scheduled, windowEnd: h(80), startedAt: nil, doneAt: nil, doneBy: nil),
+            WorkloadTask(area: v2, team: team, state: .superseded, windowEnd: h(2), startedAt: nil, doneAt: nil, doneBy: nil),  // counts nowhere
+        ]
+        let w = Workload.of(tasks, day: { LocalDate.beijing($0) })
+        #expect(w.people.first { $0.person == a } == .init(person: a, tasksDone: 2, minutesSpent: 240, daysWorked: 2))
+        #expect(w.people.first { $0.person == b } == .init(person: b, tasksDone: 1, minutesSpent: 0, daysWorked: 1))
+        #expect(w.teams == [.init(team: team, due: 3, done: 2, onTime: 1, missed: 1, completionRate: 66.7, onTimeRate: 33.3)])
+        #expect(w.villages.first { $0.area == v1 } == .init(area: v1, tasksDue: 3, tasksDone: 2, people: 1, tasksPerPerson: 2, minutesSpent: 240))
+        #expect(w.villages.first { $0.area == v2 } == .init(area: v2, tasksDue: 2, tasksDone: 1, people: 1, tasksPerPerson: 1, minutesSpent: 0))
+    }
+}

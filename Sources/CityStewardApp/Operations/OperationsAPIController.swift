@@ -20,6 +20,7 @@ struct OperationsAPIController: RouteCollection {
         api.get("tasks", ":id", use: showTask)
         api.post("tasks", ":id", "actions", use: actOnTask)
         api.get("operations", "completion", use: completion)
+        api.get("operations", "workload", use: workload)
     }
 
     // MARK: Views
@@ -477,5 +478,59 @@ struct OperationsAPIController: RouteCollection {
         let names = try await Names.load(req)
         return Completion(from: from.description, through: through.description, rows: Self.completion(tallies, names),
                           patrol: Self.patrol(try await service.patrolFigures(from: from, through: through), names))
+    }
+
+    // MARK: Workload and staffing
+
+    struct PersonLoad: Content {
+        var person: PersonRef
+        var tasksDone: Int
+        var minutesSpent: Int
+        var daysWorked: Int
+    }
+
+    struct TeamLoad: Content {
+        var team: PersonRef
+        var due: Int
+        var done: Int
+        var onTime: Int
+        var missed: Int
+        var completionRate: Double?
+        var onTimeRate: Double?
+    }
+
+    struct VillageStaffing: Content {
+        var area: AreaRef
+        var tasksDue: Int
+        var tasksDone: Int
+        var people: Int
+        var tasksPerPerson: Double?
+        var minutesSpent: Int
+    }
+
+    struct WorkloadAnswer: Content {
+        var from: String
+        var through: String
+        var people: [PersonLoad]
+        var teams: [TeamLoad]
+        var villages: [VillageStaffing]
+    }
+
+    static func workload(_ w: Workload, from: LocalDate, through: LocalDate, _ n: Names) -> WorkloadAnswer {
+        WorkloadAnswer(from: from.description, through: through.description,
+                       people: w.people.map { PersonLoad(person: n.person($0.person), tasksDone: $0.tasksDone, minutesSpent: $0.minutesSpent, daysWorked: $0.daysWorked) },
+                       teams: w.teams.map { TeamLoad(team: PersonRef(id: $0.team, name: n.teams[$0.team]?.name ?? "—"), due: $0.due, done: $0.done, onTime: $0.onTime,
+                                                     missed: $0.missed, completionRate: $0.completionRate, onTimeRate: $0.onTimeRate) },
+                       villages: w.villages.map { VillageStaffing(area: n.area($0.area), tasksDue: $0.tasksDue, tasksDone: $0.tasksDone, people: $0.people,
+                                                                  tasksPerPerson: $0.tasksPerPerson, minutesSpent: $0.minutesSpent) })
+    }
+
+    /// Workload per person and team, staffing per village (default: this month to today; at most 92 days).
+    @Sendable func workload(req: Request) async throws -> WorkloadAnswer {
+        let today = LocalDate.beijing(req.now)
+        let from = try Self.date(req, "from") ?? LocalDate(year: today.year, month: today.month, day: 1)
+        let through = try Self.date(req, "through") ?? today
+        let w = try await OperationsService(req: req).workload(from: from, through: through)
+        return Self.workload(w, from: from, through: through, try await Names.load(req))
     }
 }

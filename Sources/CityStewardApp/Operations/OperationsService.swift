@@ -288,6 +288,16 @@ struct OperationsService {
 
     // MARK: Figures
 
+    /// Workload per person and team and staffing per village over a period (issue 18 §5): tasks done, minutes from
+    /// start to done, days worked; each team's completion; per village, the people who worked there and tasks per person.
+    func workload(from: LocalDate, through: LocalDate) async throws -> Workload {
+        let (_, scope) = try actor()
+        guard through >= from, through.dayNumber - from.dayNumber <= 92 else {
+            throw DomainError.refused("through", zh: "统计期为 0~92 天", en: "the period spans 0 to 92 days")
+        }
+        return Workload.of(try await plans.workloadTasks(scope, from: from, through: through), day: { LocalDate.beijing($0) })
+    }
+
     /// Plan completion per village and kind over a period (issue 18 §8, read by the assessment).
     func completion(from: LocalDate, through: LocalDate) async throws -> [CompletionTally] {
         let (_, scope) = try actor()

@@ -117,6 +117,7 @@ struct OperationsWebController: RouteCollection {
         var through: String
         var completion: [API.CompletionRow]
         var patrol: [API.PatrolFigure]
+        var workload: API.WorkloadAnswer
         var plans: [PlanRow]
         var canPlan: Bool
         var form: PlanForm
@@ -151,7 +152,8 @@ struct OperationsWebController: RouteCollection {
         let steward = plannable[form.area ?? ""]?.steward ?? (actor.org?.kind == .steward ? actor.org?.id : plannable.values.first?.steward)
         let areaChoices = plannable.values.sorted { $0.area.code < $1.area.code }.map { ($0.area.code, $0.area.displayName(language)) }
         let page = OverviewPage(page: PageChrome(request: req, title: language == .en ? "Operations" : "作业计划"), from: from.description, through: today.description,
-                                completion: completion, patrol: API.patrol(try await service.patrolFigures(from: from, through: today), names), plans: plans, canPlan: !plannable.isEmpty, form: form,
+                                completion: completion, patrol: API.patrol(try await service.patrolFigures(from: from, through: today), names),
+                                workload: API.workload(try await service.workload(from: from, through: today), from: from, through: today, names), plans: plans, canPlan: !plannable.isEmpty, form: form,
                                 choices: PlanChoices.make(form, areas: areaChoices, assignees: try await Self.assignees(req, steward: steward),
                                                           routes: try await Self.routes(req, steward: steward), language), errors: errors)
         let response = try await req.page("operations", page, status: status)

@@ -2,6 +2,7 @@ import CityStewardCore
 import CityStewardStore
 import FluentKit
 import Foundation
+import SQLKit
 import Vapor
 
 /// A district-sized operation for load tests (issue 18 §10): the demo steward with `plans` work plans — half of them
@@ -30,6 +31,11 @@ struct SyntheticOperations {
         }
         let started = ContinuousClock.now
         let now = app.clock.now
+        // The work-tasks job runs in every process, this one too: hold its lease so it makes nothing meanwhile and the
+        // day timed below is the whole day's generation.
+        guard try await JobLeases(db: db).acquire(TaskScheduling.jobName, holder: "synthesize-operations", ttl: 3600, now: now) else {
+            throw CommandFailure(description: "another process holds the work-tasks job: stop the server first")
+        }
         let today = LocalDate.beijing(now)
         let reference = try await app.caseReference.get(db)
         let calendar = reference.calendar
@@ -93,10 +99,18 @@ struct SyntheticOperations {
             if (i + 1) % 100 == 0 { progress(i + 1) }
         }
         let loaded = ContinuousClock.now - started
+        // Every plan generated through tomorrow (the demo's own plans too): the timed round makes the day after.
+        let horizon = today.adding(days: TaskScheduling.horizonDays)
+        let all = try await store.plans(.all).map(\.id)
+        try await db.writeTransaction { tx in
+            try await (tx as! any SQLDatabase).delete(from: "work_tasks").where("date", .equal, horizon.description).run()
+            try await WorkPlanStore(db: tx).setGenerated(all, through: today.adding(days: TaskScheduling.horizonDays - 1), at: now)
+        }
         // What the job does each day, timed: the next day's tasks of every plan, in one transaction.
         let dayStart = ContinuousClock.now
         let day = try await db.writeTransaction { tx in try await TaskScheduling.generate(plans: nil, on: tx, calendar: calendar, now: now) }
         let dayTime = ContinuousClock.now - dayStart
+        try await JobLeases(db: db).release(TaskScheduling.jobName, holder: "synthesize-operations")
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         return Outcome(plans: count, checkpoints: checkpoints, tasks: tasks, loadSeconds: seconds(loaded), dayTasks: day, daySeconds: seconds(dayTime))
     }
