@@ -49,7 +49,7 @@ struct PageChrome: Encodable {
             canSeeCases = actor.can(.casesRead)
             canPatrol = CaseAccess.mayPatrol(actor)
             canSeeOperations = OperationsAccess.scope(for: actor) != .nothing
-            canSeeAssets = AssetAccess.scope(for: actor) != .nothing && actor.role != .resident
+            canSeeAssets = AssetAccess.scope(for: actor) != .nothing
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }
         let other: Language = language == .en ? .zhHans : .en
