@@ -90,14 +90,7 @@ public struct AssetStore: Sendable {
             q.where("owner_department", .equal, code)
             return true
         case .areas(let roots):
-            guard !roots.isEmpty else { return false }
-            let paths = try await sql.select().column("path").from("areas").where("id", .in, roots).all().map { try $0.decode(column: "path", as: String.self) }
-            guard !paths.isEmpty else { return false }
-            q.where { group in
-                for p in paths { group.orWhere { $0.where("area_path", .greaterThanOrEqual, p).where("area_path", .lessThan, p + "\u{FFFF}") } }
-                return group
-            }
-            return true
+            return try await AreaSubtrees.narrow(q, roots: roots, on: sql)
         }
     }
 
@@ -215,15 +208,7 @@ public struct AssetStore: Sendable {
         case .nothing: return [:]
         case .ownerDepartment(let code): q.where(SQLColumn("owner_department", table: "a"), .equal, SQLBind(code))
         case .areas(let roots):
-            guard !roots.isEmpty else { return [:] }
-            let paths = try await sql.select().column("path").from("areas").where("id", .in, roots).all().map { try $0.decode(column: "path", as: String.self) }
-            guard !paths.isEmpty else { return [:] }
-            q.where { group in
-                for p in paths {
-                    group.orWhere { $0.where(SQLColumn("area_path", table: "a"), .greaterThanOrEqual, SQLBind(p)).where(SQLColumn("area_path", table: "a"), .lessThan, SQLBind(p + "\u{FFFF}")) }
-                }
-                return group
-            }
+            guard try await AreaSubtrees.narrow(q, column: SQLColumn("area_path", table: "a"), roots: roots, on: sql) else { return [:] }
         }
         if let reportedFrom { q.where(SQLColumn("reported_at", table: "c"), .greaterThanOrEqual, SQLBind(reportedFrom)) }
         var out: [String: [AssetReliability.Failure]] = [:]

@@ -236,14 +236,7 @@ public struct WorkPlanStore: Sendable {
             }
             return true
         case .areas(let roots):
-            guard !roots.isEmpty else { return false }
-            let paths = try await sql.select().column("path").from("areas").where("id", .in, roots).all().map { try $0.decode(column: "path", as: String.self) }
-            guard !paths.isEmpty else { return false }
-            q.where { group in
-                for p in paths { group.orWhere { $0.where("area_path", .greaterThanOrEqual, p).where("area_path", .lessThan, p + "\u{FFFF}") } }
-                return group
-            }
-            return true
+            return try await AreaSubtrees.narrow(q, roots: roots, on: sql)
         }
     }
 
