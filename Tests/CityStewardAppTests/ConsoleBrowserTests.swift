@@ -102,6 +102,7 @@ struct AccessibilitySweepTests {
             _ = try await DemoDevices.load(app)
             try await DemoOperations.load(app)
             try await DemoAssets.load(app)
+            #expect(try await DemoShifts.load(app))
             let asset = try #require(try await AssetStore(db: app.db).list(.all, AssetFilter(condition: "damaged")).first)
             let plan = try #require(try await WorkPlanStore(db: app.db).plans(.all).first)
             let team = try #require(try await TeamStore(db: app.db).list(orgs: nil).first)
@@ -126,7 +127,7 @@ struct AccessibilitySweepTests {
                                 "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())",
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
-                                "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists"]
+                                "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -449,6 +449,8 @@ struct CasesWebController: RouteCollection {
         var page: PageChrome
         /// Today's planned work given to the caller or its teams (operations), when it works the steward's tasks.
         var planned: [OperationsWebController.TaskRow]?
+        /// The caller's shifts today and the next six days, when it works the steward's tasks.
+        var shifts: [ShiftController.ShiftView]?
         var todo: [Row]
         /// Cases given to the caller or its teams (for a dispatcher, beside the whole queue).
         var given: [Row]
@@ -475,12 +477,15 @@ struct CasesWebController: RouteCollection {
             .filter { CaseAccess.capacities(of: actor, on: $0.parties).contains(.verifier) }
         let mine = try await req.cases.page(scope: .limited(areas: [], orgs: [], departments: [], reporter: actor.user.id), limit: 20).rows
         var planned: [OperationsWebController.TaskRow]?
+        var shifts: [ShiftController.ShiftView]?
         if let org = actor.org, OperationsAccess.worker(actor, stewardID: org.id, teams: []) != nil {
             let today = try await OperationsService(req: req).listTasks(from: nil, through: nil, state: nil, plan: nil, mine: true, area: nil, limit: 100)
             let names = try await OperationsAPIController.Names.load(req)
             planned = today.items.map { OperationsWebController.taskRow($0, names, now: now) }
+            let mine = try await ShiftService(req: req).list(from: nil, through: nil, team: nil, area: nil, mine: true, cancelled: false, limit: 20)
+            shifts = mine.items.filter { $0.row.endsAt > now }.map { ShiftController.ShiftView($0, mine.loads[$0.row.id], names) }
         }
-        let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"), planned: planned,
+        let page = TasksPage(page: PageChrome(request: req, title: language == .en ? "My tasks" : "我的任务"), planned: planned, shifts: shifts,
                              todo: todo.sorted { ($0.stepDue ?? $0.deadline) < ($1.stepDue ?? $1.deadline) }.map { Row($0.case, language: language, now: now) },
                              given: OperationsAccess.listsOwnWorkOnly(actor) ? [] : given.map { Row($0.case, language: language, now: now) },
                              ownWorkOnly: OperationsAccess.listsOwnWorkOnly(actor),

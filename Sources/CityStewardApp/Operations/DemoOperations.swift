@@ -78,3 +78,42 @@ enum DemoOperations {
         return true
     }
 }
+
+/// The demo steward's roster (once, when it has no shift): the cleaning team on a split shift every day (06:00–10:00
+/// and 17:30–22:00, around its rounds and the night patrol), the repair team on working days 08:30–17:30, from the
+/// first of last month to two weeks ahead — so the shift figures and the staffing table have history. Synthetic.
+enum DemoShifts {
+    @discardableResult
+    static func load(_ app: Application) async throws -> Bool {
+        let directory = DirectoryStore(db: app.db)
+        guard let steward = try await directory.org(code: DemoDistrict.stewardCode),
+              let dispatcher = try await directory.user(username: "steward-dispatch") else { return false }
+        let shifts = ShiftStore(db: app.db)
+        let now = app.clock.now
+        let today = LocalDate.beijing(now)
+        let farAhead = today.adding(days: 14).beijingMidnight
+        guard try await shifts.count(.steward(steward.id), ShiftFilter(from: Date(timeIntervalSince1970: 0), until: farAhead, includeCancelled: true)) == 0 else { return false }
+        let teams = try await TeamStore(db: app.db).list(orgs: [steward.id])
+        let reference = try await app.caseReference.get(app.db)
+        // The village the demo plans are in.
+        guard let plan = try await WorkPlanStore(db: app.db).plans(.steward(steward.id)).first, let village = reference.areas[plan.areaId] else { return false }
+        let first = today.month == 1 ? LocalDate(year: today.year - 1, month: 12, day: 1) : LocalDate(year: today.year, month: today.month - 1, day: 1)
+        let last = today.adding(days: 13)
+        var rosters: [ShiftTerms] = []
+        if let cleaning = teams.first(where: { $0.row.kind == TeamKind.cleaning.rawValue }), !cleaning.members.isEmpty {
+            rosters.append(ShiftTerms(team: cleaning.row.id, area: village.id, from: first, through: last, start: 6 * 60, length: 4 * 60, days: .everyDay,
+                                      members: cleaning.members, note: "早班"))
+            rosters.append(ShiftTerms(team: cleaning.row.id, area: village.id, from: first, through: last, start: 17 * 60 + 30, length: 270, days: .everyDay,
+                                      members: cleaning.members, note: "晚班（含夜间巡更）"))
+        }
+        if let repair = teams.first(where: { $0.row.kind == TeamKind.repair.rawValue }), !repair.members.isEmpty {
+            rosters.append(ShiftTerms(team: repair.row.id, area: village.id, from: first, through: last, start: 8 * 60 + 30, length: 9 * 60, days: .workingDays,
+                                      members: repair.members, note: nil))
+        }
+        guard !rosters.isEmpty else { return false }
+        for terms in rosters {
+            _ = try await shifts.create(terms, slots: ShiftRules.slots(terms, calendar: reference.calendar), org: steward.id, area: village, by: dispatcher.id, at: now)
+        }
+        return true
+    }
+}

@@ -506,6 +506,12 @@ struct OperationsAPIController: RouteCollection {
         var people: Int
         var tasksPerPerson: Double?
         var minutesSpent: Int
+        /// Shifts, distinct people and person-hours the roster put there in the period.
+        var rosteredShifts: Int
+        var rosteredPeople: Int
+        var rosteredHours: Double
+        /// Tasks done per rostered person-hour (null without a roster).
+        var tasksPerRosteredHour: Double?
     }
 
     struct WorkloadAnswer: Content {
@@ -522,7 +528,9 @@ struct OperationsAPIController: RouteCollection {
                        teams: w.teams.map { TeamLoad(team: PersonRef(id: $0.team, name: n.teams[$0.team]?.name ?? "—"), due: $0.due, done: $0.done, onTime: $0.onTime,
                                                      missed: $0.missed, completionRate: $0.completionRate, onTimeRate: $0.onTimeRate) },
                        villages: w.villages.map { VillageStaffing(area: n.area($0.area), tasksDue: $0.tasksDue, tasksDone: $0.tasksDone, people: $0.people,
-                                                                  tasksPerPerson: $0.tasksPerPerson, minutesSpent: $0.minutesSpent) })
+                                                                  tasksPerPerson: $0.tasksPerPerson, minutesSpent: $0.minutesSpent,
+                                                                  rosteredShifts: $0.rostered?.shifts ?? 0, rosteredPeople: $0.rostered?.people ?? 0,
+                                                                  rosteredHours: $0.rostered?.personHours ?? 0, tasksPerRosteredHour: $0.tasksPerRosteredHour) })
     }
 
     /// Workload per person and team, staffing per village (default: this month to today; at most 92 days).

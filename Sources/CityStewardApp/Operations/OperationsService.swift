@@ -295,7 +295,8 @@ struct OperationsService {
         guard through >= from, through.dayNumber - from.dayNumber <= 92 else {
             throw DomainError.refused("through", zh: "统计期为 0~92 天", en: "the period spans 0 to 92 days")
         }
-        return Workload.of(try await plans.workloadTasks(scope, from: from, through: through), day: { LocalDate.beijing($0) })
+        let rostered = try await ShiftService(req: req).rosteredStaff(from: from, through: through)
+        return Workload.of(try await plans.workloadTasks(scope, from: from, through: through), rostered: rostered, day: { LocalDate.beijing($0) })
     }
 
     /// Plan completion per village and kind over a period (issue 18 §8, read by the assessment).

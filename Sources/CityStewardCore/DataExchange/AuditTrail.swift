@@ -24,6 +24,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case routeChanged = "route.changed"
     case assetChanged = "asset.changed"
     case inspectionSigned = "inspection.signed"
+    case rosterChanged = "roster.changed"
 
     public var label: LocalizedText {
         switch self {
@@ -53,6 +54,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .routeChanged: LocalizedText(zh: "巡更路线变更", en: "Patrol route changed")
         case .assetChanged: LocalizedText(zh: "部件登记变更", en: "Asset register changed")
         case .inspectionSigned: LocalizedText(zh: "巡检签字确认", en: "Inspection signed")
+        case .rosterChanged: LocalizedText(zh: "排班变更", en: "Roster changed")
         }
     }
 }

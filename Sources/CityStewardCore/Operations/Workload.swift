@@ -53,9 +53,15 @@ public struct Workload: Sendable, Equatable {
         /// Tasks done per person who worked there (nil without anyone).
         public var tasksPerPerson: Double?
         public var minutesSpent: Int
+        /// The roster beside the work: shifts, people and person-hours rostered there in the period.
+        public var rostered: RosteredStaff?
+        /// Tasks done per rostered person-hour (nil without a roster).
+        public var tasksPerRosteredHour: Double?
 
-        public init(area: UUID, tasksDue: Int, tasksDone: Int, people: Int, tasksPerPerson: Double?, minutesSpent: Int) {
+        public init(area: UUID, tasksDue: Int, tasksDone: Int, people: Int, tasksPerPerson: Double?, minutesSpent: Int, rostered: RosteredStaff? = nil) {
             (self.area, self.tasksDue, self.tasksDone, self.people, self.tasksPerPerson, self.minutesSpent) = (area, tasksDue, tasksDone, people, tasksPerPerson, minutesSpent)
+            self.rostered = rostered
+            tasksPerRosteredHour = rostered.flatMap { $0.personHours > 0 ? (Double(tasksDone) / $0.personHours * 100).rounded() / 100 : nil }
         }
     }
 
@@ -65,8 +71,9 @@ public struct Workload: Sendable, Equatable {
 
     static func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : (Double(part) / Double(whole) * 1000).rounded() / 10 }
 
-    /// `day` maps an instant to the day it counts on (Beijing). Superseded tasks count nowhere.
-    public static func of(_ tasks: [WorkloadTask], day: (Date) -> LocalDate) -> Workload {
+    /// `day` maps an instant to the day it counts on (Beijing). Superseded tasks count nowhere. `rostered` is the
+    /// staff the shifts put in each area over the same period: a village with a roster and no tasks is listed too.
+    public static func of(_ tasks: [WorkloadTask], rostered: [RosteredStaff] = [], day: (Date) -> LocalDate) -> Workload {
         let counted = tasks.filter { $0.state != .superseded }
         func minutes(_ t: WorkloadTask) -> Int {
             guard let s = t.startedAt, let d = t.doneAt, d >= s else { return 0 }
@@ -101,6 +108,8 @@ public struct Workload: Sendable, Equatable {
             }
             villages[t.area] = v
         }
+        let roster = Dictionary(rostered.map { ($0.area, $0) }, uniquingKeysWith: { a, _ in a })
+        for area in roster.keys where villages[area] == nil { villages[area] = (0, 0, [], 0) }
         return Workload(
             people: people.map { Person(person: $0.key, tasksDone: $0.value.done, minutesSpent: $0.value.minutes, daysWorked: $0.value.days.count) }
                 .sorted { ($0.tasksDone, $0.person.uuidString) > ($1.tasksDone, $1.person.uuidString) },
@@ -109,7 +118,7 @@ public struct Workload: Sendable, Equatable {
                 .sorted { $0.team.uuidString < $1.team.uuidString },
             villages: villages.map { Village(area: $0.key, tasksDue: $0.value.due, tasksDone: $0.value.done, people: $0.value.people.count,
                                              tasksPerPerson: $0.value.people.isEmpty ? nil : (Double($0.value.done) / Double($0.value.people.count) * 10).rounded() / 10,
-                                             minutesSpent: $0.value.minutes) }
+                                             minutesSpent: $0.value.minutes, rostered: roster[$0.key]) }
                 .sorted { $0.area.uuidString < $1.area.uuidString })
     }
 }

@@ -51,5 +51,6 @@ public enum CityStewardMigrations {
         CreateAssets(),
         CreateInspections(),
         AddCheckinPhotos(),
+        CreateShifts(),
     ]
 }
