@@ -193,6 +193,10 @@ struct AccessTableTests {
         #expect(OperationsAccess.scope(for: actor(.departmentOfficer)) == .department(code: "LH-ZJJ"))
         #expect(OperationsAccess.scope(for: actor(.stewardStaff)) == .steward(steward.id))
         #expect(OperationsAccess.scope(for: actor(.resident)) == .nothing && OperationsAccess.scope(for: actor(.dataConsumer)) == .nothing)
+        // Shifts: as plans and tasks, but a department sees no roster.
+        #expect(OperationsAccess.shiftScope(for: actor(.departmentOfficer)) == .nothing)
+        #expect(OperationsAccess.shiftScope(for: actor(.streetOfficer)) == .areas([street]) && OperationsAccess.shiftScope(for: actor(.auditor)) == .all)
+        #expect(OperationsAccess.shiftScope(for: actor(.stewardStaff)) == .steward(steward.id) && OperationsAccess.shiftScope(for: actor(.resident)) == .nothing)
         // A key that only reports sees no plans and works no task.
         let key = actor(.stewardDispatcher, keyScopes: [.casesReport])
         #expect(OperationsAccess.scope(for: key) == .nothing && OperationsAccess.worker(key, stewardID: steward.id, teams: []) == nil)

@@ -17,6 +17,12 @@ struct ShiftService {
     /// The longest period one list or one set of figures covers.
     static let maxListDays = 31
 
+    /// The caller (who must see operations at all) and the shifts it sees.
+    func actor() throws -> (Actor, OperationsScope) {
+        let (actor, _) = try operations.actor()
+        return (actor, OperationsAccess.shiftScope(for: actor))
+    }
+
     // MARK: Roster
 
     /// The roster form's reference: the areas the caller may plan for one steward (code → id) and its teams with members.
@@ -29,7 +35,7 @@ struct ShiftService {
     /// Makes a roster's shifts, all or none: the form's problems and every clash with a shift already held come back
     /// together, by field.
     func roster(_ input: ShiftInput) async throws -> [StoredShift] {
-        let (actor, _) = try operations.actor()
+        let (actor, _) = try actor()
         guard OperationsAccess.mayPlanAny(actor) else { throw Self.rosterForbidden }
         let areas = try await operations.plannableAreas(actor)
         let code = input.area.trimmingCharacters(in: .whitespaces)
@@ -73,7 +79,7 @@ struct ShiftService {
 
     /// Cancels a shift that has not begun, or it and the rest of its roster from it on. Returns how many.
     func cancel(_ id: String, following: Bool) async throws -> Int {
-        let (actor, _) = try operations.actor()
+        let (actor, _) = try actor()
         let found = try await shift(id)
         guard OperationsAccess.mayPlan(actor, stewardID: found.row.orgId) else { throw Self.rosterForbidden }
         guard found.row.cancelledAt == nil else {
@@ -105,7 +111,7 @@ struct ShiftService {
     /// their figures. Line staff see the shifts they are on.
     func list(from: LocalDate?, through: LocalDate?, team: String?, area code: String?, mine: Bool, cancelled: Bool,
               after: String? = nil, limit: Int = 200) async throws -> Page {
-        let (actor, scope) = try operations.actor()
+        let (actor, scope) = try actor()
         let first = from ?? LocalDate.beijing(req.now), last = through ?? first.adding(days: 6)
         guard last >= first, last.dayNumber - first.dayNumber < Self.maxListDays else {
             throw DomainError.refused("through", zh: "日期范围为 1~\(Self.maxListDays) 天", en: "the dates span 1 to \(Self.maxListDays) days")
@@ -135,7 +141,7 @@ struct ShiftService {
 
     /// One shift in scope; line staff open only the shifts they are on (another answers as missing).
     func shift(_ id: String) async throws -> StoredShift {
-        let (actor, scope) = try operations.actor()
+        let (actor, scope) = try actor()
         guard let uuid = UUID(uuidString: id) else { throw ShiftStore.notFound }
         let found = try await shifts.find(uuid, scope)
         if OperationsAccess.listsOwnWorkOnly(actor), !found.members.contains(actor.user.id) { throw ShiftStore.notFound }
@@ -156,7 +162,7 @@ struct ShiftService {
 
     /// Rostered staff per area over a period (beside the workload figures).
     func rosteredStaff(from: LocalDate, through: LocalDate) async throws -> [RosteredStaff] {
-        let (_, scope) = try operations.actor()
+        let (_, scope) = try actor()
         return try await shifts.rosteredStaff(scope, from: from.beijingMidnight, until: through.adding(days: 1).beijingMidnight)
     }
 }

@@ -170,6 +170,14 @@ public enum OperationsAccess {
         }
     }
 
+    /// Whose shifts the caller sees: as for plans and tasks, except departments, who see none (a roster is the
+    /// steward's own arrangement, not a matter's).
+    public static func shiftScope(for actor: Actor) -> OperationsScope {
+        let s = scope(for: actor)
+        if case .department = s { return .nothing }
+        return s
+    }
+
     /// Making and changing the steward's plans and teams: its dispatcher, or the district office.
     public static func mayPlan(_ actor: Actor, stewardID: UUID) -> Bool {
         guard actor.can(.casesWork) else { return false }

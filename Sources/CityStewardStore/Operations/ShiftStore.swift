@@ -127,8 +127,7 @@ public struct ShiftStore: Sendable {
             }
     }
 
-    /// Narrows a query on `shifts` (aliased or not, by `table`) to the scope. Departments see no roster: shifts are
-    /// the steward's own arrangement, not a matter's.
+    /// Narrows a query on `shifts` to the scope (`OperationsAccess.shiftScope`: a department's holds none).
     func scoped(_ q: SQLSelectBuilder, _ scope: OperationsScope, table: String = "shifts") async throws -> Bool {
         switch scope {
         case .all: return true
