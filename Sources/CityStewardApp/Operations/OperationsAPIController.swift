@@ -53,11 +53,13 @@ struct OperationsAPIController: RouteCollection {
         var orgs: [UUID: Org]
         var language: Language
 
-        static func load(_ req: Request) async throws -> Names {
+        /// `people` and `teams`, when given, are the only ones the answer names (a page of tasks names a few of the
+        /// district's people and teams; reading them all was most of a person's list).
+        static func load(_ req: Request, people: Set<UUID>? = nil, teams teamIDs: Set<UUID>? = nil) async throws -> Names {
             let reference = try await req.caseReference()
-            let users = try await DirectoryStore(db: req.db).users()
+            let users = try await DirectoryStore(db: req.db).users(ids: people)
             // Names only: the team rows, not their members (this is on every operations answer, a person's list included).
-            let teams = try await TeamStore(db: req.db).rows()
+            let teams = try await TeamStore(db: req.db).rows(ids: teamIDs.map(Array.init))
             return Names(areas: reference.areas, users: Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) }),
                          teams: Dictionary(uniqueKeysWithValues: teams.map { ($0.id, $0) }), orgs: reference.orgs, language: req.language)
         }
@@ -362,7 +364,8 @@ struct OperationsAPIController: RouteCollection {
         let page = try await OperationsService(req: req).listTasks(from: try Self.date(req, "from"), through: try Self.date(req, "through"), state: state,
                                                                    plan: plan, mine: try req.flag("mine"), area: try req.query.get(String?.self, at: "area"),
                                                                    after: try req.query.get(String?.self, at: "after"), limit: limit)
-        let names = try await Names.load(req)
+        let names = try await Names.load(req, people: Set(page.items.flatMap { [$0.userId, $0.doneBy].compactMap { $0 } }),
+                                         teams: Set(page.items.compactMap(\.teamId)))
         return TaskPage(items: page.items.map { TaskView($0, names, now: req.now) }, total: page.total, next: page.next)
     }
 

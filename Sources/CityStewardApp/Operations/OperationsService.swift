@@ -365,18 +365,17 @@ enum TaskScheduling {
         }
         let earliest = plans.map(start).min() ?? today
         let taken = try await store.taken(plans: ids, from: earliest)
-        var made = 0
+        var tasks: [(task: WorkTask, plan: WorkPlanRow)] = []
         for plan in plans {
-            var tasks: [WorkTask] = []
             for o in WorkPlanSchedule.occurrences(versions[plan.id] ?? [], calendar: calendar, from: start(plan), through: through, taken: taken[plan.id] ?? []) {
                 guard let terms = versions[plan.id]?.first(where: { $0.number == o.version })?.terms else { continue }
-                tasks.append(.scheduled(o, plan: plan.id, org: plan.orgId, area: plan.areaId, terms: terms))
+                tasks.append((.scheduled(o, plan: plan.id, org: plan.orgId, area: plan.areaId, terms: terms), plan))
             }
-            try await store.insert(tasks, of: plan, at: now)
-            made += tasks.count
         }
+        // One multi-row insert for many plans' tasks (a day's generation was one statement per plan).
+        try await store.insert(tasks, at: now)
         try await store.setGenerated(ids, through: through, at: now)
-        return made
+        return tasks.count
     }
 
     /// One round of the job: make what is due, mark what was missed. Returns (made, missed).

@@ -88,6 +88,13 @@ public struct DirectoryStore: Sendable {
         try await UserRecord.query(on: db).sort(\.$username).all().map { $0.toUser() }
     }
 
+    /// The users of these ids (nil: every user, as `users()`).
+    public func users(ids: Set<UUID>?) async throws -> [User] {
+        guard let ids else { return try await users() }
+        guard !ids.isEmpty else { return [] }
+        return try await UserRecord.query(on: db).filter(\.$id ~~ Array(ids)).all().map { $0.toUser() }
+    }
+
     /// Creates a user after checking the username, the role and the org kind (`UserRules`); the password arrives hashed.
     @discardableResult
     public func createUser(username: String, displayName: String, passwordHash: String, role: Role, orgID: UUID?) async throws -> User {

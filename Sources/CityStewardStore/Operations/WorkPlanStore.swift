@@ -278,8 +278,14 @@ public struct WorkPlanStore: Sendable {
         try await insert(tasks.map { WorkTaskRow($0, areaPath: plan.areaPath, at: now) })
     }
 
+    /// Tasks of many plans at once (one day's generation): multi-row inserts across plans, not one per plan.
+    public func insert(_ tasks: [(task: WorkTask, plan: WorkPlanRow)], at now: Date) async throws {
+        try await insert(tasks.map { WorkTaskRow($0.task, areaPath: $0.plan.areaPath, at: now) })
+    }
+
     func insert(_ tasks: [WorkTaskRow]) async throws {
-        for chunk in stride(from: 0, to: tasks.count, by: 200).map({ Array(tasks[$0..<min($0 + 200, tasks.count)]) }) {
+        // 1,000 rows of 21 columns a statement: within both databases' limits on bound values (32,766 and 65,535).
+        for chunk in stride(from: 0, to: tasks.count, by: 1_000).map({ Array(tasks[$0..<min($0 + 1_000, tasks.count)]) }) {
             try await sql.insert(into: "work_tasks").models(chunk, with: Self.encoder).ignoringConflicts(with: ["plan_id", "plan_version", "nominal"]).run()
         }
     }
