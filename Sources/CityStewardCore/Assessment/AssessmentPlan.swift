@@ -1,0 +1,193 @@
+import Foundation
+
+/// What an indicator is computed from: a figure the system records (never a number typed into a score). Rates are
+/// per cent; `direction` says whether more is better.
+public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
+    /// 按期处置率: cases handled by their deadline ÷ cases due in the period.
+    case onTimeHandlingRate
+    /// 结案率: cases closed ÷ cases due in the period.
+    case closureRate
+    /// 按期结案率: cases closed by their deadline ÷ cases due.
+    case onTimeClosureRate
+    /// 返工率: cases sent back for rework at verification ÷ cases handled.
+    case reworkRate
+    /// 超期案件数: cases past their deadline and not handled by the period's end.
+    case overdueCases
+    /// 督办数: cases put under supervision.
+    case supervisedCases
+    /// 满意率: ratings of 4 or 5 ÷ ratings.
+    case satisfiedShare
+    /// 平均满意度 (1–5).
+    case meanRating
+    /// 作业计划完成率: tasks done ÷ tasks due.
+    case workPlanCompletionRate
+    /// 巡更到点率: checkpoints visited ÷ checkpoints due.
+    case patrolCompletionRate
+
+    public var higherIsBetter: Bool {
+        switch self {
+        case .reworkRate, .overdueCases, .supervisedCases: false
+        default: true
+        }
+    }
+
+    public var isRate: Bool {
+        switch self {
+        case .overdueCases, .supervisedCases, .meanRating: false
+        default: true
+        }
+    }
+
+    public var label: LocalizedText {
+        switch self {
+        case .onTimeHandlingRate: LocalizedText(zh: "按期处置率", en: "On-time handling rate")
+        case .closureRate: LocalizedText(zh: "结案率", en: "Closure rate")
+        case .onTimeClosureRate: LocalizedText(zh: "按期结案率", en: "On-time closure rate")
+        case .reworkRate: LocalizedText(zh: "返工率", en: "Rework rate")
+        case .overdueCases: LocalizedText(zh: "超期案件数", en: "Overdue cases")
+        case .supervisedCases: LocalizedText(zh: "督办案件数", en: "Cases under supervision")
+        case .satisfiedShare: LocalizedText(zh: "满意率（4 分及以上）", en: "Satisfied share (4 or 5)")
+        case .meanRating: LocalizedText(zh: "平均满意度", en: "Mean rating")
+        case .workPlanCompletionRate: LocalizedText(zh: "作业计划完成率", en: "Work-plan completion rate")
+        case .patrolCompletionRate: LocalizedText(zh: "巡更到点率", en: "Patrol checkpoints visited")
+        }
+    }
+
+    /// The formula as the method publishes it.
+    public var formula: LocalizedText {
+        switch self {
+        case .onTimeHandlingRate: LocalizedText(zh: "按期处置数 ÷ 应处置数 × 100%", en: "cases handled by their deadline ÷ cases due × 100%")
+        case .closureRate: LocalizedText(zh: "结案数 ÷ 应结案数 × 100%", en: "cases closed ÷ cases due × 100%")
+        case .onTimeClosureRate: LocalizedText(zh: "按期结案数 ÷ 应结案数 × 100%", en: "cases closed by their deadline ÷ cases due × 100%")
+        case .reworkRate: LocalizedText(zh: "返工数 ÷ 处置数 × 100%", en: "cases sent back for rework ÷ cases handled × 100%")
+        case .overdueCases: LocalizedText(zh: "期末超期未处置的案件数", en: "cases past their deadline and not handled at the period's end")
+        case .supervisedCases: LocalizedText(zh: "期内被督办的案件数", en: "cases put under supervision in the period")
+        case .satisfiedShare: LocalizedText(zh: "4、5 分评价数 ÷ 评价数 × 100%", en: "ratings of 4 or 5 ÷ ratings × 100%")
+        case .meanRating: LocalizedText(zh: "评价分之和 ÷ 评价数", en: "sum of ratings ÷ ratings")
+        case .workPlanCompletionRate: LocalizedText(zh: "完成任务数 ÷ 应完成任务数 × 100%", en: "tasks done ÷ tasks due × 100%")
+        case .patrolCompletionRate: LocalizedText(zh: "到点数 ÷ 应到点数 × 100%", en: "checkpoints visited ÷ checkpoints due × 100%")
+        }
+    }
+}
+
+/// One step of an indicator's scale: a value at or beyond `threshold` (at least, when more is better; at most,
+/// otherwise) earns `points` of 100.
+public struct ScoreBand: Sendable, Codable, Equatable {
+    public var threshold: Double
+    public var points: Double
+
+    public init(threshold: Double, points: Double) {
+        (self.threshold, self.points) = (threshold, points)
+    }
+}
+
+/// A node of the indicator tree: a group of indicators, or a leaf computed from one measure and scored by its bands.
+/// `weight` is its share of its parent, in per cent (siblings sum to 100).
+public struct Indicator: Sendable, Codable, Equatable {
+    public var key: String
+    public var name: String
+    public var weight: Double
+    public var measure: IndicatorMeasure?
+    public var bands: [ScoreBand]
+    public var children: [Indicator]
+
+    public init(key: String, name: String, weight: Double, measure: IndicatorMeasure? = nil, bands: [ScoreBand] = [], children: [Indicator] = []) {
+        (self.key, self.name, self.weight, self.measure, self.bands, self.children) = (key, name, weight, measure, bands, children)
+    }
+
+    /// The leaves under (and including) this node.
+    public var leaves: [Indicator] { children.isEmpty ? [self] : children.flatMap(\.leaves) }
+}
+
+/// A grade and the lowest total that earns it.
+public struct GradeBand: Sendable, Codable, Equatable {
+    public var grade: String
+    public var minimum: Double
+
+    public init(grade: String, minimum: Double) {
+        (self.grade, self.minimum) = (grade, minimum)
+    }
+}
+
+/// An assessment method as checked: the indicator tree and the grades.
+public struct AssessmentMethod: Sendable, Codable, Equatable {
+    public var indicators: [Indicator]
+    public var grades: [GradeBand]
+
+    public init(indicators: [Indicator], grades: [GradeBand]) {
+        (self.indicators, self.grades) = (indicators, grades)
+    }
+
+    public func grade(of total: Double) -> String? {
+        grades.sorted { $0.minimum > $1.minimum }.first { total >= $0.minimum }?.grade
+    }
+}
+
+public enum AssessmentRules {
+    public static let maxDepth = 3
+    public static let maxIndicators = 60
+
+    /// Every problem of a method at once, each named by the indicator's key: siblings' weights that do not sum to
+    /// 100, a leaf without a measure or without bands, bands out of order or out of 0–100, keys twice, grades out of
+    /// order.
+    public static func validate(_ method: AssessmentMethod) -> Result<AssessmentMethod, FieldProblems> {
+        var problems: [FieldProblem] = []
+        func problem(_ field: String, _ zh: String, _ en: String) { problems.append(FieldProblem(field: field, reason: LocalizedText(zh: zh, en: en))) }
+        if method.indicators.isEmpty { problem("indicators", "请至少设一项指标", "give at least one indicator") }
+        var keys = Set<String>(), count = 0
+        func check(_ siblings: [Indicator], parent: String, depth: Int) {
+            guard !siblings.isEmpty else { return }
+            let sum = siblings.reduce(0) { $0 + $1.weight }
+            if abs(sum - 100) > 0.001 {
+                problem(parent, "\(parent == "indicators" ? "一级指标" : parent + " 的下级指标")权重之和应为 100，现为 \(format(sum))",
+                        "the weights of \(parent == "indicators" ? "the top indicators" : parent + "'s indicators") sum to \(format(sum)), not 100")
+            }
+            for i in siblings {
+                count += 1
+                let field = "indicators.\(i.key)"
+                if i.key.trimmingCharacters(in: .whitespaces).isEmpty || !keys.insert(i.key).inserted {
+                    problem(field, "指标编号为空或重复", "an indicator's key is empty or used twice")
+                }
+                if i.name.trimmingCharacters(in: .whitespaces).isEmpty || i.name.count > 60 { problem(field, "请填写指标名称（不超过 60 字）", "name the indicator (at most 60 characters)") }
+                if !(i.weight > 0 && i.weight <= 100) { problem(field, "权重应大于 0、不超过 100", "a weight is above 0 and at most 100") }
+                if i.children.isEmpty {
+                    if i.measure == nil { problem(field, "末级指标须选定由系统计算的数据来源", "a leaf indicator names the record it is computed from") }
+                    // The bands' order depends on the measure's direction: checked once there is one.
+                    else { problems += bandProblems(i, field: field) }
+                } else {
+                    if i.measure != nil || !i.bands.isEmpty { problem(field, "有下级的指标不直接计分", "an indicator with indicators under it is not scored itself") }
+                    if depth >= maxDepth { problem(field, "指标最多 \(maxDepth) 级", "indicators go at most \(maxDepth) levels deep") } else { check(i.children, parent: i.key, depth: depth + 1) }
+                }
+            }
+        }
+        check(method.indicators, parent: "indicators", depth: 1)
+        if count > maxIndicators { problem("indicators", "指标不超过 \(maxIndicators) 项", "at most \(maxIndicators) indicators") }
+        let grades = method.grades
+        if grades.isEmpty { problem("grades", "请设定等级", "set the grades") }
+        if Set(grades.map(\.grade)).count != grades.count || grades.contains(where: { $0.grade.isEmpty || !(0...100).contains($0.minimum) })
+            || Set(grades.map(\.minimum)).count != grades.count {
+            problem("grades", "等级名称不能为空或重复，分数线在 0~100 且互不相同", "grades have distinct names and distinct minimums within 0–100")
+        }
+        return problems.isEmpty ? .success(method) : .failure(FieldProblems(problems))
+    }
+
+    static func bandProblems(_ i: Indicator, field: String) -> [FieldProblem] {
+        let bands = i.bands
+        guard !bands.isEmpty else {
+            return [FieldProblem(field: field, reason: LocalizedText(zh: "请设定计分档次", en: "set the scoring bands"))]
+        }
+        if bands.contains(where: { !(0...100).contains($0.points) || !$0.threshold.isFinite || $0.threshold < 0 }) {
+            return [FieldProblem(field: field, reason: LocalizedText(zh: "每档得分在 0~100，门槛不小于 0", en: "each band's points are 0–100 and its threshold not negative"))]
+        }
+        // Better values first, each band a strictly weaker threshold and fewer points.
+        let better = i.measure?.higherIsBetter ?? true   // called with a measure
+        for (a, b) in zip(bands, bands.dropFirst()) where (better ? b.threshold >= a.threshold : b.threshold <= a.threshold) || b.points >= a.points {
+            return [FieldProblem(field: field, reason: LocalizedText(zh: "档次应从好到差排列，得分逐档递减", en: "bands go from best to worst with fewer points each"))]
+        }
+        return []
+    }
+
+    static func format(_ x: Double) -> String {
+        x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x)
+    }
+}

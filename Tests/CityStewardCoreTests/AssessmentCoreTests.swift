@@ -1,0 +1,74 @@
+import CityStewardCore
+import Foundation
+import Testing
+
+@Suite("Assessment method and scores")
+struct AssessmentCoreTests {
+    let method = AssessmentMethod(indicators: [
+        Indicator(key: "1", name: "案件处置", weight: 60, children: [
+            Indicator(key: "1.1", name: "按期处置率", weight: 50, measure: .onTimeHandlingRate,
+                      bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75), ScoreBand(threshold: 60, points: 50)]),
+            Indicator(key: "1.2", name: "返工率", weight: 30, measure: .reworkRate,
+                      bands: [ScoreBand(threshold: 2, points: 100), ScoreBand(threshold: 5, points: 80), ScoreBand(threshold: 10, points: 60)]),
+            Indicator(key: "1.3", name: "超期案件", weight: 20, measure: .overdueCases,
+                      bands: [ScoreBand(threshold: 0, points: 100), ScoreBand(threshold: 3, points: 70), ScoreBand(threshold: 10, points: 40)]),
+        ]),
+        Indicator(key: "2", name: "群众满意", weight: 40, children: [
+            Indicator(key: "2.1", name: "满意率", weight: 100, measure: .satisfiedShare,
+                      bands: [ScoreBand(threshold: 90, points: 100), ScoreBand(threshold: 80, points: 85), ScoreBand(threshold: 70, points: 70)]),
+        ]),
+    ], grades: [GradeBand(grade: "A", minimum: 90), GradeBand(grade: "B", minimum: 75), GradeBand(grade: "C", minimum: 60), GradeBand(grade: "D", minimum: 0)])
+
+    @Test func aWellFormedMethodPasses() {
+        #expect((try? AssessmentRules.validate(method).get()) == method)
+    }
+
+    /// The hand-worked score: 45 of 50 on time (90 % → 90), 3 reworked of 45 handled (6.7 % → 60), 2 overdue (→ 70),
+    /// 17 of 20 satisfied (85 % → 85). Case handling = (90×50 + 60×30 + 70×20) ÷ 100 = 77; satisfaction 85;
+    /// total = 77 × 0.6 + 85 × 0.4 = 80.2, grade B.
+    @Test func theHandWorkedScoreOfOneVillage() throws {
+        let card = AssessmentScoring.score(method, [
+            .onTimeHandlingRate: .rate(45, of: 50, evidence: ["LH-2026-000101"]),
+            .reworkRate: .rate(3, of: 45),
+            .overdueCases: .count(2, evidence: ["LH-2026-000107", "LH-2026-000111"]),
+            .satisfiedShare: .rate(17, of: 20),
+        ])
+        #expect(card.total == 80.2 && card.grade == "B")
+        #expect(card.indicators.map(\.points) == [77, 85])
+        #expect(card.leaves.map(\.contribution) == [27, 10.8, 8.4, 34])
+        #expect(card.leaves.map(\.share) == [30, 18, 12, 40])
+        let onTime = try #require(card.leaves.first)
+        #expect(onTime.explanation.zh == "按期处置率 = 45 ÷ 50 = 90%；≥ 90% → 90 分；占总分 30% → 27 分", "\(onTime.explanation.zh)")
+        #expect(onTime.measured?.evidence == ["LH-2026-000101"])
+        #expect(card.leaves[2].explanation.en == "Overdue cases = 2; ≤ 3 → 70 points; 12% of the total → 8.4")
+    }
+
+    @Test func anIndicatorWithoutRecordsGivesItsWeightToItsSiblings() {
+        // No rating at all: satisfaction is not scored; case handling carries the whole total.
+        let card = AssessmentScoring.score(method, [.onTimeHandlingRate: .rate(45, of: 50), .reworkRate: .rate(3, of: 45), .overdueCases: .count(2),
+                                                    .satisfiedShare: .rate(0, of: 0)])
+        #expect(card.total == 77 && card.grade == "B")
+        #expect(card.indicators[1].points == nil && card.indicators[1].contribution == 0 && card.indicators[0].share == 100)
+        // Below every band: 0 points; nothing measured at all: no total grade.
+        let poor = AssessmentScoring.score(method, [.onTimeHandlingRate: .rate(10, of: 50), .reworkRate: .rate(30, of: 45), .overdueCases: .count(40),
+                                                    .satisfiedShare: .rate(1, of: 20)])
+        #expect(poor.total == 0 && poor.grade == "D" && poor.leaves.allSatisfy { $0.points == 0 })
+        #expect(AssessmentScoring.score(method, [:]).grade == nil)
+    }
+
+    @Test func everyProblemOfAMethodIsNamedByItsIndicator() {
+        var bad = method
+        bad.indicators[0].weight = 50                               // top weights sum to 90
+        bad.indicators[0].children[1].measure = nil                 // a leaf without a measure
+        bad.indicators[0].children[2].bands = [ScoreBand(threshold: 3, points: 70), ScoreBand(threshold: 0, points: 100)]   // worse first
+        bad.indicators[1].children[0].key = "1.1"                   // a key twice
+        bad.grades.append(GradeBand(grade: "A", minimum: 95))
+        guard case .failure(let p) = AssessmentRules.validate(bad) else { Issue.record("accepted"); return }
+        #expect(p.problems.map(\.field) == ["indicators", "indicators.1.2", "indicators.1.3", "indicators.1.1", "grades"], "\(p.problems.map(\.field))")
+        #expect(p.problems[0].reason.zh.contains("现为 90"))
+        var flat = method
+        flat.indicators[0].children[0].children = [Indicator(key: "1.1.1", name: "x", weight: 100, measure: .closureRate, bands: [ScoreBand(threshold: 0, points: 100)])]
+        guard case .failure(let q) = AssessmentRules.validate(flat) else { Issue.record("a scored group accepted"); return }
+        #expect(q.problems.map(\.field) == ["indicators.1.1"])
+    }
+}
