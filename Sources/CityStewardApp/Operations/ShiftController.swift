@@ -91,6 +91,7 @@ struct ShiftController: RouteCollection {
 
     // MARK: API
 
+    /// The roster as the API's JSON body and the console's form send it.
     struct RosterBody: Content {
         var team: String?
         var area: String?
@@ -152,24 +153,6 @@ struct ShiftController: RouteCollection {
 
     // MARK: Console
 
-    struct RosterForm: Content {
-        var team: String?
-        var area: String?
-        var from: String?
-        var through: String?
-        var start: String?
-        var end: String?
-        var days: String?
-        var weekdays: [String]?
-        var members: [String]?
-        var note: String?
-
-        var input: ShiftInput {
-            ShiftInput(team: team ?? "", area: area ?? "", from: from ?? "", through: through ?? "", start: start ?? "", end: end ?? "",
-                       days: days ?? "", weekdays: weekdays ?? [], members: members ?? [], note: note ?? "")
-        }
-    }
-
     struct DayGroup: Encodable {
         var date: String
         var label: String
@@ -189,7 +172,7 @@ struct ShiftController: RouteCollection {
         var more: Bool
         var canRoster: Bool
         var mayCancel: Bool
-        var form: RosterForm
+        var form: RosterBody
         var formTeams: [Choice]
         var formAreas: [Choice]
         var formDays: [Choice]
@@ -202,7 +185,7 @@ struct ShiftController: RouteCollection {
         try await page(req, form: nil, errors: [:])
     }
 
-    func page(_ req: Request, form typed: RosterForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+    func page(_ req: Request, form typed: RosterBody?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
         let actor = try req.consoleActor()
         let language = req.language
         let today = LocalDate.beijing(req.now)
@@ -227,11 +210,11 @@ struct ShiftController: RouteCollection {
         let steward = plannable[typed?.area ?? ""]?.steward ?? visibleTeams.first { $0.row.id == chosenTeam }?.row.orgId
             ?? (actor.org?.kind == .steward ? actor.org?.id : plannable.values.map(\.steward).min { $0.uuidString < $1.uuidString })
         let ownTeams = visibleTeams.filter { $0.row.orgId == steward }
-        let form = typed ?? RosterForm(team: ownTeams.first?.row.id.uuidString.lowercased(), from: today.adding(days: 1).description,
+        let form = typed ?? RosterBody(team: ownTeams.first?.row.id.uuidString.lowercased(), from: today.adding(days: 1).description,
                                        through: today.adding(days: 7).description, start: "08:00", end: "17:00", days: "every")
         var staff: [User] = []
         if let steward { staff = try await OperationsService(req: req).staff(of: steward) }
-        let chosenDays = Set(form.weekdays ?? []), chosenPeople = Set((form.members ?? []).map { $0.lowercased() })
+        let chosenDays = Set((form.weekdays ?? []).map(String.init)), chosenPeople = Set((form.members ?? []).map { $0.lowercased() })
         let rules: [(String, LocalizedText)] = [("every", ShiftDays.everyDay.label), ("working", ShiftDays.workingDays.label), ("rest", ShiftDays.restDays.label),
                                                 ("weekly", LocalizedText(zh: "每周选定几天", en: "Chosen days of the week"))]
         let page = RosterPage(
@@ -256,7 +239,7 @@ struct ShiftController: RouteCollection {
 
     @Sendable func rosterForm(req: Request) async throws -> Response {
         _ = try req.consoleActor()
-        let form = try req.content.decode(RosterForm.self)
+        let form = try req.content.decode(RosterBody.self)
         do {
             let made = try await ShiftService(req: req).roster(form.input)
             return req.redirect(to: "/shifts?from=\(made.first?.row.date ?? "")&team=\(made.first?.row.teamId.uuidString.lowercased() ?? "")")
