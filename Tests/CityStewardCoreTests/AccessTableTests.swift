@@ -177,6 +177,20 @@ struct AccessTableTests {
         #expect(ContractAccess.scope(for: actor(.resident)) == .nothing && ContractAccess.scope(for: actor(.departmentOfficer)) == .all)
     }
 
+    @Test func assessment() {
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], AssessmentAccess.mayManage, "make, change and publish assessment plans")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: true], AssessmentAccess.seesDrafts, "see plans not yet published")
+        #expect(AssessmentAccess.scope(for: actor(.districtAdmin)) == .all && AssessmentAccess.scope(for: actor(.auditor)) == .all)
+        #expect(AssessmentAccess.scope(for: actor(.departmentOfficer)) == .all)
+        #expect(AssessmentAccess.scope(for: actor(.streetOfficer)) == .areas([street]))
+        #expect(AssessmentAccess.scope(for: actor(.stewardDispatcher)) == .steward(steward.id))
+        #expect(AssessmentAccess.scope(for: actor(.resident)) == .nothing && AssessmentAccess.scope(for: actor(.dataConsumer)) == .nothing)
+        // A key that only reports reads no scores.
+        #expect(AssessmentAccess.scope(for: actor(.districtAdmin, keyScopes: [.casesReport])) == .nothing)
+    }
+
     @Test func operations() {
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.mayPlan($0, stewardID: steward.id) }, "plan the steward's work")

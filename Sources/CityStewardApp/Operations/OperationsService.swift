@@ -317,6 +317,11 @@ struct OperationsService {
 
     func patrolFigures(from: LocalDate, through: LocalDate) async throws -> [PatrolTally] {
         let (_, scope) = try actor()
+        return try await patrolFigures(scope, from: from, through: through)
+    }
+
+    /// The same over a scope the caller's use case has decided (the assessment reads every village's).
+    func patrolFigures(_ scope: OperationsScope, from: LocalDate, through: LocalDate) async throws -> [PatrolTally] {
         let rounds = try await plans.rounds(scope, from: from, through: through)
         let patrol = PatrolStore(db: req.db)
         let sizes = try await patrol.checkpointCounts(routes: Array(Set(rounds.map(\.route))))

@@ -191,3 +191,63 @@ public enum AssessmentRules {
         x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x)
     }
 }
+
+/// A year's assessment plan as checked: its year, its name and its method.
+public struct AssessmentPlanTerms: Sendable, Equatable {
+    public var year: Int
+    public var name: String
+    public var method: AssessmentMethod
+
+    public init(year: Int, name: String, method: AssessmentMethod) {
+        (self.year, self.name, self.method) = (year, name, method)
+    }
+}
+
+/// Who manages assessment plans and whose scores one sees.
+public enum AssessmentAccess {
+    /// Making, changing and publishing plans: the district office.
+    public static func mayManage(_ actor: Actor) -> Bool { actor.role == .districtAdmin && actor.can(.casesWork) }
+
+    /// Plans not yet published: those who manage them and the auditors.
+    public static func seesDrafts(_ actor: Actor) -> Bool { mayManage(actor) || actor.role == .auditor }
+
+    /// Whose scores: the villages of the caller's areas (a steward's: those it serves), everywhere for the district
+    /// office, auditors and departments (who assess together with the district, plan §10).
+    public static func scope(for actor: Actor) -> OperationsScope {
+        guard actor.can(.areasRead), actor.can(.casesRead) else { return .nothing }
+        switch actor.role {
+        case .districtAdmin, .auditor, .departmentOfficer: return .all
+        case .streetOfficer: return .areas(actor.orgAreas)
+        case .stewardDispatcher, .stewardStaff: return actor.org.map { .steward($0.id) } ?? .nothing
+        case .resident, .dataConsumer: return .nothing
+        }
+    }
+}
+
+extension AssessmentRules {
+    /// A plan's year and name with its method; `today` bounds the year (no plan for a year long past).
+    public static func validate(year: Int?, name: String, method: AssessmentMethod, today: LocalDate) -> Result<AssessmentPlanTerms, FieldProblems> {
+        var problems: [FieldProblem] = []
+        if let year, (today.year - 1...today.year + 1).contains(year) {} else {
+            problems.append(FieldProblem(field: "year", reason: LocalizedText(zh: "考核年度为去年、今年或明年", en: "the year is last year, this year or next year")))
+        }
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.count > 60 {
+            problems.append(FieldProblem(field: "name", reason: LocalizedText(zh: "请填写方案名称（不超过 60 字）", en: "name the plan (at most 60 characters)")))
+        }
+        if case .failure(let p) = validate(method) { problems += p.problems }
+        guard problems.isEmpty, let year else { return .failure(FieldProblems(problems)) }
+        return .success(AssessmentPlanTerms(year: year, name: trimmed, method: method))
+    }
+
+    /// A published plan is frozen: publishing is for a plan of a year not yet begun; after it, a change is a new
+    /// version with its reason.
+    public static func mayPublish(year: Int, today: LocalDate) -> Bool { today.year < year }
+
+    public static func validateReason(_ reason: String, published: Bool) -> FieldProblem? {
+        let r = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        if published, r.isEmpty { return FieldProblem(field: "reason", reason: LocalizedText(zh: "已公布的方案变更须写明原因", en: "a change to a published plan gives its reason")) }
+        if r.count > 500 { return FieldProblem(field: "reason", reason: LocalizedText(zh: "原因不超过 500 字", en: "the reason is at most 500 characters")) }
+        return nil
+    }
+}

@@ -25,6 +25,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case assetChanged = "asset.changed"
     case inspectionSigned = "inspection.signed"
     case rosterChanged = "roster.changed"
+    case assessmentPlanChanged = "assessment.plan.changed"
+    case assessmentPlanPublished = "assessment.plan.published"
 
     public var label: LocalizedText {
         switch self {
@@ -55,6 +57,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .assetChanged: LocalizedText(zh: "部件登记变更", en: "Asset register changed")
         case .inspectionSigned: LocalizedText(zh: "巡检签字确认", en: "Inspection signed")
         case .rosterChanged: LocalizedText(zh: "排班变更", en: "Roster changed")
+        case .assessmentPlanChanged: LocalizedText(zh: "考核方案变更", en: "Assessment plan changed")
+        case .assessmentPlanPublished: LocalizedText(zh: "考核方案公布", en: "Assessment plan published")
         }
     }
 }

@@ -52,5 +52,6 @@ public enum CityStewardMigrations {
         CreateInspections(),
         AddCheckinPhotos(),
         CreateShifts(),
+        CreateAssessmentPlans(),
     ]
 }

@@ -1,0 +1,205 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The assessment in the API: `/api/v1/assessment/plans` (list, make), `/plans/{id}` (with its versions),
+/// `/plans/{id}/versions` (a change), `/plans/{id}/publish`, and `/plans/{id}/scores` (every village's score in the
+/// caller's scope, each point explained), on `AssessmentService`.
+struct AssessmentController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let api = routes.grouped("api", "v1", "assessment", "plans")
+        api.get(use: list)
+        api.post(use: create)
+        api.get(":id", use: show)
+        api.post(":id", "versions", use: change)
+        api.post(":id", "publish", use: publish)
+        api.get(":id", "scores", use: scores)
+    }
+
+    // MARK: Views
+
+    struct IndicatorView: Content {
+        var key: String
+        var name: String
+        var weight: Double
+        var measure: String?
+        var measureLabel: String?
+        var formula: String?
+        var higherIsBetter: Bool?
+        var bands: [ScoreBand]?
+        var children: [IndicatorView]?
+
+        init(_ i: Indicator, _ language: Language) {
+            (key, name, weight) = (i.key, i.name, i.weight)
+            measure = i.measure?.rawValue
+            measureLabel = i.measure?.label.text(language)
+            formula = i.measure?.formula.text(language)
+            higherIsBetter = i.measure?.higherIsBetter
+            bands = i.children.isEmpty ? i.bands : nil
+            children = i.children.isEmpty ? nil : i.children.map { IndicatorView($0, language) }
+        }
+    }
+
+    struct VersionView: Content {
+        var number: Int
+        var name: String
+        var reason: String?
+        var createdAt: Date
+        var indicators: [IndicatorView]
+        var grades: [GradeBand]
+    }
+
+    struct PlanView: Content {
+        var id: UUID
+        var year: Int
+        var name: String
+        var version: Int
+        var published: Bool
+        var publishedAt: Date?
+        var versions: [VersionView]?
+
+        init(_ p: AssessmentPlanRow, versions: [AssessmentPlanVersion]?, _ language: Language) {
+            (id, year, name, version, published, publishedAt) = (p.id, p.year, p.name, p.version, p.publishedAt != nil, p.publishedAt)
+            self.versions = versions?.map {
+                VersionView(number: $0.number, name: $0.name, reason: $0.reason, createdAt: $0.createdAt,
+                            indicators: $0.method.indicators.map { IndicatorView($0, language) }, grades: $0.method.grades)
+            }
+        }
+    }
+
+    // MARK: Plans
+
+    struct IndicatorBody: Content {
+        var key: String?
+        var name: String?
+        var weight: Double?
+        var measure: String?
+        var bands: [ScoreBand]?
+        var children: [IndicatorBody]?
+    }
+
+    struct PlanBody: Content {
+        var year: Int?
+        var name: String?
+        var indicators: [IndicatorBody]?
+        var grades: [GradeBand]?
+        var reason: String?
+    }
+
+    /// The method as sent; an unknown measure is refused by its indicator's key.
+    static func method(_ b: PlanBody, over base: AssessmentMethod? = nil) throws -> AssessmentMethod? {
+        guard b.indicators != nil || b.grades != nil || base == nil else { return nil }
+        var unknown: [FieldProblem] = []
+        func indicator(_ i: IndicatorBody, depth: Int) -> Indicator {
+            var measure: IndicatorMeasure?
+            if let m = i.measure, !m.isEmpty {
+                measure = IndicatorMeasure(rawValue: m)
+                if measure == nil {
+                    unknown.append(FieldProblem(field: "indicators.\(i.key ?? "")", reason: LocalizedText(zh: "没有这个数据来源：\(m)", en: "no such measure: \(m)")))
+                }
+            }
+            // Deeper than the method allows is refused by the rules; the tree is not read further.
+            let children = depth > AssessmentRules.maxDepth ? [] : (i.children ?? []).map { indicator($0, depth: depth + 1) }
+            return Indicator(key: i.key ?? "", name: i.name ?? "", weight: i.weight ?? 0, measure: measure, bands: i.bands ?? [], children: children)
+        }
+        let method = AssessmentMethod(indicators: b.indicators.map { $0.map { indicator($0, depth: 1) } } ?? base?.indicators ?? [],
+                                      grades: b.grades ?? base?.grades ?? [])
+        guard unknown.isEmpty else { throw FieldProblems(unknown) }
+        return method
+    }
+
+    @Sendable func list(req: Request) async throws -> [PlanView] {
+        try await AssessmentService(req: req).plans().map { PlanView($0, versions: nil, req.language) }
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let b = try req.content.decode(PlanBody.self)
+        let made = try await AssessmentService(req: req).create(year: b.year, name: b.name ?? "", method: try Self.method(b) ?? AssessmentMethod(indicators: [], grades: []))
+        let found = try await AssessmentService(req: req).plan(made.id.uuidString)
+        return try await PlanView(found.plan, versions: found.versions, req.language).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable func show(req: Request) async throws -> PlanView {
+        let found = try await AssessmentService(req: req).plan(req.parameters.get("id") ?? "")
+        return PlanView(found.plan, versions: found.versions, req.language)
+    }
+
+    /// What is left out keeps its value; a published plan's change needs its `reason`.
+    @Sendable func change(req: Request) async throws -> Response {
+        let service = AssessmentService(req: req)
+        let id = req.parameters.get("id") ?? ""
+        let current = try await service.plan(id)   // the plan the path names first: 404 before anything the body says
+        let b = try req.content.decode(PlanBody.self)
+        _ = try await service.change(id, name: b.name, method: try Self.method(b, over: current.versions.last?.method), reason: b.reason ?? "")
+        let found = try await service.plan(id)
+        return try await PlanView(found.plan, versions: found.versions, req.language).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable func publish(req: Request) async throws -> PlanView {
+        let service = AssessmentService(req: req)
+        let published = try await service.publish(req.parameters.get("id") ?? "")
+        return PlanView(published, versions: nil, req.language)
+    }
+
+    // MARK: Scores
+
+    struct Points: Content {
+        var key: String
+        var name: String
+        var measure: String?
+        var weight: Double
+        var share: Double
+        var value: Double?
+        var numerator: Double?
+        var denominator: Double?
+        var points: Double?
+        var contribution: Double
+        var explanation: String
+        /// Records that cost points (case numbers).
+        var evidence: [String]?
+        var children: [Points]?
+
+        init(_ s: IndicatorScore, _ language: Language) {
+            (key, name, measure, weight, share) = (s.key, s.name, s.measure?.rawValue, s.weight, s.share)
+            (value, numerator, denominator) = (s.measured?.value, s.measured?.numerator, s.measured?.denominator)
+            (points, contribution, explanation) = (s.points, s.contribution, s.explanation.text(language))
+            evidence = s.children.isEmpty ? (s.measured?.evidence ?? []) : nil
+            children = s.children.isEmpty ? nil : s.children.map { Points($0, language) }
+        }
+    }
+
+    struct VillageScoreView: Content {
+        var area: OperationsAPIController.AreaRef
+        var steward: String?
+        var total: Double
+        var grade: String?
+        var rank: Int?
+        var cases: Int
+        var indicators: [Points]
+    }
+
+    struct ScoresAnswer: Content {
+        var plan: UUID
+        var year: Int
+        var version: Int
+        var from: String
+        var through: String
+        var villages: [VillageScoreView]
+    }
+
+    @Sendable func scores(req: Request) async throws -> ScoresAnswer {
+        let service = AssessmentService(req: req)
+        let id = req.parameters.get("id") ?? ""
+        _ = try await service.plan(id)
+        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"))
+        let reference = try await req.caseReference()
+        let language = req.language
+        return ScoresAnswer(plan: r.plan.id, year: r.plan.year, version: r.version.number, from: r.from.description, through: r.through.description,
+                            villages: r.scores.map { s in
+                                VillageScoreView(area: OperationsAPIController.AreaRef(id: s.village.id, code: s.village.code, name: s.village.displayName(language)),
+                                                 steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade, rank: s.rank,
+                                                 cases: s.cases, indicators: s.card.indicators.map { Points($0, language) })
+                            })
+    }
+}

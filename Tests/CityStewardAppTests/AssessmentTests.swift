@@ -1,0 +1,120 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Testing
+import Vapor
+
+/// The assessment's plans and scores over HTTP (issue 19, first part): made and published by the district office,
+/// frozen once published, and every village's score computed from the records with each point explained.
+@Suite("Assessment: plans and scores")
+struct AssessmentTests {
+    func method(topWeight: Double = 60, measure: String = "onTimeHandlingRate") -> [String: Any] {
+        ["indicators": [
+            ["key": "1", "name": "案件处置", "weight": topWeight, "children": [
+                ["key": "1.1", "name": "按期处置率", "weight": 70, "measure": measure,
+                 "bands": [["threshold": 95, "points": 100], ["threshold": 85, "points": 80], ["threshold": 60, "points": 50]]],
+                ["key": "1.2", "name": "超期案件", "weight": 30, "measure": "overdueCases",
+                 "bands": [["threshold": 0, "points": 100], ["threshold": 5, "points": 60]]],
+            ]],
+            ["key": "2", "name": "群众满意", "weight": 40, "measure": "satisfiedShare",
+             "bands": [["threshold": 90, "points": 100], ["threshold": 70, "points": 70]]],
+        ],
+         "grades": [["grade": "A", "minimum": 90], ["grade": "B", "minimum": 75], ["grade": "C", "minimum": 60], ["grade": "D", "minimum": 0]]]
+    }
+
+    func body(_ year: Int, _ name: String, _ m: [String: Any]) -> [String: Any] {
+        m.merging(["year": year, "name": name]) { a, _ in a }
+    }
+
+    @Test func theDistrictPublishesAPlanBeforeItsYearAndAChangeIsANewVersionWithItsReason() async throws {
+        try await withTestApp { app in
+            let admin = bearer(try await token(app, "district-admin"))
+            let street = bearer(try await token(app, "street-minzhi"))
+            // Every problem by its indicator: the top weights sum to 90, a measure that does not exist.
+            let bad = try await send(app, .POST, "/api/v1/assessment/plans", headers: admin, json: body(2027, "2027 年度考核", method(topWeight: 50)))
+            #expect(bad.status == .unprocessableEntity && bad.json["field"] as? String == "indicators", "\(bad.text)")
+            let unknown = try await send(app, .POST, "/api/v1/assessment/plans", headers: admin, json: body(2027, "2027 年度考核", method(measure: "happiness")))
+            #expect(unknown.status == .unprocessableEntity && unknown.json["field"] as? String == "indicators.1.1", "\(unknown.text)")
+            #expect(try await send(app, .POST, "/api/v1/assessment/plans", headers: street, json: body(2027, "x", method())).status == .forbidden)
+
+            let made = try await send(app, .POST, "/api/v1/assessment/plans", headers: admin, json: body(2027, "2027 年度城市管家考核", method()))
+            #expect(made.status == .created, "\(made.text)")
+            let id = try #require(made.json["id"] as? String)
+            let first = try #require((made.json["versions"] as? [[String: Any]])?.first)
+            let top = try #require(first["indicators"] as? [[String: Any]])
+            #expect((top[0]["children"] as? [[String: Any]])?.first?["formula"] as? String == "按期处置数 ÷ 应处置数 × 100%")
+            // A draft is the district's: a street office does not see it yet.
+            #expect(try await send(app, .GET, "/api/v1/assessment/plans/\(id)", headers: street).status == .notFound)
+
+            let published = try await send(app, .POST, "/api/v1/assessment/plans/\(id)/publish", headers: admin)
+            #expect(published.status == .ok && published.json["published"] as? Bool == true, "\(published.text)")
+            #expect(try await send(app, .POST, "/api/v1/assessment/plans/\(id)/publish", headers: admin).status == .conflict)
+            let listed = try await send(app, .GET, "/api/v1/assessment/plans", headers: street)
+            #expect(listed.status == .ok && listed.text.contains(id.lowercased()) || listed.text.contains(id.uppercased()), "\(listed.text)")
+            let seen = try await send(app, .GET, "/api/v1/assessment/plans/\(id)", headers: street)
+            #expect(seen.status == .ok && seen.json["year"] as? Int == 2027)
+
+            // Frozen: a change is a new version, only with its reason; both stay.
+            let noReason = try await send(app, .POST, "/api/v1/assessment/plans/\(id)/versions", headers: admin, json: ["name": "2027 年度考核（修订）"])
+            #expect(noReason.status == .unprocessableEntity && noReason.json["field"] as? String == "reason", "\(noReason.text)")
+            let changed = try await send(app, .POST, "/api/v1/assessment/plans/\(id)/versions", headers: admin,
+                                         json: ["name": "2027 年度考核（修订）", "reason": "满意度档次按街道意见调整"])
+            #expect(changed.status == .created && changed.json["version"] as? Int == 2, "\(changed.text)")
+            #expect((changed.json["versions"] as? [[String: Any]])?.map { $0["reason"] as? String } == [nil, "满意度档次按街道意见调整"])
+
+            // A plan for the year under way can be drafted but not published after its year began.
+            let late = try await send(app, .POST, "/api/v1/assessment/plans", headers: admin, json: body(2026, "2026 年度考核", method()))
+            let lateID = try #require(late.json["id"] as? String, "\(late.text)")
+            #expect(try await send(app, .POST, "/api/v1/assessment/plans/\(lateID)/publish", headers: admin).status == .conflict)
+            let trail = try await AuditStore(db: app.db).list(AuditStore.Filter(action: "assessment.plan.published")).rows
+            #expect(trail.count == 1)
+            #expect(try await send(app, .GET, "/api/v1/assessment/plans", headers: bearer(try await token(app, "resident-demo"))).status == .forbidden)
+        }
+    }
+
+    @Test func everyVillagesScoreIsExplainedDownToItsCases() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            let admin = bearer(try await token(app, "district-admin"))
+            let made = try await send(app, .POST, "/api/v1/assessment/plans", headers: admin, json: body(2026, "2026 年度考核", method()))
+            let id = try #require(made.json["id"] as? String, "\(made.text)")
+            // Three weeks on, the demo's open cases are past their deadlines.
+            app.testClock.advance(by: 21 * 86_400)
+            let adminLater = bearer(try await token(app, "district-admin"))
+            let scores = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores", headers: adminLater)
+            #expect(scores.status == .ok && scores.json["from"] as? String == "2026-01-01" && scores.json["through"] as? String == "2026-12-09", "\(scores.text.prefix(300))")
+            let villages = try #require(scores.json["villages"] as? [[String: Any]])
+            let scored = villages.filter { $0["grade"] != nil }
+            #expect(!scored.isEmpty, "the demo's cases give some village a score")
+            // Ranked by total; each total is the sum of its indicators' contributions.
+            let totals = scored.map { $0["total"] as? Double ?? -1 }
+            #expect(totals == totals.sorted(by: >))
+            #expect(scored.first?["rank"] as? Int == 1)
+            for v in scored {
+                let parts = (v["indicators"] as? [[String: Any]] ?? []).map { $0["contribution"] as? Double ?? 0 }.reduce(0, +)
+                #expect(abs(parts - (v["total"] as? Double ?? 0)) < 0.02, "\(v["area"] ?? "")")
+            }
+            // The evidence names real cases of that village.
+            let store = CaseStore(db: app.db)
+            func onTimeLeaf(_ v: [String: Any]) -> [String: Any]? {
+                (((v["indicators"] as? [[String: Any]])?.first?["children"] as? [[String: Any]]) ?? []).first { $0["key"] as? String == "1.1" }
+            }
+            // The village with the most cases due: its on-time rate written out with its numbers.
+            let first = try #require(scored.max { (onTimeLeaf($0)?["denominator"] as? Double ?? 0) < (onTimeLeaf($1)?["denominator"] as? Double ?? 0) })
+            let onTime = try #require(onTimeLeaf(first))
+            #expect((onTime["denominator"] as? Double ?? 0) > 0, "\(onTime)")
+            #expect((onTime["explanation"] as? String)?.hasPrefix("按期处置率 = ") == true, "\(onTime)")
+            for number in (onTime["evidence"] as? [String] ?? []).prefix(3) {
+                let c = try await store.find(number: number, scope: nil)
+                #expect(c.villageId?.uuidString == ((first["area"] as? [String: Any])?["id"] as? String), "\(number)")
+            }
+            // A street office sees its street's villages only; bad periods are refused by field.
+            let street = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores", headers: bearer(try await token(app, "street-minzhi")))
+            _ = admin
+            #expect(street.status == .notFound, "a draft is not the street's to see")
+            let wrongYear = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?from=2025-12-01", headers: adminLater)
+            #expect(wrongYear.status == .unprocessableEntity && wrongYear.json["field"] as? String == "through")
+        }
+    }
+}
