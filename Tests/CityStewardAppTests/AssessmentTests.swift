@@ -117,4 +117,44 @@ struct AssessmentTests {
             #expect(wrongYear.status == .unprocessableEntity && wrongYear.json["field"] as? String == "through")
         }
     }
+
+    @Test func theConsoleMakesAPlanFromTheStandardMethodKeepsWhatWasTypedAndExplainsAVillagesPoints() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            #expect(try await DemoAssessment.load(app))
+            #expect(!(try await DemoAssessment.load(app)), "loaded once")
+            let demo = try await AssessmentStore(db: app.db).list(drafts: true)
+            #expect(demo.map(\.year) == [2026, 2025] && demo.allSatisfy { $0.publishedAt != nil })
+            #expect(try await AssessmentStore(db: app.db).versions(demo[1].id).map(\.reason) == [nil, "平均满意度满分线按街道意见由 4.5 调为 4.6"])
+
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let list = try await send(app, .GET, "/assessment", headers: ["Cookie": cookie])
+            #expect(list.status == .ok && list.text.contains("2026 年度城市管家考核") && list.text.contains("href=\"/assessment\""))
+            let csrf = try #require(list.csrfToken)
+            let refused = try await send(app, .POST, "/assessment/plans", headers: ["Cookie": cookie], form: ["_csrf": csrf, "year": "2030", "name": "远期考核"])
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("id=\"plan-year-error\"") && refused.text.contains("value=\"远期考核\""))
+            let made = try await send(app, .POST, "/assessment/plans", headers: ["Cookie": cookie], form: ["_csrf": csrf, "year": "2027", "name": "2027 年度考核"])
+            let path = try #require(made.location, "\(made.status)")
+            let page = try await send(app, .GET, path, headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("按期处置数 ÷ 应处置数 × 100%") && page.text.contains("A+ ≥ 93"), "\(page.status) \(page.text.prefix(1500))")
+            // A method that is not JSON, or whose weights do not sum, comes back by the method's field with the text kept.
+            let bad = try await send(app, .POST, path + "/versions", headers: ["Cookie": cookie], form: ["_csrf": csrf, "name": "2027 年度考核", "method": "{not json", "reason": ""])
+            #expect(bad.status == .unprocessableEntity && bad.text.contains("id=\"change-method-error\"") && bad.text.contains("{not json"))
+            let sums = try await send(app, .POST, path + "/versions", headers: ["Cookie": cookie],
+                                      form: ["_csrf": csrf, "method": "{\"indicators\":[{\"key\":\"1\",\"name\":\"结案\",\"weight\":80,\"measure\":\"closureRate\",\"bands\":[{\"threshold\":90,\"points\":100}]}]}"])
+            #expect(sums.status == .unprocessableEntity && sums.text.contains("现为 80"), "\(sums.status)")
+            let published = try await send(app, .POST, path + "/publish", headers: ["Cookie": cookie], form: ["_csrf": csrf])
+            #expect(published.status == .seeOther && published.location == path)
+            #expect(try await send(app, .GET, path, headers: ["Cookie": cookie]).text.contains("已公布"))
+
+            // This year's plan: a village's points, each with its working.
+            let current = try #require(demo.first).id.uuidString.lowercased()
+            let village = try await send(app, .GET, "/assessment/plans/\(current)/villages/\(DemoDistrict.villageCodes[0])", headers: ["Cookie": cookie])
+            #expect(village.status == .ok && village.text.contains("占总分") && village.text.contains("按期处置率"), "\(village.status)")
+            #expect(try await send(app, .GET, "/assessment/plans/\(current)/villages/nowhere", headers: ["Cookie": cookie]).status == .notFound)
+            // A resident's session has no assessment.
+            let (resident, _) = try await webLogin(app, "resident-demo")
+            #expect(try await send(app, .GET, "/assessment", headers: ["Cookie": resident]).status == .forbidden)
+        }
+    }
 }

@@ -103,6 +103,8 @@ struct AccessibilitySweepTests {
             try await DemoOperations.load(app)
             try await DemoAssets.load(app)
             #expect(try await DemoShifts.load(app))
+            #expect(try await DemoAssessment.load(app))
+            let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
             let asset = try #require(try await AssetStore(db: app.db).list(.all, AssetFilter(condition: "damaged")).first)
             let plan = try #require(try await WorkPlanStore(db: app.db).plans(.all).first)
             let team = try #require(try await TeamStore(db: app.db).list(orgs: nil).first)
@@ -127,7 +129,8 @@ struct AccessibilitySweepTests {
                                 "/operations", "/work-plans/\(plan.id.uuidString.lowercased())", "/teams", "/teams/\(team.row.id.uuidString.lowercased())",
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
-                                "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts"]
+                                "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts",
+                                "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -21,6 +21,7 @@ struct AssessmentCoreTests {
 
     @Test func aWellFormedMethodPasses() {
         #expect((try? AssessmentRules.validate(method).get()) == method)
+        #expect((try? AssessmentRules.validate(AssessmentMethod.standard).get()) == AssessmentMethod.standard, "the district's standard method is well formed")
     }
 
     /// The hand-worked score: 45 of 50 on time (90 % → 90), 3 reworked of 45 handled (6.7 % → 60), 2 overdue (→ 70),

@@ -117,6 +117,9 @@ struct AssessmentService {
         guard let version = found.versions.last else { throw AssessmentStore.notFound }
         let year = found.plan.year
         let first = from ?? LocalDate(year: year, month: 1, day: 1)
+        if from == nil, through == nil, today.year < year {
+            throw DomainError.refused("from", zh: "考核年度尚未开始，还没有得分", en: "the plan's year has not begun: there are no scores yet")
+        }
         let last = through ?? min(LocalDate(year: year, month: 12, day: 31), today)
         guard last >= first, first.year == year, last.year == year else {
             throw DomainError.refused("through", zh: "统计期须在考核年度之内且不早于开始日", en: "the period lies within the plan's year, its end not before its start")

@@ -26,6 +26,7 @@ struct PageChrome: Encodable {
     var canPatrol = false
     /// Whether the navigation shows operations (work plans, teams).
     var canSeeOperations = false
+    var canSeeAssessment = false
     var canSeeAssets = false
     /// Whether the header links to one's own API keys (signed in, not with a key).
     var canOwnKeys = false
@@ -49,6 +50,7 @@ struct PageChrome: Encodable {
             canSeeCases = actor.can(.casesRead)
             canPatrol = CaseAccess.mayPatrol(actor)
             canSeeOperations = OperationsAccess.scope(for: actor) != .nothing
+            canSeeAssessment = AssessmentAccess.scope(for: actor) != .nothing
             canSeeAssets = AssetAccess.scope(for: actor) != .nothing
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }

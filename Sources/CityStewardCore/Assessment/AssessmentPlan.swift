@@ -251,3 +251,41 @@ extension AssessmentRules {
         return nil
     }
 }
+
+extension AssessmentMethod {
+    /// The district's standard method, the starting point of a year's plan: case handling in the GB/T 30428.4 manner
+    /// (on time, closed, rework, overdue), residents' satisfaction, and the steward's own plans and patrols; grades
+    /// A+ ≥ 93, A ≥ 90, B ≥ 87, C below (the Shenzhen 市容环境 grading).
+    public static let standard = AssessmentMethod(indicators: [
+        Indicator(key: "1", name: "案件处置", weight: 50, children: [
+            Indicator(key: "1.1", name: "按期处置率", weight: 40, measure: .onTimeHandlingRate,
+                      bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
+                              ScoreBand(threshold: 70, points: 60), ScoreBand(threshold: 50, points: 30)]),
+            Indicator(key: "1.2", name: "结案率", weight: 25, measure: .closureRate,
+                      bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 85), ScoreBand(threshold: 80, points: 70),
+                              ScoreBand(threshold: 60, points: 40)]),
+            Indicator(key: "1.3", name: "返工率", weight: 20, measure: .reworkRate,
+                      bands: [ScoreBand(threshold: 2, points: 100), ScoreBand(threshold: 5, points: 85), ScoreBand(threshold: 10, points: 60),
+                              ScoreBand(threshold: 20, points: 30)]),
+            Indicator(key: "1.4", name: "超期案件", weight: 15, measure: .overdueCases,
+                      bands: [ScoreBand(threshold: 0, points: 100), ScoreBand(threshold: 2, points: 80), ScoreBand(threshold: 5, points: 60),
+                              ScoreBand(threshold: 10, points: 30)]),
+        ]),
+        Indicator(key: "2", name: "群众满意", weight: 30, children: [
+            Indicator(key: "2.1", name: "满意率", weight: 70, measure: .satisfiedShare,
+                      bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
+                              ScoreBand(threshold: 60, points: 50)]),
+            Indicator(key: "2.2", name: "平均满意度", weight: 30, measure: .meanRating,
+                      bands: [ScoreBand(threshold: 4.5, points: 100), ScoreBand(threshold: 4, points: 85), ScoreBand(threshold: 3.5, points: 65),
+                              ScoreBand(threshold: 3, points: 40)]),
+        ]),
+        Indicator(key: "3", name: "日常作业", weight: 20, children: [
+            Indicator(key: "3.1", name: "作业计划完成率", weight: 60, measure: .workPlanCompletionRate,
+                      bands: [ScoreBand(threshold: 98, points: 100), ScoreBand(threshold: 95, points: 90), ScoreBand(threshold: 90, points: 75),
+                              ScoreBand(threshold: 80, points: 50)]),
+            Indicator(key: "3.2", name: "巡更到点率", weight: 40, measure: .patrolCompletionRate,
+                      bands: [ScoreBand(threshold: 98, points: 100), ScoreBand(threshold: 95, points: 90), ScoreBand(threshold: 90, points: 75),
+                              ScoreBand(threshold: 80, points: 50)]),
+        ]),
+    ], grades: [GradeBand(grade: "A+", minimum: 93), GradeBand(grade: "A", minimum: 90), GradeBand(grade: "B", minimum: 87), GradeBand(grade: "C", minimum: 0)])
+}

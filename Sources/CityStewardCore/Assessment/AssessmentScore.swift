@@ -133,7 +133,8 @@ public enum AssessmentScoring {
         return (x * f).rounded() / f
     }
 
-    static func fmt(_ x: Double) -> String {
+    /// A number as the method and the scores write it: whole, or to one or two decimals.
+    public static func fmt(_ x: Double) -> String {
         let r = round(x, 2)
         if r == r.rounded() { return String(Int(r)) }
         return String(format: (r * 10).rounded() == r * 10 ? "%.1f" : "%.2f", r)

@@ -1,0 +1,285 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The assessment in the console: `/assessment` (the plans; the district office makes a year's plan from the standard
+/// method), `/assessment/plans/{id}` (the method with its formulas and bands, the versions with their reasons,
+/// publishing, a change as a new version, and every village's score ranked) and
+/// `/assessment/plans/{id}/villages/{code}` (one village's points, each explained down to its cases). On `AssessmentService`.
+struct AssessmentWebController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("assessment", use: plans)
+        routes.post("assessment", "plans", use: create)
+        routes.get("assessment", "plans", ":id", use: plan)
+        routes.post("assessment", "plans", ":id", "publish", use: publish)
+        routes.post("assessment", "plans", ":id", "versions", use: change)
+        routes.get("assessment", "plans", ":id", "villages", ":code", use: village)
+    }
+
+    typealias API = AssessmentController
+
+    // MARK: Plans
+
+    struct PlanRow: Encodable {
+        var id: String
+        var year: Int
+        var name: String
+        var version: Int
+        var published: String?
+    }
+
+    struct NewPlanForm: Content {
+        var year: String?
+        var name: String?
+    }
+
+    struct PlansPage: Encodable {
+        var page: PageChrome
+        var plans: [PlanRow]
+        var canManage: Bool
+        var form: NewPlanForm
+        var errors: [String: String]
+    }
+
+    @Sendable func plans(req: Request) async throws -> Response {
+        try await plans(req, form: nil, errors: [:])
+    }
+
+    func plans(_ req: Request, form typed: NewPlanForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+        let actor = try req.consoleActor()
+        let rows = try await AssessmentService(req: req).plans()
+        let next = LocalDate.beijing(req.now).year + 1
+        let language = req.language
+        let page = PlansPage(page: PageChrome(request: req, title: language == .en ? "Assessment" : "考核"),
+                             plans: rows.map { PlanRow(id: $0.id.uuidString.lowercased(), year: $0.year, name: $0.name, version: $0.version,
+                                                       published: $0.publishedAt.map(BeijingTime.minute)) },
+                             canManage: AssessmentAccess.mayManage(actor),
+                             form: typed ?? NewPlanForm(year: String(next), name: language == .en ? "\(next) steward assessment" : "\(next) 年度城市管家考核"),
+                             errors: errors)
+        let response = try await req.page("assessment", page, status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// A year's plan from the district's standard method (changed afterwards as a new version, on the plan's page).
+    @Sendable func create(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let form = try req.content.decode(NewPlanForm.self)
+        do {
+            let made = try await AssessmentService(req: req).create(year: Int(form.year ?? ""), name: form.name ?? "", method: .standard)
+            return req.redirect(to: "/assessment/plans/\(made.id.uuidString.lowercased())")
+        } catch let problems as FieldProblems {
+            return try await plans(req, form: form, errors: problems.messagesByField(req.language), status: .unprocessableEntity)
+        }
+    }
+
+    // MARK: One plan
+
+    struct MethodRow: Encodable {
+        var key: String
+        var name: String
+        var depth: Int
+        var weight: String
+        var formula: String?
+        var bands: String?
+    }
+
+    static func rows(_ indicators: [Indicator], _ language: Language, depth: Int = 1) -> [MethodRow] {
+        indicators.flatMap { i -> [MethodRow] in
+            let unit = i.measure?.isRate == true ? "%" : ""
+            let cmp = i.measure?.higherIsBetter == false ? "≤" : "≥"
+            let bands = i.children.isEmpty ? i.bands.map { "\(cmp)\(AssessmentScoring.fmt($0.threshold))\(unit) → \(AssessmentScoring.fmt($0.points))" }.joined(separator: "；") : nil
+            let formula = i.measure.map { "\($0.label.text(language))：\($0.formula.text(language))" }
+            return [MethodRow(key: i.key, name: i.name, depth: depth, weight: AssessmentScoring.fmt(i.weight) + "%", formula: formula, bands: bands)]
+                + rows(i.children, language, depth: depth + 1)
+        }
+    }
+
+    struct VersionRow: Encodable {
+        var number: Int
+        var name: String
+        var reason: String?
+        var at: String
+    }
+
+    struct ScoreRow: Encodable {
+        var code: String
+        var village: String
+        var steward: String
+        var total: String
+        var grade: String?
+        var rank: Int?
+        var cases: Int
+    }
+
+    struct ChangeForm: Content {
+        var name: String?
+        var method: String?
+        var reason: String?
+    }
+
+    struct PlanPage: Encodable {
+        var page: PageChrome
+        var id: String
+        var plan: PlanRow
+        var method: [MethodRow]
+        var grades: String
+        var versions: [VersionRow]
+        var canPublish: Bool
+        var canChange: Bool
+        /// Whether the plan's year has begun (before it, there are no scores).
+        var begun: Bool
+        var from: String
+        var through: String
+        var scores: [ScoreRow]
+        var form: ChangeForm
+        var errors: [String: String]
+    }
+
+    static let pretty: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    @Sendable func plan(req: Request) async throws -> Response {
+        try await plan(req, form: nil, errors: [:])
+    }
+
+    func plan(_ req: Request, form typed: ChangeForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+        let actor = try req.consoleActor()
+        let id = req.parameters.get("id") ?? ""
+        let service = AssessmentService(req: req)
+        let found = try await service.plan(id)
+        guard let current = found.versions.last else { throw AssessmentStore.notFound }
+        let language = req.language
+        // A year not yet begun has no scores to show.
+        let begun = LocalDate.beijing(req.now).year >= found.plan.year
+        let scored = begun ? try await service.scores(id, from: nil, through: nil) : nil
+        let reference = try await req.caseReference()
+        let method = String(decoding: try Self.pretty.encode(MethodBody(current.method)), as: UTF8.self)
+        let page = PlanPage(
+            page: PageChrome(request: req, title: found.plan.name), id: found.plan.id.uuidString.lowercased(),
+            plan: PlanRow(id: found.plan.id.uuidString.lowercased(), year: found.plan.year, name: found.plan.name, version: found.plan.version,
+                          published: found.plan.publishedAt.map(BeijingTime.minute)),
+            method: Self.rows(current.method.indicators, language),
+            grades: current.method.grades.sorted { $0.minimum > $1.minimum }.map { "\($0.grade) ≥ \(AssessmentScoring.fmt($0.minimum))" }.joined(separator: "，"),
+            versions: found.versions.map { VersionRow(number: $0.number, name: $0.name, reason: $0.reason, at: BeijingTime.minute($0.createdAt)) },
+            canPublish: AssessmentAccess.mayManage(actor) && found.plan.publishedAt == nil && AssessmentRules.mayPublish(year: found.plan.year, today: LocalDate.beijing(req.now)),
+            canChange: AssessmentAccess.mayManage(actor), begun: begun, from: scored?.from.description ?? "", through: scored?.through.description ?? "",
+            scores: (scored?.scores ?? []).map { s in
+                ScoreRow(code: s.village.code, village: s.village.displayName(language), steward: s.steward.flatMap { reference.orgs[$0]?.displayName(language) } ?? "—",
+                         total: AssessmentScoring.fmt(s.card.total), grade: s.card.grade, rank: s.rank, cases: s.cases)
+            },
+            form: typed ?? ChangeForm(name: found.plan.name, method: method, reason: ""), errors: errors)
+        let response = try await req.page("assessment-plan", page, status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// The method as the change form shows it: the API's body, so what is copied from one fits the other.
+    struct MethodBody: Encodable {
+        var indicators: [API.IndicatorBody]
+        var grades: [GradeBand]
+
+        init(_ m: AssessmentMethod) {
+            func body(_ i: Indicator) -> API.IndicatorBody {
+                API.IndicatorBody(key: i.key, name: i.name, weight: i.weight, measure: i.measure?.rawValue, bands: i.children.isEmpty ? i.bands : nil,
+                                  children: i.children.isEmpty ? nil : i.children.map(body))
+            }
+            indicators = m.indicators.map(body)
+            grades = m.grades
+        }
+    }
+
+    @Sendable func publish(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let id = req.parameters.get("id") ?? ""
+        _ = try await AssessmentService(req: req).publish(id)
+        return req.redirect(to: "/assessment/plans/\(id)")
+    }
+
+    /// A new version from the form: the name, the method as JSON (the API's body) and the reason.
+    @Sendable func change(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let id = req.parameters.get("id") ?? ""
+        let service = AssessmentService(req: req)
+        let current = try await service.plan(id)
+        let form = try req.content.decode(ChangeForm.self)
+        do {
+            var method: AssessmentMethod?
+            if let text = form.method, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                guard let body = try? JSONDecoder().decode(API.PlanBody.self, from: Data(text.utf8)) else {
+                    throw FieldProblems([FieldProblem(field: "method", reason: LocalizedText(zh: "方法须为 JSON：indicators 与 grades（与接口相同）",
+                                                                                             en: "the method is JSON: indicators and grades (as the API takes them)"))])
+                }
+                method = try API.method(body, over: current.versions.last?.method)
+            }
+            _ = try await service.change(id, name: form.name, method: method, reason: form.reason ?? "")
+            return req.redirect(to: "/assessment/plans/\(id)")
+        } catch let problems as FieldProblems {
+            // An indicator's problem shows by the method's field.
+            let messages = problems.messagesByField(req.language)
+            var errors: [String: String] = [:]
+            for (field, text) in messages {
+                let key = field.hasPrefix("indicators") || field == "grades" ? "method" : field
+                errors[key] = errors[key].map { $0 + "；" + text } ?? text
+            }
+            return try await plan(req, form: form, errors: errors, status: .unprocessableEntity)
+        }
+    }
+
+    // MARK: One village
+
+    struct PointRow: Encodable {
+        var key: String
+        var name: String
+        var depth: Int
+        var points: String
+        var share: String
+        var contribution: String
+        var explanation: String
+        var evidence: [String]
+    }
+
+    struct VillagePage: Encodable {
+        var page: PageChrome
+        var id: String
+        var plan: String
+        var village: String
+        var from: String
+        var through: String
+        var total: String
+        var grade: String?
+        var rank: Int?
+        var rows: [PointRow]
+    }
+
+    static func pointRows(_ scores: [IndicatorScore], _ language: Language, depth: Int = 1) -> [PointRow] {
+        scores.flatMap { s -> [PointRow] in
+            [PointRow(key: s.key, name: s.name, depth: depth, points: s.points.map(AssessmentScoring.fmt) ?? "—", share: AssessmentScoring.fmt(s.share) + "%",
+                      contribution: AssessmentScoring.fmt(s.contribution), explanation: s.explanation.text(language),
+                      evidence: s.children.isEmpty ? (s.measured?.evidence ?? []) : [])]
+                + pointRows(s.children, language, depth: depth + 1)
+        }
+    }
+
+    @Sendable func village(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let id = req.parameters.get("id") ?? "", code = req.parameters.get("code") ?? ""
+        let service = AssessmentService(req: req)
+        let found = try await service.plan(id)
+        let scored = try await service.scores(id, from: nil, through: nil)
+        guard let s = scored.scores.first(where: { $0.village.code == code }) else {
+            throw DomainError.notFound(zh: "考核范围内没有这个村（社区）", en: "no such village in the assessment's scope")
+        }
+        let language = req.language
+        let page = VillagePage(page: PageChrome(request: req, title: s.village.displayName(language)), id: found.plan.id.uuidString.lowercased(),
+                               plan: found.plan.name, village: s.village.displayName(language), from: scored.from.description, through: scored.through.description,
+                               total: AssessmentScoring.fmt(s.card.total), grade: s.card.grade, rank: s.rank, rows: Self.pointRows(s.card.indicators, language))
+        let response = try await req.page("assessment-village", page)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+}
