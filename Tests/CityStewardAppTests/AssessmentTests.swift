@@ -157,4 +157,46 @@ struct AssessmentTests {
             #expect(try await send(app, .GET, "/assessment", headers: ["Cookie": resident]).status == .forbidden)
         }
     }
+
+    /// The score moves with the records: a case handled in time keeps the village's case handling at full marks; one
+    /// left past its deadline costs points in the on-time rate and the overdue count, and is named as their evidence.
+    @Test func aCaseLeftPastItsDeadlineCostsTheVillagePointsAndIsNamed() async throws {
+        try await withTestApp { app in
+            let admin = try await token(app, "district-admin")
+            let made = try await send(app, .POST, "/api/v1/assessment/plans", headers: bearer(admin), json: body(2026, "2026 年度考核", method()))
+            let id = try #require(made.json["id"] as? String, "\(made.text)")
+            let patrol = try await token(app, "steward-patrol"), dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 2)
+            func village(_ token: String) async throws -> [String: Any] {
+                let scores = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores", headers: bearer(token))
+                return try #require((scores.json["villages"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == songziyuan }, "\(scores.text.prefix(300))")
+            }
+            func leaf(_ v: [String: Any], _ key: String) -> [String: Any]? {
+                (((v["indicators"] as? [[String: Any]])?.first?["children"] as? [[String: Any]]) ?? []).first { $0["key"] as? String == key }
+            }
+            // One case handled, verified and closed at once: on time.
+            let a = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            for (who, step) in [(dispatcher, "file"), (dispatcher, "dispatch"), (patrol, "accept"), (patrol, "handle"), (dispatcher, "passVerification"), (dispatcher, "close")] {
+                #expect(try await act(app, who, a, step, evidence(for: step)).status == .ok, "\(step)")
+            }
+            // Another dispatched and left.
+            let reported = try await report(app, patrol, category: "06010", at: p)
+            let b = try #require(reported.json["id"] as? String), number = try #require(reported.json["number"] as? String)
+            for step in ["file", "dispatch"] { #expect(try await act(app, dispatcher, b, step).status == .ok) }
+
+            // A month on, both deadlines have passed: one on time of two, one overdue.
+            app.testClock.advance(by: 30 * 86_400)
+            let later = try await village(try await token(app, "district-admin"))
+            let onTime = try #require(leaf(later, "1.1")), overdue = try #require(leaf(later, "1.2"))
+            #expect(onTime["numerator"] as? Double == 1 && onTime["denominator"] as? Double == 2 && onTime["points"] as? Double == 0, "\(onTime)")
+            #expect(overdue["value"] as? Double == 1 && overdue["points"] as? Double == 60, "\(overdue)")
+            #expect((onTime["evidence"] as? [String]) == [number] && (overdue["evidence"] as? [String]) == [number])
+            // Case handling = (0 × 70 + 60 × 30) ÷ 100 = 18; no rating yet, so it carries the whole total.
+            #expect(later["total"] as? Double == 18 && later["grade"] as? String == "D", "\(later["total"] ?? "")")
+            // Through the day they were reported, no case was yet due: nothing to score, no grade, no rank.
+            let earlier = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?through=2026-11-18", headers: bearer(try await token(app, "district-admin")))
+            let before = try #require((earlier.json["villages"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == songziyuan })
+            #expect(before["cases"] as? Int == 0 && before["grade"] == nil && before["rank"] == nil && before["total"] as? Double == 0, "\(before)")
+        }
+    }
 }

@@ -55,8 +55,9 @@ public enum CaseMeasures {
             .closureRate: .rate(closed.count, of: closableByEnd.count, evidence: refs(closableByEnd.filter { !closedNumbers.contains($0.number) })),
             .onTimeClosureRate: .rate(closableByEnd.count - closedLate.count, of: closableByEnd.count, evidence: refs(closedLate)),
             .reworkRate: .rate(reworked.count, of: handled.count, evidence: refs(reworked)),
-            .overdueCases: .count(overdue.count, evidence: refs(overdue)),
-            .supervisedCases: .count(supervised.count, evidence: refs(supervised)),
+            // Counts of a village with no case due are not zero problems but nothing to measure.
+            .overdueCases: cases.isEmpty ? Measured(value: nil) : .count(overdue.count, evidence: refs(overdue)),
+            .supervisedCases: cases.isEmpty ? Measured(value: nil) : .count(supervised.count, evidence: refs(supervised)),
             .satisfiedShare: .rate(rated.count - unsatisfied.count, of: rated.count, evidence: refs(unsatisfied)),
             .meanRating: rated.isEmpty ? Measured(value: nil) : Measured(
                 value: (Double(rated.reduce(0) { $0 + $1.rating! }) / Double(rated.count) * 100).rounded() / 100,
