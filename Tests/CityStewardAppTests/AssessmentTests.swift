@@ -152,6 +152,14 @@ struct AssessmentTests {
             let village = try await send(app, .GET, "/assessment/plans/\(current)/villages/\(DemoDistrict.villageCodes[0])", headers: ["Cookie": cookie])
             #expect(village.status == .ok && village.text.contains("占总分") && village.text.contains("按期处置率"), "\(village.status)")
             #expect(try await send(app, .GET, "/assessment/plans/\(current)/villages/nowhere", headers: ["Cookie": cookie]).status == .notFound)
+            // The method is public: no login, in either language; a year without a published plan is not there.
+            let open = try await send(app, .GET, "/public/assessment/2025?lang=en")
+            #expect(open.status == .ok && open.text.contains("On-time handling rate") && open.text.contains("平均满意度满分线按街道意见由 4.5 调为 4.6"), "\(open.status)")
+            #expect(open.text.contains("v2"))
+            #expect(try await send(app, .GET, "/public/assessment/2026").text.contains("按期处置数 ÷ 应处置数 × 100%"))
+            #expect(try await send(app, .GET, "/public/assessment/2027").status == .ok, "published above")
+            #expect(try await send(app, .GET, "/public/assessment/2024").status == .notFound)
+            #expect(try await send(app, .GET, "/public/assessment/next").status == .notFound)
             // A resident's session has no assessment.
             let (resident, _) = try await webLogin(app, "resident-demo")
             #expect(try await send(app, .GET, "/assessment", headers: ["Cookie": resident]).status == .forbidden)

@@ -119,7 +119,8 @@ struct AccessibilitySweepTests {
             let village = try await areaID(app, code: "440309002001V01")
             let tracking = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
             let publicPages = ["/login", "/report", "/report/new", "/find?phone=\(DemoCases.residentPhone)", "/t/\(tracking)",
-                               "/c/\(someCase.number)", "/q/\(DemoDistrict.villageCodes[2])", "/q/\(DemoDistrict.villageCodes[2])/sheet"]
+                               "/c/\(someCase.number)", "/q/\(DemoDistrict.villageCodes[2])", "/q/\(DemoDistrict.villageCodes[2])/sheet",
+                               "/public/assessment/2025"]
             let consolePages = ["/", "/cases", "/cases/map", "/cases/\(someCase.id.uuidString.lowercased())", "/tasks", "/patrol", "/taxonomy",
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",

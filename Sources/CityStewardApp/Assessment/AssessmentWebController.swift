@@ -283,3 +283,45 @@ struct AssessmentWebController: RouteCollection {
         return response
     }
 }
+
+/// The public method (公示, plan §10): `/public/assessment/{year}`, no login, phone first, zh-Hans and English — the
+/// year's published plan with its indicators, formulas, bands and grades, and every version with its date and reason.
+/// The method is public before any score is.
+struct PublicAssessmentController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("public", "assessment", ":year", use: page)
+    }
+
+    struct VersionRow: Encodable {
+        var number: Int
+        var at: String
+        var reason: String?
+    }
+
+    struct PublicPage: Encodable {
+        var page: PageChrome
+        var year: Int
+        var name: String
+        var published: String
+        var version: Int
+        var method: [AssessmentWebController.MethodRow]
+        var grades: String
+        var versions: [VersionRow]
+    }
+
+    @Sendable func page(req: Request) async throws -> Response {
+        let text = req.parameters.get("year") ?? ""
+        guard let year = Int(text), let plan = try await AssessmentStore(db: req.db).list(drafts: false).first(where: { $0.year == year }),
+              let published = plan.publishedAt else {
+            throw DomainError.notFound(zh: "\(text) 年度没有已公布的考核方案", en: "no assessment plan is published for \(text)")
+        }
+        let versions = try await AssessmentStore(db: req.db).versions(plan.id)
+        guard let current = versions.last else { throw AssessmentStore.notFound }
+        let language = req.language
+        let page = PublicPage(page: PageChrome(request: req, title: current.name), year: plan.year, name: current.name, published: BeijingTime.minute(published),
+                              version: current.number, method: AssessmentWebController.rows(current.method.indicators, language),
+                              grades: current.method.grades.sorted { $0.minimum > $1.minimum }.map { "\($0.grade) ≥ \(AssessmentScoring.fmt($0.minimum))" }.joined(separator: language == .en ? ", " : "，"),
+                              versions: versions.map { VersionRow(number: $0.number, at: BeijingTime.minute($0.createdAt), reason: $0.reason) })
+        return try await req.page("portal/assessment", page)
+    }
+}
