@@ -160,6 +160,18 @@ struct AssessmentTests {
             #expect(try await send(app, .GET, "/public/assessment/2027").status == .ok, "published above")
             #expect(try await send(app, .GET, "/public/assessment/2024").status == .notFound)
             #expect(try await send(app, .GET, "/public/assessment/next").status == .notFound)
+            // Scope of the scores on the published plan: a street office gets its street's villages only, a steward
+            // the villages it serves (the demo's serves them all, so each is checked for it); another street's village page answers as missing.
+            let minzhi = try await send(app, .GET, "/api/v1/assessment/plans/\(current)/scores", headers: bearer(try await token(app, "street-minzhi")))
+            let codes = (minzhi.json["villages"] as? [[String: Any]] ?? []).compactMap { ($0["area"] as? [String: Any])?["code"] as? String }
+            #expect(minzhi.status == .ok && !codes.isEmpty && codes.allSatisfy { $0.hasPrefix("440309002") }, "\(codes)")
+            let all = try await send(app, .GET, "/api/v1/assessment/plans/\(current)/scores", headers: bearer(try await token(app, "district-admin")))
+            #expect((all.json["villages"] as? [[String: Any]] ?? []).count > codes.count)
+            let steward = try await send(app, .GET, "/api/v1/assessment/plans/\(current)/scores", headers: bearer(try await token(app, "steward-dispatch")))
+            let served = steward.json["villages"] as? [[String: Any]] ?? []
+            #expect(steward.status == .ok && !served.isEmpty && served.allSatisfy { $0["steward"] as? String == DemoDistrict.stewardCode })
+            let (minzhiCookie, _) = try await webLogin(app, "street-minzhi")
+            #expect(try await send(app, .GET, "/assessment/plans/\(current)/villages/\(langkou)", headers: ["Cookie": minzhiCookie]).status == .notFound)
             // A resident's session has no assessment.
             let (resident, _) = try await webLogin(app, "resident-demo")
             #expect(try await send(app, .GET, "/assessment", headers: ["Cookie": resident]).status == .forbidden)
