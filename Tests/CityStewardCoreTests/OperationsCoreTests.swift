@@ -206,6 +206,41 @@ struct PatrolCoreTests {
                                         window: window, now: t4).isEmpty)
     }
 
+    /// A round walked scan by scan through `decide`: the first scan starts it, a flagged scan counts (and is counted),
+    /// a scan again at a visited point moves nothing, the last checkpoint completes it; a scan with no round judges
+    /// alone and leaves no state.
+    @Test func scansMoveTheirRoundFromStartToDone() {
+        let points = route()
+        let start = Date(timeIntervalSince1970: 1_794_960_000)
+        let patroller = TaskWorker(userID: UUID(), teams: [], dispatches: false)
+        let day = LocalDate.beijing(start)
+        var task = WorkTask(id: UUID(), planID: UUID(), planVersion: 1, orgID: UUID(), areaID: UUID(), kind: .patrol, name: "夜巡", nominal: day, date: day,
+                            windowStart: start, windowEnd: start.addingTimeInterval(3600), assignee: .person(patroller.userID), state: .scheduled)
+        var state = RoundState()
+        func scan(_ i: Int, at minutes: Double, from position: GeoPoint? = nil) -> ScanDecision {
+            let now = start.addingTimeInterval(minutes * 60)
+            let d = CheckinAssessment.decide(CheckinReport(position: position ?? points[i].position, accuracy: 5, deviceTime: now), at: points[i], route: points,
+                                             round: (task, (task.windowStart, task.windowEnd)), state: state, worker: patroller, now: now)
+            if let moved = d.task { task = moved }
+            state = d.state
+            return d
+        }
+        let first = scan(0, at: 1)
+        #expect(first.flags.isEmpty && first.task?.state == .started && state.visited == [points[0].id] && state.flagged == 0)
+        let far = scan(1, at: 5, from: points[1].position.offset(eastMetres: 80, northMetres: 0))
+        #expect(far.flags == [.outsideRadius] && far.task == nil && state.flagged == 1 && state.last?.checkpointID == points[1].id)
+        let again = scan(1, at: 7)
+        #expect(again.task == nil && state.visited.count == 2)
+        let last = scan(2, at: 12)
+        #expect(last.task?.state == .done && last.task?.doneBy == patroller.userID && state.visited.count == 3)
+        #expect(RoundProgress(route: points, visited: state.visited, flagged: state.flagged).complete)
+        // Scanned again once done: recorded, judged, nothing moves.
+        #expect(scan(0, at: 20).task == nil)
+        let alone = CheckinAssessment.decide(CheckinReport(position: points[0].position, accuracy: 5, deviceTime: start), at: points[0], route: points, round: nil,
+                                             state: RoundState(), worker: patroller, now: start)
+        #expect(alone.task == nil && alone.state == RoundState() && alone.flags.isEmpty)
+    }
+
     @Test func aRoundIsCompleteWhenEveryCheckpointWasScanned() {
         let points = route()
         let partial = RoundProgress(route: points, checkins: [(points[0].id, []), (points[0].id, [.sameSpot]), (points[2].id, [.outOfOrder])])

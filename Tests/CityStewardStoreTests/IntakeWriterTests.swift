@@ -1,5 +1,5 @@
 import CityStewardCore
-import CityStewardStore
+@testable import CityStewardStore
 import CityStewardTestSupport
 import FluentKit
 import Foundation
@@ -61,6 +61,10 @@ struct IntakeWriterTests {
             try Self.expectSame(new.row)
             try Self.expectSame(new.events[0])
             try Self.expectSame(new.notifications[0])
+            try Self.expectSame(CheckinRow(id: UUID.random(), checkpointId: UUID.random(), routeId: UUID.random(), orgId: UUID.random(), areaPath: "/a/b/",
+                                           taskId: full ? UUID.random() : nil, userId: UUID.random(), serverTime: Date(timeIntervalSince1970: 1_790_000_000.25),
+                                           deviceTime: full ? Date(timeIntervalSince1970: 1_790_000_001) : nil, lat: full ? 22.6 : nil, long: full ? 114.0 : nil,
+                                           accuracy: full ? 8 : nil, flags: full ? "outside_radius" : "", idempotencyKey: full ? "u:k" : nil, photo: full ? "h.jpg" : nil))
             if full {
                 try Self.expectSame(new.photos[0])
                 try Self.expectSame(new.resident!)

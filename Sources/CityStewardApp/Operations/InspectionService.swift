@@ -160,6 +160,7 @@ struct InspectionService {
                                                 detail: "\(terms.name): \(results.count) items, \(row.failed) failed\(cases.isEmpty ? "" : "; cases " + row.caseNumbers)",
                                                 actorID: who.user.id, actorName: who.user.displayName, at: now)
         }
+        if wasTask != nil { req.application.patrolCache.forgetRounds() }
         return Recorded(inspection: row, asset: try await AssetStore(db: req.db).find(asset.id, .all), checklist: checklist, created: true)
     }
 

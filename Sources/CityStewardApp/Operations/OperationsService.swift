@@ -103,12 +103,14 @@ struct OperationsService {
         case .success(let t): terms = t
         }
         let (now, who) = (req.now, actor)
-        return try await req.db.writeTransaction { tx in
+        let written = try await req.db.writeTransaction { tx in
             let made = try await TeamStore(db: tx).create(terms, org: org, at: now)
             try await AuditStore(db: tx).append(action: AuditAction.teamChanged.rawValue, subject: "team:\(made.row.id.uuidString.lowercased())",
                                                 detail: "created \(terms.name); \(terms.members.count) members", actorID: who.user.id, actorName: who.user.displayName, at: now)
             return made
         }
+        req.application.patrolCache.forgetTeams()
+        return written
     }
 
     func editTeam(_ id: String, _ input: TeamInput) async throws -> Team {
@@ -123,12 +125,14 @@ struct OperationsService {
         case .success(let t): terms = t
         }
         let (now, who) = (req.now, actor)
-        return try await req.db.writeTransaction { tx in
+        let written = try await req.db.writeTransaction { tx in
             let changed = try await TeamStore(db: tx).update(current, to: terms, at: now)
             try await AuditStore(db: tx).append(action: AuditAction.teamChanged.rawValue, subject: "team:\(current.row.id.uuidString.lowercased())",
                                                 detail: "changed \(terms.name); \(terms.members.count) members", actorID: who.user.id, actorName: who.user.displayName, at: now)
             return changed
         }
+        req.application.patrolCache.forgetTeams()
+        return written
     }
 
     // MARK: Plans
@@ -164,13 +168,15 @@ struct OperationsService {
         }
         guard let area = areas[code]?.area else { throw Self.planningForbidden }
         let (now, who, calendar) = (req.now, actor, try await req.caseReference().calendar)
-        return try await req.db.writeTransaction { tx in
+        let written = try await req.db.writeTransaction { tx in
             let made = try await WorkPlanStore(db: tx).create(terms, org: steward, area: area, by: who.user.id, at: now)
             try await TaskScheduling.generate(plans: [made], on: tx, calendar: calendar, now: now)
             try await AuditStore(db: tx).append(action: AuditAction.planChanged.rawValue, subject: "plan:\(made.id.uuidString.lowercased())",
                                                 detail: "created \(terms.name) v1 from \(terms.starts)", actorID: who.user.id, actorName: who.user.displayName, at: now)
             return made
         }
+        req.application.patrolCache.forgetRounds()
+        return written
     }
 
     /// New terms from a date, with the reason: a new version; tasks nobody began from that date are superseded and
@@ -196,7 +202,7 @@ struct OperationsService {
         guard problems.isEmpty, let terms, let change else { throw FieldProblems(problems) }
         let version = WorkPlanVersion(number: inForce.number + 1, effectiveFrom: change.0, terms: terms, reason: change.1)
         let (now, who, calendar) = (req.now, actor, try await req.caseReference().calendar)
-        return try await req.db.writeTransaction { tx in
+        let written = try await req.db.writeTransaction { tx in
             let (changed, superseded) = try await WorkPlanStore(db: tx).change(current.plan, to: version, by: who.user.id, at: now)
             try await TaskScheduling.generate(plans: [changed], on: tx, calendar: calendar, now: now)
             try await AuditStore(db: tx).append(action: AuditAction.planChanged.rawValue, subject: "plan:\(changed.id.uuidString.lowercased())",
@@ -204,6 +210,8 @@ struct OperationsService {
                                                 actorID: who.user.id, actorName: who.user.displayName, at: now)
             return (changed, superseded)
         }
+        req.application.patrolCache.forgetRounds()
+        return written
     }
 
     // MARK: Tasks
@@ -283,6 +291,7 @@ struct OperationsService {
         guard try await plans.save(next, was: row, at: req.now) else {
             throw DomainError.conflict(zh: "任务刚被他人处理，请刷新后再试", en: "someone else just changed this task: reload and try again")
         }
+        req.application.patrolCache.forgetRounds()
         return try await task(id)
     }
 
@@ -390,6 +399,7 @@ enum TaskScheduling {
         let calendar = try await app.caseReference.get(app.db).calendar
         let made = try await app.db.writeTransaction { tx in try await generate(plans: nil, on: tx, calendar: calendar, now: now) }
         let missed = try await WorkPlanStore(db: app.db).markMissed(now: now)
+        app.patrolCache.forgetRounds()
         return (made, missed)
     }
 }

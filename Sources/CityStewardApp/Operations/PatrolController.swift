@@ -192,7 +192,9 @@ struct PatrolController: RouteCollection {
     }
 
     static func answer(_ req: Request, _ scan: PatrolService.Scan) async throws -> ScanAnswer {
-        let names = try await Names.load(req)
+        // Names only of whom the answer names (the district's people and teams were most of a scan's reads).
+        let people = Set([scan.checkin.userId] + [scan.round?.userId, scan.round?.doneBy].compactMap { $0 })
+        let names = try await Names.load(req, people: people, teams: Set([scan.round?.teamId].compactMap { $0 }))
         return ScanAnswer(checkin: CheckinView(scan.checkin, scan.route, names), route: scan.route.id,
                           round: scan.round.map { RoundView(task: .init($0, names, now: req.now), progress: ProgressView(scan.progress!)) })
     }

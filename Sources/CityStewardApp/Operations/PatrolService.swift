@@ -74,8 +74,10 @@ struct PatrolService {
     /// The checkpoint a code names, for a caller who may patrol its steward's routes; anyone else finds nothing.
     func checkpoint(code: String) async throws -> (route: PatrolRoute, checkpoint: Checkpoint, worker: TaskWorker) {
         let (actor, _) = try OperationsService(req: req).actor()
-        let teams = try await TeamStore(db: req.db).teams(of: actor.user.id)
-        guard let (route, point) = try await store.checkpoint(code: code.trimmingCharacters(in: .whitespaces).uppercased()),
+        let cache = req.application.patrolCache, db = req.db
+        let teams = try await cache.teams(of: actor.user.id) { try await TeamStore(db: db).teams(of: actor.user.id) }
+        let normalized = code.trimmingCharacters(in: .whitespaces).uppercased()
+        guard let (route, point) = try await cache.checkpoint(code: normalized, load: { try await PatrolStore(db: db).checkpoint(code: normalized) }),
               let worker = OperationsAccess.worker(actor, stewardID: route.orgId, teams: teams) else { throw PatrolStore.checkpointNotFound }
         return (route, point, worker)
     }
@@ -83,7 +85,8 @@ struct PatrolService {
     /// The round a scan by `worker` now counts in: today's round of the route given to them (or any, for the
     /// dispatcher) whose window holds now, else the nearest open one today.
     func round(of route: PatrolRoute, for worker: TaskWorker, now: Date) async throws -> WorkTaskRow? {
-        let rounds = try await WorkPlanStore(db: req.db).rounds(route: route.id, on: LocalDate.beijing(now))
+        let db = req.db, day = LocalDate.beijing(now)
+        let rounds = try await req.application.patrolCache.rounds(route: route.id, on: day) { try await WorkPlanStore(db: db).rounds(route: route.id, on: day) }
             .filter { worker.dispatches || worker.isAssigned($0.task) }
         if let current = rounds.first(where: { $0.windowStart <= now && now <= $0.windowEnd && $0.state != WorkTaskState.missed.rawValue }) { return current }
         return rounds.filter { $0.task.state.isOpen }.min { abs($0.windowStart.timeIntervalSince(now)) < abs($1.windowStart.timeIntervalSince(now)) }
@@ -99,34 +102,18 @@ struct PatrolService {
     }
 
     /// Records a scan. The same idempotency key again answers the check-in already stored.
+    ///
+    /// Only the write touches the database on the way (the checkpoint, the person's teams, the route's rounds and the
+    /// round's state are held by `PatrolCache`), and scans arriving together are written in one transaction
+    /// (`checkinCommitter`); the answer comes after the commit.
     func checkIn(code: String, report given: CheckinReport, idempotencyKey: String?, photo: Data? = nil) async throws -> Scan {
         let found = try await checkpoint(code: code)
         var report = given
         report.hasPhoto = photo != nil
         let key = idempotencyKey.map { "\(found.worker.userID.uuidString.lowercased()):\($0)" }
-        if let key, let existing = try await store.checkin(idempotencyKey: key) {
-            var round: WorkTaskRow?
-            var progress: RoundProgress?
-            if let task = existing.taskId {
-                round = try await WorkPlanStore(db: req.db).task(task, .all)
-                progress = try await self.progress(found.route, task: task)
-            }
-            return Scan(checkin: existing, checkpoint: found.checkpoint, route: found.route, round: round, progress: progress, created: false)
-        }
+        if let key, let existing = try await store.checkin(idempotencyKey: key) { return try await resent(existing, found) }
         let now = req.now
         let round = try await round(of: found.route, for: found.worker, now: now)
-        let state = round == nil ? (last: nil, visited: [], flagged: 0) : try await store.roundState(task: round!.id)
-        let flags = CheckinAssessment.flags(report, at: found.checkpoint, route: found.route.checkpoints, last: state.last?.recorded, visited: state.visited,
-                                            window: round.map { ($0.windowStart, $0.windowEnd) }, now: now)
-        // The round starts with its first scan and is done with its last checkpoint (flagged scans count: they are
-        // evidence for the dispatcher to judge, not refusals).
-        var next = round?.task
-        if let r = round, r.task.state.isOpen {
-            let visited = state.visited.union([found.checkpoint.id])
-            let action: WorkTaskAction? = visited.count == found.route.checkpoints.count ? .complete(note: nil) : (r.task.state == .scheduled ? .start : nil)
-            if let action, case .success(let t) = WorkTaskWorkflow.apply(r.task, action, by: found.worker, now: now) { next = t }
-        }
-        let changed = next
         // The photo is checked (type, size) and stored before the row that names it.
         var photoName: String?
         if let photo {
@@ -134,14 +121,66 @@ struct PatrolService {
             _ = try await req.application.photoStorage.write(prepared)
             photoName = prepared.first.map { "\($0.hash).\($0.format.fileExtension)" }
         }
-        let new = NewCheckin(checkpoint: found.checkpoint, route: found.route, task: round?.id, user: found.worker.userID, report: report, flags: flags, idempotencyKey: key,
-                             photo: photoName)
-        let (stored, task) = try await req.db.writeTransaction { tx -> (CheckinRow, WorkTaskRow?) in
-            let row = try await PatrolStore(db: tx).insert(new, at: now)
-            if let r = round, let n = changed, n != r.task { _ = try await WorkPlanStore(db: tx).save(n, was: r, at: now) }
-            return (row, round == nil ? nil : try await WorkPlanStore(db: tx).task(round!.id, .all))
+        let (route, point, worker) = (found.route, found.checkpoint, found.worker)
+        func record(_ decision: ScanDecision, task: UUID?) -> CheckinRow {
+            NewCheckin(checkpoint: point, route: route, task: task, user: worker.userID, report: report, flags: decision.flags, idempotencyKey: key,
+                       photo: photoName).row(at: now)
         }
-        let progress = round == nil ? nil : try await self.progress(found.route, task: round!.id)
-        return Scan(checkin: stored, checkpoint: found.checkpoint, route: found.route, round: task, progress: progress, created: true)
+        guard let round else {
+            let decision = CheckinAssessment.decide(report, at: point, route: route.checkpoints, round: nil, state: RoundState(), worker: worker, now: now)
+            let row = record(decision, task: nil)
+            do { _ = try await committed(CheckinWrite(row: row, task: nil, was: nil), key: key, found) } catch let resend as Resent { return resend.scan }
+            return Scan(checkin: row, checkpoint: point, route: route, round: nil, progress: nil, created: true)
+        }
+        let cache = req.application.patrolCache, db = req.db
+        let (write, task, state) = try await cache.judge(round: round, load: {
+            (try await WorkPlanStore(db: db).task(round.id, .all), try await PatrolStore(db: db).roundState(task: round.id))
+        }) { task, state in
+            let decision = CheckinAssessment.decide(report, at: point, route: route.checkpoints, round: (task.task, (task.windowStart, task.windowEnd)),
+                                                    state: state, worker: worker, now: now)
+            let next = decision.task.map { WorkPlanStore.saved($0, was: task, at: now) } ?? task
+            return ((CheckinWrite(row: record(decision, task: task.id), task: decision.task, was: decision.task == nil ? nil : task), next, decision.state),
+                    next, decision.state)
+        }
+        let saved: Bool
+        do {
+            saved = try await committed(write, key: key, found)
+        } catch let resend as Resent {
+            cache.settle(round: round.id, kept: false)
+            return resend.scan
+        } catch {
+            cache.settle(round: round.id, kept: false)
+            throw error
+        }
+        cache.settle(round: round.id, kept: saved)
+        return Scan(checkin: write.row, checkpoint: point, route: route, round: saved ? task : try await WorkPlanStore(db: db).task(round.id, .all),
+                    progress: RoundProgress(route: route.checkpoints, visited: state.visited, flagged: state.flagged), created: true)
+    }
+
+    /// Writes a check-in in the next batch. The same key sent twice at once stores one row: the second write breaks the
+    /// key's unique index and answers as a resend.
+    private func committed(_ write: CheckinWrite, key: String?, _ found: (route: PatrolRoute, checkpoint: Checkpoint, worker: TaskWorker)) async throws -> Bool {
+        do {
+            return try await req.application.checkinCommitter.submit(write)
+        } catch {
+            if let key, let existing = try await store.checkin(idempotencyKey: key), existing.id != write.row.id { throw Resent(scan: try await resent(existing, found)) }
+            throw error
+        }
+    }
+
+    /// A scan sent again: the check-in stored the first time, with its round as it is now.
+    private func resent(_ existing: CheckinRow, _ found: (route: PatrolRoute, checkpoint: Checkpoint, worker: TaskWorker)) async throws -> Scan {
+        var round: WorkTaskRow?
+        var progress: RoundProgress?
+        if let task = existing.taskId {
+            round = try await WorkPlanStore(db: req.db).task(task, .all)
+            progress = try await self.progress(found.route, task: task)
+        }
+        return Scan(checkin: existing, checkpoint: found.checkpoint, route: found.route, round: round, progress: progress, created: false)
+    }
+
+    /// Thrown by a write that turned out to be a resend, with the scan already stored.
+    struct Resent: Error {
+        var scan: Scan
     }
 }

@@ -74,10 +74,13 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger, loop: writerLoop.next())
         app.intakeBatcher = CaseIntakeBatcher(writer: writer)
+        app.checkinCommitter = BatchCommitter(writer: writer, write: PatrolStore.write)
         app.lifecycle.use(CloseWriter(writer: writer, loop: writerLoop))
     } else {
         app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db))
+        app.checkinCommitter = BatchCommitter(writer: PooledBatchWriter(db: app.db), write: PatrolStore.write)
     }
+    app.patrolCache = PatrolCache()
     app.recentCases = RecentCases()
     app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)

@@ -203,6 +203,46 @@ public enum CheckinAssessment {
     }
 }
 
+/// What judging the next scan of a round needs — its last check-in, the checkpoints it visited, how many of its
+/// check-ins were flagged — and what a scan leaves of it.
+public struct RoundState: Sendable, Equatable {
+    public var last: RecordedCheckin?
+    public var visited: Set<UUID>
+    public var flagged: Int
+
+    public init(last: RecordedCheckin? = nil, visited: Set<UUID> = [], flagged: Int = 0) {
+        (self.last, self.visited, self.flagged) = (last, visited, flagged)
+    }
+}
+
+/// What a scan comes to: its flags, the round's task when the scan moved it, and the round's state after it.
+public struct ScanDecision: Sendable, Equatable {
+    public var flags: Set<CheckinFlag>
+    /// The round's task as the scan leaves it, when the scan started or completed it; nil when it did not move it.
+    public var task: WorkTask?
+    public var state: RoundState
+}
+
+extension CheckinAssessment {
+    /// A scan at `checkpoint` by `worker`, counted in `round` (the round's task and window) when it has one. The round
+    /// starts with its first scan and is done with its last checkpoint; flagged scans count (they are evidence for the
+    /// dispatcher to judge, not refusals).
+    public static func decide(_ report: CheckinReport, at checkpoint: Checkpoint, route: [Checkpoint], round: (task: WorkTask, window: (start: Date, end: Date))?,
+                              state: RoundState, worker: TaskWorker, now: Date) -> ScanDecision {
+        let flags = flags(report, at: checkpoint, route: route, last: state.last, visited: state.visited, window: round?.window, now: now)
+        guard let round else { return ScanDecision(flags: flags, task: nil, state: state) }
+        let after = RoundState(last: RecordedCheckin(checkpointID: checkpoint.id, position: report.position, serverTime: now),
+                               visited: state.visited.union([checkpoint.id]), flagged: state.flagged + (flags.isEmpty ? 0 : 1))
+        var moved: WorkTask?
+        if round.task.state.isOpen {
+            let complete = Set(route.map(\.id)).isSubset(of: after.visited)
+            let action: WorkTaskAction? = complete ? .complete(note: nil) : (round.task.state == .scheduled ? .start : nil)
+            if let action, case .success(let t) = WorkTaskWorkflow.apply(round.task, action, by: worker, now: now), t != round.task { moved = t }
+        }
+        return ScanDecision(flags: flags, task: moved, state: after)
+    }
+}
+
 /// How far a round got: checkpoints visited of all, the flagged check-ins, and whether it is complete.
 public struct RoundProgress: Sendable, Equatable {
     public var visited: Int

@@ -98,6 +98,35 @@ public struct NewCheckin: Sendable {
         (self.checkpoint, self.route, self.task, self.user, self.report, self.flags, self.idempotencyKey) = (checkpoint, route, task, user, report, flags, idempotencyKey)
         self.photo = photo
     }
+
+    /// The row it becomes, recorded at `now`.
+    public func row(at now: Date) -> CheckinRow {
+        CheckinRow(id: UUID(), checkpointId: checkpoint.id, routeId: route.id, orgId: route.orgId, areaPath: route.areaPath, taskId: task, userId: user,
+                   serverTime: now, deviceTime: report.deviceTime, lat: report.position?.lat, long: report.position?.long, accuracy: report.accuracy,
+                   flags: flags.sorted().map(\.rawValue).joined(separator: ","), idempotencyKey: idempotencyKey, photo: photo)
+    }
+}
+
+extension CheckinRow: DirectRow {
+    /// In the order its Codable form binds them (`CodingKeys`).
+    public static let columns = ["id", "lat", "long", "accuracy", "flags", "photo", "checkpoint_id", "route_id", "org_id", "area_path", "task_id", "user_id",
+                                 "server_time", "device_time", "idempotency_key"]
+
+    public var columnValues: [ColumnValue] {
+        [.uuid(id), .of(lat), .of(long), .of(accuracy), .text(flags), .of(photo), .uuid(checkpointId), .uuid(routeId), .uuid(orgId), .text(areaPath),
+         .of(taskId), .uuid(userId), .date(serverTime), .of(deviceTime), .of(idempotencyKey)]
+    }
+}
+
+/// A check-in to write in a batch, with its round's task when the scan moved it (saved only over the row it was).
+public struct CheckinWrite: Sendable {
+    public var row: CheckinRow
+    public var task: WorkTask?
+    public var was: WorkTaskRow?
+
+    public init(row: CheckinRow, task: WorkTask?, was: WorkTaskRow?) {
+        (self.row, self.task, self.was) = (row, task, was)
+    }
 }
 
 public struct PatrolStore: Sendable {
@@ -176,16 +205,18 @@ public struct PatrolStore: Sendable {
     }
 
     /// What judging the next scan of a round needs: its last check-in, the checkpoints it visited and how many of its
-    /// check-ins were flagged — read through the round's index, whatever the round holds.
-    public func roundState(task: UUID) async throws -> (last: CheckinRow?, visited: Set<UUID>, flagged: Int) {
-        let last = try await sql.select().column("*").from("checkins").where("task_id", .equal, task)
-            .orderBy("server_time", .descending).orderBy("id", .descending).limit(1).first(decoding: CheckinRow.self)
-        guard last != nil else { return (nil, [], 0) }
-        let visited = Set(try await sql.select().distinct().column("checkpoint_id").from("checkins").where("task_id", .equal, task).all()
-            .map { try $0.decode(column: "checkpoint_id", as: UUID.self) })
-        let flagged = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("checkins").where("task_id", .equal, task)
-            .where("flags", .notEqual, "").first()?.decode(column: "n", as: Int.self) ?? 0
-        return (last, visited, flagged)
+    /// check-ins were flagged — one read of the round's few columns through its index.
+    public func roundState(task: UUID) async throws -> RoundState {
+        var state = RoundState()
+        for row in try await sql.raw("SELECT checkpoint_id, server_time, lat, long, flags FROM checkins WHERE task_id = \(bind: task) ORDER BY server_time, id").all() {
+            let point = try row.decode(column: "checkpoint_id", as: UUID.self)
+            let (lat, long) = (try row.decode(column: "lat", as: Double?.self), try row.decode(column: "long", as: Double?.self))
+            state.last = RecordedCheckin(checkpointID: point, position: lat.flatMap { la in long.map { GeoPoint(lat: la, long: $0) } },
+                                         serverTime: try row.decode(column: "server_time", as: Date.self))
+            state.visited.insert(point)
+            if try row.decode(column: "flags", as: String.self) != "" { state.flagged += 1 }
+        }
+        return state
     }
 
     /// Check-ins of many rounds, by round.
@@ -207,10 +238,7 @@ public struct PatrolStore: Sendable {
     }
 
     public func insert(_ c: NewCheckin, at now: Date) async throws -> CheckinRow {
-        let row = CheckinRow(id: UUID(), checkpointId: c.checkpoint.id, routeId: c.route.id, orgId: c.route.orgId, areaPath: c.route.areaPath, taskId: c.task,
-                             userId: c.user, serverTime: now, deviceTime: c.report.deviceTime, lat: c.report.position?.lat, long: c.report.position?.long,
-                             accuracy: c.report.accuracy, flags: c.flags.sorted().map(\.rawValue).joined(separator: ","), idempotencyKey: c.idempotencyKey,
-                             photo: c.photo)
+        let row = c.row(at: now)
         try await sql.insert(into: "checkins").model(row, with: Self.encoder).run()
         return row
     }
@@ -256,5 +284,32 @@ public struct PatrolStore: Sendable {
             out[try row.decode(column: "route_id", as: UUID.self)] = try row.decode(column: "n", as: Int.self)
         }
         return out
+    }
+}
+
+extension PatrolStore {
+    /// Writes a batch of check-ins: one multi-row INSERT, then each moved task saved only over the row it was (state
+    /// and time of change unchanged since). Returns, per check-in, whether its task change was saved (true when it
+    /// had none): false means someone else changed the task first.
+    public static func write(_ items: [CheckinWrite], on sql: any SQLDatabase) async throws -> [Bool] {
+        // 15 columns: 500 rows a statement stays well inside both databases' limits on bound values.
+        for chunk in stride(from: 0, to: items.count, by: 500) {
+            try await FastSQL.insert(items[chunk..<min(items.count, chunk + 500)].map(\.row), on: sql, into: "checkins")
+        }
+        var saved: [Bool] = []
+        for item in items {
+            guard let task = item.task, let was = item.was else {
+                saved.append(true)
+                continue
+            }
+            let row = WorkPlanStore.saved(task, was: was, at: item.row.serverTime)
+            let done = try await sql.raw("""
+                UPDATE work_tasks SET state = \(bind: row.state), started_at = \(bind: row.startedAt), done_at = \(bind: row.doneAt), done_by = \(bind: row.doneBy),
+                note = \(bind: row.note), team_id = \(bind: row.teamId), user_id = \(bind: row.userId), updated_at = \(bind: row.updatedAt)
+                WHERE id = \(bind: row.id) AND state = \(bind: was.state) AND updated_at = \(bind: was.updatedAt) RETURNING id
+                """).first()
+            saved.append(done != nil)
+        }
+        return saved
     }
 }

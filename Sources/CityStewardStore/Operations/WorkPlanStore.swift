@@ -300,10 +300,10 @@ public struct WorkPlanStore: Sendable {
 
     /// The rounds of a route on a day: tasks of its patrol plans, in window order.
     public func rounds(route: UUID, on date: LocalDate) async throws -> [WorkTaskRow] {
-        let plans = try await sql.select().column("id").from("work_plans").where("route_id", .equal, route).all().map { try $0.decode(column: "id", as: UUID.self) }
-        guard !plans.isEmpty else { return [] }
-        return try await sql.select().column("*").from("work_tasks").where("plan_id", .in, plans).where("date", .equal, date.description)
-            .where("state", .notEqual, WorkTaskState.superseded.rawValue).orderBy("window_start").all(decoding: WorkTaskRow.self)
+        try await sql.raw("""
+            SELECT * FROM work_tasks WHERE plan_id IN (SELECT id FROM work_plans WHERE route_id = \(bind: route)) AND date = \(bind: date.description)
+            AND state <> \(bind: WorkTaskState.superseded.rawValue) ORDER BY window_start
+            """).all(decoding: WorkTaskRow.self)
     }
 
     /// A page of tasks in (date, window start, id) order, after `f.after` when given.
@@ -354,6 +354,14 @@ public struct WorkPlanStore: Sendable {
     }
 
     /// Saves a task's new state if nobody changed it meanwhile (its state and assignee as read); false otherwise.
+    /// The row `was` becomes when `task` is saved over it at `now` (what `save` writes).
+    public static func saved(_ task: WorkTask, was: WorkTaskRow, at now: Date) -> WorkTaskRow {
+        var row = was
+        (row.state, row.startedAt, row.doneAt, row.doneBy, row.note) = (task.state.rawValue, task.startedAt, task.doneAt, task.doneBy, task.note)
+        (row.teamId, row.userId, row.updatedAt) = (task.assignee?.teamID, task.assignee?.personID, now)
+        return row
+    }
+
     public func save(_ task: WorkTask, was: WorkTaskRow, at now: Date) async throws -> Bool {
         let q = sql.update("work_tasks").set("state", to: task.state.rawValue).set("started_at", to: task.startedAt).set("done_at", to: task.doneAt)
             .set("done_by", to: task.doneBy).set("note", to: task.note).set("team_id", to: task.assignee?.teamID).set("user_id", to: task.assignee?.personID)
