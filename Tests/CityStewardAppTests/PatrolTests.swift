@@ -101,6 +101,55 @@ struct PatrolTests {
         }
     }
 
+    /// Scans of one round arriving together (six phones' worth at once, and one scan sent twice at the same moment):
+    /// each is judged against the state the one before left, so the answers count 1 to 6 visited, the round is done
+    /// exactly once, and the scan sent twice is stored once.
+    @Test func scansArrivingTogetherAreJudgedOneAfterAnother() async throws {
+        try await withTestApp { app in
+            let dispatcher = bearer(try await token(app, "steward-dispatch"))
+            let patrol = bearer(try await token(app, "steward-patrol"))
+            let patrolUser = try #require(try await DirectoryStore(db: app.db).user(username: "steward-patrol"))
+            let areas = try await send(app, .GET, "/api/v1/areas?kind=village", headers: dispatcher)
+            let code = try #require((areas.json["items"] as? [[String: Any]])?.compactMap { $0["code"] as? String }.sorted().first)
+            let village = try #require(try await AreaStore(db: app.db).find(code: code))
+            let centre = try #require(village.centre ?? village.shape?.boundingBox?.centre)
+            let points = (0..<6).map { centre.offset(eastMetres: Double($0) * 40, northMetres: 0) }
+            let made = try await send(app, .POST, "/api/v1/patrol-routes", headers: dispatcher,
+                                      json: ["name": "六点巡更", "area": code, "checkpoints": points.enumerated().map { ["name": "点\($0.offset + 1)", "lat": $0.element.lat, "long": $0.element.long, "radius": 25] }])
+            let route = try #require(made.json["route"] as? [String: Any], "\(made.text)")
+            let codes = try #require((route["checkpoints"] as? [[String: Any]])?.compactMap { $0["code"] as? String })
+            let plan = try await send(app, .POST, "/api/v1/work-plans", headers: dispatcher,
+                                      json: ["name": "六点巡更", "kind": "patrol", "area": code, "repeats": "days", "every": 1, "holidays": "keep", "windowStart": "09:00",
+                                             "windowEnd": "12:00", "starts": "2026-11-18", "assignee": "person:\(patrolUser.id.uuidString)", "route": try #require(route["id"] as? String)])
+            #expect(plan.status == .created, "\(plan.text)")
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for (i, p) in points.enumerated() {
+                    group.addTask { try await send(app, .POST, "/api/v1/checkins", headers: patrol, json: ["checkpoint": codes[i], "lat": p.lat, "long": p.long, "accuracy": 5]) }
+                }
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await send(app, .POST, "/api/v1/checkins", headers: patrol.merging(["Idempotency-Key": "twice"]),
+                                       json: ["checkpoint": codes[0], "lat": points[0].lat, "long": points[0].long, "accuracy": 5])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { [.created, .ok].contains($0.status) }, "\(replies.map(\.text))")
+            #expect(replies.filter { $0.status == .created }.count == 7 && replies.filter { $0.status == .ok }.count == 1, "\(replies.map(\.status))")
+            let rounds = replies.compactMap { $0.json["round"] as? [String: Any] }
+            // Judged one after another: the answers count every checkpoint from 1 to 6 (the scan sent twice adds none).
+            let visited = replies.filter { $0.status == .created }.compactMap { (($0.json["round"] as? [String: Any])?["progress"] as? [String: Any])?["visited"] as? Int }
+            #expect(visited.count == 7 && Set(visited) == Set(1...6), "\(visited)")
+            #expect(rounds.filter { ($0["task"] as? [String: Any])?["state"] as? String == "done" && ($0["progress"] as? [String: Any])?["visited"] as? Int == 6 }.count >= 1)
+            let taskID = (rounds.first?["task"] as? [String: Any])?["id"] as? String
+            let task = try #require(taskID.flatMap(UUID.init(uuidString:)))
+            #expect(try await WorkPlanStore(db: app.db).task(task, .all).state == "done")
+            let stored = try await PatrolStore(db: app.db).checkins(task: task)
+            #expect(stored.count == 7 && Set(stored.map(\.checkpointId)).count == 6, "the scan sent twice is one check-in")
+            #expect(stored.filter { $0.idempotencyKey?.hasSuffix(":twice") == true }.count == 1)
+        }
+    }
+
     @Test func aCheckpointThatAsksForAPhotoFlagsAScanWithoutOneAndKeepsTheOneTaken() async throws {
         try await withTestApp { app in
             let dispatcher = bearer(try await token(app, "steward-dispatch"))

@@ -118,6 +118,78 @@ struct IntakeWriterTests {
         }
 
         func batchCommitted() { inner.batchCommitted() }
+
+        func writeCheckins(_ items: [CheckinWrite]) throws -> [Bool] {
+            if first.withLockedValue({ let was = $0; $0 = false; return was }) { Thread.sleep(forTimeInterval: 0.3) }
+            return try inner.writeCheckins(items)
+        }
+    }
+
+    /// 30 check-ins of one round at once through a check-in committer: written in batches, the two with the same key
+    /// one stored and one refused alone, a task change over a row that is not there (someone else changed it) not
+    /// saved, and every stored row as it was given.
+    static func exerciseCheckins(_ writer: any BatchWriter, db: any Database) async throws {
+        let slow = SlowFirstBatch(inner: writer)
+        let committer = BatchCommitter<CheckinWrite, Bool>(writer: slow, maxBatch: 8, write: PatrolStore.write) { thread, items in try thread.writeCheckins(items) }
+        let round = UUID.random(), now = Date(timeIntervalSince1970: 1_795_000_000.5)
+        let day = LocalDate.beijing(now)
+        let task = WorkTask(id: UUID.random(), planID: UUID.random(), planVersion: 1, orgID: UUID.random(), areaID: UUID.random(), kind: .patrol, name: "夜巡",
+                            nominal: day, date: day, windowStart: now, windowEnd: now.addingTimeInterval(3600), assignee: nil, state: .scheduled)
+        let gone = WorkTaskRow(task, areaPath: "/a/", at: now)
+        var started = task
+        started.state = .started
+        var writes: [CheckinWrite] = []
+        for i in 0..<30 {
+            let key = i == 10 || i == 20 ? "u:same" : "u:\(i)"
+            let row = CheckinRow(id: UUID.random(), checkpointId: UUID.random(), routeId: UUID.random(), orgId: UUID.random(), areaPath: "/a/b/", taskId: round,
+                                 userId: UUID.random(), serverTime: now.addingTimeInterval(Double(i)), deviceTime: i % 2 == 0 ? now : nil, lat: 22.6, long: 114.0,
+                                 accuracy: 5, flags: i % 3 == 0 ? "outsideRadius" : "", idempotencyKey: key, photo: nil)
+            writes.append(CheckinWrite(row: row, task: i == 5 ? started : nil, was: i == 5 ? gone : nil))
+        }
+        let results = await withTaskGroup(of: (Int, Result<Bool, any Error>).self) { group in
+            for (i, w) in writes.enumerated() {
+                group.addTask {
+                    do { return (i, .success(try await committer.submit(w))) } catch { return (i, .failure(error)) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var outcome: [Int: Bool] = [:]
+        var failed: [Int] = []
+        for (i, result) in results {
+            switch result {
+            case .success(let saved): outcome[i] = saved
+            case .failure: failed.append(i)
+            }
+        }
+        #expect(failed.count == 1 && [10, 20].contains(failed.first ?? -1), "\(failed)")
+        #expect(outcome[5] == false)
+        #expect(outcome.filter { $0.key != 5 }.allSatisfy { $0.value })
+        #expect(committer.statistics.batches < 29)
+        let stored = try await PatrolStore(db: db).checkins(task: round)
+        #expect(stored.count == 29)
+        for row in stored {
+            let match = writes.first(where: { $0.row.id == row.id })
+            var given = try #require(match?.row)
+            #expect(abs(given.serverTime.timeIntervalSince(row.serverTime)) < 1e-5)
+            given.serverTime = row.serverTime
+            given.deviceTime = given.deviceTime == nil ? nil : row.deviceTime
+            #expect(row == given)
+        }
+    }
+
+    @Test func checkinsAreWrittenTogetherOnEitherWriter() async throws {
+        try await withTestDatabase { db in try await Self.exerciseCheckins(PooledBatchWriter(db: db), db: db) }
+        try await Self.withSQLiteFile { path, db in
+            let writer = DedicatedSQLiteWriter(path: path, synchronous: .normal, logger: Logger(label: "test"), loop: MultiThreadedEventLoopGroup.singleton.next())
+            do {
+                try await Self.exerciseCheckins(writer, db: db)
+            } catch {
+                await writer.close()
+                throw error
+            }
+            await writer.close()
+        }
     }
 
     /// Runs 60 concurrent reports through a batcher on `writer`, two of them with the same idempotency key.

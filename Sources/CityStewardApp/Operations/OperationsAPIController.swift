@@ -57,7 +57,9 @@ struct OperationsAPIController: RouteCollection {
         /// district's people and teams; reading them all was most of a person's list).
         static func load(_ req: Request, people: Set<UUID>? = nil, teams teamIDs: Set<UUID>? = nil) async throws -> Names {
             let reference = try await req.caseReference()
-            let users = try await DirectoryStore(db: req.db).users(ids: people)
+            // The caller alone (a scan's answer, a person's own task) is known without a read.
+            let me = req.actor?.user
+            let users = if let me, let people, people.subtracting([me.id]).isEmpty { people.isEmpty ? [] : [me] } else { try await DirectoryStore(db: req.db).users(ids: people) }
             // Names only: the team rows, not their members (this is on every operations answer, a person's list included).
             let teams = try await TeamStore(db: req.db).rows(ids: teamIDs.map(Array.init))
             return Names(areas: reference.areas, users: Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) }),

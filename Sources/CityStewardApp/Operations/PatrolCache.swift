@@ -28,6 +28,8 @@ final class PatrolCache: Sendable {
         var teams: [UUID: (Set<UUID>, ContinuousClock.Instant)] = [:]
         var rounds: [String: ([WorkTaskRow], ContinuousClock.Instant)] = [:]
         var states: [UUID: Round] = [:]
+        /// Idempotency keys of scans being written, with the scans sent again meanwhile waiting for them.
+        var keys: [String: [CheckedContinuation<Bool, Never>]] = [:]
     }
 
     let ttl: Duration
@@ -108,13 +110,36 @@ final class PatrolCache: Sendable {
     }
 
     /// A judged scan was written (`kept`) or not: when not, or when its task's save was refused, the round's state is
-    /// dropped, to be read afresh.
+    /// read afresh once nothing else of it is in flight (until then the scans in flight are judged one after another
+    /// as before: reading now would miss what they have not yet written).
     func settle(round task: UUID, kept: Bool) {
         entries.withLockedValue { e in
             guard var r = e.states[task] else { return }
             r.inFlight -= 1
-            if kept { e.states[task] = r } else { e.states[task] = nil }
+            if !kept { r.loaded = .now - ttl - .seconds(1) }
+            e.states[task] = r
         }
+    }
+
+    /// Takes an idempotency key for a scan about to be judged. While another scan with the same key is being written,
+    /// waits for it and returns false: the caller then finds the stored one (a resend). `release` gives it back.
+    func claim(key: String) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let first = entries.withLockedValue { e -> Bool in
+                if e.keys[key] != nil {
+                    e.keys[key]!.append(continuation)
+                    return false
+                }
+                e.keys[key] = []
+                return true
+            }
+            if first { continuation.resume(returning: true) }
+        }
+    }
+
+    func release(key: String) {
+        let waiting = entries.withLockedValue { e in e.keys.removeValue(forKey: key) ?? [] }
+        for w in waiting { w.resume(returning: false) }
     }
 
     func forgetTeams() {

@@ -111,7 +111,19 @@ struct PatrolService {
         var report = given
         report.hasPhoto = photo != nil
         let key = idempotencyKey.map { "\(found.worker.userID.uuidString.lowercased()):\($0)" }
-        if let key, let existing = try await store.checkin(idempotencyKey: key) { return try await resent(existing, found) }
+        if let key {
+            // The same key sent twice at once: the second waits for the first, then finds what it stored.
+            let cache = req.application.patrolCache
+            let claimed = await cache.claim(key: key)
+            defer { if claimed { cache.release(key: key) } }
+            if let existing = try await store.checkin(idempotencyKey: key) { return try await resent(existing, found) }
+            guard claimed else { return try await checkIn(code: code, report: given, idempotencyKey: idempotencyKey, photo: photo) }
+            return try await scan(found, report: report, key: key, photo: photo)
+        }
+        return try await scan(found, report: report, key: nil, photo: photo)
+    }
+
+    private func scan(_ found: (route: PatrolRoute, checkpoint: Checkpoint, worker: TaskWorker), report: CheckinReport, key: String?, photo: Data?) async throws -> Scan {
         let now = req.now
         let round = try await round(of: found.route, for: found.worker, now: now)
         // The photo is checked (type, size) and stored before the row that names it.

@@ -74,7 +74,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         let writerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let writer = DedicatedSQLiteWriter(path: path, synchronous: config.sqliteSynchronous, logger: app.logger, loop: writerLoop.next())
         app.intakeBatcher = CaseIntakeBatcher(writer: writer)
-        app.checkinCommitter = BatchCommitter(writer: writer, write: PatrolStore.write)
+        app.checkinCommitter = BatchCommitter(writer: writer, write: PatrolStore.write) { thread, items in try thread.writeCheckins(items) }
         app.lifecycle.use(CloseWriter(writer: writer, loop: writerLoop))
     } else {
         app.intakeBatcher = CaseIntakeBatcher(writer: PooledBatchWriter(db: app.db))

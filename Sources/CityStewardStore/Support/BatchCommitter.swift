@@ -23,14 +23,20 @@ public final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
         var largestBatch = 0
     }
 
+    public typealias ThreadWrite = @Sendable (any IntakeBatchThread, [Item]) throws -> [Output]
+
     private let writer: any BatchWriter
     private let write: Write
+    private let threadWrite: ThreadWrite?
     private let maxBatch: Int
     private let queue = NIOLockedValueBox(Queue())
 
-    public init(writer: any BatchWriter, maxBatch: Int = 256, write: @escaping Write) {
+    /// `threadWrite`, when the writer has a thread of its own (the SQLite file's), writes the batch there through
+    /// SQLite's C API: the whole drain then runs on that thread, with no hand-over per statement or per batch.
+    public init(writer: any BatchWriter, maxBatch: Int = 256, write: @escaping Write, threadWrite: ThreadWrite? = nil) {
         self.writer = writer
         self.write = write
+        self.threadWrite = threadWrite
         self.maxBatch = max(1, maxBatch)
     }
 
@@ -48,7 +54,12 @@ public final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
                 q.draining = true
                 return true
             }
-            if start { Task { await self.drain() } }
+            guard start else { return }
+            if let thread = writer.batchThread, let threadWrite {
+                thread.run { active in self.drain(on: thread, active: active, threadWrite) }
+            } else {
+                Task { await self.drain() }
+            }
         }
     }
 
@@ -89,6 +100,37 @@ public final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
             } catch {
                 for p in batch { p.continuation.resume(throwing: error) }
             }
+        }
+    }
+
+    /// On the writer's thread: every call blocks that thread, which is its only work.
+    private func drain(on thread: any IntakeBatchThread, active: Bool, _ threadWrite: ThreadWrite) {
+        while true {
+            let batch = nextBatch()
+            if batch.isEmpty { return }
+            guard active else {
+                for p in batch { p.continuation.resume(throwing: GroupCommitError.writerClosed) }
+                continue
+            }
+            do {
+                let outputs = try threadWrite(thread, batch.map(\.item))
+                guard outputs.count == batch.count else { throw GroupCommitError.unexpectedResult }
+                record(batch.count)
+                for (p, output) in zip(batch, outputs) { p.continuation.resume(returning: output) }
+            } catch where batch.count > 1 {
+                for p in batch {
+                    do {
+                        guard let output = try threadWrite(thread, [p.item]).first else { throw GroupCommitError.unexpectedResult }
+                        record(1)
+                        p.continuation.resume(returning: output)
+                    } catch {
+                        p.continuation.resume(throwing: error)
+                    }
+                }
+            } catch {
+                for p in batch { p.continuation.resume(throwing: error) }
+            }
+            thread.batchCommitted()
         }
     }
 

@@ -29,6 +29,8 @@ public protocol IntakeBatchThread: Sendable {
     func insertEach(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [Result<CaseRow, any Error>]
     /// On the thread, after each batch (housekeeping such as checkpoints).
     func batchCommitted()
+    /// On the thread: check-ins and the tasks they moved, in one transaction (`PatrolStore.write`'s answer).
+    func writeCheckins(_ items: [CheckinWrite]) throws -> [Bool]
 }
 
 extension BatchWriter {
@@ -194,6 +196,10 @@ public final class SQLiteWriterThread: IntakeBatchThread, @unchecked Sendable {
 
     public func insertEach(_ items: [(new: CaseStore.NewCase, year: Int)]) throws -> [Result<CaseRow, any Error>] {
         try open().insertEach(items)
+    }
+
+    public func writeCheckins(_ items: [CheckinWrite]) throws -> [Bool] {
+        try open().writeCheckins(items)
     }
 
     public func batchCommitted() {

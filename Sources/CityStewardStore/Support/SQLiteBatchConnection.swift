@@ -157,6 +157,24 @@ final class SQLiteBatchConnection: @unchecked Sendable {
         }
     }
 
+    /// Check-ins in one transaction: every row, then each moved task saved only over the row it was. Returns, per
+    /// check-in, whether its task change was saved (true when it had none).
+    func writeCheckins(_ items: [CheckinWrite]) throws -> [Bool] {
+        try inTransaction {
+            try insert(items.map(\.row), into: "checkins")
+            let update = try cached("""
+                UPDATE work_tasks SET state = ?, started_at = ?, done_at = ?, done_by = ?, note = ?, team_id = ?, user_id = ?, updated_at = ?
+                WHERE id = ? AND state = ? AND updated_at = ? RETURNING id
+                """)
+            return try items.map { item in
+                guard let task = item.task, let was = item.was else { return true }
+                let row = WorkPlanStore.saved(task, was: was, at: item.row.serverTime)
+                return try run(update, [.text(row.state), .of(row.startedAt), .of(row.doneAt), .of(row.doneBy), .of(row.note), .of(row.teamId), .of(row.userId),
+                                        .date(row.updatedAt), .uuid(row.id), .text(was.state), .date(was.updatedAt)]) != nil
+            }
+        }
+    }
+
     private func inTransaction<T>(_ body: () throws -> T) throws -> T {
         try run(cached("BEGIN IMMEDIATE"), [])
         do {
