@@ -150,6 +150,46 @@ struct PatrolTests {
         }
     }
 
+    /// A scan's answer is written by hand (it was the largest part of a scan's own work): it must read exactly as the
+    /// app's JSON encoder writes it, with every optional field present or absent, text that needs escaping, and times
+    /// with fractions of a second.
+    @Test func theScanAnswerWrittenByHandIsWhatTheEncoderWrites() async throws {
+        try await withTestApp { _ in
+            let encoder = try ContentConfiguration.global.requireEncoder(for: .json)
+            func encoded(_ answer: PatrolController.ScanAnswer) throws -> NSDictionary {
+                var buffer = ByteBuffer()
+                var headers = HTTPHeaders()
+                try encoder.encode(answer, to: &buffer, headers: &headers)
+                return try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? NSDictionary)
+            }
+            let t = Date(timeIntervalSince1970: 1_795_000_000.75)
+            let person = OperationsAPIController.PersonRef(id: UUID(), name: "张\"敏\"\n")
+            let full = PatrolController.CheckinView(id: UUID(), checkpoint: "K7G3QX9D", checkpointName: "东门 \\ 岗亭", by: person, serverTime: t,
+                                                    deviceTime: t.addingTimeInterval(-3.4), lat: 22.6543219, long: 114.0301, accuracy: 8, flags: ["outsideRadius", "sameSpot"],
+                                                    flagLabels: ["超出点位范围", "同一地点"], round: UUID(), photo: "/checkins/x/photo")
+            let task = OperationsAPIController.TaskView(id: UUID(), plan: UUID(), planVersion: 2, name: "夜间巡更", kind: "patrol", kindLabel: "巡查",
+                                                        area: .init(id: UUID(), code: "440309006001", name: "松仔园村"), date: "2026-11-18", nominal: "2026-11-18",
+                                                        windowStart: t, windowEnd: t.addingTimeInterval(7200), assignee: .init(kind: "person", id: person.id, name: person.name, token: "person:x"),
+                                                        state: "done", stateLabel: "已完成", late: false, onTime: true, startedAt: t, doneAt: t.addingTimeInterval(600.2),
+                                                        doneBy: person, note: "tab\there")
+            let progress = PatrolController.ProgressView(visited: 3, total: 3, percent: 100, complete: true, flagged: 1, missing: [])
+            let answers = [
+                PatrolController.ScanAnswer(checkin: full, route: UUID(), round: .init(task: task, progress: progress)),
+                PatrolController.ScanAnswer(checkin: .init(id: UUID(), checkpoint: "A", checkpointName: "—", by: person, serverTime: t, deviceTime: nil, lat: nil, long: nil,
+                                                           accuracy: nil, flags: [], flagLabels: [], round: nil, photo: nil), route: UUID(), round: nil),
+                PatrolController.ScanAnswer(checkin: full, route: UUID(), round: .init(task: .init(id: UUID(), plan: UUID(), planVersion: 1, name: "x", kind: "patrol", kindLabel: "巡查",
+                                                                                                  area: task.area, date: "2026-11-18", nominal: "2026-11-17", windowStart: t, windowEnd: t,
+                                                                                                  assignee: nil, state: "scheduled", stateLabel: "待执行", late: true, onTime: nil,
+                                                                                                  startedAt: nil, doneAt: nil, doneBy: nil, note: nil),
+                                                                                       progress: .init(visited: 1, total: 3, percent: 33.3, complete: false, flagged: 0, missing: ["点2", "点3"]))),
+            ]
+            for answer in answers {
+                let written = try #require(try JSONSerialization.jsonObject(with: Data(answer.json())) as? NSDictionary)
+                #expect(written == (try encoded(answer)), "\(String(decoding: answer.json(), as: UTF8.self))")
+            }
+        }
+    }
+
     @Test func aCheckpointThatAsksForAPhotoFlagsAScanWithoutOneAndKeepsTheOneTaken() async throws {
         try await withTestApp { app in
             let dispatcher = bearer(try await token(app, "steward-dispatch"))

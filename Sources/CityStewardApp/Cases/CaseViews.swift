@@ -332,6 +332,16 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: (v ? "true" : "false").utf8)
     }
 
+    mutating func add(_ k: String, _ v: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendQuoted(item, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     mutating func addRaw(_ k: String, _ json: String) {
         key(k)
         bytes.append(contentsOf: json.utf8)

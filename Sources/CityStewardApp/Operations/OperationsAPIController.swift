@@ -186,17 +186,6 @@ struct OperationsAPIController: RouteCollection {
         var doneAt: Date?
         var doneBy: PersonRef?
         var note: String?
-
-        init(_ r: WorkTaskRow, _ n: Names, now: Date) {
-            let t = r.task
-            (id, plan, planVersion, name, kind) = (r.id, r.planId, r.planVersion, r.name, r.kind)
-            kindLabel = t.kind.label.text(n.language)
-            area = n.area(r.areaId)
-            (date, nominal, windowStart, windowEnd) = (r.date, r.nominal, r.windowStart, r.windowEnd)
-            assignee = n.assignee(t.assignee)
-            (state, stateLabel, late, onTime) = (r.state, t.state.label.text(n.language), t.isLate(at: now), t.onTime)
-            (startedAt, doneAt, doneBy, note) = (r.startedAt, r.doneAt, r.doneBy.map(n.person), r.note)
-        }
     }
 
     struct TaskPage: Content {
@@ -545,5 +534,41 @@ struct OperationsAPIController: RouteCollection {
         let through = try Self.date(req, "through") ?? today
         let w = try await OperationsService(req: req).workload(from: from, through: through)
         return Self.workload(w, from: from, through: through, try await Names.load(req))
+    }
+}
+
+extension OperationsAPIController.TaskView {
+    init(_ r: WorkTaskRow, _ n: OperationsAPIController.Names, now: Date) {
+        let t = r.task
+        self.init(id: r.id, plan: r.planId, planVersion: r.planVersion, name: r.name, kind: r.kind, kindLabel: t.kind.label.text(n.language), area: n.area(r.areaId),
+                  date: r.date, nominal: r.nominal, windowStart: r.windowStart, windowEnd: r.windowEnd, assignee: n.assignee(t.assignee), state: r.state,
+                  stateLabel: t.state.label.text(n.language), late: t.isLate(at: now), onTime: t.onTime, startedAt: r.startedAt, doneAt: r.doneAt,
+                  doneBy: r.doneBy.map(n.person), note: r.note)
+    }
+
+    /// As `JSONEncoder` writes it (for answers written by hand: a scan's).
+    func write(to o: inout JSONObjectWriter) {
+        o.add("id", id.text(uppercase: true))
+        o.add("plan", plan.text(uppercase: true))
+        o.add("planVersion", planVersion)
+        o.add("name", name)
+        o.add("kind", kind)
+        o.add("kindLabel", kindLabel)
+        o.addObject("area") { $0.add("id", area.id.text(uppercase: true)); $0.add("code", area.code); $0.add("name", area.name) }
+        o.add("date", date)
+        o.add("nominal", nominal)
+        o.add("windowStart", UTCTime.iso(windowStart))
+        o.add("windowEnd", UTCTime.iso(windowEnd))
+        if let assignee {
+            o.addObject("assignee") { $0.add("kind", assignee.kind); $0.add("id", assignee.id.text(uppercase: true)); $0.add("name", assignee.name); $0.add("token", assignee.token) }
+        }
+        o.add("state", state)
+        o.add("stateLabel", stateLabel)
+        o.add("late", late)
+        if let onTime { o.add("onTime", onTime) }
+        o.add("startedAt", startedAt.map(UTCTime.iso))
+        o.add("doneAt", doneAt.map(UTCTime.iso))
+        if let doneBy { o.addObject("doneBy") { $0.add("id", doneBy.id.text(uppercase: true)); $0.add("name", doneBy.name) } }
+        o.add("note", note)
     }
 }
