@@ -76,5 +76,15 @@ if (routes.length > 0) {
   await shoot("steward-patrol", `/k/${routes[0].checkpoints[0].code}?lang=en`, "checkpoint-phone-en.png", 390, 844, true);
 }
 await shoot("steward-patrol", "/notifications?lang=zh-Hans", "notifications-phone.png", 390, 844, true);
+// The asset register, the roster (docs/operations.md) and the assessment (docs/assessment.md).
+await shoot("steward-dispatch", "/assets?lang=zh-Hans", "assets.png", 1280, 1000, false);
+await shoot("steward-dispatch", "/shifts?lang=zh-Hans", "shifts.png", 1280, 1000, false);
+const adminToken = (await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "district-admin", password: "demo1234" }) })).json()).token;
+const plans = await (await fetch(`${base}/api/v1/assessment/plans`, { headers: { authorization: "Bearer " + adminToken } })).json();
+const plan = (plans.items ?? plans).sort((a, b) => b.year - a.year)[0];
+if (plan) {
+  await shoot("district-admin", `/assessment/plans/${plan.id.toLowerCase()}?lang=zh-Hans`, "assessment-plan.png", 1280, 1100, false);
+  await shoot("district-admin", `/public/assessment/${plan.year}?lang=en`, "assessment-public-phone-en.png", 390, 844, true);
+}
 ws.close();
 browser.kill();
