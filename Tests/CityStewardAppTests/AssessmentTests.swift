@@ -2,6 +2,7 @@
 import CityStewardCore
 import CityStewardStore
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 
@@ -115,6 +116,42 @@ struct AssessmentTests {
             #expect(street.status == .notFound, "a draft is not the street's to see")
             let wrongYear = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?from=2025-12-01", headers: adminLater)
             #expect(wrongYear.status == .unprocessableEntity && wrongYear.json["field"] as? String == "through")
+        }
+    }
+
+    /// The demo's case history gives last year's assessment something to rank: every pilot village has cases due and a
+    /// score, the village run best ranks above the one run worst, every history case is closed or rejected (the queue
+    /// stays the demo's own), residents rated most of theirs, and loading again adds nothing.
+    @Test func theDemoHistoryGivesLastYearsAssessmentARanking() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            let sql = try #require(app.db as? any SQLDatabase)
+            func open() async throws -> Int {
+                try await sql.raw("SELECT COUNT(*) AS n FROM cases WHERE state NOT IN ('closed', 'rejected')").first()?.decode(column: "n", as: Int.self) ?? -1
+            }
+            let openBefore = try await open()
+            #expect(try await DemoCaseHistory.load(app))
+            #expect(!(try await DemoCaseHistory.load(app)), "loaded once")
+            #expect(try await DemoAssessment.load(app))
+            let history = try await sql.raw("SELECT state, COUNT(*) AS n FROM cases WHERE idempotency_key LIKE 'demo-history:%' GROUP BY state").all()
+                .map { (try $0.decode(column: "state", as: String.self), try $0.decode(column: "n", as: Int.self)) }
+            #expect(Set(history.map(\.0)).isSubset(of: ["closed", "rejected"]) && history.reduce(0) { $0 + $1.1 } > 1_000, "\(history)")
+            #expect(try await open() == openBefore, "no open case added")
+            let rated = try await sql.raw("SELECT COUNT(*) AS n FROM resident_reports WHERE rating IS NOT NULL").first()?.decode(column: "n", as: Int.self) ?? 0
+            #expect(rated > 200)
+            let plans = try await AssessmentStore(db: app.db).list(drafts: true)
+            let last = try #require(plans.first { $0.year == 2025 }).id.uuidString.lowercased()
+            let scores = try await send(app, .GET, "/api/v1/assessment/plans/\(last)/scores", headers: bearer(try await token(app, "district-admin")))
+            let villages = try #require(scores.json["villages"] as? [[String: Any]], "\(scores.text.prefix(500))")
+            let pilots = villages.filter { DemoDistrict.villageCodes.contains((($0["area"] as? [String: Any])?["code"] as? String) ?? "") }
+            #expect(pilots.count >= 6 && pilots.allSatisfy { ($0["cases"] as? Int ?? 0) > 50 && $0["rank"] as? Int != nil && $0["grade"] as? String != nil }, "\(pilots)")
+            func rank(ofQuality q: Double) -> Int? {
+                let codes = DemoDistrict.villageCodes.sorted()
+                guard let i = DemoCaseHistory.quality.firstIndex(of: q), i < codes.count else { return nil }
+                return pilots.first { (($0["area"] as? [String: Any])?["code"] as? String) == codes[i] }?["rank"] as? Int
+            }
+            let best = try #require(rank(ofQuality: DemoCaseHistory.quality.max()!)), worst = try #require(rank(ofQuality: DemoCaseHistory.quality.min()!))
+            #expect(best < worst, "best \(best), worst \(worst)")
         }
     }
 
