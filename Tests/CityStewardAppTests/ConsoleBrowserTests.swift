@@ -103,8 +103,16 @@ struct AccessibilitySweepTests {
             try await DemoOperations.load(app)
             try await DemoAssets.load(app)
             #expect(try await DemoShifts.load(app))
+            #expect(try await DemoCaseHistory.load(app))
             #expect(try await DemoAssessment.load(app))
             let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
+            // Last year's results on display again (a correction with its window open), so the public comment form is audited too.
+            let lastYear = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2025 })
+            let shown = try #require(try await AssessmentResultStore(db: app.db).results(plan: lastYear.id).last)
+            let today = LocalDate.beijing(app.clock.now)
+            _ = try await AssessmentResultStore(db: app.db).publish(plan: lastYear, planVersion: shown.planVersion, from: shown.from, through: shown.through, scores: shown.scores,
+                                                                    terms: ResultTerms(opens: today, closes: today.adding(days: 9), reason: "复核后再次公示"),
+                                                                    by: try #require(try await DirectoryStore(db: app.db).user(username: "district-admin")).id, at: app.clock.now)
             let asset = try #require(try await AssetStore(db: app.db).list(.all, AssetFilter(condition: "damaged")).first)
             let plan = try #require(try await WorkPlanStore(db: app.db).plans(.all).first)
             let team = try #require(try await TeamStore(db: app.db).list(orgs: nil).first)
@@ -131,7 +139,8 @@ struct AccessibilitySweepTests {
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
                                 "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts",
-                                "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])"]
+                                "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])",
+                                "/assessment/plans/\(lastYear.id.uuidString.lowercased())"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -72,4 +72,34 @@ struct AssessmentCoreTests {
         guard case .failure(let q) = AssessmentRules.validate(flat) else { Issue.record("a scored group accepted"); return }
         #expect(q.problems.map(\.field) == ["indicators.1.1"])
     }
+
+    /// Publishing results: only once the year is over, a window of 5 to 30 days from today on, a correction with its
+    /// reason; a comment: inside the window, of a kind, about a village of the result (an objection names one), 5 to
+    /// 1,000 characters; hiding needs a reason.
+    @Test func resultsAndCommentsFollowTheirRules() {
+        let today = LocalDate(year: 2026, month: 1, day: 10)
+        func fields(_ r: Result<ResultTerms, FieldProblems>) -> [String] { if case .failure(let p) = r { p.problems.map(\.field) } else { [] } }
+        #expect(fields(AssessmentResultRules.validate(year: 2026, opens: "2026-01-10", closes: "2026-01-19", reason: "", isCorrection: false, today: today)) == ["year"])
+        #expect(fields(AssessmentResultRules.validate(year: 2025, opens: "2026-01-09", closes: "2026-01-19", reason: "", isCorrection: false, today: today)) == ["opens"])
+        #expect(fields(AssessmentResultRules.validate(year: 2025, opens: "2026-01-10", closes: "2026-01-13", reason: "", isCorrection: false, today: today)) == ["closes"])
+        #expect(fields(AssessmentResultRules.validate(year: 2025, opens: "2026-01-10", closes: "2026-02-10", reason: "", isCorrection: false, today: today)) == ["closes"])
+        #expect(fields(AssessmentResultRules.validate(year: 2025, opens: "10 Jan", closes: "", reason: " ", isCorrection: true, today: today)) == ["opens", "closes", "reason"])
+        guard case .success(let terms) = AssessmentResultRules.validate(year: 2025, opens: "2026-01-10", closes: "2026-01-14", reason: " 复核 ", isCorrection: true, today: today) else {
+            Issue.record("a five-day window refused"); return
+        }
+        #expect(terms.reason == "复核" && terms.window.end.timeIntervalSince(terms.window.start) == 5 * 86_400)
+        let inside = terms.window.start.addingTimeInterval(3600), after = terms.window.end
+        func commentFields(_ kind: String, _ village: String, _ body: String, at now: Date) -> [String] {
+            if case .failure(let p) = AssessmentResultRules.validate(kind: kind, village: village, body: body, name: "", villages: ["V1"], window: terms.window, now: now) {
+                return p.problems.map(\.field)
+            }
+            return []
+        }
+        #expect(commentFields("comment", "", "结果公平，支持。", at: inside).isEmpty)
+        #expect(commentFields("objection", "", "对得分有异议，请核查。", at: inside) == ["village"])
+        #expect(commentFields("comment", "V9", "对得分有异议，请核查。", at: inside) == ["village"])
+        #expect(commentFields("praise", "V1", "好", at: inside) == ["kind", "body"])
+        #expect(commentFields("comment", "", "结果公平，支持。", at: after) == ["body"])
+        #expect(AssessmentResultRules.validateHiding(reason: " ") != nil && AssessmentResultRules.validateHiding(reason: "广告") == nil)
+    }
 }

@@ -15,6 +15,11 @@ struct AssessmentController: RouteCollection {
         api.post(":id", "versions", use: change)
         api.post(":id", "publish", use: publish)
         api.get(":id", "scores", use: scores)
+        api.get(":id", "results", use: results)
+        api.post(":id", "results", use: publishResults)
+        let comments = routes.grouped("api", "v1", "assessment", "comments")
+        comments.post(":id", "hide", use: hide)
+        comments.post(":id", "answer", use: answer)
     }
 
     // MARK: Views
@@ -201,5 +206,122 @@ struct AssessmentController: RouteCollection {
                                                  steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade, rank: s.rank,
                                                  cases: s.cases, indicators: s.card.indicators.map { Points($0, language) })
                             })
+    }
+
+    // MARK: Published results (公示)
+
+    struct ResultLineView: Content {
+        var key: String
+        var name: String
+        var points: Double?
+        var contribution: Double
+        var working: String
+        var evidence: [String]
+    }
+
+    struct ResultScoreView: Content {
+        var village: String
+        var villageName: String
+        var steward: String?
+        var total: Double
+        var grade: String?
+        var rank: Int?
+        var cases: Int
+        var indicators: [ResultLineView]
+    }
+
+    struct ResultView: Content {
+        var id: UUID
+        var version: Int
+        var planVersion: Int
+        var from: String
+        var through: String
+        var reason: String?
+        var opens: String
+        var closes: String
+        /// `before`, `open` or `closed` (the result is final).
+        var window: String
+        var publishedAt: Date
+        var villages: [ResultScoreView]
+
+        init(_ r: AssessmentResult, _ language: Language, now: Date) {
+            (id, version, planVersion, from, through, reason) = (r.id, r.version, r.planVersion, r.from.description, r.through.description, r.reason)
+            (opens, closes, publishedAt) = (r.opens.description, r.closes.description, r.publishedAt)
+            window = now < r.window.start ? "before" : now < r.window.end ? "open" : "closed"
+            villages = r.scores.map { s in
+                ResultScoreView(village: s.village, villageName: s.villageName, steward: s.steward, total: s.total, grade: s.grade, rank: s.rank, cases: s.cases,
+                                indicators: s.lines.map { ResultLineView(key: $0.key, name: $0.name, points: $0.points, contribution: $0.contribution,
+                                                                         working: $0.working.text(language), evidence: $0.evidence) })
+            }
+        }
+    }
+
+    struct CommentView: Content {
+        var id: UUID
+        var result: UUID
+        var kind: String
+        var village: String?
+        var body: String
+        var name: String?
+        var createdAt: Date
+        var hiddenAt: Date?
+        var hiddenReason: String?
+        var answer: String?
+        var answeredAt: Date?
+
+        /// A hidden comment's words are the moderators' to read; others get the reason only.
+        init(_ c: AssessmentComment, full: Bool = true) {
+            let shown = full || c.hiddenAt == nil
+            (id, result, kind, village, body, name, createdAt) = (c.id, c.resultId, c.kind, c.village, shown ? c.body : "", shown ? c.name : nil, c.createdAt)
+            (hiddenAt, hiddenReason, answer, answeredAt) = (c.hiddenAt, c.hiddenReason, c.answer, c.answeredAt)
+        }
+    }
+
+    struct ResultsAnswer: Content {
+        var plan: UUID
+        var year: Int
+        /// Every published version, oldest first; the last is in force.
+        var results: [ResultView]
+        var comments: [CommentView]
+    }
+
+    @Sendable func results(req: Request) async throws -> ResultsAnswer {
+        let found = try await AssessmentResultService(req: req).results(req.parameters.get("id") ?? "")
+        let full = AssessmentAccess.mayManage(try req.requireActor())
+        return ResultsAnswer(plan: found.plan.id, year: found.plan.year, results: found.results.map { ResultView($0, req.language, now: req.now) },
+                             comments: found.comments.map { CommentView($0, full: full) })
+    }
+
+    struct PublishResultsBody: Content {
+        /// The comment window's first and last day (Beijing), YYYY-MM-DD.
+        var opens: String?
+        var closes: String?
+        /// Required for a correction (a later version).
+        var reason: String?
+    }
+
+    /// Publishes the year's results as they stand (201); again, a correction with its reason.
+    @Sendable func publishResults(req: Request) async throws -> Response {
+        let b = try req.content.decode(PublishResultsBody.self)
+        let made = try await AssessmentResultService(req: req).publish(req.parameters.get("id") ?? "", opens: b.opens ?? "", closes: b.closes ?? "", reason: b.reason ?? "")
+        return try await ResultView(made, req.language, now: req.now).encodeResponse(status: .created, for: req)
+    }
+
+    struct HideBody: Content {
+        var reason: String?
+    }
+
+    struct AnswerBody: Content {
+        var answer: String?
+    }
+
+    @Sendable func hide(req: Request) async throws -> CommentView {
+        let b = try req.content.decode(HideBody.self)
+        return CommentView(try await AssessmentResultService(req: req).hide(req.parameters.get("id") ?? "", reason: b.reason ?? ""))
+    }
+
+    @Sendable func answer(req: Request) async throws -> CommentView {
+        let b = try req.content.decode(AnswerBody.self)
+        return CommentView(try await AssessmentResultService(req: req).answer(req.parameters.get("id") ?? "", text: b.answer ?? ""))
     }
 }

@@ -111,10 +111,11 @@ struct AssessmentService {
 
     /// Every village's score in the caller's scope under the plan's version in force, over `from` through `through`
     /// (default: the plan's year up to today), ranked by total.
-    func scores(_ id: String, from: LocalDate?, through: LocalDate?) async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [VillageScore]) {
+    /// `version` scores under an earlier version of the method (what a published result was computed with).
+    func scores(_ id: String, from: LocalDate?, through: LocalDate?, version number: Int? = nil) async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [VillageScore]) {
         let actor = try actor()
         let found = try await plan(id)
-        guard let version = found.versions.last else { throw AssessmentStore.notFound }
+        guard let version = number.map({ n in found.versions.first { $0.number == n } }) ?? found.versions.last else { throw AssessmentStore.notFound }
         let year = found.plan.year
         let first = from ?? LocalDate(year: year, month: 1, day: 1)
         if from == nil, through == nil, today.year < year {

@@ -15,6 +15,9 @@ struct AssessmentWebController: RouteCollection {
         routes.post("assessment", "plans", ":id", "publish", use: publish)
         routes.post("assessment", "plans", ":id", "versions", use: change)
         routes.get("assessment", "plans", ":id", "villages", ":code", use: village)
+        routes.post("assessment", "plans", ":id", "results", use: publishResults)
+        routes.post("assessment", "comments", ":id", "hide", use: hide)
+        routes.post("assessment", "comments", ":id", "answer", use: answer)
     }
 
     typealias API = AssessmentController
@@ -135,6 +138,51 @@ struct AssessmentWebController: RouteCollection {
         var scores: [ScoreRow]
         var form: ChangeForm
         var errors: [String: String]
+        /// The published results (公示), newest first, with the window and the form to publish or correct them.
+        var results: [ResultRow]
+        var canPublishResults: Bool
+        var correcting: Bool
+        var resultForm: ResultForm
+        var comments: [CommentRow]
+        var canModerate: Bool
+    }
+
+    struct ResultRow: Encodable {
+        var version: Int
+        var published: String
+        var window: String
+        var reason: String?
+        var villages: Int
+    }
+
+    struct ResultForm: Content {
+        var opens: String?
+        var closes: String?
+        var reason: String?
+    }
+
+    struct CommentRow: Encodable {
+        var id: String
+        var kind: String
+        var village: String?
+        var name: String?
+        var body: String
+        var at: String
+        var hidden: String?
+        var answer: String?
+        /// What was typed in its forms, and their problems.
+        var typedReason: String?
+        var typedAnswer: String?
+        var hideError: String?
+        var answerError: String?
+    }
+
+    /// What a moderation form sent back with a problem: which comment, which form, what was typed, the problem.
+    struct Moderation {
+        var comment: String
+        var hiding: Bool
+        var text: String
+        var error: String
     }
 
     static let pretty: JSONEncoder = {
@@ -147,7 +195,8 @@ struct AssessmentWebController: RouteCollection {
         try await plan(req, form: nil, errors: [:])
     }
 
-    func plan(_ req: Request, form typed: ChangeForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+    func plan(_ req: Request, form typed: ChangeForm?, errors: [String: String], status: HTTPStatus = .ok, resultForm: ResultForm? = nil,
+              moderation: Moderation? = nil) async throws -> Response {
         let actor = try req.consoleActor()
         let id = req.parameters.get("id") ?? ""
         let service = AssessmentService(req: req)
@@ -158,6 +207,7 @@ struct AssessmentWebController: RouteCollection {
         let begun = LocalDate.beijing(req.now).year >= found.plan.year
         let scored = begun ? try await service.scores(id, from: nil, through: nil) : nil
         let reference = try await req.caseReference()
+        let published = try await AssessmentResultService(req: req).results(id)
         let method = String(decoding: try Self.pretty.encode(MethodBody(current.method)), as: UTF8.self)
         let page = PlanPage(
             page: PageChrome(request: req, title: found.plan.name), id: found.plan.id.uuidString.lowercased(),
@@ -172,7 +222,21 @@ struct AssessmentWebController: RouteCollection {
                 ScoreRow(code: s.village.code, village: s.village.displayName(language), steward: s.steward.flatMap { reference.orgs[$0]?.displayName(language) } ?? "—",
                          total: AssessmentScoring.fmt(s.card.total), grade: s.card.grade, rank: s.rank, cases: s.cases)
             },
-            form: typed ?? ChangeForm(name: found.plan.name, method: method, reason: ""), errors: errors)
+            form: typed ?? ChangeForm(name: found.plan.name, method: method, reason: ""), errors: errors,
+            results: published.results.reversed().map { r in
+                ResultRow(version: r.version, published: BeijingTime.minute(r.publishedAt), window: "\(r.opens) — \(r.closes)", reason: r.reason, villages: r.scores.count)
+            },
+            canPublishResults: AssessmentAccess.mayManage(actor) && found.plan.publishedAt != nil && LocalDate.beijing(req.now).year > found.plan.year,
+            correcting: !published.results.isEmpty,
+            resultForm: resultForm ?? ResultForm(opens: LocalDate.beijing(req.now).description, closes: LocalDate.beijing(req.now).adding(days: 9).description, reason: ""),
+            comments: published.comments.reversed().map { c in
+                let mine = moderation?.comment == c.id.uuidString.lowercased() ? moderation : nil
+                return CommentRow(id: c.id.uuidString.lowercased(), kind: CommentKind(rawValue: c.kind)?.label.text(language) ?? c.kind, village: c.village, name: c.name,
+                                  body: c.body, at: BeijingTime.minute(c.createdAt), hidden: c.hiddenReason, answer: c.answer,
+                                  typedReason: mine?.hiding == true ? mine?.text : nil, typedAnswer: mine?.hiding == false ? mine?.text : c.answer,
+                                  hideError: mine?.hiding == true ? mine?.error : nil, answerError: mine?.hiding == false ? mine?.error : nil)
+            },
+            canModerate: AssessmentAccess.mayManage(actor))
         let response = try await req.page("assessment-plan", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
@@ -230,6 +294,56 @@ struct AssessmentWebController: RouteCollection {
         }
     }
 
+    // MARK: Published results
+
+    /// Publishes (or corrects) the year's results from the form; a problem comes back by its field with what was typed.
+    @Sendable func publishResults(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let id = req.parameters.get("id") ?? ""
+        let form = try req.content.decode(ResultForm.self)
+        do {
+            _ = try await AssessmentResultService(req: req).publish(id, opens: form.opens ?? "", closes: form.closes ?? "", reason: form.reason ?? "")
+            return req.redirect(to: "/assessment/plans/\(id)#results", redirectType: .normal)
+        } catch let problems as FieldProblems {
+            let errors = problems.messagesByField(req.language)
+            return try await plan(req, form: nil, errors: Dictionary(uniqueKeysWithValues: errors.map { ("results" + $0.key.prefix(1).uppercased() + $0.key.dropFirst(), $0.value) }), status: .unprocessableEntity,
+                                  resultForm: form)
+        }
+    }
+
+    struct ModerationForm: Content {
+        var reason: String?
+        var answer: String?
+    }
+
+    @Sendable func hide(req: Request) async throws -> Response {
+        try await moderate(req, hiding: true)
+    }
+
+    @Sendable func answer(req: Request) async throws -> Response {
+        try await moderate(req, hiding: false)
+    }
+
+    /// Hides or answers a comment, then its plan's page; a problem comes back by the comment's form with what was typed.
+    func moderate(_ req: Request, hiding: Bool) async throws -> Response {
+        _ = try req.consoleActor()
+        let id = (req.parameters.get("id") ?? "").lowercased()
+        let form = try req.content.decode(ModerationForm.self)
+        let service = AssessmentResultService(req: req)
+        let text = (hiding ? form.reason : form.answer) ?? ""
+        do {
+            let done = hiding ? try await service.hide(id, reason: text) : try await service.answer(id, text: text)
+            return req.redirect(to: "/assessment/plans/\(done.planId.uuidString.lowercased())#comments", redirectType: .normal)
+        } catch let problems as FieldProblems {
+            guard let uuid = UUID(uuidString: id) else { throw AssessmentResultStore.commentNotFound }
+            let comment = try await AssessmentResultStore(db: req.db).comment(uuid)
+            req.parameters.set("id", to: comment.planId.uuidString.lowercased())
+            let message = problems.messagesByField(req.language).values.joined(separator: "；")
+            return try await plan(req, form: nil, errors: [:], status: .unprocessableEntity,
+                                  moderation: Moderation(comment: id, hiding: hiding, text: text, error: message))
+        }
+    }
+
     // MARK: One village
 
     struct PointRow: Encodable {
@@ -284,18 +398,73 @@ struct AssessmentWebController: RouteCollection {
     }
 }
 
-/// The public method (公示, plan §10): `/public/assessment/{year}`, no login, phone first, zh-Hans and English — the
-/// year's published plan with its indicators, formulas, bands and grades, and every version with its date and reason.
-/// The method is public before any score is.
+/// The public assessment (公示, plan §10): `/public/assessment/{year}`, no login, phone first, zh-Hans and English — the
+/// year's published plan with its indicators, formulas, bands and grades, and every version with its date and reason
+/// (the method is public before any score is); once the year's results are published, every village's score with the
+/// working of each point, every version of the results with its reason, the comment window, the comments (hidden ones
+/// with the reason in their place, answers with them) and, while the window is open, the form to comment or object.
 struct PublicAssessmentController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("public", "assessment", ":year", use: page)
+        routes.post("public", "assessment", ":year", "comments", use: comment)
     }
 
     struct VersionRow: Encodable {
         var number: Int
         var at: String
         var reason: String?
+    }
+
+    struct LineRow: Encodable {
+        var key: String
+        var name: String
+        var points: String
+        var contribution: String
+        var working: String
+        var evidence: [String]
+    }
+
+    struct ResultRow: Encodable {
+        var code: String
+        var village: String
+        var steward: String
+        var total: String
+        var grade: String?
+        var rank: Int?
+        var cases: Int
+        var lines: [LineRow]
+    }
+
+    struct ResultVersion: Encodable {
+        var version: Int
+        var published: String
+        var reason: String?
+        var opens: String
+        var closes: String
+    }
+
+    struct CommentRow: Encodable {
+        var id: String
+        var kind: String
+        var village: String?
+        var name: String?
+        var body: String?
+        var at: String
+        var hidden: String?
+        var answer: String?
+    }
+
+    struct CommentForm: Content {
+        var kind: String?
+        var village: String?
+        var body: String?
+        var name: String?
+    }
+
+    struct Choice: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool
     }
 
     struct PublicPage: Encodable {
@@ -307,21 +476,85 @@ struct PublicAssessmentController: RouteCollection {
         var method: [AssessmentWebController.MethodRow]
         var grades: String
         var versions: [VersionRow]
+        /// The latest results and every version of them, newest first.
+        var results: [ResultRow]
+        var resultVersions: [ResultVersion]
+        var current: ResultVersion?
+        /// `open`, `before` or `closed` (final).
+        var window: String?
+        var comments: [CommentRow]
+        var villages: [Choice]
+        var kinds: [Choice]
+        var form: CommentForm
+        var errors: [String: String]
+        var sent: Bool
     }
 
     @Sendable func page(req: Request) async throws -> Response {
+        try await page(req, form: nil, errors: [:])
+    }
+
+    func page(_ req: Request, form typed: CommentForm?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
         let text = req.parameters.get("year") ?? ""
-        guard let year = Int(text), let plan = try await AssessmentStore(db: req.db).list(drafts: false).first(where: { $0.year == year }),
-              let published = plan.publishedAt else {
+        guard let year = Int(text), let found = try await AssessmentResultService(req: req).year(year), let published = found.plan.publishedAt else {
             throw DomainError.notFound(zh: "\(text) 年度没有已公布的考核方案", en: "no assessment plan is published for \(text)")
         }
-        let versions = try await AssessmentStore(db: req.db).versions(plan.id)
+        let versions = try await AssessmentStore(db: req.db).versions(found.plan.id)
         guard let current = versions.last else { throw AssessmentStore.notFound }
         let language = req.language
-        let page = PublicPage(page: PageChrome(request: req, title: current.name), year: plan.year, name: current.name, published: BeijingTime.minute(published),
-                              version: current.number, method: AssessmentWebController.rows(current.method.indicators, language),
-                              grades: current.method.grades.sorted { $0.minimum > $1.minimum }.map { "\($0.grade) ≥ \(AssessmentScoring.fmt($0.minimum))" }.joined(separator: language == .en ? ", " : "，"),
-                              versions: versions.map { VersionRow(number: $0.number, at: BeijingTime.minute($0.createdAt), reason: $0.reason) })
-        return try await req.page("portal/assessment", page)
+        let reference = try await req.caseReference()
+        let latest = found.results.last
+        func version(_ r: AssessmentResult) -> ResultVersion {
+            ResultVersion(version: r.version, published: BeijingTime.minute(r.publishedAt), reason: r.reason, opens: r.opens.description, closes: r.closes.description)
+        }
+        var window: String?
+        if let latest {
+            let w = latest.window
+            window = req.now < w.start ? "before" : req.now < w.end ? "open" : "closed"
+        }
+        let form = typed ?? CommentForm(kind: CommentKind.comment.rawValue, village: "", body: "", name: "")
+        let names = Dictionary((latest?.scores ?? []).map { ($0.village, reference.areasByCode[$0.village]?.displayName(language) ?? $0.villageName) }, uniquingKeysWith: { a, _ in a })
+        // A session (for the form's CSRF token) only while comments are taken.
+        let chrome = PageChrome(request: req, title: current.name)
+        let page = PublicPage(
+            page: window == "open" ? chrome.withCSRF(req) : chrome, year: found.plan.year, name: current.name, published: BeijingTime.minute(published),
+            version: current.number, method: AssessmentWebController.rows(current.method.indicators, language),
+            grades: current.method.grades.sorted { $0.minimum > $1.minimum }.map { "\($0.grade) ≥ \(AssessmentScoring.fmt($0.minimum))" }.joined(separator: language == .en ? ", " : "，"),
+            versions: versions.map { VersionRow(number: $0.number, at: BeijingTime.minute($0.createdAt), reason: $0.reason) },
+            results: (latest?.scores ?? []).map { s in
+                ResultRow(code: s.village, village: names[s.village] ?? s.villageName,
+                          steward: s.steward.flatMap { code in reference.orgs.values.first { $0.code == code }?.displayName(language) } ?? "—",
+                          total: AssessmentScoring.fmt(s.total), grade: s.grade, rank: s.rank, cases: s.cases,
+                          lines: s.lines.map { LineRow(key: $0.key, name: $0.name, points: $0.points.map(AssessmentScoring.fmt) ?? "—",
+                                                       contribution: AssessmentScoring.fmt($0.contribution), working: $0.working.text(language), evidence: $0.evidence) })
+            },
+            resultVersions: found.results.reversed().map(version), current: latest.map(version), window: window,
+            comments: found.comments.map { c in
+                CommentRow(id: c.id.uuidString.lowercased(), kind: CommentKind(rawValue: c.kind)?.label.text(language) ?? c.kind, village: c.village.map { names[$0] ?? $0 },
+                           name: c.hiddenAt == nil ? c.name : nil, body: c.hiddenAt == nil ? c.body : nil, at: BeijingTime.minute(c.createdAt),
+                           hidden: c.hiddenAt == nil ? nil : c.hiddenReason, answer: c.answer)
+            },
+            villages: (latest?.scores ?? []).map { Choice(value: $0.village, label: names[$0.village] ?? $0.villageName, selected: $0.village == form.village) }
+                .sorted { $0.value < $1.value },
+            kinds: CommentKind.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0.rawValue == form.kind) },
+            form: form, errors: errors, sent: req.query[String.self, at: "sent"] == "1")
+        let response = try await req.page("portal/assessment", page, status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// A comment or an objection from the page: stored, then the page again (303) with a note that it was received;
+    /// a problem comes back by its field with what was typed.
+    @Sendable func comment(req: Request) async throws -> Response {
+        let text = req.parameters.get("year") ?? ""
+        guard let year = Int(text) else { throw DomainError.notFound(zh: "没有这个年度", en: "no such year") }
+        let form = try req.content.decode(CommentForm.self)
+        do {
+            _ = try await AssessmentResultService(req: req).comment(year: year, kind: form.kind ?? "", village: form.village ?? "", body: form.body ?? "", name: form.name ?? "")
+        } catch let problems as FieldProblems {
+            return try await page(req, form: form, errors: problems.messagesByField(req.language), status: .unprocessableEntity)
+        }
+        let lang = req.query[String.self, at: "lang"].map { "&lang=\($0)" } ?? ""
+        return req.redirect(to: "/public/assessment/\(year)?sent=1\(lang)#comments", redirectType: .normal)
     }
 }

@@ -81,6 +81,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.checkinCommitter = BatchCommitter(writer: PooledBatchWriter(db: app.db), write: PatrolStore.write)
     }
     app.patrolCache = PatrolCache()
+    // Comments on published assessment results: three at once, then one a minute per sender.
+    app.commentLimiter = PublicRateLimiter(rule: TokenBucket.Rule(perMinute: 1, burst: 3))
     app.recentCases = RecentCases()
     app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)

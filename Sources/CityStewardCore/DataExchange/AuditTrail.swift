@@ -27,6 +27,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case rosterChanged = "roster.changed"
     case assessmentPlanChanged = "assessment.plan.changed"
     case assessmentPlanPublished = "assessment.plan.published"
+    case assessmentResultPublished = "assessment.result.published"
+    case assessmentCommentModerated = "assessment.comment.moderated"
 
     public var label: LocalizedText {
         switch self {
@@ -59,6 +61,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .rosterChanged: LocalizedText(zh: "排班变更", en: "Roster changed")
         case .assessmentPlanChanged: LocalizedText(zh: "考核方案变更", en: "Assessment plan changed")
         case .assessmentPlanPublished: LocalizedText(zh: "考核方案公布", en: "Assessment plan published")
+        case .assessmentResultPublished: LocalizedText(zh: "考核结果公示", en: "Assessment results published")
+        case .assessmentCommentModerated: LocalizedText(zh: "公示意见处理", en: "Assessment comment moderated")
         }
     }
 }

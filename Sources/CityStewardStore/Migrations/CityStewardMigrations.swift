@@ -53,5 +53,6 @@ public enum CityStewardMigrations {
         AddCheckinPhotos(),
         CreateShifts(),
         CreateAssessmentPlans(),
+        CreateAssessmentResults(),
     ]
 }
