@@ -84,7 +84,9 @@ const plans = await (await fetch(`${base}/api/v1/assessment/plans`, { headers: {
 const plan = (plans.items ?? plans).sort((a, b) => b.year - a.year)[0];
 if (plan) {
   await shoot("district-admin", `/assessment/plans/${plan.id.toLowerCase()}?lang=zh-Hans`, "assessment-plan.png", 1280, 1100, false);
-  await shoot("district-admin", `/public/assessment/${plan.year}?lang=en`, "assessment-public-phone-en.png", 390, 844, true);
+  // Last year's page: its published results (公示) with the working of each point, the comments, the method.
+  const shown = (plans.items ?? plans).find((p) => p.year === plan.year - 1) ?? plan;
+  await shoot("district-admin", `/public/assessment/${shown.year}?lang=en`, "assessment-public-phone-en.png", 390, 844, true);
 }
 ws.close();
 browser.kill();
