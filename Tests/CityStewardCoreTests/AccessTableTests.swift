@@ -226,4 +226,17 @@ struct AccessTableTests {
         #expect(AssetAccess.scope(for: actor(.departmentOfficer)) == .ownerDepartment("LH-ZJJ"))
         #expect(AssetAccess.scope(for: actor(.resident)) == .nothing && AssetAccess.scope(for: actor(.dataConsumer)) == .nothing)
     }
+    @Test func spotChecks() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: false], { SpotCheckAccess.inspectScope(for: $0) != .nothing }, "draw and inspect spot checks")
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: true], { SpotCheckAccess.viewScope(for: $0) != .nothing }, "see spot checks")
+        #expect(SpotCheckAccess.inspectScope(for: actor(.districtAdmin)) == .all && SpotCheckAccess.inspectScope(for: actor(.streetOfficer)) == .areas([street]))
+        #expect(SpotCheckAccess.viewScope(for: actor(.stewardStaff)) == .steward(steward.id) && SpotCheckAccess.viewScope(for: actor(.streetOfficer)) == .areas([street]))
+        // Only the drawing organisation's inspectors record its spots; a key that reports draws nothing.
+        let officer = actor(.streetOfficer)
+        #expect(SpotCheckAccess.mayRecord(officer, roundOrg: officer.org!.id) && !SpotCheckAccess.mayRecord(officer, roundOrg: UUID()))
+        #expect(!SpotCheckAccess.mayRecord(actor(.stewardDispatcher), roundOrg: steward.id))
+        #expect(SpotCheckAccess.inspectScope(for: actor(.districtAdmin, keyScopes: [.casesReport])) == .nothing)
+    }
 }

@@ -6,7 +6,7 @@ import Vapor
 
 /// The annual assessment (考核, plan §10), first part: plans made and published by the district office, frozen once
 /// published (a change is a new version with its reason, both kept), and each village's score computed from the
-/// records — cases, ratings, work plans and patrols — with every point explained down to its records.
+/// records — cases, ratings, work plans, patrols and spot checks — with every point explained down to its records.
 struct AssessmentService {
     let req: Request
 
@@ -140,10 +140,12 @@ struct AssessmentService {
         let cases = Dictionary(grouping: try await store.assessedCases(villages: villages.map(\.id), from: start, until: last.adding(days: 1).beijingMidnight),
                                by: \.village)
         let operations = try await operationsMeasures(villages: villages, from: first, through: last)
+        let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start,
+                                                                                               until: last.adding(days: 1).beijingMidnight), by: \.village)
         var scored = villages.map { v in
             let list = cases[v.id] ?? []
-            return VillageScore(village: v, steward: steward(of: v),
-                                card: AssessmentScoring.score(version.method, CaseMeasures.of(list, operations: operations[v.id], end: end)), rank: nil, cases: list.count)
+            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
+            return VillageScore(village: v, steward: steward(of: v), card: AssessmentScoring.score(version.method, measured), rank: nil, cases: list.count)
         }
         scored.sort { ($0.card.grade == nil ? 1 : 0, -$0.card.total, $0.village.code) < ($1.card.grade == nil ? 1 : 0, -$1.card.total, $1.village.code) }
         // Equal totals share a rank; a village with nothing to score has none.

@@ -61,35 +61,7 @@ enum DemoCaseHistory {
                 let origin = fromResident ? CaseIntake.Origin(source: .resident, reporter: nil, reporterName: "居民")
                     : CaseIntake.Origin(source: .patrol, reporter: patroller, reporterName: nil)
                 let opened = try CaseIntake.open(report, id: UUID.timeOrdered(at: at), located: located, origin: origin, now: at, calendar: reference.calendar)
-                var c = opened.opened
-                var events = opened.events
-                var t = at
-                func act(_ action: CaseAction, after seconds: TimeInterval, note: String? = nil) throws {
-                    t = t.addingTimeInterval(seconds)
-                    let change = try CaseWorkflow.apply(CaseActionRequest(action: action, note: note), to: c, by: everyone, limit: reference.handlingLimit(for: c),
-                                                        dispatchCentre: located.dispatchCentre, evidence: .none, now: t, calendar: reference.calendar)
-                    c = change.after
-                    events.append(change.event)
-                }
-                if rng.unit() < 0.03 {
-                    try act(.reject, after: 1_800, note: "非城管问题，已告知上报人")
-                } else {
-                    try act(.file, after: 600 + rng.unit() * 1_800)
-                    try act(.dispatch, after: 300 + rng.unit() * 1_200)
-                    try act(.accept, after: 600 + rng.unit() * 3_600)
-                    let deadline = c.workflow.deadline
-                    let late = rng.unit() > q
-                    // On time: somewhere inside the limit; late: hours to days past it.
-                    let handleAt = late ? deadline.addingTimeInterval(3_600 + rng.unit() * 2.5 * 86_400)
-                        : t.addingTimeInterval(max(600, deadline.timeIntervalSince(t) * (0.15 + 0.7 * rng.unit())))
-                    try act(.handle, after: max(60, handleAt.timeIntervalSince(t)), note: "已处置")
-                    if rng.unit() < (1 - q) * 0.6 {
-                        try act(.failVerification, after: 3_600 + rng.unit() * 7_200, note: "复核未通过：现场仍未清理干净")
-                        try act(.handle, after: 4 * 3_600 + rng.unit() * 20 * 3_600, note: "返工后已处置")
-                    }
-                    try act(.passVerification, after: 1_800 + rng.unit() * 7_200)
-                    try act(.close, after: 600 + rng.unit() * 3_600)
-                }
+                let (c, events, t) = try work(opened, at: at, located: located, reference: reference, by: everyone, quality: q, rejectShare: 0.03, rng: &rng)
                 var resident: ResidentReportRow?
                 if fromResident {
                     let key = "demo-history:\(serial)"
@@ -116,5 +88,42 @@ enum DemoCaseHistory {
         }
         try await CaseStore(db: db).refreshStatistics()
         return true
+    }
+
+    /// Carries an opened case through the real workflow to its close (or rejects a few): filed, dispatched, accepted,
+    /// handled on time with probability `q` or late, sometimes reworked, verified and closed. Its case, its events and
+    /// when the last step was taken.
+    static func work(_ opened: NewCase, at: Date, located: CaseIntake.Located, reference: CaseReference, by everyone: CaseActor, quality q: Double,
+                     rejectShare: Double, rng: inout SplitMix64) throws -> (Case, [CaseEvent], Date) {
+        var c = opened.opened
+        var events = opened.events
+        var t = at
+        func act(_ action: CaseAction, after seconds: TimeInterval, note: String? = nil) throws {
+            t = t.addingTimeInterval(seconds)
+            let change = try CaseWorkflow.apply(CaseActionRequest(action: action, note: note), to: c, by: everyone, limit: reference.handlingLimit(for: c),
+                                                dispatchCentre: located.dispatchCentre, evidence: .none, now: t, calendar: reference.calendar)
+            c = change.after
+            events.append(change.event)
+        }
+        if rng.unit() < rejectShare {
+            try act(.reject, after: 1_800, note: "非城管问题，已告知上报人")
+        } else {
+            try act(.file, after: 600 + rng.unit() * 1_800)
+            try act(.dispatch, after: 300 + rng.unit() * 1_200)
+            try act(.accept, after: 600 + rng.unit() * 3_600)
+            let deadline = c.workflow.deadline
+            let late = rng.unit() > q
+            // On time: somewhere inside the limit; late: hours to days past it.
+            let handleAt = late ? deadline.addingTimeInterval(3_600 + rng.unit() * 2.5 * 86_400)
+                : t.addingTimeInterval(max(600, deadline.timeIntervalSince(t) * (0.15 + 0.7 * rng.unit())))
+            try act(.handle, after: max(60, handleAt.timeIntervalSince(t)), note: "已处置")
+            if rng.unit() < (1 - q) * 0.6 {
+                try act(.failVerification, after: 3_600 + rng.unit() * 7_200, note: "复核未通过：现场仍未清理干净")
+                try act(.handle, after: 4 * 3_600 + rng.unit() * 20 * 3_600, note: "返工后已处置")
+            }
+            try act(.passVerification, after: 1_800 + rng.unit() * 7_200)
+            try act(.close, after: 600 + rng.unit() * 3_600)
+        }
+        return (c, events, t)
     }
 }

@@ -157,6 +157,7 @@ public enum CityStewardMain {
                 if try await DemoAssets.load(app) { app.logger.notice("Loaded the demo asset register") }
                 if try await DemoShifts.load(app) { app.logger.notice("Loaded the demo steward's roster since last month") }
                 if try await DemoCaseHistory.load(app) { app.logger.notice("Loaded the demo villages' cases since the first of January last year") }
+                if try await DemoSpotChecks.load(app) { app.logger.notice("Loaded this year's demo spot checks") }
                 if try await DemoAssessment.load(app) { app.logger.notice("Loaded last year's and this year's published assessment plans") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops

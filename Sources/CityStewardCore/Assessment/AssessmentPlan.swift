@@ -23,17 +23,21 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
     case workPlanCompletionRate
     /// 巡更到点率: checkpoints visited ÷ checkpoints due.
     case patrolCompletionRate
+    /// 抽查合格率: spot-check items passed ÷ items checked.
+    case spotCheckPassRate
+    /// 抽查扣分: failed spot-check items, each counted again when not fixed in time and again when repeated.
+    case spotCheckProblems
 
     public var higherIsBetter: Bool {
         switch self {
-        case .reworkRate, .overdueCases, .supervisedCases: false
+        case .reworkRate, .overdueCases, .supervisedCases, .spotCheckProblems: false
         default: true
         }
     }
 
     public var isRate: Bool {
         switch self {
-        case .overdueCases, .supervisedCases, .meanRating: false
+        case .overdueCases, .supervisedCases, .meanRating, .spotCheckProblems: false
         default: true
         }
     }
@@ -50,6 +54,8 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .meanRating: LocalizedText(zh: "平均满意度", en: "Mean rating")
         case .workPlanCompletionRate: LocalizedText(zh: "作业计划完成率", en: "Work-plan completion rate")
         case .patrolCompletionRate: LocalizedText(zh: "巡更到点率", en: "Patrol checkpoints visited")
+        case .spotCheckPassRate: LocalizedText(zh: "抽查合格率", en: "Spot-check pass rate")
+        case .spotCheckProblems: LocalizedText(zh: "抽查问题扣分", en: "Spot-check problems")
         }
     }
 
@@ -66,6 +72,9 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .meanRating: LocalizedText(zh: "评价分之和 ÷ 评价数", en: "sum of ratings ÷ ratings")
         case .workPlanCompletionRate: LocalizedText(zh: "完成任务数 ÷ 应完成任务数 × 100%", en: "tasks done ÷ tasks due × 100%")
         case .patrolCompletionRate: LocalizedText(zh: "到点数 ÷ 应到点数 × 100%", en: "checkpoints visited ÷ checkpoints due × 100%")
+        case .spotCheckPassRate: LocalizedText(zh: "抽查合格项数 ÷ 抽查项数 × 100%", en: "spot-check items passed ÷ items checked × 100%")
+        case .spotCheckProblems: LocalizedText(zh: "每个不合格项计 1；复查仍不合格或逾期未整改加 1；同一网格同一项期内重复出现加 1",
+                                               en: "1 per failed item; +1 when a re-inspection finds it still failing or it is open past its deadline; +1 when the same item failed at the same grid earlier in the period")
         }
     }
 }
@@ -254,10 +263,11 @@ extension AssessmentRules {
 
 extension AssessmentMethod {
     /// The district's standard method, the starting point of a year's plan: case handling in the GB/T 30428.4 manner
-    /// (on time, closed, rework, overdue), residents' satisfaction, and the steward's own plans and patrols; grades
+    /// (on time, closed, rework, overdue), residents' satisfaction, the steward's own plans and patrols, and what the
+    /// district's, streets' and departments' spot inspections find (抽查); grades
     /// A+ ≥ 93, A ≥ 90, B ≥ 87, C below (the Shenzhen 市容环境 grading).
     public static let standard = AssessmentMethod(indicators: [
-        Indicator(key: "1", name: "案件处置", weight: 50, children: [
+        Indicator(key: "1", name: "案件处置", weight: 40, children: [
             Indicator(key: "1.1", name: "按期处置率", weight: 40, measure: .onTimeHandlingRate,
                       bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
                               ScoreBand(threshold: 70, points: 60), ScoreBand(threshold: 50, points: 30)]),
@@ -271,7 +281,7 @@ extension AssessmentMethod {
                       bands: [ScoreBand(threshold: 0, points: 100), ScoreBand(threshold: 2, points: 80), ScoreBand(threshold: 5, points: 60),
                               ScoreBand(threshold: 10, points: 30)]),
         ]),
-        Indicator(key: "2", name: "群众满意", weight: 30, children: [
+        Indicator(key: "2", name: "群众满意", weight: 25, children: [
             Indicator(key: "2.1", name: "满意率", weight: 70, measure: .satisfiedShare,
                       bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
                               ScoreBand(threshold: 60, points: 50)]),
@@ -279,13 +289,21 @@ extension AssessmentMethod {
                       bands: [ScoreBand(threshold: 4.5, points: 100), ScoreBand(threshold: 4, points: 85), ScoreBand(threshold: 3.5, points: 65),
                               ScoreBand(threshold: 3, points: 40)]),
         ]),
-        Indicator(key: "3", name: "日常作业", weight: 20, children: [
+        Indicator(key: "3", name: "日常作业", weight: 15, children: [
             Indicator(key: "3.1", name: "作业计划完成率", weight: 60, measure: .workPlanCompletionRate,
                       bands: [ScoreBand(threshold: 98, points: 100), ScoreBand(threshold: 95, points: 90), ScoreBand(threshold: 90, points: 75),
                               ScoreBand(threshold: 80, points: 50)]),
             Indicator(key: "3.2", name: "巡更到点率", weight: 40, measure: .patrolCompletionRate,
                       bands: [ScoreBand(threshold: 98, points: 100), ScoreBand(threshold: 95, points: 90), ScoreBand(threshold: 90, points: 75),
                               ScoreBand(threshold: 80, points: 50)]),
+        ]),
+        Indicator(key: "4", name: "现场抽查", weight: 20, children: [
+            Indicator(key: "4.1", name: "抽查合格率", weight: 60, measure: .spotCheckPassRate,
+                      bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 85), ScoreBand(threshold: 80, points: 65),
+                              ScoreBand(threshold: 60, points: 40)]),
+            Indicator(key: "4.2", name: "抽查问题扣分", weight: 40, measure: .spotCheckProblems,
+                      bands: [ScoreBand(threshold: 0, points: 100), ScoreBand(threshold: 2, points: 85), ScoreBand(threshold: 4, points: 65),
+                              ScoreBand(threshold: 8, points: 35)]),
         ]),
     ], grades: [GradeBand(grade: "A+", minimum: 93), GradeBand(grade: "A", minimum: 90), GradeBand(grade: "B", minimum: 87), GradeBand(grade: "C", minimum: 0)])
 }

@@ -29,6 +29,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case assessmentPlanPublished = "assessment.plan.published"
     case assessmentResultPublished = "assessment.result.published"
     case assessmentCommentModerated = "assessment.comment.moderated"
+    case spotCheckDrawn = "spotcheck.drawn"
+    case spotCheckRecorded = "spotcheck.recorded"
 
     public var label: LocalizedText {
         switch self {
@@ -63,6 +65,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .assessmentPlanPublished: LocalizedText(zh: "考核方案公布", en: "Assessment plan published")
         case .assessmentResultPublished: LocalizedText(zh: "考核结果公示", en: "Assessment results published")
         case .assessmentCommentModerated: LocalizedText(zh: "公示意见处理", en: "Assessment comment moderated")
+        case .spotCheckDrawn: LocalizedText(zh: "抽查抽签", en: "Spot-check round drawn")
+        case .spotCheckRecorded: LocalizedText(zh: "抽查记录", en: "Spot check recorded")
         }
     }
 }

@@ -54,5 +54,6 @@ public enum CityStewardMigrations {
         CreateShifts(),
         CreateAssessmentPlans(),
         CreateAssessmentResults(),
+        CreateSpotChecks(),
     ]
 }
