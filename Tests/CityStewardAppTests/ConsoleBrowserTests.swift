@@ -104,8 +104,20 @@ struct AccessibilitySweepTests {
             try await DemoAssets.load(app)
             #expect(try await DemoShifts.load(app))
             #expect(try await DemoCaseHistory.load(app))
+            #expect(try await DemoSpotChecks.load(app))
             #expect(try await DemoAssessment.load(app))
             let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
+            // A district round with its spots inspected, and one waiting, so the phone's inspection form is audited too.
+            let admin = try #require(try await DirectoryStore(db: app.db).user(username: "district-admin"))
+            let spotRound = try #require(try await SpotCheckStore(db: app.db).rounds().first { $0.createdBy == admin.id })
+            let inspected = try #require(try await SpotCheckStore(db: app.db).spots(round: spotRound.id).first { $0.failed > 0 })
+            let waitingID = UUID(), waitingSpot = UUID()
+            _ = try await SpotCheckStore(db: app.db).create(
+                SpotCheckRoundRow(id: waitingID, code: "", title: "公厕抽查", placeType: SpotCheckPlaceType.toilet.rawValue, scopeAreaId: spotRound.scopeAreaId,
+                                  orgId: spotRound.orgId, day: LocalDate.beijing(app.clock.now).description, seed: spotRound.seed, population: spotRound.population,
+                                  drawn: 1, createdBy: admin.id, createdAt: app.clock.now),
+                spots: [SpotCheckRow(id: waitingSpot, roundId: waitingID, position: 1, gridId: inspected.gridId, gridCode: inspected.gridCode,
+                                     villageId: inspected.villageId, areaPath: inspected.areaPath)])
             // Last year's results on display again (a correction with its window open), so the public comment form is audited too.
             let lastYear = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2025 })
             let shown = try #require(try await AssessmentResultStore(db: app.db).results(plan: lastYear.id).last)
@@ -140,7 +152,9 @@ struct AccessibilitySweepTests {
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
                                 "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts",
                                 "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])",
-                                "/assessment/plans/\(lastYear.id.uuidString.lowercased())"]
+                                "/assessment/plans/\(lastYear.id.uuidString.lowercased())", "/spot-checks", "/spot-checks/\(spotRound.id.uuidString.lowercased())",
+                                "/spot-checks/\(spotRound.id.uuidString.lowercased())/spots/\(inspected.id.uuidString.lowercased())",
+                                "/spot-checks/\(waitingID.uuidString.lowercased())/spots/\(waitingSpot.uuidString.lowercased())"]
             try await Browser.with(app, width: 390, height: 844) { b, base in
                 for language in ["zh-Hans", "en"] {
                     try await b.call("Network.clearBrowserCookies")

@@ -113,6 +113,23 @@ struct SpotChecksTests {
             #expect(try await send(app, .GET, "/api/v1/assessment/spot-checks/\(UUID())", headers: admin).status == .notFound)
 
             #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: AuditAction.spotCheckDrawn.rawValue)).rows.count == 1)
+            // The month's bill: the failed item is a deduction (¥50 under the demo contract), and the fee follows the
+            // villages' assessment score for the month (the payment coefficient), written out with the village's score.
+            let contract = try #require(try await ContractStore(db: app.db).list(scope: .all).first { $0.state == .active && $0.terms.areas.contains(village.code) })
+            #expect(contract.terms.performance == .example)
+            let run = try await send(app, .POST, "/api/v1/contracts/\(contract.id)/billing", headers: bearer(try await token(app, "street-minzhi")), json: ["period": "2026-11"])
+            #expect(run.status == .created, "\(run.text.prefix(300))")
+            #expect((run.json["failedSpotChecks"] as? [String: Int])?.values.reduce(0, +) == 1, "\(run.json["failedSpotChecks"] ?? "")")
+            let lines = run.json["lines"] as? [[String: Any]] ?? []
+            #expect(lines.contains { $0["kind"] as? String == "deduction" && ($0["explanation"] as? String)?.contains("1 件抽查不合格项 × 50.00 元") == true }, "\(lines)")
+            let coefficient = try #require(lines.first { $0["kind"] as? String == "performance" }, "\(lines)")
+            let assessed = try #require(run.json["assessment"] as? [String: Any])
+            let scored = (assessed["villages"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(scored.contains(village.code) && (coefficient["explanation"] as? String)?.contains(village.name) == true, "\(coefficient)")
+            #expect(assessed["plan"] as? String == "\(plan.name) v1" && assessed["from"] as? String == "2026-11-01" && assessed["through"] as? String == "2026-11-30")
+            let net = run.json["netFen"] as? Int ?? 0, gross = run.json["grossFen"] as? Int ?? 0
+            #expect(net == gross + lines.filter { $0["kind"] as? String != "service" }.reduce(0) { $0 + ($1["amountFen"] as? Int ?? 0) })
+
             #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: AuditAction.spotCheckRecorded.rawValue)).rows.count == 2, "the inspection and the re-inspection")
         }
     }

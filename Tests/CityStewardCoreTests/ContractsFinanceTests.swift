@@ -75,6 +75,47 @@ struct ContractsFinanceTests {
         #expect(s.netFen == 0 && s.deductionsFen == s.grossFen)
     }
 
+    /// By hand: the standard coefficient (≥ 90 → 100 %; 70–89 → 100 % − 0.2 % a point below 90; below 70 → 96 % − 1 % a
+    /// point below 70). Villages scoring 88 and 84.8 average 86.4 → 100 − 0.2 × 3.6 = 99.28 %; December's fee ¥51,200 ×
+    /// 0.72 % = ¥368.64 withheld after ¥50 for a failed spot-check item (December's net 51,200 − 50 − 368.64 = 50,781.36).
+    @Test func thePaymentCoefficientFollowsTheScoreAndIsWrittenOut() throws {
+        let p = PerformancePayment.example
+        #expect(p.problems().isEmpty)
+        #expect(p.coefficient(95)?.percent == 100 && p.coefficient(90)?.percent == 100 && p.coefficient(86.4)?.percent == 99.28)
+        #expect(p.coefficient(70)?.percent == 96 && p.coefficient(60)?.percent == 86 && p.coefficient(0)?.percent == 26)
+        var t = sampleTerms()
+        t.performance = p
+        t.deductions = [DeductionRule(basis: .failedSpotCheck, matterCode: nil, amountFen: 5_000, capFen: nil)]
+        let score = AssessedPeriodScore(plan: "2026 年度城市管家考核 v1", from: LocalDate(year: 2026, month: 12, day: 1), through: LocalDate(year: 2026, month: 12, day: 31),
+                                        villages: [.init(code: "A", name: "松仔园村", total: 88), .init(code: "B", name: "樟坑径村", total: 84.8)])
+        #expect(score.score == 86.4)
+        let s = Billing.compute(t, period: BillingPeriod(year: 2026, month: 12), facts: BillingFacts(failedSpotChecks: ["M-SAN-01": 1], assessment: score))
+        let line = try #require(s.lines.last)
+        #expect(line.kind == .performance && line.amountFen == -36_864 && line.quantity == 9_928)
+        #expect(s.deductionsFen == 5_000 + 36_864 && s.netFen == 5_078_136)
+        #expect(line.explanation.zh == "履约考核系数：2026 年度城市管家考核 v1 2026-12-01~2026-12-31 得分 86.4（松仔园村 88、樟坑径村 84.8，2 村平均）；≥ 70 分档：100% − 0.2% × (90 − 86.4) = 99.28%；服务费 51,200.00 元 × (100% − 99.28%) = 扣 368.64 元",
+                "\(line.explanation.zh)")
+        // No score for the period: said, nothing withheld; without a coefficient, no line at all.
+        let none = Billing.compute(t, period: BillingPeriod(year: 2026, month: 12), facts: BillingFacts())
+        #expect(none.lines.last?.kind == .performance && none.lines.last?.amountFen == 0 && none.netFen == none.grossFen)
+        #expect(!Billing.compute(sampleTerms(), period: BillingPeriod(year: 2026, month: 12), facts: BillingFacts(assessment: score)).lines.contains { $0.kind == .performance })
+        // The coefficient applies once, to the whole fee, across two versions in the period.
+        let v1 = ContractVersion(id: UUID(), number: "X", version: 1, state: .superseded, terms: t, terminatedOn: nil)
+        var t2 = t
+        t2.start = LocalDate(year: 2026, month: 12, day: 16)
+        let v2 = ContractVersion(id: UUID(), number: "X", version: 2, state: .active, terms: t2, terminatedOn: nil)
+        let both = try #require(Billing.statement(versions: [v1, v2], period: BillingPeriod(year: 2026, month: 12), facts: BillingFacts(assessment: score)))
+        #expect(both.lines.filter { $0.kind == .performance }.count == 1 && both.lines.last?.amountFen == -((both.grossFen * 72 + 5_000) / 10_000))
+        // Old runs without the new facts read back.
+        let old = try JSONDecoder().decode(BillingFacts.self, from: Data(#"{"overdueCases":{"M-SAN-01":2},"failedVerifications":{}}"#.utf8))
+        #expect(old == BillingFacts(overdueCases: ["M-SAN-01": 2]))
+        // Bands are checked by field.
+        let bad = PerformancePayment(bands: [PaymentBand(minimum: 80, percentAtTop: 120, perPointBelow: 0), PaymentBand(minimum: 85, percentAtTop: 90, perPointBelow: 20)])
+        #expect(Set(bad.problems().map(\.field)) == ["performance.bands[0].percentAtTop", "performance.bands[1].minimum", "performance.bands[1].perPointBelow", "performance.bands"])
+        t.performance = bad
+        #expect(ContractRules.problems(t, catalog: sampleCatalog, knownAreas: ["440309002001"]).contains { $0.field == "performance.bands[1].minimum" })
+    }
+
     @Test func termsAreCheckedAndTheLifeOfAContractIsGuarded() {
         #expect(ContractRules.problems(sampleTerms(), catalog: sampleCatalog, knownAreas: ["440309002001"]).isEmpty)
         var t = sampleTerms()

@@ -136,17 +136,7 @@ struct AssessmentService {
         case .areas(let roots): villages = villages.filter { v in roots.contains(v.id) || v.path.contains { roots.contains($0) } }
         case .steward(let org): villages = villages.filter { steward(of: $0) == org }
         }
-        let start = first.beijingMidnight, end = min(last.adding(days: 1).beijingMidnight, req.now)
-        let cases = Dictionary(grouping: try await store.assessedCases(villages: villages.map(\.id), from: start, until: last.adding(days: 1).beijingMidnight),
-                               by: \.village)
-        let operations = try await operationsMeasures(villages: villages, from: first, through: last)
-        let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start,
-                                                                                               until: last.adding(days: 1).beijingMidnight), by: \.village)
-        var scored = villages.map { v in
-            let list = cases[v.id] ?? []
-            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
-            return VillageScore(village: v, steward: steward(of: v), card: AssessmentScoring.score(version.method, measured), rank: nil, cases: list.count)
-        }
+        var scored = try await compute(version.method, villages: villages, from: first, through: last, steward: steward)
         scored.sort { ($0.card.grade == nil ? 1 : 0, -$0.card.total, $0.village.code) < ($1.card.grade == nil ? 1 : 0, -$1.card.total, $1.village.code) }
         // Equal totals share a rank; a village with nothing to score has none.
         var rank = 0, previous: Double?
@@ -155,6 +145,35 @@ struct AssessmentService {
             scored[i].rank = rank
         }
         return (found.plan, version, first, last, scored)
+    }
+
+    /// Each village's score under a method over `from` through `through` (as of now while the period runs), unranked:
+    /// the measures of its cases, work plans, patrols and spot checks.
+    func compute(_ method: AssessmentMethod, villages: [Area], from first: LocalDate, through last: LocalDate,
+                 steward: (Area) -> UUID? = { _ in nil }) async throws -> [VillageScore] {
+        let start = first.beijingMidnight, until = last.adding(days: 1).beijingMidnight, end = min(until, req.now)
+        let cases = Dictionary(grouping: try await store.assessedCases(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        let operations = try await operationsMeasures(villages: villages, from: first, through: last)
+        let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        return villages.map { v in
+            let list = cases[v.id] ?? []
+            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
+            return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: list.count)
+        }
+    }
+
+    /// A contract's villages' score for a billing period under the published plan of its year in force (for the
+    /// payment coefficient): the villages with something to score, nil when there is no published plan or none
+    /// scored. No caller scope: whoever may bill the contract has been checked.
+    func periodScore(villages codes: [String], from: LocalDate, through: LocalDate) async throws -> AssessedPeriodScore? {
+        guard let plan = try await store.list(drafts: false).first(where: { $0.year == from.year && $0.publishedAt != nil }),
+              let version = try await store.versions(plan.id).last else { return nil }
+        let reference = try await req.caseReference()
+        let villages = codes.compactMap { reference.areasByCode[$0] }.filter { $0.kind == .village }
+        let scored = try await compute(version.method, villages: villages, from: from, through: through).filter { $0.card.grade != nil }
+        guard !scored.isEmpty else { return nil }
+        return AssessedPeriodScore(plan: "\(version.name) v\(version.number)", from: from, through: through,
+                                   villages: scored.map { .init(code: $0.village.code, name: $0.village.name, total: $0.card.total) })
     }
 
     /// Work-plan and patrol figures per village (tasks of plans in the village or under it).

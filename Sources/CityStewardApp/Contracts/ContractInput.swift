@@ -36,6 +36,17 @@ struct ContractBody: Content {
         var text: String
     }
 
+    /// The payment coefficient's bands, best first: a score at or above `minimum` pays `percentAtTop` % at the
+    /// band's top, less `perPointBelow` percentage points a point below it.
+    struct Performance: Content {
+        struct Band: Content {
+            var minimum: Double
+            var percentAtTop: Double
+            var perPointBelow: Double?
+        }
+        var bands: [Band]
+    }
+
     var title: String
     /// The street (area code); a street officer's own street when left out.
     var street: String?
@@ -53,6 +64,7 @@ struct ContractBody: Content {
     var guaranteeFen: Double?
     var qualificationChecks: [Check]?
     var notice: Notice?
+    var performance: Performance?
 
     /// The terms, or every problem at once.
     func terms(catalog: [String: CatalogPrice], streetOffice: String) -> Result<ContractTerms, FieldProblems> {
@@ -90,8 +102,8 @@ struct ContractBody: Content {
         for (i, d) in (self.deductions ?? []).enumerated() {
             let f = "deductions[\(i)]"
             guard let basis = DeductionBasis(rawValue: d.basis) else {
-                problems.append(FieldProblem(field: f + ".basis", reason: LocalizedText(zh: "扣款依据应为 overdueCase 或 failedVerification",
-                                                                                     en: "the basis is overdueCase or failedVerification")))
+                problems.append(FieldProblem(field: f + ".basis", reason: LocalizedText(zh: "扣款依据应为 overdueCase、failedVerification 或 failedSpotCheck",
+                                                                                     en: "the basis is overdueCase, failedVerification or failedSpotCheck")))
                 continue
             }
             deductions.append(DeductionRule(basis: basis, matterCode: d.matterCode, amountFen: fen(d.amountFen, f + ".amountFen") ?? 0,
@@ -111,6 +123,9 @@ struct ContractBody: Content {
         return .success(ContractTerms(title: title, streetOffice: streetOffice, steward: steward, procurement: procurement, areas: areas, lines: lines,
                                       start: start, end: end, rightsAndDuties: rightsAndDuties ?? "", breachLiability: breachLiability ?? "",
                                       deductions: deductions, guaranteeText: guaranteeText ?? "", guaranteeFen: guarantee,
-                                      qualificationChecks: checks, notice: notice))
+                                      qualificationChecks: checks, notice: notice,
+                                      performance: performance.map { p in
+                                          PerformancePayment(bands: p.bands.map { PaymentBand(minimum: $0.minimum, percentAtTop: $0.percentAtTop, perPointBelow: $0.perPointBelow ?? 0) })
+                                      }))
     }
 }

@@ -99,6 +99,9 @@ struct ContractsController: RouteCollection {
         var guaranteeFen: Int
         var qualificationChecks: [CheckView]
         var notice: NoticeView?
+        /// The payment coefficient's bands, and the rule written out.
+        var performance: [PaymentBand]?
+        var performanceText: [String]?
         var createdBy: String
         var updatedAt: Date
     }
@@ -154,7 +157,20 @@ struct ContractsController: RouteCollection {
             },
             guaranteeText: t.guaranteeText, guaranteeFen: t.guaranteeFen,
             qualificationChecks: t.qualificationChecks.map { CheckView(item: $0.item, passed: $0.passed, checker: $0.checker, date: $0.date.description, attachment: $0.attachment) },
-            notice: t.notice.map { NoticeView(date: $0.date.description, channel: $0.channel, text: $0.text) }, createdBy: r.createdBy, updatedAt: r.updatedAt)
+            notice: t.notice.map { NoticeView(date: $0.date.description, channel: $0.channel, text: $0.text) },
+            performance: t.performance?.bands, performanceText: t.performance.map { Self.describe($0, language) }, createdBy: r.createdBy, updatedAt: r.updatedAt)
+    }
+
+    /// Each band as a sentence: "≥ 70 分：100% − 0.2% × (90 − 得分)".
+    static func describe(_ p: PerformancePayment, _ language: Language) -> [String] {
+        let fmt = AssessmentScoring.fmt
+        var top = 100.0
+        return p.bands.map { b in
+            defer { top = b.minimum }
+            let rule = b.perPointBelow == 0 ? "\(fmt(b.percentAtTop))%"
+                : "\(fmt(b.percentAtTop))% − \(fmt(b.perPointBelow))% × (\(fmt(top)) − \(language == .en ? "score" : "得分"))"
+            return language == .en ? "score \(fmt(b.minimum))–\(fmt(top)): \(rule)" : "得分 \(fmt(b.minimum))~\(fmt(top))：\(rule)"
+        }
     }
 
     // MARK: Catalog

@@ -22,11 +22,15 @@ enum DemoFinance {
         let by = "演示数据"
         let departments = Dictionary(uniqueKeysWithValues: reference.taxonomy.matters.map { ($0.code, $0.ownerDepartment ?? "—") })
         let finance = FinanceStore(db: app.db)
+        // The payment coefficient reads the villages' scores when a published plan is there (the demo loads it first).
+        let assessment = AssessmentService(req: Request(application: app, on: app.eventLoopGroup.any()))
         for contract in try await ContractStore(db: app.db).list(scope: .all) where contract.state == .active {
             var month = LedgerMonth(contract.terms.start)
             while month <= this {
                 let period = BillingPeriod(year: month.year, month: month.month)
-                let (statement, facts) = try await RunBilling(db: app.db, reference: reference).statement(contract, period: period, now: now)
+                let (statement, facts) = try await RunBilling(db: app.db, reference: reference).statement(contract, period: period, now: now) { codes, from, through in
+                    try await assessment.periodScore(villages: codes, from: from, through: through)
+                }
                 let villages = contract.terms.areas.compactMap { code in reference.areasByCode[code].map { (id: $0.id, code: code) } }
                 _ = try await finance.saveRun(contract: contract, statement: statement, facts: facts, villages: villages, departments: departments, by: by, at: now)
                 month = month.next

@@ -55,6 +55,9 @@ struct FinanceController: RouteCollection {
         var lines: [LineView]
         var overdueCases: [String: Int]
         var failedVerifications: [String: Int]
+        var failedSpotChecks: [String: Int]
+        /// The villages' score the payment coefficient read (a contract with one, when there was a score).
+        var assessment: AssessedPeriodScore?
         var runBy: String
         var runAt: Date
     }
@@ -66,7 +69,8 @@ struct FinanceController: RouteCollection {
                 lines: r.statement.lines.map { LineView(kind: $0.kind.rawValue, matterCode: $0.matterCode, quantity: $0.quantity, unit: $0.unit,
                                                         unitPriceFen: $0.unitPriceFen, days: $0.days, daysInPeriod: $0.daysInPeriod, amountFen: $0.amountFen,
                                                         amount: Money.yuan($0.amountFen), explanation: $0.explanation.text(language)) },
-                overdueCases: r.facts.overdueCases, failedVerifications: r.facts.failedVerifications, runBy: r.runBy, runAt: r.runAt)
+                overdueCases: r.facts.overdueCases, failedVerifications: r.facts.failedVerifications, failedSpotChecks: r.facts.failedSpotChecks,
+                assessment: r.facts.assessment, runBy: r.runBy, runAt: r.runAt)
     }
 
     struct BillingBody: Content {
@@ -106,7 +110,7 @@ struct FinanceController: RouteCollection {
                                         .text(en ? "unit price (yuan)" : "单价（元）"), .text(en ? "days" : "天数"), .text(en ? "days in period" : "期内天数"),
                                         .text(en ? "amount (yuan)" : "金额（元）"), .text(en ? "explanation" : "计算说明")]]
         for l in run.statement.lines {
-            rows.append([.text(l.kind == .service ? (en ? "service" : "服务费") : (en ? "deduction" : "扣款")), .text(l.matterCode ?? (en ? "all" : "全部")),
+            rows.append([.text(l.kind == .service ? (en ? "service" : "服务费") : l.kind == .performance ? (en ? "payment coefficient" : "履约考核系数") : (en ? "deduction" : "扣款")), .text(l.matterCode ?? (en ? "all" : "全部")),
                          .integer(l.quantity), .text(l.unit), .money(fen: l.unitPriceFen), .integer(l.days), .integer(l.daysInPeriod),
                          .money(fen: l.amountFen), .text(l.explanation.text(language))])
         }

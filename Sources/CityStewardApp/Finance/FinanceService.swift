@@ -28,7 +28,10 @@ struct FinanceService {
         guard period.first <= today else {
             throw DomainError.refused("period", zh: "结算期尚未开始", en: "the period has not begun")
         }
-        let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: req.now)
+        let assessment = AssessmentService(req: req)
+        let (statement, facts) = try await RunBilling(db: req.db, reference: c.reference).statement(contract, period: period, now: req.now) { codes, from, through in
+            try await assessment.periodScore(villages: codes, from: from, through: through)
+        }
         let villages = contract.terms.areas.compactMap { code in c.reference.areasByCode[code].map { (id: $0.id, code: code) } }
         let departments = Dictionary(uniqueKeysWithValues: c.reference.taxonomy.matters.map { ($0.code, $0.ownerDepartment ?? "—") })
         let run = try await FinanceStore(db: req.db).saveRun(contract: contract, statement: statement, facts: facts, villages: villages, departments: departments,

@@ -224,7 +224,7 @@ struct FinanceWebController: RouteCollection {
 
     struct Typed: Encodable {
         var title = "", street = "", steward = "", procurement = "directEntrustment", areas: [String] = []
-        var start = "", end = "", overdueYuan = "200", overdueCapYuan = "5000", failedYuan = "100"
+        var start = "", end = "", overdueYuan = "200", overdueCapYuan = "5000", failedYuan = "100", spotCheckYuan = "50", performance = true
         var rightsAndDuties = "", breachLiability = "", guaranteeText = "", guaranteeYuan = ""
         var noticeDate = "", noticeChannel = "", noticeText = ""
     }
@@ -237,9 +237,11 @@ struct FinanceWebController: RouteCollection {
     static func typed(_ r: ContractRecord, streetCode: String, stewardCode: String) -> (Typed, [LineRow], [CheckRow]) {
         let t = r.terms
         let overdue = t.deductions.first { $0.basis == .overdueCase }, failed = t.deductions.first { $0.basis == .failedVerification }
+        let spot = t.deductions.first { $0.basis == .failedSpotCheck }
         let form = Typed(title: t.title, street: streetCode, steward: stewardCode, procurement: t.procurement.rawValue, areas: t.areas, start: t.start.description,
                          end: t.end.description, overdueYuan: overdue.map { Money.yuan($0.amountFen) } ?? "", overdueCapYuan: overdue?.capFen.map(Money.yuan) ?? "",
-                         failedYuan: failed.map { Money.yuan($0.amountFen) } ?? "", rightsAndDuties: t.rightsAndDuties, breachLiability: t.breachLiability,
+                         failedYuan: failed.map { Money.yuan($0.amountFen) } ?? "", spotCheckYuan: spot.map { Money.yuan($0.amountFen) } ?? "",
+                         performance: t.performance != nil, rightsAndDuties: t.rightsAndDuties, breachLiability: t.breachLiability,
                          guaranteeText: t.guaranteeText, guaranteeYuan: t.guaranteeFen > 0 ? Money.yuan(t.guaranteeFen) : "",
                          noticeDate: t.notice?.date.description ?? "", noticeChannel: t.notice?.channel ?? "", noticeText: t.notice?.text ?? "")
         let lines = t.lines.map { l in
@@ -278,6 +280,7 @@ struct FinanceWebController: RouteCollection {
         if let f = typed {
             shown.form = Typed(title: f.title, street: f.street ?? "", steward: f.steward, procurement: f.procurement, areas: f.areas ?? [],
                                start: f.start, end: f.end, overdueYuan: f.overdueYuan ?? "", overdueCapYuan: f.overdueCapYuan ?? "", failedYuan: f.failedYuan ?? "",
+                               spotCheckYuan: f.spotCheckYuan ?? "", performance: f.performance == "on",
                                rightsAndDuties: f.rightsAndDuties ?? "", breachLiability: f.breachLiability ?? "", guaranteeText: f.guaranteeText ?? "",
                                guaranteeYuan: f.guaranteeYuan ?? "", noticeDate: f.noticeDate ?? "", noticeChannel: f.noticeChannel ?? "",
                                noticeText: f.noticeText ?? "")
@@ -325,6 +328,9 @@ struct FinanceWebController: RouteCollection {
         var overdueYuan: String?
         var overdueCapYuan: String?
         var failedYuan: String?
+        var spotCheckYuan: String?
+        /// `on`: the fee follows the district's standard payment coefficient.
+        var performance: String?
         var rightsAndDuties: String?
         var breachLiability: String?
         var guaranteeText: String?
@@ -350,13 +356,17 @@ struct FinanceWebController: RouteCollection {
             var deductions: [ContractBody.Deduction] = []
             if let o = Money.typedYuan(overdueYuan) { deductions.append(.init(basis: "overdueCase", matterCode: nil, amountFen: o, capFen: Money.typedYuan(overdueCapYuan))) }
             if let v = Money.typedYuan(failedYuan) { deductions.append(.init(basis: "failedVerification", matterCode: nil, amountFen: v, capFen: nil)) }
+            if let v = Money.typedYuan(spotCheckYuan) { deductions.append(.init(basis: "failedSpotCheck", matterCode: nil, amountFen: v, capFen: nil)) }
             let checks = checkSlots.map { i in
                 ContractBody.Check(item: checkItem![i], passed: checkResult?[safe: i] != "failed", checker: checker?[safe: i] ?? "", date: checkDate?[safe: i] ?? "", attachment: nil)
             }
             let notice = noticeText?.nilIfBlank.map { ContractBody.Notice(date: noticeDate ?? "", channel: noticeChannel ?? "", text: $0) }
             return ContractBody(title: title, street: street?.nilIfBlank, steward: steward, procurement: procurement, areas: areas ?? [], lines: lines,
                                 start: start, end: end, rightsAndDuties: rightsAndDuties, breachLiability: breachLiability, deductions: deductions,
-                                guaranteeText: guaranteeText, guaranteeFen: Money.typedYuan(guaranteeYuan), qualificationChecks: checks, notice: notice)
+                                guaranteeText: guaranteeText, guaranteeFen: Money.typedYuan(guaranteeYuan), qualificationChecks: checks, notice: notice,
+                                performance: performance == "on" ? ContractBody.Performance(bands: PerformancePayment.example.bands.map {
+                                    .init(minimum: $0.minimum, percentAtTop: $0.percentAtTop, perPointBelow: $0.perPointBelow)
+                                }) : nil)
         }
     }
 
@@ -425,7 +435,7 @@ struct FinanceWebController: RouteCollection {
     }
 
     /// Where a problem of the contract's terms belongs on the form.
-    static let formField = ["guaranteeFen": "guaranteeYuan", "qualificationChecks": "checkItem", "notice": "noticeText", "deductions": "overdueYuan",
+    static let formField = ["guaranteeFen": "guaranteeYuan", "qualificationChecks": "checkItem", "notice": "noticeText", "deductions": "overdueYuan", "performance": "performance",
                             "lines": "lines"]
 
     // MARK: Billing

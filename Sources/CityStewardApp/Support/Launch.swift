@@ -152,13 +152,14 @@ public enum CityStewardMain {
                 let deviceKey = try await DemoDevices.load(app)
                 let residents = try await DemoLoader.loadResidents(on: database, cipher: app.fieldCipher, now: app.clock.now)
                 if residents > 0 { app.logger.notice("Loaded \(residents) synthetic residents (sealed with the data folder's key)") }
-                if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 if try await DemoOperations.load(app) { app.logger.notice("Loaded the demo steward's team, work plans and their tasks since last month") }
                 if try await DemoAssets.load(app) { app.logger.notice("Loaded the demo asset register") }
                 if try await DemoShifts.load(app) { app.logger.notice("Loaded the demo steward's roster since last month") }
                 if try await DemoCaseHistory.load(app) { app.logger.notice("Loaded the demo villages' cases since the first of January last year") }
                 if try await DemoSpotChecks.load(app) { app.logger.notice("Loaded this year's demo spot checks") }
                 if try await DemoAssessment.load(app) { app.logger.notice("Loaded last year's and this year's published assessment plans") }
+                // After the assessment: the bills' payment coefficient reads the villages' scores.
+                if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }

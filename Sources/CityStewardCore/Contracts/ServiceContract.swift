@@ -131,11 +131,14 @@ public enum DeductionBasis: String, Sendable, Codable, CaseIterable {
     case overdueCase
     /// A handled case of the matter that failed verification in the period (rework).
     case failedVerification
+    /// An item of a spot inspection (抽查) in the period that failed and opened a case of the matter.
+    case failedSpotCheck
 
     public var label: LocalizedText {
         switch self {
         case .overdueCase: LocalizedText(zh: "超期案件", en: "overdue case")
         case .failedVerification: LocalizedText(zh: "核查不通过", en: "failed verification")
+        case .failedSpotCheck: LocalizedText(zh: "抽查不合格项", en: "failed spot-check item")
         }
     }
 }
@@ -204,10 +207,14 @@ public struct ContractTerms: Sendable, Codable, Equatable {
     public var guaranteeFen: Int
     public var qualificationChecks: [QualificationCheck]
     public var notice: PublicNotice?
+    /// Ties the fee to the villages' assessment score for the period (nil: paid in full).
+    public var performance: PerformancePayment?
 
     public init(title: String, streetOffice: String, steward: String, procurement: ProcurementMethod, areas: [String], lines: [ContractLine],
                 start: LocalDate, end: LocalDate, rightsAndDuties: String, breachLiability: String, deductions: [DeductionRule],
-                guaranteeText: String, guaranteeFen: Int, qualificationChecks: [QualificationCheck], notice: PublicNotice?) {
+                guaranteeText: String, guaranteeFen: Int, qualificationChecks: [QualificationCheck], notice: PublicNotice?,
+                performance: PerformancePayment? = nil) {
+        self.performance = performance
         self.title = title
         self.streetOffice = streetOffice
         self.steward = steward
@@ -284,6 +291,7 @@ public enum ContractRules {
                 add(f + ".matterCode", "扣款规则的事项 \(m) 不在本合同中", "matter \(m) of the rule is not in this contract")
             }
         }
+        if let p = t.performance { out += p.problems() }
         if t.guaranteeFen < 0 { add("guaranteeFen", "履约保证金不能为负", "the performance guarantee cannot be negative") }
         for (i, q) in t.qualificationChecks.enumerated() where q.item.trimmingCharacters(in: .whitespaces).isEmpty || q.checker.isEmpty {
             add("qualificationChecks[\(i)]", "考察项目和考察人不能为空", "a check names its item and checker")

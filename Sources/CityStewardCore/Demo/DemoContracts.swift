@@ -38,6 +38,7 @@ extension DemoDistrict {
             deductions: [
                 DeductionRule(basis: .overdueCase, matterCode: nil, amountFen: 20_000, capFen: 500_000),
                 DeductionRule(basis: .failedVerification, matterCode: nil, amountFen: 10_000, capFen: nil),
+                DeductionRule(basis: .failedSpotCheck, matterCode: nil, amountFen: 5_000, capFen: 200_000),
             ],
             guaranteeText: "运营主体对“城市管家”的履约承担保证责任，未完成合同约定工作的，由其兜底完成。", guaranteeFen: 10_000_000,
             qualificationChecks: [
@@ -45,7 +46,8 @@ extension DemoDistrict {
                 QualificationCheck(item: "人员与设施设备配备", passed: true, checker: "区城管和综合执法局", date: LocalDate(year: 2025, month: 12, day: 12), attachment: nil),
             ],
             notice: PublicNotice(date: LocalDate(year: 2025, month: 12, day: 20), channel: "社区公告栏、i社区码上办",
-                                 text: "自 2026 年 1 月 1 日起，本社区城中村公共区域由“城市管家”统一提供保洁、设施维护和巡查服务。"))
+                                 text: "自 2026 年 1 月 1 日起，本社区城中村公共区域由“城市管家”统一提供保洁、设施维护和巡查服务。"),
+            performance: .example)
     }
 
     /// A takeover mode for each pilot village, all kinds represented.

@@ -60,14 +60,36 @@ public struct BillingFacts: Sendable, Equatable, Codable {
     public var overdueCases: [String: Int]
     /// Per matter: verifications that failed in the period.
     public var failedVerifications: [String: Int]
+    /// Per matter: spot-check items inspected in the period that failed and opened a case of the contract.
+    public var failedSpotChecks: [String: Int]
+    /// The contract's villages' assessment score for the period (for its payment coefficient).
+    public var assessment: AssessedPeriodScore?
 
-    public init(overdueCases: [String: Int] = [:], failedVerifications: [String: Int] = [:]) {
+    public init(overdueCases: [String: Int] = [:], failedVerifications: [String: Int] = [:], failedSpotChecks: [String: Int] = [:],
+                assessment: AssessedPeriodScore? = nil) {
         self.overdueCases = overdueCases
         self.failedVerifications = failedVerifications
+        self.failedSpotChecks = failedSpotChecks
+        self.assessment = assessment
+    }
+
+    enum CodingKeys: String, CodingKey { case overdueCases, failedVerifications, failedSpotChecks, assessment }
+
+    /// Runs stored before spot checks and the coefficient existed read back with neither.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        overdueCases = try c.decodeIfPresent([String: Int].self, forKey: .overdueCases) ?? [:]
+        failedVerifications = try c.decodeIfPresent([String: Int].self, forKey: .failedVerifications) ?? [:]
+        failedSpotChecks = try c.decodeIfPresent([String: Int].self, forKey: .failedSpotChecks) ?? [:]
+        assessment = try c.decodeIfPresent(AssessedPeriodScore.self, forKey: .assessment)
     }
 
     func count(_ basis: DeductionBasis, matter: String?) -> Int {
-        let table = basis == .overdueCase ? overdueCases : failedVerifications
+        let table = switch basis {
+        case .overdueCase: overdueCases
+        case .failedVerification: failedVerifications
+        case .failedSpotCheck: failedSpotChecks
+        }
         if let matter { return table[matter] ?? 0 }
         return table.values.reduce(0, +)
     }
@@ -75,7 +97,7 @@ public struct BillingFacts: Sendable, Equatable, Codable {
 
 /// One line of a bill, with the sum written out so anyone can redo it.
 public struct BillingLine: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable { case service, deduction }
+    public enum Kind: String, Sendable, Codable { case service, deduction, performance }
 
     public var kind: Kind
     public var matterCode: String?
@@ -178,7 +200,44 @@ public enum Billing {
                     zh: "扣款·\(scope.zh)：\(count) 件\(rule.basis.label.zh) × \(Money.yuan(rule.amountFen)) 元 = \(Money.yuan(raw)) 元\(capNote.zh)，扣 \(Money.yuan(amount)) 元",
                     en: "Deduction, \(scope.en): \(count) \(rule.basis.label.en)\(count == 1 ? "" : "s") × ¥\(Money.yuan(rule.amountFen)) = ¥\(Money.yuan(raw))\(capNote.en); deducted ¥\(Money.yuan(amount))")))
         }
-        return BillingStatement(period: period, lines: lines, grossFen: gross, deductionsFen: deducted, netFen: gross - deducted)
+        return withPerformance(BillingStatement(period: period, lines: lines, grossFen: gross, deductionsFen: deducted, netFen: gross - deducted),
+                               t.performance, facts: facts)
+    }
+
+    /// The payment coefficient's line: the fee times (100 % − the coefficient) is withheld, at most what is left after
+    /// the deductions; written out from the villages' scores to the amount. Without a score for the period (no
+    /// published plan, or nothing scored) the line says so and withholds nothing.
+    public static func withPerformance(_ s: BillingStatement, _ performance: PerformancePayment?, facts: BillingFacts) -> BillingStatement {
+        guard let performance else { return s }
+        var out = s
+        guard let a = facts.assessment, !a.villages.isEmpty, let c = performance.coefficient(a.score) else {
+            out.lines.append(BillingLine(kind: .performance, matterCode: nil, quantity: 0, unit: "%", unitPriceFen: 0, days: 0, daysInPeriod: 0, amountFen: 0,
+                                         explanation: LocalizedText(zh: "履约考核系数：本期没有可用的考核得分（无已公布方案或各村均无记录），按 100% 支付",
+                                                                    en: "Payment coefficient: no assessment score for the period (no published plan, or nothing scored); paid at 100%")))
+            return out
+        }
+        // Basis points, so the fen are exact: half up.
+        let bp = Int((c.percent * 100).rounded())
+        var withheld = (s.grossFen * (10_000 - bp) + 5_000) / 10_000
+        var capNote = (zh: "", en: "")
+        if withheld > s.netFen {
+            withheld = s.netFen
+            capNote = ("（扣减不超过扣款后的应付金额）", " (no more than is left after the deductions)")
+        }
+        let fmt = AssessmentScoring.fmt
+        let villages = a.villages.map { "\($0.name) \(fmt($0.total))" }
+        let mean = a.villages.count == 1 ? "" : "，\(a.villages.count) 村平均"
+        let meanEn = a.villages.count == 1 ? "" : ", the mean of \(a.villages.count) villages"
+        let worked = c.band.perPointBelow == 0 ? "\(fmt(c.percent))%"
+            : "\(fmt(c.band.percentAtTop))% − \(fmt(c.band.perPointBelow))% × (\(fmt(c.top)) − \(fmt(a.score))) = \(fmt(c.percent))%"
+        out.lines.append(BillingLine(
+            kind: .performance, matterCode: nil, quantity: bp, unit: "‱", unitPriceFen: 0, days: 0, daysInPeriod: 0, amountFen: -withheld,
+            explanation: LocalizedText(
+                zh: "履约考核系数：\(a.plan) \(a.from)~\(a.through) 得分 \(fmt(a.score))（\(villages.joined(separator: "、"))\(mean)）；≥ \(fmt(c.band.minimum)) 分档：\(worked)；服务费 \(Money.yuan(s.grossFen)) 元 × (100% − \(fmt(c.percent))%) = 扣 \(Money.yuan(withheld)) 元\(capNote.zh)",
+                en: "Payment coefficient: \(a.plan) \(a.from)–\(a.through) score \(fmt(a.score)) (\(villages.joined(separator: ", "))\(meanEn)); band ≥ \(fmt(c.band.minimum)): \(worked); fee ¥\(Money.yuan(s.grossFen)) × (100% − \(fmt(c.percent))%) = ¥\(Money.yuan(withheld)) withheld\(capNote.en)")))
+        out.deductionsFen += withheld
+        out.netFen -= withheld
+        return out
     }
 }
 
@@ -187,8 +246,8 @@ extension Billing {
     public static let inForce: Set<ContractState> = [.active, .superseded, .expired, .terminated]
 
     /// A contract's bill for a period from all its versions: each version in force billed for the days it covered
-    /// (up to the next version's start, its termination, its end); deductions once, by the rules of the last
-    /// version in force in the period. Nil when no version was ever in force.
+    /// (up to the next version's start, its termination, its end); deductions and the payment coefficient once, by
+    /// the rules of the last version in force in the period. Nil when no version was ever in force.
     public static func statement(versions all: [ContractVersion], period: BillingPeriod, facts: BillingFacts,
                                  matterNames: [String: LocalizedText] = [:]) -> BillingStatement? {
         let versions = all.filter { inForce.contains($0.state) }.sorted { $0.version < $1.version }
@@ -202,8 +261,10 @@ extension Billing {
             guard t.start <= t.end else { continue }
             let isLast = v.id == lastInPeriod?.id
             if !isLast { t.deductions = [] }
+            // The coefficient applies once, to the whole period's fee, by the last version's rule.
+            t.performance = nil
             parts.append(compute(t, period: period, facts: isLast ? facts : BillingFacts(), matterNames: matterNames))
         }
-        return BillingStatement.merged(parts, period: period)
+        return withPerformance(BillingStatement.merged(parts, period: period), lastInPeriod?.terms.performance, facts: facts)
     }
 }

@@ -60,8 +60,9 @@ public struct FinanceStore: Sendable {
     // MARK: Facts for billing
 
     /// Per category: cases of the contract whose deadline fell in [from, to) and that were not handled by it (or are
-    /// still unhandled and past it at `now`); and verifications of its cases that failed in [from, to).
-    public func facts(contract number: String, from: Date, to: Date, now: Date) async throws -> (overdue: [String: Int], failed: [String: Int]) {
+    /// still unhandled and past it at `now`); verifications of its cases that failed in [from, to); and spot-check
+    /// items inspected in [from, to) that failed and opened a case of the contract.
+    public func facts(contract number: String, from: Date, to: Date, now: Date) async throws -> (overdue: [String: Int], failed: [String: Int], spotChecks: [String: Int]) {
         let cases = try await sql.select().column("id").column("category_code").column("deadline").from("cases")
             .where("contract_reference", .equal, number).where("deadline", .greaterThanOrEqual, from).where("deadline", .lessThan, to).all()
         var overdue: [String: Int] = [:]
@@ -88,7 +89,22 @@ public struct FinanceStore: Sendable {
             """).all()
         var failed: [String: Int] = [:]
         for r in failedRows { failed[try r.decode(column: "code", as: String.self)] = try r.decode(column: "n", as: Int.self) }
-        return (overdue, failed)
+        // Spot checks are few (a handful of grids a round): their findings are read and their cases looked up.
+        let inspected = try await sql.select().column("findings").from("spot_checks").where("failed", .greaterThan, 0)
+            .where("inspected_at", .greaterThanOrEqual, from).where("inspected_at", .lessThan, to).all(decoding: SpotCheckFindingsRow.self)
+        let numbers = inspected.flatMap { r in r.decoded.filter { !$0.passed }.compactMap(\.caseNumber) }
+        var spotChecks: [String: Int] = [:]
+        for chunk in stride(from: 0, to: numbers.count, by: 500) {
+            let rows = try await sql.select().column("category_code").from("cases").where("contract_reference", .equal, number)
+                .where("number", .in, Array(numbers[chunk..<min(numbers.count, chunk + 500)])).all()
+            for r in rows { spotChecks[try r.decode(column: "category_code", as: String.self), default: 0] += 1 }
+        }
+        return (overdue, failed, spotChecks)
+    }
+
+    struct SpotCheckFindingsRow: Decodable {
+        var findings: String?
+        var decoded: [SpotCheckFinding] { findings.flatMap { try? SpotCheckStore.findingsDecoder.decode([SpotCheckFinding].self, from: Data($0.utf8)) } ?? [] }
     }
 
     // MARK: Billing runs
@@ -142,12 +158,12 @@ public struct FinanceStore: Sendable {
             try await sql.delete(from: "ledger_entries").where("reference", .equal, reference).run()
             try await sql.insert(into: "billing_runs").model(row, with: CaseStore.encoder).run()
             // Net by department: each line's share (deductions fall on their matter's department, or on all in
-            // proportion when a rule covers every matter), then split evenly over the villages, the remainder to
-            // the first so the sums are exact.
+            // proportion when a rule covers every matter, as the payment coefficient does), then split evenly over
+            // the villages, the remainder to the first so the sums are exact.
             var byDepartment: [String: Int] = [:]
             let service = statement.lines.filter { $0.kind == .service }
             for l in service { byDepartment[departments[l.matterCode ?? ""] ?? "—", default: 0] += l.amountFen }
-            for d in statement.lines where d.kind == .deduction {
+            for d in statement.lines where d.kind != .service {
                 if let m = d.matterCode {
                     byDepartment[departments[m] ?? "—", default: 0] += d.amountFen
                 } else {
