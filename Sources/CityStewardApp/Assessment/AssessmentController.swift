@@ -15,6 +15,8 @@ struct AssessmentController: RouteCollection {
         api.post(":id", "versions", use: change)
         api.post(":id", "publish", use: publish)
         api.get(":id", "scores", use: scores)
+        api.get(":id", "scores", "export.csv", use: scoresCSV)
+        api.get(":id", "scores", "export.xlsx", use: scoresXLSX)
         api.get(":id", "results", use: results)
         api.post(":id", "results", use: publishResults)
         let comments = routes.grouped("api", "v1", "assessment", "comments")
@@ -206,6 +208,14 @@ struct AssessmentController: RouteCollection {
                                                  steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade, rank: s.rank,
                                                  cases: s.cases, indicators: s.card.indicators.map { Points($0, language) })
                             })
+    }
+
+    @Sendable func scoresCSV(req: Request) async throws -> Response {
+        try await ExportScores(req: req).csv(req.parameters.get("id") ?? "")
+    }
+
+    @Sendable func scoresXLSX(req: Request) async throws -> Response {
+        try await ExportScores(req: req).xlsx(req.parameters.get("id") ?? "")
     }
 
     // MARK: Published results (公示)

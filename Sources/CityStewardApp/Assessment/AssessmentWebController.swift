@@ -15,12 +15,24 @@ struct AssessmentWebController: RouteCollection {
         routes.post("assessment", "plans", ":id", "publish", use: publish)
         routes.post("assessment", "plans", ":id", "versions", use: change)
         routes.get("assessment", "plans", ":id", "villages", ":code", use: village)
+        routes.get("assessment", "plans", ":id", "export.csv", use: exportCSV)
+        routes.get("assessment", "plans", ":id", "export.xlsx", use: exportXLSX)
         routes.post("assessment", "plans", ":id", "results", use: publishResults)
         routes.post("assessment", "comments", ":id", "hide", use: hide)
         routes.post("assessment", "comments", ":id", "answer", use: answer)
     }
 
     typealias API = AssessmentController
+
+    @Sendable func exportCSV(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        return try await ExportScores(req: req).csv(req.parameters.get("id") ?? "")
+    }
+
+    @Sendable func exportXLSX(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        return try await ExportScores(req: req).xlsx(req.parameters.get("id") ?? "")
+    }
 
     // MARK: Plans
 

@@ -10,6 +10,8 @@ struct CasesAPIController: RouteCollection {
         let api = routes.grouped("api", "v1")
         api.on(.POST, "cases", body: .collect(maxSize: "64mb"), use: create)
         api.get("cases", use: list)
+        api.get("cases", "export.csv", use: exportCSV)
+        api.get("cases", "export.xlsx", use: exportXLSX)
         api.get("cases", ":caseID", use: show)
         api.on(.POST, "cases", ":caseID", "actions", body: .collect(maxSize: "64mb"), use: act)
         api.on(.POST, "device-alerts", body: .collect(maxSize: "16mb"), use: deviceAlert)
@@ -355,6 +357,15 @@ struct CasesAPIController: RouteCollection {
                         total: counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil),
                         counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue,
                         next: page.next?.token)
+    }
+
+    /// The queue as a spreadsheet, with the list's filters.
+    @Sendable func exportCSV(req: Request) async throws -> Response {
+        try await ExportCases(req: req).csv(try req.query.decode(ListQuery.self))
+    }
+
+    @Sendable func exportXLSX(req: Request) async throws -> Response {
+        try await ExportCases(req: req).xlsx(try req.query.decode(ListQuery.self))
     }
 
     static func caseID(_ req: Request) throws -> UUID {

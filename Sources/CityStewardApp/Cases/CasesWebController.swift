@@ -9,6 +9,8 @@ struct CasesWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("cases", use: queue)
         routes.get("cases", "map", use: map)
+        routes.get("cases", "export.csv", use: exportCSV)
+        routes.get("cases", "export.xlsx", use: exportXLSX)
         routes.get("cases", ":caseID", use: show)
         routes.on(.POST, "cases", ":caseID", "actions", body: .collect(maxSize: "64mb"), use: act)
         routes.post("cases", "dispatch", use: dispatchForm)
@@ -91,6 +93,9 @@ struct CasesWebController: RouteCollection {
         var canDispatch = false
         /// The query of this page, for the bulk form to come back to it.
         var query = ""
+        /// The queue's filters as a CSV and an XLSX download.
+        var exportCSV = ""
+        var exportXLSX = ""
         /// What the last bulk dispatch did (shown once).
         var dispatchResult: String?
     }
@@ -133,15 +138,31 @@ struct CasesWebController: RouteCollection {
         return try await DispatchCases(req: req).run(body.ids.map(\.uuidString), responsibleID: body.responsible)
     }
 
+    /// The filter form sends every field; those left on "all" (全部) come empty and are no filter.
+    static func listQuery(_ req: Request) throws -> CasesAPIController.ListQuery {
+        let given = (URLComponents(string: req.url.string)?.queryItems ?? []).filter { !($0.value ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+        var kept = URLComponents()
+        kept.queryItems = given
+        return try URLEncodedFormDecoder().decode(CasesAPIController.ListQuery.self, from: kept.percentEncodedQuery ?? "")
+    }
+
+    @Sendable func exportCSV(req: Request) async throws -> Response {
+        let actor = try req.consoleActor()
+        try AccessPolicy.require(.casesRead, actor)
+        return try await ExportCases(req: req).csv(try Self.listQuery(req))
+    }
+
+    @Sendable func exportXLSX(req: Request) async throws -> Response {
+        let actor = try req.consoleActor()
+        try AccessPolicy.require(.casesRead, actor)
+        return try await ExportCases(req: req).xlsx(try Self.listQuery(req))
+    }
+
     @Sendable func queue(req: Request) async throws -> Response {
         let actor = try req.consoleActor()
         try AccessPolicy.require(.casesRead, actor)
         let language = req.language
-        // The filter form sends every field; those left on "all" (全部) come empty and are no filter.
-        let given = (URLComponents(string: req.url.string)?.queryItems ?? []).filter { !($0.value ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
-        var kept = URLComponents()
-        kept.queryItems = given
-        let q = try URLEncodedFormDecoder().decode(CasesAPIController.ListQuery.self, from: kept.percentEncodedQuery ?? "")
+        let q = try Self.listQuery(req)
         let now = req.now
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
@@ -194,6 +215,9 @@ struct CasesWebController: RouteCollection {
             provisionalYear: calendar.isProvisional(year: year) ? String(year) : nil)
         page.canDispatch = shown.contains { $0.selectable }
         page.query = req.url.string.hasPrefix("/cases") ? req.url.string : "/cases"
+        let filters = link([:])
+        page.exportCSV = filters.replacingOccurrences(of: "/cases", with: "/cases/export.csv")
+        page.exportXLSX = filters.replacingOccurrences(of: "/cases", with: "/cases/export.xlsx")
         if let result = req.session.data[Self.dispatchResultKey] {
             req.session.data[Self.dispatchResultKey] = nil
             page.dispatchResult = result

@@ -1,0 +1,92 @@
+@testable import CityStewardApp
+import CityStewardCore
+import CityStewardStore
+import CityStewardTestSupport
+import Foundation
+import Testing
+import Vapor
+
+/// Exports (issue 19 §7): the case queue with its filters as CSV and XLSX — every matching case in the caller's scope,
+/// refused filters by field, the console's links — and a plan's scores with every indicator's working and evidence.
+@Suite("Assessment: exports")
+struct AssessmentExportsTests {
+    func csvRows(_ text: String) -> [[String]] {
+        text.replacingOccurrences(of: "\u{FEFF}", with: "").split(separator: "\r\n", omittingEmptySubsequences: true).map { line in
+            var fields: [String] = [], field = "", quoted = false
+            var chars = Array(line)[...]
+            while let ch = chars.popFirst() {
+                if quoted {
+                    if ch == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(ch) }
+                } else if ch == "\"" { quoted = true } else if ch == "," { fields.append(field); field = "" } else { field.append(ch) }
+            }
+            fields.append(field)
+            return fields
+        }
+    }
+
+    @Test func theQueueExportsWithItsFiltersInTheCallersScope() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            let admin = bearer(try await token(app, "district-admin")), minzhi = bearer(try await token(app, "street-minzhi"))
+            let listed = try await send(app, .GET, "/api/v1/cases?state=closed&limit=1", headers: admin)
+            let total = try #require(listed.json["total"] as? Int)
+            let csv = try await send(app, .GET, "/api/v1/cases/export.csv?state=closed", headers: admin)
+            #expect(csv.status == .ok && csv.headers.contentType?.description.contains("text/csv") == true)
+            let rows = csvRows(csv.text)
+            #expect(rows.first?.first == "案件编号" && rows.count == total + 1, "\(rows.count) rows for \(total) cases")
+            #expect(rows.dropFirst().allSatisfy { $0.count == 16 && $0[5] == "已结案" }, "\(rows.dropFirst().first ?? [])")
+            // The street office: its street's cases only, the same count as its queue.
+            let streetTotal = try #require(try await send(app, .GET, "/api/v1/cases?limit=1", headers: minzhi).json["total"] as? Int)
+            let streetRows = csvRows(try await send(app, .GET, "/api/v1/cases/export.csv?lang=en", headers: minzhi).text)
+            #expect(streetRows.first?.first == "number" && streetRows.count == streetTotal + 1 && streetRows.dropFirst().allSatisfy { $0[7] == "Minzhi Subdistrict" },
+                    "\(Set(streetRows.dropFirst().map { $0[7] }))")
+            // XLSX: the same rows.
+            let xlsx = try await app.testing().sendRequest(.GET, "/api/v1/cases/export.xlsx?state=closed", headers: admin)
+            #expect(xlsx.status == .ok && xlsx.headers.contentType?.description.contains("spreadsheetml") == true)
+            let book = try SpreadsheetReader.read(Data(buffer: xlsx.body))
+            #expect(book["案件"]?.count == total + 1)
+            // A bad filter is refused by its field; a key that only reports reads nothing.
+            let bad = try await send(app, .GET, "/api/v1/cases/export.csv?state=nope", headers: admin)
+            #expect(bad.status == .badRequest && bad.json["field"] as? String == "state")
+            #expect(try await AuditStore(db: app.db).list(AuditStore.Filter(action: "export")).rows.contains { $0.subject == "cases" })
+            // The console's queue links the download with its filters, and serves it.
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let queue = try await send(app, .GET, "/cases?state=closed", headers: ["Cookie": cookie])
+            #expect(queue.text.contains("href=\"/cases/export.csv?state=closed\""), "\(queue.status)")
+            let download = try await send(app, .GET, "/cases/export.csv?state=closed&area=&category=", headers: ["Cookie": cookie])
+            #expect(download.status == .ok && csvRows(download.text).count == total + 1)
+        }
+    }
+
+    @Test func thePlansScoresExportWithEachIndicatorsWorkingAndEvidence() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            #expect(try await DemoAssessment.load(app))
+            let last = try #require(try await AssessmentStore(db: app.db).list(drafts: true).first { $0.year == 2025 })
+            let admin = bearer(try await token(app, "district-admin"))
+            let scores = try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/scores", headers: admin)
+            let villages = try #require(scores.json["villages"] as? [[String: Any]])
+            let csv = try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/scores/export.csv", headers: admin)
+            #expect(csv.status == .ok)
+            let rows = csvRows(csv.text)
+            // One row per village and indicator (groups and leaves: 4 groups, 10 leaves in the standard method).
+            #expect(rows.count == 1 + villages.count * 14, "\(rows.count) rows for \(villages.count) villages")
+            // The first village's on-time line carries the same working and evidence as the scores.
+            let first = villages[0], code = try #require((first["area"] as? [String: Any])?["code"] as? String)
+            let onTime = try #require(((first["indicators"] as? [[String: Any]])?.first?["children"] as? [[String: Any]])?.first)
+            let line = try #require(rows.first { $0[0] == code && $0[5] == "1.1" })
+            #expect(line[14] == onTime["explanation"] as? String && line[15] == (onTime["evidence"] as? [String] ?? []).joined(separator: " "), "\(line)")
+            #expect(line[2] == AssessmentScoring.fmt(first["total"] as? Double ?? -1) && line[4] == String(first["rank"] as? Int ?? -1))
+            let xlsx = try await app.testing().sendRequest(.GET, "/api/v1/assessment/plans/\(last.id)/scores/export.xlsx?lang=en", headers: admin)
+            let book = try SpreadsheetReader.read(Data(buffer: xlsx.body))
+            #expect(book["Scores"]?.count == villages.count + 1 && book["Indicators"]?.count == rows.count)
+            // The street office exports its villages only; a resident nothing.
+            let street = csvRows(try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/scores/export.csv", headers: bearer(try await token(app, "street-minzhi"))).text)
+            #expect(street.count > 1 && street.dropFirst().allSatisfy { $0[0].hasPrefix("440309002") })
+            #expect(try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/scores/export.csv", headers: bearer(try await token(app, "resident-demo"))).status == .forbidden)
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            #expect(try await send(app, .GET, "/assessment/plans/\(last.id)", headers: ["Cookie": cookie]).text.contains("/assessment/plans/\(last.id.uuidString.lowercased())/export.xlsx"))
+            #expect(try await send(app, .GET, "/assessment/plans/\(last.id.uuidString.lowercased())/export.csv", headers: ["Cookie": cookie]).status == .ok)
+        }
+    }
+}
