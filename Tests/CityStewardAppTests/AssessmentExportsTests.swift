@@ -6,9 +6,10 @@ import Foundation
 import Testing
 import Vapor
 
-/// Exports (issue 19 §7): the case queue with its filters as CSV and XLSX — every matching case in the caller's scope,
+/// The oversight dashboard over each caller's scope, its months counted by hand against the cases; exports (issue 19
+/// §7): the case queue with its filters as CSV and XLSX — every matching case in the caller's scope,
 /// refused filters by field, the console's links — and a plan's scores with every indicator's working and evidence.
-@Suite("Assessment: exports")
+@Suite("Assessment: dashboards and exports")
 struct AssessmentExportsTests {
     func csvRows(_ text: String) -> [[String]] {
         text.replacingOccurrences(of: "\u{FEFF}", with: "").split(separator: "\r\n", omittingEmptySubsequences: true).map { line in
@@ -87,6 +88,46 @@ struct AssessmentExportsTests {
             let (cookie, _) = try await webLogin(app, "district-admin")
             #expect(try await send(app, .GET, "/assessment/plans/\(last.id)", headers: ["Cookie": cookie]).text.contains("/assessment/plans/\(last.id.uuidString.lowercased())/export.xlsx"))
             #expect(try await send(app, .GET, "/assessment/plans/\(last.id.uuidString.lowercased())/export.csv", headers: ["Cookie": cookie]).status == .ok)
+        }
+    }
+
+    @Test func theDashboardShowsEachCallersScopeAndItsMonthsAddUp() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            let admin = bearer(try await token(app, "district-admin"))
+            let d = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: admin)
+            #expect(d.status == .ok, "\(d.text.prefix(300))")
+            let months = try #require(d.json["months"] as? [[String: Any]])
+            #expect(months.count == 12 && months.first?["month"] as? String == "2025-12" && months.last?["month"] as? String == "2026-11")
+            // Each month by hand: the cases reported in it, those closed, those closed by their deadline.
+            let cases = try await CaseStore(db: app.db).queue(scope: .everything, filter: CaseFilter(), limit: 5_000, offset: 0, now: app.clock.now).page.rows.map(\.case)
+            for m in months {
+                let month = try #require(LedgerMonth(m["month"] as? String ?? ""))
+                let start = LocalDate(year: month.year, month: month.month, day: 1).beijingMidnight, end = LocalDate(year: month.next.year, month: month.next.month, day: 1).beijingMidnight
+                let inMonth = cases.filter { $0.workflow.reportedAt >= start && $0.workflow.reportedAt < end }
+                #expect(m["reported"] as? Int == inMonth.count && m["closed"] as? Int == inMonth.filter { $0.closedAt != nil }.count, "\(m)")
+                #expect(m["closedOnTime"] as? Int == inMonth.filter { c in c.closedAt.map { $0 <= c.workflow.deadline } ?? false }.count, "\(m)")
+            }
+            #expect(d.json["reported"] as? Int == months.reduce(0) { $0 + ($1["reported"] as? Int ?? 0) } && (d.json["reported"] as? Int ?? 0) > 500)
+            #expect(d.json["total"] as? Int == cases.count && d.json["open"] as? Int == cases.filter { !$0.state.isFinal }.count)
+            #expect((d.json["ratings"] as? Int ?? 0) > 50 && (d.json["meanRating"] as? Double ?? 0) > 3)
+            let streets = try #require(d.json["byArea"] as? [[String: Any]])
+            #expect(d.json["areaLevel"] as? String == "street" && streets.reduce(0) { $0 + ($1["total"] as? Int ?? 0) } == cases.count)
+            // A street office: its villages, its cases only.
+            let minzhi = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: bearer(try await token(app, "street-minzhi")))
+            let villages = try #require(minzhi.json["byArea"] as? [[String: Any]])
+            let streetTotal = try #require(try await send(app, .GET, "/api/v1/cases?limit=1", headers: bearer(try await token(app, "street-minzhi"))).json["total"] as? Int)
+            #expect(minzhi.json["areaLevel"] as? String == "village" && minzhi.json["total"] as? Int == streetTotal && streetTotal < cases.count)
+            #expect(villages.allSatisfy { ($0["code"] as? String ?? "").hasPrefix("440309002") }, "\(villages)")
+            #expect((minzhi.json["reported"] as? Int ?? 0) < (d.json["reported"] as? Int ?? 0))
+            // Residents and data consumers see none.
+            #expect(try await send(app, .GET, "/api/v1/assessment/dashboard", headers: bearer(try await token(app, "resident-demo"))).status == .forbidden)
+            #expect(try await send(app, .GET, "/api/v1/assessment/dashboard", headers: bearer(try await token(app, "data-platform"))).status == .forbidden)
+            // The console: the figures and the charts drawn by the server.
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/dashboard", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.components(separatedBy: "<svg").count - 1 == 3 && page.text.contains("按期结案率"), "\(page.status)")
+            #expect(page.text.contains("href=\"/dashboard\""), "in the navigation")
         }
     }
 }

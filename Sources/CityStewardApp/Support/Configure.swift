@@ -148,6 +148,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: AssessmentController())
     try app.register(collection: AssessmentWebController())
     try app.register(collection: SpotCheckController())
+    try app.register(collection: DashboardController())
     try app.register(collection: PublicAssessmentController())
     try app.register(collection: NotificationsController())
     try app.register(collection: AuthController())

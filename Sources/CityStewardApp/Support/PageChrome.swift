@@ -27,6 +27,7 @@ struct PageChrome: Encodable {
     /// Whether the navigation shows operations (work plans, teams).
     var canSeeOperations = false
     var canSeeAssessment = false
+    var canSeeDashboard = false
     var canSeeAssets = false
     /// Whether the header links to one's own API keys (signed in, not with a key).
     var canOwnKeys = false
@@ -51,6 +52,7 @@ struct PageChrome: Encodable {
             canPatrol = CaseAccess.mayPatrol(actor)
             canSeeOperations = OperationsAccess.scope(for: actor) != .nothing
             canSeeAssessment = AssessmentAccess.scope(for: actor) != .nothing
+            canSeeDashboard = DashboardAccess.mayView(actor)
             canSeeAssets = AssetAccess.scope(for: actor) != .nothing
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }

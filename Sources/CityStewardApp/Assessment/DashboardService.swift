@@ -1,0 +1,89 @@
+import CityStewardCore
+import CityStewardStore
+import Foundation
+import Vapor
+
+/// The oversight dashboard (issue 19 §7): over the caller's scope — the district for the district office and auditors,
+/// a street for its office, a steward's villages and cases, a department's matters — the cases open and overdue now,
+/// the last twelve months (reported, closed, closed by the deadline), residents' satisfaction, and the cases per
+/// street (or village) and per class. Figures now come from the tallies the database keeps; the months are counted
+/// on the cases. One use case for the console and the API.
+struct DashboardService {
+    let req: Request
+
+    struct Month {
+        var month: LedgerMonth
+        var reported: Int
+        var closed: Int
+        var closedOnTime: Int
+        var onTimeRate: Double?
+    }
+
+    struct Figures {
+        var scope: String
+        var asOf: Date
+        var open: Int
+        var overdue: Int
+        var total: Int
+        var months: [Month]
+        var reported12: Int
+        var closed12: Int
+        var closedOnTime12: Int
+        var ratings: RatingFigures
+        /// Streets for the whole district, villages otherwise.
+        var areaLevel: AreaKind
+        var byArea: [DashboardCount]
+        var byCategory: [DashboardCount]
+
+        var onTimeRate: Double? { DashboardFigures.rate(closedOnTime12, of: closed12) }
+        var closureRate: Double? { DashboardFigures.rate(closed12, of: reported12) }
+        var satisfiedShare: Double? { DashboardFigures.rate(ratings.satisfied, of: ratings.ratings) }
+        var meanRating: Double? { ratings.ratings == 0 ? nil : (Double(ratings.sum) / Double(ratings.ratings) * 100).rounded() / 100 }
+    }
+
+    func figures() async throws -> Figures {
+        let actor = try req.requireActor()
+        guard DashboardAccess.mayView(actor) else {
+            throw DomainError.forbidden(LocalizedText(zh: "无权查看监督看板", en: "not allowed to see the oversight dashboard"))
+        }
+        let scope = CaseAccess.scope(for: actor)
+        let now = req.now, language = req.language
+        let reference = try await req.caseReference()
+        let store = CaseStore(db: req.db)
+        // The twelve months up to this one, Beijing.
+        let this = LedgerMonth(LocalDate.beijing(now))
+        var first = this
+        for _ in 0..<11 { first = first.previous }
+        var monthsList: [LedgerMonth] = [first]
+        while monthsList.count < 13 { monthsList.append(monthsList.last!.next) }
+        let bounds = monthsList.map { LocalDate(year: $0.year, month: $0.month, day: 1).beijingMidnight }
+        let figures = try await store.months(scope: scope, bounds: bounds)
+        let months = zip(monthsList, figures).map { m, f in
+            Month(month: m, reported: f.reported, closed: f.closed, closedOnTime: f.closedOnTime, onTimeRate: DashboardFigures.rate(f.closedOnTime, of: f.closed))
+        }
+        let ratings = try await store.ratings(scope: scope, from: bounds[0], until: bounds[12])
+        let counts = try await store.counts(scope: scope, now: now)
+        let tallies = try await store.tallies(scope: scope)
+        let everything: Bool = if case .everything = scope { true } else { false }
+        let level: AreaKind = everything ? .street : .village
+        var pathLevel: [String: Area?] = [:]
+        func area(of path: String) -> Area? {
+            if let known = pathLevel[path] { return known }
+            let found = Area.decodePath(path).lazy.compactMap { reference.areas[$0] }.first { $0.kind == level }
+            pathLevel[path] = found
+            return found
+        }
+        let byArea = DashboardFigures.breakdown(tallies.map { t in
+            let a = area(of: t.areaPath)
+            return (a?.code ?? "—", a?.displayName(language) ?? (language == .en ? "elsewhere" : "其他"), t.state, t.count)
+        })
+        let names = Dictionary(reference.taxonomy.categories.map { ($0.code, $0.displayName(language)) }, uniquingKeysWith: { a, _ in a })
+        let byCategory = DashboardFigures.breakdown(tallies.map { ($0.categoryCode, names[$0.categoryCode] ?? $0.categoryCode, $0.state, $0.count) })
+        let label: String = everything ? (reference.district?.displayName(language) ?? (language == .en ? "Longhua District" : "龙华区"))
+            : actor.org?.displayName(language) ?? actor.user.displayName
+        return Figures(scope: label, asOf: now, open: CaseState.open.compactMap { counts.byState[$0] }.reduce(0, +), overdue: counts.overdue,
+                       total: counts.byState.values.reduce(0, +), months: months, reported12: months.reduce(0) { $0 + $1.reported },
+                       closed12: months.reduce(0) { $0 + $1.closed }, closedOnTime12: months.reduce(0) { $0 + $1.closedOnTime }, ratings: ratings,
+                       areaLevel: level, byArea: byArea, byCategory: Array(byCategory.prefix(10)))
+    }
+}
