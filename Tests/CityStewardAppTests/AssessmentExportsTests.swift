@@ -130,4 +130,46 @@ struct AssessmentExportsTests {
             #expect(page.text.contains("href=\"/dashboard\""), "in the navigation")
         }
     }
+
+    @Test func aQuarterOrAMonthIsScoredWithTheChangeSinceThePeriodBeforeAndStreetsTakeTheirVillagesMean() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            #expect(try await DemoAssessment.load(app))
+            let plan = try #require(try await AssessmentStore(db: app.db).list(drafts: true).first { $0.year == 2026 })
+            let admin = bearer(try await token(app, "district-admin"))
+            func scores(_ query: String) async throws -> Reply { try await send(app, .GET, "/api/v1/assessment/plans/\(plan.id)/scores?\(query)", headers: admin) }
+            let q3 = try await scores("period=2026-Q3")
+            #expect(q3.status == .ok && q3.json["period"] as? String == "2026-Q3" && q3.json["from"] as? String == "2026-07-01" && q3.json["through"] as? String == "2026-09-30")
+            let q2 = try await scores("period=2026-q2")
+            func totals(_ r: Reply) -> [String: Double] {
+                Dictionary(uniqueKeysWithValues: (r.json["villages"] as? [[String: Any]] ?? []).compactMap { v in
+                    guard v["grade"] != nil, let code = (v["area"] as? [String: Any])?["code"] as? String, let t = v["total"] as? Double else { return nil }
+                    return (code, t)
+                })
+            }
+            let before = totals(q2), now = totals(q3)
+            #expect(before.count >= 6 && now.count >= 6)
+            for v in q3.json["villages"] as? [[String: Any]] ?? [] {
+                guard let code = (v["area"] as? [String: Any])?["code"] as? String, let t = now[code], let p = before[code] else { continue }
+                #expect(v["previous"] as? Double == p && abs((v["change"] as? Double ?? .nan) - (t - p)) < 0.006, "\(code): \(v["previous"] ?? "") \(v["change"] ?? "")")
+            }
+            // A street's total is the mean of its scored villages'.
+            for street in q3.json["streets"] as? [[String: Any]] ?? [] {
+                let code = try #require((street["area"] as? [String: Any])?["code"] as? String)
+                let mine = now.filter { $0.key.hasPrefix(code) }.map(\.value)
+                #expect(street["villages"] as? Int == mine.count && abs((street["total"] as? Double ?? 0) - mine.reduce(0, +) / Double(mine.count)) < 0.006, "\(street)")
+            }
+            #expect(((try await scores("period=2026-Q1")).json["villages"] as? [[String: Any]] ?? []).allSatisfy { $0["previous"] == nil }, "nothing before the first quarter")
+            #expect(try await scores("period=2026-10").json["through"] as? String == "2026-10-31")
+            // Refused by field: another year, an unknown period, both ways at once, a month not begun.
+            #expect(try await scores("period=2025-Q3").json["field"] as? String == "period")
+            #expect(try await scores("period=2026-Q5").status == .badRequest)
+            #expect(try await scores("period=2026-Q3&from=2026-07-01").status == .badRequest)
+            #expect(try await scores("period=2026-12").status == .unprocessableEntity)
+            // The console: the period chosen, the change column, the streets.
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/assessment/plans/\(plan.id.uuidString.lowercased())?period=2026-10", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("<option value=\"2026-10\" selected>") && page.text.contains("较上期") && page.text.contains("各街道"), "\(page.status)")
+        }
+    }
 }

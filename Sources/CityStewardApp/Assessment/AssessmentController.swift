@@ -183,30 +183,55 @@ struct AssessmentController: RouteCollection {
         var grade: String?
         var rank: Int?
         var cases: Int
+        /// With `period`: the total of the period before and the change since.
+        var previous: Double?
+        var change: Double?
         var indicators: [Points]
+    }
+
+    struct StreetScoreView: Content {
+        var area: OperationsAPIController.AreaRef
+        var villages: Int
+        /// The mean of its scored villages' totals.
+        var total: Double
+        var grade: String?
     }
 
     struct ScoresAnswer: Content {
         var plan: UUID
         var year: Int
         var version: Int
+        var period: String?
         var from: String
         var through: String
         var villages: [VillageScoreView]
+        var streets: [StreetScoreView]
+    }
+
+    static func period(_ req: Request) throws -> AssessmentPeriod? {
+        guard let text = try req.query.get(String?.self, at: "period"), !text.isEmpty else { return nil }
+        guard let p = AssessmentPeriod(text) else {
+            throw DomainError.invalid("period", zh: "period 应为 YYYY、YYYY-Qn 或 YYYY-MM", en: "period is YYYY, YYYY-Qn or YYYY-MM")
+        }
+        return p
     }
 
     @Sendable func scores(req: Request) async throws -> ScoresAnswer {
         let service = AssessmentService(req: req)
         let id = req.parameters.get("id") ?? ""
         _ = try await service.plan(id)
-        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"))
+        let period = try Self.period(req)
+        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"), period: period)
         let reference = try await req.caseReference()
         let language = req.language
-        return ScoresAnswer(plan: r.plan.id, year: r.plan.year, version: r.version.number, from: r.from.description, through: r.through.description,
+        func ref(_ a: Area) -> OperationsAPIController.AreaRef { OperationsAPIController.AreaRef(id: a.id, code: a.code, name: a.displayName(language)) }
+        return ScoresAnswer(plan: r.plan.id, year: r.plan.year, version: r.version.number, period: period?.description, from: r.from.description, through: r.through.description,
                             villages: r.scores.map { s in
-                                VillageScoreView(area: OperationsAPIController.AreaRef(id: s.village.id, code: s.village.code, name: s.village.displayName(language)),
-                                                 steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade, rank: s.rank,
-                                                 cases: s.cases, indicators: s.card.indicators.map { Points($0, language) })
+                                VillageScoreView(area: ref(s.village), steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade,
+                                                 rank: s.rank, cases: s.cases, previous: s.previous, change: s.change, indicators: s.card.indicators.map { Points($0, language) })
+                            },
+                            streets: AssessmentService.streets(r.scores, method: r.version.method, reference: reference).map {
+                                StreetScoreView(area: ref($0.street), villages: $0.villages, total: $0.total, grade: $0.grade)
                             })
     }
 

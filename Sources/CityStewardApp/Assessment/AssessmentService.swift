@@ -107,16 +107,54 @@ struct AssessmentService {
         var card: ScoreCard
         var rank: Int?
         var cases: Int
+        /// The total of the period before (a quarter's or a month's, within the year), when both were scored.
+        var previous: Double?
+
+        var change: Double? { previous.flatMap { p in card.grade == nil ? nil : ((card.total - p) * 100).rounded() / 100 } }
+    }
+
+    /// A street's villages taken together: their mean total and its grade.
+    struct StreetScore {
+        var street: Area
+        var villages: Int
+        var total: Double
+        var grade: String?
+    }
+
+    static func streets(_ scores: [VillageScore], method: AssessmentMethod, reference: CaseReference) -> [StreetScore] {
+        let graded = scores.filter { $0.card.grade != nil }
+        let byStreet = Dictionary(grouping: graded) { s in s.village.path.lazy.compactMap { reference.areas[$0] }.first { $0.kind == .street }?.id }
+        return byStreet.compactMap { id, list -> StreetScore? in
+            guard let id, let street = reference.areas[id], !list.isEmpty else { return nil }
+            let mean = (list.reduce(0) { $0 + $1.card.total } / Double(list.count) * 100).rounded() / 100
+            return StreetScore(street: street, villages: list.count, total: mean, grade: method.grade(of: mean))
+        }.sorted { ($0.total, $1.street.code) > ($1.total, $0.street.code) }
     }
 
     /// Every village's score in the caller's scope under the plan's version in force, over `from` through `through`
     /// (default: the plan's year up to today), ranked by total.
     /// `version` scores under an earlier version of the method (what a published result was computed with).
-    func scores(_ id: String, from: LocalDate?, through: LocalDate?, version number: Int? = nil) async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [VillageScore]) {
+    /// `period` (a quarter or a month of the plan's year, or the year) stands for `from` and `through`, and brings each
+    /// village's total of the period before.
+    func scores(_ id: String, from givenFrom: LocalDate?, through givenThrough: LocalDate?, version number: Int? = nil,
+                period: AssessmentPeriod? = nil) async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [VillageScore]) {
         let actor = try actor()
         let found = try await plan(id)
         guard let version = number.map({ n in found.versions.first { $0.number == n } }) ?? found.versions.last else { throw AssessmentStore.notFound }
         let year = found.plan.year
+        if let period {
+            guard givenFrom == nil, givenThrough == nil else {
+                throw DomainError.invalid("period", zh: "period 与 from/through 只能选其一", en: "give period or from/through, not both")
+            }
+            guard period.year == year else {
+                throw DomainError.refused("period", zh: "考核周期须在方案年度 \(year) 之内", en: "the period lies within the plan's year \(year)")
+            }
+            guard period.first <= today else {
+                throw DomainError.refused("period", zh: "该考核周期尚未开始", en: "the period has not begun")
+            }
+        }
+        let from = givenFrom ?? period?.first
+        let through = givenThrough ?? period.map { min($0.last, today) }
         let first = from ?? LocalDate(year: year, month: 1, day: 1)
         if from == nil, through == nil, today.year < year {
             throw DomainError.refused("from", zh: "考核年度尚未开始，还没有得分", en: "the plan's year has not begun: there are no scores yet")
@@ -137,6 +175,11 @@ struct AssessmentService {
         case .steward(let org): villages = villages.filter { steward(of: $0) == org }
         }
         var scored = try await compute(version.method, villages: villages, from: first, through: last, steward: steward)
+        if let before = period?.previous {
+            let earlier = Dictionary(try await compute(version.method, villages: villages, from: before.first, through: before.last)
+                .filter { $0.card.grade != nil }.map { ($0.village.id, $0.card.total) }, uniquingKeysWith: { a, _ in a })
+            for i in scored.indices { scored[i].previous = earlier[scored[i].village.id] }
+        }
         scored.sort { ($0.card.grade == nil ? 1 : 0, -$0.card.total, $0.village.code) < ($1.card.grade == nil ? 1 : 0, -$1.card.total, $1.village.code) }
         // Equal totals share a rank; a village with nothing to score has none.
         var rank = 0, previous: Double?
@@ -158,7 +201,7 @@ struct AssessmentService {
         return villages.map { v in
             let list = cases[v.id] ?? []
             let measured = CaseMeasures.of(list, operations: operations[v.id], end: end).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
-            return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: list.count)
+            return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: list.count, previous: nil)
         }
     }
 

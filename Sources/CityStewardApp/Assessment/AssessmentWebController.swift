@@ -126,6 +126,15 @@ struct AssessmentWebController: RouteCollection {
         var grade: String?
         var rank: Int?
         var cases: Int
+        /// Against the period before: "+1.5", "−2", or nil.
+        var change: String?
+    }
+
+    struct StreetRow: Encodable {
+        var name: String
+        var villages: Int
+        var total: String
+        var grade: String?
     }
 
     struct ChangeForm: Content {
@@ -148,6 +157,10 @@ struct AssessmentWebController: RouteCollection {
         var from: String
         var through: String
         var scores: [ScoreRow]
+        var streets: [StreetRow]
+        /// The periods to score over (the year, its quarters and months begun) and the one shown.
+        var periods: [Choice]
+        var showChange: Bool
         var form: ChangeForm
         var errors: [String: String]
         /// The published results (公示), newest first, with the window and the form to publish or correct them.
@@ -217,8 +230,10 @@ struct AssessmentWebController: RouteCollection {
         let language = req.language
         // A year not yet begun has no scores to show.
         let begun = LocalDate.beijing(req.now).year >= found.plan.year
-        let scored = begun ? try await service.scores(id, from: nil, through: nil) : nil
+        let period = try AssessmentController.period(req) ?? .year(found.plan.year)
+        let scored = begun ? try await service.scores(id, from: nil, through: nil, period: period) : nil
         let reference = try await req.caseReference()
+        func signed(_ x: Double) -> String { x > 0 ? "+" + AssessmentScoring.fmt(x) : x < 0 ? "−" + AssessmentScoring.fmt(-x) : "0" }
         let published = try await AssessmentResultService(req: req).results(id)
         let method = String(decoding: try Self.pretty.encode(MethodBody(current.method)), as: UTF8.self)
         let page = PlanPage(
@@ -232,8 +247,15 @@ struct AssessmentWebController: RouteCollection {
             canChange: AssessmentAccess.mayManage(actor), begun: begun, from: scored?.from.description ?? "", through: scored?.through.description ?? "",
             scores: (scored?.scores ?? []).map { s in
                 ScoreRow(code: s.village.code, village: s.village.displayName(language), steward: s.steward.flatMap { reference.orgs[$0]?.displayName(language) } ?? "—",
-                         total: AssessmentScoring.fmt(s.card.total), grade: s.card.grade, rank: s.rank, cases: s.cases)
+                         total: AssessmentScoring.fmt(s.card.total), grade: s.card.grade, rank: s.rank, cases: s.cases, change: s.change.map(signed))
             },
+            streets: scored.map { r in AssessmentService.streets(r.scores, method: r.version.method, reference: reference).map {
+                StreetRow(name: $0.street.displayName(language), villages: $0.villages, total: AssessmentScoring.fmt($0.total), grade: $0.grade)
+            } } ?? [],
+            periods: begun ? AssessmentPeriod.choices(year: found.plan.year, today: LocalDate.beijing(req.now)).map {
+                Choice(value: $0.description, label: Self.periodLabel($0, language), selected: $0 == period)
+            } : [],
+            showChange: period.previous != nil,
             form: typed ?? ChangeForm(name: found.plan.name, method: method, reason: ""), errors: errors,
             results: published.results.reversed().map { r in
                 ResultRow(version: r.version, published: BeijingTime.minute(r.publishedAt), window: "\(r.opens) — \(r.closes)", reason: r.reason, villages: r.scores.count)
@@ -252,6 +274,15 @@ struct AssessmentWebController: RouteCollection {
         let response = try await req.page("assessment-plan", page, status: status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
+    }
+
+    static func periodLabel(_ p: AssessmentPeriod, _ language: Language) -> String {
+        let en = language == .en
+        switch p {
+        case .year(let y): return en ? "The year \(y)" : "\(y) 全年"
+        case .quarter(let y, let q): return en ? "\(y) Q\(q)" : "\(y) 年第 \(q) 季度"
+        case .month(let y, let m): return en ? "\(LedgerChart.monthNames[m - 1]) \(y)" : "\(y) 年 \(m) 月"
+        }
     }
 
     /// The method as the change form shows it: the API's body, so what is copied from one fits the other.

@@ -45,7 +45,8 @@ struct ExportScores {
     func exported(_ id: String) async throws -> (summary: Workbook.Sheet, indicators: Workbook.Sheet, name: String) {
         let service = AssessmentService(req: req)
         _ = try await service.plan(id)
-        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"))
+        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"),
+                                         period: try AssessmentController.period(req))
         let sheets = Self.scoresWorkbook(r, reference: try await req.caseReference(), language: req.language)
         try await req.audit(.export, subject: "assessment-plan:\(r.plan.id.uuidString.lowercased())", detail: "scores \(r.from)~\(r.through): \(r.scores.count) villages")
         return (sheets.summary, sheets.indicators, "assessment-\(r.plan.year)-\(r.from)-\(r.through)")

@@ -140,3 +140,67 @@ public enum AssessmentScoring {
         return String(format: (r * 10).rounded() == r * 10 ? "%.1f" : "%.2f", r)
     }
 }
+
+/// The period a score is computed over (考核周期): the plan's whole year, a quarter or a month of it.
+public enum AssessmentPeriod: Sendable, Equatable, CustomStringConvertible {
+    case year(Int)
+    case quarter(Int, Int)
+    case month(Int, Int)
+
+    /// `2026`, `2026-Q3` or `2026-10`.
+    public init?(_ text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let parts = t.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard let year = Int(parts[0]), parts[0].count == 4 else { return nil }
+        if parts.count == 1 { self = .year(year); return }
+        guard parts.count == 2 else { return nil }
+        if parts[1].hasPrefix("Q"), parts[1].count == 2, let q = Int(parts[1].dropFirst()), (1...4).contains(q) { self = .quarter(year, q); return }
+        if parts[1].count == 2, let m = Int(parts[1]), (1...12).contains(m) { self = .month(year, m); return }
+        return nil
+    }
+
+    public var year: Int {
+        switch self { case .year(let y), .quarter(let y, _), .month(let y, _): y }
+    }
+
+    public var description: String {
+        switch self {
+        case .year(let y): String(y)
+        case .quarter(let y, let q): "\(y)-Q\(q)"
+        case .month(let y, let m): String(format: "%d-%02d", y, m)
+        }
+    }
+
+    public var first: LocalDate {
+        switch self {
+        case .year(let y): LocalDate(year: y, month: 1, day: 1)
+        case .quarter(let y, let q): LocalDate(year: y, month: 3 * q - 2, day: 1)
+        case .month(let y, let m): LocalDate(year: y, month: m, day: 1)
+        }
+    }
+
+    public var last: LocalDate {
+        switch self {
+        case .year(let y): LocalDate(year: y, month: 12, day: 31)
+        case .quarter(let y, let q): (q == 4 ? LocalDate(year: y + 1, month: 1, day: 1) : LocalDate(year: y, month: 3 * q + 1, day: 1)).adding(days: -1)
+        case .month(let y, let m): (m == 12 ? LocalDate(year: y + 1, month: 1, day: 1) : LocalDate(year: y, month: m + 1, day: 1)).adding(days: -1)
+        }
+    }
+
+    /// The period before, within the same year (the plan's): none for the year, the first quarter or January.
+    public var previous: AssessmentPeriod? {
+        switch self {
+        case .year: nil
+        case .quarter(let y, let q): q > 1 ? .quarter(y, q - 1) : nil
+        case .month(let y, let m): m > 1 ? .month(y, m - 1) : nil
+        }
+    }
+
+    /// The periods of a year begun by `today`: the year, its quarters and months that have begun.
+    public static func choices(year: Int, today: LocalDate) -> [AssessmentPeriod] {
+        var out: [AssessmentPeriod] = [.year(year)]
+        out += (1...4).map { AssessmentPeriod.quarter(year, $0) }.filter { $0.first <= today }
+        out += (1...12).map { AssessmentPeriod.month(year, $0) }.filter { $0.first <= today }
+        return out
+    }
+}
