@@ -205,4 +205,38 @@ struct SpotChecksTests {
             }
         }
     }
+
+    @Test func anObjectionIsReCheckedOnTheSpot() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            #expect(try await DemoAssessment.load(app))
+            let last = try #require(try await AssessmentStore(db: app.db).list(drafts: true).first { $0.year == 2025 })
+            let comments = try await AssessmentResultStore(db: app.db).comments(plan: last.id)
+            let objection = try #require(comments.first { $0.kind == "objection" }), plain = try #require(comments.first { $0.kind == "comment" })
+            let village = try #require(objection.village)
+            let admin = bearer(try await token(app, "district-admin"))
+            // The console offers it on the objection.
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/assessment/plans/\(last.id.uuidString.lowercased())", headers: ["Cookie": cookie])
+            #expect(page.text.contains("/assessment/comments/\(objection.id.uuidString.lowercased())/recheck"))
+            #expect(!page.text.contains("/assessment/comments/\(plain.id.uuidString.lowercased())/recheck"))
+            #expect(try await send(app, .POST, "/api/v1/assessment/comments/\(objection.id)/recheck", headers: bearer(try await token(app, "street-minzhi")), json: [:]).status == .forbidden)
+            let refused = try await send(app, .POST, "/api/v1/assessment/comments/\(plain.id)/recheck", headers: admin, json: [:])
+            #expect(refused.status == .unprocessableEntity && refused.json["field"] as? String == "comment", "\(refused.text)")
+            let tooMany = try await send(app, .POST, "/api/v1/assessment/comments/\(objection.id)/recheck", headers: admin, json: ["count": 999])
+            #expect(tooMany.status == .unprocessableEntity && tooMany.json["field"] as? String == "count")
+            #expect(try await SpotCheckStore(db: app.db).rounds().isEmpty, "nothing half written")
+            let done = try await send(app, .POST, "/api/v1/assessment/comments/\(objection.id)/recheck", headers: admin, json: [:])
+            #expect(done.status == .created && done.json["code"] as? String == "CC2026-001", "\(done.text)")
+            let round = try #require(try await SpotCheckStore(db: app.db).rounds().first)
+            let spots = try await SpotCheckStore(db: app.db).spots(round: round.id)
+            let reference = try await app.caseReference.get(app.db)
+            #expect(spots.count == 3 && spots.allSatisfy { reference.path(of: reference.areas[$0.gridId]!).contains { $0.code == village } })
+            #expect(try await AssessmentResultStore(db: app.db).comment(objection.id).recheckRoundId == round.id)
+            #expect(try await send(app, .POST, "/api/v1/assessment/comments/\(objection.id)/recheck", headers: admin, json: [:]).status == .conflict, "once")
+            let results = try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/results", headers: admin)
+            #expect((results.json["comments"] as? [[String: Any]])?.contains { $0["recheckRound"] as? String == round.id.uuidString } == true, "\(results.text.suffix(600))")
+            #expect(try await send(app, .GET, "/public/assessment/2025").text.contains("已安排现场复查：抽查 CC2026-001"))
+        }
+    }
 }

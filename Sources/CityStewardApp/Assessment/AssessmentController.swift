@@ -22,6 +22,7 @@ struct AssessmentController: RouteCollection {
         let comments = routes.grouped("api", "v1", "assessment", "comments")
         comments.post(":id", "hide", use: hide)
         comments.post(":id", "answer", use: answer)
+        comments.post(":id", "recheck", use: recheck)
     }
 
     // MARK: Views
@@ -303,12 +304,14 @@ struct AssessmentController: RouteCollection {
         var hiddenReason: String?
         var answer: String?
         var answeredAt: Date?
+        /// The spot-check round drawn to re-check an objection.
+        var recheckRound: UUID?
 
         /// A hidden comment's words are the moderators' to read; others get the reason only.
         init(_ c: AssessmentComment, full: Bool = true) {
             let shown = full || c.hiddenAt == nil
             (id, result, kind, village, body, name, createdAt) = (c.id, c.resultId, c.kind, c.village, shown ? c.body : "", shown ? c.name : nil, c.createdAt)
-            (hiddenAt, hiddenReason, answer, answeredAt) = (c.hiddenAt, c.hiddenReason, c.answer, c.answeredAt)
+            (hiddenAt, hiddenReason, answer, answeredAt, recheckRound) = (c.hiddenAt, c.hiddenReason, c.answer, c.answeredAt, c.recheckRoundId)
         }
     }
 
@@ -353,6 +356,24 @@ struct AssessmentController: RouteCollection {
     @Sendable func hide(req: Request) async throws -> CommentView {
         let b = try req.content.decode(HideBody.self)
         return CommentView(try await AssessmentResultService(req: req).hide(req.parameters.get("id") ?? "", reason: b.reason ?? ""))
+    }
+
+    struct RecheckBody: Content {
+        /// Grids to draw in the village objected to (default 3, at most the village's).
+        var count: Int?
+    }
+
+    struct Rechecked: Content {
+        var comment: CommentView
+        var round: UUID
+        var code: String
+    }
+
+    /// An objection re-checked on the spot: 201 with the spot-check round drawn for it.
+    @Sendable func recheck(req: Request) async throws -> Response {
+        let b = req.headers.contentType == nil && req.body.data == nil ? RecheckBody() : try req.content.decode(RecheckBody.self)
+        let done = try await AssessmentResultService(req: req).recheck(req.parameters.get("id") ?? "", count: b.count)
+        return try await Rechecked(comment: CommentView(done.comment), round: done.round.id, code: done.round.code).encodeResponse(status: .created, for: req)
     }
 
     @Sendable func answer(req: Request) async throws -> CommentView {

@@ -111,6 +111,29 @@ struct AssessmentResultService {
         }
     }
 
+    /// Re-checks an objection on the spot (an objection can become a re-check, plan §10): the district office draws a
+    /// spot-check round of up to `count` grids (3 by default) in the village objected to, from today; the round is kept
+    /// with the objection and shown with it, publicly. Only for an objection naming its village, once.
+    func recheck(_ id: String, count: Int?) async throws -> (comment: AssessmentComment, round: SpotCheckRoundRow) {
+        let (actor, comment) = try await moderated(id)
+        guard comment.kind == CommentKind.objection.rawValue, let code = comment.village else {
+            throw DomainError.refused("comment", zh: "只有针对某村得分的异议可以安排现场复查", en: "only an objection to a village's score can be re-checked on the spot")
+        }
+        guard comment.recheckRoundId == nil else { throw DomainError.conflict(zh: "这条异议已安排复查", en: "a re-check is already arranged for this objection") }
+        let reference = try await req.caseReference()
+        let name = reference.areasByCode[code]?.name ?? code
+        let grids = reference.areas.values.filter { g in g.kind == .grid && reference.areasByCode[code].map { g.path.contains($0.id) } == true }.count
+        let wanted = count ?? min(3, max(1, grids))
+        let (who, now) = (actor, req.now)
+        let drawn = try await SpotCheckService(req: req).draw(title: "异议复查：\(name)", placeType: SpotCheckPlaceType.street.rawValue, area: code, count: wanted,
+                                                              day: LocalDate.beijing(now)) { tx, round in
+            try await AssessmentResultStore(db: tx).recheck(comment, round: round.id)
+            try await AuditStore(db: tx).append(action: AuditAction.assessmentCommentModerated.rawValue, subject: "assessment-comment:\(comment.id.uuidString.lowercased())",
+                                                detail: "re-check: spot-check round \(round.code) in \(code)", actorID: who.user.id, actorName: who.user.displayName, at: now)
+        }
+        return (try await store.comment(comment.id), drawn.round)
+    }
+
     private func moderated(_ id: String) async throws -> (Actor, AssessmentComment) {
         let actor = try AssessmentService(req: req).actor()
         guard AssessmentAccess.mayManage(actor) else { throw AssessmentService.forbidden }

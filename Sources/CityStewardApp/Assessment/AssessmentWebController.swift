@@ -20,6 +20,7 @@ struct AssessmentWebController: RouteCollection {
         routes.post("assessment", "plans", ":id", "results", use: publishResults)
         routes.post("assessment", "comments", ":id", "hide", use: hide)
         routes.post("assessment", "comments", ":id", "answer", use: answer)
+        routes.post("assessment", "comments", ":id", "recheck", use: recheck)
     }
 
     typealias API = AssessmentController
@@ -195,6 +196,10 @@ struct AssessmentWebController: RouteCollection {
         var at: String
         var hidden: String?
         var answer: String?
+        /// The spot-check round re-checking an objection, or whether one can be arranged.
+        var recheck: String?
+        var recheckHref: String?
+        var canRecheck: Bool
         /// What was typed in its forms, and their problems.
         var typedReason: String?
         var typedAnswer: String?
@@ -235,6 +240,7 @@ struct AssessmentWebController: RouteCollection {
         let reference = try await req.caseReference()
         func signed(_ x: Double) -> String { x > 0 ? "+" + AssessmentScoring.fmt(x) : x < 0 ? "−" + AssessmentScoring.fmt(-x) : "0" }
         let published = try await AssessmentResultService(req: req).results(id)
+        let rounds = Dictionary(try await SpotCheckStore(db: req.db).rounds().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let method = String(decoding: try Self.pretty.encode(MethodBody(current.method)), as: UTF8.self)
         let page = PlanPage(
             page: PageChrome(request: req, title: found.plan.name), id: found.plan.id.uuidString.lowercased(),
@@ -264,9 +270,12 @@ struct AssessmentWebController: RouteCollection {
             correcting: !published.results.isEmpty,
             resultForm: resultForm ?? ResultForm(opens: LocalDate.beijing(req.now).description, closes: LocalDate.beijing(req.now).adding(days: 9).description, reason: ""),
             comments: published.comments.reversed().map { c in
+                let round = c.recheckRoundId.flatMap { rounds[$0] }
                 let mine = moderation?.comment == c.id.uuidString.lowercased() ? moderation : nil
                 return CommentRow(id: c.id.uuidString.lowercased(), kind: CommentKind(rawValue: c.kind)?.label.text(language) ?? c.kind, village: c.village, name: c.name,
                                   body: c.body, at: BeijingTime.minute(c.createdAt), hidden: c.hiddenReason, answer: c.answer,
+                                  recheck: round?.code, recheckHref: round.map { "/spot-checks/\($0.id.uuidString.lowercased())" },
+                                  canRecheck: c.kind == CommentKind.objection.rawValue && c.village != nil && c.recheckRoundId == nil,
                                   typedReason: mine?.hiding == true ? mine?.text : nil, typedAnswer: mine?.hiding == false ? mine?.text : c.answer,
                                   hideError: mine?.hiding == true ? mine?.error : nil, answerError: mine?.hiding == false ? mine?.error : nil)
             },
@@ -365,6 +374,13 @@ struct AssessmentWebController: RouteCollection {
 
     @Sendable func answer(req: Request) async throws -> Response {
         try await moderate(req, hiding: false)
+    }
+
+    /// Arranges an objection's on-the-spot re-check, then opens the round drawn for it.
+    @Sendable func recheck(req: Request) async throws -> Response {
+        _ = try req.consoleActor()
+        let done = try await AssessmentResultService(req: req).recheck((req.parameters.get("id") ?? "").lowercased(), count: nil)
+        return req.redirect(to: "/spot-checks/\(done.round.id.uuidString.lowercased())")
     }
 
     /// Hides or answers a comment, then its plan's page; a problem comes back by the comment's form with what was typed.
@@ -495,6 +511,8 @@ struct PublicAssessmentController: RouteCollection {
         var at: String
         var hidden: String?
         var answer: String?
+        /// The spot-check round re-checking an objection.
+        var recheck: String?
     }
 
     struct CommentForm: Content {
@@ -542,6 +560,7 @@ struct PublicAssessmentController: RouteCollection {
         guard let year = Int(text), let found = try await AssessmentResultService(req: req).year(year), let published = found.plan.publishedAt else {
             throw DomainError.notFound(zh: "\(text) 年度没有已公布的考核方案", en: "no assessment plan is published for \(text)")
         }
+        let rounds = Dictionary(try await SpotCheckStore(db: req.db).rounds().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let versions = try await AssessmentStore(db: req.db).versions(found.plan.id)
         guard let current = versions.last else { throw AssessmentStore.notFound }
         let language = req.language
@@ -575,7 +594,7 @@ struct PublicAssessmentController: RouteCollection {
             comments: found.comments.map { c in
                 CommentRow(id: c.id.uuidString.lowercased(), kind: CommentKind(rawValue: c.kind)?.label.text(language) ?? c.kind, village: c.village.map { names[$0] ?? $0 },
                            name: c.hiddenAt == nil ? c.name : nil, body: c.hiddenAt == nil ? c.body : nil, at: BeijingTime.minute(c.createdAt),
-                           hidden: c.hiddenAt == nil ? nil : c.hiddenReason, answer: c.answer)
+                           hidden: c.hiddenAt == nil ? nil : c.hiddenReason, answer: c.answer, recheck: c.recheckRoundId.flatMap { rounds[$0]?.code })
             },
             villages: (latest?.scores ?? []).map { Choice(value: $0.village, label: names[$0.village] ?? $0.villageName, selected: $0.village == form.village) }
                 .sorted { $0.value < $1.value },

@@ -86,7 +86,9 @@ struct SpotCheckService {
 
     /// Draws a round: the grids under the chosen area in code order, shuffled from a fresh random seed that is recorded
     /// with the population, so anyone can redo the draw.
-    func draw(title: String, placeType: String, area code: String, count: Int?, day: LocalDate?) async throws -> Round {
+    /// `linked` runs in the same transaction (an objection's re-check keeps its round): both are stored or neither.
+    func draw(title: String, placeType: String, area code: String, count: Int?, day: LocalDate?,
+              linked: (@Sendable (any Database, SpotCheckRoundRow) async throws -> Void)? = nil) async throws -> Round {
         let actor = try req.requireActor()
         guard SpotCheckAccess.inspectScope(for: actor) != .nothing, let org = actor.org else { throw Self.mayNotDraw }
         let reference = try await req.caseReference()
@@ -114,6 +116,7 @@ struct SpotCheckService {
         let who = actor
         let made = try await req.db.writeTransaction { tx in
             let made = try await SpotCheckStore(db: tx).create(round, spots: spots)
+            try await linked?(tx, made)
             try await AuditStore(db: tx).append(action: AuditAction.spotCheckDrawn.rawValue, subject: "spot-check:\(made.code)",
                                                 detail: "\(made.title): \(made.placeType), \(spots.count) of \(grids.count) grids under \(chosen?.code ?? ""), seed \(made.seed)",
                                                 actorID: who.user.id, actorName: who.user.displayName, at: now)

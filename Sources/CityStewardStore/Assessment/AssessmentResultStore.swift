@@ -62,9 +62,11 @@ public struct AssessmentComment: Codable, Sendable, Equatable {
     public var answer: String?
     public var answeredAt: Date?
     public var answeredBy: UUID?
+    /// The spot-check round drawn to re-check an objection.
+    public var recheckRoundId: UUID?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, village, body, name, answer
+        case id, kind, village, body, name, answer, recheckRoundId = "recheck_round_id"
         case resultId = "result_id", planId = "plan_id", clientHash = "client_hash", createdAt = "created_at", hiddenAt = "hidden_at"
         case hiddenReason = "hidden_reason", hiddenBy = "hidden_by", answeredAt = "answered_at", answeredBy = "answered_by"
     }
@@ -150,6 +152,14 @@ public struct AssessmentResultStore: Sendable {
             throw DomainError.conflict(zh: "这条意见已被隐藏", en: "the comment is already hidden")
         }
         return try await comment(c.id)
+    }
+
+    /// Keeps the round drawn to re-check an objection; once only.
+    public func recheck(_ c: AssessmentComment, round: UUID) async throws {
+        guard try await sql.update("assessment_comments").set("recheck_round_id", to: round).where("id", .equal, c.id)
+            .where("recheck_round_id", .is, SQLLiteral.null).returning("id").first() != nil else {
+            throw DomainError.conflict(zh: "这条异议已安排复查", en: "a re-check is already arranged for this objection")
+        }
     }
 
     public func answer(_ c: AssessmentComment, text: String, by user: UUID, at now: Date) async throws -> AssessmentComment {

@@ -55,5 +55,6 @@ public enum CityStewardMigrations {
         CreateAssessmentPlans(),
         CreateAssessmentResults(),
         CreateSpotChecks(),
+        AddCommentRechecks(),
     ]
 }
