@@ -88,5 +88,13 @@ if (plan) {
   const shown = (plans.items ?? plans).find((p) => p.year === plan.year - 1) ?? plan;
   await shoot("district-admin", `/public/assessment/${shown.year}?lang=en`, "assessment-public-phone-en.png", 390, 844, true);
 }
+// The oversight dashboard, and a spot check's findings on the inspector's phone (docs/assessment.md).
+await shoot("district-admin", "/dashboard?lang=zh-Hans", "dashboard.png", 1280, 1300, false);
+const rounds = await (await fetch(`${base}/api/v1/assessment/spot-checks`, { headers: { authorization: "Bearer " + adminToken } })).json();
+const failedRound = rounds.find((r) => r.spots.some((s) => s.failed > 0));
+if (failedRound) {
+  const spot = failedRound.spots.find((s) => s.failed > 0);
+  await shoot("district-admin", `/spot-checks/${failedRound.id.toLowerCase()}/spots/${spot.id.toLowerCase()}?lang=zh-Hans`, "spot-check-phone.png", 390, 844, true);
+}
 ws.close();
 browser.kill();

@@ -70,8 +70,8 @@ struct AssessmentExportsTests {
             let csv = try await send(app, .GET, "/api/v1/assessment/plans/\(last.id)/scores/export.csv", headers: admin)
             #expect(csv.status == .ok)
             let rows = csvRows(csv.text)
-            // One row per village and indicator (groups and leaves: 4 groups, 10 leaves in the standard method).
-            #expect(rows.count == 1 + villages.count * 14, "\(rows.count) rows for \(villages.count) villages")
+            // One row per village and indicator (groups and leaves: 4 groups, 12 leaves in the standard method).
+            #expect(rows.count == 1 + villages.count * 16, "\(rows.count) rows for \(villages.count) villages")
             // The first village's on-time line carries the same working and evidence as the scores.
             let first = villages[0], code = try #require((first["area"] as? [String: Any])?["code"] as? String)
             let onTime = try #require(((first["indicators"] as? [[String: Any]])?.first?["children"] as? [[String: Any]])?.first)

@@ -102,4 +102,32 @@ struct AssessmentCoreTests {
         #expect(commentFields("comment", "", "结果公平，支持。", at: after) == ["body"])
         #expect(AssessmentResultRules.validateHiding(reason: " ") != nil && AssessmentResultRules.validateHiding(reason: "广告") == nil)
     }
+
+    /// By hand, on office hours (09–12, 14–18) with no holidays, Monday 2026-03-02 Beijing. A: reported 09:00, accepted
+    /// 10:00 (1 h), handled 15:00 (4 h), closed, rated; B: reported 09:00, accepted the next day 09:00 (7 h), handled
+    /// 11:00 (9 h), sent back once, then closed and reopened by its resident, not rated; C: reported 16:00, handled on the
+    /// spot 17:00 (1 h both), closed. Response hours 1, 1, 7 → median 1; handling 1, 4, 9 → 4. Verification concluded for
+    /// all three, B not the first time → 2 ÷ 3 = 66.7 %; reopened 1 of 3 closed → 33.3 %; residents' closed cases A and B,
+    /// one rated → 50 %.
+    @Test func responseHandlingReopenAndAnswerRatesByHand() {
+        let calendar = WorkingCalendar(years: [HolidayYear(year: 2026, holidays: [], workdays: [])])
+        let day = LocalDate(year: 2026, month: 3, day: 2).beijingMidnight
+        func at(_ hours: Double, _ days: Double = 0) -> Date { day.addingTimeInterval(days * 86_400 + hours * 3600) }
+        let v = UUID()
+        let cases = [
+            AssessedCase(number: "A", village: v, deadline: at(18, 1), handledAt: at(15), reworks: 0, closedAt: at(17), supervised: false, rating: 5,
+                         reportedAt: at(9), respondedAt: at(10), reopens: 0, fromResident: true),
+            AssessedCase(number: "B", village: v, deadline: at(18, 1), handledAt: at(11, 1), reworks: 1, closedAt: at(17, 1), supervised: false, rating: nil,
+                         reportedAt: at(9), respondedAt: at(9, 1), reopens: 1, fromResident: true),
+            AssessedCase(number: "C", village: v, deadline: at(18, 1), handledAt: at(17), reworks: 0, closedAt: at(17.5), supervised: false, rating: nil,
+                         reportedAt: at(16), respondedAt: at(17), reopens: 0, fromResident: false),
+        ]
+        let m = CaseMeasures.of(cases, operations: nil, end: at(12, 3), calendar: calendar)
+        #expect(m[.medianResponseHours]?.value == 1 && m[.medianResponseHours]?.evidence.first == "B")
+        #expect(m[.medianHandlingHours]?.value == 4)
+        #expect(m[.firstPassRate]?.numerator == 2 && m[.firstPassRate]?.denominator == 3 && m[.firstPassRate]?.value == 66.7)
+        #expect(m[.reopenRate]?.value == 33.3 && m[.reopenRate]?.evidence == ["B"])
+        #expect(m[.ratingAnswerRate]?.value == 50 && m[.ratingAnswerRate]?.evidence == ["B"])
+        #expect(CaseMeasures.of(cases, operations: nil, end: at(12, 3))[.medianResponseHours] == nil, "no calendar, no working hours")
+    }
 }

@@ -198,9 +198,10 @@ struct AssessmentService {
         let cases = Dictionary(grouping: try await store.assessedCases(villages: villages.map(\.id), from: start, until: until), by: \.village)
         let operations = try await operationsMeasures(villages: villages, from: first, through: last)
         let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        let calendar = try await req.caseReference().calendar
         return villages.map { v in
             let list = cases[v.id] ?? []
-            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
+            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end, calendar: calendar).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
             return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: list.count, previous: nil)
         }
     }

@@ -23,6 +23,16 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
     case workPlanCompletionRate
     /// 巡更到点率: checkpoints visited ÷ checkpoints due.
     case patrolCompletionRate
+    /// 一次核查通过率: cases passing verification the first time ÷ cases whose verification concluded.
+    case firstPassRate
+    /// 重新办理率: cases the reporter had reopened ÷ cases closed.
+    case reopenRate
+    /// 响应时长中位数: working hours from the report to the first response (accepted, or handled on the spot).
+    case medianResponseHours
+    /// 处置时长中位数: working hours from the report to the first handling.
+    case medianHandlingHours
+    /// 回访评价率: residents' closed cases rated ÷ residents' cases closed.
+    case ratingAnswerRate
     /// 抽查合格率: spot-check items passed ÷ items checked.
     case spotCheckPassRate
     /// 抽查扣分: failed spot-check items, each counted again when not fixed in time and again when repeated.
@@ -30,14 +40,14 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
 
     public var higherIsBetter: Bool {
         switch self {
-        case .reworkRate, .overdueCases, .supervisedCases, .spotCheckProblems: false
+        case .reworkRate, .overdueCases, .supervisedCases, .spotCheckProblems, .reopenRate, .medianResponseHours, .medianHandlingHours: false
         default: true
         }
     }
 
     public var isRate: Bool {
         switch self {
-        case .overdueCases, .supervisedCases, .meanRating, .spotCheckProblems: false
+        case .overdueCases, .supervisedCases, .meanRating, .spotCheckProblems, .medianResponseHours, .medianHandlingHours: false
         default: true
         }
     }
@@ -54,6 +64,11 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .meanRating: LocalizedText(zh: "平均满意度", en: "Mean rating")
         case .workPlanCompletionRate: LocalizedText(zh: "作业计划完成率", en: "Work-plan completion rate")
         case .patrolCompletionRate: LocalizedText(zh: "巡更到点率", en: "Patrol checkpoints visited")
+        case .firstPassRate: LocalizedText(zh: "一次核查通过率", en: "First-time verification pass rate")
+        case .reopenRate: LocalizedText(zh: "重新办理率", en: "Reopen rate")
+        case .medianResponseHours: LocalizedText(zh: "响应时长中位数（工作小时）", en: "Median response time (working hours)")
+        case .medianHandlingHours: LocalizedText(zh: "处置时长中位数（工作小时）", en: "Median handling time (working hours)")
+        case .ratingAnswerRate: LocalizedText(zh: "回访评价率", en: "Rating answer rate")
         case .spotCheckPassRate: LocalizedText(zh: "抽查合格率", en: "Spot-check pass rate")
         case .spotCheckProblems: LocalizedText(zh: "抽查问题扣分", en: "Spot-check problems")
         }
@@ -72,6 +87,11 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .meanRating: LocalizedText(zh: "评价分之和 ÷ 评价数", en: "sum of ratings ÷ ratings")
         case .workPlanCompletionRate: LocalizedText(zh: "完成任务数 ÷ 应完成任务数 × 100%", en: "tasks done ÷ tasks due × 100%")
         case .patrolCompletionRate: LocalizedText(zh: "到点数 ÷ 应到点数 × 100%", en: "checkpoints visited ÷ checkpoints due × 100%")
+        case .firstPassRate: LocalizedText(zh: "一次通过核查数 ÷ 完成核查数 × 100%", en: "cases passing verification the first time ÷ cases whose verification concluded × 100%")
+        case .reopenRate: LocalizedText(zh: "重新办理数 ÷ 结案数 × 100%", en: "cases the reporter had reopened ÷ cases closed × 100%")
+        case .medianResponseHours: LocalizedText(zh: "各案件自上报至接单（或现场处置）的工作小时数的中位数", en: "the median of the working hours from each report to its first response (accepted, or handled on the spot)")
+        case .medianHandlingHours: LocalizedText(zh: "各案件自上报至处置完毕的工作小时数的中位数", en: "the median of the working hours from each report to its handling")
+        case .ratingAnswerRate: LocalizedText(zh: "居民上报已结案件中已评价数 ÷ 居民上报已结案件数 × 100%", en: "residents' closed cases rated ÷ residents' closed cases × 100%")
         case .spotCheckPassRate: LocalizedText(zh: "抽查合格项数 ÷ 抽查项数 × 100%", en: "spot-check items passed ÷ items checked × 100%")
         case .spotCheckProblems: LocalizedText(zh: "每个不合格项计 1；复查仍不合格或逾期未整改加 1；同一网格同一项期内重复出现加 1",
                                                en: "1 per failed item; +1 when a re-inspection finds it still failing or it is open past its deadline; +1 when the same item failed at the same grid earlier in the period")
@@ -268,26 +288,32 @@ extension AssessmentMethod {
     /// A+ ≥ 93, A ≥ 90, B ≥ 87, C below (the Shenzhen 市容环境 grading).
     public static let standard = AssessmentMethod(indicators: [
         Indicator(key: "1", name: "案件处置", weight: 40, children: [
-            Indicator(key: "1.1", name: "按期处置率", weight: 40, measure: .onTimeHandlingRate,
+            Indicator(key: "1.1", name: "按期处置率", weight: 35, measure: .onTimeHandlingRate,
                       bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
                               ScoreBand(threshold: 70, points: 60), ScoreBand(threshold: 50, points: 30)]),
-            Indicator(key: "1.2", name: "结案率", weight: 25, measure: .closureRate,
+            Indicator(key: "1.2", name: "结案率", weight: 20, measure: .closureRate,
                       bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 85), ScoreBand(threshold: 80, points: 70),
                               ScoreBand(threshold: 60, points: 40)]),
-            Indicator(key: "1.3", name: "返工率", weight: 20, measure: .reworkRate,
+            Indicator(key: "1.3", name: "返工率", weight: 15, measure: .reworkRate,
                       bands: [ScoreBand(threshold: 2, points: 100), ScoreBand(threshold: 5, points: 85), ScoreBand(threshold: 10, points: 60),
                               ScoreBand(threshold: 20, points: 30)]),
             Indicator(key: "1.4", name: "超期案件", weight: 15, measure: .overdueCases,
                       bands: [ScoreBand(threshold: 0, points: 100), ScoreBand(threshold: 2, points: 80), ScoreBand(threshold: 5, points: 60),
                               ScoreBand(threshold: 10, points: 30)]),
+            Indicator(key: "1.5", name: "响应时长", weight: 15, measure: .medianResponseHours,
+                      bands: [ScoreBand(threshold: 2, points: 100), ScoreBand(threshold: 4, points: 85), ScoreBand(threshold: 8, points: 65),
+                              ScoreBand(threshold: 16, points: 40)]),
         ]),
         Indicator(key: "2", name: "群众满意", weight: 25, children: [
-            Indicator(key: "2.1", name: "满意率", weight: 70, measure: .satisfiedShare,
+            Indicator(key: "2.1", name: "满意率", weight: 60, measure: .satisfiedShare,
                       bands: [ScoreBand(threshold: 95, points: 100), ScoreBand(threshold: 90, points: 90), ScoreBand(threshold: 80, points: 75),
                               ScoreBand(threshold: 60, points: 50)]),
-            Indicator(key: "2.2", name: "平均满意度", weight: 30, measure: .meanRating,
+            Indicator(key: "2.2", name: "平均满意度", weight: 25, measure: .meanRating,
                       bands: [ScoreBand(threshold: 4.5, points: 100), ScoreBand(threshold: 4, points: 85), ScoreBand(threshold: 3.5, points: 65),
                               ScoreBand(threshold: 3, points: 40)]),
+            Indicator(key: "2.3", name: "回访评价率", weight: 15, measure: .ratingAnswerRate,
+                      bands: [ScoreBand(threshold: 80, points: 100), ScoreBand(threshold: 60, points: 85), ScoreBand(threshold: 40, points: 65),
+                              ScoreBand(threshold: 20, points: 40)]),
         ]),
         Indicator(key: "3", name: "日常作业", weight: 15, children: [
             Indicator(key: "3.1", name: "作业计划完成率", weight: 60, measure: .workPlanCompletionRate,

@@ -126,6 +126,9 @@ public struct AssessmentStore: Sendable {
             .column(SQLColumn("closed_at", table: "c")).column(SQLColumn("supervised", table: "c")).column(SQLColumn("rating", table: "r"))
             .column(SQLRaw("(SELECT MIN(e.at) FROM case_events e WHERE e.case_id = c.id AND e.to_state = 'handled')"), as: "handled_at")
             .column(SQLRaw("(SELECT COUNT(*) FROM case_events e WHERE e.case_id = c.id AND e.to_state = 'reworked')"), as: "reworks")
+            .column(SQLRaw("(SELECT MIN(e.at) FROM case_events e WHERE e.case_id = c.id AND e.to_state IN ('accepted', 'handled'))"), as: "responded_at")
+            .column(SQLRaw("(SELECT COUNT(*) FROM case_events e WHERE e.case_id = c.id AND e.action = 'reopen')"), as: "reopens")
+            .column(SQLColumn("reported_at", table: "c")).column(SQLColumn("source", table: "c"))
             .from(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")))
             .join(SQLAlias(SQLIdentifier("resident_reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
                   on: SQLColumn("case_id", table: "r"), .equal, SQLColumn("id", table: "c"))
@@ -138,7 +141,9 @@ public struct AssessmentStore: Sendable {
             AssessedCase(number: try $0.decode(column: "number", as: String.self), village: try $0.decode(column: "village_id", as: UUID.self),
                          deadline: try $0.decode(column: "deadline", as: Date.self), handledAt: try $0.decode(column: "handled_at", as: Date?.self),
                          reworks: try $0.decode(column: "reworks", as: Int.self), closedAt: try $0.decode(column: "closed_at", as: Date?.self),
-                         supervised: try $0.decode(column: "supervised", as: Bool.self), rating: try $0.decode(column: "rating", as: Int?.self))
+                         supervised: try $0.decode(column: "supervised", as: Bool.self), rating: try $0.decode(column: "rating", as: Int?.self),
+                         reportedAt: try $0.decode(column: "reported_at", as: Date.self), respondedAt: try $0.decode(column: "responded_at", as: Date?.self),
+                         reopens: try $0.decode(column: "reopens", as: Int.self), fromResident: try $0.decode(column: "source", as: String.self) == CaseSource.resident.rawValue)
         }
     }
 }
