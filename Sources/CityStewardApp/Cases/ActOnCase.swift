@@ -104,7 +104,7 @@ struct ActOnCase {
         case .dispatch:
             if let target = input.responsibleID {
                 guard let org = reference.orgs[target] else {
-                    throw DomainError.invalid("responsible", zh: "没有可派遣的单位 \(target)", en: "no organisation \(target) to dispatch to")
+                    throw DomainError.refused("responsible", zh: "没有可派遣的单位 \(target)", en: "no organisation \(target) to dispatch to")
                 }
                 request.dispatchTo = org
             }
