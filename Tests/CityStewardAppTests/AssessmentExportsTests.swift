@@ -172,4 +172,26 @@ struct AssessmentExportsTests {
             #expect(page.status == .ok && page.text.contains("<option value=\"2026-10\" selected>") && page.text.contains("较上期") && page.text.contains("各街道"), "\(page.status)")
         }
     }
+
+    /// The document names every measure, deduction basis and audit action the server can answer with, and no other.
+    @Test func theDocumentsEnumsFollowTheDomainsCases() async throws {
+        try await withTestApp { app in
+            let document = try await send(app, .GET, "/openapi.json").text
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(document.utf8)))
+            var enums: [[String]] = []
+            func walk(_ o: Any) {
+                if let d = o as? [String: Any] {
+                    if let e = d["enum"] as? [String] { enums.append(e) }
+                    d.values.forEach(walk)
+                } else if let a = o as? [Any] { a.forEach(walk) }
+            }
+            walk(root)
+            let measures = enums.filter { $0.contains("onTimeHandlingRate") }
+            #expect(!measures.isEmpty && measures.allSatisfy { Set($0) == Set(IndicatorMeasure.allCases.map(\.rawValue)) })
+            let bases = enums.filter { $0.contains("overdueCase") }
+            #expect(!bases.isEmpty && bases.allSatisfy { Set($0) == Set(DeductionBasis.allCases.map(\.rawValue)) })
+            let actions = enums.filter { $0.contains("inspection.signed") }
+            #expect(!actions.isEmpty && actions.allSatisfy { Set(AuditAction.allCases.map(\.rawValue)).subtracting($0).isEmpty }, "\(Set(AuditAction.allCases.map(\.rawValue)).subtracting(actions.first ?? []))")
+        }
+    }
 }
