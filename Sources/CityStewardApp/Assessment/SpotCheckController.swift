@@ -364,21 +364,6 @@ struct SpotCheckController: RouteCollection {
         return response
     }
 
-    static func errors(_ error: any Error, _ language: Language) throws -> [String: String] {
-        var errors: [String: String] = [:]
-        if let problems = error as? FieldProblems {
-            for p in problems.problems { errors[p.field] = [errors[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；") }
-        } else if let domain = error as? DomainError {
-            switch domain {
-            case .unprocessable, .invalid: for m in domain.messagesByField(language) { errors[m.field ?? "form"] = m.message }
-            default: throw error
-            }
-        } else {
-            throw error
-        }
-        return errors
-    }
-
     @Sendable func recordForm(req: Request) async throws -> Response {
         _ = try req.consoleActor()
         struct Fixed: Content { var lat: String?; var long: String? }
@@ -399,7 +384,7 @@ struct SpotCheckController: RouteCollection {
             let done = try await SpotCheckService(req: req).record(req.parameters.get("id") ?? "", req.parameters.get("spot") ?? "", answers: answers, position: position)
             return req.redirect(to: "/spot-checks/\(done.round.round.id.uuidString.lowercased())/spots/\(done.spot.id.uuidString.lowercased())")
         } catch {
-            return try await spotPage(req, values: values, errors: try Self.errors(error, req.language), status: .unprocessableEntity)
+            return try await spotPage(req, values: values, errors: try FormErrors.byField(error, req.language), status: .unprocessableEntity)
         }
     }
 
@@ -412,7 +397,7 @@ struct SpotCheckController: RouteCollection {
             let done = try await SpotCheckService(req: req).recheck(req.parameters.get("id") ?? "", req.parameters.get("spot") ?? "", answers: answers)
             return req.redirect(to: "/spot-checks/\(done.round.round.id.uuidString.lowercased())/spots/\(done.spot.id.uuidString.lowercased())")
         } catch {
-            return try await spotPage(req, values: answers, errors: try Self.errors(error, req.language), status: .unprocessableEntity)
+            return try await spotPage(req, values: answers, errors: try FormErrors.byField(error, req.language), status: .unprocessableEntity)
         }
     }
 }

@@ -337,17 +337,7 @@ struct InspectionController: RouteCollection {
                                                     position: position, task: form.task, idempotencyKey: form.key.flatMap { $0.isEmpty ? nil : "form:\($0.prefix(80))" })
             return req.redirect(to: "/assets/\(recorded.asset.id.uuidString.lowercased())?inspection=\(recorded.inspection.id.uuidString.lowercased())")
         } catch {
-            var errors: [String: String] = [:]
-            if let problems = error as? FieldProblems {
-                for p in problems.problems { errors[p.field] = [errors[p.field], p.reason.text(req.language)].compactMap { $0 }.joined(separator: "；") }
-            } else if let domain = error as? DomainError, case .unprocessable = domain {
-                for m in domain.messagesByField(req.language) { errors[m.field ?? "form"] = m.message }
-            } else if let domain = error as? DomainError, case .invalid = domain {
-                for m in domain.messagesByField(req.language) { errors[m.field ?? "form"] = m.message }
-            } else {
-                throw error
-            }
-            return try await inspectPage(req, typed: form, errors: errors, status: .unprocessableEntity)
+            return try await inspectPage(req, typed: form, errors: try FormErrors.byField(error, req.language), status: .unprocessableEntity)
         }
     }
 

@@ -43,3 +43,23 @@ enum CSVResponse {
         return Response(status: .ok, headers: headers, body: .init(string: text))
     }
 }
+
+/// A refused form's problems by field, for showing each next to its field with what was typed: the problems of a
+/// rule (`FieldProblems`) and refused or malformed input (`DomainError.unprocessable`, `.invalid`). Anything else is
+/// not the form's to show and is thrown on.
+enum FormErrors {
+    static func byField(_ error: any Error, _ language: Language) throws -> [String: String] {
+        var errors: [String: String] = [:]
+        if let problems = error as? FieldProblems {
+            for p in problems.problems { errors[p.field] = [errors[p.field], p.reason.text(language)].compactMap { $0 }.joined(separator: language == .en ? "; " : "；") }
+        } else if let domain = error as? DomainError {
+            switch domain {
+            case .unprocessable, .invalid: for m in domain.messagesByField(language) { errors[m.field ?? "form"] = m.message }
+            default: throw error
+            }
+        } else {
+            throw error
+        }
+        return errors
+    }
+}
