@@ -188,7 +188,7 @@ func ingestionRows(events: Int) async throws -> [Row] {
     try await DatabaseSetup.prepareSQLite(databases, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
                                           synchronous: .normal, inMemory: false)
     let db = databases.database(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())!
-    for migration in CityStewardMigrations.all { try await migration.prepare(on: db).get() }
+    for migration in CityStewardMigrations.all(calendar: WorkingCalendar(years: [])) { try await migration.prepare(on: db).get() }
     let sql = db as! any SQLDatabase
     let cipher = FieldCipher(ring: [("v1", SymmetricKey(size: .bits256))])
     let device = UUID()

@@ -1,6 +1,6 @@
 @testable import CityStewardApp
 import CityStewardCore
-import CityStewardStore
+@testable import CityStewardStore
 import Foundation
 import SQLKit
 import Testing
@@ -122,6 +122,52 @@ struct AssessmentTests {
     /// The demo's case history gives last year's assessment something to rank: every pilot village has cases due and a
     /// score, the village run best ranks above the one run worst, every history case is closed or rejected (the queue
     /// stays the demo's own), residents rated most of theirs, and loading again adds nothing.
+    /// The scores add up a year of cases in the database (one pass over the assessment's index); what they add up is
+    /// what `CasesSummary.of` makes of the same cases one by one, for a finished year, the running one and a month
+    /// cut off in its middle. The milestones each step kept are what the history says (the migration's fill).
+    @Test func theDatabasesSummaryOfEachVillageIsTheDefinitionsAndTheMilestonesAreTheHistorys() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            #expect(try await DemoCaseHistory.load(app))
+            let store = AssessmentStore(db: app.db)
+            let reference = try await app.caseReference.get(app.db)
+            let villages = reference.areas.values.filter { $0.kind == .village }.map(\.id)
+            func day(_ y: Int, _ m: Int, _ d: Int) -> Date { LocalDate(year: y, month: m, day: d).beijingMidnight }
+            let windows = [(day(2025, 1, 1), day(2026, 1, 1), day(2026, 1, 1)), (day(2026, 1, 1), day(2027, 1, 1), app.clock.now),
+                           (day(2025, 6, 1), day(2025, 7, 1), day(2025, 6, 16))]
+            var kinds: Set<CasesSummary.Evidence> = []
+            for (from, until, end) in windows {
+                let summaries = try await store.casesSummaries(villages: villages, from: from, until: until, end: end)
+                let cases = Dictionary(grouping: try await store.assessedCases(villages: villages, from: from, until: until), by: \.village)
+                #expect(!cases.isEmpty && Set(summaries.keys) == Set(cases.keys))
+                for (v, list) in cases {
+                    let expected = CasesSummary.of(list, end: end)
+                    #expect(summaries[v] == expected, "\(from)…\(until) at \(end): \(String(describing: summaries[v])) against \(expected)")
+                    kinds.formUnion(expected.evidence.keys)
+                }
+            }
+            #expect(kinds.isSuperset(of: [.late, .closedLate, .reworked, .unsatisfied, .unanswered, .slowResponse, .slowHandling]), "\(kinds)")
+            let sql = try #require(app.db as? any SQLDatabase)
+            func milestones() async throws -> [UUID: CaseMilestones] {
+                Dictionary(uniqueKeysWithValues: try await sql.raw("SELECT * FROM cases").all(decoding: CaseRow.self).map { ($0.id, $0.milestones) })
+            }
+            let kept = try await milestones()
+            #expect(kept.values.contains { $0.rating != nil } && kept.values.contains { $0.reworks > 0 } && kept.values.contains { $0.handlingHours != nil })
+            try await sql.raw("""
+                UPDATE cases SET responded_at = NULL, first_handled_at = NULL, response_hours = NULL, handling_hours = NULL, reworks = 0, reopens = 0, rating = NULL
+                """).run()
+            try await AddCaseMilestones.fill(app.db, calendar: reference.calendar)
+            let filled = try await milestones()
+            func near(_ a: Double?, _ b: Double?) -> Bool { a == nil ? b == nil : b.map { abs($0 - a!) < 1e-6 } ?? false }
+            func near(_ a: Date?, _ b: Date?) -> Bool { near(a?.timeIntervalSince1970, b?.timeIntervalSince1970) }
+            for (id, k) in kept {
+                let f = try #require(filled[id])
+                #expect(near(k.respondedAt, f.respondedAt) && near(k.handledAt, f.handledAt) && near(k.responseHours, f.responseHours)
+                        && near(k.handlingHours, f.handlingHours) && (k.reworks, k.reopens, k.rating) == (f.reworks, f.reopens, f.rating), "\(k) against \(f)")
+            }
+        }
+    }
+
     @Test func theDemoHistoryGivesLastYearsAssessmentARanking() async throws {
         try await withTestApp { app in
             try await DemoCases.load(app)

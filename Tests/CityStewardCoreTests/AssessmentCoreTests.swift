@@ -128,6 +128,11 @@ struct AssessmentCoreTests {
         #expect(m[.firstPassRate]?.numerator == 2 && m[.firstPassRate]?.denominator == 3 && m[.firstPassRate]?.value == 66.7)
         #expect(m[.reopenRate]?.value == 33.3 && m[.reopenRate]?.evidence == ["B"])
         #expect(m[.ratingAnswerRate]?.value == 50 && m[.ratingAnswerRate]?.evidence == ["B"])
-        #expect(CaseMeasures.of(cases, operations: nil, end: at(12, 3))[.medianResponseHours] == nil, "no calendar, no working hours")
+        #expect(CaseMeasures.of(cases, operations: nil, end: at(12, 3))[.medianResponseHours]?.value == nil, "no calendar, no working hours")
+        // Hours stored with a case are taken as they are.
+        var stored = cases
+        for i in stored.indices { (stored[i].responseHours, stored[i].handlingHours) = (Double(i + 1), Double(10 * (i + 1))) }
+        let s = CaseMeasures.of(stored, operations: nil, end: at(12, 3))
+        #expect(s[.medianResponseHours]?.value == 2 && s[.medianHandlingHours]?.value == 20 && s[.medianHandlingHours]?.evidence == ["C", "B", "A"])
     }
 }

@@ -50,7 +50,7 @@ public func withTestDatabase<T: Sendable>(at given: DatabaseLocation? = nil, _ b
     do {
         try await TestDatabase.prepare(location, on: db)
         let migrations = Migrations()
-        for m in CityStewardMigrations.all { migrations.add(m) }
+        for m in CityStewardMigrations.all(calendar: WorkingCalendar(years: [])) { migrations.add(m) }
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: db.eventLoop, migrationLogLevel: .debug)
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

@@ -195,14 +195,13 @@ struct AssessmentService {
     func compute(_ method: AssessmentMethod, villages: [Area], from first: LocalDate, through last: LocalDate,
                  steward: (Area) -> UUID? = { _ in nil }) async throws -> [VillageScore] {
         let start = first.beijingMidnight, until = last.adding(days: 1).beijingMidnight, end = min(until, req.now)
-        let cases = Dictionary(grouping: try await store.assessedCases(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        let tallies = try await store.casesSummaries(villages: villages.map(\.id), from: start, until: until, end: end)
         let operations = try await operationsMeasures(villages: villages, from: first, through: last)
         let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until), by: \.village)
-        let calendar = try await req.caseReference().calendar
         return villages.map { v in
-            let list = cases[v.id] ?? []
-            let measured = CaseMeasures.of(list, operations: operations[v.id], end: end, calendar: calendar).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
-            return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: list.count, previous: nil)
+            let tally = tallies[v.id] ?? CasesSummary()
+            let measured = CaseMeasures.of(tally, operations: operations[v.id]).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
+            return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: tally.cases, previous: nil)
         }
     }
 

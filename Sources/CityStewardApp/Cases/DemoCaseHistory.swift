@@ -77,6 +77,7 @@ enum DemoCaseHistory {
                 var new = CaseStore.NewCase(c, history: events, notices: [])
                 new.row.idempotencyKey = "demo-history:\(serial)"
                 new.resident = resident
+                new.row.rating = resident?.rating
                 serial += 1
                 batch.append((new, reference.calendar.localDate(at).year))
             }

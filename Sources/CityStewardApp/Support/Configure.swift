@@ -20,7 +20,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     }
     try DatabaseSetup.register(config.database, on: app.databases, statementTimeoutMilliseconds: config.statementTimeoutMilliseconds,
                                poolTimeoutSeconds: config.databasePoolTimeoutSeconds)
-    for migration in CityStewardMigrations.all { app.migrations.add(migration) }
+    let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
+    for migration in CityStewardMigrations.all(calendar: calendar) { app.migrations.add(migration) }
     // Forty migrations are not news at every start (LOG_LEVEL=debug shows them); `migrate` prints what it applied.
     app.fluent.migrationLogLevel = .debug
     app.migrations.add(SessionRecord.migration)
@@ -67,7 +68,6 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.smsGateway = config.smsURL.map { HTTPSMSGateway(url: $0, token: config.smsToken) } ?? (config.isDemo ? LogSMSGateway() : nil)
     app.credentialCache = CredentialCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
-    let calendar = try WorkingCalendarData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendars/china-holidays.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar, clock: config.clock)
     // Intake commits run on the SQLite writer's own thread (DESIGN §7: group commit without queueing behind requests).
     if case .sqliteFile(let path) = config.database {

@@ -18,12 +18,18 @@ public struct AssessedCase: Sendable, Equatable {
     public var reopens: Int
     /// A resident's report (asked for a rating once closed).
     public var fromResident: Bool
+    /// Working hours from the report to the first response and to the first handling, as stored with the case
+    /// (`CaseMilestones`); nil: counted on the calendar given to the summary.
+    public var responseHours: Double?
+    public var handlingHours: Double?
 
     public init(number: String, village: UUID, deadline: Date, handledAt: Date?, reworks: Int, closedAt: Date?, supervised: Bool, rating: Int?,
-                reportedAt: Date? = nil, respondedAt: Date? = nil, reopens: Int = 0, fromResident: Bool = false) {
+                reportedAt: Date? = nil, respondedAt: Date? = nil, reopens: Int = 0, fromResident: Bool = false,
+                responseHours: Double? = nil, handlingHours: Double? = nil) {
         (self.number, self.village, self.deadline, self.handledAt, self.reworks, self.closedAt, self.supervised, self.rating)
             = (number, village, deadline, handledAt, reworks, closedAt, supervised, rating)
         (self.reportedAt, self.respondedAt, self.reopens, self.fromResident) = (reportedAt, respondedAt, reopens, fromResident)
+        (self.responseHours, self.handlingHours) = (responseHours, handlingHours)
     }
 }
 
@@ -39,60 +45,144 @@ public struct OperationsMeasures: Sendable, Equatable {
     }
 }
 
+/// What one village's cases due in a period add up to, as of the period's end (or now while it runs): the counts the
+/// indicators divide, the two medians, and for each kind of lost point the first record references. The database adds
+/// it up for a year of cases in one pass (`AssessmentStore.caseTallies`); `of(_:end:calendar:)` adds up a list the
+/// same way, the definition both follow.
+public struct CasesSummary: Sendable, Equatable {
+    /// The kinds of cases an indicator names as its evidence.
+    public enum Evidence: String, Sendable, CaseIterable {
+        case late, unclosed, closedLate, reworked, overdue, supervised, unsatisfied, reopened, unanswered
+        /// Slowest first (the others are by number).
+        case slowResponse, slowHandling
+    }
+
+    public var cases = 0
+    /// Due by the end (or handled before it), and of those handled late or not at all.
+    public var dueByEnd = 0, late = 0
+    /// Due by the end (or closed), closed by the end, and closed late or not at all.
+    public var closable = 0, closed = 0, closedLate = 0
+    /// Handled by the end; of those sent back at least once; of those whose verification concluded.
+    public var handled = 0, reworked = 0, verified = 0
+    public var overdue = 0, supervised = 0
+    public var rated = 0, ratingSum = 0, unsatisfied = 0
+    /// Closed and then reopened by the reporter.
+    public var reopened = 0
+    /// Residents' cases closed, and of those rated.
+    public var residentClosed = 0, residentAnswered = 0
+    public var medianResponseHours: Double?, medianHandlingHours: Double?
+    public var evidence: [Evidence: [String]] = [:]
+
+    public init() {}
+
+    /// The first `CaseMeasures.evidenceLimit` of a kind's references by number, from all of them in any order.
+    public static func first(_ numbers: some Sequence<String>) -> [String] {
+        var kept: [String] = []
+        for n in numbers {
+            if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, n >= last { continue }
+            kept.insert(n, at: kept.firstIndex { $0 > n } ?? kept.endIndex)
+            if kept.count > CaseMeasures.evidenceLimit { kept.removeLast() }
+        }
+        return kept
+    }
+
+    /// The median of hours rounded to a tenth, nil of none.
+    public static func median(_ sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let n = sorted.count
+        let m = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        return (m * 10).rounded() / 10
+    }
+
+    /// A list's summary: the definition. Working hours are the stored ones, else counted on `calendar` (none without).
+    public static func of(_ cases: [AssessedCase], end: Date, calendar: WorkingCalendar? = nil) -> CasesSummary {
+        var t = CasesSummary()
+        var refs: [Evidence: [String]] = [:]
+        var response: [(Double, String)] = [], handling: [(Double, String)] = []
+        func hours(_ stored: Double?, _ c: AssessedCase, _ at: Date) -> Double? {
+            stored ?? calendar.flatMap { cal in c.reportedAt.map { cal.workingSeconds(from: $0, to: at) / 3600 } }
+        }
+        for c in cases {
+            t.cases += 1
+            let handledByEnd = c.handledAt.map { $0 <= end } ?? false
+            let closedByEnd = c.closedAt.map { $0 <= end } ?? false
+            let due = c.deadline < end
+            if due || c.handledAt != nil {
+                t.dueByEnd += 1
+                if !(c.handledAt.map { $0 <= c.deadline } ?? false) { t.late += 1; refs[.late, default: []].append(c.number) }
+            }
+            if due || c.closedAt != nil {
+                t.closable += 1
+                if !closedByEnd { refs[.unclosed, default: []].append(c.number) }
+                if !(c.closedAt.map { $0 <= c.deadline } ?? false) { t.closedLate += 1; refs[.closedLate, default: []].append(c.number) }
+            }
+            if closedByEnd { t.closed += 1 }
+            if handledByEnd {
+                t.handled += 1
+                if c.reworks > 0 { t.reworked += 1; refs[.reworked, default: []].append(c.number) }
+                if c.reworks > 0 || closedByEnd { t.verified += 1 }
+            }
+            if due && !handledByEnd { t.overdue += 1; refs[.overdue, default: []].append(c.number) }
+            if c.supervised { t.supervised += 1; refs[.supervised, default: []].append(c.number) }
+            if let r = c.rating {
+                t.rated += 1
+                t.ratingSum += r
+                if r < 4 { t.unsatisfied += 1; refs[.unsatisfied, default: []].append(c.number) }
+            }
+            if closedByEnd, c.reopens > 0 { t.reopened += 1; refs[.reopened, default: []].append(c.number) }
+            if closedByEnd, c.fromResident {
+                t.residentClosed += 1
+                if c.rating != nil { t.residentAnswered += 1 } else { refs[.unanswered, default: []].append(c.number) }
+            }
+            if let at = c.respondedAt, at <= end, let h = hours(c.responseHours, c, at) { response.append((h, c.number)) }
+            if let at = c.handledAt, at <= end, let h = hours(c.handlingHours, c, at) { handling.append((h, c.number)) }
+        }
+        for (kind, list) in refs { t.evidence[kind] = first(list) }
+        for (kind, list) in [(Evidence.slowResponse, response), (.slowHandling, handling)] {
+            let sorted = list.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            let median = median(sorted.map(\.0))
+            if kind == .slowResponse { t.medianResponseHours = median } else { t.medianHandlingHours = median }
+            if !sorted.isEmpty { t.evidence[kind] = Array(sorted.reversed().prefix(CaseMeasures.evidenceLimit).map(\.1)) }
+        }
+        return t
+    }
+}
+
 public enum CaseMeasures {
     /// How many record references an indicator lists as its evidence.
     public static let evidenceLimit = 20
 
     /// The measures of one village's cases due in a period, as of `end` (the period's end, or now while it runs); the
-    /// median times count working hours on `calendar` (none without one).
+    /// median times count working hours (stored with each case, else on `calendar`; none without either).
     public static func of(_ cases: [AssessedCase], operations: OperationsMeasures?, end: Date, calendar: WorkingCalendar? = nil) -> [IndicatorMeasure: Measured] {
-        func refs(_ list: [AssessedCase]) -> [String] { Array(list.map(\.number).sorted().prefix(evidenceLimit)) }
-        let handled = cases.filter { $0.handledAt.map { $0 <= end } ?? false }
-        let late = cases.filter { c in !(c.handledAt.map { $0 <= c.deadline } ?? false) && (c.handledAt != nil || c.deadline < end) }
-        let closed = cases.filter { $0.closedAt.map { $0 <= end } ?? false }
-        let closedNumbers = Set(closed.map(\.number))
-        let closedLate = cases.filter { c in !(c.closedAt.map { $0 <= c.deadline } ?? false) && (c.closedAt != nil || c.deadline < end) }
-        let reworked = handled.filter { $0.reworks > 0 }
-        let overdue = cases.filter { c in c.deadline < end && !(c.handledAt.map { $0 <= end } ?? false) }
-        let supervised = cases.filter(\.supervised)
-        let rated = cases.filter { $0.rating != nil }
-        let unsatisfied = rated.filter { $0.rating! < 4 }
-        // Cases not yet due by `end` are not yet counted against on-time rates.
-        let dueByEnd = cases.filter { $0.deadline < end || $0.handledAt != nil }
-        let closableByEnd = cases.filter { $0.deadline < end || $0.closedAt != nil }
+        of(CasesSummary.of(cases, end: end, calendar: calendar), operations: operations)
+    }
+
+    /// The measures of a village's summary (and its work plans and patrols).
+    public static func of(_ t: CasesSummary, operations: OperationsMeasures?) -> [IndicatorMeasure: Measured] {
+        func refs(_ kind: CasesSummary.Evidence) -> [String] { t.evidence[kind] ?? [] }
+        let none = t.cases == 0
         var out: [IndicatorMeasure: Measured] = [
-            .onTimeHandlingRate: .rate(dueByEnd.count - late.count, of: dueByEnd.count, evidence: refs(late)),
-            .closureRate: .rate(closed.count, of: closableByEnd.count, evidence: refs(closableByEnd.filter { !closedNumbers.contains($0.number) })),
-            .onTimeClosureRate: .rate(closableByEnd.count - closedLate.count, of: closableByEnd.count, evidence: refs(closedLate)),
-            .reworkRate: .rate(reworked.count, of: handled.count, evidence: refs(reworked)),
+            // Cases not yet due by the end are not yet counted against on-time rates.
+            .onTimeHandlingRate: .rate(t.dueByEnd - t.late, of: t.dueByEnd, evidence: refs(.late)),
+            .closureRate: .rate(t.closed, of: t.closable, evidence: refs(.unclosed)),
+            .onTimeClosureRate: .rate(t.closable - t.closedLate, of: t.closable, evidence: refs(.closedLate)),
+            .reworkRate: .rate(t.reworked, of: t.handled, evidence: refs(.reworked)),
             // Counts of a village with no case due are not zero problems but nothing to measure.
-            .overdueCases: cases.isEmpty ? Measured(value: nil) : .count(overdue.count, evidence: refs(overdue)),
-            .supervisedCases: cases.isEmpty ? Measured(value: nil) : .count(supervised.count, evidence: refs(supervised)),
-            .satisfiedShare: .rate(rated.count - unsatisfied.count, of: rated.count, evidence: refs(unsatisfied)),
-            .meanRating: rated.isEmpty ? Measured(value: nil) : Measured(
-                value: (Double(rated.reduce(0) { $0 + $1.rating! }) / Double(rated.count) * 100).rounded() / 100,
-                numerator: Double(rated.reduce(0) { $0 + $1.rating! }), denominator: Double(rated.count), evidence: refs(unsatisfied)),
+            .overdueCases: none ? Measured(value: nil) : .count(t.overdue, evidence: refs(.overdue)),
+            .supervisedCases: none ? Measured(value: nil) : .count(t.supervised, evidence: refs(.supervised)),
+            .satisfiedShare: .rate(t.rated - t.unsatisfied, of: t.rated, evidence: refs(.unsatisfied)),
+            .meanRating: t.rated == 0 ? Measured(value: nil) : Measured(
+                value: (Double(t.ratingSum) / Double(t.rated) * 100).rounded() / 100,
+                numerator: Double(t.ratingSum), denominator: Double(t.rated), evidence: refs(.unsatisfied)),
+            // Verification concluded: passed (closed) or sent back at least once.
+            .firstPassRate: .rate(t.verified - t.reworked, of: t.verified, evidence: refs(.reworked)),
+            .reopenRate: .rate(t.reopened, of: t.closed, evidence: refs(.reopened)),
+            .ratingAnswerRate: .rate(t.residentAnswered, of: t.residentClosed, evidence: refs(.unanswered)),
         ]
-        // Verification concluded: passed (closed) or sent back at least once.
-        let verified = handled.filter { $0.reworks > 0 || ($0.closedAt.map { $0 <= end } ?? false) }
-        out[.firstPassRate] = .rate(verified.count - verified.filter { $0.reworks > 0 }.count, of: verified.count, evidence: refs(reworked))
-        let reopened = closed.filter { $0.reopens > 0 }
-        out[.reopenRate] = .rate(reopened.count, of: closed.count, evidence: refs(reopened))
-        let residentClosed = closed.filter(\.fromResident)
-        out[.ratingAnswerRate] = .rate(residentClosed.filter { $0.rating != nil }.count, of: residentClosed.count,
-                                       evidence: refs(residentClosed.filter { $0.rating == nil }))
-        if let calendar {
-            func median(_ pairs: [(AssessedCase, Date)]) -> Measured {
-                let hours = pairs.compactMap { c, at in c.reportedAt.map { (c, calendar.workingSeconds(from: $0, to: at) / 3600) } }.sorted { $0.1 < $1.1 }
-                guard !hours.isEmpty else { return Measured(value: nil) }
-                let n = hours.count
-                let m = n % 2 == 1 ? hours[n / 2].1 : (hours[n / 2 - 1].1 + hours[n / 2].1) / 2
-                // The evidence: the slowest cases, slowest first.
-                return Measured(value: (m * 10).rounded() / 10, evidence: Array(hours.reversed().prefix(evidenceLimit).map(\.0.number)))
-            }
-            out[.medianResponseHours] = median(cases.compactMap { c in c.respondedAt.flatMap { $0 <= end ? (c, $0) : nil } })
-            out[.medianHandlingHours] = median(cases.compactMap { c in c.handledAt.flatMap { $0 <= end ? (c, $0) : nil } })
-        }
+        // The evidence: the slowest cases, slowest first.
+        out[.medianResponseHours] = Measured(value: t.medianResponseHours, evidence: refs(.slowResponse))
+        out[.medianHandlingHours] = Measured(value: t.medianHandlingHours, evidence: refs(.slowHandling))
         if let o = operations {
             out[.workPlanCompletionRate] = .rate(o.tasksDone, of: o.tasksDue)
             out[.patrolCompletionRate] = .rate(o.checkpointsVisited, of: o.checkpointsDue)

@@ -172,10 +172,13 @@ public struct CaseSnapshot: Sendable, Equatable {
     public var supervised: Bool
     /// 0 on time; 1 escalated to the dispatcher; 2 escalated to the street office.
     public var escalation: Int
+    /// What the assessment measures of the case's course so far.
+    public var milestones: CaseMilestones
 
     public init(state: CaseState, urgency: Urgency, reportedAt: Date, deadline: Date, stepDue: Date?, pending: PendingRequest? = nil,
                 pendingHours: Double? = nil, suspendedAt: Date? = nil, resumeState: CaseState? = nil, handledBy: UUID? = nil,
-                supervised: Bool = false, escalation: Int = 0) {
+                supervised: Bool = false, escalation: Int = 0, milestones: CaseMilestones = CaseMilestones()) {
+        self.milestones = milestones
         self.state = state
         self.urgency = urgency
         self.reportedAt = reportedAt
@@ -188,6 +191,46 @@ public struct CaseSnapshot: Sendable, Equatable {
         self.handledBy = handledBy
         self.supervised = supervised
         self.escalation = escalation
+    }
+}
+
+/// What the assessment measures of a case's course (plan §10), kept as each step happens so that a year's scores add
+/// up columns instead of reading every case's history: the first response and the first handling with their
+/// working hours since the report (on the calendar as it stood then, like the deadline), how often it was sent back
+/// and reopened, and the reporter's rating.
+public struct CaseMilestones: Sendable, Equatable {
+    /// First accepted by the responsible party, or handled (on the spot) before that.
+    public var respondedAt: Date?
+    /// First handled.
+    public var handledAt: Date?
+    public var responseHours: Double?
+    public var handlingHours: Double?
+    /// Times verification sent it back (返工).
+    public var reworks: Int
+    /// Times the reporter had it reopened (重新办理).
+    public var reopens: Int
+    /// The reporter's rating, 1–5.
+    public var rating: Int?
+
+    public init(respondedAt: Date? = nil, handledAt: Date? = nil, responseHours: Double? = nil, handlingHours: Double? = nil,
+                reworks: Int = 0, reopens: Int = 0, rating: Int? = nil) {
+        (self.respondedAt, self.handledAt, self.responseHours, self.handlingHours) = (respondedAt, handledAt, responseHours, handlingHours)
+        (self.reworks, self.reopens, self.rating) = (reworks, reopens, rating)
+    }
+
+    /// The milestones after `action` at `now`.
+    public func after(_ action: CaseAction, reportedAt: Date, now: Date, calendar: WorkingCalendar) -> CaseMilestones {
+        var next = self
+        func hours() -> Double { calendar.workingSeconds(from: reportedAt, to: now) / 3600 }
+        if action.to == .accepted || action.to == .handled, next.respondedAt == nil {
+            (next.respondedAt, next.responseHours) = (now, hours())
+        }
+        if action.to == .handled, next.handledAt == nil {
+            (next.handledAt, next.handlingHours) = (now, hours())
+        }
+        if action.to == .reworked { next.reworks += 1 }
+        if action == .reopen { next.reopens += 1 }
+        return next
     }
 }
 
@@ -250,10 +293,18 @@ public enum CaseWorkflow {
         }
     }
 
-    /// Decides an action on a case: the case after it, with the clock moved as the action requires.
+    /// Decides an action on a case: the case after it, with the clock moved as the action requires and its
+    /// milestones kept.
     public static func decide(_ action: CaseAction, on snapshot: CaseSnapshot, as capacities: Set<CaseCapacity>, by actorID: UUID,
                               input: CaseActionInput, now: Date, calendar: WorkingCalendar,
                               limits: StepLimits = .standard) throws(DomainError) -> CaseSnapshot {
+        var next = try move(action, on: snapshot, as: capacities, by: actorID, input: input, now: now, calendar: calendar, limits: limits)
+        next.milestones = snapshot.milestones.after(action, reportedAt: snapshot.reportedAt, now: now, calendar: calendar)
+        return next
+    }
+
+    private static func move(_ action: CaseAction, on snapshot: CaseSnapshot, as capacities: Set<CaseCapacity>, by actorID: UUID,
+                             input: CaseActionInput, now: Date, calendar: WorkingCalendar, limits: StepLimits) throws(DomainError) -> CaseSnapshot {
         try check(action, state: snapshot.state, pending: snapshot.pending, capacities: capacities, note: input.note)
         var next = snapshot
         switch action {

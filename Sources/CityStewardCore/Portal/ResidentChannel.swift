@@ -251,6 +251,7 @@ public enum ResidentFeedback {
     public static func rated(_ c: Case, rating: Int, comment: String?, now: Date) -> CaseChange {
         var next = c
         next.updatedAt = now
+        next.workflow.milestones.rating = rating
         return CaseChange(after: next, event: CaseEvent(action: "rate", from: c.state, to: c.state, actorID: nil, actorName: "报告人", at: now,
                                                         note: comment, detail: ["rating": String(rating)]), notices: [])
     }

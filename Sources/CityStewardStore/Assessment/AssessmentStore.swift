@@ -117,33 +117,113 @@ public struct AssessmentStore: Sendable {
 
     // MARK: What the scores read
 
-    /// Cases whose deadline falls from `from` before `until` in these villages (nil: every village), with when each
-    /// was first handled, how often it was sent back, and its resident's rating. Rejected and merged cases do not count.
-    public func assessedCases(villages: [UUID]?, from: Date, until: Date) async throws -> [AssessedCase] {
-        if let villages, villages.isEmpty { return [] }
-        let q = sql.select()
-            .column(SQLColumn("number", table: "c")).column(SQLColumn("village_id", table: "c")).column(SQLColumn("deadline", table: "c"))
-            .column(SQLColumn("closed_at", table: "c")).column(SQLColumn("supervised", table: "c")).column(SQLColumn("rating", table: "r"))
-            .column(SQLRaw("(SELECT MIN(e.at) FROM case_events e WHERE e.case_id = c.id AND e.to_state = 'handled')"), as: "handled_at")
-            .column(SQLRaw("(SELECT COUNT(*) FROM case_events e WHERE e.case_id = c.id AND e.to_state = 'reworked')"), as: "reworks")
-            .column(SQLRaw("(SELECT MIN(e.at) FROM case_events e WHERE e.case_id = c.id AND e.to_state IN ('accepted', 'handled'))"), as: "responded_at")
-            .column(SQLRaw("(SELECT COUNT(*) FROM case_events e WHERE e.case_id = c.id AND e.action = 'reopen')"), as: "reopens")
-            .column(SQLColumn("reported_at", table: "c")).column(SQLColumn("source", table: "c"))
-            .from(SQLAlias(SQLIdentifier("cases"), as: SQLIdentifier("c")))
-            .join(SQLAlias(SQLIdentifier("resident_reports"), as: SQLIdentifier("r")), method: SQLJoinMethod.left,
-                  on: SQLColumn("case_id", table: "r"), .equal, SQLColumn("id", table: "c"))
-            .where(SQLColumn("deadline", table: "c"), .greaterThanOrEqual, SQLBind(from)).where(SQLColumn("deadline", table: "c"), .lessThan, SQLBind(until))
-            .where(SQLColumn("state", table: "c"), .notEqual, SQLBind(CaseState.rejected.rawValue))
-            .where(SQLColumn("merged_into", table: "c"), .is, SQLLiteral.null)
-            .where(SQLColumn("village_id", table: "c"), .isNot, SQLLiteral.null)
-        if let villages { q.where(SQLColumn("village_id", table: "c"), .in, SQLBind.group(villages)) }
-        return try await q.all().map {
-            AssessedCase(number: try $0.decode(column: "number", as: String.self), village: try $0.decode(column: "village_id", as: UUID.self),
-                         deadline: try $0.decode(column: "deadline", as: Date.self), handledAt: try $0.decode(column: "handled_at", as: Date?.self),
-                         reworks: try $0.decode(column: "reworks", as: Int.self), closedAt: try $0.decode(column: "closed_at", as: Date?.self),
-                         supervised: try $0.decode(column: "supervised", as: Bool.self), rating: try $0.decode(column: "rating", as: Int?.self),
-                         reportedAt: try $0.decode(column: "reported_at", as: Date.self), respondedAt: try $0.decode(column: "responded_at", as: Date?.self),
-                         reopens: try $0.decode(column: "reopens", as: Int.self), fromResident: try $0.decode(column: "source", as: String.self) == CaseSource.resident.rawValue)
+    /// The cases whose deadline falls from `from` before `until` in these villages, as the scores count them:
+    /// neither rejected nor merged.
+    private func counted(_ villages: [UUID], from: Date, until: Date) -> SQLQueryString {
+        "village_id IN (\(binds: villages)) AND deadline >= \(bind: from) AND deadline < \(bind: until) AND merged_into IS NULL AND state <> 'rejected'"
+    }
+
+    /// Each village's tally of its cases due from `from` before `until`, as of `end` (`CasesSummary.of` is the
+    /// definition): one pass over the assessment's index adds up every count and gathers the evidence's references,
+    /// then the medians (PostgreSQL's `percentile_cont` in the same pass; on SQLite the middle row of each village's
+    /// sorted hours) and the slowest cases.
+    public func casesSummaries(villages: [UUID], from: Date, until: Date, end: Date) async throws -> [UUID: CasesSummary] {
+        guard !villages.isEmpty else { return [:] }
+        let postgres = sql.dialect.name != "sqlite"
+        let handled: SQLQueryString = "first_handled_at <= \(bind: end)"
+        let closed: SQLQueryString = "closed_at <= \(bind: end)"
+        let due: SQLQueryString = "deadline < \(bind: end)"
+        let counts: [(String, SQLQueryString)] = [
+            ("due_by_end", "\(due) OR first_handled_at IS NOT NULL"),
+            ("late", "(first_handled_at > deadline OR (first_handled_at IS NULL AND \(due)))"),
+            ("closable", "\(due) OR closed_at IS NOT NULL"),
+            ("closed", closed),
+            ("closed_late", "(closed_at > deadline OR (closed_at IS NULL AND \(due)))"),
+            ("handled", handled),
+            ("reworked", "\(handled) AND reworks > 0"),
+            ("verified", "\(handled) AND (reworks > 0 OR \(closed))"),
+            ("overdue", "\(due) AND (first_handled_at IS NULL OR first_handled_at > \(bind: end))"),
+            ("supervised", "supervised = \(bind: true)"),
+            ("rated", "rating IS NOT NULL"),
+            ("unsatisfied", "rating < 4"),
+            ("reopened", "\(closed) AND reopens > 0"),
+            ("resident_closed", "\(closed) AND source = 'resident'"),
+            ("resident_answered", "\(closed) AND source = 'resident' AND rating IS NOT NULL"),
+            ("responded", "responded_at <= \(bind: end) AND response_hours IS NOT NULL"),
+            ("handled_hours", "\(handled) AND handling_hours IS NOT NULL"),
+        ]
+        let evidence: [(CasesSummary.Evidence, SQLQueryString)] = [
+            (.late, "(first_handled_at > deadline OR (first_handled_at IS NULL AND \(due)))"),
+            (.unclosed, "(\(due) OR closed_at IS NOT NULL) AND (closed_at IS NULL OR closed_at > \(bind: end))"),
+            (.closedLate, "(closed_at > deadline OR (closed_at IS NULL AND \(due)))"),
+            (.reworked, "\(handled) AND reworks > 0"),
+            (.overdue, "\(due) AND (first_handled_at IS NULL OR first_handled_at > \(bind: end))"),
+            (.supervised, "supervised = \(bind: true)"),
+            (.unsatisfied, "rating < 4"),
+            (.reopened, "\(closed) AND reopens > 0"),
+            (.unanswered, "\(closed) AND source = 'resident' AND rating IS NULL"),
+        ]
+        var select: SQLQueryString = "SELECT village_id, COUNT(*) AS cases, CAST(SUM(rating) AS BIGINT) AS rating_sum"
+        for (name, condition) in counts { select = select + ", COUNT(*) FILTER (WHERE \(condition)) AS \(ident: name)" }
+        for (kind, condition) in evidence {
+            select = select + (postgres ? ", string_agg(number, ',') FILTER (WHERE \(condition)) AS \(ident: "e_" + kind.rawValue)"
+                                        : ", group_concat(number, ',') FILTER (WHERE \(condition)) AS \(ident: "e_" + kind.rawValue)")
+        }
+        if postgres {
+            select = select + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY response_hours) FILTER (WHERE responded_at <= \(bind: end)) AS median_response"
+            select = select + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY handling_hours) FILTER (WHERE \(handled)) AS median_handling"
+        }
+        let query: SQLQueryString = select + " FROM cases WHERE \(counted(villages, from: from, until: until)) GROUP BY village_id"
+        var out: [UUID: CasesSummary] = [:]
+        var hours: [(village: UUID, responded: Int, handled: Int)] = []
+        for row in try await sql.raw(query).all() {
+            func n(_ column: String) throws -> Int { try row.decode(column: column, as: Int?.self) ?? 0 }
+            var t = CasesSummary()
+            let village = try row.decode(column: "village_id", as: UUID.self)
+            t.cases = try n("cases")
+            (t.dueByEnd, t.late, t.closable, t.closed, t.closedLate) = (try n("due_by_end"), try n("late"), try n("closable"), try n("closed"), try n("closed_late"))
+            (t.handled, t.reworked, t.verified, t.overdue, t.supervised) = (try n("handled"), try n("reworked"), try n("verified"), try n("overdue"), try n("supervised"))
+            (t.rated, t.ratingSum, t.unsatisfied, t.reopened) = (try n("rated"), try n("rating_sum"), try n("unsatisfied"), try n("reopened"))
+            (t.residentClosed, t.residentAnswered) = (try n("resident_closed"), try n("resident_answered"))
+            for (kind, _) in evidence {
+                if let list = try row.decode(column: "e_" + kind.rawValue, as: String?.self), !list.isEmpty {
+                    t.evidence[kind] = CasesSummary.first(list.split(separator: ",").lazy.map(String.init))
+                }
+            }
+            if postgres {
+                t.medianResponseHours = try row.decode(column: "median_response", as: Double?.self).map { ($0 * 10).rounded() / 10 }
+                t.medianHandlingHours = try row.decode(column: "median_handling", as: Double?.self).map { ($0 * 10).rounded() / 10 }
+            }
+            out[village] = t
+            hours.append((village, try n("responded"), try n("handled_hours")))
+        }
+        for (village, responded, handledCount) in hours {
+            for (kind, column, time, count) in [(CasesSummary.Evidence.slowResponse, "response_hours", "responded_at", responded),
+                                                (.slowHandling, "handling_hours", "first_handled_at", handledCount)] where count > 0 {
+                let reached: SQLQueryString = "\(counted([village], from: from, until: until)) AND \(ident: time) <= \(bind: end) AND \(ident: column) IS NOT NULL"
+                if !postgres {
+                    // The middle one or two of the village's hours in order.
+                    let middle = try await sql.raw("SELECT \(ident: column) AS h FROM cases WHERE \(reached) ORDER BY \(ident: column) LIMIT \(unsafeRaw: String(2 - count % 2)) OFFSET \(unsafeRaw: String((count - 1) / 2))")
+                        .all().map { try $0.decode(column: "h", as: Double.self) }
+                    if kind == .slowResponse { out[village]?.medianResponseHours = CasesSummary.median(middle) } else { out[village]?.medianHandlingHours = CasesSummary.median(middle) }
+                }
+                out[village]?.evidence[kind] = try await sql.raw("""
+                    SELECT number FROM cases WHERE \(reached) ORDER BY \(ident: column) DESC, number DESC LIMIT \(unsafeRaw: String(CaseMeasures.evidenceLimit))
+                    """).all().map { try $0.decode(column: "number", as: String.self) }
+            }
+        }
+        return out
+    }
+
+    /// The cases one by one, with what their tally reads (the tally's definition adds these up the same way; tests
+    /// hold the two together).
+    public func assessedCases(villages: [UUID], from: Date, until: Date) async throws -> [AssessedCase] {
+        guard !villages.isEmpty else { return [] }
+        return try await sql.raw("SELECT * FROM cases WHERE \(counted(villages, from: from, until: until))").all(decoding: CaseRow.self, with: CaseStore.rowDecoder).map {
+            AssessedCase(number: $0.number, village: $0.villageId!, deadline: $0.deadline, handledAt: $0.firstHandledAt, reworks: $0.reworks,
+                         closedAt: $0.closedAt, supervised: $0.supervised, rating: $0.rating, reportedAt: $0.reportedAt, respondedAt: $0.respondedAt,
+                         reopens: $0.reopens, fromResident: $0.source == CaseSource.resident.rawValue,
+                         responseHours: $0.responseHours, handlingHours: $0.handlingHours)
         }
     }
 }

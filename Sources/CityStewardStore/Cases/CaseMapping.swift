@@ -16,7 +16,8 @@ extension CaseRow {
                   ownerDepartmentId: c.ownerDepartmentID, reporterId: c.reporterID, reporterName: c.reporterName, reportedAt: w.reportedAt,
                   deadline: w.deadline, stepDue: w.stepDue, pending: w.pending?.rawValue, pendingHours: w.pendingHours, suspendedAt: w.suspendedAt,
                   resumeState: w.resumeState?.rawValue, handledBy: w.handledBy, supervised: w.supervised, escalation: w.escalation,
-                  duplicateOf: c.duplicateOf, mergedInto: c.mergedInto, closedAt: c.closedAt, updatedAt: c.updatedAt, idempotencyKey: c.idempotencyKey)
+                  duplicateOf: c.duplicateOf, mergedInto: c.mergedInto, closedAt: c.closedAt, updatedAt: c.updatedAt, idempotencyKey: c.idempotencyKey,
+                  milestones: w.milestones)
     }
 
     /// The typed case. Values the code never writes read as the nearest safe one (an unknown source as `api`,

@@ -48,6 +48,14 @@ public struct CaseRow: Codable, Sendable, Equatable {
     public var closedAt: Date?
     public var updatedAt: Date
     public var idempotencyKey: String?
+    // The case's milestones (`CaseMilestones`), the assessment's columns.
+    public var respondedAt: Date?
+    public var firstHandledAt: Date?
+    public var responseHours: Double?
+    public var handlingHours: Double?
+    public var reworks: Int
+    public var reopens: Int
+    public var rating: Int?
 
         /// Column names, spelled out: no key conversion on the hot path.
     enum CodingKeys: String, CodingKey {
@@ -95,9 +103,16 @@ public struct CaseRow: Codable, Sendable, Equatable {
         case closedAt = "closed_at"
         case updatedAt = "updated_at"
         case idempotencyKey = "idempotency_key"
+        case respondedAt = "responded_at"
+        case firstHandledAt = "first_handled_at"
+        case responseHours = "response_hours"
+        case handlingHours = "handling_hours"
+        case reworks
+        case reopens
+        case rating
     }
 
-public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int, categoryName: String, categoryNameEn: String, urgency: String, source: String, description: String, state: String, revision: Int, lat: Double, long: Double, areaId: UUID, areaPath: String, areaName: String, villageId: UUID?, streetId: UUID?, placeCode: String?, responsibleId: UUID, responsibleName: String, responsibleKind: String, routingRule: String, routingExplanationZh: String, routingExplanationEn: String, contractReference: String?, ownerDepartmentId: UUID?, reporterId: UUID?, reporterName: String?, reportedAt: Date, deadline: Date, stepDue: Date?, pending: String?, pendingHours: Double?, suspendedAt: Date?, resumeState: String?, handledBy: UUID?, supervised: Bool, escalation: Int, duplicateOf: UUID?, mergedInto: UUID?, closedAt: Date?, updatedAt: Date, idempotencyKey: String?) {
+public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int, categoryName: String, categoryNameEn: String, urgency: String, source: String, description: String, state: String, revision: Int, lat: Double, long: Double, areaId: UUID, areaPath: String, areaName: String, villageId: UUID?, streetId: UUID?, placeCode: String?, responsibleId: UUID, responsibleName: String, responsibleKind: String, routingRule: String, routingExplanationZh: String, routingExplanationEn: String, contractReference: String?, ownerDepartmentId: UUID?, reporterId: UUID?, reporterName: String?, reportedAt: Date, deadline: Date, stepDue: Date?, pending: String?, pendingHours: Double?, suspendedAt: Date?, resumeState: String?, handledBy: UUID?, supervised: Bool, escalation: Int, duplicateOf: UUID?, mergedInto: UUID?, closedAt: Date?, updatedAt: Date, idempotencyKey: String?, milestones m: CaseMilestones = CaseMilestones()) {
         self.id = id
         self.number = number
         self.categoryCode = categoryCode
@@ -142,6 +157,13 @@ public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int
         self.closedAt = closedAt
         self.updatedAt = updatedAt
         self.idempotencyKey = idempotencyKey
+        (respondedAt, firstHandledAt, responseHours, handlingHours) = (m.respondedAt, m.handledAt, m.responseHours, m.handlingHours)
+        (reworks, reopens, rating) = (m.reworks, m.reopens, m.rating)
+    }
+
+    public var milestones: CaseMilestones {
+        CaseMilestones(respondedAt: respondedAt, handledAt: firstHandledAt, responseHours: responseHours, handlingHours: handlingHours,
+                       reworks: reworks, reopens: reopens, rating: rating)
     }
 
     public var caseState: CaseState { CaseState(rawValue: state) ?? .reported }
@@ -152,7 +174,7 @@ public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int
         CaseSnapshot(state: caseState, urgency: caseUrgency, reportedAt: reportedAt, deadline: deadline, stepDue: stepDue,
                      pending: pending.flatMap(PendingRequest.init(rawValue:)), pendingHours: pendingHours, suspendedAt: suspendedAt,
                      resumeState: resumeState.flatMap(CaseState.init(rawValue:)), handledBy: handledBy, supervised: supervised,
-                     escalation: escalation)
+                     escalation: escalation, milestones: milestones)
     }
 
     public mutating func apply(_ s: CaseSnapshot) {
@@ -166,6 +188,8 @@ public init(id: UUID, number: String, categoryCode: String, categoryVersion: Int
         handledBy = s.handledBy
         supervised = s.supervised
         escalation = s.escalation
+        (respondedAt, firstHandledAt, responseHours, handlingHours) = (s.milestones.respondedAt, s.milestones.handledAt, s.milestones.responseHours, s.milestones.handlingHours)
+        (reworks, reopens, rating) = (s.milestones.reworks, s.milestones.reopens, s.milestones.rating)
     }
 
     public var parties: CaseParties {

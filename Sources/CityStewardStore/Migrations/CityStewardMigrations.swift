@@ -1,9 +1,11 @@
+import CityStewardCore
 import FluentKit
 
 /// Every migration, in order. Numbered, explicitly named (the default name includes the module), frozen once
 /// landed, additive only so SQLite runs them too (reference/style.md §7.3).
 public enum CityStewardMigrations {
-    public static let all: [any Migration] = [
+    /// `calendar`: the working calendar of the cases already stored (a migration counts their working hours).
+    public static func all(calendar: WorkingCalendar) -> [any Migration] { [
         CreateAreas(),
         CreateOrgs(),
         CreateOrgAreas(),
@@ -56,5 +58,6 @@ public enum CityStewardMigrations {
         CreateAssessmentResults(),
         CreateSpotChecks(),
         AddCommentRechecks(),
-    ]
+        AddCaseMilestones(calendar: calendar),
+    ] }
 }

@@ -62,7 +62,7 @@ extension CaseRow: DirectRow {
         "responsible_name", "responsible_kind", "routing_rule", "routing_explanation_zh", "routing_explanation_en", "contract_reference",
         "owner_department_id", "reporter_id", "reporter_name", "reported_at", "deadline", "step_due", "pending", "pending_hours",
         "suspended_at", "resume_state", "handled_by", "supervised", "escalation", "duplicate_of", "merged_into", "closed_at", "updated_at",
-        "idempotency_key",
+        "idempotency_key", "responded_at", "first_handled_at", "response_hours", "handling_hours", "reworks", "reopens", "rating",
     ]
 
     public var columnValues: [ColumnValue] {
@@ -72,7 +72,8 @@ extension CaseRow: DirectRow {
          .text(routingRule), .text(routingExplanationZh), .text(routingExplanationEn), .of(contractReference), .of(ownerDepartmentId),
          .of(reporterId), .of(reporterName), .date(reportedAt), .date(deadline), .of(stepDue), .of(pending), .of(pendingHours),
          .of(suspendedAt), .of(resumeState), .of(handledBy), .bool(supervised), .integer(escalation), .of(duplicateOf), .of(mergedInto),
-         .of(closedAt), .date(updatedAt), .of(idempotencyKey)]
+         .of(closedAt), .date(updatedAt), .of(idempotencyKey), .of(respondedAt), .of(firstHandledAt), .of(responseHours), .of(handlingHours),
+         .integer(reworks), .integer(reopens), .of(rating)]
     }
 }
 
