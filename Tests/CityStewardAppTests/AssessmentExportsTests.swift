@@ -1,8 +1,9 @@
 @testable import CityStewardApp
 import CityStewardCore
-import CityStewardStore
+@testable import CityStewardStore
 import CityStewardTestSupport
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 
@@ -94,6 +95,32 @@ struct AssessmentExportsTests {
     @Test func theDashboardShowsEachCallersScopeAndItsMonthsAddUp() async throws {
         try await withTestApp { app in
             try await DemoCaseHistory.load(app)
+            // The monthly tallies the database keeps are the cases grouped by hand, after inserts, changes and a deletion.
+            let sql = try #require(app.db as? any SQLDatabase)
+            let postgres = sql.dialect.name != "sqlite"
+            func monthly() async throws -> [String] {
+                try await sql.raw("SELECT * FROM case_months WHERE reported > 0").all().map { row in
+                    try (CreateCaseMonths.key.map { try row.decode(column: $0, as: String.self).lowercased() } + CreateCaseMonths.figures.map { String(try row.decode(column: $0, as: Int.self)) })
+                        .joined(separator: " ")
+                }.sorted()
+            }
+            func grouped() async throws -> [String] {
+                let v = CreateCaseMonths.values("cases", postgres: postgres), k = CreateCaseMonths.key.count
+                let columns = (0..<k).map { "\(v[$0]) AS \(CreateCaseMonths.key[$0])" } + (k..<v.count).map { "CAST(SUM(\(v[$0])) AS BIGINT) AS \(CreateCaseMonths.figures[$0 - k])" }
+                return try await sql.raw("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM cases GROUP BY \(unsafeRaw: v[..<k].joined(separator: ", "))").all().map { row in
+                    try (CreateCaseMonths.key.map { try row.decode(column: $0, as: String.self).lowercased() } + CreateCaseMonths.figures.map { String(try row.decode(column: $0, as: Int.self)) })
+                        .joined(separator: " ")
+                }.sorted()
+            }
+            let initially = try await monthly(), regrouped = try await grouped()
+            #expect(initially.count > 100 && initially == regrouped)
+            let numbers = try await sql.raw("SELECT number FROM cases WHERE closed_at IS NULL ORDER BY number LIMIT 3").all().map { try $0.decode(column: "number", as: String.self) }
+            try #require(numbers.count == 3)
+            try await sql.raw("UPDATE cases SET closed_at = deadline, rating = 2 WHERE number = \(bind: numbers[0])").run()
+            try await sql.raw("UPDATE cases SET category_code = '06012', source = 'hotline' WHERE number = \(bind: numbers[1])").run()
+            try await sql.raw("DELETE FROM cases WHERE number = \(bind: numbers[2])").run()
+            let after = try await monthly(), afterGrouped = try await grouped()
+            #expect(after != initially && after == afterGrouped)
             let admin = bearer(try await token(app, "district-admin"))
             let d = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: admin)
             #expect(d.status == .ok, "\(d.text.prefix(300))")

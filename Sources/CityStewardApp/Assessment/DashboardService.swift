@@ -55,13 +55,16 @@ struct DashboardService {
         var first = this
         for _ in 0..<11 { first = first.previous }
         var monthsList: [LedgerMonth] = [first]
-        while monthsList.count < 13 { monthsList.append(monthsList.last!.next) }
-        let bounds = monthsList.map { LocalDate(year: $0.year, month: $0.month, day: 1).beijingMidnight }
-        let figures = try await store.months(scope: scope, bounds: bounds)
-        let months = zip(monthsList, figures).map { m, f in
-            Month(month: m, reported: f.reported, closed: f.closed, closedOnTime: f.closedOnTime, onTimeRate: DashboardFigures.rate(f.closedOnTime, of: f.closed))
+        while monthsList.count < 12 { monthsList.append(monthsList.last!.next) }
+        let keys = monthsList.map { String(format: "%04d-%02d", $0.year, $0.month) }
+        let figures = try await store.months(scope: scope, months: keys)
+        let months = zip(monthsList, keys).map { m, key in
+            let f = figures[key]?.0 ?? CaseMonthFigures(reported: 0, closed: 0, closedOnTime: 0)
+            return Month(month: m, reported: f.reported, closed: f.closed, closedOnTime: f.closedOnTime, onTimeRate: DashboardFigures.rate(f.closedOnTime, of: f.closed))
         }
-        let ratings = try await store.ratings(scope: scope, from: bounds[0], until: bounds[12])
+        let ratings = figures.values.reduce(RatingFigures(ratings: 0, sum: 0, satisfied: 0)) {
+            RatingFigures(ratings: $0.ratings + $1.1.ratings, sum: $0.sum + $1.1.sum, satisfied: $0.satisfied + $1.1.satisfied)
+        }
         let counts = try await store.counts(scope: scope, now: now)
         let tallies = try await store.tallies(scope: scope)
         let everything: Bool = if case .everything = scope { true } else { false }

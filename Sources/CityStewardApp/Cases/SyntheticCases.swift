@@ -6,7 +6,8 @@ import Vapor
 /// A year of synthetic cases for load tests (`citysteward synthesize`, `scripts/bench --scale`): each one opened by
 /// the real intake decision (`CaseIntake.open`, routing, deadlines) and carried through the real workflow
 /// (`CaseWorkflow.apply`) to where a case of its age would be, then written by the intake's batch writer — the rows,
-/// timeline and outbox an HTTP-filled database has, at bulk speed. Deterministic for a seed.
+/// timeline and outbox an HTTP-filled database has, at bulk speed; a third reported by residents, most of whose closed
+/// cases are rated. Deterministic for a seed.
 struct SyntheticCases {
     let app: Application
 
@@ -57,8 +58,11 @@ struct SyntheticCases {
                     routing: reference.route(category, at: grid, now: at),
                     dispatchCentre: reference.dispatchCentre(village: village.id, street: path.first { $0.kind == .street }?.id), duplicateOf: nil)
                 let report = CaseReport(category: category.code, position: position, placeCode: nil, description: "synthetic report \(category.name)", urgency: nil)
-                let opened = try CaseIntake.open(report, id: UUID.timeOrdered(at: at), located: located,
-                                                 origin: .init(source: .patrol, reporter: patroller, reporterName: nil), now: at, calendar: reference.calendar)
+                // A third from residents (they rate most closed cases), the rest from the patrol.
+                let fromResident = rng.unit() < 0.3
+                let origin = fromResident ? CaseIntake.Origin(source: .resident, reporter: nil, reporterName: "居民")
+                    : CaseIntake.Origin(source: .patrol, reporter: patroller, reporterName: nil)
+                let opened = try CaseIntake.open(report, id: UUID.timeOrdered(at: at), located: located, origin: origin, now: at, calendar: reference.calendar)
                 var c = opened.opened
                 var events = opened.events
                 var notices = opened.notices.map { ($0, at) }
@@ -67,21 +71,32 @@ struct SyntheticCases {
                 let roll = rng.unit()
                 let path5: [CaseAction]
                 if roll < 0.03 { path5 = [.reject] }
-                else if age > 10 || roll < 0.6 * min(age / 10, 1) { path5 = [.file, .dispatch, .accept, .handle, .passVerification, .close] }
+                else if age > 10 || roll < 0.6 * min(age / 10, 1) {
+                    // One in twenty sent back once by verification (返工).
+                    path5 = roll < 0.08 ? [.file, .dispatch, .accept, .handle, .failVerification, .handle, .passVerification, .close]
+                        : [.file, .dispatch, .accept, .handle, .passVerification, .close]
+                }
                 else { path5 = Array([.file, .dispatch, .accept, .handle].prefix(rng.below(5))) }
                 var t = at
                 for action in path5 {
                     guard CaseAction(rawValue: action.rawValue)!.from.contains(c.workflow.state) else { continue }
                     t = t.addingTimeInterval(1_800 + rng.unit() * 14_400)
                     guard t < now, let change = try? CaseWorkflow.apply(
-                        CaseActionRequest(action: action, note: action == .reject ? "非城管问题" : nil), to: c, by: everyone,
+                        CaseActionRequest(action: action, note: action == .reject ? "非城管问题" : action == .failVerification ? "未清理干净" : nil), to: c, by: everyone,
                         // A measured year of history, not a record of work: it carries no photos to show.
                         limit: reference.handlingLimit(for: c), dispatchCentre: located.dispatchCentre, evidence: .none, now: t, calendar: reference.calendar) else { break }
                     c = change.after
                     events.append(change.event)
                     notices += change.notices.map { ($0, t) }
                 }
-                let new = CaseStore.NewCase(c, history: events, notices: notices)
+                var new = CaseStore.NewCase(c, history: events, notices: notices)
+                if fromResident {
+                    let rating: Int? = c.workflow.state == .closed && rng.unit() < 0.8 ? [5, 5, 5, 4, 4, 3, 2, 1][rng.below(8)] : nil
+                    new.resident = ResidentReportRow(caseId: c.id, trackingHash: ResidentReportRow.hash(token: "synthetic-\(seed)-\(i)"), phoneSealed: nil,
+                                                     phoneIndex: nil, phoneMasked: nil, language: "zh", rating: rating, ratingComment: nil,
+                                                     ratedAt: rating == nil ? nil : t.addingTimeInterval(3_600), createdAt: at)
+                    new.row.rating = rating
+                }
                 outcome.events += events.count
                 batch.append((new, reference.calendar.localDate(at).year))
             }

@@ -5,18 +5,25 @@ import SQLKit
 
 /// Cases reported in one month, with how many of them are closed and closed by their deadline.
 public struct CaseMonthFigures: Sendable, Equatable {
-    public var start: Date
     public var reported: Int
     public var closed: Int
     public var closedOnTime: Int
+
+    public init(reported: Int, closed: Int, closedOnTime: Int) {
+        (self.reported, self.closed, self.closedOnTime) = (reported, closed, closedOnTime)
+    }
 }
 
-/// Residents' ratings over a window.
+/// Residents' ratings of the cases reported in a window.
 public struct RatingFigures: Sendable, Equatable {
     public var ratings: Int
     public var sum: Int
     /// Ratings of 4 or 5.
     public var satisfied: Int
+
+    public init(ratings: Int, sum: Int, satisfied: Int) {
+        (self.ratings, self.sum, self.satisfied) = (ratings, sum, satisfied)
+    }
 }
 
 /// The caller's cases now, from the tallies the database keeps: per place (its area path), class and state.
@@ -29,42 +36,24 @@ public struct CaseTally: Sendable, Equatable {
 
 /// The dashboards' figures, each over the caller's scope (the same conditions as the queue's counts).
 extension CaseStore {
-    /// For each window [bounds[i], bounds[i+1]): the cases reported in it and how many of them are closed, and
-    /// closed by their deadline.
-    public func months(scope: CaseScope, bounds: [Date]) async throws -> [CaseMonthFigures] {
+    /// For each month ("2026-11", Beijing): the cases reported in it, how many of them are closed and closed by their
+    /// deadline, and their residents' ratings — from the monthly tallies the database keeps (`case_months`).
+    public func months(scope: CaseScope, months: [String]) async throws -> [String: (CaseMonthFigures, RatingFigures)] {
         let parts = try await resolve(scope, CaseFilter()).parts
-        var out: [CaseMonthFigures] = []
-        for (start, end) in zip(bounds, bounds.dropFirst()) {
-            guard parts.any else { out.append(CaseMonthFigures(start: start, reported: 0, closed: 0, closedOnTime: 0)); continue }
-            // SUM of integers is a numeric on PostgreSQL: cast back to a whole number.
-            let query = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "reported")
-                .column(SQLRaw("CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)"), as: "closed")
-                .column(SQLRaw("CAST(COALESCE(SUM(CASE WHEN closed_at IS NOT NULL AND closed_at <= deadline THEN 1 ELSE 0 END), 0) AS BIGINT)"), as: "on_time")
-                .from("cases").where("reported_at", .greaterThanOrEqual, start).where("reported_at", .lessThan, end)
-            parts.restrictCases(query)
-            let row = try await query.first()
-            out.append(CaseMonthFigures(start: start, reported: try row?.decode(column: "reported", as: Int.self) ?? 0,
-                                        closed: try row?.decode(column: "closed", as: Int.self) ?? 0,
-                                        closedOnTime: try row?.decode(column: "on_time", as: Int.self) ?? 0))
+        guard parts.any, let first = months.min(), let last = months.max() else { return [:] }
+        // SUM of integers is a numeric on PostgreSQL: cast back to a whole number.
+        let query = sql.select().column("month")
+        for f in CreateCaseMonths.figures { query.column(SQLRaw("CAST(SUM(\(f)) AS BIGINT)"), as: f) }
+        query.from("case_months").where("month", .greaterThanOrEqual, first).where("month", .lessThanOrEqual, last)
+        parts.restrictTally(query, ownerColumn: "owner_key")
+        var out: [String: (CaseMonthFigures, RatingFigures)] = [:]
+        for row in try await query.groupBy("month").all() {
+            func n(_ column: String) throws -> Int { try row.decode(column: column, as: Int?.self) ?? 0 }
+            out[try row.decode(column: "month", as: String.self)] = (
+                CaseMonthFigures(reported: try n("reported"), closed: try n("closed"), closedOnTime: try n("closed_on_time")),
+                RatingFigures(ratings: try n("rated"), sum: try n("rating_sum"), satisfied: try n("satisfied")))
         }
         return out
-    }
-
-    /// Ratings given in [from, until) on the scope's cases.
-    public func ratings(scope: CaseScope, from: Date, until: Date) async throws -> RatingFigures {
-        let parts = try await resolve(scope, CaseFilter()).parts
-        guard parts.any else { return RatingFigures(ratings: 0, sum: 0, satisfied: 0) }
-        let query = sql.select().column(SQLFunction("COUNT", args: SQLColumn("rating", table: "r")), as: "n")
-            .column(SQLRaw("CAST(COALESCE(SUM(r.rating), 0) AS BIGINT)"), as: "total")
-            .column(SQLRaw("CAST(COALESCE(SUM(CASE WHEN r.rating >= 4 THEN 1 ELSE 0 END), 0) AS BIGINT)"), as: "satisfied")
-            .from(SQLAlias(SQLIdentifier("resident_reports"), as: SQLIdentifier("r")))
-            .join(SQLIdentifier("cases"), method: SQLJoinMethod.inner, on: SQLColumn("case_id", table: "r"), .equal, SQLColumn("id", table: "cases"))
-            .where(SQLColumn("rated_at", table: "r"), .greaterThanOrEqual, SQLBind(from)).where(SQLColumn("rated_at", table: "r"), .lessThan, SQLBind(until))
-            .where(SQLColumn("rating", table: "r"), .isNot, SQLLiteral.null)
-        parts.restrictCases(query)
-        let row = try await query.first()
-        return RatingFigures(ratings: try row?.decode(column: "n", as: Int.self) ?? 0, sum: try row?.decode(column: "total", as: Int.self) ?? 0,
-                             satisfied: try row?.decode(column: "satisfied", as: Int.self) ?? 0)
     }
 
     /// The tallies of the scope's cases: a few hundred rows however many cases there are.

@@ -59,5 +59,6 @@ public enum CityStewardMigrations {
         CreateSpotChecks(),
         AddCommentRechecks(),
         AddCaseMilestones(calendar: calendar),
+        CreateCaseMonths(),
     ] }
 }
