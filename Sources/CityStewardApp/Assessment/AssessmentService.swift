@@ -10,7 +10,7 @@ import Vapor
 struct AssessmentService {
     let req: Request
 
-    var store: AssessmentStore { AssessmentStore(db: req.db) }
+    var store: AssessmentStore { AssessmentStore(db: req.db, location: req.application.config.database) }
 
     static let forbidden = DomainError.forbidden(LocalizedText(zh: "只有区管理部门可以制定和公布考核方案", en: "only the district office makes and publishes assessment plans"))
 

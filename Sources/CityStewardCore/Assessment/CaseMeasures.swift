@@ -96,55 +96,89 @@ public struct CasesSummary: Sendable, Equatable {
 
     /// A list's summary: the definition. Working hours are the stored ones, else counted on `calendar` (none without).
     public static func of(_ cases: [AssessedCase], end: Date, calendar: WorkingCalendar? = nil) -> CasesSummary {
-        var t = CasesSummary()
-        var refs: [Evidence: [String]] = [:]
-        var response: [(Double, String)] = [], handling: [(Double, String)] = []
-        func hours(_ stored: Double?, _ c: AssessedCase, _ at: Date) -> Double? {
+        var builder = CasesSummaryBuilder(end: end, calendar: calendar)
+        for c in cases { builder.add(c) }
+        return builder.build()
+    }
+}
+
+/// Adds up cases one at a time into their summary (`CasesSummary.of`), keeping only what the summary needs: the counts,
+/// each kind's first references, the hours for the medians and the slowest cases — so a year of a million cases can be
+/// streamed through it.
+public struct CasesSummaryBuilder: Sendable {
+    public let end: Date
+    public let calendar: WorkingCalendar?
+    private var t = CasesSummary()
+    private var refs: [CasesSummary.Evidence: [String]] = [:]
+    private var response: [Double] = [], handling: [Double] = []
+    /// The slowest so far, slowest first (ties: the greater number first).
+    private var slowResponse: [(Double, String)] = [], slowHandling: [(Double, String)] = []
+
+    public init(end: Date, calendar: WorkingCalendar? = nil) {
+        (self.end, self.calendar) = (end, calendar)
+    }
+
+    private mutating func note(_ kind: CasesSummary.Evidence, _ number: String) {
+        var kept = refs[kind] ?? []
+        if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, number >= last { return }
+        kept.insert(number, at: kept.firstIndex { $0 > number } ?? kept.endIndex)
+        if kept.count > CaseMeasures.evidenceLimit { kept.removeLast() }
+        refs[kind] = kept
+    }
+
+    private static func keep(_ list: inout [(Double, String)], _ h: Double, _ number: String) {
+        if list.count == CaseMeasures.evidenceLimit, let last = list.last, (h, number) <= last { return }
+        list.insert((h, number), at: list.firstIndex { ($0.0, $0.1) < (h, number) } ?? list.endIndex)
+        if list.count > CaseMeasures.evidenceLimit { list.removeLast() }
+    }
+
+    public mutating func add(_ c: AssessedCase) {
+        t.cases += 1
+        let handledByEnd = c.handledAt.map { $0 <= end } ?? false
+        let closedByEnd = c.closedAt.map { $0 <= end } ?? false
+        let due = c.deadline < end
+        if due || c.handledAt != nil {
+            t.dueByEnd += 1
+            if !(c.handledAt.map { $0 <= c.deadline } ?? false) { t.late += 1; note(.late, c.number) }
+        }
+        if due || c.closedAt != nil {
+            t.closable += 1
+            if !closedByEnd { note(.unclosed, c.number) }
+            if !(c.closedAt.map { $0 <= c.deadline } ?? false) { t.closedLate += 1; note(.closedLate, c.number) }
+        }
+        if closedByEnd { t.closed += 1 }
+        if handledByEnd {
+            t.handled += 1
+            if c.reworks > 0 { t.reworked += 1; note(.reworked, c.number) }
+            if c.reworks > 0 || closedByEnd { t.verified += 1 }
+        }
+        if due && !handledByEnd { t.overdue += 1; note(.overdue, c.number) }
+        if c.supervised { t.supervised += 1; note(.supervised, c.number) }
+        if let r = c.rating {
+            t.rated += 1
+            t.ratingSum += r
+            if r < 4 { t.unsatisfied += 1; note(.unsatisfied, c.number) }
+        }
+        if closedByEnd, c.reopens > 0 { t.reopened += 1; note(.reopened, c.number) }
+        if closedByEnd, c.fromResident {
+            t.residentClosed += 1
+            if c.rating != nil { t.residentAnswered += 1 } else { note(.unanswered, c.number) }
+        }
+        func hours(_ stored: Double?, _ at: Date) -> Double? {
             stored ?? calendar.flatMap { cal in c.reportedAt.map { cal.workingSeconds(from: $0, to: at) / 3600 } }
         }
-        for c in cases {
-            t.cases += 1
-            let handledByEnd = c.handledAt.map { $0 <= end } ?? false
-            let closedByEnd = c.closedAt.map { $0 <= end } ?? false
-            let due = c.deadline < end
-            if due || c.handledAt != nil {
-                t.dueByEnd += 1
-                if !(c.handledAt.map { $0 <= c.deadline } ?? false) { t.late += 1; refs[.late, default: []].append(c.number) }
-            }
-            if due || c.closedAt != nil {
-                t.closable += 1
-                if !closedByEnd { refs[.unclosed, default: []].append(c.number) }
-                if !(c.closedAt.map { $0 <= c.deadline } ?? false) { t.closedLate += 1; refs[.closedLate, default: []].append(c.number) }
-            }
-            if closedByEnd { t.closed += 1 }
-            if handledByEnd {
-                t.handled += 1
-                if c.reworks > 0 { t.reworked += 1; refs[.reworked, default: []].append(c.number) }
-                if c.reworks > 0 || closedByEnd { t.verified += 1 }
-            }
-            if due && !handledByEnd { t.overdue += 1; refs[.overdue, default: []].append(c.number) }
-            if c.supervised { t.supervised += 1; refs[.supervised, default: []].append(c.number) }
-            if let r = c.rating {
-                t.rated += 1
-                t.ratingSum += r
-                if r < 4 { t.unsatisfied += 1; refs[.unsatisfied, default: []].append(c.number) }
-            }
-            if closedByEnd, c.reopens > 0 { t.reopened += 1; refs[.reopened, default: []].append(c.number) }
-            if closedByEnd, c.fromResident {
-                t.residentClosed += 1
-                if c.rating != nil { t.residentAnswered += 1 } else { refs[.unanswered, default: []].append(c.number) }
-            }
-            if let at = c.respondedAt, at <= end, let h = hours(c.responseHours, c, at) { response.append((h, c.number)) }
-            if let at = c.handledAt, at <= end, let h = hours(c.handlingHours, c, at) { handling.append((h, c.number)) }
-        }
-        for (kind, list) in refs { t.evidence[kind] = first(list) }
-        for (kind, list) in [(Evidence.slowResponse, response), (.slowHandling, handling)] {
-            let sorted = list.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-            let median = median(sorted.map(\.0))
-            if kind == .slowResponse { t.medianResponseHours = median } else { t.medianHandlingHours = median }
-            if !sorted.isEmpty { t.evidence[kind] = Array(sorted.reversed().prefix(CaseMeasures.evidenceLimit).map(\.1)) }
-        }
-        return t
+        if let at = c.respondedAt, at <= end, let h = hours(c.responseHours, at) { response.append(h); Self.keep(&slowResponse, h, c.number) }
+        if let at = c.handledAt, at <= end, let h = hours(c.handlingHours, at) { handling.append(h); Self.keep(&slowHandling, h, c.number) }
+    }
+
+    public func build() -> CasesSummary {
+        var out = t
+        out.evidence = refs
+        out.medianResponseHours = CasesSummary.median(response.sorted())
+        out.medianHandlingHours = CasesSummary.median(handling.sorted())
+        if !slowResponse.isEmpty { out.evidence[.slowResponse] = slowResponse.map(\.1) }
+        if !slowHandling.isEmpty { out.evidence[.slowHandling] = slowHandling.map(\.1) }
+        return out
     }
 }
 

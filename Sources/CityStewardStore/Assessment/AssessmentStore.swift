@@ -49,9 +49,12 @@ struct AssessmentPlanVersionRow: Codable, Sendable {
 public struct AssessmentStore: Sendable {
     let db: any Database
     var sql: any SQLDatabase { db as! any SQLDatabase }
+    /// The SQLite file, when the database is one: the scores then walk it directly (`SQLiteCaseScan`).
+    let sqliteFile: String?
 
-    public init(db: any Database) {
+    public init(db: any Database, location: DatabaseLocation? = nil) {
         self.db = db
+        if case .sqliteFile(let path) = location { sqliteFile = path } else { sqliteFile = nil }
     }
 
     public static let notFound = DomainError.notFound(zh: "没有这个考核方案", en: "no such assessment plan")
@@ -126,9 +129,10 @@ public struct AssessmentStore: Sendable {
     /// Each village's tally of its cases due from `from` before `until`, as of `end` (`CasesSummary.of` is the
     /// definition): one pass over the assessment's index adds up every count and gathers the evidence's references,
     /// then the medians (PostgreSQL's `percentile_cont` in the same pass; on SQLite the middle row of each village's
-    /// sorted hours) and the slowest cases.
+    /// sorted hours) and the slowest cases. On a SQLite file the index is walked directly instead (`SQLiteCaseScan`).
     public func casesSummaries(villages: [UUID], from: Date, until: Date, end: Date) async throws -> [UUID: CasesSummary] {
         guard !villages.isEmpty else { return [:] }
+        if let sqliteFile { return try await SQLiteCaseScan.summaries(path: sqliteFile, villages: villages, from: from, until: until, end: end) }
         let postgres = sql.dialect.name != "sqlite"
         let handled: SQLQueryString = "first_handled_at <= \(bind: end)"
         let closed: SQLQueryString = "closed_at <= \(bind: end)"
