@@ -136,6 +136,11 @@ struct AssessmentExportsTests {
                 #expect(m["closedOnTime"] as? Int == inMonth.filter { c in c.closedAt.map { $0 <= c.workflow.deadline } ?? false }.count, "\(m)")
             }
             #expect(d.json["reported"] as? Int == months.reduce(0) { $0 + ($1["reported"] as? Int ?? 0) } && (d.json["reported"] as? Int ?? 0) > 500)
+            // A snapshot for a few seconds, then figures afresh.
+            let again = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: admin)
+            app.testClock.advance(by: DashboardCache.ttl)
+            let later = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: admin)
+            #expect(again.json["asOf"] as? String == d.json["asOf"] as? String && later.json["asOf"] as? String != d.json["asOf"] as? String)
             #expect(d.json["total"] as? Int == cases.count && d.json["open"] as? Int == cases.filter { !$0.state.isFinal }.count)
             #expect((d.json["ratings"] as? Int ?? 0) > 50 && (d.json["meanRating"] as? Double ?? 0) > 3)
             let streets = try #require(d.json["byArea"] as? [[String: Any]])

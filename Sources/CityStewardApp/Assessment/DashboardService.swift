@@ -1,6 +1,7 @@
 import CityStewardCore
 import CityStewardStore
 import Foundation
+import Synchronization
 import Vapor
 
 /// The oversight dashboard (issue 19 §7): over the caller's scope — the district for the district office and auditors,
@@ -47,6 +48,16 @@ struct DashboardService {
             throw DomainError.forbidden(LocalizedText(zh: "无权查看监督看板", en: "not allowed to see the oversight dashboard"))
         }
         let scope = CaseAccess.scope(for: actor)
+        // A snapshot per scope and language for a few seconds (its `asOf` says when): a district's oversight screens
+        // are opened by many at once, and the figures are the same for all of them.
+        let key = "\(scope)|\(req.language)|\(actor.org?.id.uuidString ?? "")"
+        if let cached = req.application.dashboardCache.get(key, now: req.now) { return cached }
+        let figures = try await compute(scope, actor: actor)
+        req.application.dashboardCache.put(key, figures, now: req.now)
+        return figures
+    }
+
+    private func compute(_ scope: CaseScope, actor: Actor) async throws -> Figures {
         let now = req.now, language = req.language
         let reference = try await req.caseReference()
         let store = CaseStore(db: req.db)
@@ -88,5 +99,34 @@ struct DashboardService {
                        total: counts.byState.values.reduce(0, +), months: months, reported12: months.reduce(0) { $0 + $1.reported },
                        closed12: months.reduce(0) { $0 + $1.closed }, closedOnTime12: months.reduce(0) { $0 + $1.closedOnTime }, ratings: ratings,
                        areaLevel: level, byArea: byArea, byCategory: Array(byCategory.prefix(10)))
+    }
+}
+
+/// The dashboard's snapshots by scope and language, each kept `ttl` seconds.
+final class DashboardCache: Sendable {
+    static let ttl: TimeInterval = 15
+    private let entries = Mutex<[String: (at: Date, figures: DashboardService.Figures)]>([:])
+
+    func get(_ key: String, now: Date) -> DashboardService.Figures? {
+        entries.withLock { e in
+            guard let hit = e[key], now >= hit.at, now.timeIntervalSince(hit.at) < Self.ttl else { return nil }
+            return hit.figures
+        }
+    }
+
+    func put(_ key: String, _ figures: DashboardService.Figures, now: Date) {
+        entries.withLock { e in
+            // Stale snapshots go as new ones come; there are as many as scopes in use.
+            if e.count > 1_000 { e = e.filter { now.timeIntervalSince($0.value.at) < Self.ttl } }
+            e[key] = (now, figures)
+        }
+    }
+}
+
+extension Application {
+    private struct DashboardCacheKey: StorageKey { typealias Value = DashboardCache }
+    var dashboardCache: DashboardCache {
+        get { storage[DashboardCacheKey.self]! }
+        set { storage[DashboardCacheKey.self] = newValue }
     }
 }

@@ -67,6 +67,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // The portal's one-time codes: the configured gateway, the log under `demo`, none otherwise (no search by phone).
     app.smsGateway = config.smsURL.map { HTTPSMSGateway(url: $0, token: config.smsToken) } ?? (config.isDemo ? LogSMSGateway() : nil)
     app.credentialCache = CredentialCache()
+    app.dashboardCache = DashboardCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar, clock: config.clock)
     // Intake commits run on the SQLite writer's own thread (DESIGN §7: group commit without queueing behind requests).
