@@ -78,12 +78,15 @@ public struct CasesSummary: Sendable, Equatable {
     /// The first `CaseMeasures.evidenceLimit` of a kind's references by number, from all of them in any order.
     public static func first(_ numbers: some Sequence<String>) -> [String] {
         var kept: [String] = []
-        for n in numbers {
-            if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, n >= last { continue }
-            kept.insert(n, at: kept.firstIndex { $0 > n } ?? kept.endIndex)
-            if kept.count > CaseMeasures.evidenceLimit { kept.removeLast() }
-        }
+        for n in numbers { keep(&kept, n, before: <) }
         return kept
+    }
+
+    /// Puts `item` into `kept` (ordered by `before`, at most `CaseMeasures.evidenceLimit` long) if it belongs there.
+    static func keep<T>(_ kept: inout [T], _ item: T, before: (T, T) -> Bool) {
+        if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, !before(item, last) { return }
+        kept.insert(item, at: kept.firstIndex { before(item, $0) } ?? kept.endIndex)
+        if kept.count > CaseMeasures.evidenceLimit { kept.removeLast() }
     }
 
     /// The median of hours rounded to a tenth, nil of none.
@@ -119,17 +122,11 @@ public struct CasesSummaryBuilder: Sendable {
     }
 
     private mutating func note(_ kind: CasesSummary.Evidence, _ number: String) {
-        var kept = refs[kind] ?? []
-        if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, number >= last { return }
-        kept.insert(number, at: kept.firstIndex { $0 > number } ?? kept.endIndex)
-        if kept.count > CaseMeasures.evidenceLimit { kept.removeLast() }
-        refs[kind] = kept
+        CasesSummary.keep(&refs[kind, default: []], number, before: <)
     }
 
     private static func keep(_ list: inout [(Double, String)], _ h: Double, _ number: String) {
-        if list.count == CaseMeasures.evidenceLimit, let last = list.last, (h, number) <= last { return }
-        list.insert((h, number), at: list.firstIndex { ($0.0, $0.1) < (h, number) } ?? list.endIndex)
-        if list.count > CaseMeasures.evidenceLimit { list.removeLast() }
+        CasesSummary.keep(&list, (h, number)) { $0 > $1 }
     }
 
     public mutating func add(_ c: AssessedCase) {

@@ -137,35 +137,26 @@ public struct AssessmentStore: Sendable {
         let handled: SQLQueryString = "first_handled_at <= \(bind: end)"
         let closed: SQLQueryString = "closed_at <= \(bind: end)"
         let due: SQLQueryString = "deadline < \(bind: end)"
+        // The kinds of lost points are counted and their case numbers gathered, under one condition each.
+        let late: SQLQueryString = "(first_handled_at > deadline OR (first_handled_at IS NULL AND \(due)))"
+        let closedLate: SQLQueryString = "(closed_at > deadline OR (closed_at IS NULL AND \(due)))"
+        let reworked: SQLQueryString = "\(handled) AND reworks > 0"
+        let overdue: SQLQueryString = "\(due) AND (first_handled_at IS NULL OR first_handled_at > \(bind: end))"
+        let supervised: SQLQueryString = "supervised = \(bind: true)"
+        let unsatisfied: SQLQueryString = "rating < 4"
+        let reopened: SQLQueryString = "\(closed) AND reopens > 0"
         let counts: [(String, SQLQueryString)] = [
-            ("due_by_end", "\(due) OR first_handled_at IS NOT NULL"),
-            ("late", "(first_handled_at > deadline OR (first_handled_at IS NULL AND \(due)))"),
-            ("closable", "\(due) OR closed_at IS NOT NULL"),
-            ("closed", closed),
-            ("closed_late", "(closed_at > deadline OR (closed_at IS NULL AND \(due)))"),
-            ("handled", handled),
-            ("reworked", "\(handled) AND reworks > 0"),
-            ("verified", "\(handled) AND (reworks > 0 OR \(closed))"),
-            ("overdue", "\(due) AND (first_handled_at IS NULL OR first_handled_at > \(bind: end))"),
-            ("supervised", "supervised = \(bind: true)"),
-            ("rated", "rating IS NOT NULL"),
-            ("unsatisfied", "rating < 4"),
-            ("reopened", "\(closed) AND reopens > 0"),
-            ("resident_closed", "\(closed) AND source = 'resident'"),
-            ("resident_answered", "\(closed) AND source = 'resident' AND rating IS NOT NULL"),
-            ("responded", "responded_at <= \(bind: end) AND response_hours IS NOT NULL"),
-            ("handled_hours", "\(handled) AND handling_hours IS NOT NULL"),
+            ("due_by_end", "\(due) OR first_handled_at IS NOT NULL"), ("late", late),
+            ("closable", "\(due) OR closed_at IS NOT NULL"), ("closed", closed), ("closed_late", closedLate),
+            ("handled", handled), ("reworked", reworked), ("verified", "\(handled) AND (reworks > 0 OR \(closed))"),
+            ("overdue", overdue), ("supervised", supervised), ("rated", "rating IS NOT NULL"), ("unsatisfied", unsatisfied), ("reopened", reopened),
+            ("resident_closed", "\(closed) AND source = 'resident'"), ("resident_answered", "\(closed) AND source = 'resident' AND rating IS NOT NULL"),
+            ("responded", "responded_at <= \(bind: end) AND response_hours IS NOT NULL"), ("handled_hours", "\(handled) AND handling_hours IS NOT NULL"),
         ]
         let evidence: [(CasesSummary.Evidence, SQLQueryString)] = [
-            (.late, "(first_handled_at > deadline OR (first_handled_at IS NULL AND \(due)))"),
-            (.unclosed, "(\(due) OR closed_at IS NOT NULL) AND (closed_at IS NULL OR closed_at > \(bind: end))"),
-            (.closedLate, "(closed_at > deadline OR (closed_at IS NULL AND \(due)))"),
-            (.reworked, "\(handled) AND reworks > 0"),
-            (.overdue, "\(due) AND (first_handled_at IS NULL OR first_handled_at > \(bind: end))"),
-            (.supervised, "supervised = \(bind: true)"),
-            (.unsatisfied, "rating < 4"),
-            (.reopened, "\(closed) AND reopens > 0"),
-            (.unanswered, "\(closed) AND source = 'resident' AND rating IS NULL"),
+            (.late, late), (.unclosed, "(\(due) OR closed_at IS NOT NULL) AND (closed_at IS NULL OR closed_at > \(bind: end))"),
+            (.closedLate, closedLate), (.reworked, reworked), (.overdue, overdue), (.supervised, supervised), (.unsatisfied, unsatisfied),
+            (.reopened, reopened), (.unanswered, "\(closed) AND source = 'resident' AND rating IS NULL"),
         ]
         var select: SQLQueryString = "SELECT village_id, COUNT(*) AS cases, CAST(SUM(rating) AS BIGINT) AS rating_sum"
         for (name, condition) in counts { select = select + ", COUNT(*) FILTER (WHERE \(condition)) AS \(ident: name)" }
