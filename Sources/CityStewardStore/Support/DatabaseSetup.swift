@@ -48,6 +48,9 @@ public enum DatabaseSetup {
         case .postgres(let url, let searchPath):
             var configuration = try SQLPostgresConfiguration(url: url)
             if let searchPath { configuration.searchPath = [searchPath] }
+            // A connection that takes longer to open than a request will wait for one is of no use to it; on busy
+            // cores (the parallel test run) opening one can take more than the driver's default 10 s.
+            configuration.coreConfiguration.options.connectTimeout = .seconds(max(poolTimeoutSeconds, 10))
             if statementTimeoutMilliseconds > 0 {
                 configuration.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(statementTimeoutMilliseconds)"))
             }
