@@ -158,7 +158,7 @@ struct AssessmentTests {
                 }
             }
             #expect(stores.count == (sql.dialect.name == "sqlite" ? 2 : 1))
-            #expect(kinds.isSuperset(of: [.late, .closedLate, .reworked, .unsatisfied, .unanswered, .slowResponse, .slowHandling]), "\(kinds)")
+            #expect(kinds.isSuperset(of: [.late, .closedLate, .reworked, .unsatisfied, .unanswered, .complaint, .slowResponse, .slowHandling]), "\(kinds)")
             func milestones() async throws -> [UUID: CaseMilestones] {
                 Dictionary(uniqueKeysWithValues: try await sql.raw("SELECT * FROM cases").all(decoding: CaseRow.self).map { ($0.id, $0.milestones) })
             }
@@ -311,6 +311,47 @@ struct AssessmentTests {
             let earlier = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?through=2026-11-18", headers: bearer(try await token(app, "district-admin")))
             let before = try #require((earlier.json["villages"] as? [[String: Any]])?.first { ($0["area"] as? [String: Any])?["code"] as? String == songziyuan })
             #expect(before["cases"] as? Int == 0 && before["grade"] == nil && before["rank"] == nil && before["total"] as? Double == 0, "\(before)")
+        }
+    }
+
+    /// Complaints per 1,000 households reads the village's house register: three homes lived in (a shop is not one)
+    /// under 松仔园; its residents' reports and 12345 transfers of the year ÷ 3 × 1000. A village with no house on
+    /// its register has nothing to measure.
+    @Test func complaintsPerThousandHouseholdsCountTheHousesLivedIn() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            #expect(try await DemoCaseHistory.load(app))
+            let reference = try await app.caseReference.get(app.db)
+            let village = try #require(reference.areasByCode[songziyuan])
+            let building = try #require(reference.areas.values.filter { $0.kind == .building && $0.path.contains(village.id) }.min { $0.code < $1.code })
+            let houses = HouseStore(db: app.db)
+            for (unit, use) in [("101", HouseUse.residential), ("102", .rental), ("201", .mixed), ("301", .commercial)] {
+                _ = try await houses.create(HouseTerms(building: building.code, unit: unit, addressCode: nil, use: use, rooms: nil, floorArea: nil), in: building, at: app.clock.now)
+            }
+            #expect(try await AssessmentStore(db: app.db).households(villages: [village]) == [village.id: 3])
+            let admin = try await token(app, "district-admin")
+            let m: [String: Any] = ["indicators": [["key": "1", "name": "千户诉求率", "weight": 100, "measure": "complaintsPerThousandHouseholds",
+                                                   "bands": [["threshold": 100, "points": 100], ["threshold": 100_000, "points": 50]]]],
+                                    "grades": [["grade": "A", "minimum": 90], ["grade": "D", "minimum": 0]]]
+            let made = try await send(app, .POST, "/api/v1/assessment/plans", headers: bearer(admin), json: body(2026, "诉求", m))
+            let id = try #require(made.json["id"] as? String, "\(made.text)")
+            let scores = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores", headers: bearer(admin))
+            let villages = try #require(scores.json["villages"] as? [[String: Any]], "\(scores.text.prefix(300))")
+            func leaf(_ code: String) -> [String: Any]? {
+                (villages.first { ($0["area"] as? [String: Any])?["code"] as? String == code }?["indicators"] as? [[String: Any]])?.first
+            }
+            let year = (LocalDate(year: 2026, month: 1, day: 1).beijingMidnight, LocalDate(year: 2027, month: 1, day: 1).beijingMidnight)
+            let complaints = try await AssessmentStore(db: app.db).assessedCases(villages: [village.id], from: year.0, until: year.1)
+                .filter { $0.fromResident || $0.fromHotline }
+            #expect(!complaints.isEmpty)
+            let figure = try #require(leaf(songziyuan))
+            #expect(figure["numerator"] as? Double == Double(complaints.count) && figure["denominator"] as? Double == 3, "\(figure)")
+            #expect(figure["value"] as? Double == (Double(complaints.count) * 100_000 / 3).rounded() / 100)
+            #expect((figure["evidence"] as? [String]) == Array(complaints.map(\.number).sorted().prefix(CaseMeasures.evidenceLimit)))
+            #expect((figure["working"] as? String ?? figure["explanation"] as? String ?? "").contains("‰"), "\(figure)")
+            let other = try #require(reference.areas.values.first { $0.kind == .village && $0.id != village.id })
+            let none = try #require(leaf(other.code))
+            #expect(none["points"] == nil && none["value"] == nil, "no house registered: \(none)")
         }
     }
 }

@@ -135,4 +135,31 @@ struct AssessmentCoreTests {
         let s = CaseMeasures.of(stored, operations: nil, end: at(12, 3))
         #expect(s[.medianResponseHours]?.value == 2 && s[.medianHandlingHours]?.value == 20 && s[.medianHandlingHours]?.evidence == ["C", "B", "A"])
     }
+
+    /// Residents' reports and 12345 transfers per 1,000 households lived in: 3 of 4 cases (the patrol's is not one) in a
+    /// village of 150 households = 3 ÷ 150 × 1000 = 20‰, within the first band.
+    @Test func complaintsPerThousandHouseholdsByHand() throws {
+        let v = UUID(), due = LocalDate(year: 2026, month: 3, day: 9).beijingMidnight
+        func c(_ n: String, resident: Bool = false, hotline: Bool = false) -> AssessedCase {
+            AssessedCase(number: n, village: v, deadline: due, handledAt: nil, reworks: 0, closedAt: nil, supervised: false, rating: nil,
+                         fromResident: resident, fromHotline: hotline)
+        }
+        let cases = [c("D", hotline: true), c("A", resident: true), c("C"), c("B", resident: true)]
+        let summary = CasesSummary.of(cases, end: due)
+        #expect(summary.complaints == 3 && summary.evidence[.complaint] == ["A", "B", "D"])
+        let m = CaseMeasures.of(summary, operations: nil, households: 150)[.complaintsPerThousandHouseholds]
+        #expect(m?.value == 20 && m?.numerator == 3 && m?.denominator == 150)
+        #expect(CaseMeasures.of(summary, operations: nil, households: nil)[.complaintsPerThousandHouseholds] == nil, "no house registered: nothing to measure")
+        #expect(CaseMeasures.of(summary, operations: nil, households: 0)[.complaintsPerThousandHouseholds] == nil)
+        let method = AssessmentMethod(indicators: [
+            Indicator(key: "1", name: "诉求", weight: 100, measure: .complaintsPerThousandHouseholds,
+                      bands: [ScoreBand(threshold: 20, points: 100), ScoreBand(threshold: 40, points: 60)]),
+        ], grades: [GradeBand(grade: "A", minimum: 90), GradeBand(grade: "D", minimum: 0)])
+        #expect((try? AssessmentRules.validate(method).get()) == method)
+        let card = AssessmentScoring.score(method, [.complaintsPerThousandHouseholds: try #require(m)])
+        #expect(card.total == 100 && card.grade == "A")
+        #expect(card.leaves[0].explanation.zh == "千户诉求率 = 3 ÷ 150 = 20‰；≤ 20‰ → 100 分；占总分 100% → 100 分", "\(card.leaves[0].explanation.zh)")
+        let worse = AssessmentScoring.score(method, [.complaintsPerThousandHouseholds: CaseMeasures.of(summary, operations: nil, households: 100)[.complaintsPerThousandHouseholds]!])
+        #expect(worse.total == 60 && worse.leaves[0].explanation.en.hasPrefix("Complaints per 1,000 households = 3 ÷ 100 = 30‰; ≤ 40‰ → 60 points"))
+    }
 }

@@ -198,9 +198,12 @@ struct AssessmentService {
         let tallies = try await store.casesSummaries(villages: villages.map(\.id), from: start, until: until, end: end)
         let operations = try await operationsMeasures(villages: villages, from: first, through: last)
         let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        // Households as registered now: the register keeps no history of a house's use.
+        let households = method.indicators.contains { $0.leaves.contains { $0.measure == .complaintsPerThousandHouseholds } }
+            ? try await store.households(villages: villages) : [:]
         return villages.map { v in
             let tally = tallies[v.id] ?? CasesSummary()
-            let measured = CaseMeasures.of(tally, operations: operations[v.id]).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
+            let measured = CaseMeasures.of(tally, operations: operations[v.id], households: households[v.id]).merging(SpotCheckMeasures.of(spotChecks[v.id] ?? [], end: end)) { a, _ in a }
             return VillageScore(village: v, steward: steward(v), card: AssessmentScoring.score(method, measured), rank: nil, cases: tally.cases, previous: nil)
         }
     }

@@ -103,7 +103,7 @@ struct AssessmentWebController: RouteCollection {
 
     static func rows(_ indicators: [Indicator], _ language: Language, depth: Int = 1) -> [MethodRow] {
         indicators.flatMap { i -> [MethodRow] in
-            let unit = i.measure?.isRate == true ? "%" : ""
+            let unit = i.measure?.unit ?? ""
             let cmp = i.measure?.higherIsBetter == false ? "≤" : "≥"
             let bands = i.children.isEmpty ? i.bands.map { "\(cmp)\(AssessmentScoring.fmt($0.threshold))\(unit) → \(AssessmentScoring.fmt($0.points))" }.joined(separator: "；") : nil
             let formula = i.measure.map { "\($0.label.text(language))：\($0.formula.text(language))" }

@@ -34,9 +34,13 @@ final class PeriodicJob: LifecycleHandler, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(interval))
                     if Task.isCancelled { break }
+                    let started = ContinuousClock.now
                     do { try await work(application, holder, lease) } catch {
                         application.logger.warning("\(name) failed: \(String(describing: error))")
                     }
+                    // A long round shares the database with the requests it runs beside: worth knowing about.
+                    let took = ContinuousClock.now - started
+                    if took > .milliseconds(500) { application.logger.notice("\(name) round took \(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms") }
                 }
             }
         }

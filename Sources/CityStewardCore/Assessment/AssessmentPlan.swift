@@ -37,19 +37,30 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
     case spotCheckPassRate
     /// 抽查扣分: failed spot-check items, each counted again when not fixed in time and again when repeated.
     case spotCheckProblems
+    /// 千户诉求率: residents' reports and 12345 transfers ÷ households registered as lived in × 1,000.
+    case complaintsPerThousandHouseholds
 
     public var higherIsBetter: Bool {
         switch self {
-        case .reworkRate, .overdueCases, .supervisedCases, .spotCheckProblems, .reopenRate, .medianResponseHours, .medianHandlingHours: false
+        case .reworkRate, .overdueCases, .supervisedCases, .spotCheckProblems, .reopenRate, .medianResponseHours, .medianHandlingHours,
+             .complaintsPerThousandHouseholds: false
         default: true
         }
     }
 
+    /// A share in per cent (the others are counts, hours, a mean or a per-thousand figure).
     public var isRate: Bool {
         switch self {
-        case .overdueCases, .supervisedCases, .meanRating, .spotCheckProblems, .medianResponseHours, .medianHandlingHours: false
+        case .overdueCases, .supervisedCases, .meanRating, .spotCheckProblems, .medianResponseHours, .medianHandlingHours,
+             .complaintsPerThousandHouseholds: false
         default: true
         }
+    }
+
+    /// The unit written after a value and a band's threshold.
+    public var unit: String {
+        if isRate { return "%" }
+        return self == .complaintsPerThousandHouseholds ? "‰" : ""
     }
 
     public var label: LocalizedText {
@@ -71,6 +82,7 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .ratingAnswerRate: LocalizedText(zh: "回访评价率", en: "Rating answer rate")
         case .spotCheckPassRate: LocalizedText(zh: "抽查合格率", en: "Spot-check pass rate")
         case .spotCheckProblems: LocalizedText(zh: "抽查问题扣分", en: "Spot-check problems")
+        case .complaintsPerThousandHouseholds: LocalizedText(zh: "千户诉求率", en: "Complaints per 1,000 households")
         }
     }
 
@@ -95,6 +107,8 @@ public enum IndicatorMeasure: String, Sendable, Codable, CaseIterable {
         case .spotCheckPassRate: LocalizedText(zh: "抽查合格项数 ÷ 抽查项数 × 100%", en: "spot-check items passed ÷ items checked × 100%")
         case .spotCheckProblems: LocalizedText(zh: "每个不合格项计 1；复查仍不合格或逾期未整改加 1；同一网格同一项期内重复出现加 1",
                                                en: "1 per failed item; +1 when a re-inspection finds it still failing or it is open past its deadline; +1 when the same item failed at the same grid earlier in the period")
+        case .complaintsPerThousandHouseholds: LocalizedText(zh: "期内居民上报与 12345 转办的案件数 ÷ 房屋登记中有人居住的户数 × 1000‰",
+                                                             en: "cases reported by residents or transferred from the 12345 hotline in the period ÷ households lived in on the house register × 1,000‰")
         }
     }
 }

@@ -105,7 +105,7 @@ public enum AssessmentScoring {
     }
 
     static func explain(_ measure: IndicatorMeasure, _ m: Measured, _ value: Double, _ band: ScoreBand?, _ p: Double, _ share: Double) -> LocalizedText {
-        let unit = measure.isRate ? "%" : ""
+        let unit = measure.unit
         var zh = measure.label.zh, en = measure.label.en
         if let n = m.numerator, let d = m.denominator {
             zh += " = \(fmt(n)) ÷ \(fmt(d)) = \(fmt(value))\(unit)"

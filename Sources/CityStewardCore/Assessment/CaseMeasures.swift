@@ -18,6 +18,8 @@ public struct AssessedCase: Sendable, Equatable {
     public var reopens: Int
     /// A resident's report (asked for a rating once closed).
     public var fromResident: Bool
+    /// A 12345 transfer: with residents' reports, what the complaints-per-households figure counts.
+    public var fromHotline: Bool
     /// Working hours from the report to the first response and to the first handling, as stored with the case
     /// (`CaseMilestones`); nil: counted on the calendar given to the summary.
     public var responseHours: Double?
@@ -25,11 +27,11 @@ public struct AssessedCase: Sendable, Equatable {
 
     public init(number: String, village: UUID, deadline: Date, handledAt: Date?, reworks: Int, closedAt: Date?, supervised: Bool, rating: Int?,
                 reportedAt: Date? = nil, respondedAt: Date? = nil, reopens: Int = 0, fromResident: Bool = false,
-                responseHours: Double? = nil, handlingHours: Double? = nil) {
+                responseHours: Double? = nil, handlingHours: Double? = nil, fromHotline: Bool = false) {
         (self.number, self.village, self.deadline, self.handledAt, self.reworks, self.closedAt, self.supervised, self.rating)
             = (number, village, deadline, handledAt, reworks, closedAt, supervised, rating)
         (self.reportedAt, self.respondedAt, self.reopens, self.fromResident) = (reportedAt, respondedAt, reopens, fromResident)
-        (self.responseHours, self.handlingHours) = (responseHours, handlingHours)
+        (self.responseHours, self.handlingHours, self.fromHotline) = (responseHours, handlingHours, fromHotline)
     }
 }
 
@@ -53,6 +55,8 @@ public struct CasesSummary: Sendable, Equatable {
     /// The kinds of cases an indicator names as its evidence.
     public enum Evidence: String, Sendable, CaseIterable {
         case late, unclosed, closedLate, reworked, overdue, supervised, unsatisfied, reopened, unanswered
+        /// Residents' reports and 12345 transfers.
+        case complaint
         /// Slowest first (the others are by number).
         case slowResponse, slowHandling
     }
@@ -70,6 +74,8 @@ public struct CasesSummary: Sendable, Equatable {
     public var reopened = 0
     /// Residents' cases closed, and of those rated.
     public var residentClosed = 0, residentAnswered = 0
+    /// Residents' reports and 12345 transfers.
+    public var complaints = 0
     public var medianResponseHours: Double?, medianHandlingHours: Double?
     public var evidence: [Evidence: [String]] = [:]
 
@@ -161,6 +167,7 @@ public struct CasesSummaryBuilder: Sendable {
             t.residentClosed += 1
             if c.rating != nil { t.residentAnswered += 1 } else { note(.unanswered, c.number) }
         }
+        if c.fromResident || c.fromHotline { t.complaints += 1; note(.complaint, c.number) }
         func hours(_ stored: Double?, _ at: Date) -> Double? {
             stored ?? calendar.flatMap { cal in c.reportedAt.map { cal.workingSeconds(from: $0, to: at) / 3600 } }
         }
@@ -189,8 +196,9 @@ public enum CaseMeasures {
         of(CasesSummary.of(cases, end: end, calendar: calendar), operations: operations)
     }
 
-    /// The measures of a village's summary (and its work plans and patrols).
-    public static func of(_ t: CasesSummary, operations: OperationsMeasures?) -> [IndicatorMeasure: Measured] {
+    /// The measures of a village's summary (and its work plans and patrols); `households`: those lived in on its house
+    /// register (none registered: the complaints figure has nothing to measure).
+    public static func of(_ t: CasesSummary, operations: OperationsMeasures?, households: Int? = nil) -> [IndicatorMeasure: Measured] {
         func refs(_ kind: CasesSummary.Evidence) -> [String] { t.evidence[kind] ?? [] }
         let none = t.cases == 0
         var out: [IndicatorMeasure: Measured] = [
@@ -214,6 +222,10 @@ public enum CaseMeasures {
         // The evidence: the slowest cases, slowest first.
         out[.medianResponseHours] = Measured(value: t.medianResponseHours, evidence: refs(.slowResponse))
         out[.medianHandlingHours] = Measured(value: t.medianHandlingHours, evidence: refs(.slowHandling))
+        if let h = households, h > 0 {
+            out[.complaintsPerThousandHouseholds] = Measured(value: (Double(t.complaints) * 100_000 / Double(h)).rounded() / 100,
+                                                             numerator: Double(t.complaints), denominator: Double(h), evidence: refs(.complaint))
+        }
         if let o = operations {
             out[.workPlanCompletionRate] = .rate(o.tasksDone, of: o.tasksDue)
             out[.patrolCompletionRate] = .rate(o.checkpointsVisited, of: o.checkpointsDue)

@@ -145,18 +145,20 @@ public struct AssessmentStore: Sendable {
         let supervised: SQLQueryString = "supervised = \(bind: true)"
         let unsatisfied: SQLQueryString = "rating < 4"
         let reopened: SQLQueryString = "\(closed) AND reopens > 0"
+        let complaint: SQLQueryString = "source IN ('resident', 'hotline')"
         let counts: [(String, SQLQueryString)] = [
             ("due_by_end", "\(due) OR first_handled_at IS NOT NULL"), ("late", late),
             ("closable", "\(due) OR closed_at IS NOT NULL"), ("closed", closed), ("closed_late", closedLate),
             ("handled", handled), ("reworked", reworked), ("verified", "\(handled) AND (reworks > 0 OR \(closed))"),
             ("overdue", overdue), ("supervised", supervised), ("rated", "rating IS NOT NULL"), ("unsatisfied", unsatisfied), ("reopened", reopened),
             ("resident_closed", "\(closed) AND source = 'resident'"), ("resident_answered", "\(closed) AND source = 'resident' AND rating IS NOT NULL"),
+            ("complaints", complaint),
             ("responded", "responded_at <= \(bind: end) AND response_hours IS NOT NULL"), ("handled_hours", "\(handled) AND handling_hours IS NOT NULL"),
         ]
         let evidence: [(CasesSummary.Evidence, SQLQueryString)] = [
             (.late, late), (.unclosed, "(\(due) OR closed_at IS NOT NULL) AND (closed_at IS NULL OR closed_at > \(bind: end))"),
             (.closedLate, closedLate), (.reworked, reworked), (.overdue, overdue), (.supervised, supervised), (.unsatisfied, unsatisfied),
-            (.reopened, reopened), (.unanswered, "\(closed) AND source = 'resident' AND rating IS NULL"),
+            (.reopened, reopened), (.unanswered, "\(closed) AND source = 'resident' AND rating IS NULL"), (.complaint, complaint),
         ]
         var select: SQLQueryString = "SELECT village_id, COUNT(*) AS cases, CAST(SUM(rating) AS BIGINT) AS rating_sum"
         for (name, condition) in counts { select = select + ", COUNT(*) FILTER (WHERE \(condition)) AS \(ident: name)" }
@@ -179,7 +181,7 @@ public struct AssessmentStore: Sendable {
             (t.dueByEnd, t.late, t.closable, t.closed, t.closedLate) = (try n("due_by_end"), try n("late"), try n("closable"), try n("closed"), try n("closed_late"))
             (t.handled, t.reworked, t.verified, t.overdue, t.supervised) = (try n("handled"), try n("reworked"), try n("verified"), try n("overdue"), try n("supervised"))
             (t.rated, t.ratingSum, t.unsatisfied, t.reopened) = (try n("rated"), try n("rating_sum"), try n("unsatisfied"), try n("reopened"))
-            (t.residentClosed, t.residentAnswered) = (try n("resident_closed"), try n("resident_answered"))
+            (t.residentClosed, t.residentAnswered, t.complaints) = (try n("resident_closed"), try n("resident_answered"), try n("complaints"))
             for (kind, _) in evidence {
                 if let list = try row.decode(column: "e_" + kind.rawValue, as: String?.self), !list.isEmpty {
                     t.evidence[kind] = CasesSummary.first(list.split(separator: ",").lazy.map(String.init))
@@ -218,7 +220,22 @@ public struct AssessmentStore: Sendable {
             AssessedCase(number: $0.number, village: $0.villageId!, deadline: $0.deadline, handledAt: $0.firstHandledAt, reworks: $0.reworks,
                          closedAt: $0.closedAt, supervised: $0.supervised, rating: $0.rating, reportedAt: $0.reportedAt, respondedAt: $0.respondedAt,
                          reopens: $0.reopens, fromResident: $0.source == CaseSource.resident.rawValue,
-                         responseHours: $0.responseHours, handlingHours: $0.handlingHours)
+                         responseHours: $0.responseHours, handlingHours: $0.handlingHours, fromHotline: $0.source == CaseSource.hotline.rawValue)
         }
+    }
+
+    /// Households lived in per village: the houses on its register (under its buildings) used as owner-occupied, rented
+    /// out or mixed. A village with none registered is absent.
+    public func households(villages: [Area]) async throws -> [UUID: Int] {
+        var out: [UUID: Int] = [:]
+        let lived = [HouseUse.residential, .rental, .mixed].map(\.rawValue)
+        for v in villages {
+            let prefix = Area.encodePath(v.path)
+            let n = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("houses")
+                .where("area_path", .greaterThanOrEqual, prefix).where("area_path", .lessThan, prefix + "\u{FFFF}")
+                .where("use", .in, lived).first(decodingColumn: "n", as: Int.self) ?? 0
+            if n > 0 { out[v.id] = n }
+        }
+        return out
     }
 }

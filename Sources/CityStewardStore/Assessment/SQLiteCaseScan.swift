@@ -70,13 +70,14 @@ enum SQLiteCaseScan {
                 last = byText[villageText] ?? byText[villageText.uppercased()]
             }
             guard let village = last else { continue }
+            let source = text(11)
             let c = AssessedCase(
                 number: text(12) ?? "", village: village, deadline: Date(timeIntervalSince1970: sqlite_nio_sqlite3_column_double(stmt, 1)),
                 handledAt: date(2), reworks: Int(sqlite_nio_sqlite3_column_int64(stmt, 7)), closedAt: date(3),
                 supervised: sqlite_nio_sqlite3_column_int64(stmt, 9) != 0,
                 rating: sqlite_nio_sqlite3_column_type(stmt, 10) == SQLITE_NULL ? nil : Int(sqlite_nio_sqlite3_column_int64(stmt, 10)),
-                respondedAt: date(4), reopens: Int(sqlite_nio_sqlite3_column_int64(stmt, 8)), fromResident: text(11) == CaseSource.resident.rawValue,
-                responseHours: double(5), handlingHours: double(6))
+                respondedAt: date(4), reopens: Int(sqlite_nio_sqlite3_column_int64(stmt, 8)), fromResident: source == CaseSource.resident.rawValue,
+                responseHours: double(5), handlingHours: double(6), fromHotline: source == CaseSource.hotline.rawValue)
             builders[village, default: CasesSummaryBuilder(end: end)].add(c)
         }
         return builders.mapValues { $0.build() }

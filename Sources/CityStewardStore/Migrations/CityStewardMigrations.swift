@@ -60,5 +60,6 @@ public enum CityStewardMigrations {
         AddCommentRechecks(),
         AddCaseMilestones(calendar: calendar),
         CreateCaseMonths(),
+        IndexNotificationOutbox(),
     ] }
 }
