@@ -354,4 +354,55 @@ struct AssessmentTests {
             #expect(none["points"] == nil && none["value"] == nil, "no house registered: \(none)")
         }
     }
+
+    /// Each department assesses its own matters (谁委托谁监管): asked for one department, the scores count only the
+    /// cases of the matters it entrusted; a department officer's scores are always its own department's; an unknown
+    /// department is refused by its field; the console offers the choice and the exports follow it.
+    @Test func aDepartmentsScoresCountOnlyItsMatters() async throws {
+        try await withTestApp { app in
+            try await DemoCases.load(app)
+            #expect(try await DemoCaseHistory.load(app))
+            let reference = try await app.caseReference.get(app.db)
+            let housing = try #require(reference.orgs.values.first { $0.code == "LH-ZJJ" })
+            let villages = reference.areas.values.filter { $0.kind == .village }.map(\.id)
+            let admin = bearer(try await token(app, "district-admin"))
+            // The demo's plan for this year, published (a department reads published plans only).
+            #expect(try await DemoAssessment.load(app))
+            let id = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }?.id.uuidString)
+            func cases(_ answer: Reply) -> Int { (answer.json["villages"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["cases"] as? Int ?? 0) } }
+            let all = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores", headers: admin)
+            let own = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-ZJJ", headers: admin)
+            #expect(all.status == .ok && own.status == .ok && all.json["department"] == nil, "\(own.text.prefix(300))")
+            #expect((own.json["department"] as? [String: Any])?["code"] as? String == "LH-ZJJ")
+            // The year so far: the cases due by the end of today.
+            let year = (LocalDate(year: 2026, month: 1, day: 1).beijingMidnight, LocalDate.beijing(app.clock.now).adding(days: 1).beijingMidnight)
+            let store = AssessmentStore(db: app.db)
+            let expected = try await store.assessedCases(villages: villages, from: year.0, until: year.1, department: housing.id).count
+            let everything = try await store.assessedCases(villages: villages, from: year.0, until: year.1).count
+            #expect(expected > 0 && cases(own) == expected && cases(all) == everything)
+            #expect(cases(own) < cases(all))
+            // By id too; the officer of the department gets its own matters whatever it asks.
+            let byID = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=\(housing.id.uuidString)", headers: admin)
+            #expect(cases(byID) == expected)
+            let officer = bearer(try await token(app, "dept-housing"))
+            for query in ["", "?department=LH-CGJ"] {
+                let mine = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores\(query)", headers: officer)
+                #expect((mine.json["department"] as? [String: Any])?["code"] as? String == "LH-ZJJ" && cases(mine) == expected, "\(query): \(mine.text.prefix(200))")
+            }
+            let unknown = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-NOPE", headers: admin)
+            #expect(unknown.status == .badRequest && unknown.text.contains("department"), "\(unknown.status) \(unknown.text.prefix(200))")
+            let street = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=\(try #require(reference.orgs.values.first { $0.kind == .streetOffice }).code)", headers: admin)
+            #expect(street.status == .badRequest, "a street office is no department")
+            let csv = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores/export.csv?department=LH-ZJJ", headers: admin)
+            #expect(csv.status == .ok && (csv.headers.first(name: .contentDisposition) ?? "").contains("LH-ZJJ"))
+
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/assessment/plans/\(id)?department=LH-ZJJ", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("<option value=\"LH-ZJJ\" selected>") && page.text.contains("仅计该部门委托事项的案件")
+                    && page.text.contains("export.csv?period=2026&amp;department=LH-ZJJ"), "\(page.status)")
+            let (officerCookie, _) = try await webLogin(app, "dept-housing")
+            let theirs = try await send(app, .GET, "/assessment/plans/\(id)", headers: ["Cookie": officerCookie])
+            #expect(theirs.status == .ok && !theirs.text.contains("id=\"score-department\"") && theirs.text.contains("仅计该部门委托事项的案件"))
+        }
+    }
 }

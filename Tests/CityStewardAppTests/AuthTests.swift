@@ -3,6 +3,7 @@ import CityStewardCore
 import CityStewardStore
 import Foundation
 import Testing
+import NIOConcurrencyHelpers
 import VaporTesting
 
 @Suite("Login, tokens and API keys")
@@ -212,6 +213,44 @@ struct AuthTests {
             #expect(strict.get(CredentialCache.key(k3), now: app.clock.now) == nil)
             _ = try await directory.revokeToken(id: i3.id, now: app.clock.now)
             #expect(try await send(app, .GET, "/api/v1/areas", headers: bearer(k3)).status == .unauthorized)
+        }
+    }
+
+    /// A session is written back only when a request changed it: a page view that reads it writes nothing (Vapor's
+    /// middleware asks for a write after every response; on SQLite each waited for the write lock).
+    @Test func aSessionIsWrittenOnlyWhenItChanged() async throws {
+        /// The memory driver, counting the writes that reach it.
+        struct Counting: SessionDriver {
+            let base = MemorySessions(storage: .init())
+            let updates = NIOLockedValueBox(0)
+            func createSession(_ data: SessionData, for request: Request) -> EventLoopFuture<SessionID> { base.createSession(data, for: request) }
+            func readSession(_ id: SessionID, for request: Request) -> EventLoopFuture<SessionData?> { base.readSession(id, for: request) }
+            func updateSession(_ id: SessionID, to data: SessionData, for request: Request) -> EventLoopFuture<SessionID> {
+                updates.withLockedValue { $0 += 1 }
+                return base.updateSession(id, to: data, for: request)
+            }
+            func deleteSession(_ id: SessionID, for request: Request) -> EventLoopFuture<Void> { base.deleteSession(id, for: request) }
+        }
+        try await withTestApp { app in
+            let counting = Counting()
+            let driver = ChangedOnlySessions(base: counting)
+            func request() -> Request { Request(application: app, on: app.eventLoopGroup.next()) }
+            let id = try await driver.createSession(["user": "a", "expires": "1"], for: request()).get()
+            let viewing = request()
+            let read = try #require(try await driver.readSession(id, for: viewing).get())
+            #expect(try await driver.updateSession(id, to: read, for: viewing).get() == id)
+            #expect(counting.updates.withLockedValue { $0 } == 0, "read and unchanged: nothing written")
+            let renewing = request()
+            var renewed = try #require(try await driver.readSession(id, for: renewing).get())
+            renewed["expires"] = "2"
+            _ = try await driver.updateSession(id, to: renewed, for: renewing).get()
+            #expect(counting.updates.withLockedValue { $0 } == 1)
+            #expect(try await driver.readSession(id, for: request()).get()?["expires"] == "2")
+            // A session never read by this request (nothing to compare with) is written as asked.
+            _ = try await driver.updateSession(id, to: renewed, for: request()).get()
+            #expect(counting.updates.withLockedValue { $0 } == 2)
+            // The app's sessions go through it.
+            #expect(app.sessions.driver is ChangedOnlySessions)
         }
     }
 }

@@ -189,6 +189,13 @@ struct AccessTableTests {
         #expect(AssessmentAccess.scope(for: actor(.resident)) == .nothing && AssessmentAccess.scope(for: actor(.dataConsumer)) == .nothing)
         // A key that only reports reads no scores.
         #expect(AssessmentAccess.scope(for: actor(.districtAdmin, keyScopes: [.casesReport])) == .nothing)
+        // Whose matters: a department officer's scores are its own department's, whatever it asks; the others' what they ask.
+        let other = UUID()
+        for role in Role.allCases {
+            let expected: UUID? = role == .departmentOfficer ? department.id : other
+            #expect(AssessmentAccess.department(for: actor(role), asked: other) == expected, "\(role) asking for another department")
+            #expect(AssessmentAccess.department(for: actor(role), asked: nil) == (role == .departmentOfficer ? department.id : nil), "\(role) asking for none")
+        }
     }
 
     @Test func operations() {

@@ -203,6 +203,8 @@ struct AssessmentController: RouteCollection {
         var year: Int
         var version: Int
         var period: String?
+        /// Set when the scores count one department's matters only.
+        var department: OperationsAPIController.AreaRef?
         var from: String
         var through: String
         var villages: [VillageScoreView]
@@ -217,16 +219,28 @@ struct AssessmentController: RouteCollection {
         return p
     }
 
+    /// `department`: a department organisation's id or code.
+    static func department(_ req: Request) async throws -> UUID? {
+        guard let text = try req.query.get(String?.self, at: "department"), !text.isEmpty else { return nil }
+        if let id = UUID(uuidString: text) { return id }
+        guard let org = try await req.caseReference().orgs.values.first(where: { $0.code == text && $0.kind == .department }) else {
+            throw DomainError.invalid("department", zh: "没有这个职能部门", en: "there is no such department")
+        }
+        return org.id
+    }
+
     @Sendable func scores(req: Request) async throws -> ScoresAnswer {
         let service = AssessmentService(req: req)
         let id = req.parameters.get("id") ?? ""
         _ = try await service.plan(id)
         let period = try Self.period(req)
-        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"), period: period)
+        let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"), period: period,
+                                         department: try await Self.department(req))
         let reference = try await req.caseReference()
         let language = req.language
         func ref(_ a: Area) -> OperationsAPIController.AreaRef { OperationsAPIController.AreaRef(id: a.id, code: a.code, name: a.displayName(language)) }
-        return ScoresAnswer(plan: r.plan.id, year: r.plan.year, version: r.version.number, period: period?.description, from: r.from.description, through: r.through.description,
+        return ScoresAnswer(plan: r.plan.id, year: r.plan.year, version: r.version.number, period: period?.description,
+                            department: r.department.map { OperationsAPIController.AreaRef(id: $0.id, code: $0.code, name: $0.displayName(language)) }, from: r.from.description, through: r.through.description,
                             villages: r.scores.map { s in
                                 VillageScoreView(area: ref(s.village), steward: s.steward.flatMap { reference.orgs[$0]?.code }, total: s.card.total, grade: s.card.grade,
                                                  rank: s.rank, cases: s.cases, previous: s.previous, change: s.change, indicators: s.card.indicators.map { Points($0, language) })

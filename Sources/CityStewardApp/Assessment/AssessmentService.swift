@@ -136,8 +136,11 @@ struct AssessmentService {
     /// `version` scores under an earlier version of the method (what a published result was computed with).
     /// `period` (a quarter or a month of the plan's year, or the year) stands for `from` and `through`, and brings each
     /// village's total of the period before.
+    /// `department`: count only the cases of that department's matters and its own spot checks (a department officer's
+    /// scores are always its own department's, `AssessmentAccess.department`).
     func scores(_ id: String, from givenFrom: LocalDate?, through givenThrough: LocalDate?, version number: Int? = nil,
-                period: AssessmentPeriod? = nil) async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [VillageScore]) {
+                period: AssessmentPeriod? = nil, department asked: UUID? = nil)
+        async throws -> (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, department: Org?, scores: [VillageScore]) {
         let actor = try actor()
         let found = try await plan(id)
         guard let version = number.map({ n in found.versions.first { $0.number == n } }) ?? found.versions.last else { throw AssessmentStore.notFound }
@@ -164,6 +167,13 @@ struct AssessmentService {
             throw DomainError.refused("through", zh: "统计期须在考核年度之内且不早于开始日", en: "the period lies within the plan's year, its end not before its start")
         }
         let reference = try await req.caseReference()
+        var department: Org?
+        if let id = AssessmentAccess.department(for: actor, asked: asked) {
+            guard let org = reference.orgs[id], org.kind == .department else {
+                throw DomainError.invalid("department", zh: "没有这个职能部门", en: "there is no such department")
+            }
+            department = org
+        }
         let served = try await TeamStore(db: req.db).stewardAreas(at: req.now)
         func steward(of v: Area) -> UUID? { ([v.id] + v.path.reversed()).lazy.compactMap { served[$0] }.first }
         var villages = reference.areas.values.filter { $0.kind == .village }
@@ -174,9 +184,9 @@ struct AssessmentService {
         case .areas(let roots): villages = villages.filter { v in roots.contains(v.id) || v.path.contains { roots.contains($0) } }
         case .steward(let org): villages = villages.filter { steward(of: $0) == org }
         }
-        var scored = try await compute(version.method, villages: villages, from: first, through: last, steward: steward)
+        var scored = try await compute(version.method, villages: villages, from: first, through: last, steward: steward, department: department?.id)
         if let before = period?.previous {
-            let earlier = Dictionary(try await compute(version.method, villages: villages, from: before.first, through: before.last)
+            let earlier = Dictionary(try await compute(version.method, villages: villages, from: before.first, through: before.last, department: department?.id)
                 .filter { $0.card.grade != nil }.map { ($0.village.id, $0.card.total) }, uniquingKeysWith: { a, _ in a })
             for i in scored.indices { scored[i].previous = earlier[scored[i].village.id] }
         }
@@ -187,17 +197,20 @@ struct AssessmentService {
             if scored[i].card.total != previous { rank = i + 1; previous = scored[i].card.total }
             scored[i].rank = rank
         }
-        return (found.plan, version, first, last, scored)
+        return (found.plan, version, first, last, department, scored)
     }
 
     /// Each village's score under a method over `from` through `through` (as of now while the period runs), unranked:
     /// the measures of its cases, work plans, patrols and spot checks.
+    /// With `department`: its matters' cases and its own spot checks; the steward's work plans and patrols are no
+    /// department's matter and are left out (their weight goes to their siblings).
     func compute(_ method: AssessmentMethod, villages: [Area], from first: LocalDate, through last: LocalDate,
-                 steward: (Area) -> UUID? = { _ in nil }) async throws -> [VillageScore] {
+                 steward: (Area) -> UUID? = { _ in nil }, department: UUID? = nil) async throws -> [VillageScore] {
         let start = first.beijingMidnight, until = last.adding(days: 1).beijingMidnight, end = min(until, req.now)
-        let tallies = try await store.casesSummaries(villages: villages.map(\.id), from: start, until: until, end: end)
-        let operations = try await operationsMeasures(villages: villages, from: first, through: last)
-        let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until), by: \.village)
+        let tallies = try await store.casesSummaries(villages: villages.map(\.id), from: start, until: until, end: end, department: department)
+        let operations = department == nil ? try await operationsMeasures(villages: villages, from: first, through: last) : [:]
+        let spotChecks = Dictionary(grouping: try await SpotCheckStore(db: req.db).assessed(villages: villages.map(\.id), from: start, until: until, inspectedBy: department),
+                                    by: \.village)
         // Households as registered now: the register keeps no history of a house's use.
         let households = method.indicators.contains { $0.leaves.contains { $0.measure == .complaintsPerThousandHouseholds } }
             ? try await store.households(villages: villages) : [:]

@@ -162,6 +162,10 @@ struct AssessmentWebController: RouteCollection {
         /// The periods to score over (the year, its quarters and months begun) and the one shown.
         var periods: [Choice]
         var showChange: Bool
+        var departments: [Choice]
+        /// The department whose matters the scores count, if one.
+        var department: String?
+        var exportQuery: String
         var form: ChangeForm
         var errors: [String: String]
         /// The published results (公示), newest first, with the window and the form to publish or correct them.
@@ -236,8 +240,15 @@ struct AssessmentWebController: RouteCollection {
         // A year not yet begun has no scores to show.
         let begun = LocalDate.beijing(req.now).year >= found.plan.year
         let period = try AssessmentController.period(req) ?? .year(found.plan.year)
-        let scored = begun ? try await service.scores(id, from: nil, through: nil, period: period) : nil
+        let asked = try await AssessmentController.department(req)
+        let scored = begun ? try await service.scores(id, from: nil, through: nil, period: period, department: asked) : nil
         let reference = try await req.caseReference()
+        // A department officer's scores are its own matters' (no choice to offer); the others may pick a department.
+        let chosen = scored?.department?.id ?? asked
+        let departments = AssessmentAccess.department(for: actor, asked: nil) != nil ? [] : reference.orgs.values.filter { $0.kind == .department }
+            .sorted { $0.code < $1.code }.map { Choice(value: $0.code, label: $0.displayName(language), selected: $0.id == chosen) }
+        var exportQuery = "period=\(period.description)"
+        if let code = scored?.department?.code { exportQuery += "&department=\(code)" }
         func signed(_ x: Double) -> String { x > 0 ? "+" + AssessmentScoring.fmt(x) : x < 0 ? "−" + AssessmentScoring.fmt(-x) : "0" }
         let published = try await AssessmentResultService(req: req).results(id)
         let rounds = Dictionary(try await SpotCheckStore(db: req.db).rounds().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -261,7 +272,7 @@ struct AssessmentWebController: RouteCollection {
             periods: begun ? AssessmentPeriod.choices(year: found.plan.year, today: LocalDate.beijing(req.now)).map {
                 Choice(value: $0.description, label: Self.periodLabel($0, language), selected: $0 == period)
             } : [],
-            showChange: period.previous != nil,
+            showChange: period.previous != nil, departments: departments, department: scored?.department?.displayName(language), exportQuery: exportQuery,
             form: typed ?? ChangeForm(name: found.plan.name, method: method, reason: ""), errors: errors,
             results: published.results.reversed().map { r in
                 ResultRow(version: r.version, published: BeijingTime.minute(r.publishedAt), window: "\(r.opens) — \(r.closes)", reason: r.reason, villages: r.scores.count)

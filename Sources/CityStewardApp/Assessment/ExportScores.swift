@@ -11,7 +11,7 @@ struct ExportScores {
     /// The scores as a workbook: every village's total, grade and rank with each leaf's points (first sheet), then
     /// every indicator of every village with its value, numbers, points, share, contribution, working and evidence.
     /// The CSV is the second, long table: one row per village and indicator, the village's total repeated.
-    static func scoresWorkbook(_ r: (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, scores: [AssessmentService.VillageScore]),
+    static func scoresWorkbook(_ r: (plan: AssessmentPlanRow, version: AssessmentPlanVersion, from: LocalDate, through: LocalDate, department: Org?, scores: [AssessmentService.VillageScore]),
                                reference: CaseReference, language: Language) -> (summary: Workbook.Sheet, indicators: Workbook.Sheet) {
         let en = language == .en
         let leaves = r.version.method.indicators.flatMap(\.leaves)
@@ -46,10 +46,10 @@ struct ExportScores {
         let service = AssessmentService(req: req)
         _ = try await service.plan(id)
         let r = try await service.scores(id, from: try OperationsAPIController.date(req, "from"), through: try OperationsAPIController.date(req, "through"),
-                                         period: try AssessmentController.period(req))
+                                         period: try AssessmentController.period(req), department: try await AssessmentController.department(req))
         let sheets = Self.scoresWorkbook(r, reference: try await req.caseReference(), language: req.language)
-        try await req.audit(.export, subject: "assessment-plan:\(r.plan.id.uuidString.lowercased())", detail: "scores \(r.from)~\(r.through): \(r.scores.count) villages")
-        return (sheets.summary, sheets.indicators, "assessment-\(r.plan.year)-\(r.from)-\(r.through)")
+        try await req.audit(.export, subject: "assessment-plan:\(r.plan.id.uuidString.lowercased())", detail: "scores \(r.from)~\(r.through)\(r.department.map { " of " + $0.code } ?? ""): \(r.scores.count) villages")
+        return (sheets.summary, sheets.indicators, "assessment-\(r.plan.year)-\(r.from)-\(r.through)" + (r.department.map { "-" + $0.code } ?? ""))
     }
 
     func csv(_ id: String) async throws -> Response {

@@ -36,7 +36,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.dummyPasswordHash = try await app.password.async.hash("not-a-password-\(UUID())")
 
     // Sessions in the database (several app instances share them), cookie HttpOnly and SameSite=Lax.
-    app.sessions.use(.fluent)
+    app.sessions.use { app in ChangedOnlySessions(base: app.fluent.sessions.driver(nil)) }
     let secure = config.secureCookies
     let lifetime = config.sessionLifetime
     app.sessions.configuration = SessionsConfiguration(cookieName: "citysteward_session") { id in

@@ -265,6 +265,12 @@ public enum AssessmentAccess {
         case .resident, .dataConsumer: return .nothing
         }
     }
+
+    /// Whose matters the scores count (谁委托谁监管, issue 19 §4): a department officer's are always its own
+    /// department's; the others count every case unless they ask for one department's (`asked`).
+    public static func department(for actor: Actor, asked: UUID?) -> UUID? {
+        actor.role == .departmentOfficer ? actor.org?.id : asked
+    }
 }
 
 extension AssessmentRules {

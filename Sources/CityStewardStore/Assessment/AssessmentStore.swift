@@ -122,17 +122,20 @@ public struct AssessmentStore: Sendable {
 
     /// The cases whose deadline falls from `from` before `until` in these villages, as the scores count them:
     /// neither rejected nor merged.
-    private func counted(_ villages: [UUID], from: Date, until: Date) -> SQLQueryString {
-        "village_id IN (\(binds: villages)) AND deadline >= \(bind: from) AND deadline < \(bind: until) AND merged_into IS NULL AND state <> 'rejected'"
+    /// With `department`: only the cases of the matters it entrusted.
+    private func counted(_ villages: [UUID], from: Date, until: Date, department: UUID? = nil) -> SQLQueryString {
+        let own: SQLQueryString = department.map { " AND owner_department_id = \(bind: $0)" } ?? ""
+        return "village_id IN (\(binds: villages)) AND deadline >= \(bind: from) AND deadline < \(bind: until) AND merged_into IS NULL AND state <> 'rejected'" + own
     }
 
     /// Each village's tally of its cases due from `from` before `until`, as of `end` (`CasesSummary.of` is the
     /// definition): one pass over the assessment's index adds up every count and gathers the evidence's references,
     /// then the medians (PostgreSQL's `percentile_cont` in the same pass; on SQLite the middle row of each village's
     /// sorted hours) and the slowest cases. On a SQLite file the index is walked directly instead (`SQLiteCaseScan`).
-    public func casesSummaries(villages: [UUID], from: Date, until: Date, end: Date) async throws -> [UUID: CasesSummary] {
+    /// With `department`: its matters' cases only (read through SQL: the walked index does not hold the department).
+    public func casesSummaries(villages: [UUID], from: Date, until: Date, end: Date, department: UUID? = nil) async throws -> [UUID: CasesSummary] {
         guard !villages.isEmpty else { return [:] }
-        if let sqliteFile { return try await SQLiteCaseScan.summaries(path: sqliteFile, villages: villages, from: from, until: until, end: end) }
+        if let sqliteFile, department == nil { return try await SQLiteCaseScan.summaries(path: sqliteFile, villages: villages, from: from, until: until, end: end) }
         let postgres = sql.dialect.name != "sqlite"
         let handled: SQLQueryString = "first_handled_at <= \(bind: end)"
         let closed: SQLQueryString = "closed_at <= \(bind: end)"
@@ -170,7 +173,7 @@ public struct AssessmentStore: Sendable {
             select = select + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY response_hours) FILTER (WHERE responded_at <= \(bind: end)) AS median_response"
             select = select + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY handling_hours) FILTER (WHERE \(handled)) AS median_handling"
         }
-        let query: SQLQueryString = select + " FROM cases WHERE \(counted(villages, from: from, until: until)) GROUP BY village_id"
+        let query: SQLQueryString = select + " FROM cases WHERE \(counted(villages, from: from, until: until, department: department)) GROUP BY village_id"
         var out: [UUID: CasesSummary] = [:]
         var hours: [(village: UUID, responded: Int, handled: Int)] = []
         for row in try await sql.raw(query).all() {
@@ -197,7 +200,7 @@ public struct AssessmentStore: Sendable {
         for (village, responded, handledCount) in hours {
             for (kind, column, time, count) in [(CasesSummary.Evidence.slowResponse, "response_hours", "responded_at", responded),
                                                 (.slowHandling, "handling_hours", "first_handled_at", handledCount)] where count > 0 {
-                let reached: SQLQueryString = "\(counted([village], from: from, until: until)) AND \(ident: time) <= \(bind: end) AND \(ident: column) IS NOT NULL"
+                let reached: SQLQueryString = "\(counted([village], from: from, until: until, department: department)) AND \(ident: time) <= \(bind: end) AND \(ident: column) IS NOT NULL"
                 if !postgres {
                     // The middle one or two of the village's hours in order.
                     let middle = try await sql.raw("SELECT \(ident: column) AS h FROM cases WHERE \(reached) ORDER BY \(ident: column) LIMIT \(unsafeRaw: String(2 - count % 2)) OFFSET \(unsafeRaw: String((count - 1) / 2))")
@@ -214,9 +217,9 @@ public struct AssessmentStore: Sendable {
 
     /// The cases one by one, with what their tally reads (the tally's definition adds these up the same way; tests
     /// hold the two together).
-    public func assessedCases(villages: [UUID], from: Date, until: Date) async throws -> [AssessedCase] {
+    public func assessedCases(villages: [UUID], from: Date, until: Date, department: UUID? = nil) async throws -> [AssessedCase] {
         guard !villages.isEmpty else { return [] }
-        return try await sql.raw("SELECT * FROM cases WHERE \(counted(villages, from: from, until: until))").all(decoding: CaseRow.self, with: CaseStore.rowDecoder).map {
+        return try await sql.raw("SELECT * FROM cases WHERE \(counted(villages, from: from, until: until, department: department))").all(decoding: CaseRow.self, with: CaseStore.rowDecoder).map {
             AssessedCase(number: $0.number, village: $0.villageId!, deadline: $0.deadline, handledAt: $0.firstHandledAt, reworks: $0.reworks,
                          closedAt: $0.closedAt, supervised: $0.supervised, rating: $0.rating, reportedAt: $0.reportedAt, respondedAt: $0.respondedAt,
                          reopens: $0.reopens, fromResident: $0.source == CaseSource.resident.rawValue,

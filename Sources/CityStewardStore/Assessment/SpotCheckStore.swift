@@ -159,11 +159,15 @@ public struct SpotCheckStore: Sendable {
     }
 
     /// The inspected spots of these villages inspected in [from, until), as the assessment reads them.
-    public func assessed(villages: [UUID], from: Date, until: Date) async throws -> [AssessedSpotCheck] {
+    /// With `inspectedBy`: only the rounds that organisation drew (a department's own inspections of its matters).
+    public func assessed(villages: [UUID], from: Date, until: Date, inspectedBy org: UUID? = nil) async throws -> [AssessedSpotCheck] {
         guard !villages.isEmpty else { return [] }
-        return try await sql.select().column("*").from("spot_checks").where("village_id", .in, villages)
+        let q = sql.select().column("*").from("spot_checks").where("village_id", .in, villages)
             .where("inspected_at", .greaterThanOrEqual, from).where("inspected_at", .lessThan, until)
-            .all(decoding: SpotCheckRow.self).compactMap { r in
+        if let org {
+            q.where("round_id", .in, SQLGroupExpression(sql.select().column("id").from("spot_check_rounds").where("org_id", .equal, org).query))
+        }
+        return try await q.all(decoding: SpotCheckRow.self).compactMap { r in
                 guard let v = r.villageId, let at = r.inspectedAt, let f = r.decodedFindings else { return nil }
                 return AssessedSpotCheck(village: v, grid: r.gridCode, inspectedAt: at, findings: f)
             }
