@@ -226,4 +226,47 @@ struct AssessmentExportsTests {
             #expect(!actions.isEmpty && actions.allSatisfy { Set(AuditAction.allCases.map(\.rawValue)).subtracting($0).isEmpty }, "\(Set(AuditAction.allCases.map(\.rawValue)).subtracting(actions.first ?? []))")
         }
     }
+
+    /// The district office and auditors may look at one street, steward or department: the figures are those the
+    /// street office, the steward's dispatcher and the department's officer see on their own dashboards. Others may
+    /// not choose (403); two choices or an unknown code are refused by their field.
+    @Test func theDistrictLooksAtAChosenStreetStewardOrDepartmentAsItsOwnPeopleDo() async throws {
+        try await withTestApp { app in
+            try await DemoCaseHistory.load(app)
+            let admin = bearer(try await token(app, "district-admin"))
+            let figures = ["open", "overdue", "total", "reported", "closed", "closedOnTime", "ratings"]
+            func same(_ a: Reply, _ b: Reply) -> Bool {
+                figures.allSatisfy { a.json[$0] as? Int == b.json[$0] as? Int } && (a.json["months"] as? [[String: Any]])?.map { $0["reported"] as? Int } == (b.json["months"] as? [[String: Any]])?.map { $0["reported"] as? Int }
+            }
+            let whole = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: admin)
+            for (query, who, name) in [("street=440309002", "street-minzhi", "民治街道"), ("steward=LH-STEWARD-01", "steward-dispatch", ""), ("department=LH-ZJJ", "dept-housing", "区住房建设局")] {
+                let chosen = try await send(app, .GET, "/api/v1/assessment/dashboard?\(query)", headers: admin)
+                let own = try await send(app, .GET, "/api/v1/assessment/dashboard", headers: bearer(try await token(app, who)))
+                #expect(chosen.status == .ok && own.status == .ok, "\(query): \(chosen.text.prefix(200))")
+                #expect(same(chosen, own), "\(query): \(chosen.text.prefix(400)) against \(own.text.prefix(400))")
+                // The demo's one steward serves every village; a street and a department are a part of the district.
+                let part = chosen.json["total"] as? Int ?? 0, all = whole.json["total"] as? Int ?? 0
+                #expect(part > 0 && (who == "steward-dispatch" ? part <= all : part < all), "\(query): \(part) of \(all)")
+                #expect(chosen.json["areaLevel"] as? String == "village" && (name.isEmpty || (chosen.json["scope"] as? String)?.contains(name) == true), "\(chosen.json["scope"] ?? "")")
+                let auditor = try await send(app, .GET, "/api/v1/assessment/dashboard?\(query)", headers: bearer(try await token(app, "auditor")))
+                #expect(same(auditor, chosen))
+            }
+            let refused = try await send(app, .GET, "/api/v1/assessment/dashboard?street=440309006", headers: bearer(try await token(app, "street-minzhi")))
+            #expect(refused.status == .forbidden, "a street office sees its own street only")
+            let two = try await send(app, .GET, "/api/v1/assessment/dashboard?street=440309002&department=LH-ZJJ", headers: admin)
+            #expect(two.status == .badRequest && two.text.contains("department"))
+            for query in ["street=LH-ZJJ", "steward=LH-ZJJ", "department=nope"] {
+                let unknown = try await send(app, .GET, "/api/v1/assessment/dashboard?\(query)", headers: admin)
+                #expect(unknown.status == .badRequest && unknown.text.contains(String(query.prefix { $0 != "=" })), "\(query): \(unknown.status)")
+            }
+
+            let (cookie, _) = try await webLogin(app, "district-admin")
+            let page = try await send(app, .GET, "/dashboard?street=440309002", headers: ["Cookie": cookie])
+            #expect(page.status == .ok && page.text.contains("<option value=\"440309002\" selected>") && page.text.contains("监督看板 · 民治街道")
+                    && page.text.contains("/cases?state=open&amp;area="), "\(page.status)")
+            let (streetCookie, _) = try await webLogin(app, "street-minzhi")
+            let theirs = try await send(app, .GET, "/dashboard", headers: ["Cookie": streetCookie])
+            #expect(theirs.status == .ok && !theirs.text.contains("id=\"dash-street\""))
+        }
+    }
 }

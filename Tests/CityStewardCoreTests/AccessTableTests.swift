@@ -198,6 +198,25 @@ struct AccessTableTests {
         }
     }
 
+    @Test func dashboard() {
+        table([.districtAdmin: true, .streetOfficer: true, .departmentOfficer: true, .stewardDispatcher: true, .stewardStaff: true,
+               .resident: false, .dataConsumer: false, .auditor: true], DashboardAccess.mayView, "see the oversight dashboard")
+        table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: false, .stewardStaff: false,
+               .resident: false, .dataConsumer: false, .auditor: true], DashboardAccess.mayChoose, "look at a chosen street, steward or department")
+        let office = UUID(), areas = [UUID()]
+        for role in Role.allCases {
+            let a = actor(role)
+            #expect(DashboardAccess.scope(for: a, chosen: nil) == CaseAccess.scope(for: a), "\(role): its own scope")
+            let chosen = DashboardAccess.scope(for: a, chosen: .street(street, office: office))
+            #expect(chosen == (DashboardAccess.mayChoose(a) ? .limited(areas: [street], orgs: [office], departments: [], reporter: nil) : nil), "\(role) choosing a street")
+        }
+        let admin = actor(.districtAdmin)
+        #expect(DashboardAccess.scope(for: admin, chosen: .steward(steward.id, areas: areas)) == .limited(areas: areas, orgs: [steward.id], departments: [], reporter: nil))
+        #expect(DashboardAccess.scope(for: admin, chosen: .department(department.id)) == .limited(areas: [], orgs: [department.id], departments: [department.id], reporter: nil))
+        // A key narrowed to reporting sees no dashboard, and so chooses none.
+        #expect(DashboardAccess.scope(for: actor(.districtAdmin, keyScopes: [.casesReport]), chosen: .department(department.id)) == nil)
+    }
+
     @Test func operations() {
         table([.districtAdmin: true, .streetOfficer: false, .departmentOfficer: false, .stewardDispatcher: true, .stewardStaff: false,
                .resident: false, .dataConsumer: false, .auditor: false], { OperationsAccess.mayPlan($0, stewardID: steward.id) }, "plan the steward's work")

@@ -60,7 +60,35 @@ struct DashboardController: RouteCollection {
     }
 
     @Sendable func api(req: Request) async throws -> DashboardView {
-        DashboardView(try await DashboardService(req: req).figures())
+        DashboardView(try await DashboardService(req: req).figures(chosen: try await Self.chosen(req)))
+    }
+
+    /// `street`, `steward` or `department` (one of them, by code): the scope the district office or an auditor chose.
+    static func chosen(_ req: Request) async throws -> DashboardService.Chosen? {
+        let given = try ["street", "steward", "department"].compactMap { field in
+            try req.query.get(String?.self, at: field).flatMap { $0.isEmpty ? nil : (field, $0) }
+        }
+        guard let (field, code) = given.first else { return nil }
+        guard given.count == 1 else {
+            throw DomainError.invalid(given[1].0, zh: "街道、管家、部门只能选其一", en: "choose a street, a steward or a department, not several")
+        }
+        let reference = try await req.caseReference()
+        let language = req.language
+        switch field {
+        case "street":
+            guard let area = reference.areasByCode[code], area.kind == .street else {
+                throw DomainError.invalid("street", zh: "没有这个街道", en: "there is no such street")
+            }
+            return .init(choice: .street(area.id, office: reference.streetOffices[area.id]?.id), name: area.displayName(language))
+        default:
+            let kind: OrgKind = field == "steward" ? .steward : .department
+            guard let org = reference.orgs.values.first(where: { $0.code == code && $0.kind == kind }) else {
+                throw DomainError.invalid(field, zh: kind == .steward ? "没有这个管家单位" : "没有这个职能部门",
+                                          en: kind == .steward ? "there is no such steward" : "there is no such department")
+            }
+            if kind == .department { return .init(choice: .department(org.id), name: org.displayName(language)) }
+            return .init(choice: .steward(org.id, areas: try await DirectoryStore(db: req.db).areasServed(by: org, at: req.now)), name: org.displayName(language))
+        }
     }
 
     struct Page: Encodable {
@@ -75,12 +103,31 @@ struct DashboardController: RouteCollection {
         var areas: String
         var categories: String
         var areaTitle: String
+        /// The choices offered to those who may look at another scope (empty for the others).
+        var streets: [PublicAssessmentController.Choice]
+        var stewards: [PublicAssessmentController.Choice]
+        var departments: [PublicAssessmentController.Choice]
+        var chosen: Bool
+        /// The queue's filter for the chosen street (`&area=`), so the open and overdue links show its cases.
+        var queueArea: String
     }
 
     @Sendable func page(req: Request) async throws -> Response {
-        _ = try req.consoleActor()
-        let f = try await DashboardService(req: req).figures()
+        let actor = try req.consoleActor()
+        let chosen = try await Self.chosen(req)
+        let f = try await DashboardService(req: req).figures(chosen: chosen)
         let language = req.language, en = language == .en
+        let reference = try await req.caseReference()
+        func choices(_ field: String, _ all: [(code: String, name: String)]) -> [PublicAssessmentController.Choice] {
+            let picked = (try? req.query.get(String?.self, at: field)) ?? nil
+            return all.sorted { $0.code < $1.code }.map { .init(value: $0.code, label: $0.name, selected: $0.code == picked) }
+        }
+        let may = DashboardAccess.mayChoose(actor)
+        func orgs(_ kind: OrgKind) -> [(code: String, name: String)] {
+            reference.orgs.values.filter { $0.kind == kind }.map { ($0.code, $0.displayName(language)) }
+        }
+        var queueArea = ""
+        if case .street(let id, _)? = chosen?.choice { queueArea = "&area=" + id.uuidString.lowercased() }
         let view = DashboardView(f)
         func pct(_ x: Double?) -> String { x.map { AssessmentScoring.fmt($0) + "%" } ?? "—" }
         let areaTitle = f.areaLevel == .street ? (en ? "Cases by street" : "各街道案件") : (en ? "Cases by village" : "各村案件")
@@ -88,7 +135,10 @@ struct DashboardController: RouteCollection {
                         onTime: pct(f.onTimeRate), closure: pct(f.closureRate), mean: f.meanRating.map(AssessmentScoring.fmt) ?? "—", satisfied: pct(f.satisfiedShare),
                         trend: DashboardCharts.trend(f.months, language), areas: DashboardCharts.bars(f.byArea, title: areaTitle, id: "area-chart", language),
                         categories: DashboardCharts.bars(f.byCategory, title: en ? "The ten classes with most cases" : "案件最多的十类", id: "category-chart", language),
-                        areaTitle: areaTitle)
+                        areaTitle: areaTitle,
+                        streets: may ? choices("street", reference.areas.values.filter { $0.kind == .street }.map { ($0.code, $0.displayName(language)) }) : [],
+                        stewards: may ? choices("steward", orgs(.steward)) : [], departments: may ? choices("department", orgs(.department)) : [],
+                        chosen: chosen != nil, queueArea: queueArea)
         let response = try await req.page("dashboard", page)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response

@@ -42,22 +42,31 @@ struct DashboardService {
         var meanRating: Double? { ratings.ratings == 0 ? nil : (Double(ratings.sum) / Double(ratings.ratings) * 100).rounded() / 100 }
     }
 
-    func figures() async throws -> Figures {
+    /// A street, steward or department the caller chose to look at, with its name for the heading.
+    struct Chosen {
+        var choice: DashboardChoice
+        var name: String
+    }
+
+    /// The caller's own scope, or `chosen` (for those who see every case; 403 for the others).
+    func figures(chosen: Chosen? = nil) async throws -> Figures {
         let actor = try req.requireActor()
         guard DashboardAccess.mayView(actor) else {
             throw DomainError.forbidden(LocalizedText(zh: "无权查看监督看板", en: "not allowed to see the oversight dashboard"))
         }
-        let scope = CaseAccess.scope(for: actor)
+        guard let scope = DashboardAccess.scope(for: actor, chosen: chosen?.choice) else {
+            throw DomainError.forbidden(LocalizedText(zh: "只能查看本单位范围的看板", en: "the dashboard shows your own scope only"))
+        }
         // A snapshot per scope and language for a few seconds (its `asOf` says when): a district's oversight screens
         // are opened by many at once, and the figures are the same for all of them.
-        let key = "\(scope)|\(req.language)|\(actor.org?.id.uuidString ?? "")"
+        let key = "\(scope)|\(req.language)|\(chosen?.name ?? actor.org?.id.uuidString ?? "")"
         if let cached = req.application.dashboardCache.get(key, now: req.now) { return cached }
-        let figures = try await compute(scope, actor: actor)
+        let figures = try await compute(scope, actor: actor, label: chosen?.name)
         req.application.dashboardCache.put(key, figures, now: req.now)
         return figures
     }
 
-    private func compute(_ scope: CaseScope, actor: Actor) async throws -> Figures {
+    private func compute(_ scope: CaseScope, actor: Actor, label chosenLabel: String?) async throws -> Figures {
         let now = req.now, language = req.language
         let reference = try await req.caseReference()
         let store = CaseStore(db: req.db)
@@ -93,8 +102,8 @@ struct DashboardService {
         })
         let names = Dictionary(reference.taxonomy.categories.map { ($0.code, $0.displayName(language)) }, uniquingKeysWith: { a, _ in a })
         let byCategory = DashboardFigures.breakdown(tallies.map { ($0.categoryCode, names[$0.categoryCode] ?? $0.categoryCode, $0.state, $0.count) })
-        let label: String = everything ? (reference.district?.displayName(language) ?? (language == .en ? "Longhua District" : "龙华区"))
-            : actor.org?.displayName(language) ?? actor.user.displayName
+        let label: String = chosenLabel ?? (everything ? (reference.district?.displayName(language) ?? (language == .en ? "Longhua District" : "龙华区"))
+            : actor.org?.displayName(language) ?? actor.user.displayName)
         return Figures(scope: label, asOf: now, open: CaseState.open.compactMap { counts.byState[$0] }.reduce(0, +), overdue: counts.overdue,
                        total: counts.byState.values.reduce(0, +), months: months, reported12: months.reduce(0) { $0 + $1.reported },
                        closed12: months.reduce(0) { $0 + $1.closed }, closedOnTime12: months.reduce(0) { $0 + $1.closedOnTime }, ratings: ratings,

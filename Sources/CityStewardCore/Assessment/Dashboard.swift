@@ -13,6 +13,35 @@ public enum DashboardAccess {
     }
 }
 
+/// One street's, steward's or department's cases, as those who see the whole district may choose to look at them.
+public enum DashboardChoice: Sendable, Equatable {
+    /// A street: the cases in it and those routed to its office (as its office sees them).
+    case street(UUID, office: UUID?)
+    /// A steward: the cases routed to it and those in the areas it serves (as its own staff see them).
+    case steward(UUID, areas: [UUID])
+    /// A department: its matters everywhere (谁委托谁监管, as its own officers see them).
+    case department(UUID)
+}
+
+extension DashboardAccess {
+    /// Whether the caller may look at another scope than its own: those who see every case.
+    public static func mayChoose(_ actor: Actor) -> Bool {
+        guard mayView(actor), case .everything = CaseAccess.scope(for: actor) else { return false }
+        return true
+    }
+
+    /// The cases a dashboard counts: the caller's own scope, or the chosen one when it may choose (nil: it may not).
+    public static func scope(for actor: Actor, chosen: DashboardChoice?) -> CaseScope? {
+        guard let chosen else { return CaseAccess.scope(for: actor) }
+        guard mayChoose(actor) else { return nil }
+        switch chosen {
+        case .street(let id, let office): return .limited(areas: [id], orgs: office.map { [$0] } ?? [], departments: [], reporter: nil)
+        case .steward(let id, let areas): return .limited(areas: areas, orgs: [id], departments: [], reporter: nil)
+        case .department(let id): return .limited(areas: [], orgs: [id], departments: [id], reporter: nil)
+        }
+    }
+}
+
 /// One row of a breakdown: cases open now and in all.
 public struct DashboardCount: Sendable, Equatable {
     public var key: String

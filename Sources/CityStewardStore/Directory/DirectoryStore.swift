@@ -163,11 +163,18 @@ public struct DirectoryStore: Sendable {
     public func actor(userID: UUID, keyScopes: Set<Permission>? = nil, now: Date) async throws -> Actor? {
         guard let user = try await user(userID), user.isActive else { return nil }
         let org = try await user.orgID.asyncFlatMap { try await self.org($0) }
-        var areas = try await org.asyncFlatMap { try await areaIDs(ofOrg: $0.id) } ?? []
-        if let org, org.kind.servesEntrustedAreas {
+        let areas = try await org.asyncFlatMap { try await areasServed(by: $0, at: now) } ?? []
+        return Actor(user: user, org: org, orgAreas: areas, keyScopes: keyScopes)
+    }
+
+    /// The areas an organisation serves at `now`: those assigned to it and, for a steward, those its contracts entrust
+    /// to it then (what its people's scope covers).
+    public func areasServed(by org: Org, at now: Date) async throws -> [UUID] {
+        var areas = try await areaIDs(ofOrg: org.id)
+        if org.kind.servesEntrustedAreas {
             for id in try await entrustedAreaIDs(stewardID: org.id, at: now) where !areas.contains(id) { areas.append(id) }
         }
-        return Actor(user: user, org: org, orgAreas: areas, keyScopes: keyScopes)
+        return areas
     }
 
     /// The areas entrusted to a steward by contracts in force at `instant` (activation writes them, termination,
