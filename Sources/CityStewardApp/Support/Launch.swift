@@ -95,8 +95,14 @@ public enum CityStewardMain {
             return 78
         }
         if isDemo {
-            // The demo always runs on the embedded SQLite file in the data directory, with its demo logins.
-            config.database = .sqliteFile(path: (config.dataDirectory as NSString).appendingPathComponent("citysteward.sqlite"))
+            // The demo runs on the embedded SQLite file in the data directory, with its demo logins — never on
+            // DATABASE_URL, which may be a real district's. Only a PostgreSQL database named for the demo alone
+            // (CITYSTEWARD_DEMO_DATABASE_URL: the load tests' copy of the demo on PostgreSQL) takes its place.
+            if let url = environment["CITYSTEWARD_DEMO_DATABASE_URL"], url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                config.database = .postgres(url: url)
+            } else {
+                config.database = .sqliteFile(path: (config.dataDirectory as NSString).appendingPathComponent("citysteward.sqlite"))
+            }
             config.isDemo = true
             config.autoMigrate = true
             config.secureCookies = false

@@ -82,9 +82,13 @@ public struct CasesSummary: Sendable, Equatable {
     public init() {}
 
     /// The first `CaseMeasures.evidenceLimit` of a kind's references by number, from all of them in any order.
-    public static func first(_ numbers: some Sequence<String>) -> [String] {
+    public static func first<S: StringProtocol>(_ numbers: some Sequence<S>) -> [String] {
+        // Compared as they come (a database's list for a year can hold 300,000 numbers), made Strings only when kept.
         var kept: [String] = []
-        for n in numbers { keep(&kept, n, before: <) }
+        for n in numbers {
+            if kept.count == CaseMeasures.evidenceLimit, let last = kept.last, !(n < last) { continue }
+            keep(&kept, String(n), before: <)
+        }
         return kept
     }
 
