@@ -61,5 +61,6 @@ public enum CityStewardMigrations {
         AddCaseMilestones(calendar: calendar),
         CreateCaseMonths(),
         IndexNotificationOutbox(),
+        IndexSlowestCases(),
     ] }
 }
