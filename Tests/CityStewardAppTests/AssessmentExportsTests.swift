@@ -229,7 +229,7 @@ struct AssessmentExportsTests {
 
     /// The district office and auditors may look at one street, steward or department: the figures are those the
     /// street office, the steward's dispatcher and the department's officer see on their own dashboards. Others may
-    /// not choose (403); two choices or an unknown code are refused by their field.
+    /// not choose (403); two choices or an unknown code are refused by their field (422).
     @Test func theDistrictLooksAtAChosenStreetStewardOrDepartmentAsItsOwnPeopleDo() async throws {
         try await withTestApp { app in
             try await DemoCaseHistory.load(app)
@@ -254,10 +254,10 @@ struct AssessmentExportsTests {
             let refused = try await send(app, .GET, "/api/v1/assessment/dashboard?street=440309006", headers: bearer(try await token(app, "street-minzhi")))
             #expect(refused.status == .forbidden, "a street office sees its own street only")
             let two = try await send(app, .GET, "/api/v1/assessment/dashboard?street=440309002&department=LH-ZJJ", headers: admin)
-            #expect(two.status == .badRequest && two.text.contains("department"))
+            #expect(two.status == .unprocessableEntity && two.text.contains("department"))
             for query in ["street=LH-ZJJ", "steward=LH-ZJJ", "department=nope"] {
                 let unknown = try await send(app, .GET, "/api/v1/assessment/dashboard?\(query)", headers: admin)
-                #expect(unknown.status == .badRequest && unknown.text.contains(String(query.prefix { $0 != "=" })), "\(query): \(unknown.status)")
+                #expect(unknown.status == .unprocessableEntity && unknown.text.contains(String(query.prefix { $0 != "=" })), "\(query): \(unknown.status)")
             }
 
             let (cookie, _) = try await webLogin(app, "district-admin")

@@ -390,9 +390,9 @@ struct AssessmentTests {
                 #expect((mine.json["department"] as? [String: Any])?["code"] as? String == "LH-ZJJ" && cases(mine) == expected, "\(query): \(mine.text.prefix(200))")
             }
             let unknown = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-NOPE", headers: admin)
-            #expect(unknown.status == .badRequest && unknown.text.contains("department"), "\(unknown.status) \(unknown.text.prefix(200))")
+            #expect(unknown.status == .unprocessableEntity && unknown.text.contains("department"), "\(unknown.status) \(unknown.text.prefix(200))")
             let street = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=\(try #require(reference.orgs.values.first { $0.kind == .streetOffice }).code)", headers: admin)
-            #expect(street.status == .badRequest, "a street office is no department")
+            #expect(street.status == .unprocessableEntity, "a street office is no department")
             let csv = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores/export.csv?department=LH-ZJJ", headers: admin)
             #expect(csv.status == .ok && (csv.headers.first(name: .contentDisposition) ?? "").contains("LH-ZJJ"))
 

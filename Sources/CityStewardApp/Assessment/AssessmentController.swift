@@ -224,7 +224,7 @@ struct AssessmentController: RouteCollection {
         guard let text = try req.query.get(String?.self, at: "department"), !text.isEmpty else { return nil }
         if let id = UUID(uuidString: text) { return id }
         guard let org = try await req.caseReference().orgs.values.first(where: { $0.code == text && $0.kind == .department }) else {
-            throw DomainError.invalid("department", zh: "没有这个职能部门", en: "there is no such department")
+            throw DomainError.refused("department", zh: "没有这个职能部门", en: "there is no such department")
         }
         return org.id
     }

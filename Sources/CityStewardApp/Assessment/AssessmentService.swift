@@ -170,7 +170,7 @@ struct AssessmentService {
         var department: Org?
         if let id = AssessmentAccess.department(for: actor, asked: asked) {
             guard let org = reference.orgs[id], org.kind == .department else {
-                throw DomainError.invalid("department", zh: "没有这个职能部门", en: "there is no such department")
+                throw DomainError.refused("department", zh: "没有这个职能部门", en: "there is no such department")
             }
             department = org
         }

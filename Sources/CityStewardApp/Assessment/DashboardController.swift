@@ -70,20 +70,20 @@ struct DashboardController: RouteCollection {
         }
         guard let (field, code) = given.first else { return nil }
         guard given.count == 1 else {
-            throw DomainError.invalid(given[1].0, zh: "街道、管家、部门只能选其一", en: "choose a street, a steward or a department, not several")
+            throw DomainError.refused(given[1].0, zh: "街道、管家、部门只能选其一", en: "choose a street, a steward or a department, not several")
         }
         let reference = try await req.caseReference()
         let language = req.language
         switch field {
         case "street":
             guard let area = reference.areasByCode[code], area.kind == .street else {
-                throw DomainError.invalid("street", zh: "没有这个街道", en: "there is no such street")
+                throw DomainError.refused("street", zh: "没有这个街道", en: "there is no such street")
             }
             return .init(choice: .street(area.id, office: reference.streetOffices[area.id]?.id), name: area.displayName(language))
         default:
             let kind: OrgKind = field == "steward" ? .steward : .department
             guard let org = reference.orgs.values.first(where: { $0.code == code && $0.kind == kind }) else {
-                throw DomainError.invalid(field, zh: kind == .steward ? "没有这个管家单位" : "没有这个职能部门",
+                throw DomainError.refused(field, zh: kind == .steward ? "没有这个管家单位" : "没有这个职能部门",
                                           en: kind == .steward ? "there is no such steward" : "there is no such department")
             }
             if kind == .department { return .init(choice: .department(org.id), name: org.displayName(language)) }
