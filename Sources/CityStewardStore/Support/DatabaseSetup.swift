@@ -37,14 +37,16 @@ public enum DatabaseSetup {
     /// Registers the database with Fluent as the default.
     /// `statementTimeoutMilliseconds` (PostgreSQL; 0: none): the server cancels a statement that runs longer, so
     /// one request cannot hold the database. SQLite has no such setting; its reads are bounded by their queries.
-    /// `poolTimeoutSeconds`: how long a request waits for a PostgreSQL connection before it fails.
+    /// `poolTimeoutSeconds`: how long a request waits for a pooled connection before it fails.
     public static func register(_ location: DatabaseLocation, on databases: Databases, postgresPoolSize: Int = 4,
                                 statementTimeoutMilliseconds: Int = 0, poolTimeoutSeconds: Int64 = 10) throws {
         switch location {
+        // SQLite too: its one connection per event loop is a queue, and under load (the parallel test run on 2 cores)
+        // a request waited past the driver's default 10 s for it.
         case .sqliteFile(let path):
-            databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+            databases.use(.sqlite(.file(path), connectionPoolTimeout: .seconds(poolTimeoutSeconds), sqlLogLevel: .debug), as: .sqlite)
         case .sqliteMemory:
-            databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+            databases.use(.sqlite(.memory, connectionPoolTimeout: .seconds(poolTimeoutSeconds), sqlLogLevel: .debug), as: .sqlite)
         case .postgres(let url, let searchPath):
             var configuration = try SQLPostgresConfiguration(url: url)
             if let searchPath { configuration.searchPath = [searchPath] }
