@@ -121,6 +121,52 @@ import VaporTesting
         }
     }
 
+    /// The queue's counts are kept for a few seconds per scope and filter (`CaseCountsCache`): a case written through
+    /// this instance shows at once; a change the instance did not make (another instance's, here a write straight to
+    /// the store) and a case turning overdue with the clock show once the kept counts have aged.
+    @Test func keptCountsFollowThisInstancesWritesAndAgeOut() async throws {
+        try await withTestApp { app in
+            let admin = try await token(app, "district-admin"), patrol = try await token(app, "steward-patrol")
+            let dispatcher = try await token(app, "steward-dispatch")
+            let p = try await gridCentre(app, songziyuan, 4)
+            struct Counts: Equatable { var reported = 0, filed = 0, rejected = 0, overdue = 0, total = 0 }
+            func counts(_ query: String = "") async throws -> Counts {
+                let r = try await send(app, .GET, "/api/v1/cases\(query)", headers: bearer(admin))
+                #expect(r.status == .ok, "\(r.text)")
+                let c = r.json["counts"] as? [String: Int] ?? [:]
+                return Counts(reported: c["reported"] ?? 0, filed: c["filed"] ?? 0, rejected: c["rejected"] ?? 0,
+                              overdue: r.json["overdue"] as? Int ?? -1, total: r.json["total"] as? Int ?? -1)
+            }
+            let before = try await counts()
+            // Reports through the API: counted on the next page at once.
+            let first = try #require(try await report(app, patrol, category: "06010", at: p).json["id"] as? String)
+            let second = try #require(try await report(app, patrol, category: "06010", at: p.offset(eastMetres: 30, northMetres: 0)).json["id"] as? String)
+            let afterReports = try await counts()
+            #expect(afterReports.total == before.total + 2 && afterReports.reported == before.reported + 2, "\(before) → \(afterReports)")
+            // An action through the API: moved between the states at once.
+            #expect(try await act(app, dispatcher, first, "file").status == .ok)
+            let afterAct = try await counts()
+            #expect(afterAct.reported == afterReports.reported - 1 && afterAct.filed == afterReports.filed + 1, "\(afterReports) → \(afterAct)")
+            // Written by someone else (another instance; here straight to the store): the kept counts stand until they age…
+            let store = CaseStore(db: app.db), reference = try await app.caseReference.get(app.db)
+            let row = try await store.find(try #require(UUID(uuidString: second)), scope: nil)
+            let everyone = CaseActor(id: nil, name: "another instance", capacities: Set(CaseCapacity.allCases))
+            let change = try CaseWorkflow.apply(CaseActionRequest(action: .reject, note: "重复"), to: row.case, by: everyone, limit: nil,
+                                                dispatchCentre: nil, now: app.clock.now, calendar: reference.calendar)
+            #expect(try await store.save(change, seq: try await store.nextEventSeq(of: row.id), expectedRevision: row.revision) != nil)
+            #expect(try await counts() == afterAct, "kept for \(CaseCountsCache.ttl) s")
+            // … then are counted anew: what the other instance wrote, and the cases that turned overdue meanwhile.
+            app.testClock.advance(by: CaseCountsCache.ttl + 1)
+            let fresh = try await counts()
+            #expect(fresh.reported == afterAct.reported - 1 && fresh.rejected == afterAct.rejected + 1, "\(afterAct) → \(fresh)")
+            let direct = try await store.counts(scope: .everything, now: app.clock.now)
+            #expect(fresh.overdue == direct.overdue && fresh.total == direct.byState.values.reduce(0, +))
+            // A filter counts on its own, and a list of some states totals just them.
+            let open = try await counts("?state=open")
+            #expect(open.total == CaseState.open.reduce(0) { $0 + (direct.byState[$1] ?? 0) })
+        }
+    }
+
     @Test func offsetsBeyondTheBoundAndBrokenCursorsAreRefused() async throws {
         try await withTestApp { app in
             _ = try await SyntheticCases(app: app).fill(count: 5, villageCode: "440309002001V01", days: 3, seed: 1) { _ in }

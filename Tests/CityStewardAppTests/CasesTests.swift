@@ -4,6 +4,7 @@ import CityStewardStore
 import CityStewardTestSupport
 import Foundation
 import SQLKit
+import SQLiteNIO
 import Testing
 import VaporTesting
 
@@ -606,6 +607,33 @@ struct IntakeFileTests {
             #expect(listed.json["total"] as? Int == 40)
             let events = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM case_events").first()?.decode(column: "n", as: Int.self)
             #expect(events == 40)
+        }
+    }
+}
+
+extension IntakeFileTests {
+    /// A write that cannot have SQLite's write lock (another process holds it past every retry) is a moment of
+    /// overload, not a fault: 503 with Retry-After, the case as it was; once the lock is free the same action goes through.
+    @Test(.enabled(if: TestDatabase.postgresURL == nil)) func aWriteLockHeldElsewhereIs503AndNothingChanges() async throws {
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("citysteward-lock-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await withTestApp({ $0.database = .sqliteFile(path: folder + "/cs.sqlite"); $0.dataDirectory = folder }) { app in
+            let patrol = try await token(app, "steward-patrol"), dispatcher = try await token(app, "steward-dispatch")
+            let id = try #require(try await report(app, patrol, category: "06010", at: try await gridCentre(app, songziyuan, 2)).json["id"] as? String)
+            let before = try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(dispatcher)).json
+            // Another process (a backup tool, a second server on the same file) takes the write lock and keeps it.
+            let holder = try await SQLiteConnection.open(storage: .file(path: folder + "/cs.sqlite"))
+            _ = try await holder.query("BEGIN IMMEDIATE")
+            let refused = try await act(app, dispatcher, id, "file")
+            _ = try await holder.query("ROLLBACK")
+            try await holder.close()
+            #expect(refused.status == .serviceUnavailable, "\(refused.status) \(refused.text)")
+            #expect(refused.headers.first(name: "Retry-After") == "2")
+            #expect(refused.text.contains("busy") || refused.text.contains("繁忙"), "\(refused.text)")
+            let after = try await send(app, .GET, "/api/v1/cases/\(id)", headers: bearer(dispatcher)).json
+            #expect(after["state"] as? String == before["state"] as? String && after["revision"] as? Int == before["revision"] as? Int)
+            #expect(try await act(app, dispatcher, id, "file").status == .ok)
         }
     }
 }

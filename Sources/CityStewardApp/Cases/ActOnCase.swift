@@ -154,6 +154,7 @@ struct ActOnCase {
                 zh: "案件刚被他人处理，当前为“\(latest.caseState.label.zh)”", en: "someone acted on the case first; it is now \(latest.caseState.label.en.lowercased())")),
                 state: latest.caseState, revision: latest.revision)
         }
+        app.caseCounts.changed()
         var saved = change.after
         saved.revision = current.revision + 1
         return saved

@@ -352,7 +352,7 @@ struct CasesAPIController: RouteCollection {
         let limit = min(max(q.limit ?? 50, 1), 200)
         let scope = CaseAccess.scope(for: actor)
         let (offset, after, _) = try Self.start(q)
-        let (page, counts) = try await req.cases.queue(scope: scope, filter: filter, limit: limit, offset: offset, after: after, now: now)
+        let (page, counts) = try await req.caseQueue(scope: scope, filter: filter, limit: limit, offset: offset, after: after)
         return CaseList(items: page.rows.map { CaseResponse($0.case, language: req.language, now: now) },
                         total: counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil),
                         counts: Dictionary(uniqueKeysWithValues: counts.byState.map { ($0.key.rawValue, $0.value) }), overdue: counts.overdue,

@@ -167,7 +167,7 @@ struct CasesWebController: RouteCollection {
         let filter = try CasesAPIController.filter(q, now: now)
         let scope = CaseAccess.scope(for: actor)
         let (offset, after, before) = try CasesAPIController.start(q)
-        let (listed, counts) = try await req.cases.queue(scope: scope, filter: filter, limit: 50, offset: offset, after: after, before: before, now: now)
+        let (listed, counts) = try await req.caseQueue(scope: scope, filter: filter, limit: 50, offset: offset, after: after, before: before)
         let rows = listed.rows
         let total = counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil)
         func link(_ changes: [String: String?]) -> String {

@@ -31,7 +31,7 @@ struct ExportCases {
         var after: CaseCursor?
         var first = true
         repeat {
-            let (page, counts) = try await req.cases.queue(scope: scope, filter: filter, limit: Self.pageSize, offset: 0, after: after, now: now)
+            let (page, counts) = try await req.caseQueue(scope: scope, filter: filter, limit: Self.pageSize, after: after)
             if first {
                 let total = counts.total(states: filter.states, overdueOnly: filter.overdueAt != nil)
                 guard total <= Self.limit else {

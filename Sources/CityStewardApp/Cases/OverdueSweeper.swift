@@ -29,6 +29,7 @@ struct OverdueSweeper {
             guard let change = CaseWorkflow.escalate(c, now: now, calendar: reference.calendar, target: target) else { continue }
             if try await store.save(change, seq: try await store.nextEventSeq(of: c.id), expectedRevision: c.revision) != nil { escalated += 1 }
         }
+        if escalated > 0 { app.caseCounts.changed() }
         try await JobLeases(db: db).recordRun(Self.jobName, at: now)
         // The same lease holder relays the outbox, so a notification is handed over by one instance only.
         try await OutboxRelay(store: store, notifier: app.staffNotifier).run(now: now)

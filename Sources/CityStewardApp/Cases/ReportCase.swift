@@ -134,6 +134,7 @@ struct ReportCase {
         do {
             var saved = opened.opened
             saved.number = try await app.intakeBatcher.submit(new, year: year, on: eventLoop).get().number
+            app.caseCounts.changed()
             app.recentCases.insert([(saved.category.code, RecentCases.Entry(id: saved.id, number: saved.number, position: saved.position,
                                                                             reportedAt: saved.workflow.reportedAt))])
             return Outcome(saved: saved, duplicateOf: duplicate, created: true, trackingToken: token)

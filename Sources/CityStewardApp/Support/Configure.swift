@@ -68,6 +68,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.smsGateway = config.smsURL.map { HTTPSMSGateway(url: $0, token: config.smsToken) } ?? (config.isDemo ? LogSMSGateway() : nil)
     app.credentialCache = CredentialCache()
     app.dashboardCache = DashboardCache()
+    app.caseCounts = CaseCountsCache()
     let taxonomy = try TaxonomyData.decode(try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Taxonomy/taxonomy.json")))
     app.caseReference = CaseReferenceCache(shipped: taxonomy, calendar: calendar, clock: config.clock)
     // Intake commits run on the SQLite writer's own thread (DESIGN §7: group commit without queueing behind requests).

@@ -131,6 +131,11 @@ struct ErrorRenderer: Sendable {
             headers = ["Retry-After": "5"]
             detail = language == .en ? "The request took too long and was stopped; narrow the filter or the time range and try again."
                 : "查询耗时过长已中止，请缩小筛选条件或时间范围后重试。"
+        case _ where DatabaseSetup.isOverloaded(error):
+            // Every database connection was busy for the whole wait: a moment of overload; the client may retry.
+            status = .serviceUnavailable
+            headers = ["Retry-After": "2"]
+            detail = language == .en ? "The server is busy; try again in a moment." : "服务器繁忙，请稍后重试。"
         case let abort as any AbortError:
             status = abort.status
             headers = abort.headers

@@ -133,12 +133,14 @@ extension CaseStore {
         }
     }
 
-    /// A page and the counts of the same scope and filter, the areas looked up once.
+    /// A page and the counts of the same scope and filter, the areas looked up once; `known` counts (still fresh from
+    /// an earlier page) are not counted again.
     public func queue(scope: CaseScope, filter: CaseFilter, limit: Int = 50, offset: Int = 0, after: CaseCursor? = nil,
-                      before: CaseCursor? = nil, now: Date) async throws -> (page: CasePage, counts: CaseCounts) {
+                      before: CaseCursor? = nil, now: Date, known: CaseCounts? = nil) async throws -> (page: CasePage, counts: CaseCounts) {
         let resolved = try await resolve(scope, filter)
-        return (try await page(resolved, filter, limit: limit, offset: offset, after: after, before: before),
-                try await counts(resolved, filter, now: now))
+        let page = try await page(resolved, filter, limit: limit, offset: offset, after: after, before: before)
+        if let known { return (page, known) }
+        return (page, try await counts(resolved, filter, now: now))
     }
 
     func restrict(_ query: SQLSelectBuilder, to stream: Stream) {

@@ -1,3 +1,4 @@
+import AsyncKit
 import FluentKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
@@ -81,6 +82,14 @@ public enum DatabaseSetup {
     /// Whether the database cancelled a statement for running past the statement timeout.
     public static func isStatementTimeout(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "57014"
+    }
+
+    /// The database had no connection (or SQLite no write lock) free for the request within the pool's wait: the
+    /// server is overloaded for the moment, not broken, and the request may be sent again.
+    public static func isOverloaded(_ error: any Error) -> Bool {
+        if error is ConnectionPoolTimeoutError { return true }
+        if let sqlite = error as? SQLiteError { return sqlite.reason == .busy || sqlite.reason == .busyTimeout }
+        return false
     }
 
     /// Hides a password in a database URL for logs and messages.

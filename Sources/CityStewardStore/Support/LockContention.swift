@@ -10,13 +10,16 @@ public enum LockContention {
         return text.contains("locked") || text.contains("busy")
     }
 
-    /// Runs `body`, again after a short pause each time it is refused for a lock (up to 50 times, ~2.8 s in all).
-    public static func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body`, again after a short pause each time it is refused for a lock (up to 50 times, ~2.8 s of pauses),
+    /// but not once `budget` has passed: a refusal that came after the connection's own busy wait (5 s) means the lock
+    /// is held for long, and fifty such waits would hold the request for minutes. The last refusal is thrown (a 503).
+    public static func retrying<T: Sendable>(budget: Duration = .seconds(6), _ body: () async throws -> T) async throws -> T {
+        let clock = ContinuousClock(), start = clock.now
         var attempt = 0
         while true {
             do {
                 return try await body()
-            } catch where attempt < 50 && isContention(error) {
+            } catch where attempt < 50 && isContention(error) && clock.now - start < budget {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(5 + attempt * 2))
             }
