@@ -381,16 +381,20 @@ struct AssessmentTests {
             let everything = try await store.assessedCases(villages: villages, from: year.0, until: year.1).count
             #expect(expected > 0 && cases(own) == expected && cases(all) == everything)
             #expect(cases(own) < cases(all))
-            // By id too; the officer of the department gets its own matters whatever it asks.
+            // By id too; the officer of the department gets its own matters, asked or not.
             let byID = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=\(housing.id.uuidString)", headers: admin)
             #expect(cases(byID) == expected)
             let officer = bearer(try await token(app, "dept-housing"))
-            for query in ["", "?department=LH-CGJ"] {
+            for query in ["", "?department=LH-ZJJ"] {
                 let mine = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores\(query)", headers: officer)
                 #expect((mine.json["department"] as? [String: Any])?["code"] as? String == "LH-ZJJ" && cases(mine) == expected, "\(query): \(mine.text.prefix(200))")
             }
             let unknown = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-NOPE", headers: admin)
             #expect(unknown.status == .unprocessableEntity && unknown.text.contains("department"), "\(unknown.status) \(unknown.text.prefix(200))")
+            // Another department, asked by an officer: outside its scope, answered exactly as one that does not exist.
+            let another = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-CGJ", headers: officer)
+            let missing = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=LH-NOPE", headers: officer)
+            #expect(another.status == .unprocessableEntity && another.json["detail"] as? String == missing.json["detail"] as? String, "\(another.text.prefix(200))")
             let street = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores?department=\(try #require(reference.orgs.values.first { $0.kind == .streetOffice }).code)", headers: admin)
             #expect(street.status == .unprocessableEntity, "a street office is no department")
             let csv = try await send(app, .GET, "/api/v1/assessment/plans/\(id)/scores/export.csv?department=LH-ZJJ", headers: admin)

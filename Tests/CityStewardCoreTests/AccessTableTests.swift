@@ -195,6 +195,9 @@ struct AccessTableTests {
             let expected: UUID? = role == .departmentOfficer ? department.id : other
             #expect(AssessmentAccess.department(for: actor(role), asked: other) == expected, "\(role) asking for another department")
             #expect(AssessmentAccess.department(for: actor(role), asked: nil) == (role == .departmentOfficer ? department.id : nil), "\(role) asking for none")
+            // …and a department officer asking for another's is answered as if it did not exist.
+            #expect(AssessmentAccess.mayAsk(actor(role), department: other) == (role != .departmentOfficer), "\(role) may ask for another")
+            #expect(AssessmentAccess.mayAsk(actor(role), department: department.id), "\(role) may ask for its own or any")
         }
     }
 

@@ -169,7 +169,7 @@ struct AssessmentService {
         let reference = try await req.caseReference()
         var department: Org?
         if let id = AssessmentAccess.department(for: actor, asked: asked) {
-            guard let org = reference.orgs[id], org.kind == .department else {
+            guard let org = reference.orgs[id], org.kind == .department, asked.map({ AssessmentAccess.mayAsk(actor, department: $0) }) ?? true else {
                 throw DomainError.refused("department", zh: "没有这个职能部门", en: "there is no such department")
             }
             department = org

@@ -271,6 +271,12 @@ public enum AssessmentAccess {
     public static func department(for actor: Actor, asked: UUID?) -> UUID? {
         actor.role == .departmentOfficer ? actor.org?.id : asked
     }
+
+    /// Whether the caller may ask for this department's scores: a department officer only for its own (another one
+    /// is answered as a department that does not exist, like every record outside a scope).
+    public static func mayAsk(_ actor: Actor, department: UUID) -> Bool {
+        actor.role != .departmentOfficer || actor.org?.id == department
+    }
 }
 
 extension AssessmentRules {

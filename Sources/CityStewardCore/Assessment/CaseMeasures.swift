@@ -179,11 +179,15 @@ public struct CasesSummaryBuilder: Sendable {
         if let at = c.handledAt, at <= end, let h = hours(c.handlingHours, at) { handling.append(h); Self.keep(&slowHandling, h, c.number) }
     }
 
-    public func build() -> CasesSummary {
+    /// The summary. Sorts the hours where they are (a year of a large village holds two lists of ~900,000: a sorted
+    /// copy of each was 14 MB more at the server's peak).
+    public mutating func build() -> CasesSummary {
         var out = t
         out.evidence = refs
-        out.medianResponseHours = CasesSummary.median(response.sorted())
-        out.medianHandlingHours = CasesSummary.median(handling.sorted())
+        response.sort()
+        handling.sort()
+        out.medianResponseHours = CasesSummary.median(response)
+        out.medianHandlingHours = CasesSummary.median(handling)
         if !slowResponse.isEmpty { out.evidence[.slowResponse] = slowResponse.map(\.1) }
         if !slowHandling.isEmpty { out.evidence[.slowHandling] = slowHandling.map(\.1) }
         return out

@@ -80,6 +80,12 @@ enum SQLiteCaseScan {
                 responseHours: double(5), handlingHours: double(6), fromHotline: source == CaseSource.hotline.rawValue)
             builders[village, default: CasesSummaryBuilder(end: end)].add(c)
         }
-        return builders.mapValues { $0.build() }
+        // Each builder taken out of the dictionary first, so its hours are sorted in place rather than copied.
+        var out: [UUID: CasesSummary] = [:]
+        while let (village, taken) = builders.popFirst() {
+            var builder = taken
+            out[village] = builder.build()
+        }
+        return out
     }
 }
