@@ -87,6 +87,12 @@ struct ContractsService {
         let done = try await c.store.perform(action, on: r.id, areaIDs: areaIDs, today: ContractsController.today(req), terminationDate: date, note: body.note,
                                              by: c.actor.user.displayName, actorID: c.actor.user.id, at: req.now)
         if action == .activate || action == .terminate { req.application.caseReference.invalidate() }
+        // The residents are told on the portal (§7(2)4): the contract's notice goes up with it and down when it ends.
+        if action == .activate, done.state == .active {
+            try await ContractNotices.activated(done, reference: c.reference, db: req.db, by: c.actor.user.id, at: req.now)
+        } else if action == .terminate {
+            try await ContractNotices.terminated(done, db: req.db, at: req.now)
+        }
         try await req.audit(.contractChanged, subject: "contract:\(r.number)", detail: "v\(r.version) \(r.state.rawValue) → \(done.state.rawValue)"
                             + (body.note.map { "; \($0)" } ?? ""))
         return try await ContractsController.detail(req, c, done)

@@ -71,6 +71,9 @@ struct PortalController: RouteCollection {
         var groups: [TopicGroup]
         var emergency: [Link]
         var otherLink: String
+        /// The notices shown where the code was scanned (its village and above), and the village's own page.
+        var notices: [Link] = []
+        var villagePage: String?
     }
 
     @Sendable func picker(req: Request) async throws -> Response {
@@ -95,10 +98,15 @@ struct PortalController: RouteCollection {
             guard let category = reference.taxonomy.eventCategory(f.reportCategory) else { return nil }
             return Link(href: "/report/new" + Self.query(["category": category.code, "place": placeCode]), label: category.displayName(language))
         }
-        let page = PickerPage(page: PageChrome(request: req, title: language == .en ? "Report a problem" : "反映问题"),
+        var page = PickerPage(page: PageChrome(request: req, title: language == .en ? "Report a problem" : "反映问题"),
                               place: place.map { Self.placeView($0, reference, language) }, facilityTopic: facilityTopic, groups: groups,
                               emergency: Self.emergencyNumbers(language),
                               otherLink: "/report/new" + Self.query(["place": placeCode]))
+        // Where a code was scanned, what is posted there for residents (the village's notices and those above it).
+        if let area = place?.area {
+            page.notices = try await NoticesService.shown(req, along: area.path, limit: 3).map { Link(href: "/n/\($0.id.uuidString.lowercased())", label: $0.title) }
+            if let village = area.path.lazy.compactMap({ reference.areas[$0] }).first(where: { $0.kind == .village }) { page.villagePage = "/v/\(village.code)" }
+        }
         return try await req.page("portal/picker", page)
     }
 

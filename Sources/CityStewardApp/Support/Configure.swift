@@ -147,6 +147,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: AssetsController())
     try app.register(collection: InspectionController())
     try app.register(collection: ShiftController())
+    try app.register(collection: NoticesController())
     try app.register(collection: AssessmentController())
     try app.register(collection: AssessmentWebController())
     try app.register(collection: SpotCheckController())

@@ -166,6 +166,7 @@ public enum CityStewardMain {
                 if try await DemoAssessment.load(app) { app.logger.notice("Loaded last year's and this year's published assessment plans") }
                 // After the assessment: the bills' payment coefficient reads the villages' scores.
                 if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
+                if try await DemoNotices.load(app) { app.logger.notice("Loaded the demo notices to residents (the contract's among them)") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }

@@ -29,6 +29,8 @@ struct PageChrome: Encodable {
     var canSeeAssessment = false
     var canSeeDashboard = false
     var canSeeAssets = false
+    /// Whether the navigation shows the notices to residents.
+    var canSeeNotices = false
     /// Whether the header links to one's own API keys (signed in, not with a key).
     var canOwnKeys = false
     var otherLanguageURL: String
@@ -54,6 +56,7 @@ struct PageChrome: Encodable {
             canSeeAssessment = AssessmentAccess.scope(for: actor) != .nothing
             canSeeDashboard = DashboardAccess.mayView(actor)
             canSeeAssets = AssetAccess.scope(for: actor) != .nothing
+            canSeeNotices = NoticeAccess.readScope(for: actor) != .nothing
             canOwnKeys = DirectoryAccess.may(actor, .manageOwnKeys)
         }
         let other: Language = language == .en ? .zhHans : .en

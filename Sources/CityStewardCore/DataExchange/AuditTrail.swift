@@ -31,6 +31,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case assessmentCommentModerated = "assessment.comment.moderated"
     case spotCheckDrawn = "spotcheck.drawn"
     case spotCheckRecorded = "spotcheck.recorded"
+    case noticePublished = "notice.published"
+    case noticeWithdrawn = "notice.withdrawn"
 
     public var label: LocalizedText {
         switch self {
@@ -67,6 +69,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .assessmentCommentModerated: LocalizedText(zh: "公示意见处理", en: "Assessment comment moderated")
         case .spotCheckDrawn: LocalizedText(zh: "抽查抽签", en: "Spot-check round drawn")
         case .spotCheckRecorded: LocalizedText(zh: "抽查记录", en: "Spot check recorded")
+        case .noticePublished: LocalizedText(zh: "发布公告", en: "Notice published")
+        case .noticeWithdrawn: LocalizedText(zh: "撤回公告", en: "Notice withdrawn")
         }
     }
 }

@@ -62,5 +62,6 @@ public enum CityStewardMigrations {
         CreateCaseMonths(),
         IndexNotificationOutbox(),
         IndexSlowestCases(),
+        CreateNotices(),
     ] }
 }
