@@ -29,9 +29,11 @@ struct NoticesTests {
             far["areas"] = [langkou]
             let outside = try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: far)
             #expect(outside.status == .unprocessableEntity && outside.json["field"] as? String == "areas", "\(outside.text)")
-            let empty = try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: ["kind": "nope", "shownFrom": "2026-11-01"])
+            let empty = try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: ["kind": "contract", "shownFrom": "2026-11-01"])
             #expect(empty.status == .unprocessableEntity, "\(empty.text)")
             #expect(Set((empty.json["field"] as? String ?? "").split(separator: ",").map(String.init)) == ["title", "body", "kind", "areas", "shownFrom"])
+            let unreadable = try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: ["kind": "nope"])
+            #expect(unreadable.status == .badRequest && unreadable.json["field"] as? String == "kind", "a kind outside the document's list")
             #expect(try await send(app, .POST, "/api/v1/notices", headers: bearer(try await token(app, "resident-demo")), json: body).status == .forbidden)
             #expect((try await send(app, .GET, "/api/v1/notices", headers: guanlan).json["items"] as? [Any])?.count == 0, "another street's office sees none")
 

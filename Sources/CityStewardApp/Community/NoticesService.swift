@@ -33,16 +33,17 @@ struct NoticesService {
         }
         let reference = try await req.caseReference()
         var problems: [FieldProblem] = []
-        func parse<T: RawRepresentable>(_ text: String?, _ field: String, default value: T) -> T where T.RawValue == String {
+        // A value outside the document's list is a request that cannot be read (400), as elsewhere in the API.
+        func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ field: String, default value: T) throws -> T where T.RawValue == String {
             guard let text, !text.isEmpty else { return value }
             guard let v = T(rawValue: text) else {
-                problems.append(FieldProblem(field: field, reason: LocalizedText(zh: "\(field) 的取值不对", en: "\(field) is not one of the values offered")))
-                return value
+                let values = T.allCases.map(\.rawValue).joined(separator: ", ")
+                throw DomainError.invalid(field, zh: "\(field) 应为 \(values) 之一", en: "\(field) is one of \(values)")
             }
             return v
         }
-        let kind: NoticeKind = parse(input.kind, "kind", default: .general)
-        let audience: NoticeAudience = parse(input.audience, "audience", default: .everyone)
+        let kind: NoticeKind = try parse(input.kind, "kind", default: .general)
+        let audience: NoticeAudience = try parse(input.audience, "audience", default: .everyone)
         func day(_ text: String?, _ field: String) -> LocalDate? {
             guard let text, !text.isEmpty else { return nil }
             guard let d = LocalDate(text) else {
