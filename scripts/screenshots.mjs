@@ -96,5 +96,8 @@ if (failedRound) {
   const spot = failedRound.spots.find((s) => s.failed > 0);
   await shoot("district-admin", `/spot-checks/${failedRound.id.toLowerCase()}/spots/${spot.id.toLowerCase()}?lang=zh-Hans`, "spot-check-phone.png", 390, 844, true);
 }
+// Notices to residents (docs/community.md): a village's page on a phone, the console's list.
+await shoot("district-admin", "/v/440309002001V01?lang=zh-Hans", "village-notices-phone.png", 390, 844, true);
+await shoot("street-minzhi", "/notices?lang=zh-Hans", "notices.png", 1280, 1000, false);
 ws.close();
 browser.kill();
