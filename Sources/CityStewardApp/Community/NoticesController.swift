@@ -95,15 +95,8 @@ struct NoticesController: RouteCollection {
 
     // MARK: Console
 
-    struct Form: Content {
-        var title: String?
-        var body: String?
-        var kind: String?
-        var audience: String?
-        var areas: [String]?
-        var shownFrom: String?
-        var shownUntil: String?
-    }
+    /// The console's form is the API's body, typed into fields.
+    typealias Form = NoticesService.Input
 
     struct ConsolePage: Encodable {
         var page: PageChrome
@@ -171,8 +164,7 @@ struct NoticesController: RouteCollection {
         _ = try req.consoleActor()
         let form = try req.content.decode(Form.self)
         do {
-            let made = try await NoticesService(req: req).publish(NoticesService.Input(title: form.title, body: form.body, kind: form.kind, audience: form.audience,
-                                                                                       areas: form.areas, shownFrom: form.shownFrom, shownUntil: form.shownUntil))
+            let made = try await NoticesService(req: req).publish(form)
             return req.redirect(to: "/notices#notice-\(made.id.uuidString.lowercased())")
         } catch let problems as FieldProblems {
             return try await page(req, form: form, errors: problems.messagesByField(req.language), status: .unprocessableEntity)
