@@ -16,8 +16,17 @@ struct NoticesTests {
     @Test func aStreetOfficePublishesResidentsReadItAndItIsWithdrawn() async throws {
         try await withTestApp { app in
             let minzhi = bearer(try await token(app, "street-minzhi")), guanlan = bearer(try await token(app, "street-guanlan"))
+            let picture = TestImages.jpegWithGPS()
             let body: [String: Any] = ["title": "松仔园村周二停水", "body": "周二上午 9 点至 12 点停水检修。\n请提前储水。", "kind": "works",
-                                       "audience": "residents", "areas": [songziyuan], "shownUntil": "2026-11-25"]
+                                       "audience": "residents", "areas": [songziyuan], "shownUntil": "2026-11-25",
+                                       "photos": [["data": picture.base64EncodedString()]]]
+            // A picture that is not one, or not base64: refused before anything is written.
+            var broken = body
+            broken["photos"] = [["data": Data("not a picture".utf8).base64EncodedString()]]
+            #expect(try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: broken).status == .unsupportedMediaType)
+            broken["photos"] = [["data": "%%%"]]
+            #expect(try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: broken).status == .badRequest)
+            #expect((try await send(app, .GET, "/api/v1/notices", headers: minzhi).json["items"] as? [Any])?.count == 0, "nothing half written")
             let made = try await send(app, .POST, "/api/v1/notices", headers: minzhi, json: body)
             #expect(made.status == .created, "\(made.text)")
             let id = try #require(made.json["id"] as? String)
@@ -46,6 +55,12 @@ struct NoticesTests {
             let read = try await send(app, .GET, "/n/\(id)?lang=en")
             #expect(read.status == .ok && read.text.contains("<p>请提前储水。</p>") && read.text.contains("Works and interruptions"))
             _ = try await send(app, .GET, "/n/\(id)")
+            // Its picture: the public copy, without the phone's position.
+            let photoURL = try #require((made.json["photos"] as? [String])?.first)
+            #expect(read.text.contains("<img src=\"\(photoURL)\""))
+            let served = try await app.testing().sendRequest(.GET, photoURL)
+            #expect(served.status == .ok && served.headers.contentType == .jpeg)
+            #expect(String(decoding: picture, as: UTF8.self).contains("GPS") && !String(buffer: served.body).contains("GPS"))
             let counted = try await send(app, .GET, "/api/v1/notices/\(id)", headers: minzhi)
             #expect(counted.json["reads"] as? Int == 2)
             // Outside a scope a notice is missing.
@@ -61,6 +76,7 @@ struct NoticesTests {
             #expect(withdrawn.status == .ok && withdrawn.json["status"] as? String == "withdrawn" && withdrawn.json["withdrawnReason"] as? String == "检修取消")
             #expect(try await send(app, .POST, "/api/v1/notices/\(id)/withdraw", headers: minzhi, json: ["reason": "再次"]).status == .conflict)
             #expect(try await send(app, .GET, "/n/\(id)").status == .notFound)
+            #expect(try await app.testing().sendRequest(.GET, photoURL).status == .notFound, "a withdrawn notice's picture goes with it")
             #expect(!(try await send(app, .GET, "/v/\(songziyuan)")).text.contains("松仔园村周二停水"))
             let listed = try await send(app, .GET, "/api/v1/notices", headers: minzhi)
             #expect((listed.json["items"] as? [[String: Any]])?.first { $0["id"] as? String == id }?["status"] as? String == "withdrawn")

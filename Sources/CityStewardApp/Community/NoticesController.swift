@@ -17,6 +17,7 @@ struct NoticesController: RouteCollection {
         routes.post("notices", ":id", "withdraw", use: withdrawForm)
         routes.get("v", ":code", use: village)
         routes.get("n", ":id", use: notice)
+        routes.get("n", ":id", "photos", ":name", use: photo)
     }
 
     struct NoticeView: Content {
@@ -38,13 +39,15 @@ struct NoticesController: RouteCollection {
         var contract: String?
         var reads: Int
         var url: String
+        /// Its pictures (public copies) on the portal.
+        var photos: [String]
 
         struct AreaRef: Content {
             var code: String
             var name: String
         }
 
-        init(_ n: Notice, _ reference: CaseReference, _ language: Language, today: LocalDate) {
+        init(_ n: Notice, _ reference: CaseReference, _ language: Language, today: LocalDate, photos: [NoticeStore.Photo] = []) {
             id = n.id.uuidString.lowercased()
             (title, body, kind, kindLabel) = (n.title, n.body, n.kind.rawValue, n.kind.label.text(language))
             (audience, audienceLabel) = (n.audience.rawValue, n.audience.label.text(language))
@@ -54,6 +57,8 @@ struct NoticesController: RouteCollection {
             (createdAt, withdrawnAt, withdrawnReason, reads) = (n.createdAt, n.withdrawnAt, n.withdrawnReason, n.reads)
             contract = n.contractID?.uuidString.lowercased()
             url = "/n/\(id)"
+            let base = url
+            self.photos = photos.compactMap { p in PhotoFormat(rawValue: p.format).map { "\(base)/photos/\(p.publicHash).\($0.fileExtension)" } }
         }
     }
 
@@ -70,19 +75,22 @@ struct NoticesController: RouteCollection {
     @Sendable func list(req: Request) async throws -> NoticeList {
         let notices = try await NoticesService(req: req).list(kind: try req.query.get(String?.self, at: "kind"))
         let reference = try await req.caseReference(), today = NoticesService.today(req)
-        return NoticeList(items: notices.map { NoticeView($0, reference, req.language, today: today) })
+        let photos = try await NoticeStore(db: req.db).photos(of: notices.map(\.id))
+        return NoticeList(items: notices.map { NoticeView($0, reference, req.language, today: today, photos: photos[$0.id] ?? []) })
     }
 
     @Sendable func publish(req: Request) async throws -> Response {
         let input = try req.content.decode(NoticesService.Input.self)
         let made = try await NoticesService(req: req).publish(input)
-        let view = NoticeView(made, try await req.caseReference(), req.language, today: NoticesService.today(req))
+        let view = NoticeView(made, try await req.caseReference(), req.language, today: NoticesService.today(req),
+                              photos: try await NoticeStore(db: req.db).photos(of: [made.id])[made.id] ?? [])
         return try await view.encodeResponse(status: .created, for: req)
     }
 
     @Sendable func show(req: Request) async throws -> NoticeView {
         let found = try await NoticesService(req: req).find(req.parameters.get("id"))
-        return NoticeView(found.notice, try await req.caseReference(), req.language, today: NoticesService.today(req))
+        return NoticeView(found.notice, try await req.caseReference(), req.language, today: NoticesService.today(req),
+                          photos: try await NoticeStore(db: req.db).photos(of: [found.notice.id])[found.notice.id] ?? [])
     }
 
     @Sendable func withdraw(req: Request) async throws -> NoticeView {
@@ -90,7 +98,8 @@ struct NoticesController: RouteCollection {
         _ = try await service.find(req.parameters.get("id"))   // the notice the path names first: 404 before the body
         let body = (req.body.data?.readableBytes ?? 0) == 0 ? WithdrawBody() : try req.content.decode(WithdrawBody.self)
         let done = try await service.withdraw(req.parameters.get("id"), reason: body.reason)
-        return NoticeView(done, try await req.caseReference(), req.language, today: NoticesService.today(req))
+        return NoticeView(done, try await req.caseReference(), req.language, today: NoticesService.today(req),
+                          photos: try await NoticeStore(db: req.db).photos(of: [done.id])[done.id] ?? [])
     }
 
     // MARK: Console
@@ -228,7 +237,7 @@ struct NoticesController: RouteCollection {
         }
         try await store.countRead(found.id)
         let reference = try await req.caseReference()
-        var view = NoticeView(found, reference, language, today: today)
+        var view = NoticeView(found, reference, language, today: today, photos: try await store.photos(of: [found.id])[found.id] ?? [])
         view.reads += 1
         let villages = found.areas.compactMap { reference.areas[$0] }.flatMap { a in
             a.kind == .village ? [a] : reference.areas.values.filter { $0.kind == .village && $0.path.contains(a.id) }.sorted { $0.code < $1.code }
@@ -237,6 +246,20 @@ struct NoticesController: RouteCollection {
                               paragraphs: found.body.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
                               villages: Array(villages.prefix(30)))
         return try await req.page("portal/notice", page)
+    }
+}
+
+extension NoticesController {
+    /// A shown notice's picture (its public copy); anything else 404.
+    @Sendable func photo(req: Request) async throws -> Response {
+        let store = NoticeStore(db: req.db)
+        let name = req.parameters.get("name") ?? ""
+        let hash = (name as NSString).deletingPathExtension
+        guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)), PhotoStorage.isValidName(hash),
+              let found = try await store.find(id), found.isShown(on: NoticesService.today(req)),
+              let photo = try await store.photos(of: [id])[id]?.first(where: { $0.publicHash == hash }), let format = PhotoFormat(rawValue: photo.format),
+              let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw CasesAPIController.photoNotFound }
+        return CasesAPIController.photoResponse(data, format: format, cacheControl: "public, max-age=3600")
     }
 }
 

@@ -19,6 +19,8 @@ struct NoticesService {
         var areas: [String]?
         var shownFrom: String?
         var shownUntil: String?
+        /// Pictures (JPEG, PNG or WebP, base64; at most 6 of 8 MB): residents see their public copies, without location.
+        var photos: [PhotoUpload]?
     }
 
     var store: NoticeStore { NoticeStore(db: req.db) }
@@ -75,12 +77,22 @@ struct NoticesService {
             problems.append(FieldProblem(field: "areas", reason: LocalizedText(zh: "只能在本单位负责的区域发布", en: "you publish only where your organisation serves")))
         }
         guard problems.isEmpty, let valid else { throw FieldProblems(problems) }
+        // The pictures checked whole before anything is written (size 413, type 415, count 400), then their files.
+        let prepared = try PreparedPhoto.prepare(try PhotoUpload.decode(input.photos, defaultRole: .report), policy: .standard)
+        let created = prepared.isEmpty ? [] : try await req.application.photoStorage.write(prepared)
+        let photos = prepared.map { NoticeStore.Photo(publicHash: $0.publicHash, format: $0.format.rawValue) }
         let notice = Notice(id: UUID(), title: valid.title, body: valid.body, kind: valid.kind, audience: valid.audience, areas: valid.areas,
                             shownFrom: valid.shownFrom, shownUntil: valid.shownUntil, orgID: actor.org?.id, createdBy: actor.user.id, createdAt: req.now)
         let (now, who) = (req.now, actor)
-        try await store.create(notice, paths: paths) { db in
-            try await AuditStore(db: db).append(action: AuditAction.noticePublished.rawValue, subject: "notice:\(notice.id.uuidString.lowercased())",
-                                                detail: notice.title, actorID: who.user.id, actorName: who.user.displayName, at: now)
+        do {
+            try await store.create(notice, paths: paths, photos: photos) { db in
+                try await AuditStore(db: db).append(action: AuditAction.noticePublished.rawValue, subject: "notice:\(notice.id.uuidString.lowercased())",
+                                                    detail: notice.title, actorID: who.user.id, actorName: who.user.displayName, at: now)
+            }
+        } catch {
+            // Nothing half written: the rows rolled back; the files this request created go too.
+            await req.application.photoStorage.remove(created)
+            throw error
         }
         return notice
     }

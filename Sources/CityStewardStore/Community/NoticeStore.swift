@@ -54,11 +54,27 @@ public struct NoticeStore: Sendable {
     static let encoder = SQLQueryEncoder(nilEncodingStrategy: .asNil)
     static let decoder = SQLRowDecoder()
 
-    /// Writes a notice and its areas (each with its path) in one transaction; `also` runs in it last (an audit row).
-    public func create(_ notice: Notice, paths: [UUID: [UUID]], also: (@Sendable (any Database) async throws -> Void)? = nil) async throws {
+    /// A notice's picture: the public copy's file, by its hash and format.
+    public struct Photo: Sendable, Equatable {
+        public var publicHash: String
+        public var format: String
+
+        public init(publicHash: String, format: String) {
+            (self.publicHash, self.format) = (publicHash, format)
+        }
+    }
+
+    /// Writes a notice, its areas (each with its path) and its pictures in one transaction; `also` runs in it last (an
+    /// audit row).
+    public func create(_ notice: Notice, paths: [UUID: [UUID]], photos: [Photo] = [],
+                       also: (@Sendable (any Database) async throws -> Void)? = nil) async throws {
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.insert(into: "notices").model(NoticeRow(notice), with: Self.encoder).run()
+            for (i, p) in photos.enumerated() {
+                try await sql.insert(into: "notice_photos").columns("notice_id", "position", "public_hash", "format")
+                    .values(SQLBind(notice.id), SQLBind(i), SQLBind(p.publicHash), SQLBind(p.format)).run()
+            }
             for area in notice.areas {
                 try await sql.insert(into: "notice_areas").columns("notice_id", "area_id", "area_path")
                     .values(SQLBind(notice.id), SQLBind(area), SQLBind(Area.encodePath(paths[area] ?? [area]))).run()
@@ -118,6 +134,18 @@ public struct NoticeStore: Sendable {
             .where("withdrawn_at", .is, SQLLiteral.null).where("shown_from", .lessThanOrEqual, today)
             .where { $0.where("shown_until", .is, SQLLiteral.null).orWhere("shown_until", .greaterThanOrEqual, today) }
         return try await notices(query.orderBy("shown_from", .descending).orderBy("created_at", .descending).limit(limit))
+    }
+
+    /// The pictures of these notices, in order.
+    public func photos(of ids: [UUID]) async throws -> [UUID: [Photo]] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [UUID: [Photo]] = [:]
+        for row in try await sql.select().column("notice_id").column("public_hash").column("format").from("notice_photos")
+            .where("notice_id", .in, ids).orderBy("position").all() {
+            out[try row.decode(column: "notice_id", as: UUID.self), default: []]
+                .append(Photo(publicHash: try row.decode(column: "public_hash", as: String.self), format: try row.decode(column: "format", as: String.self)))
+        }
+        return out
     }
 
     /// One more reader (the portal's page of the notice).

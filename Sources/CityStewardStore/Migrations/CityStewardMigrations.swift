@@ -63,5 +63,6 @@ public enum CityStewardMigrations {
         IndexNotificationOutbox(),
         IndexSlowestCases(),
         CreateNotices(),
+        CreateNoticePhotos(),
     ] }
 }
