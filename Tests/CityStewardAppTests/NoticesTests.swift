@@ -132,6 +132,13 @@ struct NoticesTests {
             #expect(made.status == .seeOther && (made.location ?? "").hasPrefix("/notices#notice-"), "\(made.status) \(made.text.prefix(300))")
             let list = try await send(app, .GET, "/notices", headers: ["Cookie": cookie])
             #expect(list.text.contains("楼道清理") && list.text.contains("租户") && list.text.contains("展示中"))
+            // Withdrawing without a reason: refused next to that notice's reason field; with one, withdrawn.
+            let id = String((made.location ?? "").dropFirst("/notices#notice-".count))
+            let noReason = try await send(app, .POST, "/notices/\(id)/withdraw", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": " "])
+            #expect(noReason.status == .unprocessableEntity && noReason.text.contains("id=\"withdraw-\(id)-error\""), "\(noReason.status)")
+            let withdrawn = try await send(app, .POST, "/notices/\(id)/withdraw", headers: ["Cookie": cookie], form: ["_csrf": csrf, "reason": "已清理完毕"])
+            #expect(withdrawn.status == .seeOther)
+            #expect(try await send(app, .GET, "/notices", headers: ["Cookie": cookie]).text.contains("已清理完毕"))
             // A page nobody but publishers and auditors opens.
             let (patrol, _) = try await webLogin(app, "steward-patrol")
             #expect(try await send(app, .GET, "/notices", headers: ["Cookie": patrol]).status == .forbidden)

@@ -122,6 +122,8 @@ struct NoticesController: RouteCollection {
             var view: NoticeView
             var statusLabel: String
             var mayWithdraw: Bool
+            /// Why a withdrawal of this notice was just refused (shown by its reason field).
+            var withdrawError: String?
         }
     }
 
@@ -138,7 +140,8 @@ struct NoticesController: RouteCollection {
         }
     }
 
-    func page(_ req: Request, form typed: Form?, errors: [String: String], status: HTTPStatus = .ok) async throws -> Response {
+    func page(_ req: Request, form typed: Form?, errors: [String: String], refusedWithdrawal: (id: String, message: String)? = nil,
+              status: HTTPStatus = .ok) async throws -> Response {
         let actor = try req.consoleActor()
         let language = req.language
         let kindFilter = (try? req.query.get(String?.self, at: "kind")).flatMap { $0 }.flatMap { NoticeKind(rawValue: $0) }
@@ -155,7 +158,8 @@ struct NoticesController: RouteCollection {
             notices: notices.map { n in
                 let paths = n.areas.map { reference.areas[$0]?.path ?? [$0] }
                 return .init(view: NoticeView(n, reference, language, today: today), statusLabel: Self.statusLabel(n.status(on: today)).text(language),
-                             mayWithdraw: n.withdrawnAt == nil && NoticeAccess.mayWithdraw(actor, n, paths: paths))
+                             mayWithdraw: n.withdrawnAt == nil && NoticeAccess.mayWithdraw(actor, n, paths: paths),
+                             withdrawError: refusedWithdrawal.flatMap { $0.id == n.id.uuidString.lowercased() ? $0.message : nil })
             },
             kinds: [Choice(value: "", label: language == .en ? "All kinds" : "全部类型", selected: kindFilter == nil)]
                 + NoticeKind.allCases.map { Choice(value: $0.rawValue, label: $0.label.text(language), selected: $0 == kindFilter) },
@@ -187,7 +191,8 @@ struct NoticesController: RouteCollection {
         do {
             _ = try await NoticesService(req: req).withdraw(id, reason: form.reason)
         } catch let problems as FieldProblems {
-            return try await page(req, form: nil, errors: problems.messagesByField(req.language).mapKeys { "withdraw-\(id ?? "")-\($0)" }, status: .unprocessableEntity)
+            let message = problems.messagesByField(req.language).values.joined(separator: " ")
+            return try await page(req, form: nil, errors: [:], refusedWithdrawal: ((id ?? "").lowercased(), message), status: .unprocessableEntity)
         }
         return req.redirect(to: "/notices#notice-\(id ?? "")")
     }
@@ -260,11 +265,5 @@ extension NoticesController {
               let photo = try await store.photos(of: [id])[id]?.first(where: { $0.publicHash == hash }), let format = PhotoFormat(rawValue: photo.format),
               let data = try await req.application.photoStorage.read(hash: hash, format: format) else { throw CasesAPIController.photoNotFound }
         return CasesAPIController.photoResponse(data, format: format, cacheControl: "public, max-age=3600")
-    }
-}
-
-extension Dictionary where Key == String {
-    func mapKeys(_ transform: (String) -> String) -> [String: Value] {
-        Dictionary(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
     }
 }
