@@ -9,7 +9,8 @@ struct NoticesController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let api = routes.grouped("api", "v1")
         api.get("notices", use: list)
-        api.post("notices", use: publish)
+        // Pictures ride in the body, base64: up to six of 8 MB, as a case's report takes them.
+        api.on(.POST, "notices", body: .collect(maxSize: "64mb"), use: publish)
         api.get("notices", ":id", use: show)
         api.post("notices", ":id", "withdraw", use: withdraw)
         routes.get("notices", use: page)
