@@ -99,7 +99,7 @@ struct KeysCommand: AsyncCommandGroup {
 
     static func reseal(_ context: CommandContext, cipher: FieldCipher) async throws -> KeyRotation.Outcome {
         let outcome = try await KeyRotation.reseal(context.application.db, cipher: cipher)
-        context.console.print("re-sealed under \(cipher.keyVersion): \(outcome.residents) residents, \(outcome.residentReports) reporters' phone numbers, \(outcome.deviceEvents) device events, \(outcome.webhookSecrets) webhook secrets")
+        context.console.print("re-sealed under \(cipher.keyVersion): \(outcome.residents) residents, \(outcome.residentReports) reporters' phone numbers, \(outcome.deviceEvents) device events, \(outcome.activitySignups) activity sign-ups, \(outcome.webhookSecrets) webhook secrets")
         return outcome
     }
 
@@ -121,7 +121,7 @@ struct KeysCommand: AsyncCommandGroup {
             let wait = signature.wait ?? 10
             if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
             let outcome = try await KeysCommand.reseal(context, cipher: FieldCipher(ring: rotated))
-            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "current=v\(next); residents=\(outcome.residents); reports=\(outcome.residentReports); events=\(outcome.deviceEvents); webhooks=\(outcome.webhookSecrets)")
+            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "current=v\(next); residents=\(outcome.residents); reports=\(outcome.residentReports); events=\(outcome.deviceEvents); signups=\(outcome.activitySignups); webhooks=\(outcome.webhookSecrets)")
         }
     }
 
@@ -131,7 +131,7 @@ struct KeysCommand: AsyncCommandGroup {
         func run(using context: CommandContext, signature: Signature) async throws {
             let cipher = FieldCipher(ring: try MasterKey.load(context.application.config))
             let outcome = try await KeysCommand.reseal(context, cipher: cipher)
-            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "resealed under \(cipher.keyVersion); residents=\(outcome.residents); reports=\(outcome.residentReports); events=\(outcome.deviceEvents); webhooks=\(outcome.webhookSecrets)")
+            try await auditCommand(context, .keysRotated, subject: "keyring", detail: "resealed under \(cipher.keyVersion); residents=\(outcome.residents); reports=\(outcome.residentReports); events=\(outcome.deviceEvents); signups=\(outcome.activitySignups); webhooks=\(outcome.webhookSecrets)")
         }
     }
 }

@@ -207,6 +207,10 @@ struct NoticesController: RouteCollection {
         var code: String
         var reportURL: String
         var notices: [NoticeView]
+        var theme: ActivitiesController.ThemeView?
+        /// Coming up and on now; then the latest reported.
+        var activities: [ActivitiesController.ActivityView]
+        var past: [ActivitiesController.ActivityView]
     }
 
     /// A village's page for its residents: what is shown there today, next to "report a problem".
@@ -219,10 +223,14 @@ struct NoticesController: RouteCollection {
         }
         let today = NoticesService.today(req)
         let shown = try await NoticesService.shown(req, along: area.path)
+        let activities = ActivityStore(db: req.db)
         let page = VillagePage(page: PageChrome(request: req, title: area.displayName(language)), name: area.displayName(language),
                                street: area.streetID.flatMap { reference.areas[$0]?.displayName(language) }, code: area.code,
                                reportURL: "/report" + (reference.place(area.code) != nil ? "?place=\(area.code)" : ""),
-                               notices: shown.map { NoticeView($0, reference, language, today: today) })
+                               notices: shown.map { NoticeView($0, reference, language, today: today) },
+                               theme: try await activities.themes(year: today.year, village: area.id).first.map { ActivitiesController.ThemeView($0, reference, language) },
+                               activities: try await activities.shown(village: area.id, after: req.now).map { ActivitiesController.ActivityView($0, reference, language, now: req.now) },
+                               past: try await activities.reported(village: area.id, limit: 5).map { ActivitiesController.ActivityView($0, reference, language, now: req.now) })
         return try await req.page("portal/village", page)
     }
 

@@ -85,6 +85,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.patrolCache = PatrolCache()
     // Comments on published assessment results: three at once, then one a minute per sender.
     app.commentLimiter = PublicRateLimiter(rule: TokenBucket.Rule(perMinute: 1, burst: 3))
+    // Sign-ups and check-ins for activities: six at once (a family at one phone or one home network), then three a minute.
+    app.communityLimiter = PublicRateLimiter(rule: TokenBucket.Rule(perMinute: 3, burst: 6))
     app.recentCases = RecentCases()
     app.keyRing = try KeyRing(config: config)
     app.photoStorage = PhotoStorage(root: config.photoDirectory, threadPool: app.threadPool)
@@ -148,6 +150,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: InspectionController())
     try app.register(collection: ShiftController())
     try app.register(collection: NoticesController())
+    try app.register(collection: ActivitiesController())
     try app.register(collection: AssessmentController())
     try app.register(collection: AssessmentWebController())
     try app.register(collection: SpotCheckController())

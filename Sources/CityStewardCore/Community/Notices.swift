@@ -146,8 +146,8 @@ public enum NoticeRules {
     }
 }
 
-/// Where a caller may publish notices, and which ones it sees in the console.
-public enum NoticeScope: Sendable, Equatable {
+/// Where a caller may act for residents (publish notices, organise activities), and what it sees in the console.
+public enum CommunityScope: Sendable, Equatable {
     case nothing
     case everywhere
     /// Under these areas (a street office's street, a steward's villages), and its own organisation's notices.
@@ -157,7 +157,7 @@ public enum NoticeScope: Sendable, Equatable {
 public enum NoticeAccess {
     /// Publishing and withdrawing: the district office anywhere; a department anywhere (its entrusted matters are
     /// everywhere, §7(2)4); a street office in its street; a steward's dispatcher in the villages it serves.
-    public static func publishScope(for actor: Actor) -> NoticeScope {
+    public static func publishScope(for actor: Actor) -> CommunityScope {
         guard actor.can(.casesWork) else { return .nothing }
         switch actor.role {
         case .districtAdmin, .departmentOfficer: return .everywhere
@@ -167,13 +167,13 @@ public enum NoticeAccess {
     }
 
     /// Reading the console's list (with read counts and withdrawn ones): publishers over their scope, auditors everywhere.
-    public static func readScope(for actor: Actor) -> NoticeScope {
+    public static func readScope(for actor: Actor) -> CommunityScope {
         if actor.role == .auditor, actor.can(.areasRead) { return .everywhere }
         return publishScope(for: actor)
     }
 
     /// Whether an area (by its path, root first, itself last) lies in a scope.
-    public static func covers(_ scope: NoticeScope, path: [UUID]) -> Bool {
+    public static func covers(_ scope: CommunityScope, path: [UUID]) -> Bool {
         switch scope {
         case .nothing: false
         case .everywhere: true

@@ -33,6 +33,10 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case spotCheckRecorded = "spotcheck.recorded"
     case noticePublished = "notice.published"
     case noticeWithdrawn = "notice.withdrawn"
+    case activityCreated = "activity.created"
+    case activityCancelled = "activity.cancelled"
+    case activityReported = "activity.reported"
+    case villageThemeSet = "village-theme.set"
 
     public var label: LocalizedText {
         switch self {
@@ -71,6 +75,10 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .spotCheckRecorded: LocalizedText(zh: "抽查记录", en: "Spot check recorded")
         case .noticePublished: LocalizedText(zh: "发布公告", en: "Notice published")
         case .noticeWithdrawn: LocalizedText(zh: "撤回公告", en: "Notice withdrawn")
+        case .activityCreated: LocalizedText(zh: "登记活动", en: "Activity entered")
+        case .activityCancelled: LocalizedText(zh: "取消活动", en: "Activity cancelled")
+        case .activityReported: LocalizedText(zh: "活动总结", en: "Activity reported")
+        case .villageThemeSet: LocalizedText(zh: "设定村主题", en: "Village theme set")
         }
     }
 }

@@ -25,6 +25,54 @@ public enum BeijingTime {
         let (day, s) = split(instant)
         return LocalDate(dayNumber: day).description + "T" + two(s / 3600) + ":" + two(s % 3600 / 60) + ":" + two(s % 60) + "+08:00"
     }
+
+    /// A time as people and clients write it: `2026-12-10 14:30` or `2026-12-10T14:30` on Beijing's clock (what a
+    /// form's date-time field sends), with seconds or not, or with its zone (`Z`, `+08:00`, `+0800`). Nil for
+    /// anything else.
+    public static func parse(_ text: String) -> Date? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard t.count >= 16, let day = LocalDate(String(t.prefix(10))) else { return nil }
+        let chars = Array(t)
+        guard chars[10] == "T" || chars[10] == " " || chars[10] == "t" else { return nil }
+        var rest = chars[11...]
+        func number(_ n: Int) -> Int? {
+            guard rest.count >= n, rest.prefix(n).allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            let v = Int(String(rest.prefix(n)))
+            rest = rest.dropFirst(n)
+            return v
+        }
+        guard let h = number(2), rest.first == ":" else { return nil }
+        rest = rest.dropFirst()
+        guard let m = number(2), h < 24, m < 60 else { return nil }
+        var sec = 0
+        if rest.first == ":" {
+            rest = rest.dropFirst()
+            guard let s = number(2), s < 60 else { return nil }
+            sec = s
+            if rest.first == "." { rest = rest.drop(while: { $0 == "." || ($0.isASCII && $0.isNumber) }) }
+        }
+        var offset = utcOffset
+        if let z = rest.first {
+            if z == "Z" || z == "z" {
+                offset = 0
+                rest = rest.dropFirst()
+            } else if z == "+" || z == "-" {
+                rest = rest.dropFirst()
+                guard let oh = number(2) else { return nil }
+                if rest.first == ":" { rest = rest.dropFirst() }
+                guard let om = number(2), oh < 15, om < 60 else { return nil }
+                offset = (z == "+" ? 1 : -1) * (oh * 3600 + om * 60)
+            }
+        }
+        guard rest.isEmpty else { return nil }
+        return Date(timeIntervalSince1970: Double(day.dayNumber * 86_400 + h * 3600 + m * 60 + sec - offset))
+    }
+
+    /// `2026-12-10T14:30`: what a form's date-time field shows for an instant (Beijing's clock).
+    public static func inputValue(_ instant: Date) -> String {
+        let (day, s) = split(instant)
+        return LocalDate(dayNumber: day).description + "T" + two(s / 3600) + ":" + two(s % 3600 / 60)
+    }
 }
 
 extension LocalDate {

@@ -11,6 +11,7 @@ public enum KeyRotation {
         public var residentReports = 0
         public var deviceEvents = 0
         public var webhookSecrets = 0
+        public var activitySignups = 0
     }
 
     /// A phone's blind index from its sealed text: the E.164 number's (an extension is not searched; a number
@@ -79,6 +80,20 @@ public enum KeyRotation {
                 try await sql.update("device_events").set("person_sealed", to: try reseal(person)).set("plate_sealed", to: try reseal(plate))
                     .where("id", .equal, id).run()
                 outcome.deviceEvents += 1
+            }
+        }
+        // Activity sign-ups: name and phone sealed, the phone's index re-computed (the version is in the prefix).
+        while true {
+            let rows = try await sql.select().column("id").column("name_sealed").column("phone_sealed").from("activity_signups")
+                .where(prefix("phone_sealed", current.count), .notEqual, SQLBind(current + ":")).limit(batch).all()
+            if rows.isEmpty { break }
+            for row in rows {
+                let id = try row.decode(column: "id", as: UUID.self), sealed = try row.decode(column: "phone_sealed", as: String.self)
+                let phone = try cipher.open(sealed), name = try cipher.open(try row.decode(column: "name_sealed", as: String.self))
+                try await sql.update("activity_signups").set("phone_sealed", to: try cipher.seal(phone)).set("name_sealed", to: try cipher.seal(name))
+                    .set("phone_index", to: Self.phoneIndex(cipher)(phone) ?? cipher.blindIndex(phone))
+                    .where("id", .equal, id).where("phone_sealed", .equal, sealed).run()
+                outcome.activitySignups += 1
             }
         }
         // Webhook signing secrets.

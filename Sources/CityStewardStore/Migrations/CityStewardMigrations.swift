@@ -64,5 +64,6 @@ public enum CityStewardMigrations {
         IndexSlowestCases(),
         CreateNotices(),
         CreateNoticePhotos(),
+        CreateActivities(),
     ] }
 }
