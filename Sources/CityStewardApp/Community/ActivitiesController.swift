@@ -544,8 +544,16 @@ struct ActivitiesController: RouteCollection {
         }
     }
 
+    /// The check-in page, or — after a check-in (`?done=<sign-up>`) — what was recorded.
     @Sendable func checkinPage(req: Request) async throws -> Response {
-        try await checkinPage(req, name: "", phone: "", errors: [:], done: nil)
+        var done: CheckinPage.Done?
+        if let id = try req.query.get(String?.self, at: "done").flatMap(UUID.init(uuidString:)),
+           let a = try await ActivityStore(db: req.db).find(checkinCode: (req.parameters.get("code") ?? "").uppercased()),
+           let row = try await ActivityStore(db: req.db).signup(id), row.activityId == a.id, row.checkedInAt != nil {
+            done = .init(already: (try? req.query.get(String?.self, at: "already")).flatMap { $0 } == "1", walkIn: row.walkIn,
+                         flagLabels: row.flags.map { $0.label.text(req.language) }, checkedInAt: row.checkedInAt.map(BeijingTime.minute), phone: row.phoneMasked)
+        }
+        return try await checkinPage(req, name: "", phone: "", errors: [:], done: done)
     }
 
     func checkinPage(_ req: Request, name: String, phone: String, errors: [String: String], done: CheckinPage.Done?, status: HTTPStatus = .ok) async throws -> Response {
@@ -575,9 +583,8 @@ struct ActivitiesController: RouteCollection {
             let report = try PatrolController.report(lat: number(f.lat), long: number(f.long), accuracy: number(f.accuracy),
                                                      deviceTime: number(f.deviceTime).map { Date(timeIntervalSince1970: $0 / 1000) })
             let done = try await ActivitiesService(req: req).checkIn(code: req.parameters.get("code") ?? "", name: f.name, phone: f.phone, report: report)
-            return try await checkinPage(req, name: "", phone: "", errors: [:],
-                                         done: .init(already: done.already, walkIn: done.signup.walkIn, flagLabels: done.flags.map { $0.label.text(req.language) },
-                                                     checkedInAt: done.signup.checkedInAt.map(BeijingTime.minute), phone: done.signup.phoneMasked))
+            // Then to what was recorded (a reload does not send the check-in again).
+            return req.redirect(to: "/ac/\(done.activity.checkinCode)?done=\(done.signup.id.uuidString.lowercased())\(done.already ? "&already=1" : "")")
         } catch let problems as FieldProblems {
             return try await checkinPage(req, name: f.name ?? "", phone: f.phone ?? "", errors: problems.messagesByField(req.language), done: nil,
                                          status: .unprocessableEntity)

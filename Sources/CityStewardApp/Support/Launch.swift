@@ -167,6 +167,7 @@ public enum CityStewardMain {
                 // After the assessment: the bills' payment coefficient reads the villages' scores.
                 if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 if try await DemoNotices.load(app) { app.logger.notice("Loaded the demo notices to residents (the contract's among them)") }
+                if try await DemoActivities.load(app) { app.logger.notice("Loaded the demo village's theme and activities") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }

@@ -210,6 +210,11 @@ public struct ActivityStore: Sendable {
             .limit(1).all(decoding: ActivitySignupRow.self, with: Self.decoder).first
     }
 
+    public func signup(_ id: UUID) async throws -> ActivitySignupRow? {
+        try await sql.select().column("*").from("activity_signups").where("id", .equal, id)
+            .limit(1).all(decoding: ActivitySignupRow.self, with: Self.decoder).first
+    }
+
     public func signup(receiptHash: String) async throws -> ActivitySignupRow? {
         try await sql.select().column("*").from("activity_signups").where("receipt_hash", .equal, receiptHash)
             .limit(1).all(decoding: ActivitySignupRow.self, with: Self.decoder).first
