@@ -108,6 +108,16 @@ struct AccessibilitySweepTests {
             #expect(try await DemoAssessment.load(app))
             #expect(try await DemoNotices.load(app))
             let notice = try #require(try await NoticeStore(db: app.db).list(under: nil, org: nil).first).id.uuidString.lowercased()
+            #expect(try await DemoActivities.load(app))
+            let activities = try await ActivityStore(db: app.db).list(under: nil, org: nil)
+            let theme = try #require(activities.first { $0.kind == .villageTheme }), held = try #require(activities.first { $0.reportedAt != nil })
+            // A sign-up whose receipt link the sweep opens.
+            let receiptToken = ActivitiesService.newToken(), phone = try #require(PhoneNumber.parse("13912345678"))
+            _ = try await ActivityStore(db: app.db).signUp(
+                ActivitySignupRow(id: UUID(), activityId: theme.id, nameSealed: try app.fieldCipher.seal("林晓梅"), nameMasked: "林**", phoneSealed: try app.fieldCipher.seal(phone.sealedForm),
+                                  phoneMasked: phone.masked, phoneIndex: app.fieldCipher.blindIndex(phone.e164), receiptHash: ActivitiesService.receiptHash(receiptToken),
+                                  walkIn: false, signedUpAt: app.clock.now), replacing: nil, now: app.clock.now)
+            let themeID = theme.id.uuidString.lowercased(), heldID = held.id.uuidString.lowercased()
             let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
             // A district round with its spots inspected, and one waiting, so the phone's inspection form is audited too.
             let admin = try #require(try await DirectoryStore(db: app.db).user(username: "district-admin"))
@@ -142,7 +152,8 @@ struct AccessibilitySweepTests {
             let tracking = app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0])
             let publicPages = ["/login", "/report", "/report/new", "/find?phone=\(DemoCases.residentPhone)", "/t/\(tracking)",
                                "/c/\(someCase.number)", "/q/\(DemoDistrict.villageCodes[2])", "/q/\(DemoDistrict.villageCodes[2])/sheet",
-                               "/public/assessment/2025", "/v/440309002001V01", "/n/\(notice)", "/report?place=440309002001V01"]
+                               "/public/assessment/2025", "/v/440309002001V01", "/n/\(notice)", "/report?place=440309002001V01",
+                               "/a/\(themeID)", "/a/\(heldID)", "/a/s/\(receiptToken)", "/ac/\(theme.checkinCode)"]
             let consolePages = ["/", "/cases", "/cases/map", "/cases/\(someCase.id.uuidString.lowercased())", "/tasks", "/patrol", "/taxonomy",
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
@@ -153,6 +164,7 @@ struct AccessibilitySweepTests {
                                 "/patrol-routes", "/patrol-routes/\(route.id.uuidString.lowercased())", "/patrol-routes/\(route.id.uuidString.lowercased())/codes",
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
                                 "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts", "/notices",
+                                "/activities", "/activities/\(themeID)", "/activities/\(heldID)", "/activities/\(themeID)/poster",
                                 "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])",
                                 "/assessment/plans/\(lastYear.id.uuidString.lowercased())", "/spot-checks", "/spot-checks/\(spotRound.id.uuidString.lowercased())", "/dashboard",
                                 "/spot-checks/\(spotRound.id.uuidString.lowercased())/spots/\(inspected.id.uuidString.lowercased())",
