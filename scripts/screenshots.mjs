@@ -99,5 +99,13 @@ if (failedRound) {
 // Notices to residents (docs/community.md): a village's page on a phone, the console's list.
 await shoot("district-admin", "/v/440309002001V01?lang=zh-Hans", "village-notices-phone.png", 390, 844, true);
 await shoot("street-minzhi", "/notices?lang=zh-Hans", "notices.png", 1280, 1000, false);
+// Activities (docs/community.md): the theme activity on a phone, its check-in page, the console's list.
+const minzhiToken = (await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "street-minzhi", password: "demo1234" }) })).json()).token;
+const activities = (await (await fetch(`${base}/api/v1/activities?kind=villageTheme`, { headers: { authorization: "Bearer " + minzhiToken } })).json()).items;
+if (activities.length > 0) {
+  await shoot("district-admin", `/a/${activities[0].id}?lang=zh-Hans`, "activity-phone.png", 390, 844, true);
+  await shoot("district-admin", `${new URL(activities[0].checkinURL).pathname}?lang=en`, "activity-checkin-phone.png", 390, 844, true);
+}
+await shoot("street-minzhi", "/activities?lang=zh-Hans", "activities.png", 1280, 1100, false);
 ws.close();
 browser.kill();
