@@ -138,7 +138,7 @@ struct CasesAPIController: RouteCollection {
             let names = allowed.map(\.rawValue)
             // Not a source anyone may claim (the document's enum) is malformed (400); one this caller may not claim is
             // refused by rule (422).
-            guard let s = CaseSource(rawValue: text), s != .device else {
+            guard let s = CaseSource(rawValue: text), s != .device, s != .deliberation else {
                 throw DomainError.invalid("source", zh: "source 应为 \(names.joined(separator: "、"))", en: "source must be \(names.joined(separator: ", "))")
             }
             guard allowed.contains(s) else {

@@ -33,7 +33,7 @@ enum DemoActivities {
                      position: GeoPoint(lat: centre.lat, long: centre.long), radiusMetres: 150, startsAt: starts, endsAt: starts.addingTimeInterval(hours * 3600),
                      organiser: organiser, orgID: org, capacity: capacity, checkinCode: PatrolService.newCode(), createdBy: nil, createdAt: now)
         }
-        let theme = activity(.villageTheme, "客家麒麟舞体验夜", "松仔园村一村一色主题活动：麒麟舞队现场教学，居民可上手体验舞麒麟，\n另有客家擂茶品尝。老少皆宜，请穿便于活动的衣服。",
+        let theme = activity(.villageTheme, "客家麒麟舞体验夜", "松仔园村一村一色主题活动：麒麟舞队现场教学，居民可上手体验舞麒麟。\n另有客家擂茶品尝。老少皆宜，请穿便于活动的衣服。",
                              place: "松仔园村委会广场", starts: soon, hours: 2, organiser: "松仔园社区党支部", org: office, capacity: 40)
         let upcoming = [
             theme,

@@ -211,6 +211,8 @@ struct NoticesController: RouteCollection {
         /// Coming up and on now; then the latest reported.
         var activities: [ActivitiesController.ActivityView]
         var past: [ActivitiesController.ActivityView]
+        /// Deliberation items taken up, with their decisions and outcomes.
+        var deliberations: [DeliberationsController.ItemView]
     }
 
     /// A village's page for its residents: what is shown there today, next to "report a problem".
@@ -230,7 +232,9 @@ struct NoticesController: RouteCollection {
                                notices: shown.map { NoticeView($0, reference, language, today: today) },
                                theme: try await activities.themes(year: today.year, village: area.id).first.map { ActivitiesController.ThemeView($0, reference, language) },
                                activities: try await activities.shown(village: area.id, after: req.now).map { ActivitiesController.ActivityView($0, reference, language, now: req.now) },
-                               past: try await activities.reported(village: area.id, limit: 5).map { ActivitiesController.ActivityView($0, reference, language, now: req.now) })
+                               past: try await activities.reported(village: area.id, limit: 5).map { ActivitiesController.ActivityView($0, reference, language, now: req.now) },
+                               deliberations: try await DeliberationStore(db: req.db).shown(village: area.id).map {
+                                   DeliberationsController.ItemView($0, reference, language, today: today, staff: false) })
         return try await req.page("portal/village", page)
     }
 

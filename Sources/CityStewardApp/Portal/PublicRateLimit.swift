@@ -19,7 +19,7 @@ final class PublicRateLimiter: Sendable {
         guard request.method == .GET || request.method == .HEAD else { return false }
         let path = request.path
         return path.hasPrefix("/open311/v2/requests") || path.hasPrefix("/c/") || path.hasPrefix("/t/") || path == "/find" || path == "/report/nearby"
-            || path.hasPrefix("/v/") || path.hasPrefix("/n/") || path.hasPrefix("/a/") || path.hasPrefix("/ac/")
+            || path.hasPrefix("/v/") || path.hasPrefix("/n/") || path.hasPrefix("/a/") || path.hasPrefix("/ac/") || path.hasPrefix("/d/")
     }
 
     /// The client: the peer, or — when the peer is a proxy on this machine — the address it forwarded.

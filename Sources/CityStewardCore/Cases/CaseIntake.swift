@@ -7,6 +7,7 @@ public enum CaseSource: String, Sendable, Codable, CaseIterable {
     case device     // a device alert (AI camera, sensor)
     case api        // another system through the API
     case hotline    // 12345 transfer
+    case deliberation   // a deliberation's decision that needs work (议事协调)
 
     public var label: LocalizedText {
         switch self {
@@ -15,6 +16,7 @@ public enum CaseSource: String, Sendable, Codable, CaseIterable {
         case .device: LocalizedText(zh: "设备告警", en: "Device alert")
         case .api: LocalizedText(zh: "系统对接", en: "Partner system")
         case .hotline: LocalizedText(zh: "12345 转办", en: "12345 hotline")
+        case .deliberation: LocalizedText(zh: "议事决定", en: "Deliberation decision")
         }
     }
 }

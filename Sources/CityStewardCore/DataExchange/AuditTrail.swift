@@ -37,6 +37,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case activityCancelled = "activity.cancelled"
     case activityReported = "activity.reported"
     case villageThemeSet = "village-theme.set"
+    case deliberationChanged = "deliberation.changed"
 
     public var label: LocalizedText {
         switch self {
@@ -79,6 +80,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .activityCancelled: LocalizedText(zh: "取消活动", en: "Activity cancelled")
         case .activityReported: LocalizedText(zh: "活动总结", en: "Activity reported")
         case .villageThemeSet: LocalizedText(zh: "设定村主题", en: "Village theme set")
+        case .deliberationChanged: LocalizedText(zh: "议事协调", en: "Deliberation step")
         }
     }
 }

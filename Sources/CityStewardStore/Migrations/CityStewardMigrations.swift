@@ -65,5 +65,6 @@ public enum CityStewardMigrations {
         CreateNotices(),
         CreateNoticePhotos(),
         CreateActivities(),
+        CreateDeliberations(),
     ] }
 }
