@@ -118,6 +118,9 @@ struct AccessibilitySweepTests {
                                   phoneMasked: phone.masked, phoneIndex: app.fieldCipher.blindIndex(phone.e164), receiptHash: ActivitiesService.receiptHash(receiptToken),
                                   walkIn: false, signedUpAt: app.clock.now), replacing: nil, now: app.clock.now)
             let themeID = theme.id.uuidString.lowercased(), heldID = held.id.uuidString.lowercased()
+            #expect(try await DemoDeliberations.load(app))
+            let decidedItem = try #require(try await DeliberationStore(db: app.db).list(under: nil, org: nil, state: .decided).first).id.uuidString.lowercased()
+            let raisedItem = try #require(try await DeliberationStore(db: app.db).list(under: nil, org: nil, state: .raised).first).id.uuidString.lowercased()
             let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
             // A district round with its spots inspected, and one waiting, so the phone's inspection form is audited too.
             let admin = try #require(try await DirectoryStore(db: app.db).user(username: "district-admin"))
@@ -153,7 +156,8 @@ struct AccessibilitySweepTests {
             let publicPages = ["/login", "/report", "/report/new", "/find?phone=\(DemoCases.residentPhone)", "/t/\(tracking)",
                                "/c/\(someCase.number)", "/q/\(DemoDistrict.villageCodes[2])", "/q/\(DemoDistrict.villageCodes[2])/sheet",
                                "/public/assessment/2025", "/v/440309002001V01", "/n/\(notice)", "/report?place=440309002001V01",
-                               "/a/\(themeID)", "/a/\(heldID)", "/a/s/\(receiptToken)", "/ac/\(theme.checkinCode)"]
+                               "/a/\(themeID)", "/a/\(heldID)", "/a/s/\(receiptToken)", "/ac/\(theme.checkinCode)",
+                               "/d/\(decidedItem)", "/v/440309002001V01/raise"]
             let consolePages = ["/", "/cases", "/cases/map", "/cases/\(someCase.id.uuidString.lowercased())", "/tasks", "/patrol", "/taxonomy",
                                 "/taxonomy/06010", "/areas/\(village)", "/residents", "/residents/\(resident.id.uuidString.lowercased())",
                                 "/residents/import", "/devices", "/contracts", "/contracts/new", "/contracts/\(contract.id)", "/billing/\(run.id)",
@@ -165,6 +169,7 @@ struct AccessibilitySweepTests {
                                 "/k/\(route.checkpoints[0].code)", "/notifications", "/assets?area=\(DemoDistrict.villageCodes[0])",
                                 "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts", "/notices",
                                 "/activities", "/activities/\(themeID)", "/activities/\(heldID)", "/activities/\(themeID)/poster",
+                                "/deliberations", "/deliberations/\(decidedItem)", "/deliberations/\(raisedItem)",
                                 "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])",
                                 "/assessment/plans/\(lastYear.id.uuidString.lowercased())", "/spot-checks", "/spot-checks/\(spotRound.id.uuidString.lowercased())", "/dashboard",
                                 "/spot-checks/\(spotRound.id.uuidString.lowercased())/spots/\(inspected.id.uuidString.lowercased())",

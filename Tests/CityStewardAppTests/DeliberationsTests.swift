@@ -111,4 +111,21 @@ struct DeliberationsTests {
             #expect(try await send(app, .GET, "/deliberations/\(id)", headers: ["Cookie": try await webLogin(app, "street-guanlan").cookie]).status == .notFound)
         }
     }
+
+    @Test func theDemosItemFromThePortalWasDecidedIntoACase() async throws {
+        try await withTestApp { app in
+            #expect(try await DemoDeliberations.load(app))
+            #expect(try await DemoDeliberations.load(app) == false, "loaded once")
+            let items = try await DeliberationStore(db: app.db).list(under: nil, org: nil)
+            #expect(Set(items.map(\.state)) == [.decided, .raised, .closed])
+            let decided = try #require(items.first { $0.state == .decided })
+            #expect(decided.source == .resident && decided.residentPhone == "138****8301" && decided.opinions.count == 3)
+            let made = try await CaseStore(db: app.db).find(number: try #require(decided.caseNumber), scope: nil)
+            #expect(made.source == "deliberation" && made.id == decided.caseID)
+            let micro = try #require(items.first { $0.state == .closed })
+            #expect(micro.microProject && micro.budgetFen == 4_800_000 && micro.spentFen == 4_560_000)
+            let page = try await send(app, .GET, "/v/\(songziyuan)")
+            #expect(page.text.contains(decided.title) && page.text.contains("已加装声控灯 36 盏") && !page.text.contains("儿童游乐设施"), "taken-up items only")
+        }
+    }
 }

@@ -168,6 +168,7 @@ public enum CityStewardMain {
                 if try await DemoFinance.load(app) { app.logger.notice("Loaded a year of demo billing, fees, subsidies and ledger entries") }
                 if try await DemoNotices.load(app) { app.logger.notice("Loaded the demo notices to residents (the contract's among them)") }
                 if try await DemoActivities.load(app) { app.logger.notice("Loaded the demo village's theme and activities") }
+                if try await DemoDeliberations.load(app) { app.logger.notice("Loaded the demo village's deliberation items (one decided into a case)") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }

@@ -98,6 +98,10 @@ public struct DeliberationRaise: Sendable, Equatable {
     public var source: DeliberationSource
     public var microProject: Bool
     public var budgetFen: Int?
+
+    public init(title: String, description: String, source: DeliberationSource, microProject: Bool, budgetFen: Int?) {
+        (self.title, self.description, self.source, self.microProject, self.budgetFen) = (title, description, source, microProject, budgetFen)
+    }
 }
 
 /// A step on an item, as typed (every field text; the console's forms and the API's body alike).
