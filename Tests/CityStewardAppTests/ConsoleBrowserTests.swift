@@ -121,6 +121,8 @@ struct AccessibilitySweepTests {
             #expect(try await DemoDeliberations.load(app))
             let decidedItem = try #require(try await DeliberationStore(db: app.db).list(under: nil, org: nil, state: .decided).first).id.uuidString.lowercased()
             let raisedItem = try #require(try await DeliberationStore(db: app.db).list(under: nil, org: nil, state: .raised).first).id.uuidString.lowercased()
+            #expect(try await DemoMeetings.load(app))
+            let meetingIDs = try await MeetingStore(db: app.db).list().map { $0.id.uuidString.lowercased() }
             let assessment = try #require(try await AssessmentStore(db: app.db).list(drafts: false).first { $0.year == 2026 }).id.uuidString.lowercased()
             // A district round with its spots inspected, and one waiting, so the phone's inspection form is audited too.
             let admin = try #require(try await DirectoryStore(db: app.db).user(username: "district-admin"))
@@ -170,6 +172,7 @@ struct AccessibilitySweepTests {
                                 "/assets/\(asset.id.uuidString.lowercased())", "/assets/\(asset.id.uuidString.lowercased())/inspect", "/checklists", "/shifts", "/notices",
                                 "/activities", "/activities/\(themeID)", "/activities/\(heldID)", "/activities/\(themeID)/poster",
                                 "/deliberations", "/deliberations/\(decidedItem)", "/deliberations/\(raisedItem)",
+                                "/meetings", "/meetings/\(meetingIDs[0])", "/meetings/\(meetingIDs[1])", "/action-items", "/action-items?all=1",
                                 "/assessment", "/assessment/plans/\(assessment)", "/assessment/plans/\(assessment)/villages/\(DemoDistrict.villageCodes[0])",
                                 "/assessment/plans/\(lastYear.id.uuidString.lowercased())", "/spot-checks", "/spot-checks/\(spotRound.id.uuidString.lowercased())", "/dashboard",
                                 "/spot-checks/\(spotRound.id.uuidString.lowercased())/spots/\(inspected.id.uuidString.lowercased())",

@@ -30,6 +30,9 @@ struct OverdueSweeper {
             if try await store.save(change, seq: try await store.nextEventSeq(of: c.id), expectedRevision: c.revision) != nil { escalated += 1 }
         }
         if escalated > 0 { app.caseCounts.changed() }
+        // Meetings' action items are escalated like cases (催办, 督办), by the same lease holder.
+        let actions = try await ActionItemSweeper.sweep(app, now: now)
+        if actions > 0 { app.logger.notice("Escalated \(actions) meeting action item(s)") }
         try await JobLeases(db: db).recordRun(Self.jobName, at: now)
         // The same lease holder relays the outbox, so a notification is handed over by one instance only.
         try await OutboxRelay(store: store, notifier: app.staffNotifier).run(now: now)

@@ -330,7 +330,9 @@ struct ActivitiesController: RouteCollection {
         _ = try req.consoleActor()
         let f = try req.content.decode(Form.self)
         do {
-            let kind = (try? ActivitiesService.kind(f.kind)).flatMap { $0 } ?? .culture
+            guard let kind = (try? ActivitiesService.kind(f.kind)).flatMap({ $0 }) else {
+                throw FieldProblems([FieldProblem(field: "kind", reason: LocalizedText(zh: "请选择活动类型", en: "choose the kind of activity"))])
+            }
             let input = ActivityInput(kind: kind, title: f.title ?? "", description: f.description ?? "", place: f.place ?? "", lat: f.lat ?? "",
                                       long: f.long ?? "", radius: f.radius ?? "", startsAt: f.startsAt ?? "", endsAt: f.endsAt ?? "",
                                       organiser: f.organiser ?? "", capacity: f.capacity ?? "")

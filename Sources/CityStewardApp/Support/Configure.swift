@@ -152,6 +152,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: NoticesController())
     try app.register(collection: ActivitiesController())
     try app.register(collection: DeliberationsController())
+    try app.register(collection: MeetingsController())
     try app.register(collection: AssessmentController())
     try app.register(collection: AssessmentWebController())
     try app.register(collection: SpotCheckController())

@@ -108,7 +108,15 @@ public enum CityStewardMain {
             config.secureCookies = false
         }
         // A statement timeout is for requests; a command may rightly run long (a migration on a million cases).
-        if invocation.command != "serve" && !isDemo { config.statementTimeoutMilliseconds = 0 }
+        if invocation.command != "serve" && !isDemo {
+            config.statementTimeoutMilliseconds = 0
+            // Background rounds belong to the serving process. In a command they started after a minute and met a
+            // long `migrate` on a busy machine: a round's write lock failed a migration halfway (a table made, its
+            // index not, nothing recorded), and every later `migrate` stopped on "table already exists".
+            config.sweepInterval = 0
+            config.feedPushInterval = 0
+            config.hotlinePushInterval = 0
+        }
         if let host = invocation.host { config.host = host }
         if let port = invocation.port { config.port = port }
         var env = vaporEnvironment
@@ -169,6 +177,7 @@ public enum CityStewardMain {
                 if try await DemoNotices.load(app) { app.logger.notice("Loaded the demo notices to residents (the contract's among them)") }
                 if try await DemoActivities.load(app) { app.logger.notice("Loaded the demo village's theme and activities") }
                 if try await DemoDeliberations.load(app) { app.logger.notice("Loaded the demo village's deliberation items (one decided into a case)") }
+                if try await DemoMeetings.load(app) { app.logger.notice("Loaded the demo coordination meetings (an overdue action item carried forward)") }
                 print(demoBanner(config, residentLink: "/t/" + app.fieldCipher.derivedToken("tracking", DemoCases.residentFormKeys[0]), deviceKey: deviceKey))
                 fflush(nil)   // all output streams: the banner is read by people and scripts before the server ever stops
             }

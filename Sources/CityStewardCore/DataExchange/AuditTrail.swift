@@ -38,6 +38,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case activityReported = "activity.reported"
     case villageThemeSet = "village-theme.set"
     case deliberationChanged = "deliberation.changed"
+    case meetingChanged = "meeting.changed"
 
     public var label: LocalizedText {
         switch self {
@@ -81,6 +82,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
         case .activityReported: LocalizedText(zh: "活动总结", en: "Activity reported")
         case .villageThemeSet: LocalizedText(zh: "设定村主题", en: "Village theme set")
         case .deliberationChanged: LocalizedText(zh: "议事协调", en: "Deliberation step")
+        case .meetingChanged: LocalizedText(zh: "协调会与交办任务", en: "Meeting or action item")
         }
     }
 }

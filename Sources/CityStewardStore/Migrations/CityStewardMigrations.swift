@@ -66,5 +66,6 @@ public enum CityStewardMigrations {
         CreateNoticePhotos(),
         CreateActivities(),
         CreateDeliberations(),
+        CreateMeetings(),
     ] }
 }
