@@ -88,7 +88,7 @@ struct ActivitiesService {
         var villageID: UUID?
         if let village, !village.isEmpty {
             guard let area = reference.areasByCode[village], area.kind == .village else {
-                throw DomainError.invalid("village", zh: "没有这个城中村", en: "there is no such village")
+                throw DomainError.notFound(zh: "没有这个城中村", en: "there is no such village")
             }
             villageID = area.id
         }

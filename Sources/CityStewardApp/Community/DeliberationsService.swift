@@ -130,7 +130,7 @@ struct DeliberationsService {
         let reference = try await req.caseReference()
         var villageID: UUID?
         if let village, !village.isEmpty {
-            guard let a = reference.areasByCode[village], a.kind == .village else { throw DomainError.invalid("village", zh: "没有这个城中村", en: "there is no such village") }
+            guard let a = reference.areasByCode[village], a.kind == .village else { throw DomainError.notFound(zh: "没有这个城中村", en: "there is no such village") }
             villageID = a.id
         }
         switch DeliberationAccess.readScope(for: actor) {
