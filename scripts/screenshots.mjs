@@ -107,5 +107,12 @@ if (activities.length > 0) {
   await shoot("district-admin", `${new URL(activities[0].checkinURL).pathname}?lang=en`, "activity-checkin-phone.png", 390, 844, true);
 }
 await shoot("street-minzhi", "/activities?lang=zh-Hans", "activities.png", 1280, 1100, false);
+// Deliberation and coordination (docs/community.md, docs/coordination.md): the item decided into a case, the meeting
+// with the overdue action item carried forward.
+const items = (await (await fetch(`${base}/api/v1/deliberations?state=decided`, { headers: { authorization: "Bearer " + minzhiToken } })).json()).items;
+if (items.length > 0) await shoot("street-minzhi", `/deliberations/${items[0].id}?lang=zh-Hans`, "deliberation.png", 1280, 1200, false);
+const meetingsList = (await (await fetch(`${base}/api/v1/meetings`, { headers: { authorization: "Bearer " + adminToken } })).json()).items;
+const planned = meetingsList.find((m) => m.state === "planned");
+if (planned) await shoot("district-admin", `/meetings/${planned.id}?lang=zh-Hans`, "meeting.png", 1280, 1000, false);
 ws.close();
 browser.kill();
