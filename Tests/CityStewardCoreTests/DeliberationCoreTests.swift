@@ -109,6 +109,7 @@ struct DeliberationCoreTests {
             #expect(DeliberationAccess.maySee(a, item(), villagePath: path) == e.see, "\(role) sees")
             #expect(DeliberationAccess.maySee(a, item(), villagePath: far) == e.seeFar, "\(role) sees another street's")
         }
+        #expect(DeliberationAccess.defaultSource(for: actor(.stewardDispatcher)) == .steward && DeliberationAccess.defaultSource(for: actor(.streetOfficer)) == .street)
         // The organisation carrying a decision out sees it wherever it is.
         var carried = item(.decided)
         let stewardActor = actor(.stewardDispatcher)

@@ -95,5 +95,6 @@ struct MeetingCoreTests {
         #expect(CoordinationAccess.mayComplete(owner, item, meeting: m) && CoordinationAccess.mayComplete(admin, item, meeting: m))
         #expect(!CoordinationAccess.mayComplete(outsider, item, meeting: m) && !CoordinationAccess.mayComplete(auditor, item, meeting: m))
         #expect(CoordinationAccess.mayManage(admin, m) && !CoordinationAccess.mayManage(owner, m))
+        #expect(CoordinationAccess.defaultKind(for: admin) == .districtMonthly && CoordinationAccess.defaultKind(for: officer) == .street)
     }
 }

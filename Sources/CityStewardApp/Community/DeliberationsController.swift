@@ -174,7 +174,7 @@ struct DeliberationsController: RouteCollection {
         let items = try await DeliberationsService(req: req).list(state: stateFilter?.rawValue, village: nil)
         let reference = try await req.caseReference(), today = LocalDate.beijing(req.now)
         let villages = reference.areas.values.filter { $0.kind == .village && DeliberationAccess.mayRaise(actor, villagePath: $0.path) }.sorted { $0.code < $1.code }
-        let form = typed ?? RaiseForm(area: villages.first?.code, source: actor.role == .stewardDispatcher ? DeliberationSource.steward.rawValue : DeliberationSource.street.rawValue)
+        let form = typed ?? RaiseForm(area: villages.first?.code, source: DeliberationAccess.defaultSource(for: actor).rawValue)
         let page = ListPage(
             page: PageChrome(request: req, title: language == .en ? "Deliberation" : "议事协调"),
             items: items.map { ItemView($0, reference, language, today: today, staff: true) },

@@ -52,7 +52,7 @@ struct DeliberationsService {
     func raise(area: String?, title: String?, description: String?, source: String?, microProject: Bool?, budget: String?) async throws -> DeliberationItem {
         let actor = try req.requireActor()
         guard DeliberationAccess.raiseScope(for: actor) != .nothing else { throw Self.forbidden }
-        let src: DeliberationSource = try Self.parse(source, "source") ?? (actor.role == .stewardDispatcher ? .steward : .street)
+        let src: DeliberationSource = try Self.parse(source, "source") ?? DeliberationAccess.defaultSource(for: actor)
         var problems: [FieldProblem] = []
         if src == .resident { problems.append(FieldProblem(field: "source", reason: LocalizedText(zh: "居民在村页面自行提出议题", en: "residents raise their items on the village's page"))) }
         let budgetFen = Self.fen(budget, field: "budget", problems: &problems)

@@ -234,7 +234,7 @@ struct MeetingsController: RouteCollection {
             (a.kind == .district && CoordinationAccess.mayConvene(actor, kind: .districtMonthly, areaPath: a.path))
                 || (a.kind == .street && CoordinationAccess.mayConvene(actor, kind: .street, areaPath: a.path))
         }.sorted { $0.code < $1.code }
-        let form = typed ?? PlanForm(kind: actor.role == .districtAdmin ? MeetingKind.districtMonthly.rawValue : MeetingKind.street.rawValue, area: areas.first?.code,
+        let form = typed ?? PlanForm(kind: CoordinationAccess.defaultKind(for: actor).rawValue, area: areas.first?.code,
                                      heldAt: BeijingTime.inputValue(req.now.addingTimeInterval(7 * 86_400)))
         let chosen = Set(form.invited ?? [])
         let page = ListPage(page: PageChrome(request: req, title: language == .en ? "Coordination meetings" : "协调会"),

@@ -42,7 +42,7 @@ struct MeetingsService {
     func plan(_ input: PlanInput) async throws -> (meeting: Meeting, carried: Int) {
         let actor = try req.requireActor()
         guard CoordinationAccess.mayConveneAny(actor) else { throw Self.forbidden }
-        let kind: MeetingKind = try DeliberationsService.parse(input.kind, "kind") ?? (actor.role == .districtAdmin ? .districtMonthly : .street)
+        let kind: MeetingKind = try DeliberationsService.parse(input.kind, "kind") ?? CoordinationAccess.defaultKind(for: actor)
         let reference = try await req.caseReference()
         var area = input.area.flatMap { reference.areasByCode[$0.trimmingCharacters(in: .whitespaces)] }
         if area == nil, kind == .districtMonthly { area = reference.district }

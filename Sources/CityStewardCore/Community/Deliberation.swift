@@ -241,6 +241,9 @@ public enum DeliberationAccess {
 
     public static func mayRun(_ actor: Actor, villagePath: [UUID]) -> Bool { NoticeAccess.covers(runScope(for: actor), path: villagePath) }
 
+    /// Whom staff raise an item for when they do not say: a steward's dispatcher its company, others the street.
+    public static func defaultSource(for actor: Actor) -> DeliberationSource { actor.role == .stewardDispatcher ? .steward : .street }
+
     public static func mayRaise(_ actor: Actor, villagePath: [UUID]) -> Bool { NoticeAccess.covers(raiseScope(for: actor), path: villagePath) }
 
     /// Seeing an item in the console: in the caller's read scope, or carried out by the caller's organisation.

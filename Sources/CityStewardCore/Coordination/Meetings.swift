@@ -273,6 +273,9 @@ public enum CoordinationAccess {
         }
     }
 
+    /// The kind of meeting the caller convenes when it does not say: the district office its monthly one, a street its own.
+    public static func defaultKind(for actor: Actor) -> MeetingKind { actor.role == .districtAdmin ? .districtMonthly : .street }
+
     public static func mayConveneAny(_ actor: Actor) -> Bool {
         actor.can(.casesWork) && (actor.role == .districtAdmin || (actor.role == .streetOfficer && !actor.orgAreas.isEmpty))
     }
